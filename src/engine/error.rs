@@ -1,0 +1,105 @@
+//! One error type for the whole engine. The FFI layer maps `ErrorKind` to the
+//! stable C result codes; nothing here knows about C.
+
+use std::fmt;
+
+/// What went wrong, grouped so a caller can decide what to do next.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    // Bad input, found before anything is sent.
+    InvalidArgument,
+    InvalidEndpoint,
+    MissingCredentials,
+    InvalidBucket,
+    InvalidKey,
+    InvalidPartSize,
+    TooManyParts,
+    FileNotFound,
+    FileIsDirectory,
+    FileUnreadable,
+    CheckpointPathInvalid,
+    // Failures while uploading.
+    Network,
+    Timeout,
+    Server,
+    CrcMismatch,
+    FileChanged,
+    CheckpointIo,
+    Paused,
+    Aborted,
+    Internal,
+}
+
+/// Detail of an error response from the server, for support tickets.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServerErrorDetail {
+    pub status: u16,
+    pub code: String,
+    pub message: String,
+    pub request_id: String,
+    pub host_id: String,
+    pub ec: String,
+    /// Seconds from a `Retry-After` header, when the server sent one.
+    pub retry_after_secs: Option<u64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct UploadError {
+    pub kind: ErrorKind,
+    pub message: String,
+    pub server: Option<ServerErrorDetail>,
+    /// Text of the underlying cause (I/O or transport error), if any.
+    pub cause: Option<String>,
+}
+
+impl UploadError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        UploadError {
+            kind,
+            message: message.into(),
+            server: None,
+            cause: None,
+        }
+    }
+
+    pub fn with_cause(mut self, cause: impl fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
+    }
+
+    pub fn server(detail: ServerErrorDetail, operation: &str) -> Self {
+        let message = format!(
+            "{operation} failed: HTTP {} {}: {}",
+            detail.status, detail.code, detail.message
+        );
+        UploadError {
+            kind: ErrorKind::Server,
+            message,
+            server: Some(detail),
+            cause: None,
+        }
+    }
+
+    /// True when the error came from the server's answer rather than from this side.
+    pub fn is_server_error(&self) -> bool {
+        self.server.is_some()
+    }
+
+    pub fn http_status(&self) -> Option<u16> {
+        self.server.as_ref().map(|s| s.status)
+    }
+}
+
+impl fmt::Display for UploadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(cause) = &self.cause {
+            write!(f, " (cause: {cause})")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for UploadError {}
+
+pub type Result<T, E = UploadError> = std::result::Result<T, E>;
