@@ -12,7 +12,6 @@ pub enum CancelKind {
     Abort,
 }
 
-const NONE: u8 = 0;
 const PAUSE: u8 = 1;
 const ABORT: u8 = 2;
 

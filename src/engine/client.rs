@@ -1,19 +1,50 @@
-//! The client: one HTTP connection pool and one runtime, shared by every upload and safe to
-//! use from many threads at once.
+//! The client: one connection pool and one runtime, shared by every upload and safe to use
+//! from many threads at once.
 
 use super::config::ClientConfig;
-use super::error::Result;
+use super::error::{ErrorKind, Result, UploadError};
 use super::events::Observers;
+use super::protocol::tos::TosProtocol;
 use super::request::{UploadFileOutput, UploadFileRequest};
+use super::transport::Transport;
+use super::upload;
+use std::sync::Arc;
 
 pub struct Client {
     config: ClientConfig,
+    transport: Arc<Transport>,
+    runtime: tokio::runtime::Runtime,
 }
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client> {
         let config = config.resolve_env()?;
-        Ok(Client { config })
+        let protocol = Arc::new(TosProtocol::new(&config)?);
+        let threads = match config.worker_threads {
+            0 => std::thread::available_parallelism()
+                .map_or(2, |n| n.get())
+                .min(8),
+            n => n,
+        };
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .max_blocking_threads(64)
+            .thread_name("tosupload-worker")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                UploadError::new(ErrorKind::Internal, "cannot start the runtime").with_cause(e)
+            })?;
+        // reqwest's client must be built inside a runtime context for its timers.
+        let transport = {
+            let _guard = runtime.enter();
+            Arc::new(Transport::new(&config, protocol)?)
+        };
+        Ok(Client {
+            config,
+            transport,
+            runtime,
+        })
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -21,13 +52,23 @@ impl Client {
     }
 
     /// Uploads one file, blocking the calling thread until it is done, paused or aborted.
-    /// Every callback in `observers` runs on this thread.
+    /// Every callback in `observers` runs on this thread, one at a time.
     pub fn upload_file(
         &self,
         request: UploadFileRequest,
         observers: Observers,
     ) -> Result<UploadFileOutput> {
-        let _ = (request, observers);
-        todo!("upload engine")
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(UploadError::new(
+                ErrorKind::InvalidArgument,
+                "upload_file cannot be called from inside an upload callback or an async runtime thread",
+            ));
+        }
+        self.runtime.block_on(upload::run(
+            Arc::clone(&self.transport),
+            self.config.enable_crc,
+            request,
+            observers,
+        ))
     }
 }

@@ -47,7 +47,7 @@ pub struct ServerErrorDetail {
 pub struct UploadError {
     pub kind: ErrorKind,
     pub message: String,
-    pub server: Option<ServerErrorDetail>,
+    pub server: Option<Box<ServerErrorDetail>>,
     /// Text of the underlying cause (I/O or transport error), if any.
     pub cause: Option<String>,
 }
@@ -75,7 +75,7 @@ impl UploadError {
         UploadError {
             kind: ErrorKind::Server,
             message,
-            server: Some(detail),
+            server: Some(Box::new(detail)),
             cause: None,
         }
     }

@@ -2,6 +2,7 @@
 //! translates C calls into these types.
 
 pub mod cancel;
+pub mod checkpoint;
 pub mod client;
 pub mod config;
 pub mod crc64;
@@ -17,3 +18,6 @@ pub use error::{ErrorKind, ServerErrorDetail, UploadError};
 pub use events::{Observers, PartInfo, ProgressKind, ProgressStatus, UploadEvent, UploadEventKind};
 pub use rate_limit::{Permit, RateLimiter, TokenBucket};
 pub use request::{CreateAttributes, UploadFileOutput, UploadFileRequest};
+pub mod protocol;
+pub mod transport;
+mod upload;

@@ -1,0 +1,99 @@
+//! Everything about the input that can be checked before a byte is sent.
+
+use crate::engine::checkpoint::{self, FileInfo};
+use crate::engine::error::{ErrorKind, Result, UploadError};
+use crate::engine::protocol::Protocol;
+use crate::engine::request::{
+    UploadFileRequest, DEFAULT_PART_SIZE, DEFAULT_TASK_NUM, MAX_PART_SIZE, MAX_TASK_NUM,
+    MIN_PART_SIZE,
+};
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::PathBuf;
+
+/// The checked input: an open file, its identity, and resolved settings.
+pub struct Source {
+    pub file: File,
+    pub identity: FileInfo,
+    pub part_size: u64,
+    pub task_num: u32,
+    pub checkpoint_path: Option<PathBuf>,
+}
+
+pub fn check(protocol: &dyn Protocol, request: &UploadFileRequest) -> Result<Source> {
+    protocol.check_bucket(&request.bucket)?;
+    if request.key.is_empty() {
+        return Err(UploadError::new(
+            ErrorKind::InvalidKey,
+            "invalid object name: the key must not be empty",
+        ));
+    }
+    let part_size = match request.part_size {
+        0 => DEFAULT_PART_SIZE,
+        size if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) => size,
+        size => {
+            return Err(UploadError::new(
+                ErrorKind::InvalidPartSize,
+                format!("invalid part size {size}: it must be in [5242880, 5368709120]"),
+            ))
+        }
+    };
+    let task_num = match request.task_num {
+        0 => DEFAULT_TASK_NUM,
+        n => n.clamp(1, MAX_TASK_NUM),
+    };
+    let (file, identity) = open_source(&request.file_path)?;
+    let checkpoint_path = if request.enable_checkpoint {
+        Some(checkpoint::resolve_path(
+            request.checkpoint_file.as_deref(),
+            &request.file_path,
+            &request.bucket,
+            &request.key,
+        )?)
+    } else {
+        None
+    };
+    Ok(Source {
+        file,
+        identity,
+        part_size,
+        task_num,
+        checkpoint_path,
+    })
+}
+
+fn open_source(path: &std::path::Path) -> Result<(File, FileInfo)> {
+    let shown = path.display();
+    let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
+        io::ErrorKind::NotFound => UploadError::new(
+            ErrorKind::FileNotFound,
+            format!("invalid file path {shown}: the file does not exist"),
+        ),
+        _ => UploadError::new(ErrorKind::FileUnreadable, format!("cannot stat {shown}"))
+            .with_cause(e),
+    })?;
+    if metadata.is_dir() {
+        return Err(UploadError::new(
+            ErrorKind::FileIsDirectory,
+            format!("{shown} is a directory: upload a file (or use the directory upload)"),
+        ));
+    }
+    if !metadata.is_file() {
+        // A FIFO or device has no stable size to cut into parts.
+        return Err(UploadError::new(
+            ErrorKind::FileUnreadable,
+            format!("{shown} is not a regular file"),
+        ));
+    }
+    let unreadable = |e: io::Error| {
+        UploadError::new(ErrorKind::FileUnreadable, format!("cannot read {shown}")).with_cause(e)
+    };
+    let file = File::open(path).map_err(unreadable)?;
+    if metadata.len() > 0 {
+        // Opening can succeed where reading fails (some special files): find out now.
+        let mut probe = [0u8; 1];
+        file.read_at(&mut probe, 0).map_err(unreadable)?;
+    }
+    Ok((file, FileInfo::of(&metadata)))
+}
