@@ -623,6 +623,22 @@ fn bad_input_is_refused_before_anything_is_sent() {
             },
             ErrorKind::CheckpointPathInvalid,
         ),
+        (
+            {
+                let mut r = UploadFileRequest::new(BUCKET, "k", &file);
+                r.attributes.acl = Some("everyone".into());
+                r
+            },
+            ErrorKind::InvalidArgument,
+        ),
+        (
+            {
+                let mut r = UploadFileRequest::new(BUCKET, "k", &file);
+                r.attributes.ssec_algorithm = Some("AES256".into());
+                r
+            },
+            ErrorKind::InvalidArgument,
+        ),
     ];
     for (req, expected) in cases {
         let err = client.upload_file(req, Observers::default()).unwrap_err();

@@ -4,8 +4,8 @@ use crate::engine::checkpoint::{self, FileInfo};
 use crate::engine::error::{ErrorKind, Result, UploadError};
 use crate::engine::protocol::Protocol;
 use crate::engine::request::{
-    UploadFileRequest, DEFAULT_PART_SIZE, DEFAULT_TASK_NUM, MAX_PART_SIZE, MAX_TASK_NUM,
-    MIN_PART_SIZE,
+    CreateAttributes, UploadFileRequest, DEFAULT_PART_SIZE, DEFAULT_TASK_NUM, MAX_PART_SIZE,
+    MAX_TASK_NUM, MIN_PART_SIZE,
 };
 use std::fs::File;
 use std::io;
@@ -39,6 +39,7 @@ pub fn check(protocol: &dyn Protocol, request: &UploadFileRequest) -> Result<Sou
             ))
         }
     };
+    check_attributes(&request.attributes)?;
     let task_num = match request.task_num {
         0 => DEFAULT_TASK_NUM,
         n => n.clamp(1, MAX_TASK_NUM),
@@ -61,6 +62,67 @@ pub fn check(protocol: &dyn Protocol, request: &UploadFileRequest) -> Result<Sou
         task_num,
         checkpoint_path,
     })
+}
+
+/// The enumerations the Go SDK checks (`check.go`), refused here rather than by the server.
+const ACLS: &[&str] = &[
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+    "log-delivery-write",
+    "bucket-owner-entrusted",
+    "default",
+];
+const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "IA",
+    "ARCHIVE_FR",
+    "INTELLIGENT_TIERING",
+    "COLD_ARCHIVE",
+    "ARCHIVE",
+    "DEEP_COLD_ARCHIVE",
+];
+
+fn check_attributes(attrs: &CreateAttributes) -> Result<()> {
+    let invalid = |what: &str, value: &str| {
+        Err(UploadError::new(
+            ErrorKind::InvalidArgument,
+            format!("invalid {what} {value:?}"),
+        ))
+    };
+    if let Some(acl) = attrs.acl.as_deref().filter(|v| !ACLS.contains(v)) {
+        return invalid("acl type", acl);
+    }
+    if let Some(class) = attrs
+        .storage_class
+        .as_deref()
+        .filter(|v| !STORAGE_CLASSES.contains(v))
+    {
+        return invalid("storage class", class);
+    }
+    if let Some(algorithm) = attrs.ssec_algorithm.as_deref().filter(|v| *v != "AES256") {
+        return invalid("SSE-C algorithm (only AES256 is supported)", algorithm);
+    }
+    let ssec_fields = [&attrs.ssec_algorithm, &attrs.ssec_key, &attrs.ssec_key_md5];
+    let set = ssec_fields.iter().filter(|f| f.is_some()).count();
+    if set != 0 && set != 3 {
+        return Err(UploadError::new(
+            ErrorKind::InvalidArgument,
+            "SSE-C needs the algorithm, the key and the key's MD5 together",
+        ));
+    }
+    for (name, _) in &attrs.meta {
+        if name.is_empty() {
+            return Err(UploadError::new(
+                ErrorKind::InvalidArgument,
+                "user metadata names must not be empty",
+            ));
+        }
+    }
+    Ok(())
 }
 
 fn open_source(path: &std::path::Path) -> Result<(File, FileInfo)> {

@@ -1,0 +1,135 @@
+//! Resuming from a checkpoint: validate it against the file, then reconcile it with the
+//! server's own list of parts.
+
+use super::{plan, unquote, Session};
+use crate::engine::cancel::CancelKind;
+use crate::engine::checkpoint::{self, Checkpoint, Loaded};
+use crate::engine::error::{ErrorKind, Result, UploadError};
+use crate::engine::events::UploadEventKind;
+use std::sync::Arc;
+
+impl Session {
+    /// Tries to continue the upload recorded in the checkpoint. Returns false when a fresh
+    /// upload must be created; a checkpoint found unusable is reported and removed.
+    pub(super) async fn resume(&mut self) -> Result<bool> {
+        let Some(path) = self.checkpoint_path.clone() else {
+            return Ok(false);
+        };
+        let saved = match checkpoint::load(&path) {
+            Loaded::Missing => return Ok(false),
+            Loaded::Corrupt(why) => {
+                self.discard_checkpoint(UploadError::new(ErrorKind::CheckpointIo, why));
+                return Ok(false);
+            }
+            Loaded::Found(saved) => saved,
+        };
+        let ours = saved.bucket == self.request.bucket && saved.key == self.request.key;
+        let why = if !ours {
+            Some((
+                ErrorKind::CheckpointIo,
+                "it records another bucket or key".to_string(),
+            ))
+        } else if saved.upload_id.is_empty() {
+            Some((ErrorKind::CheckpointIo, "it holds no upload id".to_string()))
+        } else if saved.file_path != self.file_path_text() {
+            Some((
+                ErrorKind::CheckpointIo,
+                format!("it records another file path {:?}", saved.file_path),
+            ))
+        } else if !saved.file_info.matches(&self.identity) {
+            Some((
+                ErrorKind::FileChanged,
+                "the local file changed since the checkpoint was written".to_string(),
+            ))
+        } else if !plan::tiles_file(&saved.parts, self.identity.size) {
+            Some((
+                ErrorKind::CheckpointIo,
+                "its parts do not match the file's size".to_string(),
+            ))
+        } else {
+            None
+        };
+        if let Some((kind, why)) = why {
+            if ours && !saved.upload_id.is_empty() {
+                // The old upload can never complete: free its parts on the server.
+                self.abort_upload(&saved.upload_id).await;
+            }
+            self.discard_checkpoint(UploadError::new(
+                kind,
+                format!("checkpoint {} discarded: {why}", path.display()),
+            ));
+            return Ok(false);
+        }
+        self.checkpoint = *saved;
+        self.reporter.upload_id = Some(self.checkpoint.upload_id.clone());
+        match self.reconcile_with_server().await {
+            Ok(()) => {}
+            Err(error) if error.http_status() == Some(404) => {
+                self.reporter.upload_id = None;
+                self.discard_checkpoint(UploadError::new(
+                    ErrorKind::Server,
+                    format!(
+                        "checkpoint {} discarded: the server no longer has upload {}",
+                        path.display(),
+                        self.checkpoint.upload_id
+                    ),
+                ));
+                self.checkpoint = Checkpoint::default();
+                return Ok(false);
+            }
+            Err(error) => return Err(error),
+        }
+        self.part_size = self.checkpoint.part_size;
+        self.save_checkpoint()?;
+        self.reporter
+            .event(UploadEventKind::UploadResumed, None, None);
+        Ok(true)
+    }
+
+    fn discard_checkpoint(&mut self, reason: UploadError) {
+        self.remove_checkpoint();
+        self.reporter
+            .event(UploadEventKind::CheckpointDiscarded, None, Some(reason));
+    }
+
+    /// Keeps as done only the parts the server holds with the same size and ETag.
+    async fn reconcile_with_server(&mut self) -> Result<()> {
+        let protocol = Arc::clone(&self.transport.protocol);
+        let mut on_server = std::collections::HashMap::new();
+        let mut marker = 0;
+        loop {
+            let op = protocol.list_parts(
+                &self.request.bucket,
+                &self.request.key,
+                &self.checkpoint.upload_id,
+                marker,
+            );
+            let response = tokio::select! {
+                response = self.transport.execute(&op) => response?,
+                _ = self.cancel.cancelled() => {
+                    let kind = self.cancel.requested().unwrap_or(CancelKind::Pause);
+                    return Err(self.stop(kind).await);
+                }
+            };
+            let page = protocol.parse_list_parts(&response)?;
+            for part in page.parts {
+                on_server.insert(part.part_number, part);
+            }
+            match page.next_marker {
+                Some(next) if next > marker => marker = next,
+                _ => break,
+            }
+        }
+        for part in &mut self.checkpoint.parts {
+            let confirmed = on_server.get(&part.part_number).is_some_and(|listed| {
+                listed.size == part.part_size && unquote(&listed.etag) == unquote(&part.etag)
+            });
+            if part.is_completed && !confirmed {
+                part.is_completed = false;
+                part.etag.clear();
+                part.crc64 = 0;
+            }
+        }
+        Ok(())
+    }
+}
