@@ -1,1 +1,130 @@
-fn main() {}
+//! `tos-local-server`: a TOS-native-protocol object server for tests, demos and
+//! benchmarks. Binds loopback only.
+
+mod admin;
+mod body;
+mod config;
+mod crc;
+mod errors;
+mod faults;
+mod multipart;
+mod objects;
+mod reqlog;
+mod routing;
+mod service;
+mod sign;
+mod storage;
+mod util;
+
+use std::io::Write;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::os::fd::AsRawFd;
+use std::sync::Arc;
+
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::sync::Notify;
+
+use config::{Config, StorageMode};
+use faults::{Faults, OneOrMany};
+use service::{AppState, ConnCtx};
+
+fn load_state(cfg: Config) -> Result<AppState, String> {
+    let root = match &cfg.storage {
+        StorageMode::Disk(d) => Some(d.clone()),
+        StorageMode::Discard => None,
+    };
+    let store = storage::Store::open(root).map_err(|e| format!("cannot open data dir: {e}"))?;
+    for b in &cfg.buckets {
+        store.create_bucket(b).map_err(|e| e.message)?;
+    }
+    let faults = Faults::default();
+    if let Some(path) = &cfg.faults_file {
+        let text = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let rules: OneOrMany =
+            serde_json::from_slice(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+        faults.add(rules.into_vec());
+    }
+    Ok(AppState {
+        cfg,
+        store,
+        faults,
+        log: Default::default(),
+    })
+}
+
+async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
+    let listener =
+        TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, state.cfg.port))).await?;
+    let addr = listener.local_addr()?;
+    {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "LISTENING {addr}")?;
+        out.flush()?;
+    }
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    loop {
+        let (stream, peer) = tokio::select! {
+            r = listener.accept() => match r {
+                Ok(x) => x,
+                // Transient accept errors (EMFILE, aborted handshakes) must not kill the server.
+                Err(_) => continue,
+            },
+            _ = term.recv() => return Ok(()),
+            _ = int.recv() => return Ok(()),
+        };
+        let _ = stream.set_nodelay(true);
+        let conn = ConnCtx {
+            peer,
+            fd: stream.as_raw_fd(),
+            kill: Arc::new(Notify::new()),
+        };
+        let state = state.clone();
+        tokio::spawn(async move {
+            let kill = conn.kill.clone();
+            let svc = service_fn(move |req| service::handle(state.clone(), conn.clone(), req));
+            let connection = http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(TokioIo::new(stream), svc);
+            tokio::select! {
+                _ = connection => {}
+                _ = kill.notified() => {}
+            }
+        });
+    }
+}
+
+fn main() {
+    let cfg = match Config::from_args(std::env::args().skip(1)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{e}");
+            std::process::exit(2);
+        }
+    };
+    let state = match load_state(cfg) {
+        Ok(s) => Arc::new(s),
+        Err(e) => {
+            eprintln!("tos-local-server: {e}");
+            std::process::exit(1);
+        }
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let result = rt.block_on(serve(state.clone()));
+    // In-flight connections are simply dropped; completed writes are already on disk.
+    rt.shutdown_background();
+    if let (true, StorageMode::Disk(dir)) = (state.cfg.owns_data_dir, &state.cfg.storage) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    if let Err(e) = result {
+        eprintln!("tos-local-server: {e}");
+        std::process::exit(1);
+    }
+}

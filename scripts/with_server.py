@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Run a command against a freshly started tos-local-server.
+
+usage: with_server.py [--discard] [--fault-file F] -- CMD ARGS...
+
+Builds nothing: the binary comes from $TOS_LOCAL_SERVER_BIN or the newest of
+target/{release,debug}/tos-local-server under the repository top.
+"""
+import argparse
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUCKET = "demo-bucket"
+
+
+def find_binary():
+    env = os.environ.get("TOS_LOCAL_SERVER_BIN")
+    if env:
+        return env
+    candidates = [os.path.join(TOP, "target", profile, "tos-local-server") for profile in ("release", "debug")]
+    existing = [c for c in candidates if os.path.isfile(c) and os.access(c, os.X_OK)]
+    if not existing:
+        sys.exit("with_server.py: no tos-local-server binary; run `cargo build -p tos-local-server` first")
+    return max(existing, key=os.path.getmtime)
+
+
+def main():
+    argv = sys.argv[1:]
+    if "--" not in argv:
+        sys.exit(__doc__)
+    split = argv.index("--")
+    parser = argparse.ArgumentParser(prog="with_server.py")
+    parser.add_argument("--discard", action="store_true")
+    parser.add_argument("--fault-file")
+    opts = parser.parse_args(argv[:split])
+    cmd = argv[split + 1:]
+    if not cmd:
+        sys.exit(__doc__)
+
+    data_dir = tempfile.mkdtemp(prefix="tos-local-server-")
+    args = [find_binary(), "--port", "0", "--bucket", BUCKET]
+    args += ["--discard"] if opts.discard else ["--data-dir", data_dir]
+    if opts.fault_file:
+        args += ["--faults", opts.fault_file]
+    server = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    try:
+        line = server.stdout.readline().strip()
+        if not line.startswith("LISTENING "):
+            sys.exit("with_server.py: server did not start: %r" % line)
+        port = line.rsplit(":", 1)[1]
+        env = dict(os.environ)
+        env.update({
+            "TOS_ENDPOINT": "http://127.0.0.1:%s" % port,
+            "TOS_REGION": "cn-beijing",
+            "TOS_ACCESS_KEY": "AKTEST",
+            "TOS_SECRET_KEY": "SKTEST",
+            "TOS_TEST_BUCKET": BUCKET,
+            "TOS_ADMIN_URL": "http://127.0.0.1:%s/__admin" % port,
+        })
+        status = subprocess.call(cmd, env=env)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        shutil.rmtree(data_dir, ignore_errors=True)
+    sys.exit(status if status >= 0 else 128 - status)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,222 @@
+//! Bucket and single-object operations.
+
+use hyper::http::response::Builder;
+use hyper::{Method, Response};
+
+use crate::body::{empty, FileBody, RespBody};
+use crate::errors::TosError;
+use crate::service::Ctx;
+use crate::storage::ObjectMeta;
+use crate::util::http_date;
+
+/// Headers recorded at PutObject/CreateMultipartUpload time and echoed on GET/HEAD.
+pub fn stored_attrs(ctx: &Ctx) -> (Vec<(String, String)>, bool) {
+    const PLAIN: &[&str] = &[
+        "content-type",
+        "cache-control",
+        "content-disposition",
+        "content-encoding",
+        "content-language",
+        "expires",
+        "x-tos-storage-class",
+        "x-tos-acl",
+        "x-tos-tagging",
+        "x-tos-website-redirect-location",
+        "x-tos-object-expires",
+    ];
+    let mut attrs = Vec::new();
+    for (name, value) in ctx.headers.iter() {
+        let n = name.as_str();
+        // The SSE-C key itself must never be echoed back.
+        let keep = PLAIN.contains(&n)
+            || n.starts_with("x-tos-meta-")
+            || n.starts_with("x-tos-grant-")
+            || (n.starts_with("x-tos-server-side-encryption")
+                && n != "x-tos-server-side-encryption-customer-key");
+        if keep {
+            attrs.push((
+                n.to_string(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            ));
+        }
+    }
+    let forbid = ctx
+        .header("x-tos-forbid-overwrite")
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    (attrs, forbid)
+}
+
+pub fn with_attrs(mut b: Builder, meta: &ObjectMeta) -> Builder {
+    let mut has_type = false;
+    for (k, v) in &meta.attrs {
+        // Grants are ACL input, reported by GetObjectAcl rather than on the object.
+        if k.starts_with("x-tos-grant-") {
+            continue;
+        }
+        has_type |= k == "content-type";
+        b = b.header(k.as_str(), v.as_str());
+        if k == "x-tos-tagging" {
+            let count = v.split('&').filter(|s| !s.is_empty()).count();
+            b = b.header("x-tos-tagging-count", count);
+        }
+    }
+    if !has_type {
+        b = b.header("content-type", "application/octet-stream");
+    }
+    b
+}
+
+pub async fn create_bucket(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    let name = ctx
+        .target
+        .bucket
+        .clone()
+        .ok_or_else(|| TosError::new(400, "InvalidBucketName", "no bucket in request"))?;
+    let valid = (3..=63).contains(&name.len())
+        && name
+            .bytes()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
+        && !name.starts_with('-')
+        && !name.ends_with('-');
+    if !valid {
+        return Err(TosError::new(
+            400,
+            "InvalidBucketName",
+            "invalid bucket name",
+        ));
+    }
+    if !ctx.state.store.create_bucket(&name)? {
+        return Err(TosError::new(
+            409,
+            "BucketAlreadyOwnedByYou",
+            "bucket already exists",
+        ));
+    }
+    Ok(ctx
+        .base(200)
+        .header("location", format!("/{name}"))
+        .header("content-length", 0)
+        .body(empty())
+        .expect("valid response"))
+}
+
+pub async fn head_bucket(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    Ok(ctx
+        .base(200)
+        .header("x-tos-bucket-region", &ctx.state.cfg.region)
+        .header("x-tos-storage-class", "STANDARD")
+        .body(empty())
+        .expect("valid response"))
+}
+
+pub async fn put_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    let (attrs, forbid) = stored_attrs(ctx);
+    let data = ctx.ingest().await?;
+    let meta = ctx
+        .state
+        .store
+        .put_object(&ctx.bucket, ctx.key(), data, attrs, forbid)?;
+    Ok(ctx
+        .base(200)
+        .header("etag", format!("\"{}\"", meta.etag))
+        .header("x-tos-hash-crc64ecma", ctx.crc_value(meta.crc))
+        .header("content-length", 0)
+        .body(empty())
+        .expect("valid response"))
+}
+
+/// Parses a single `bytes=` range against `size` into (start, len).
+fn parse_range(spec: &str, size: u64) -> Option<(u64, u64)> {
+    let spec = spec.trim().strip_prefix("bytes=")?;
+    if spec.contains(',') {
+        return None;
+    }
+    let (a, b) = spec.split_once('-')?;
+    let (start, end) = match (a.trim(), b.trim()) {
+        ("", n) => {
+            let n: u64 = n.parse().ok()?;
+            if n == 0 {
+                return None;
+            }
+            (size.saturating_sub(n), size.checked_sub(1)?)
+        }
+        (s, "") => (s.parse().ok()?, size.checked_sub(1)?),
+        (s, e) => (
+            s.parse().ok()?,
+            e.parse::<u64>().ok()?.min(size.checked_sub(1)?),
+        ),
+    };
+    (start <= end && start < size).then(|| (start, end - start + 1))
+}
+
+pub async fn get_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    let meta = ctx.state.store.get_object(&ctx.bucket, ctx.key())?;
+    let (status, start, len) = match ctx.header("range") {
+        Some(r) => match parse_range(r, meta.size) {
+            Some((s, l)) => (206, s, l),
+            None => {
+                return Err(TosError::new(
+                    416,
+                    "InvalidRange",
+                    "The requested range is not satisfiable",
+                ))
+            }
+        },
+        None => (200, 0, meta.size),
+    };
+    let mut b = ctx
+        .base(status)
+        .header("etag", format!("\"{}\"", meta.etag))
+        .header("x-tos-hash-crc64ecma", ctx.crc_value(meta.crc))
+        .header("last-modified", http_date(meta.last_modified_ms))
+        .header("accept-ranges", "bytes")
+        .header(
+            "x-tos-object-type",
+            if meta.etag.contains('-') {
+                "Multipart"
+            } else {
+                "Normal"
+            },
+        )
+        .header("content-length", len);
+    if status == 206 {
+        b = b.header(
+            "content-range",
+            format!("bytes {start}-{}/{}", start + len - 1, meta.size),
+        );
+    }
+    b = with_attrs(b, &meta);
+    if ctx.method == Method::HEAD || len == 0 {
+        return Ok(b.body(empty()).expect("valid response"));
+    }
+    let Some(path) = ctx.state.store.object_path(&ctx.bucket, &meta.key) else {
+        return Err(TosError::new(
+            501,
+            "NotImplemented",
+            "object data is not kept in --discard mode",
+        ));
+    };
+    let file = FileBody::open(&path, start, len).await?;
+    Ok(b.body(http_body_util::BodyExt::boxed(file))
+        .expect("valid response"))
+}
+
+pub async fn delete_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    ctx.state.store.delete_object(&ctx.bucket, ctx.key())?;
+    Ok(ctx.base(204).body(empty()).expect("valid response"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_range;
+
+    #[test]
+    fn ranges() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 10)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 10)));
+        assert_eq!(parse_range("bytes=-5", 100), Some((95, 5)));
+        assert_eq!(parse_range("bytes=95-200", 100), Some((95, 5)));
+        assert_eq!(parse_range("bytes=100-", 100), None);
+        assert_eq!(parse_range("bytes=0-0", 0), None);
+    }
+}

@@ -1,0 +1,143 @@
+//! Addressing (virtual-hosted, path-style, absolute-form, custom domain) and
+//! mapping of method + query to a TOS operation name.
+
+use std::net::IpAddr;
+
+use hyper::Method;
+
+use crate::sign::{parse_query, percent_decode};
+
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub bucket: Option<String>,
+    /// Decoded key; empty for bucket-level requests.
+    pub key: String,
+    pub query: Vec<(String, String)>,
+}
+
+impl Target {
+    pub fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.param(name).is_some()
+    }
+}
+
+fn host_is_ip(host: &str) -> bool {
+    let h = host.trim();
+    if let Some(rest) = h.strip_prefix('[') {
+        return rest
+            .split(']')
+            .next()
+            .is_some_and(|ip| ip.parse::<IpAddr>().is_ok());
+    }
+    let no_port = h.rsplit_once(':').map_or(h, |(a, _)| a);
+    no_port.parse::<IpAddr>().is_ok() || h.parse::<IpAddr>().is_ok()
+}
+
+pub fn resolve(host: &str, raw_path: &str, raw_query: &str, custom_domain: Option<&str>) -> Target {
+    let decoded = String::from_utf8_lossy(&percent_decode(raw_path)).into_owned();
+    let path = decoded.strip_prefix('/').unwrap_or(&decoded);
+    let query = parse_query(raw_query);
+    if let Some(b) = custom_domain {
+        return Target {
+            bucket: Some(b.to_string()),
+            key: path.to_string(),
+            query,
+        };
+    }
+    let vhost_bucket = host
+        .split_once('.')
+        .map(|(b, _)| b)
+        .filter(|b| !b.is_empty() && !host_is_ip(host));
+    match vhost_bucket {
+        Some(b) => Target {
+            bucket: Some(b.to_string()),
+            key: path.to_string(),
+            query,
+        },
+        // IP literals (and dot-less names like `localhost`) mean path-style.
+        None => {
+            let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
+            Target {
+                bucket: (!bucket.is_empty()).then(|| bucket.to_string()),
+                key: key.to_string(),
+                query,
+            }
+        }
+    }
+}
+
+pub fn operation(method: &Method, t: &Target) -> &'static str {
+    if t.bucket.is_none() {
+        return if method == Method::GET {
+            "ListBuckets"
+        } else {
+            "Unknown"
+        };
+    }
+    if t.key.is_empty() {
+        return match *method {
+            Method::PUT => "CreateBucket",
+            Method::HEAD => "HeadBucket",
+            Method::DELETE => "DeleteBucket",
+            Method::GET if t.has("uploads") => "ListMultipartUploads",
+            Method::GET => "ListObjects",
+            _ => "Unknown",
+        };
+    }
+    match *method {
+        Method::POST if t.has("uploads") => "CreateMultipartUpload",
+        Method::POST if t.has("uploadId") => "CompleteMultipartUpload",
+        Method::PUT if t.has("uploadId") && t.has("partNumber") => "UploadPart",
+        Method::DELETE if t.has("uploadId") => "AbortMultipartUpload",
+        Method::GET if t.has("uploadId") => "ListParts",
+        Method::PUT => "PutObject",
+        Method::GET => "GetObject",
+        Method::HEAD => "HeadObject",
+        Method::DELETE => "DeleteObject",
+        _ => "Unknown",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addressing_modes() {
+        let t = resolve(
+            "mybucket.tos-cn-beijing.volces.com",
+            "/a%20b+c/x",
+            "uploads=",
+            None,
+        );
+        assert_eq!(t.bucket.as_deref(), Some("mybucket"));
+        assert_eq!(t.key, "a b+c/x");
+        assert!(t.has("uploads"));
+        let t = resolve("127.0.0.1:9000", "/b/dir/k%3F.txt", "", None);
+        assert_eq!(
+            (t.bucket.as_deref(), t.key.as_str()),
+            (Some("b"), "dir/k?.txt")
+        );
+        let t = resolve("[::1]:9000", "/b", "", None);
+        assert_eq!((t.bucket.as_deref(), t.key.as_str()), (Some("b"), ""));
+        let t = resolve("cdn.example.com", "/k", "", Some("cd"));
+        assert_eq!((t.bucket.as_deref(), t.key.as_str()), (Some("cd"), "k"));
+        assert_eq!(
+            operation(
+                &Method::PUT,
+                &resolve("b.h", "/k", "partNumber=1&uploadId=x", None)
+            ),
+            "UploadPart"
+        );
+        assert_eq!(
+            operation(&Method::GET, &resolve("b.h", "/", "uploads", None)),
+            "ListMultipartUploads"
+        );
+    }
+}

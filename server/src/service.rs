@@ -1,0 +1,340 @@
+//! Per-request pipeline: admin short-cut, addressing, signature check, fault
+//! injection, dispatch to the operation, request logging.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::os::fd::RawFd;
+use std::sync::Arc;
+use std::time::Duration;
+
+use hyper::body::Incoming;
+use hyper::header::HOST;
+use hyper::http::response::Builder;
+use hyper::{HeaderMap, Method, Request, Response};
+use tokio::sync::Notify;
+
+use crate::body::{empty, full, ReqBody, RespBody};
+use crate::config::Config;
+use crate::errors::TosError;
+use crate::faults::{Action, Faults};
+use crate::reqlog::{Entry, RequestLog};
+use crate::routing::{operation, resolve, Target};
+use crate::sign::{self, AuthError, Credentials};
+use crate::storage::{Ingested, Store};
+use crate::util::{now_ms, unique_id};
+use crate::{admin, multipart, objects};
+
+pub struct AppState {
+    pub cfg: Config,
+    pub store: Store,
+    pub faults: Faults,
+    pub log: RequestLog,
+}
+
+/// What a request handler may do to its own connection (for the reset fault).
+#[derive(Clone)]
+pub struct ConnCtx {
+    pub peer: SocketAddr,
+    pub fd: RawFd,
+    pub kill: Arc<Notify>,
+}
+
+impl ConnCtx {
+    /// SO_LINGER 0 makes the close send RST, which is what a real network failure
+    /// looks like to the client; then the connection task drops the socket.
+    fn reset(&self) {
+        // SAFETY: the connection task owns the socket and outlives this request,
+        // so the descriptor is open for the duration of this borrow.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.fd) };
+        let _ = socket2::SockRef::from(&fd).set_linger(Some(Duration::ZERO));
+        self.kill.notify_one();
+    }
+}
+
+/// Logs the request even if hyper drops the handler because the client went away.
+struct LogGuard {
+    state: Arc<AppState>,
+    entry: Option<Entry>,
+    received: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl LogGuard {
+    fn push(&mut self, status: u16) {
+        if let Some(mut e) = self.entry.take() {
+            e.status = status;
+            e.body_bytes = self.received.load(std::sync::atomic::Ordering::Relaxed);
+            e.time_ms = now_ms();
+            self.state.log.push(e);
+        }
+    }
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        // Status 0: no response was sent.
+        self.push(0);
+    }
+}
+
+pub struct Ctx<'a> {
+    pub state: &'a AppState,
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub target: Target,
+    pub bucket: String,
+    pub request_id: String,
+    pub bad_crc: bool,
+    pub body: ReqBody,
+}
+
+impl Ctx<'_> {
+    pub fn key(&self) -> &str {
+        &self.target.key
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    pub fn base(&self, status: u16) -> Builder {
+        Response::builder()
+            .status(status)
+            .header("x-tos-request-id", &self.request_id)
+            .header("x-tos-id-2", format!("{}-local", self.request_id))
+            .header("server", "tos-local-server")
+    }
+
+    /// The CRC header, deliberately corrupted when a bad_crc fault fired.
+    pub fn crc_value(&self, crc: u64) -> String {
+        let crc = if self.bad_crc { crc ^ 1 } else { crc };
+        crc.to_string()
+    }
+
+    pub fn finish_json(&self, b: Builder, value: &serde_json::Value) -> Response<RespBody> {
+        let text = value.to_string();
+        b.header("content-type", "application/json")
+            .header("content-length", text.len())
+            .body(full(text))
+            .expect("valid response")
+    }
+
+    pub async fn ingest(&mut self) -> Result<Ingested, TosError> {
+        let mut sink = self.state.store.new_sink(&self.bucket)?;
+        while let Some(chunk) = self.body.chunk().await? {
+            sink.write(&chunk)?;
+        }
+        Ok(sink.finish()?)
+    }
+}
+
+fn error_response(
+    e: &TosError,
+    head: bool,
+    request_id: &str,
+    resource: &str,
+) -> Response<RespBody> {
+    let mut b = Response::builder()
+        .status(e.status)
+        .header("x-tos-request-id", request_id)
+        .header("x-tos-id-2", format!("{request_id}-local"))
+        .header("x-tos-ec", e.ec())
+        .header("server", "tos-local-server");
+    if let Some(s) = e.retry_after {
+        b = b.header("retry-after", s.to_string());
+    }
+    if head {
+        // HEAD errors carry no body, as on real TOS.
+        return b.body(empty()).expect("valid response");
+    }
+    let text = e.body(request_id, resource);
+    b.header("content-type", "application/json")
+        .header("content-length", text.len())
+        .body(full(text))
+        .expect("valid response")
+}
+
+fn auth_error(e: AuthError) -> TosError {
+    match e {
+        AuthError::Missing => TosError::new(403, "AccessDenied", "missing Authorization header"),
+        AuthError::Malformed(m) => TosError::new(403, "AccessDenied", m),
+        AuthError::UnknownKey => TosError::new(
+            403,
+            "InvalidAccessKeyId",
+            "The access key id you provided does not exist in our records.",
+        ),
+        AuthError::Skewed => TosError::new(
+            403,
+            "RequestTimeTooSkewed",
+            "The difference between the request time and the server's time is too large.",
+        ),
+        AuthError::Mismatch(creq) => TosError::new(
+            403,
+            "SignatureDoesNotMatch",
+            format!("The request signature we calculated does not match the signature you provided. Canonical request: {creq:?}"),
+        ),
+    }
+}
+
+pub async fn handle(
+    state: Arc<AppState>,
+    conn: ConnCtx,
+    req: Request<Incoming>,
+) -> Result<Response<RespBody>, Infallible> {
+    if req.uri().path().starts_with("/__admin/") {
+        return Ok(admin::handle(&state, &conn, req).await);
+    }
+    let (parts, incoming) = req.into_parts();
+    let host = parts
+        .headers
+        .get(HOST)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+        .or_else(|| parts.uri.authority().map(|a| a.to_string()))
+        .unwrap_or_default();
+    let raw_path = parts.uri.path();
+    let raw_query = parts.uri.query().unwrap_or("");
+    let target = resolve(
+        &host,
+        raw_path,
+        raw_query,
+        state.cfg.custom_domain.as_deref(),
+    );
+    let op = operation(&parts.method, &target);
+    let request_id = unique_id()[..24].to_string();
+    let head = parts.method == Method::HEAD;
+    let resource = format!("/{}/{}", target.bucket.as_deref().unwrap_or(""), target.key);
+    let part_number = target.param("partNumber").and_then(|p| p.parse().ok());
+    let entry = Entry {
+        seq: 0,
+        time_ms: 0,
+        op: op.to_string(),
+        bucket: target.bucket.clone(),
+        key: (!target.key.is_empty()).then(|| target.key.clone()),
+        part_number,
+        upload_id: target.param("uploadId").map(str::to_string),
+        status: 0,
+        body_bytes: 0,
+        fault: None,
+    };
+
+    let creds = Credentials {
+        access_key: &state.cfg.access_key,
+        secret_key: &state.cfg.secret_key,
+        region: &state.cfg.region,
+    };
+    let sreq = sign::Request {
+        method: parts.method.as_str(),
+        raw_path,
+        raw_query,
+        headers: &parts.headers,
+    };
+    let auth = sign::verify(&sreq, &creds, (now_ms() / 1000) as i64).map_err(auth_error);
+
+    let mut ctx = Ctx {
+        state: &state,
+        method: parts.method.clone(),
+        headers: parts.headers.clone(),
+        bucket: target.bucket.clone().unwrap_or_default(),
+        target,
+        request_id,
+        bad_crc: false,
+        body: ReqBody::new(incoming),
+    };
+    let mut guard = LogGuard {
+        state: state.clone(),
+        entry: Some(entry),
+        received: ctx.body.counter.clone(),
+    };
+
+    let result = match auth {
+        Err(e) => Err(e),
+        Ok(()) => {
+            let key = (!ctx.target.key.is_empty()).then_some(ctx.target.key.as_str());
+            let fault = state.faults.take(op, key, part_number);
+            if let Some(e) = guard.entry.as_mut() {
+                e.fault = fault.as_ref().map(|f| f.name().to_string());
+            }
+            match fault {
+                Some(Action::Reset { after_bytes }) => {
+                    let _ = ctx.body.drain(Some(after_bytes)).await;
+                    guard.push(0);
+                    conn.reset();
+                    return std::future::pending().await;
+                }
+                Some(Action::Status {
+                    status,
+                    code,
+                    message,
+                    retry_after,
+                }) => {
+                    let _ = ctx.body.drain(None).await;
+                    let mut e = TosError::new(
+                        status,
+                        code.as_deref().unwrap_or("InternalError"),
+                        message.unwrap_or_else(|| "injected fault".into()),
+                    );
+                    e.retry_after = retry_after;
+                    Err(e)
+                }
+                other => {
+                    match other {
+                        Some(Action::Stall {
+                            ms,
+                            after_bytes: None,
+                        }) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                        Some(Action::Stall {
+                            ms,
+                            after_bytes: Some(n),
+                        }) => ctx.body.stall_after(n, ms),
+                        Some(Action::BadCrc) => ctx.bad_crc = true,
+                        _ => {}
+                    }
+                    dispatch(op, &mut ctx).await
+                }
+            }
+        }
+    };
+    let resp = match result {
+        Ok(r) => r,
+        Err(e) => {
+            // Unread body bytes would otherwise poison the keep-alive connection.
+            let _ = ctx.body.drain(None).await;
+            error_response(&e, head, &ctx.request_id, &resource)
+        }
+    };
+    guard.push(resp.status().as_u16());
+    Ok(resp)
+}
+
+async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    if op == "CreateBucket" {
+        return objects::create_bucket(ctx).await;
+    }
+    if ctx.target.bucket.is_none() {
+        return Err(TosError::new(
+            400,
+            "InvalidBucketName",
+            "no bucket in request",
+        ));
+    }
+    if !ctx.state.store.bucket_exists(&ctx.bucket) {
+        return Err(TosError::no_such_bucket());
+    }
+    match op {
+        "HeadBucket" => objects::head_bucket(ctx).await,
+        "PutObject" => objects::put_object(ctx).await,
+        "GetObject" | "HeadObject" => objects::get_object(ctx).await,
+        "DeleteObject" => objects::delete_object(ctx).await,
+        "CreateMultipartUpload" => multipart::create(ctx).await,
+        "UploadPart" => multipart::upload_part(ctx).await,
+        "CompleteMultipartUpload" => multipart::complete(ctx).await,
+        "AbortMultipartUpload" => multipart::abort(ctx).await,
+        "ListParts" => multipart::list_parts(ctx).await,
+        "ListMultipartUploads" => multipart::list_uploads(ctx).await,
+        _ => Err(TosError::new(
+            501,
+            "NotImplemented",
+            format!("{op} is not implemented"),
+        )),
+    }
+}

@@ -1,0 +1,601 @@
+//! Object and upload bookkeeping, with two backends: disk (data streamed to files,
+//! JSON sidecars so state survives restart) and discard (sizes and CRCs only).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use md5::{Digest, Md5};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+
+use crate::crc;
+use crate::errors::TosError;
+use crate::util::{hex, now_ms, unique_id};
+
+pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ObjectMeta {
+    pub key: String,
+    pub size: u64,
+    /// Unquoted.
+    pub etag: String,
+    pub crc: u64,
+    pub last_modified_ms: u64,
+    pub attrs: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PartMeta {
+    pub part_number: u32,
+    pub size: u64,
+    pub etag: String,
+    pub crc: u64,
+    pub last_modified_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct UploadMeta {
+    pub key: String,
+    pub upload_id: String,
+    pub initiated_ms: u64,
+    pub attrs: Vec<(String, String)>,
+    pub forbid_overwrite: bool,
+}
+
+#[derive(Default)]
+struct Upload {
+    meta: Option<UploadMeta>,
+    parts: BTreeMap<u32, PartMeta>,
+}
+
+#[derive(Default)]
+struct Bucket {
+    objects: BTreeMap<String, ObjectMeta>,
+    uploads: BTreeMap<String, Upload>,
+}
+
+pub struct Store {
+    root: Option<PathBuf>,
+    buckets: Mutex<BTreeMap<String, Bucket>>,
+}
+
+/// Receives a request body chunk by chunk; hashing happens as data arrives so
+/// nothing is ever buffered whole.
+pub struct Sink {
+    file: Option<BufWriter<fs::File>>,
+    tmp: Option<PathBuf>,
+    md5: Option<Md5>,
+    crc: crc64fast::Digest,
+    size: u64,
+}
+
+pub struct Ingested {
+    pub size: u64,
+    pub crc: u64,
+    pub etag: String,
+    tmp: Option<PathBuf>,
+}
+
+impl Sink {
+    pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
+        self.crc.write(data);
+        if let Some(m) = self.md5.as_mut() {
+            m.update(data);
+        }
+        if let Some(f) = self.file.as_mut() {
+            // Writes land in the page cache, so doing them inline is cheaper than
+            // bouncing every chunk through a blocking thread pool.
+            f.write_all(data)?;
+        }
+        self.size += data.len() as u64;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> io::Result<Ingested> {
+        if let Some(f) = self.file.take() {
+            f.into_inner().map_err(|e| e.into_error())?;
+        }
+        let crc = self.crc.sum64();
+        // Without MD5 (discard mode) the ETag is derived from the CRC to keep CPU low.
+        let etag = match self.md5.take() {
+            Some(m) => hex(&m.finalize()),
+            None => format!("{crc:016x}"),
+        };
+        Ok(Ingested {
+            size: self.size,
+            crc,
+            etag,
+            tmp: self.tmp.take(),
+        })
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        if let Some(p) = self.tmp.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+impl Drop for Ingested {
+    fn drop(&mut self) {
+        if let Some(p) = self.tmp.take() {
+            let _ = fs::remove_file(p);
+        }
+    }
+}
+
+fn key_hash(key: &str) -> String {
+    hex(&Sha256::digest(key.as_bytes()))
+}
+
+fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
+    let tmp = path.with_extension("json.tmp");
+    fs::write(&tmp, serde_json::to_vec(value)?)?;
+    fs::rename(tmp, path)
+}
+
+fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
+    serde_json::from_slice(&fs::read(path).ok()?).ok()
+}
+
+pub fn multipart_etag(parts: &[PartMeta]) -> String {
+    let mut m = Md5::new();
+    for p in parts {
+        let mut bin = [0u8; 16];
+        let ok = p.etag.len() == 32
+            && (0..16).all(
+                |i| match u8::from_str_radix(&p.etag[2 * i..2 * i + 2], 16) {
+                    Ok(b) => {
+                        bin[i] = b;
+                        true
+                    }
+                    Err(_) => false,
+                },
+            );
+        if ok {
+            m.update(bin);
+        } else {
+            m.update(p.etag.as_bytes());
+        }
+    }
+    format!("{}-{}", hex(&m.finalize()), parts.len())
+}
+
+impl Store {
+    pub fn open(root: Option<PathBuf>) -> io::Result<Store> {
+        let store = Store {
+            root,
+            buckets: Mutex::new(BTreeMap::new()),
+        };
+        if let Some(root) = &store.root {
+            fs::create_dir_all(root)?;
+            store.load(root)?;
+        }
+        Ok(store)
+    }
+
+    fn load(&self, root: &Path) -> io::Result<()> {
+        let mut buckets = self.buckets.lock().unwrap();
+        for entry in fs::read_dir(root)? {
+            let entry = entry?;
+            if !entry.file_type()?.is_dir() {
+                continue;
+            }
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let mut bucket = Bucket::default();
+            if let Ok(rd) = fs::read_dir(entry.path().join("obj")) {
+                for f in rd.flatten() {
+                    let p = f.path();
+                    if p.extension().is_some_and(|e| e == "json") {
+                        if let Some(m) = read_json::<ObjectMeta>(&p) {
+                            bucket.objects.insert(m.key.clone(), m);
+                        }
+                    }
+                }
+            }
+            if let Ok(rd) = fs::read_dir(entry.path().join("up")) {
+                for d in rd.flatten() {
+                    let Some(meta) = read_json::<UploadMeta>(&d.path().join("upload.json")) else {
+                        continue;
+                    };
+                    let mut up = Upload::default();
+                    for f in fs::read_dir(d.path())?.flatten() {
+                        let fname = f.file_name().to_string_lossy().into_owned();
+                        if fname.starts_with("part-") && fname.ends_with(".json") {
+                            if let Some(p) = read_json::<PartMeta>(&f.path()) {
+                                up.parts.insert(p.part_number, p);
+                            }
+                        }
+                    }
+                    let id = meta.upload_id.clone();
+                    up.meta = Some(meta);
+                    bucket.uploads.insert(id, up);
+                }
+            }
+            // Leftovers from interrupted requests; start each run with an empty tmp.
+            let _ = fs::remove_dir_all(entry.path().join("tmp"));
+            fs::create_dir_all(entry.path().join("tmp"))?;
+            buckets.insert(name, bucket);
+        }
+        Ok(())
+    }
+
+    fn bucket_dir(&self, bucket: &str) -> Option<PathBuf> {
+        self.root.as_ref().map(|r| r.join(bucket))
+    }
+
+    pub fn object_path(&self, bucket: &str, key: &str) -> Option<PathBuf> {
+        self.bucket_dir(bucket)
+            .map(|d| d.join("obj").join(format!("{}.data", key_hash(key))))
+    }
+
+    fn upload_dir(&self, bucket: &str, upload_id: &str) -> Option<PathBuf> {
+        self.bucket_dir(bucket)
+            .map(|d| d.join("up").join(upload_id))
+    }
+
+    pub fn create_bucket(&self, name: &str) -> Result<bool, TosError> {
+        let mut buckets = self.buckets.lock().unwrap();
+        if buckets.contains_key(name) {
+            return Ok(false);
+        }
+        if let Some(d) = self.bucket_dir(name) {
+            for sub in ["obj", "up", "tmp"] {
+                fs::create_dir_all(d.join(sub))?;
+            }
+        }
+        buckets.insert(name.to_string(), Bucket::default());
+        Ok(true)
+    }
+
+    pub fn bucket_exists(&self, name: &str) -> bool {
+        self.buckets.lock().unwrap().contains_key(name)
+    }
+
+    pub fn new_sink(&self, bucket: &str) -> Result<Sink, TosError> {
+        if !self.bucket_exists(bucket) {
+            return Err(TosError::no_such_bucket());
+        }
+        let (file, tmp, md5) = match self.bucket_dir(bucket) {
+            Some(d) => {
+                let dir = d.join("tmp");
+                fs::create_dir_all(&dir)?;
+                let p = dir.join(unique_id());
+                let f = fs::File::create(&p)?;
+                (
+                    Some(BufWriter::with_capacity(1 << 20, f)),
+                    Some(p),
+                    Some(Md5::new()),
+                )
+            }
+            None => (None, None, None),
+        };
+        Ok(Sink {
+            file,
+            tmp,
+            md5,
+            crc: crc64fast::Digest::new(),
+            size: 0,
+        })
+    }
+
+    fn with_bucket<T>(
+        &self,
+        bucket: &str,
+        f: impl FnOnce(&mut Bucket) -> Result<T, TosError>,
+    ) -> Result<T, TosError> {
+        let mut buckets = self.buckets.lock().unwrap();
+        let b = buckets
+            .get_mut(bucket)
+            .ok_or_else(TosError::no_such_bucket)?;
+        f(b)
+    }
+
+    fn commit_object(
+        &self,
+        bucket: &str,
+        b: &mut Bucket,
+        meta: ObjectMeta,
+        data: Option<&mut Ingested>,
+    ) -> Result<(), TosError> {
+        if let Some(path) = self.object_path(bucket, &meta.key) {
+            if let Some(tmp) = data.and_then(|d| d.tmp.take()) {
+                fs::rename(tmp, &path)?;
+            }
+            write_json(&path.with_extension("json"), &meta)?;
+        }
+        b.objects.insert(meta.key.clone(), meta);
+        Ok(())
+    }
+
+    pub fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        mut data: Ingested,
+        attrs: Vec<(String, String)>,
+        forbid_overwrite: bool,
+    ) -> Result<ObjectMeta, TosError> {
+        self.with_bucket(bucket, |b| {
+            if forbid_overwrite && b.objects.contains_key(key) {
+                return Err(already_exists());
+            }
+            let meta = ObjectMeta {
+                key: key.to_string(),
+                size: data.size,
+                etag: data.etag.clone(),
+                crc: data.crc,
+                last_modified_ms: now_ms(),
+                attrs,
+            };
+            self.commit_object(bucket, b, meta.clone(), Some(&mut data))?;
+            Ok(meta)
+        })
+    }
+
+    pub fn get_object(&self, bucket: &str, key: &str) -> Result<ObjectMeta, TosError> {
+        self.with_bucket(bucket, |b| {
+            b.objects
+                .get(key)
+                .cloned()
+                .ok_or_else(TosError::no_such_key)
+        })
+    }
+
+    pub fn delete_object(&self, bucket: &str, key: &str) -> Result<(), TosError> {
+        self.with_bucket(bucket, |b| {
+            if b.objects.remove(key).is_some() {
+                if let Some(p) = self.object_path(bucket, key) {
+                    let _ = fs::remove_file(p.with_extension("json"));
+                    let _ = fs::remove_file(p);
+                }
+            }
+            Ok(())
+        })
+    }
+
+    pub fn create_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        attrs: Vec<(String, String)>,
+        forbid_overwrite: bool,
+    ) -> Result<UploadMeta, TosError> {
+        self.with_bucket(bucket, |b| {
+            let meta = UploadMeta {
+                key: key.to_string(),
+                upload_id: unique_id(),
+                initiated_ms: now_ms(),
+                attrs,
+                forbid_overwrite,
+            };
+            if let Some(d) = self.upload_dir(bucket, &meta.upload_id) {
+                fs::create_dir_all(&d)?;
+                write_json(&d.join("upload.json"), &meta)?;
+            }
+            b.uploads.insert(
+                meta.upload_id.clone(),
+                Upload {
+                    meta: Some(meta.clone()),
+                    parts: BTreeMap::new(),
+                },
+            );
+            Ok(meta)
+        })
+    }
+
+    fn upload<'a>(
+        b: &'a mut Bucket,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<&'a mut Upload, TosError> {
+        match b.uploads.get_mut(upload_id) {
+            Some(u) if u.meta.as_ref().is_some_and(|m| m.key == key) => Ok(u),
+            _ => Err(TosError::no_such_upload()),
+        }
+    }
+
+    /// Fails early, before the body is read, when the upload does not exist.
+    pub fn check_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), TosError> {
+        self.with_bucket(bucket, |b| Self::upload(b, key, upload_id).map(|_| ()))
+    }
+
+    pub fn put_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        mut data: Ingested,
+    ) -> Result<PartMeta, TosError> {
+        self.with_bucket(bucket, |b| {
+            let up = Self::upload(b, key, upload_id)?;
+            let part = PartMeta {
+                part_number,
+                size: data.size,
+                etag: data.etag.clone(),
+                crc: data.crc,
+                last_modified_ms: now_ms(),
+            };
+            if let Some(d) = self.upload_dir(bucket, upload_id) {
+                if let Some(tmp) = data.tmp.take() {
+                    fs::rename(tmp, d.join(format!("part-{part_number}.data")))?;
+                }
+                write_json(&d.join(format!("part-{part_number}.json")), &part)?;
+            }
+            up.parts.insert(part_number, part.clone());
+            Ok(part)
+        })
+    }
+
+    pub fn list_parts(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+    ) -> Result<(UploadMeta, Vec<PartMeta>), TosError> {
+        self.with_bucket(bucket, |b| {
+            let up = Self::upload(b, key, upload_id)?;
+            Ok((
+                up.meta.clone().unwrap(),
+                up.parts.values().cloned().collect(),
+            ))
+        })
+    }
+
+    pub fn abort_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Result<(), TosError> {
+        self.with_bucket(bucket, |b| {
+            Self::upload(b, key, upload_id)?;
+            b.uploads.remove(upload_id);
+            if let Some(d) = self.upload_dir(bucket, upload_id) {
+                let _ = fs::remove_dir_all(d);
+            }
+            Ok(())
+        })
+    }
+
+    pub fn list_uploads(&self, bucket: &str, prefix: &str) -> Result<Vec<UploadMeta>, TosError> {
+        self.with_bucket(bucket, |b| {
+            let mut v: Vec<UploadMeta> = b
+                .uploads
+                .values()
+                .filter_map(|u| u.meta.clone())
+                .filter(|m| m.key.starts_with(prefix))
+                .collect();
+            v.sort_by(|a, b| (&a.key, a.initiated_ms).cmp(&(&b.key, b.initiated_ms)));
+            Ok(v)
+        })
+    }
+
+    /// Validates the part list, assembles the object, then swaps it in. Assembly
+    /// runs outside the lock so a large Complete does not stall other requests.
+    pub async fn complete(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        requested: Option<Vec<(u32, String)>>,
+    ) -> Result<(ObjectMeta, Vec<PartMeta>), TosError> {
+        let (meta, parts) = self.with_bucket(bucket, |b| {
+            let up = Self::upload(b, key, upload_id)?;
+            let meta = up.meta.clone().unwrap();
+            let parts: Vec<PartMeta> = match requested {
+                None => up.parts.values().cloned().collect(),
+                Some(mut req) => {
+                    req.sort_by_key(|(n, _)| *n);
+                    let mut out = Vec::with_capacity(req.len());
+                    for (i, (n, etag)) in req.iter().enumerate() {
+                        if i > 0 && req[i - 1].0 == *n {
+                            return Err(TosError::new(
+                                400,
+                                "InvalidPartOrder",
+                                format!("part {n} listed twice"),
+                            ));
+                        }
+                        let etag = etag.trim().trim_matches('"');
+                        match up.parts.get(n) {
+                            Some(p) if p.etag.eq_ignore_ascii_case(etag) => out.push(p.clone()),
+                            _ => {
+                                return Err(TosError::new(
+                                    400,
+                                    "InvalidPart",
+                                    format!("part {n} was not uploaded or its ETag does not match"),
+                                ))
+                            }
+                        }
+                    }
+                    out
+                }
+            };
+            if parts.is_empty() {
+                return Err(TosError::new(400, "InvalidRequest", "no parts to complete"));
+            }
+            if let Some(p) = parts[..parts.len() - 1]
+                .iter()
+                .find(|p| p.size < MIN_PART_SIZE)
+            {
+                return Err(TosError::new(
+                    400,
+                    "EntityTooSmall",
+                    format!(
+                        "part {} is smaller than the minimum allowed size",
+                        p.part_number
+                    ),
+                ));
+            }
+            if meta.forbid_overwrite && b.objects.contains_key(key) {
+                return Err(already_exists());
+            }
+            Ok((meta, parts))
+        })?;
+
+        let mut crc_all = 0u64;
+        let mut size = 0u64;
+        for p in &parts {
+            crc_all = crc::combine(crc_all, p.crc, p.size);
+            size += p.size;
+        }
+        let mut assembled = None;
+        if let (Some(updir), Some(bdir)) =
+            (self.upload_dir(bucket, upload_id), self.bucket_dir(bucket))
+        {
+            let tmp = bdir.join("tmp").join(unique_id());
+            let files: Vec<PathBuf> = parts
+                .iter()
+                .map(|p| updir.join(format!("part-{}.data", p.part_number)))
+                .collect();
+            let out = tmp.clone();
+            tokio::task::spawn_blocking(move || -> io::Result<()> {
+                let mut w = BufWriter::with_capacity(1 << 20, fs::File::create(&out)?);
+                for f in files {
+                    io::copy(&mut fs::File::open(f)?, &mut w)?;
+                }
+                w.into_inner().map_err(|e| e.into_error())?;
+                Ok(())
+            })
+            .await
+            .map_err(|e| TosError::internal(e.to_string()))??;
+            assembled = Some(Ingested {
+                size,
+                crc: crc_all,
+                etag: String::new(),
+                tmp: Some(tmp),
+            });
+        }
+
+        self.with_bucket(bucket, |b| {
+            Self::upload(b, key, upload_id)?;
+            if meta.forbid_overwrite && b.objects.contains_key(key) {
+                return Err(already_exists());
+            }
+            let obj = ObjectMeta {
+                key: key.to_string(),
+                size,
+                etag: multipart_etag(&parts),
+                crc: crc_all,
+                last_modified_ms: now_ms(),
+                attrs: meta.attrs.clone(),
+            };
+            self.commit_object(bucket, b, obj.clone(), assembled.as_mut())?;
+            b.uploads.remove(upload_id);
+            if let Some(d) = self.upload_dir(bucket, upload_id) {
+                let _ = fs::remove_dir_all(d);
+            }
+            Ok((obj, parts))
+        })
+    }
+}
+
+fn already_exists() -> TosError {
+    TosError::new(
+        409,
+        "FileAlreadyExists",
+        "the object already exists and overwrite is forbidden",
+    )
+}
