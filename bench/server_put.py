@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark one signed PutObject of a large file against tos-local-server.
 
-usage: put_bench.py --server BIN [--discard] [--size-mib N] [--runs N]
+usage: server_put.py --server BIN [--discard] [--size-mib N] [--runs N]
 
 Starts the server itself (so it knows the PID), streams the file with
 http.client, and reports wall time plus server CPU seconds taken from

@@ -8,6 +8,10 @@ use super::protocol::tos::TosProtocol;
 use super::request::{UploadFileOutput, UploadFileRequest};
 use super::transport::Transport;
 use super::upload;
+use super::upload_dir::{
+    self,
+    request::{DirObservers, UploadDirOutput, UploadDirRequest},
+};
 use std::sync::Arc;
 
 pub struct Client {
@@ -51,6 +55,33 @@ impl Client {
         &self.config
     }
 
+    /// Uploads a folder tree, blocking like `upload_file`; every callback runs on this thread.
+    /// Per-file failures are listed in the output (the call itself fails only on bad input,
+    /// pause or abort).
+    pub fn upload_dir(
+        &self,
+        request: UploadDirRequest,
+        observers: DirObservers,
+    ) -> Result<UploadDirOutput> {
+        self.refuse_nested_call()?;
+        self.runtime.block_on(upload_dir::run(
+            Arc::clone(&self.transport),
+            self.config.enable_crc,
+            request,
+            observers,
+        ))
+    }
+
+    fn refuse_nested_call(&self) -> Result<()> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(UploadError::new(
+                ErrorKind::InvalidArgument,
+                "an upload cannot be started from inside an upload callback or an async runtime thread",
+            ));
+        }
+        Ok(())
+    }
+
     /// Uploads one file, blocking the calling thread until it is done, paused or aborted.
     /// Every callback in `observers` runs on this thread, one at a time.
     pub fn upload_file(
@@ -58,17 +89,13 @@ impl Client {
         request: UploadFileRequest,
         observers: Observers,
     ) -> Result<UploadFileOutput> {
-        if tokio::runtime::Handle::try_current().is_ok() {
-            return Err(UploadError::new(
-                ErrorKind::InvalidArgument,
-                "upload_file cannot be called from inside an upload callback or an async runtime thread",
-            ));
-        }
+        self.refuse_nested_call()?;
         self.runtime.block_on(upload::run(
             Arc::clone(&self.transport),
             self.config.enable_crc,
             request,
             observers,
+            upload::SharedLimits::default(),
         ))
     }
 }

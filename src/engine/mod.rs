@@ -21,3 +21,4 @@ pub use request::{CreateAttributes, UploadFileOutput, UploadFileRequest};
 pub mod protocol;
 pub mod transport;
 mod upload;
+pub mod upload_dir;

@@ -71,8 +71,9 @@ pub struct PartsPage {
     pub next_marker: Option<u32>,
 }
 
+/// What the server says of a whole object it now holds (Complete or PutObject).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct CompleteReceipt {
+pub struct ObjectReceipt {
     pub etag: String,
     pub location: String,
     pub version_id: String,
@@ -115,9 +116,19 @@ pub trait Protocol: Send + Sync {
         upload_id: &str,
         parts: &[CompletedPart],
     ) -> Operation;
-    fn parse_complete_multipart_upload(&self, response: &Response) -> Result<CompleteReceipt>;
+    fn parse_complete_multipart_upload(&self, response: &Response) -> Result<ObjectReceipt>;
 
     fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Operation;
+
+    /// A single-request upload of `content_length` bytes, streamed by the caller.
+    fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_length: u64,
+        attrs: &CreateAttributes,
+    ) -> Operation;
+    fn parse_put_object(&self, response: &Response) -> Result<ObjectReceipt>;
 
     /// One page of ListParts starting after `marker` (0 = from the start).
     fn list_parts(&self, bucket: &str, key: &str, upload_id: &str, marker: u32) -> Operation;

@@ -4,7 +4,7 @@
 use super::content_type::guess_from_key;
 use super::signing::{authorization, format_tos_date, uri_encode, Credentials, SignInput};
 use super::{
-    CompleteReceipt, CompletedPart, ListedPart, Operation, PartReceipt, PartsPage, Protocol,
+    CompletedPart, ListedPart, ObjectReceipt, Operation, PartReceipt, PartsPage, Protocol,
     Response, SignedRequest,
 };
 use crate::engine::config::{Addressing, ClientConfig};
@@ -348,7 +348,7 @@ impl Protocol for TosProtocol {
         op
     }
 
-    fn parse_complete_multipart_upload(&self, response: &Response) -> Result<CompleteReceipt> {
+    fn parse_complete_multipart_upload(&self, response: &Response) -> Result<ObjectReceipt> {
         let body: CompleteResult = if response.body.is_empty() {
             CompleteResult::default()
         } else {
@@ -360,7 +360,7 @@ impl Protocol for TosProtocol {
         } else {
             body.etag
         };
-        Ok(CompleteReceipt {
+        Ok(ObjectReceipt {
             etag,
             location: body.location,
             version_id: response
@@ -380,6 +380,40 @@ impl Protocol for TosProtocol {
         op.query
             .push(("uploadId".to_string(), upload_id.to_string()));
         op
+    }
+
+    fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_length: u64,
+        attrs: &CreateAttributes,
+    ) -> Operation {
+        let mut op = self.object_operation("PutObject", "PUT", bucket, key, 200);
+        op.headers = create_headers(key, attrs);
+        op.headers
+            .push(("Content-Length".to_string(), content_length.to_string()));
+        if let Some(limit) = attrs.traffic_limit.filter(|l| *l > 0) {
+            op.headers
+                .push(("x-tos-traffic-limit".to_string(), limit.to_string()));
+        }
+        op
+    }
+
+    fn parse_put_object(&self, response: &Response) -> Result<ObjectReceipt> {
+        Ok(ObjectReceipt {
+            etag: response.header("etag").unwrap_or_default().to_string(),
+            location: String::new(),
+            version_id: response
+                .header("x-tos-version-id")
+                .unwrap_or_default()
+                .to_string(),
+            crc64: parse_crc(response, "PutObject")?,
+            request_id: response
+                .header("x-tos-request-id")
+                .unwrap_or_default()
+                .to_string(),
+        })
     }
 
     fn list_parts(&self, bucket: &str, key: &str, upload_id: &str, marker: u32) -> Operation {

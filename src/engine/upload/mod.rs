@@ -3,8 +3,8 @@
 //! parallel, complete, and verify the whole object's CRC-64.
 
 mod complete;
-mod messages;
-mod part_body;
+pub(crate) mod messages;
+pub(crate) mod part_body;
 mod parts;
 mod plan;
 mod reporter;
@@ -23,11 +23,19 @@ use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+/// Limits shared by several uploads running together (a directory upload).
+#[derive(Clone, Default)]
+pub struct SharedLimits {
+    /// One permit per request in flight.
+    pub connections: Option<Arc<tokio::sync::Semaphore>>,
+}
+
 pub async fn run(
     transport: Arc<Transport>,
     enable_crc: bool,
     request: UploadFileRequest,
     observers: Observers,
+    limits: SharedLimits,
 ) -> Result<UploadFileOutput> {
     let source = validate::check(transport.protocol.as_ref(), &request)?;
     let mut reporter = Reporter::new(
@@ -50,6 +58,7 @@ pub async fn run(
         checkpoint: Checkpoint::default(),
         reporter,
         bytes_sent: 0,
+        limits,
         request,
     };
     let result = session.run().await;
@@ -75,6 +84,7 @@ struct Session {
     checkpoint: Checkpoint,
     reporter: Reporter,
     bytes_sent: u64,
+    limits: SharedLimits,
 }
 
 impl Session {

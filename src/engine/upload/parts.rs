@@ -79,6 +79,7 @@ impl Session {
             enable_crc: self.enable_crc,
             to_coordinator,
             queue: Mutex::new(jobs),
+            connections: self.limits.connections.clone(),
         });
         let mut workers = JoinSet::new();
         for _ in 0..worker_count {

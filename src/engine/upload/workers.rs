@@ -35,6 +35,7 @@ pub struct WorkerContext {
     pub enable_crc: bool,
     pub to_coordinator: mpsc::UnboundedSender<WorkerMsg>,
     pub queue: Mutex<VecDeque<PartJob>>,
+    pub connections: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 pub async fn run_worker(ctx: Arc<WorkerContext>) {
@@ -100,6 +101,13 @@ async fn upload_once(
     job: &PartJob,
     attempt: u32,
 ) -> Result<(PartReceipt, u64)> {
+    // Held for the whole request, so a directory upload's connection cap is global.
+    let _permit = match &ctx.connections {
+        Some(connections) => Some(connections.acquire().await.map_err(|e| {
+            UploadError::new(ErrorKind::Internal, "connection limit closed").with_cause(e)
+        })?),
+        None => None,
+    };
     let protocol = &ctx.transport.protocol;
     let operation = protocol.upload_part(
         &ctx.bucket,
