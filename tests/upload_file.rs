@@ -665,3 +665,38 @@ fn create_attributes_reach_the_object() {
     assert_eq!(head["x-tos-meta-owner"], "team%20a");
     assert_eq!(head["x-tos-storage-class"], "IA");
 }
+
+#[test]
+fn debug_logs_carry_request_ids_but_never_secrets() {
+    use tosupload::engine::log::{set_sink, Level};
+    let lines = Arc::new(Mutex::new(Vec::<String>::new()));
+    let sink_lines = Arc::clone(&lines);
+    set_sink(
+        Some(Arc::new(move |level, message: &str| {
+            sink_lines
+                .lock()
+                .unwrap()
+                .push(format!("{level:?} {message}"))
+        })),
+        Level::Trace,
+    );
+    let server = TestServer::start();
+    server.add_fault(r#"{"op":"UploadPart","part_number":1,"times":1,"action":{"kind":"status","status":503,"code":"ServiceUnavailable"}}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "f", &pattern(6 * MIB, 20));
+    let client = Client::new(server.config()).unwrap();
+    client
+        .upload_file(request(&file, "logged.bin", 5, 1), Observers::default())
+        .unwrap();
+    let lines = lines.lock().unwrap().clone();
+    let ours: Vec<&String> = lines.iter().filter(|l| l.contains("logged.bin")).collect();
+    assert!(ours
+        .iter()
+        .any(|l| l.contains("UploadPart") && l.contains("request id")));
+    assert!(ours.iter().any(|l| l.contains("will be retried")));
+    for line in &lines {
+        assert!(!line.contains("SKTEST"), "secret key in log: {line}");
+        assert!(!line.contains("Signature="), "signature in log: {line}");
+        assert!(!line.contains("Authorization"), "header in log: {line}");
+    }
+}

@@ -22,6 +22,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client> {
+        super::log::init_from_env();
         let config = config.resolve_env()?;
         let protocol = Arc::new(TosProtocol::new(&config)?);
         let threads = match config.worker_threads {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod crc64;
 pub mod error;
 pub mod events;
+pub mod log;
 pub mod rate_limit;
 pub mod request;
 

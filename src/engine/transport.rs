@@ -3,6 +3,7 @@
 
 use super::config::ClientConfig;
 use super::error::{ErrorKind, Result, UploadError};
+use super::log::{log, Level};
 use super::protocol::{Operation, Protocol, Response};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -88,6 +89,48 @@ impl Transport {
         body: Option<reqwest::Body>,
         attempt: u32,
     ) -> Result<Response> {
+        let started = std::time::Instant::now();
+        let result = self.send_signed(operation, body, attempt).await;
+        if crate::engine::log::enabled(Level::Debug) {
+            let part = operation
+                .query
+                .iter()
+                .find(|(k, _)| k == "partNumber")
+                .map_or(String::new(), |(_, v)| format!(" part {v}"));
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            match &result {
+                Ok(r) => log!(
+                    Level::Debug,
+                    "{} {}/{}{part}: HTTP {} request id {} in {ms:.1} ms (attempt {})",
+                    operation.name,
+                    operation.bucket,
+                    operation.key,
+                    r.status,
+                    r.header("x-tos-request-id").unwrap_or("-"),
+                    attempt + 1
+                ),
+                Err(e) => log!(
+                    Level::Debug,
+                    "{} {}/{}{part}: failed in {ms:.1} ms (attempt {}): {e}{}",
+                    operation.name,
+                    operation.bucket,
+                    operation.key,
+                    attempt + 1,
+                    e.server
+                        .as_ref()
+                        .map_or(String::new(), |s| format!(" request id {}", s.request_id))
+                ),
+            }
+        }
+        result
+    }
+
+    async fn send_signed(
+        &self,
+        operation: &Operation,
+        body: Option<reqwest::Body>,
+        attempt: u32,
+    ) -> Result<Response> {
         let signed = self.protocol.sign(operation, SystemTime::now())?;
         let method = reqwest::Method::from_bytes(operation.method.as_bytes())
             .map_err(|e| UploadError::new(ErrorKind::Internal, "bad HTTP method").with_cause(e))?;
@@ -145,7 +188,14 @@ impl Transport {
                         return Err(error);
                     }
                     attempt += 1;
-                    tokio::time::sleep(self.backoff(attempt, &error)).await;
+                    let delay = self.backoff(attempt, &error);
+                    log!(
+                        Level::Info,
+                        "{} will be retried in {} ms: {error}",
+                        operation.name,
+                        delay.as_millis()
+                    );
+                    tokio::time::sleep(delay).await;
                 }
             }
         }

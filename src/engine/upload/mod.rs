@@ -16,6 +16,7 @@ use crate::engine::cancel::{CancelHook, CancelKind};
 use crate::engine::checkpoint::{self, Checkpoint, FileInfo};
 use crate::engine::error::{ErrorKind, Result, UploadError};
 use crate::engine::events::{Observers, PartInfo, UploadEventKind};
+use crate::engine::log::{log, Level};
 use crate::engine::request::{CreateAttributes, UploadFileOutput, UploadFileRequest};
 use crate::engine::transport::Transport;
 use reporter::Reporter;
@@ -61,10 +62,39 @@ pub async fn run(
         limits,
         request,
     };
+    log!(
+        Level::Info,
+        "upload {} to {}/{}: {} bytes, parts of {} bytes, {} tasks",
+        session.request.file_path.display(),
+        session.request.bucket,
+        session.request.key,
+        session.identity.size,
+        session.part_size,
+        session.task_num
+    );
+    let started = std::time::Instant::now();
     let result = session.run().await;
-    if let Err(error) = &result {
-        if error.kind != ErrorKind::Paused {
-            session.reporter.failed();
+    match &result {
+        Ok(out) => log!(
+            Level::Info,
+            "upload of {}/{} done in {:.3} s: upload id {}, CRC-64 {}, request id {}",
+            out.bucket,
+            out.key,
+            started.elapsed().as_secs_f64(),
+            out.upload_id,
+            out.crc64,
+            out.request_id
+        ),
+        Err(error) => {
+            log!(
+                Level::Info,
+                "upload of {}/{} stopped: {error}",
+                session.request.bucket,
+                session.request.key
+            );
+            if error.kind != ErrorKind::Paused {
+                session.reporter.failed();
+            }
         }
     }
     result

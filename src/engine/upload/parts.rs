@@ -8,6 +8,7 @@ use super::Session;
 use crate::engine::cancel::CancelKind;
 use crate::engine::error::{ErrorKind, Result, UploadError};
 use crate::engine::events::{PartInfo, UploadEventKind};
+use crate::engine::log::{log, Level};
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -141,6 +142,13 @@ impl Session {
             }
             WorkerMsg::Retry { part_index, error } => {
                 let info = self.part_info(part_index);
+                log!(
+                    Level::Info,
+                    "{}/{}: part {} will be retried: {error}",
+                    self.request.bucket,
+                    self.request.key,
+                    info.part_number
+                );
                 self.reporter
                     .event(UploadEventKind::UploadPartRetry, Some(info), Some(error));
             }

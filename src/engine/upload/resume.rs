@@ -6,6 +6,7 @@ use crate::engine::cancel::CancelKind;
 use crate::engine::checkpoint::{self, Checkpoint, Loaded};
 use crate::engine::error::{ErrorKind, Result, UploadError};
 use crate::engine::events::UploadEventKind;
+use crate::engine::log::{log, Level};
 use std::sync::Arc;
 
 impl Session {
@@ -87,6 +88,7 @@ impl Session {
     }
 
     fn discard_checkpoint(&mut self, reason: UploadError) {
+        log!(Level::Warn, "{reason}");
         self.remove_checkpoint();
         self.reporter
             .event(UploadEventKind::CheckpointDiscarded, None, Some(reason));
