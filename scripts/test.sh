@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every test of the project. Works on a fresh machine: installs what is missing
+# (cmake, valgrind, curl through apt-get; the official TOS Python SDK in .venv).
+#   1. formatting, lints, and the generated header is current
+#   2. Rust unit and integration tests: the engine and the local server, against the
+#      real server on loopback with fault injection
+#   3. the official TOS Python SDK 2.9.3 against the local server (its fidelity)
+#   4. every C example and C test through ctest: built with ASan+UBSan, then a release
+#      build under valgrind
+set -euo pipefail
+top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$top"
+jobs="$(nproc)"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "installing what is missing"
+scripts/install_deps.sh
+scripts/setup_python_venv.sh
+
+step "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+
+step "Rust tests (engine, FFI, header check, local server)"
+cargo build --workspace --quiet
+cargo test --workspace --quiet 2>&1 | tee target/cargo-test.log
+grep -q "test result" target/cargo-test.log
+
+step "official TOS Python SDK against the local server"
+.venv/bin/python -m pytest -q tests/server_sdk
+
+step "C examples and tests, ASan + UBSan (debug)"
+cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DTOSUPLOAD_SANITIZE=ON >/dev/null
+cmake --build build/asan -j "$jobs" >/dev/null
+ctest --test-dir build/asan --output-on-failure -j 2
+
+step "C examples and tests, release, under valgrind"
+cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DTOSUPLOAD_VALGRIND=ON >/dev/null
+cmake --build build/release -j "$jobs" >/dev/null
+ctest --test-dir build/release --output-on-failure -j 2

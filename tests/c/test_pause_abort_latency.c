@@ -1,0 +1,136 @@
+/*
+ * tos_cancel from another thread stops an upload with parts in flight quickly:
+ * tos_upload_file returns within 200 ms of the call (2 s under valgrind).
+ *
+ * 1. Pause: a 200 MiB file, 5 MiB parts, 4 tasks, every UploadPart stalled by the server
+ *    (fault "stall"), so parts are in flight when the pause comes -> TOS_PAUSED.
+ * 2. Abort: the same file under a low shared rate limit (4 MiB/s), so parts are being
+ *    streamed when the abort comes -> TOS_ABORTED, and the server log shows an
+ *    AbortMultipartUpload answered 204.
+ */
+#include "test_util.h"
+
+#include <pthread.h>
+
+struct canceller {
+    const tos_cancel_hook *hook;
+    int is_abort;
+    double delay_s;
+    double cancelled_at;
+};
+
+static void *cancel_later(void *arg) {
+    struct canceller *c = arg;
+    struct timespec ts;
+    ts.tv_sec = (time_t)c->delay_s;
+    ts.tv_nsec = (long)((c->delay_s - (double)ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);
+    c->cancelled_at = tu_now();
+    CHECK(tos_cancel(c->hook, c->is_abort) == TOS_OK, "tos_cancel");
+    return NULL;
+}
+
+struct part_counter {
+    int succeeded;
+};
+
+static void on_event(const tos_upload_event *event, void *user_data) {
+    struct part_counter *counter = user_data;
+    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEED) {
+        counter->succeeded++;
+    }
+}
+
+static void run(const tos_client *client, const char *file, uint64_t size, const char *key, int is_abort,
+                const tos_rate_limiter *limiter, double limit_s) {
+    tos_upload_file_input input;
+    tos_error *error = NULL;
+    tos_upload_output *output = NULL;
+    struct canceller c;
+    struct part_counter counter = {0};
+    pthread_t thread;
+    tos_result rc, expected = is_abort ? TOS_ABORTED : TOS_PAUSED;
+    double returned_at, latency;
+
+    tos_upload_file_input_init(&input);
+    input.bucket = tu_env("TOS_TEST_BUCKET");
+    input.key = key;
+    input.file_path = file;
+    input.part_size = 5 * 1024 * 1024;
+    input.task_num = 4;
+    input.rate_limiter = limiter;
+    input.event_cb = on_event;
+    input.event_user_data = &counter;
+    c.hook = tos_cancel_hook_new();
+    c.is_abort = is_abort;
+    c.delay_s = tu_under_valgrind() ? 4.0 : 1.0;
+    c.cancelled_at = 0;
+    input.cancel_hook = c.hook;
+    pthread_create(&thread, NULL, cancel_later, &c);
+    rc = tos_upload_file(client, &input, &output, &error);
+    returned_at = tu_now();
+    pthread_join(thread, NULL);
+    latency = returned_at - c.cancelled_at;
+    printf("%s: %s after %.0f ms (limit %.0f ms), %d parts had completed of %llu bytes\n",
+           is_abort ? "abort" : "pause", tos_result_name(rc), latency * 1000, limit_s * 1000, counter.succeeded,
+           (unsigned long long)size);
+    CHECK(rc == expected, "expected %s, got %s: %s", tos_result_name(expected), tos_result_name(rc),
+          error ? tos_error_message(error) : "");
+    CHECK(c.cancelled_at > 0 && latency >= 0 && latency <= limit_s, "tos_upload_file returned %.0f ms after tos_cancel",
+          latency * 1000);
+    CHECK(output == NULL, "output written on failure");
+    CHECK(error == NULL || tos_error_result(error) == rc, "error object code");
+    tos_upload_output_free(output);
+    tos_error_free(error);
+    tos_cancel_hook_free(c.hook);
+}
+
+int main(void) {
+    char dir[] = "/tmp/tos-latency-XXXXXX";
+    char file[256];
+    const uint64_t size = (tu_under_valgrind() ? 60ULL : 200ULL) * 1024 * 1024;
+    const double limit_s = tu_under_valgrind() ? 2.0 : 0.2;
+    const tos_client *client;
+    const tos_rate_limiter *limiter;
+    char *log;
+    int aborts;
+
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    snprintf(file, sizeof file, "%s/big.bin", dir);
+    if (tu_make_file(file, size) != 0) {
+        perror("test file");
+        return 1;
+    }
+    client = tu_client();
+
+    /* 1. pause with every part stalled on the server */
+    tu_add_fault("{\"op\":\"UploadPart\",\"action\":{\"kind\":\"stall\",\"ms\":30000}}");
+    run(client, file, size, "latency/pause.bin", 0, NULL, limit_s);
+    tu_clear_faults();
+
+    /* 2. abort while parts stream under a low rate limit */
+    limiter = tos_rate_limiter_new(4 * 1024 * 1024, 512 * 1024);
+    run(client, file, size, "latency/abort.bin", 1, limiter, limit_s);
+    tos_rate_limiter_free(limiter);
+
+    log = tu_log();
+    aborts = tu_log_count(log, "AbortMultipartUpload", 204);
+    CHECK(aborts >= 1, "no AbortMultipartUpload answered 204 in the server log");
+    free(log);
+
+    tos_client_free(client);
+    unlink(file);
+    /* the paused upload's checkpoint is beside the file */
+    {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+        if (system(cmd) != 0) {
+            fprintf(stderr, "cannot remove %s\n", dir);
+        }
+    }
+    printf("test_pause_abort_latency: %s\n", tu_failures ? "FAILED" : "all checks passed");
+    return tu_failures ? 1 : 0;
+}
