@@ -115,6 +115,10 @@ fn multipart_upload_round_trips_with_exact_progress() {
     assert_eq!(out.crc64, crc64::checksum(&content));
     assert!(out.etag.ends_with("-3\""), "multipart ETag {}", out.etag);
     assert_eq!(out.part_size, 5 * MIB);
+    assert_eq!(
+        out.location,
+        format!("{}/{BUCKET}/dir/obj.bin", server.endpoint)
+    );
     let mut parts = server.parts_uploaded();
     parts.sort();
     assert_eq!(parts, vec![1, 2, 3]);

@@ -104,6 +104,13 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError>
         .complete(&ctx.bucket, ctx.key(), &id, requested)
         .await?;
     let host = ctx.header("host").unwrap_or("localhost").to_string();
+    // Path-style requests (IP hosts) name the bucket in the path, so the location must too.
+    let virtual_hosted = host.starts_with(&format!("{}.", ctx.bucket));
+    let location = if virtual_hosted || ctx.state.cfg.custom_domain.is_some() {
+        format!("http://{host}/{}", obj.key)
+    } else {
+        format!("http://{host}/{}/{}", ctx.bucket, obj.key)
+    };
     let completed: Vec<Value> = parts
         .iter()
         .map(|p| json!({"PartNumber": p.part_number, "ETag": format!("\"{}\"", p.etag)}))
@@ -112,7 +119,7 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError>
         "Bucket": ctx.bucket,
         "Key": obj.key,
         "ETag": format!("\"{}\"", obj.etag),
-        "Location": format!("http://{host}/{}", obj.key),
+        "Location": location,
         "CompletedParts": completed,
     });
     let b = ctx
