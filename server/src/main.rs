@@ -4,7 +4,6 @@
 mod admin;
 mod body;
 mod config;
-mod crc;
 mod errors;
 mod faults;
 mod multipart;

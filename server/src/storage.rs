@@ -11,7 +11,6 @@ use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::crc;
 use crate::errors::TosError;
 use crate::util::{hex, now_ms, unique_id};
 
@@ -69,7 +68,7 @@ pub struct Sink {
     file: Option<BufWriter<fs::File>>,
     tmp: Option<PathBuf>,
     md5: Option<Md5>,
-    crc: crc64fast::Digest,
+    crc: tos_crc64::Crc64,
     size: u64,
 }
 
@@ -82,7 +81,7 @@ pub struct Ingested {
 
 impl Sink {
     pub fn write(&mut self, data: &[u8]) -> io::Result<()> {
-        self.crc.write(data);
+        self.crc.update(data);
         if let Some(m) = self.md5.as_mut() {
             m.update(data);
         }
@@ -99,7 +98,7 @@ impl Sink {
         if let Some(f) = self.file.take() {
             f.into_inner().map_err(|e| e.into_error())?;
         }
-        let crc = self.crc.sum64();
+        let crc = self.crc.value();
         // Without MD5 (discard mode) the ETag is derived from the CRC to keep CPU low.
         let etag = match self.md5.take() {
             Some(m) => hex(&m.finalize()),
@@ -280,7 +279,7 @@ impl Store {
             file,
             tmp,
             md5,
-            crc: crc64fast::Digest::new(),
+            crc: tos_crc64::Crc64::new(),
             size: 0,
         })
     }
@@ -538,7 +537,7 @@ impl Store {
         let mut crc_all = 0u64;
         let mut size = 0u64;
         for p in &parts {
-            crc_all = crc::combine(crc_all, p.crc, p.size);
+            crc_all = tos_crc64::combine(crc_all, p.crc, p.size);
             size += p.size;
         }
         let mut assembled = None;

@@ -230,9 +230,7 @@ fn dechunk(mut b: &[u8]) -> Vec<u8> {
 }
 
 pub fn crc64(data: &[u8]) -> u64 {
-    let mut d = crc64fast::Digest::new();
-    d.write(data);
-    d.sum64()
+    tos_crc64::checksum(data)
 }
 
 pub fn md5_hex(data: &[u8]) -> String {
