@@ -119,6 +119,12 @@ enum tos_result
    */
   TOS_ERR_CHECKPOINT_IO = 205,
   /**
+   * `tos_upload_dir` only: the directory was walked and uploaded, but some files failed.
+   * Unlike every other failure, the output is written too: it lists the failures, and
+   * the `tos_error` describes the first of them.
+   */
+  TOS_ERR_SOME_FILES_FAILED = 206,
+  /**
    * Paused by `tos_cancel(hook, false)`: the multipart upload and the checkpoint are kept,
    * and the same call with checkpointing on resumes it.
    */
@@ -188,7 +194,7 @@ enum tos_progress_kind
    */
   TOS_PROGRESS_KIND_STARTED = 1,
   /**
-   * More bytes were confirmed sent.
+   * More bytes were sent.
    */
   TOS_PROGRESS_KIND_READ_WRITE = 2,
   /**
@@ -224,7 +230,8 @@ enum tos_event_kind
   TOS_EVENT_KIND_UPLOAD_PART_SUCCEED = 3,
   TOS_EVENT_KIND_UPLOAD_PART_FAILED = 4,
   /**
-   * A part was stopped by a pause or an abort.
+   * The upload was aborted: by `tos_cancel(hook, true)`, or because a part got HTTP 403,
+   * 404 or 405 (`part` and `error` then say which and why).
    */
   TOS_EVENT_KIND_UPLOAD_PART_ABORTED = 5,
   TOS_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_SUCCEED = 6,
@@ -251,6 +258,78 @@ enum tos_event_kind
 typedef enum tos_event_kind tos_event_kind;
 #else
 typedef uint32_t tos_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * `tos_dir_event.kind`.
+ */
+enum tos_dir_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A file's upload starts.
+   */
+  TOS_DIR_EVENT_KIND_FILE_STARTED = 1,
+  /**
+   * A file was uploaded; `etag` and `crc64` are set.
+   */
+  TOS_DIR_EVENT_KIND_FILE_SUCCEEDED = 2,
+  /**
+   * A file failed (or could not be read or listed); `error` says why.
+   */
+  TOS_DIR_EVENT_KIND_FILE_FAILED = 3,
+  /**
+   * A file is not uploaded: already uploaded by an earlier run (`etag`, `crc64` set), or
+   * left out by policy (a symbolic link not followed, not a regular file); `reason` says.
+   */
+  TOS_DIR_EVENT_KIND_FILE_SKIPPED = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum tos_dir_event_kind tos_dir_event_kind;
+#else
+typedef uint32_t tos_dir_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * `max_level` of `tos_set_log_callback` and the `level` passed to `tos_log_cb`.
+ */
+enum tos_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * Errors only.
+   */
+  TOS_LOG_LEVEL_ERROR = 1,
+  /**
+   * Trouble the library works around (a checkpoint discarded, ...).
+   */
+  TOS_LOG_LEVEL_WARN = 2,
+  /**
+   * Uploads starting, completing or stopping, and retries.
+   */
+  TOS_LOG_LEVEL_INFO = 3,
+  /**
+   * Also one line per HTTP request: operation, bucket/key, part, HTTP status, request id,
+   * time taken, attempt.
+   */
+  TOS_LOG_LEVEL_DEBUG = 4,
+  /**
+   * Everything the library logs (today the same lines as `TOS_LOG_LEVEL_DEBUG`).
+   */
+  TOS_LOG_LEVEL_TRACE = 5,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum tos_log_level tos_log_level;
+#else
+typedef uint32_t tos_log_level;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -283,6 +362,14 @@ typedef struct tos_error tos_error;
  * Thread-safe. Made by `tos_rate_limiter_new`, freed by `tos_rate_limiter_free`.
  */
 typedef struct tos_rate_limiter tos_rate_limiter;
+
+/**
+ * The result of a directory upload. Made by `tos_upload_dir` (on `TOS_OK` and on
+ * `TOS_ERR_SOME_FILES_FAILED`), freed by `tos_upload_dir_output_free`; read with the
+ * `tos_upload_dir_output_*` getters, whose strings and errors are owned by the output and
+ * valid until it is freed.
+ */
+typedef struct tos_upload_dir_output tos_upload_dir_output;
 
 /**
  * The result of a completed upload. Made by `tos_upload_file`, freed by
@@ -350,6 +437,19 @@ typedef struct tos_client_options {
 } tos_client_options;
 
 /**
+ * Receives one log line. `level` is a `TOS_LOG_LEVEL_*` value; `message` is a
+ * NUL-terminated UTF-8 line without a trailing newline, valid only during the call.
+ *
+ * Threading contract: unlike the upload callbacks, this one may be called from any thread
+ * of the library (runtime workers, the threads that called `tos_upload_file` /
+ * `tos_upload_dir`, ...) and from several threads at once, also after an upload call has
+ * returned: it must be thread-safe, quick, and must not call back into the library except
+ * `tos_result_name` and `tos_version`. `user_data` is the one given to
+ * `tos_set_log_callback`.
+ */
+typedef void (*tos_log_cb)(uint32_t level, const char *message, void *user_data);
+
+/**
  * One user metadata entry (`x-tos-meta-<key>: <value>`).
  */
 typedef struct tos_meta_entry {
@@ -372,7 +472,10 @@ typedef struct tos_progress {
    */
   uint32_t kind;
   /**
-   * Bytes of the file confirmed sent so far; never decreases, never exceeds `total_bytes`.
+   * Bytes of the file sent so far (handed to the connection), counting each byte once
+   * even when its part is retried; never decreases within a call, never exceeds
+   * `total_bytes`. After a pause, the next call starts from the parts the server
+   * confirmed, which may be less than the last value seen before the pause.
    */
   uint64_t consumed_bytes;
   /**
@@ -479,7 +582,8 @@ typedef void (*tos_event_cb)(const struct tos_upload_event *event, void *user_da
  * `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
  * then). Inside a callback only `tos_cancel`, `tos_rate_limiter_set_rate` and getters may be
  * called. `user_data` is `tos_upload_file_input.rate_limiter_user_data`. When set, it is used
- * instead of `tos_upload_file_input.rate_limiter`.
+ * instead of `tos_upload_file_input.rate_limiter`. `tos_upload_dir` uses it the same way
+ * (`tos_upload_dir_input.rate_limiter_cb`), on the thread that called `tos_upload_dir`.
  */
 typedef int (*tos_rate_limiter_cb)(uint64_t want, uint64_t *wait_ms_out, void *user_data);
 
@@ -636,6 +740,304 @@ typedef struct tos_upload_file_input {
   const struct tos_cancel_hook *cancel_hook;
 } tos_upload_file_input;
 
+/**
+ * The progress of a directory upload, passed to `tos_dir_progress_cb`. The totals grow
+ * while the directory is still being walked (`walk_complete` false) and are final after.
+ */
+typedef struct tos_dir_progress {
+  /**
+   * Bytes of the files done so far (sent now, or found uploaded by an earlier run).
+   */
+  uint64_t bytes_done;
+  /**
+   * Bytes of every file found so far.
+   */
+  uint64_t bytes_total;
+  /**
+   * Files done (uploaded, or found uploaded by an earlier run).
+   */
+  uint64_t files_done;
+  /**
+   * Files found so far.
+   */
+  uint64_t files_total;
+  /**
+   * Of `files_done`, the files found uploaded by an earlier run (checkpoint journal).
+   */
+  uint64_t files_skipped;
+  /**
+   * Files that failed.
+   */
+  uint64_t files_failed;
+  /**
+   * True once the whole tree has been walked.
+   */
+  bool walk_complete;
+} tos_dir_progress;
+
+/**
+ * Called with the aggregate progress of a directory upload: at most every 100 ms while it
+ * changes, once when the walk completes, and once at the end.
+ *
+ * Threading contract: all callbacks of one directory upload run on the thread that called
+ * `tos_upload_dir`, one at a time, and never after it returns (so `user_data` may be freed
+ * then). Inside a callback only `tos_cancel`, `tos_rate_limiter_set_rate` and getters may be
+ * called. `progress` is valid only during the call. `user_data` is
+ * `tos_upload_dir_input.progress_user_data`.
+ */
+typedef void (*tos_dir_progress_cb)(const struct tos_dir_progress *progress, void *user_data);
+
+/**
+ * A per-file event of a directory upload, passed to `tos_dir_event_cb`. Every pointer in it
+ * is valid only during the callback: copy what you keep. Fields may be appended later.
+ */
+typedef struct tos_dir_event {
+  /**
+   * A `TOS_DIR_EVENT_KIND_*` value.
+   */
+  uint32_t kind;
+  /**
+   * The local path (as found by the walk: `dir` joined with the relative path).
+   */
+  const char *path;
+  /**
+   * The object key (`prefix` + the path relative to `dir`, with `/` separators).
+   */
+  const char *key;
+  /**
+   * The file's size in bytes (0 when it could not be read).
+   */
+  uint64_t size;
+  /**
+   * The object's ETag (quoted, as the server sent it) on success or "already uploaded";
+   * NULL otherwise.
+   */
+  const char *etag;
+  /**
+   * True when `crc64` is set.
+   */
+  bool has_crc64;
+  /**
+   * The object's CRC-64/XZ (ECMA-182), when `has_crc64`.
+   */
+  uint64_t crc64;
+  /**
+   * Why a file was skipped; NULL otherwise.
+   */
+  const char *reason;
+  /**
+   * Why a file failed; NULL otherwise. Lent: do not free.
+   */
+  const struct tos_error *error;
+} tos_dir_event;
+
+/**
+ * Called for each file of a directory upload: started, succeeded, failed, skipped.
+ *
+ * Threading contract: as `tos_dir_progress_cb` (the calling thread, one at a time, never
+ * after `tos_upload_dir` returns). `event` and every pointer in it are valid only during the
+ * call. `user_data` is `tos_upload_dir_input.event_user_data`.
+ */
+typedef void (*tos_dir_event_cb)(const struct tos_dir_event *event, void *user_data);
+
+/**
+ * The input of `tos_upload_dir`. Initialise with `tos_upload_dir_input_init` (which sets
+ * `struct_size` and `recursive = true`), then set the required fields. A zero field means
+ * its default, except `recursive`, which is false in a zeroed struct. Strings are
+ * NUL-terminated UTF-8 (paths: any bytes); optional strings may be NULL or "" for "not set".
+ * Everything is copied before `tos_upload_dir` returns; handles (`rate_limiter`,
+ * `cancel_hook`) are referenced, not consumed.
+ *
+ * Files smaller than `part_size` go up in one PutObject; larger ones by a resumable
+ * multipart upload (with their own checkpoint in `checkpoint_dir`).
+ */
+typedef struct tos_upload_dir_input {
+  /**
+   * Required: `sizeof(tos_upload_dir_input)`, set by `tos_upload_dir_input_init`.
+   */
+  size_t struct_size;
+  /**
+   * Required: the bucket name.
+   */
+  const char *bucket;
+  /**
+   * Optional: prepended to each file's relative path to make its key, as is (end it with
+   * `/` for a "folder"); NULL or "" = none.
+   */
+  const char *prefix;
+  /**
+   * Required: the local directory to upload.
+   */
+  const char *dir;
+  /**
+   * Descend into subdirectories. `tos_upload_dir_input_init` sets it true; a zeroed struct
+   * has it false (only the files directly in `dir`).
+   */
+  bool recursive;
+  /**
+   * Optional: `include_count` glob patterns; when any are given only matching files go up.
+   * `*` matches within one path segment, `**` across segments, `?` one character,
+   * `[a-z]` / `[!a-z]` a class. A pattern with a `/` matches the path relative to `dir`, one
+   * without matches the file name.
+   */
+  const char *const *include;
+  /**
+   * The number of entries in `include`.
+   */
+  size_t include_count;
+  /**
+   * Optional: `exclude_count` glob patterns (as `include`); matching files are left out
+   * (without an event).
+   */
+  const char *const *exclude;
+  /**
+   * The number of entries in `exclude`.
+   */
+  size_t exclude_count;
+  /**
+   * false (default): symbolic links are skipped (a `TOS_DIR_EVENT_KIND_FILE_SKIPPED`
+   * event). true: what they point to is uploaded; a dangling link is a failed file and a
+   * link back to an ancestor directory is a failed "loop", not descended.
+   */
+  bool follow_symlinks;
+  /**
+   * Optional: files uploaded at once; 0 = 4.
+   */
+  uint32_t file_concurrency;
+  /**
+   * Optional: parts sent at once per large file; 0 = the default (4).
+   */
+  uint32_t task_num;
+  /**
+   * Optional: requests in flight at once over all files; 0 = 16.
+   */
+  uint32_t max_connections;
+  /**
+   * Optional: the multipart threshold and part size, 5 MiB ..= 5 GiB; 0 = 20 MiB.
+   */
+  uint64_t part_size;
+  /**
+   * Optional: a directory (created if needed) for the journal of finished files and the
+   * large files' checkpoints, so a paused, failed or killed upload resumes and skips what
+   * is done. NULL or "" = not resumable. The journal is removed when every file went up.
+   */
+  const char *checkpoint_dir;
+  /**
+   * false (default): start no new file after the first failure (files in flight finish).
+   * true: upload everything that can be, and report every failure.
+   */
+  bool continue_on_error;
+  /**
+   * Optional: `Content-Type` for every file; NULL = guessed from each key's extension.
+   */
+  const char *content_type;
+  /**
+   * Optional: `Cache-Control`.
+   */
+  const char *cache_control;
+  /**
+   * Optional: `Content-Disposition`.
+   */
+  const char *content_disposition;
+  /**
+   * Optional: `Content-Encoding`.
+   */
+  const char *content_encoding;
+  /**
+   * Optional: `Content-Language`.
+   */
+  const char *content_language;
+  /**
+   * Optional: `Expires`, in seconds since the Unix epoch; 0 = not set.
+   */
+  int64_t expires;
+  /**
+   * Optional: canned ACL (`private`, `public-read`, ...).
+   */
+  const char *acl;
+  /**
+   * Optional: storage class (`STANDARD`, `IA`, ...).
+   */
+  const char *storage_class;
+  /**
+   * Optional: user metadata for every file, `meta_count` entries.
+   */
+  const struct tos_meta_entry *meta;
+  /**
+   * The number of entries in `meta`.
+   */
+  size_t meta_count;
+  /**
+   * Optional: object tagging, URL-encoded (`k1=v1&k2=v2`).
+   */
+  const char *tagging;
+  /**
+   * Fail a file instead of replacing an existing object with the same key.
+   */
+  bool forbid_overwrite;
+  /**
+   * Optional SSE-C: the algorithm (`AES256`).
+   */
+  const char *ssec_algorithm;
+  /**
+   * Optional SSE-C: the base64 key.
+   */
+  const char *ssec_key;
+  /**
+   * Optional SSE-C: the base64 MD5 of the key.
+   */
+  const char *ssec_key_md5;
+  /**
+   * Optional: server-side encryption (`AES256`, `kms`).
+   */
+  const char *server_side_encryption;
+  /**
+   * Optional: the KMS key id for `kms`.
+   */
+  const char *server_side_encryption_key_id;
+  /**
+   * Optional: `x-tos-website-redirect-location`.
+   */
+  const char *website_redirect_location;
+  /**
+   * Optional: server-side traffic limit in bits per second (`x-tos-traffic-limit`); 0 = none.
+   */
+  uint64_t traffic_limit;
+  /**
+   * Optional: aggregate progress callback.
+   */
+  tos_dir_progress_cb progress_cb;
+  /**
+   * Passed to `progress_cb`.
+   */
+  void *progress_user_data;
+  /**
+   * Optional: per-file event callback.
+   */
+  tos_dir_event_cb event_cb;
+  /**
+   * Passed to `event_cb`.
+   */
+  void *event_user_data;
+  /**
+   * Optional: the caller's rate limiter callback, for the data of every file (takes
+   * precedence over `rate_limiter`).
+   */
+  tos_rate_limiter_cb rate_limiter_cb;
+  /**
+   * Passed to `rate_limiter_cb`.
+   */
+  void *rate_limiter_user_data;
+  /**
+   * Optional: a token bucket for the data of every file, possibly shared with other uploads.
+   */
+  const struct tos_rate_limiter *rate_limiter;
+  /**
+   * Optional: a cancel hook to pause or abort the whole directory upload with `tos_cancel`.
+   */
+  const struct tos_cancel_hook *cancel_hook;
+} tos_upload_dir_input;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -684,6 +1086,23 @@ tos_result tos_client_new(const struct tos_client_options *options,
  * inside a callback.
  */
 void tos_client_free(const struct tos_client *client);
+
+/**
+ * Continues a CRC-64/XZ (ECMA-182, reflected; TOS's `x-tos-hash-crc64ecma`) over `len`
+ * bytes at `data`. Start with `crc = 0`; the result of one call is the `crc` of the next,
+ * so `tos_crc64_update(tos_crc64_update(0, a, n), b, m)` is the CRC of `a` followed by `b`.
+ * `data` may be NULL when `len` is 0 (then `crc` is returned). The check value:
+ * `tos_crc64_update(0, "123456789", 9) == 0x995DC9BBDF1939FA`. Thread-safe. Each call
+ * with `crc != 0` costs a few microseconds on top of the data, so feed large buffers.
+ */
+uint64_t tos_crc64_update(uint64_t crc, const void *data, size_t len);
+
+/**
+ * The CRC-64/XZ of `A` followed by `B`, from `crc1` (the CRC of `A`), `crc2` (the CRC of `B`)
+ * and `len2` (the length of `B` in bytes): how the CRC of a multipart object follows from its
+ * parts' CRCs. Thread-safe.
+ */
+uint64_t tos_crc64_combine(uint64_t crc1, uint64_t crc2, uint64_t len2);
 
 /**
  * The result code of the failure (never `TOS_OK`); `TOS_ERR_NULL_ARGUMENT` for a NULL error.
@@ -741,6 +1160,22 @@ const char *tos_error_cause(const struct tos_error *error);
  * error lent to an event callback.
  */
 void tos_error_free(struct tos_error *error);
+
+/**
+ * Sends the library's log lines with level `<= max_level` (`TOS_LOG_LEVEL_ERROR` = 1 ..
+ * `TOS_LOG_LEVEL_TRACE` = 5; a larger number is read as TRACE) to `cb`, process-wide,
+ * replacing any earlier callback and the `TOS_LOG` stderr logger. `cb` NULL or `max_level`
+ * 0 turns logging off. A line already being delivered when the callback is replaced may
+ * still reach the old callback, so keep the old `user_data` valid a moment longer (or for
+ * the life of the process).
+ *
+ * Without a callback, `TOS_LOG=error|warn|info|debug|trace` in the environment (read when
+ * the first client is created) prints the lines to stderr. Requests are logged by
+ * operation, key, status and request id: never a header, a signature or a key.
+ *
+ * Thread-safe. Returns `TOS_OK`.
+ */
+tos_result tos_set_log_callback(tos_log_cb cb, uint32_t max_level, void *user_data);
 
 /**
  * Makes a token bucket of `rate_bytes_per_sec` bytes per second (0 = unlimited; at least
@@ -848,6 +1283,97 @@ uint64_t tos_upload_output_bytes_sent(const struct tos_upload_output *output);
  * Frees an output. Accepts NULL.
  */
 void tos_upload_output_free(struct tos_upload_output *output);
+
+/**
+ * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_dir_input)`,
+ * `recursive = true`. Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
+ */
+tos_result tos_upload_dir_input_init(struct tos_upload_dir_input *input);
+
+/**
+ * Uploads the files under `input->dir` as objects named `input->prefix` + their path
+ * relative to `dir`: a walk streamed to the uploads, small files in one PutObject each,
+ * large ones by resumable multipart upload, `file_concurrency` files at once under one cap
+ * of `max_connections` requests. Blocks the calling thread until every file is done, or the
+ * upload is paused or aborted through `input->cancel_hook`; every callback runs on this
+ * thread. Must not be called from inside a callback.
+ *
+ * `client` and `input` are required; `input` is copied (it may be freed on return).
+ * - `TOS_OK`: every file found went up (or was already up, per the checkpoint journal).
+ *   When `output_out` is not NULL, a `tos_upload_dir_output` is stored in `*output_out`.
+ * - `TOS_ERR_SOME_FILES_FAILED`: some files failed (all that could be tried were, with
+ *   `continue_on_error`; otherwise no new file was started after the first failure). A
+ *   deliberate exception to "outputs only on success": `*output_out` is set too, and lists
+ *   the failures (`tos_upload_dir_output_failure_*`); `*error_out` describes the first one
+ *   (its server details and cause included). Free both. With `checkpoint_dir`, running the
+ *   same call again retries only what is not done.
+ * - `TOS_PAUSED` / `TOS_ABORTED`: stopped by `tos_cancel`; a pause keeps the journal and the
+ *   large files' checkpoints in `checkpoint_dir` so the same call resumes, an abort removes
+ *   the journal. No output.
+ * - any other code: the input was refused before anything was sent (bad bucket, part size or
+ *   pattern: the code says; `dir` missing: `TOS_ERR_FILE_NOT_FOUND`; `dir` not a directory:
+ *   `TOS_ERR_INVALID_ARGUMENT`; `checkpoint_dir` unusable: `TOS_ERR_CHECKPOINT_PATH`). No
+ *   output; `*error_out` says why.
+ *
+ * `error_out` and `output_out` may be NULL.
+ */
+tos_result tos_upload_dir(const struct tos_client *client,
+                          const struct tos_upload_dir_input *input,
+                          struct tos_upload_dir_output **output_out,
+                          struct tos_error **error_out);
+
+/**
+ * Files uploaded by this call. 0 for a NULL output.
+ */
+uint64_t tos_upload_dir_output_files_uploaded(const struct tos_upload_dir_output *output);
+
+/**
+ * Bytes of the files uploaded by this call. 0 for a NULL output.
+ */
+uint64_t tos_upload_dir_output_bytes_uploaded(const struct tos_upload_dir_output *output);
+
+/**
+ * Files not sent because the checkpoint journal shows an earlier run uploaded them (and
+ * they have not changed since). Files left out by policy (symbolic links not followed,
+ * excluded) are not counted. 0 for a NULL output.
+ */
+uint64_t tos_upload_dir_output_files_skipped(const struct tos_upload_dir_output *output);
+
+/**
+ * Bytes of the files counted by `tos_upload_dir_output_files_skipped`. 0 for a NULL output.
+ */
+uint64_t tos_upload_dir_output_bytes_skipped(const struct tos_upload_dir_output *output);
+
+/**
+ * The number of files that failed (0 on `TOS_OK`). 0 for a NULL output.
+ */
+size_t tos_upload_dir_output_failure_count(const struct tos_upload_dir_output *output);
+
+/**
+ * The local path of failure `index` (0-based, in the order they happened). NULL for a NULL
+ * output or an index `>= tos_upload_dir_output_failure_count`.
+ */
+const char *tos_upload_dir_output_failure_path(const struct tos_upload_dir_output *output,
+                                               size_t index);
+
+/**
+ * The object key of failure `index`. NULL for a NULL output or an index out of range.
+ */
+const char *tos_upload_dir_output_failure_key(const struct tos_upload_dir_output *output,
+                                              size_t index);
+
+/**
+ * Why file `index` failed: an error owned by the output (read it with the `tos_error_*`
+ * getters; do not free it), valid until the output is freed. NULL for a NULL output or an
+ * index out of range.
+ */
+const struct tos_error *tos_upload_dir_output_failure_error(const struct tos_upload_dir_output *output,
+                                                            size_t index);
+
+/**
+ * Frees an output. Accepts NULL.
+ */
+void tos_upload_dir_output_free(struct tos_upload_dir_output *output);
 
 /**
  * The version of the library as a static string, e.g. `"0.1.0"`: compare it with

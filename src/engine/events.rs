@@ -18,7 +18,9 @@ pub enum ProgressKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ProgressStatus {
     pub kind: ProgressKind,
-    /// Bytes of the file confirmed sent so far; never decreases, never exceeds `total_bytes`.
+    /// Bytes of the file sent so far (handed to the connection), counting each byte once
+    /// even when its part is retried; never decreases within a call, never exceeds
+    /// `total_bytes`. A resumed call starts from the parts the server confirmed.
     pub consumed_bytes: u64,
     pub total_bytes: u64,
     /// Bytes added since the previous progress call.

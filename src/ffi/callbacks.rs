@@ -1,12 +1,14 @@
 //! The C callbacks of an upload (progress, events, rate limiter), adapted into the engine's
-//! closures. All of them run on the thread that called `tos_upload_file`, one at a time,
+//! closures (the directory upload's own progress and event callbacks are in `upload_dir`).
+//! All of them run on the thread that called `tos_upload_file`, one at a time,
 //! and never after it returns (the engine's `Observers` contract), so `user_data` needs no
 //! locking and may be freed once `tos_upload_file` has returned.
 
 use super::error::{cstring, tos_error};
 use super::rate_limiter::tos_rate_limiter;
+use crate::engine::events::AcquireFn;
 use crate::engine::{
-    Observers, Permit, ProgressKind, ProgressStatus, UploadEvent, UploadEventKind,
+    Observers, Permit, ProgressKind, ProgressStatus, RateLimiter, UploadEvent, UploadEventKind,
 };
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::os::unix::ffi::OsStrExt;
@@ -20,7 +22,7 @@ use std::time::Duration;
 pub enum tos_progress_kind {
     /// The upload started (first call).
     Started = 1,
-    /// More bytes were confirmed sent.
+    /// More bytes were sent.
     ReadWrite = 2,
     /// The upload completed (last call on success).
     Succeed = 3,
@@ -33,7 +35,10 @@ pub enum tos_progress_kind {
 pub struct tos_progress {
     /// A `TOS_PROGRESS_KIND_*` value.
     pub kind: u32,
-    /// Bytes of the file confirmed sent so far; never decreases, never exceeds `total_bytes`.
+    /// Bytes of the file sent so far (handed to the connection), counting each byte once
+    /// even when its part is retried; never decreases within a call, never exceeds
+    /// `total_bytes`. After a pause, the next call starts from the parts the server
+    /// confirmed, which may be less than the last value seen before the pause.
     pub consumed_bytes: u64,
     /// The size of the file.
     pub total_bytes: u64,
@@ -50,7 +55,8 @@ pub enum tos_event_kind {
     /// `part` describes the part sent, with its ETag and CRC-64.
     UploadPartSucceed = 3,
     UploadPartFailed = 4,
-    /// A part was stopped by a pause or an abort.
+    /// The upload was aborted: by `tos_cancel(hook, true)`, or because a part got HTTP 403,
+    /// 404 or 405 (`part` and `error` then say which and why).
     UploadPartAborted = 5,
     CompleteMultipartUploadSucceed = 6,
     CompleteMultipartUploadFailed = 7,
@@ -158,20 +164,21 @@ pub type tos_event_cb =
 /// `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
 /// then). Inside a callback only `tos_cancel`, `tos_rate_limiter_set_rate` and getters may be
 /// called. `user_data` is `tos_upload_file_input.rate_limiter_user_data`. When set, it is used
-/// instead of `tos_upload_file_input.rate_limiter`.
+/// instead of `tos_upload_file_input.rate_limiter`. `tos_upload_dir` uses it the same way
+/// (`tos_upload_dir_input.rate_limiter_cb`), on the thread that called `tos_upload_dir`.
 pub type tos_rate_limiter_cb =
     Option<unsafe extern "C" fn(want: u64, wait_ms_out: *mut u64, user_data: *mut c_void) -> c_int>;
 
 /// The caller's `user_data`, carried into the engine's `Send` closures. Sound because the
 /// engine runs every callback of an upload on the thread that called `tos_upload_file`,
 /// while that call is running.
-struct UserData(*mut c_void);
+pub(crate) struct UserData(pub(crate) *mut c_void);
 // SAFETY: see above; the pointer is only handed back to the caller's own callback.
 unsafe impl Send for UserData {}
 
 impl UserData {
     // A method, so closures capture the whole `UserData` (which is `Send`), not its field.
-    fn get(&self) -> *mut c_void {
+    pub(crate) fn get(&self) -> *mut c_void {
         self.0
     }
 }
@@ -209,24 +216,29 @@ impl CCallbacks {
                 call_event(cb, user_data.get(), event)
             }));
         }
-        if let Some(cb) = self.rate_limiter {
-            let user_data = UserData(self.rate_limiter_user_data);
-            observers.acquire = Some(Box::new(move |want: u64| {
-                let mut wait_ms: u64 = 0;
-                // SAFETY: the caller's callback, called as its typedef documents.
-                let ok = unsafe { cb(want, &mut wait_ms, user_data.get()) };
-                if ok != 0 {
-                    Permit::Granted
-                } else {
-                    Permit::RetryAfter(Duration::from_millis(wait_ms.max(1)))
-                }
-            }));
-        }
-        if let Some(limiter) = self.shared_limiter {
-            observers.shared_limiter = Some(limiter);
-        }
+        observers.acquire = acquire_fn(self.rate_limiter, self.rate_limiter_user_data);
+        observers.shared_limiter = self
+            .shared_limiter
+            .map(|limiter| limiter as Arc<dyn RateLimiter>);
         observers
     }
+}
+
+/// The engine's limiter closure for a `tos_rate_limiter_cb` (shared by `tos_upload_file`
+/// and `tos_upload_dir`).
+pub(crate) fn acquire_fn(cb: tos_rate_limiter_cb, user_data: *mut c_void) -> Option<AcquireFn> {
+    let cb = cb?;
+    let user_data = UserData(user_data);
+    Some(Box::new(move |want: u64| {
+        let mut wait_ms: u64 = 0;
+        // SAFETY: the caller's callback, called as its typedef documents.
+        let ok = unsafe { cb(want, &mut wait_ms, user_data.get()) };
+        if ok != 0 {
+            Permit::Granted
+        } else {
+            Permit::RetryAfter(Duration::from_millis(wait_ms.max(1)))
+        }
+    }))
 }
 
 fn call_event(

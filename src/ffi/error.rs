@@ -75,6 +75,13 @@ impl tos_error {
         )
     }
 
+    /// The same details under another code and message (server fields and cause kept).
+    pub(crate) fn retitled(mut self, result: tos_result, message: &str) -> tos_error {
+        self.result = result;
+        self.message = cstring(message);
+        self
+    }
+
     pub fn result(&self) -> tos_result {
         self.result
     }

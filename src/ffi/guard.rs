@@ -39,7 +39,7 @@ impl PanicDefault for () {
 macro_rules! panic_default_zero {
     ($($t:ty),*) => { $(impl PanicDefault for $t { fn panic_default() -> Self { Default::default() } })* };
 }
-panic_default_zero!(bool, u16, u32, u64, i32, i64);
+panic_default_zero!(bool, u16, u32, u64, i32, i64, usize);
 
 /// Runs the body, turning a panic into `PanicDefault::panic_default()` (`TOS_ERR_PANIC`,
 /// NULL, 0 or false). Since Rust 1.81 a panic escaping `extern "C"` aborts the host process;

@@ -1,7 +1,8 @@
 //! The C ABI: `extern "C"` functions, argument conversion and guards, nothing else.
 //!
 //! One file per C object family (after rustls-ffi): `client`, `upload`, `error`, `callbacks`,
-//! `cancel`, `rate_limiter`, `version`, plus `result` (the stable result codes) and `guard`
+//! `cancel`, `rate_limiter`, `upload_dir`, `log`, `crc`, `version`, plus `attributes` (the
+//! object attributes shared by the upload inputs), `result` (the stable result codes) and `guard`
 //! (the panic boundary and the NULL / struct_size / UTF-8 checks). Every rule about what an
 //! upload accepts lives in the engine; this layer only turns C values into engine values and
 //! engine errors into `tos_result` codes and `tos_error` objects.
@@ -18,14 +19,19 @@
 
 #[macro_use]
 mod guard;
+#[macro_use]
+mod attributes;
 
 pub mod callbacks;
 pub mod cancel;
 pub mod client;
+pub mod crc;
 pub mod error;
+pub mod log;
 pub mod rate_limiter;
 pub mod result;
 pub mod upload;
+pub mod upload_dir;
 pub mod version;
 
 #[cfg(test)]

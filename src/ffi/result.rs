@@ -56,6 +56,10 @@ pub enum tos_result {
     TOS_ERR_FILE_CHANGED = 204,
     /// The checkpoint file could not be written or removed.
     TOS_ERR_CHECKPOINT_IO = 205,
+    /// `tos_upload_dir` only: the directory was walked and uploaded, but some files failed.
+    /// Unlike every other failure, the output is written too: it lists the failures, and
+    /// the `tos_error` describes the first of them.
+    TOS_ERR_SOME_FILES_FAILED = 206,
     /// Paused by `tos_cancel(hook, false)`: the multipart upload and the checkpoint are kept,
     /// and the same call with checkpointing on resumes it.
     TOS_PAUSED = 300,
@@ -71,7 +75,7 @@ pub enum tos_result {
 
 impl tos_result {
     /// Every code, for tests and for `tos_result_name`.
-    pub const ALL: [tos_result; 25] = [
+    pub const ALL: [tos_result; 26] = [
         tos_result::TOS_OK,
         tos_result::TOS_ERR_NULL_ARGUMENT,
         tos_result::TOS_ERR_STRUCT_SIZE,
@@ -93,6 +97,7 @@ impl tos_result {
         tos_result::TOS_ERR_CRC_MISMATCH,
         tos_result::TOS_ERR_FILE_CHANGED,
         tos_result::TOS_ERR_CHECKPOINT_IO,
+        tos_result::TOS_ERR_SOME_FILES_FAILED,
         tos_result::TOS_PAUSED,
         tos_result::TOS_ABORTED,
         tos_result::TOS_ERR_INTERNAL,
@@ -147,6 +152,7 @@ impl tos_result {
             tos_result::TOS_ERR_CRC_MISMATCH => c"TOS_ERR_CRC_MISMATCH",
             tos_result::TOS_ERR_FILE_CHANGED => c"TOS_ERR_FILE_CHANGED",
             tos_result::TOS_ERR_CHECKPOINT_IO => c"TOS_ERR_CHECKPOINT_IO",
+            tos_result::TOS_ERR_SOME_FILES_FAILED => c"TOS_ERR_SOME_FILES_FAILED",
             tos_result::TOS_PAUSED => c"TOS_PAUSED",
             tos_result::TOS_ABORTED => c"TOS_ABORTED",
             tos_result::TOS_ERR_INTERNAL => c"TOS_ERR_INTERNAL",

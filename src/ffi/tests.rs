@@ -13,7 +13,7 @@ use std::ptr;
 #[test]
 fn result_numbers_are_stable() {
     use tos_result::*;
-    let expected: [(tos_result, u32); 25] = [
+    let expected: [(tos_result, u32); 26] = [
         (TOS_OK, 0),
         (TOS_ERR_NULL_ARGUMENT, 100),
         (TOS_ERR_STRUCT_SIZE, 101),
@@ -35,6 +35,7 @@ fn result_numbers_are_stable() {
         (TOS_ERR_CRC_MISMATCH, 203),
         (TOS_ERR_FILE_CHANGED, 204),
         (TOS_ERR_CHECKPOINT_IO, 205),
+        (TOS_ERR_SOME_FILES_FAILED, 206),
         (TOS_PAUSED, 300),
         (TOS_ABORTED, 301),
         (TOS_ERR_INTERNAL, 900),

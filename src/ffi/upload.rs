@@ -1,19 +1,19 @@
 //! `tos_upload_file`: the resumable, parallel upload of one file, and its output object.
 
+use super::attributes::create_attributes;
 use super::callbacks::{tos_event_cb, tos_progress_cb, tos_rate_limiter_cb, CCallbacks};
 use super::cancel::tos_cancel_hook;
 use super::client::tos_client;
 use super::error::{cstring, tos_error};
 use super::guard::{
-    clone_arc, init_versioned, null_error, optional_path, optional_string, read_versioned,
-    required_string, Versioned,
+    clone_arc, init_versioned, null_error, optional_path, read_versioned, required_string,
+    Versioned,
 };
 use super::rate_limiter::tos_rate_limiter;
 use super::result::tos_result;
-use crate::engine::{CreateAttributes, UploadFileOutput, UploadFileRequest};
+use crate::engine::{UploadFileOutput, UploadFileRequest};
 use std::ffi::{c_char, c_void, CString};
 use std::ptr;
-use std::time::{Duration, UNIX_EPOCH};
 
 /// One user metadata entry (`x-tos-meta-<key>: <value>`).
 #[repr(C)]
@@ -176,58 +176,7 @@ unsafe fn request_from(input: &tos_upload_file_input) -> Result<UploadFileReques
     request.checkpoint_file = optional_path(input.checkpoint_file);
     request.cancel = clone_arc(input.cancel_hook).map(|h| h.hook.clone());
 
-    let meta = if input.meta_count == 0 {
-        &[][..]
-    } else if input.meta.is_null() {
-        return Err(null_error("input->meta"));
-    } else {
-        std::slice::from_raw_parts(input.meta, input.meta_count)
-    };
-    let mut pairs = Vec::with_capacity(meta.len());
-    for (i, entry) in meta.iter().enumerate() {
-        pairs.push((
-            required_string(entry.key, &format!("input->meta[{i}].key"))?,
-            required_string(entry.value, &format!("input->meta[{i}].value"))?,
-        ));
-    }
-    let expires = match input.expires {
-        0 => None,
-        s if s > 0 => UNIX_EPOCH.checked_add(Duration::from_secs(s.unsigned_abs())),
-        s => UNIX_EPOCH.checked_sub(Duration::from_secs(s.unsigned_abs())),
-    }
-    .or((input.expires != 0).then_some(UNIX_EPOCH));
-    request.attributes = CreateAttributes {
-        content_type: optional_string(input.content_type, "input->content_type")?,
-        cache_control: optional_string(input.cache_control, "input->cache_control")?,
-        content_disposition: optional_string(
-            input.content_disposition,
-            "input->content_disposition",
-        )?,
-        content_encoding: optional_string(input.content_encoding, "input->content_encoding")?,
-        content_language: optional_string(input.content_language, "input->content_language")?,
-        expires,
-        acl: optional_string(input.acl, "input->acl")?,
-        storage_class: optional_string(input.storage_class, "input->storage_class")?,
-        meta: pairs,
-        tagging: optional_string(input.tagging, "input->tagging")?,
-        forbid_overwrite: input.forbid_overwrite,
-        ssec_algorithm: optional_string(input.ssec_algorithm, "input->ssec_algorithm")?,
-        ssec_key: optional_string(input.ssec_key, "input->ssec_key")?,
-        ssec_key_md5: optional_string(input.ssec_key_md5, "input->ssec_key_md5")?,
-        server_side_encryption: optional_string(
-            input.server_side_encryption,
-            "input->server_side_encryption",
-        )?,
-        server_side_encryption_key_id: optional_string(
-            input.server_side_encryption_key_id,
-            "input->server_side_encryption_key_id",
-        )?,
-        website_redirect_location: optional_string(
-            input.website_redirect_location,
-            "input->website_redirect_location",
-        )?,
-        traffic_limit: (input.traffic_limit != 0).then_some(input.traffic_limit),
-    };
+    request.attributes = create_attributes(&create_attribute_fields!(input, "input"))?;
     Ok(request)
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""ctest driver for examples-c/tosput.c: usage errors, then a real upload.
+"""ctest driver for tosput (examples-c/tosput/): help texts, usage errors, sizes, a real
+upload with `put` and with the legacy form without a subcommand, and the client error.
 
 usage (under scripts/with_server.py): run_tosput.py PATH/TO/tosput
 """
@@ -13,9 +14,11 @@ bucket = os.environ["TOS_TEST_BUCKET"]
 failures = 0
 
 
-def expect(args, code, must_print=None):
+def expect(args, code, must_print=None, env=None):
     global failures
-    run = subprocess.run([tosput] + args, capture_output=True, text=True, timeout=300)
+    environment = dict(os.environ)
+    environment.update(env or {})
+    run = subprocess.run([tosput] + args, capture_output=True, text=True, timeout=300, env=environment)
     ok = run.returncode == code and (must_print is None or must_print in run.stdout + run.stderr)
     print("%s tosput %s -> %d" % ("ok  " if ok else "FAIL", " ".join(args), run.returncode))
     if not ok:
@@ -27,12 +30,29 @@ with tempfile.TemporaryDirectory() as work:
     path = os.path.join(work, "file.bin")
     with open(path, "wb") as f:
         f.write(os.urandom(7 * 1024 * 1024 + 3))
+    target = "tos://%s/tosput/file.bin" % bucket
     expect(["--help"], 0, "exit codes")
+    expect(["put", "--help"], 0, "--checkpoint PATH")
+    expect(["put-dir", "--help"], 0, "--checkpoint-dir DIR")
+    expect(["put-dir", "--help"], 0, "6  put-dir: some files failed")
     expect([], 2)
+    expect(["put"], 2, "put needs FILE")
     expect([path, "not-a-tos-url"], 2)
-    expect(["--part-size", "x", path, "tos://%s/k" % bucket], 2)
-    expect(["--part-size", "5242880", "--tasks", "2", path, "tos://%s/tosput/file.bin" % bucket], 0,
-           "bytes_sent:  7340035")
-    expect(["--no-checkpoint", os.path.join(work, "missing"), "tos://%s/k" % bucket], 1, "TOS_ERR_FILE_NOT_FOUND")
+    expect(["put", path, "tos://%s/" % bucket], 2, "no object key")
+    expect(["put", path, "tos://%s" % bucket], 2)
+    expect(["--part-size", "x", path, target], 2)
+    expect(["put", "--part-size", "-5M", path, target], 2)
+    expect(["put", "--limit-rate", "8Mb/s/", path, target], 2)
+    expect(["put", "--tasks", "0", path, target], 2)
+    expect(["put", "--tasks"], 2, "needs a value")
+    expect(["put", "--quiet=yes", path, target], 2, "takes no value")
+    expect(["put", "--checkpoint-dir", "d", path, target], 2, "option of put-dir")
+    expect(["put", "--part-size", "5M", "--tasks", "2", "--quiet", path, target], 0, "bytes_sent:  7340035")
+    expect(["put", "--part-size=5242880", "--limit-rate=64M", "--no-checkpoint", path, target], 0,
+           "part_size:   5242880")
+    expect(["--part-size", "5MiB", "--tasks", "2", path, target], 0, "bytes_sent:  7340035")  # legacy form
+    expect(["put", "--part-size", "1M", path, target], 1, "TOS_ERR_INVALID_PART_SIZE")
+    expect(["put", "--no-checkpoint", os.path.join(work, "missing"), target], 1, "TOS_ERR_FILE_NOT_FOUND")
+    expect(["put", path, target], 3, "cannot create the client", env={"TOS_ENDPOINT": "not a url"})
 print("run_tosput: %s" % ("FAILED" if failures else "all checks passed"))
 sys.exit(1 if failures else 0)

@@ -3,7 +3,7 @@
 
 usage (under scripts/with_server.py): test_kill_resume.py PATH/TO/tosput
 
-Runs `tosput` with a checkpoint on a ~120 MiB file (5 MiB parts, 4 tasks, rate-limited so
+Runs `tosput put` with a checkpoint on a ~120 MiB file (5 MiB parts, 4 tasks, rate-limited so
 the first run is still going), kills it with SIGKILL once the server log shows at least 6
 successful UploadParts, reruns it to completion, then checks that
   - the object read back from the server (a signed GET) equals the file, and
@@ -26,7 +26,6 @@ import urllib.request
 
 MIB = 1024 * 1024
 SIZE = 120 * MIB + 12345
-PART = 5 * MIB
 TASKS = 4
 KEY = "kill-resume/big.bin"
 
@@ -100,11 +99,11 @@ def main():
                 digest.update(chunk)
                 written += len(chunk)
         checkpoint = os.path.join(work, "upload.checkpoint")
-        args = [tosput, "--part-size", str(PART), "--tasks", str(TASKS), "--checkpoint", checkpoint,
+        args = [tosput, "put", "--quiet", "--part-size", "5M", "--tasks", str(TASKS), "--checkpoint", checkpoint,
                 path, "tos://%s/%s" % (bucket, KEY)]
 
         # First run, rate-limited so it is still running when we kill it.
-        first = subprocess.Popen(args[:1] + ["--limit-rate", str(16 * MIB)] + args[1:])
+        first = subprocess.Popen(args[:2] + ["--limit-rate", "16M"] + args[2:])
         deadline = time.time() + 120
         while True:
             done = [e for e in admin("/log") if e["op"] == "UploadPart" and e["status"] == 200]

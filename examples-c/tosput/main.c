@@ -1,0 +1,320 @@
+/*
+ * tosput: a command-line uploader for TOS, built on libtosupload.
+ *
+ *   tosput put [options] FILE tos://BUCKET/KEY
+ *   tosput put-dir [options] DIR tos://BUCKET/PREFIX/
+ *
+ * `tosput --help`, `tosput put --help` and `tosput put-dir --help` describe the options and
+ * the exit codes. This file: signals, the client, the two uploads and their reports;
+ * args.c parses the command line, progress.c draws the progress.
+ *
+ * Signals. tos_cancel is not documented as async-signal-safe (it takes no lock today, but
+ * that is not a promise), so it is never called from a signal handler. Instead SIGINT,
+ * SIGTERM and SIGUSR1 are blocked in every thread before any starts (the library's worker
+ * threads inherit the mask), and one watcher thread takes them with sigwait(), where any
+ * function may be called. The first SIGINT/SIGTERM pauses (tos_cancel(hook, false)), the
+ * next aborts; with --abort-on-interrupt the first aborts. When the upload returns, the main
+ * thread sends SIGUSR1 to the watcher to end it (instead of pthread_cancel, which could
+ * stop it inside stdio while it holds the stderr lock).
+ */
+#include "tosput.h"
+#include "tosupload.h"
+
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct interrupt_state {
+    const tos_cancel_hook *hook;
+    int abort_on_interrupt;
+    pthread_mutex_t lock;
+    int signals;         /* SIGINT/SIGTERM received */
+    int abort_requested; /* tos_cancel(hook, true) was called */
+};
+
+static sigset_t watched_signals;
+
+static void *signal_watcher(void *arg) {
+    struct interrupt_state *state = arg;
+    for (;;) {
+        int sig = 0, count, abort;
+        if (sigwait(&watched_signals, &sig) != 0) {
+            continue;
+        }
+        if (sig == SIGUSR1) { /* the upload is over */
+            return NULL;
+        }
+        pthread_mutex_lock(&state->lock);
+        count = ++state->signals;
+        abort = state->abort_on_interrupt || count > 1;
+        state->abort_requested |= abort;
+        pthread_mutex_unlock(&state->lock);
+        if (abort) {
+            fprintf(stderr, "\ntosput: %s: aborting...\n", sig == SIGINT ? "interrupt" : "terminated");
+            tos_cancel(state->hook, true);
+        } else {
+            fprintf(stderr, "\ntosput: %s: pausing (press Ctrl-C again to abort)...\n",
+                    sig == SIGINT ? "interrupt" : "terminated");
+            tos_cancel(state->hook, false);
+        }
+    }
+}
+
+static int abort_was_requested(struct interrupt_state *state) {
+    int abort;
+    pthread_mutex_lock(&state->lock);
+    abort = state->abort_requested;
+    pthread_mutex_unlock(&state->lock);
+    return abort;
+}
+
+static void print_error(const char *what, tos_result rc, const tos_error *error) {
+    fprintf(stderr, "tosput: %s: %s: %s\n", what, tos_result_name(rc), error ? tos_error_message(error) : "");
+    if (error != NULL && tos_error_is_server_error(error)) {
+        fprintf(stderr, "tosput:   HTTP %u, Code %s, EC %s, RequestId %s\n", (unsigned)tos_error_http_status(error),
+                tos_error_code(error), tos_error_ec(error), tos_error_request_id(error));
+    }
+    if (error != NULL && tos_error_cause(error)[0] != '\0') {
+        fprintf(stderr, "tosput:   cause: %s\n", tos_error_cause(error));
+    }
+}
+
+/* ---- put --------------------------------------------------------------------------------- */
+
+struct put_state {
+    struct progress progress;
+    char *checkpoint_file; /* from the events: where the checkpoint is */
+};
+
+static void on_put_progress(const tos_progress *progress, void *user_data) {
+    struct put_state *state = user_data;
+    progress_update(&state->progress, progress->consumed_bytes, progress->total_bytes);
+}
+
+static void on_put_event(const tos_upload_event *event, void *user_data) {
+    struct put_state *state = user_data;
+    if (event->checkpoint_file != NULL && state->checkpoint_file == NULL) {
+        state->checkpoint_file = strdup(event->checkpoint_file);
+    }
+}
+
+static int run_put(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
+                   const tos_rate_limiter *limiter, struct interrupt_state *interrupts) {
+    tos_upload_file_input input;
+    tos_upload_output *output = NULL;
+    tos_error *error = NULL;
+    struct put_state state;
+    tos_result rc;
+    int status;
+
+    memset(&state, 0, sizeof state);
+    progress_init(&state.progress, args->quiet, 0);
+    tos_upload_file_input_init(&input);
+    input.bucket = args->bucket;
+    input.key = args->key;
+    input.file_path = args->source;
+    input.part_size = args->part_size;
+    input.task_num = args->tasks;
+    input.enable_checkpoint = !args->no_checkpoint;
+    input.checkpoint_file = args->checkpoint;
+    input.cancel_hook = hook;
+    input.rate_limiter = limiter;
+    input.progress_cb = on_put_progress;
+    input.progress_user_data = &state;
+    input.event_cb = on_put_event;
+    input.event_user_data = &state;
+    rc = tos_upload_file(client, &input, &output, &error);
+    progress_finish(&state.progress);
+
+    if (rc == TOS_PAUSED) {
+        if (args->no_checkpoint) {
+            fprintf(stderr, "tosput: paused; checkpointing is off (--no-checkpoint), so a rerun starts over\n");
+        } else {
+            fprintf(stderr, "tosput: paused; run the same command again to resume\n");
+            fprintf(stderr, "tosput:   checkpoint: %s\n",
+                    state.checkpoint_file ? state.checkpoint_file
+                                          : (args->checkpoint ? args->checkpoint : "(beside the file)"));
+        }
+        if (abort_was_requested(interrupts)) {
+            fprintf(stderr, "tosput: the abort came after the pause had completed: the upload stays paused\n");
+        }
+        status = EXIT_PAUSED;
+    } else if (rc == TOS_ABORTED) {
+        fprintf(stderr, "tosput: aborted (the multipart upload and the checkpoint were deleted)\n");
+        status = EXIT_ABORTED;
+    } else if (rc != TOS_OK) {
+        print_error("upload failed", rc, error);
+        status = EXIT_FAILED;
+    } else {
+        printf("bucket:      %s\n", tos_upload_output_bucket(output));
+        printf("key:         %s\n", tos_upload_output_key(output));
+        printf("etag:        %s\n", tos_upload_output_etag(output));
+        printf("upload_id:   %s\n", tos_upload_output_upload_id(output));
+        printf("location:    %s\n", tos_upload_output_location(output));
+        printf("version_id:  %s\n", tos_upload_output_version_id(output));
+        printf("crc64:       %llu\n", (unsigned long long)tos_upload_output_crc64(output));
+        printf("request_id:  %s\n", tos_upload_output_request_id(output));
+        printf("part_size:   %llu\n", (unsigned long long)tos_upload_output_part_size(output));
+        printf("bytes_sent:  %llu\n", (unsigned long long)tos_upload_output_bytes_sent(output));
+        status = EXIT_OK;
+    }
+    free(state.checkpoint_file);
+    tos_upload_output_free(output);
+    tos_error_free(error);
+    return status;
+}
+
+/* ---- put-dir ----------------------------------------------------------------------------- */
+
+static void on_dir_progress(const tos_dir_progress *progress, void *user_data) {
+    struct progress *p = user_data;
+    progress_files(p, progress->files_done, progress->files_total, progress->files_failed, progress->walk_complete);
+    progress_update(p, progress->bytes_done, progress->bytes_total);
+}
+
+static void print_dir_summary(const tos_upload_dir_output *output, double seconds) {
+    char bytes[32];
+    size_t i, failures = tos_upload_dir_output_failure_count(output);
+    format_bytes((double)tos_upload_dir_output_bytes_uploaded(output), bytes, sizeof bytes);
+    printf("files_uploaded:  %llu\n", (unsigned long long)tos_upload_dir_output_files_uploaded(output));
+    printf("bytes_uploaded:  %llu\n", (unsigned long long)tos_upload_dir_output_bytes_uploaded(output));
+    printf("files_skipped:   %llu\n", (unsigned long long)tos_upload_dir_output_files_skipped(output));
+    printf("bytes_skipped:   %llu\n", (unsigned long long)tos_upload_dir_output_bytes_skipped(output));
+    printf("files_failed:    %llu\n", (unsigned long long)failures);
+    printf("seconds:         %.1f\n", seconds);
+    for (i = 0; i < failures; i++) {
+        const tos_error *error = tos_upload_dir_output_failure_error(output, i);
+        fprintf(stderr, "tosput: failed: %s (key %s): %s: %s\n", tos_upload_dir_output_failure_path(output, i),
+                tos_upload_dir_output_failure_key(output, i), tos_result_name(tos_error_result(error)),
+                tos_error_message(error));
+    }
+    (void)bytes;
+}
+
+static int run_put_dir(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
+                       const tos_rate_limiter *limiter, struct interrupt_state *interrupts) {
+    tos_upload_dir_input input;
+    tos_upload_dir_output *output = NULL;
+    tos_error *error = NULL;
+    struct progress progress;
+    double started = now_seconds();
+    const char *checkpoint_dir = args->no_checkpoint ? NULL : args->checkpoint;
+    tos_result rc;
+    int status;
+
+    progress_init(&progress, args->quiet, 1);
+    tos_upload_dir_input_init(&input);
+    input.bucket = args->bucket;
+    input.prefix = args->key;
+    input.dir = args->source;
+    input.include = args->include;
+    input.include_count = args->include_count;
+    input.exclude = args->exclude;
+    input.exclude_count = args->exclude_count;
+    input.follow_symlinks = args->follow_symlinks != 0;
+    input.continue_on_error = args->continue_on_error != 0;
+    input.file_concurrency = args->files;
+    input.task_num = args->tasks;
+    input.max_connections = args->connections;
+    input.part_size = args->part_size;
+    input.checkpoint_dir = checkpoint_dir;
+    input.cancel_hook = hook;
+    input.rate_limiter = limiter;
+    input.progress_cb = on_dir_progress;
+    input.progress_user_data = &progress;
+    rc = tos_upload_dir(client, &input, &output, &error);
+    progress_finish(&progress);
+
+    if (rc == TOS_PAUSED) {
+        if (checkpoint_dir == NULL) {
+            fprintf(stderr, "tosput: paused; without --checkpoint-dir a rerun uploads everything again\n");
+        } else {
+            fprintf(stderr, "tosput: paused; run the same command again to resume\n");
+            fprintf(stderr, "tosput:   checkpoint directory: %s\n", checkpoint_dir);
+        }
+        if (abort_was_requested(interrupts)) {
+            fprintf(stderr, "tosput: the abort came after the pause had completed: the upload stays paused\n");
+        }
+        status = EXIT_PAUSED;
+    } else if (rc == TOS_ABORTED) {
+        fprintf(stderr, "tosput: aborted\n");
+        status = EXIT_ABORTED;
+    } else if (rc == TOS_OK || rc == TOS_ERR_SOME_FILES_FAILED) {
+        print_dir_summary(output, now_seconds() - started);
+        if (rc == TOS_OK) {
+            status = EXIT_OK;
+        } else {
+            print_error("some files failed", rc, error);
+            status = EXIT_SOME_FAILED;
+        }
+    } else {
+        print_error("upload failed", rc, error);
+        status = EXIT_FAILED;
+    }
+    tos_upload_dir_output_free(output);
+    tos_error_free(error);
+    return status;
+}
+
+int main(int argc, char **argv) {
+    struct tosput_args args;
+    struct interrupt_state interrupts;
+    const tos_client *client = NULL;
+    const tos_cancel_hook *hook = NULL;
+    const tos_rate_limiter *limiter = NULL;
+    tos_client_options options;
+    tos_error *error = NULL;
+    pthread_t watcher;
+    int have_watcher = 0, status;
+    tos_result rc;
+
+    status = tosput_parse_args(argc, argv, &args);
+    if (status >= 0) {
+        tosput_args_free(&args);
+        return status;
+    }
+
+    /* Block the watched signals in every thread (the library's included) before any starts. */
+    sigemptyset(&watched_signals);
+    sigaddset(&watched_signals, SIGINT);
+    sigaddset(&watched_signals, SIGTERM);
+    sigaddset(&watched_signals, SIGUSR1);
+    pthread_sigmask(SIG_BLOCK, &watched_signals, NULL);
+
+    tos_client_options_init(&options); /* endpoint and credentials from TOS_* */
+    rc = tos_client_new(&options, &client, &error);
+    if (rc != TOS_OK) {
+        print_error("cannot create the client (check TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY, TOS_SECRET_KEY)",
+                    rc, error);
+        tos_error_free(error);
+        tosput_args_free(&args);
+        return EXIT_CLIENT;
+    }
+    hook = tos_cancel_hook_new();
+    memset(&interrupts, 0, sizeof interrupts);
+    interrupts.hook = hook;
+    interrupts.abort_on_interrupt = args.abort_on_interrupt;
+    pthread_mutex_init(&interrupts.lock, NULL);
+    have_watcher = pthread_create(&watcher, NULL, signal_watcher, &interrupts) == 0;
+    if (args.rate > 0) {
+        limiter = tos_rate_limiter_new(args.rate, 0);
+    }
+
+    if (args.command == CMD_PUT_DIR) {
+        status = run_put_dir(client, &args, hook, limiter, &interrupts);
+    } else {
+        status = run_put(client, &args, hook, limiter, &interrupts);
+    }
+
+    if (have_watcher) {
+        pthread_kill(watcher, SIGUSR1);
+        pthread_join(watcher, NULL);
+    }
+    pthread_mutex_destroy(&interrupts.lock);
+    tos_cancel_hook_free(hook);
+    tos_rate_limiter_free(limiter);
+    tos_client_free(client);
+    tosput_args_free(&args);
+    return status;
+}

@@ -1,0 +1,76 @@
+/*
+ * tosput: a command-line uploader for TOS built on libtosupload (see main.c).
+ * Shared declarations of its three parts: args.c (command line), progress.c (progress
+ * display), main.c (signals and the uploads).
+ */
+#ifndef TOSPUT_H
+#define TOSPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* Exit codes (also in --help). */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILED = 1,
+    EXIT_USAGE = 2,
+    EXIT_CLIENT = 3,
+    EXIT_PAUSED = 4,
+    EXIT_ABORTED = 5,
+    EXIT_SOME_FAILED = 6,
+};
+
+enum tosput_command { CMD_PUT = 1, CMD_PUT_DIR = 2 };
+
+struct tosput_args {
+    enum tosput_command command;
+    const char *source;      /* FILE or DIR */
+    char *bucket;            /* from tos://BUCKET/... (malloc'd) */
+    const char *key;         /* KEY (put) or PREFIX (put-dir), points into argv */
+    uint64_t part_size;      /* 0 = library default */
+    uint64_t rate;           /* bytes per second; 0 = unlimited */
+    uint32_t tasks, files, connections;
+    const char *checkpoint;  /* --checkpoint (put) or --checkpoint-dir (put-dir) */
+    int no_checkpoint;
+    const char **include, **exclude; /* malloc'd arrays of argv strings */
+    size_t include_count, exclude_count;
+    int follow_symlinks, continue_on_error, abort_on_interrupt, quiet;
+};
+
+/* Parses the command line. Returns -1 to go on, or an exit code to return at once (0 after
+ * --help, EXIT_USAGE after a message on stderr). */
+int tosput_parse_args(int argc, char **argv, struct tosput_args *args);
+void tosput_args_free(struct tosput_args *args);
+
+/* "20M" -> 20971520: a number (fraction allowed) with an optional binary suffix K, M, G or T
+ * (KiB, MiB, ...; "B" and a trailing "/s" are accepted). Returns 0 on success. */
+int tosput_parse_size(const char *text, uint64_t *out);
+
+/* The progress display on stderr: a redrawn bar on a terminal (at most 10 redraws a
+ * second), plain lines every 2 s otherwise, nothing when quiet. Not thread-safe: it is
+ * only called from the upload callbacks, which run on the thread of the upload call. */
+#define PROGRESS_SAMPLES 64
+struct progress {
+    int enabled, tty, dir_mode, drawn;
+    double started, last_output;
+    double sample_time[PROGRESS_SAMPLES];
+    uint64_t sample_bytes[PROGRESS_SAMPLES];
+    int sample_count, sample_next;
+    uint64_t bytes_done, bytes_total, files_done, files_total, files_failed;
+    int walk_complete;
+};
+
+void progress_init(struct progress *p, int quiet, int dir_mode);
+void progress_update(struct progress *p, uint64_t bytes_done, uint64_t bytes_total);
+void progress_files(struct progress *p, uint64_t files_done, uint64_t files_total, uint64_t files_failed,
+                    int walk_complete);
+/* Draws the final state (when anything was drawn) and ends the bar's line. */
+void progress_finish(struct progress *p);
+/* Ends the bar's line so a message can be printed below it. */
+void progress_break_line(struct progress *p);
+/* "12.3 MiB" */
+void format_bytes(double bytes, char *out, size_t len);
+double now_seconds(void);
+
+#endif

@@ -1,0 +1,568 @@
+/*
+ * tosupload.hpp: a header-only C++17 wrapper of the libtosupload C API (tosupload.h).
+ *
+ *   tos::Client client;                                  // endpoint and keys from TOS_*
+ *   tos::UploadFileInput in("bucket", "key", "data.bin");
+ *   in.with_part_size(5 << 20).with_task_num(4)
+ *     .with_progress([](const tos::Progress &p) { ... });
+ *   try {
+ *       tos::UploadFileOutput out = client.upload_file(in);
+ *   } catch (const tos::Error &e) {
+ *       if (e.paused()) ...;  e.result(), e.http_status(), e.code(), e.request_id(), ...
+ *   }
+ *
+ * Ownership: Client is move-only and owns its tos_client. CancelHook and RateLimiter are
+ * shared handles (copies refer to the same object), because the objects they stand for are
+ * meant to be shared by several uploads and threads.
+ *
+ * Callbacks are std::function. They run on the thread that called upload_file, one at a
+ * time, never after it returns. An exception thrown by a callback never crosses into C: the
+ * trampoline catches it, pauses the upload (through a cancel hook private to the call, so
+ * other uploads sharing a user CancelHook are not affected), ignores later callbacks, and
+ * upload_file rethrows it once the library has returned.
+ *
+ * Failures are thrown as tos::Error (a std::runtime_error) carrying every field of tos_error.
+ */
+#ifndef TOSUPLOAD_HPP
+#define TOSUPLOAD_HPP
+
+#include "tosupload.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace tos {
+
+class Client;
+
+/** The name of a result code, e.g. "TOS_ERR_INVALID_KEY". */
+inline std::string result_name(tos_result result) {
+    return tos_result_name(static_cast<std::uint32_t>(result));
+}
+
+/** The version of the loaded library, e.g. "0.1.0". */
+inline std::string version() { return tos_version(); }
+
+/** Every failure of the library, with all the details of tos_error. */
+class Error : public std::runtime_error {
+public:
+    Error(tos_result result, const std::string &message)
+        : std::runtime_error(result_name(result) + ": " + message), result_(result), message_(message) {}
+
+    /** Copies a tos_error (borrowed: not freed). NULL gives an error with just the code. */
+    static Error from(tos_result result, const tos_error *error) {
+        if (error == nullptr) {
+            return Error(result, result_name(result));
+        }
+        Error e(tos_error_result(error), tos_error_message(error), tos_error_is_server_error(error),
+                tos_error_http_status(error), tos_error_code(error), tos_error_server_message(error),
+                tos_error_request_id(error), tos_error_ec(error), tos_error_host_id(error),
+                tos_error_cause(error));
+        return e;
+    }
+
+    tos_result result() const noexcept { return result_; }
+    /** The description for people (what() adds the code and server details). */
+    const std::string &message() const noexcept { return message_; }
+    bool is_server_error() const noexcept { return is_server_error_; }
+    std::uint16_t http_status() const noexcept { return http_status_; }
+    const std::string &code() const noexcept { return code_; }
+    const std::string &server_message() const noexcept { return server_message_; }
+    const std::string &request_id() const noexcept { return request_id_; }
+    const std::string &ec() const noexcept { return ec_; }
+    const std::string &host_id() const noexcept { return host_id_; }
+    const std::string &cause() const noexcept { return cause_; }
+    /** Paused by a cancel hook: the same call with checkpointing on resumes. */
+    bool paused() const noexcept { return result_ == TOS_PAUSED; }
+    bool aborted() const noexcept { return result_ == TOS_ABORTED; }
+
+private:
+    static std::string describe(tos_result result, const std::string &message, bool server, std::uint16_t status,
+                                const std::string &code, const std::string &request_id) {
+        std::string s = result_name(result) + ": " + message;
+        if (server) {
+            s += " (HTTP " + std::to_string(status) + ", Code " + code;
+            if (!request_id.empty()) {
+                s += ", RequestId " + request_id;
+            }
+            s += ")";
+        }
+        return s;
+    }
+
+    Error(tos_result result, std::string message, bool server, std::uint16_t status, std::string code,
+          std::string server_message, std::string request_id, std::string ec, std::string host_id,
+          std::string cause)
+        : std::runtime_error(describe(result, message, server, status, code, request_id)), result_(result),
+          message_(std::move(message)), is_server_error_(server), http_status_(status), code_(std::move(code)),
+          server_message_(std::move(server_message)), request_id_(std::move(request_id)), ec_(std::move(ec)),
+          host_id_(std::move(host_id)), cause_(std::move(cause)) {}
+
+    tos_result result_;
+    std::string message_;
+    bool is_server_error_ = false;
+    std::uint16_t http_status_ = 0;
+    std::string code_, server_message_, request_id_, ec_, host_id_, cause_;
+};
+
+namespace detail {
+
+/** Takes ownership of a tos_error, throws it as tos::Error. */
+[[noreturn]] inline void throw_error(tos_result result, tos_error *error) {
+    std::unique_ptr<tos_error, void (*)(tos_error *)> owned(error, tos_error_free);
+    throw Error::from(result, owned.get());
+}
+
+/** NULL for "" (the C API's "not set"). */
+inline const char *opt(const std::string &s) { return s.empty() ? nullptr : s.c_str(); }
+
+struct HookDeleter {
+    void operator()(const tos_cancel_hook *h) const noexcept { tos_cancel_hook_free(h); }
+};
+using HookPtr = std::unique_ptr<const tos_cancel_hook, HookDeleter>;
+
+inline HookPtr new_hook() {
+    HookPtr hook(tos_cancel_hook_new());
+    if (!hook) {
+        throw Error(TOS_ERR_INTERNAL, "tos_cancel_hook_new failed");
+    }
+    return hook;
+}
+
+} // namespace detail
+
+/** Options of Client: an empty string or 0 means the default (strings from TOS_* variables). */
+struct ClientOptions {
+    std::string endpoint;
+    std::string region;
+    std::string access_key;
+    std::string secret_key;
+    std::string security_token;
+    tos_addressing addressing = TOS_ADDRESSING_AUTO;
+    std::int32_t max_retry_count = 0; ///< 0 = default (3), negative = none
+    std::chrono::milliseconds connect_timeout{0};
+    std::chrono::milliseconds request_timeout{0};
+    bool disable_crc = false;
+    bool insecure_skip_tls_verify = false;
+};
+
+/**
+ * Pauses or aborts the uploads it is given to, from any thread or from inside a callback.
+ * Copies share one hook. As in the C API it stops every upload using it, now and later.
+ */
+class CancelHook {
+public:
+    CancelHook() : state_(std::make_shared<State>()) {}
+
+    /** is_abort false pauses (Error::paused()), true aborts (Error::aborted()). */
+    void cancel(bool is_abort) const {
+        std::lock_guard<std::mutex> lock(state_->mu);
+        int want = is_abort ? 2 : 1;
+        if (state_->state == 2 || state_->state == want) {
+            return;
+        }
+        state_->state = want;
+        for (const tos_cancel_hook *h : state_->active) {
+            tos_cancel(h, is_abort);
+        }
+    }
+    void pause() const { cancel(false); }
+    void abort() const { cancel(true); }
+
+private:
+    // The C hook of each running upload is private to the call (so a failing callback can
+    // pause its own upload only); this state forwards cancel() to all of them.
+    struct State {
+        std::mutex mu;
+        int state = 0; // 0 none, 1 paused, 2 aborted
+        std::vector<const tos_cancel_hook *> active;
+    };
+
+    friend class Client;
+
+    /** Forwards this hook's cancellations, past and future, to one upload's C hook. */
+    void attach(const tos_cancel_hook *h) const {
+        std::lock_guard<std::mutex> lock(state_->mu);
+        state_->active.push_back(h);
+        if (state_->state != 0) {
+            tos_cancel(h, state_->state == 2);
+        }
+    }
+    void detach(const tos_cancel_hook *h) const noexcept {
+        std::lock_guard<std::mutex> lock(state_->mu);
+        auto &v = state_->active;
+        v.erase(std::remove(v.begin(), v.end(), h), v.end());
+    }
+
+    std::shared_ptr<State> state_;
+};
+
+/**
+ * The library's token bucket (bytes per second), shared by every upload it is given to.
+ * Copies share one bucket; the C object is freed with the last copy (running uploads keep
+ * their own reference).
+ */
+class RateLimiter {
+public:
+    /** rate 0 = unlimited (at least 1 KiB/s otherwise); capacity 0 = one second of rate. */
+    explicit RateLimiter(std::uint64_t rate_bytes_per_sec, std::uint64_t capacity_bytes = 0)
+        : p_(tos_rate_limiter_new(rate_bytes_per_sec, capacity_bytes), tos_rate_limiter_free) {
+        if (!p_) {
+            throw Error(TOS_ERR_INTERNAL, "tos_rate_limiter_new failed");
+        }
+    }
+    void set_rate(std::uint64_t rate_bytes_per_sec, std::uint64_t capacity_bytes = 0) const {
+        tos_result rc = tos_rate_limiter_set_rate(p_.get(), rate_bytes_per_sec, capacity_bytes);
+        if (rc != TOS_OK) {
+            throw Error(rc, "tos_rate_limiter_set_rate failed");
+        }
+    }
+    const tos_rate_limiter *get() const noexcept { return p_.get(); }
+
+private:
+    std::shared_ptr<const tos_rate_limiter> p_;
+};
+
+/** Progress of an upload (tos_progress). */
+struct Progress {
+    tos_progress_kind kind;
+    std::uint64_t consumed_bytes;
+    std::uint64_t total_bytes;
+    std::uint64_t rw_once_bytes;
+};
+
+/** One part (tos_part_info), copied. */
+struct PartInfo {
+    std::uint32_t number = 0;
+    std::uint64_t size = 0;
+    std::uint64_t offset = 0;
+    std::string etag;                   ///< "" unless the part succeeded
+    std::optional<std::uint64_t> crc64; ///< set when the part succeeded
+};
+
+/** An upload event (tos_upload_event), copied: safe to keep. */
+struct UploadEvent {
+    tos_event_kind kind;
+    std::string bucket;
+    std::string key;
+    std::optional<std::string> upload_id;
+    std::optional<std::string> checkpoint_file;
+    std::optional<PartInfo> part;
+    std::optional<Error> error; ///< failure, retry and discard events
+};
+
+/** Your own rate limiter: return true to send `want` bytes now, or false after setting `wait`. */
+using RateLimitFn = std::function<bool(std::uint64_t want, std::chrono::milliseconds &wait)>;
+
+/**
+ * The input of Client::upload_file. bucket, key and file_path are required; every other
+ * empty or zero field means its default. enable_checkpoint is true by default, as with
+ * tos_upload_file_input_init.
+ */
+struct UploadFileInput {
+    UploadFileInput() = default;
+    UploadFileInput(std::string bucket_, std::string key_, std::string file_path_)
+        : bucket(std::move(bucket_)), key(std::move(key_)), file_path(std::move(file_path_)) {}
+
+    std::string bucket;
+    std::string key;
+    std::string file_path;
+    std::uint64_t part_size = 0; ///< 5 MiB ..= 5 GiB; 0 = 20 MiB
+    std::uint32_t task_num = 0;  ///< 0 = 4
+    bool enable_checkpoint = true;
+    std::string checkpoint_file; ///< file or directory; "" = beside the file
+    std::string content_type;    ///< "" = guessed from the key
+    std::string cache_control;
+    std::string content_disposition;
+    std::string content_encoding;
+    std::string content_language;
+    std::int64_t expires = 0; ///< seconds since the epoch; 0 = not set
+    std::string acl;
+    std::string storage_class;
+    std::vector<std::pair<std::string, std::string>> meta;
+    std::string tagging;
+    bool forbid_overwrite = false;
+    std::string ssec_algorithm;
+    std::string ssec_key;
+    std::string ssec_key_md5;
+    std::string server_side_encryption;
+    std::string server_side_encryption_key_id;
+    std::string website_redirect_location;
+    std::uint64_t traffic_limit = 0; ///< bits per second; 0 = none
+
+    std::function<void(const Progress &)> on_progress;
+    std::function<void(const UploadEvent &)> on_event;
+    RateLimitFn rate_limit;                  ///< takes precedence over rate_limiter
+    std::optional<RateLimiter> rate_limiter; ///< shared token bucket
+    std::optional<CancelHook> cancel_hook;
+
+    // Builder-style setters, chainable.
+    UploadFileInput &with_part_size(std::uint64_t v) { part_size = v; return *this; }
+    UploadFileInput &with_task_num(std::uint32_t v) { task_num = v; return *this; }
+    UploadFileInput &with_checkpoint(bool on, std::string file = {}) {
+        enable_checkpoint = on;
+        checkpoint_file = std::move(file);
+        return *this;
+    }
+    UploadFileInput &with_content_type(std::string v) { content_type = std::move(v); return *this; }
+    UploadFileInput &with_meta(std::string k, std::string v) {
+        meta.emplace_back(std::move(k), std::move(v));
+        return *this;
+    }
+    UploadFileInput &with_progress(std::function<void(const Progress &)> f) {
+        on_progress = std::move(f);
+        return *this;
+    }
+    UploadFileInput &with_events(std::function<void(const UploadEvent &)> f) {
+        on_event = std::move(f);
+        return *this;
+    }
+    UploadFileInput &with_rate_limit(RateLimitFn f) { rate_limit = std::move(f); return *this; }
+    UploadFileInput &with_rate_limiter(RateLimiter r) { rate_limiter = std::move(r); return *this; }
+    UploadFileInput &with_cancel_hook(CancelHook h) { cancel_hook = std::move(h); return *this; }
+};
+
+/** The result of a completed upload. */
+struct UploadFileOutput {
+    std::string bucket;
+    std::string key;
+    std::string upload_id;
+    std::string etag; ///< quoted, as the server sent it
+    std::string location;
+    std::string version_id;
+    std::string request_id;
+    std::uint64_t crc64 = 0; ///< CRC-64/XZ (ECMA-182) of the object
+    std::uint64_t part_size = 0;
+    std::uint64_t bytes_sent = 0; ///< by this call (parts resumed from a checkpoint not counted)
+};
+
+namespace detail {
+
+/** What the trampolines reach through user_data during one upload. */
+struct CallState {
+    const UploadFileInput *in;
+    const tos_cancel_hook *hook;
+    std::exception_ptr exception;
+
+    template <class F>
+    void guard(F &&f) noexcept {
+        if (exception) {
+            return;
+        }
+        try {
+            f();
+        } catch (...) {
+            exception = std::current_exception();
+            tos_cancel(hook, false);
+        }
+    }
+
+    static void progress(const tos_progress *p, void *user_data) noexcept {
+        auto *st = static_cast<CallState *>(user_data);
+        st->guard([&] {
+            Progress pr{static_cast<tos_progress_kind>(p->kind), p->consumed_bytes, p->total_bytes,
+                        p->rw_once_bytes};
+            st->in->on_progress(pr);
+        });
+    }
+
+    static void event(const tos_upload_event *e, void *user_data) noexcept {
+        auto *st = static_cast<CallState *>(user_data);
+        st->guard([&] {
+            UploadEvent ev{static_cast<tos_event_kind>(e->kind), e->bucket ? e->bucket : "",
+                           e->key ? e->key : "", std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+            if (e->upload_id) {
+                ev.upload_id = e->upload_id;
+            }
+            if (e->checkpoint_file) {
+                ev.checkpoint_file = e->checkpoint_file;
+            }
+            if (e->has_part) {
+                PartInfo part;
+                part.number = e->part.number;
+                part.size = e->part.size;
+                part.offset = e->part.offset;
+                part.etag = e->part.etag ? e->part.etag : "";
+                if (e->part.has_crc64) {
+                    part.crc64 = e->part.crc64;
+                }
+                ev.part = std::move(part);
+            }
+            if (e->error) {
+                ev.error = Error::from(tos_error_result(e->error), e->error);
+            }
+            st->in->on_event(ev);
+        });
+    }
+
+    static int rate(std::uint64_t want, std::uint64_t *wait_ms_out, void *user_data) noexcept {
+        auto *st = static_cast<CallState *>(user_data);
+        bool ok = true;
+        std::chrono::milliseconds wait{1};
+        st->guard([&] { ok = st->in->rate_limit(want, wait); });
+        if (ok || st->exception) {
+            return 1;
+        }
+        *wait_ms_out = static_cast<std::uint64_t>(std::max<std::chrono::milliseconds::rep>(wait.count(), 1));
+        return 0;
+    }
+};
+
+inline std::string str(const char *s) { return s ? s : ""; }
+
+} // namespace detail
+
+/** A client: thread-safe, move-only owner of a tos_client. */
+class Client {
+public:
+    explicit Client(const ClientOptions &options = {}) {
+        tos_client_options o;
+        tos_client_options_init(&o);
+        o.endpoint = detail::opt(options.endpoint);
+        o.region = detail::opt(options.region);
+        o.access_key = detail::opt(options.access_key);
+        o.secret_key = detail::opt(options.secret_key);
+        o.security_token = detail::opt(options.security_token);
+        o.addressing = options.addressing;
+        o.max_retry_count = options.max_retry_count;
+        o.connect_timeout_ms = static_cast<std::uint32_t>(options.connect_timeout.count());
+        o.request_timeout_ms = static_cast<std::uint32_t>(options.request_timeout.count());
+        o.disable_crc = options.disable_crc;
+        o.insecure_skip_tls_verify = options.insecure_skip_tls_verify;
+        tos_error *error = nullptr;
+        tos_result rc = tos_client_new(&o, &client_, &error);
+        if (rc != TOS_OK) {
+            detail::throw_error(rc, error);
+        }
+    }
+    ~Client() { tos_client_free(client_); }
+    Client(const Client &) = delete;
+    Client &operator=(const Client &) = delete;
+    Client(Client &&other) noexcept : client_(std::exchange(other.client_, nullptr)) {}
+    Client &operator=(Client &&other) noexcept {
+        if (this != &other) {
+            tos_client_free(client_);
+            client_ = std::exchange(other.client_, nullptr);
+        }
+        return *this;
+    }
+
+    /** The C handle, for calls this wrapper does not cover; still owned by the Client. */
+    const tos_client *get() const noexcept { return client_; }
+
+    /**
+     * Uploads one file (tos_upload_file). Blocks until done; throws tos::Error on failure
+     * (paused and aborted included), or rethrows what a callback threw.
+     */
+    UploadFileOutput upload_file(const UploadFileInput &in) const {
+        if (client_ == nullptr) {
+            throw Error(TOS_ERR_NULL_ARGUMENT, "the client was moved from");
+        }
+        tos_upload_file_input ci;
+        tos_upload_file_input_init(&ci);
+        ci.bucket = in.bucket.c_str();
+        ci.key = in.key.c_str();
+        ci.file_path = in.file_path.c_str();
+        ci.part_size = in.part_size;
+        ci.task_num = in.task_num;
+        ci.enable_checkpoint = in.enable_checkpoint;
+        ci.checkpoint_file = detail::opt(in.checkpoint_file);
+        ci.content_type = detail::opt(in.content_type);
+        ci.cache_control = detail::opt(in.cache_control);
+        ci.content_disposition = detail::opt(in.content_disposition);
+        ci.content_encoding = detail::opt(in.content_encoding);
+        ci.content_language = detail::opt(in.content_language);
+        ci.expires = in.expires;
+        ci.acl = detail::opt(in.acl);
+        ci.storage_class = detail::opt(in.storage_class);
+        std::vector<tos_meta_entry> meta;
+        meta.reserve(in.meta.size());
+        for (const auto &kv : in.meta) {
+            meta.push_back(tos_meta_entry{kv.first.c_str(), kv.second.c_str()});
+        }
+        ci.meta = meta.empty() ? nullptr : meta.data();
+        ci.meta_count = meta.size();
+        ci.tagging = detail::opt(in.tagging);
+        ci.forbid_overwrite = in.forbid_overwrite;
+        ci.ssec_algorithm = detail::opt(in.ssec_algorithm);
+        ci.ssec_key = detail::opt(in.ssec_key);
+        ci.ssec_key_md5 = detail::opt(in.ssec_key_md5);
+        ci.server_side_encryption = detail::opt(in.server_side_encryption);
+        ci.server_side_encryption_key_id = detail::opt(in.server_side_encryption_key_id);
+        ci.website_redirect_location = detail::opt(in.website_redirect_location);
+        ci.traffic_limit = in.traffic_limit;
+        if (in.rate_limiter) {
+            ci.rate_limiter = in.rate_limiter->get();
+        }
+
+        detail::HookPtr hook = detail::new_hook();
+        ci.cancel_hook = hook.get();
+        detail::CallState st{&in, hook.get(), nullptr};
+        if (in.on_progress) {
+            ci.progress_cb = &detail::CallState::progress;
+            ci.progress_user_data = &st;
+        }
+        if (in.on_event) {
+            ci.event_cb = &detail::CallState::event;
+            ci.event_user_data = &st;
+        }
+        if (in.rate_limit) {
+            ci.rate_limiter_cb = &detail::CallState::rate;
+            ci.rate_limiter_user_data = &st;
+        }
+
+        struct Detach {
+            const std::optional<CancelHook> &user;
+            const tos_cancel_hook *h;
+            ~Detach() {
+                if (user) {
+                    user->detach(h);
+                }
+            }
+        } detach{in.cancel_hook, hook.get()};
+        if (in.cancel_hook) {
+            in.cancel_hook->attach(hook.get());
+        }
+
+        tos_upload_output *raw_out = nullptr;
+        tos_error *raw_err = nullptr;
+        tos_result rc = tos_upload_file(client_, &ci, &raw_out, &raw_err);
+        std::unique_ptr<tos_upload_output, void (*)(tos_upload_output *)> out(raw_out, tos_upload_output_free);
+        std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
+        if (st.exception) {
+            std::rethrow_exception(st.exception);
+        }
+        if (rc != TOS_OK) {
+            throw Error::from(rc, err.get());
+        }
+        UploadFileOutput o;
+        o.bucket = detail::str(tos_upload_output_bucket(out.get()));
+        o.key = detail::str(tos_upload_output_key(out.get()));
+        o.upload_id = detail::str(tos_upload_output_upload_id(out.get()));
+        o.etag = detail::str(tos_upload_output_etag(out.get()));
+        o.location = detail::str(tos_upload_output_location(out.get()));
+        o.version_id = detail::str(tos_upload_output_version_id(out.get()));
+        o.request_id = detail::str(tos_upload_output_request_id(out.get()));
+        o.crc64 = tos_upload_output_crc64(out.get());
+        o.part_size = tos_upload_output_part_size(out.get());
+        o.bytes_sent = tos_upload_output_bytes_sent(out.get());
+        return o;
+    }
+
+private:
+    const tos_client *client_ = nullptr;
+};
+
+} // namespace tos
+
+#endif // TOSUPLOAD_HPP
