@@ -6,7 +6,9 @@
 #      real server on loopback with fault injection
 #   3. the official TOS Python SDK 2.9.3 against the local server (its fidelity)
 #   4. every C example and C test through ctest: built with ASan+UBSan, then a release
-#      build under valgrind
+#      build under valgrind (plus the C++ wrapper's tests and the install/packaging tests)
+#   5. the Go binding (bindings/go): go vet, then go test against the local server, linked
+#      with cgo against the release build's library
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$top"
@@ -39,3 +41,18 @@ step "C examples and tests, release, under valgrind"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DTOSUPLOAD_VALGRIND=ON >/dev/null
 cmake --build build/release -j "$jobs" >/dev/null
 ctest --test-dir build/release --output-on-failure -j 2
+
+step "Go binding: go vet and go test against the local server (cgo, release library)"
+# Standard library only: no module proxy is needed or used. cgo links the library the
+# release build staged; CGO_LDFLAGS comes before the package's own -L/-rpath (build/lib).
+golib="$top/build/release/lib"
+(
+    cd bindings/go
+    export GOPROXY=off GOFLAGS= CGO_ENABLED=1
+    export CGO_LDFLAGS="-L$golib -Wl,-rpath,$golib"
+    test -z "$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting" >&2; exit 1; }
+    go vet ./...
+)
+python3 scripts/with_server.py -- env GOPROXY=off GOFLAGS= CGO_ENABLED=1 \
+    CGO_LDFLAGS="-L$golib -Wl,-rpath,$golib" \
+    bash -c 'cd bindings/go && go test -count=1 ./...'

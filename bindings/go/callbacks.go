@@ -1,0 +1,83 @@
+package tosupload
+
+// The exported trampolines the C side (trampolines.c) calls. This file's preamble holds only
+// declarations, as cgo requires of files with //export.
+
+/*
+#include <stdint.h>
+#include "tosupload.h"
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"time"
+)
+
+//export tosgoProgress
+func tosgoProgress(p *C.struct_tos_progress, h C.uintptr_t) {
+	st := cgo.Handle(h).Value().(*callState)
+	status := &DataTransferStatus{
+		TotalBytes:    int64(p.total_bytes),
+		ConsumedBytes: int64(p.consumed_bytes),
+		RWOnceBytes:   int64(p.rw_once_bytes),
+		Type:          DataTransferType(p.kind),
+	}
+	st.guard(func() { st.in.DataTransferListener.DataTransferStatusChange(status) })
+}
+
+func optString(p *C.char) *string {
+	if p == nil {
+		return nil
+	}
+	s := C.GoString(p)
+	return &s
+}
+
+//export tosgoEvent
+func tosgoEvent(e *C.struct_tos_upload_event, h C.uintptr_t) {
+	st := cgo.Handle(h).Value().(*callState)
+	ev := &UploadEvent{
+		Type:           UploadEventType(e.kind),
+		Bucket:         C.GoString(e.bucket),
+		Key:            C.GoString(e.key),
+		UploadID:       optString(e.upload_id),
+		CheckpointFile: optString(e.checkpoint_file),
+	}
+	if e.error != nil {
+		// Lent to the callback: copied, never freed here.
+		ev.Err = newError(Result(C.tos_error_result(e.error)), (*C.struct_tos_error)(e.error))
+	}
+	if e.has_part {
+		part := &UploadPartInfo{
+			PartNumber: int(e.part.number),
+			PartSize:   int64(e.part.size),
+			Offset:     uint64(e.part.offset),
+		}
+		if e.part.etag != nil {
+			part.ETag = C.GoString(e.part.etag)
+		}
+		if e.part.has_crc64 {
+			crc := uint64(e.part.crc64)
+			part.HashCrc64ecma = &crc
+		}
+		ev.UploadPartInfo = part
+	}
+	st.guard(func() { st.in.UploadEventListener.EventChange(ev) })
+}
+
+//export tosgoRate
+func tosgoRate(want C.uint64_t, waitOut *C.uint64_t, h C.uintptr_t) C.int {
+	st := cgo.Handle(h).Value().(*callState)
+	ok, wait := true, time.Duration(0)
+	st.guard(func() { ok, wait = st.in.RateLimiter.Acquire(int64(want)) })
+	if ok || st.panicked {
+		return 1
+	}
+	ms := wait.Milliseconds()
+	if ms < 1 {
+		ms = 1
+	}
+	*waitOut = C.uint64_t(ms)
+	return 0
+}

@@ -1,0 +1,148 @@
+package tosupload
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../../include
+#cgo LDFLAGS: -L${SRCDIR}/../../build/lib -ltosupload -Wl,-rpath,${SRCDIR}/../../build/lib
+#include <stdlib.h>
+#include "tosupload.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"runtime"
+	"time"
+	"unsafe"
+)
+
+// Version is the version of the loaded library, e.g. "0.1.0".
+func Version() string { return C.GoString(C.tos_version()) }
+
+// HeaderVersion is the version of the header this package was compiled against.
+var HeaderVersion = fmt.Sprintf("%d.%d.%d", C.TOS_VERSION_MAJOR, C.TOS_VERSION_MINOR, C.TOS_VERSION_PATCH)
+
+// Addressing says how bucket names go into URLs.
+type Addressing uint32
+
+const (
+	// AddressingAuto is virtual-hosted (bucket.host/key), or path-style for an IP address.
+	AddressingAuto Addressing = C.TOS_ADDRESSING_AUTO
+	// AddressingPathStyle is always host/bucket/key.
+	AddressingPathStyle Addressing = C.TOS_ADDRESSING_PATH_STYLE
+	// AddressingCustomDomain: the endpoint serves one bucket, host/key.
+	AddressingCustomDomain Addressing = C.TOS_ADDRESSING_CUSTOM_DOMAIN
+)
+
+// ClientOptions configures NewClient. The zero value of every field means its default; empty
+// strings are read from the environment (TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY,
+// TOS_SECRET_KEY, TOS_SECURITY_TOKEN).
+type ClientOptions struct {
+	Endpoint      string // http://host:port or https://host
+	Region        string // e.g. cn-beijing
+	AccessKey     string
+	SecretKey     string
+	SecurityToken string
+	Addressing    Addressing
+	// MaxRetryCount is the retries after the first attempt of each request: 0 = default (3),
+	// negative = none.
+	MaxRetryCount int
+	// ConnectTimeout: 0 = default (10 s). Rounded down to milliseconds.
+	ConnectTimeout time.Duration
+	// RequestTimeout is the longest wait for a response or a read: 0 = default (120 s).
+	RequestTimeout time.Duration
+	// DisableCRC turns off the CRC-64 check of every part and of the whole object.
+	DisableCRC bool
+	// InsecureSkipTLSVerify is for test servers only.
+	InsecureSkipTLSVerify bool
+}
+
+// Client holds the endpoint, credentials, retry policy and connection pool shared by its
+// uploads. It is safe for concurrent use. Close it when done.
+type Client struct {
+	own owner
+	ptr *C.struct_tos_client
+}
+
+// cstrings collects C copies of Go strings, freed together.
+type cstrings []unsafe.Pointer
+
+// opt returns NULL for "" (the C API's "not set") and a C copy otherwise.
+func (cs *cstrings) opt(s string) *C.char {
+	if s == "" {
+		return nil
+	}
+	return cs.req(s)
+}
+
+// req always returns a C copy, so the library itself judges a required empty string.
+func (cs *cstrings) req(s string) *C.char {
+	p := C.CString(s)
+	*cs = append(*cs, unsafe.Pointer(p))
+	return p
+}
+
+func (cs *cstrings) free() {
+	for _, p := range *cs {
+		C.free(p)
+	}
+	*cs = nil
+}
+
+func millis(d time.Duration) C.uint32_t {
+	if d <= 0 {
+		return 0
+	}
+	ms := d.Milliseconds()
+	if ms < 1 {
+		ms = 1
+	}
+	if ms > 1<<32-1 {
+		ms = 1<<32 - 1
+	}
+	return C.uint32_t(ms)
+}
+
+// NewClient makes a client. On failure the error is an *Error (Result InvalidEndpoint,
+// MissingCredentials, ...).
+func NewClient(opts ClientOptions) (*Client, error) {
+	var cs cstrings
+	defer cs.free()
+	var o C.struct_tos_client_options
+	C.tos_client_options_init(&o)
+	o.endpoint = cs.opt(opts.Endpoint)
+	o.region = cs.opt(opts.Region)
+	o.access_key = cs.opt(opts.AccessKey)
+	o.secret_key = cs.opt(opts.SecretKey)
+	o.security_token = cs.opt(opts.SecurityToken)
+	o.addressing = C.uint32_t(opts.Addressing)
+	switch {
+	case opts.MaxRetryCount < 0:
+		o.max_retry_count = -1
+	case opts.MaxRetryCount > 1<<31-1:
+		o.max_retry_count = 1<<31 - 1
+	default:
+		o.max_retry_count = C.int32_t(opts.MaxRetryCount)
+	}
+	o.connect_timeout_ms = millis(opts.ConnectTimeout)
+	o.request_timeout_ms = millis(opts.RequestTimeout)
+	o.disable_crc = C.bool(opts.DisableCRC)
+	o.insecure_skip_tls_verify = C.bool(opts.InsecureSkipTLSVerify)
+
+	var client *C.struct_tos_client
+	var cerr *C.struct_tos_error
+	if rc := C.tos_client_new(&o, &client, &cerr); rc != C.TOS_OK {
+		return nil, takeError(Result(rc), cerr)
+	}
+	c := &Client{ptr: client}
+	c.own.free = func() { C.tos_client_free(client) }
+	runtime.SetFinalizer(c, (*Client).Close)
+	return c, nil
+}
+
+// Close frees the client; uploads still running on it finish first (the C handle is freed
+// when the last one returns), later ones fail with ErrClosed. Calling it again does nothing.
+func (c *Client) Close() error {
+	runtime.SetFinalizer(c, nil)
+	c.own.close()
+	return nil
+}

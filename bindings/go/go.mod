@@ -1,0 +1,3 @@
+module github.com/libtosupload/tosupload-go
+
+go 1.19

@@ -1,0 +1,36 @@
+// C side of the callback bridge. The library calls these plain C functions; each forwards to
+// an exported Go function with the cgo.Handle that user_data carries, so no Go pointer ever
+// crosses into C (cgo pointer rules) and no integer-to-pointer conversion happens in Go
+// (go vet's unsafeptr check).
+#include <stdint.h>
+
+#include "tosupload.h"
+#include "_cgo_export.h"
+
+static void tosgo_progress(const struct tos_progress *progress, void *user_data) {
+    tosgoProgress((struct tos_progress *)progress, (uintptr_t)user_data);
+}
+
+static void tosgo_event(const struct tos_upload_event *event, void *user_data) {
+    tosgoEvent((struct tos_upload_event *)event, (uintptr_t)user_data);
+}
+
+static int tosgo_rate(uint64_t want, uint64_t *wait_ms_out, void *user_data) {
+    return tosgoRate(want, wait_ms_out, (uintptr_t)user_data);
+}
+
+void tosgo_set_callbacks(struct tos_upload_file_input *input, uintptr_t handle, int progress, int event,
+                         int rate) {
+    if (progress) {
+        input->progress_cb = tosgo_progress;
+        input->progress_user_data = (void *)handle;
+    }
+    if (event) {
+        input->event_cb = tosgo_event;
+        input->event_user_data = (void *)handle;
+    }
+    if (rate) {
+        input->rate_limiter_cb = tosgo_rate;
+        input->rate_limiter_user_data = (void *)handle;
+    }
+}

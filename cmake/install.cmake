@@ -1,0 +1,72 @@
+# `cmake --install`: the library with its SONAME and development links, the C and C++
+# headers, a pkg-config file and a CMake package (find_package(tosupload) gives the imported
+# target tosupload::tosupload). Both the .pc file and the CMake package are relocatable, so
+# `cmake --install build --prefix ANYWHERE` works. Plus ctest tests that install into a
+# prefix under the build directory and build and run one C program against it through each.
+# Included from the end of CMakeLists.txt.
+include(GNUInstallDirs)
+include(CMakePackageConfigHelpers)
+
+file(STRINGS ${CMAKE_SOURCE_DIR}/include/tosupload.h _tos_version_lines REGEX "^#define TOS_VERSION_(MAJOR|MINOR|PATCH) ")
+foreach(_part MAJOR MINOR PATCH)
+  string(REGEX REPLACE ".*#define TOS_VERSION_${_part} ([0-9]+).*" "\\1" TOSUPLOAD_VERSION_${_part} "${_tos_version_lines}")
+endforeach()
+set(TOSUPLOAD_VERSION "${TOSUPLOAD_VERSION_MAJOR}.${TOSUPLOAD_VERSION_MINOR}.${TOSUPLOAD_VERSION_PATCH}")
+set(TOSUPLOAD_REAL_NAME "libtosupload.so.${TOSUPLOAD_VERSION}")         # libtosupload.so.0.1.0
+set(TOSUPLOAD_SONAME "libtosupload.so.${TOSUPLOAD_VERSION_MAJOR}")     # libtosupload.so.0 (build.rs)
+
+# Staged under build/install-stage so the links install as links.
+set(_stage "${CMAKE_BINARY_DIR}/install-stage")
+add_custom_target(tosupload_install_stage ALL
+  COMMAND ${CMAKE_COMMAND} -E make_directory ${_stage}
+  COMMAND ${CMAKE_COMMAND} -E copy_if_different ${TOSUPLOAD_SO} ${_stage}/${TOSUPLOAD_REAL_NAME}
+  COMMAND ${CMAKE_COMMAND} -E create_symlink ${TOSUPLOAD_REAL_NAME} ${_stage}/${TOSUPLOAD_SONAME}
+  COMMAND ${CMAKE_COMMAND} -E create_symlink ${TOSUPLOAD_SONAME} ${_stage}/libtosupload.so
+  BYPRODUCTS ${_stage}/${TOSUPLOAD_REAL_NAME} ${_stage}/${TOSUPLOAD_SONAME} ${_stage}/libtosupload.so
+  COMMENT "staging libtosupload ${TOSUPLOAD_VERSION} for install")
+add_dependencies(tosupload_install_stage tosupload_cargo)
+
+install(PROGRAMS ${_stage}/${TOSUPLOAD_REAL_NAME} DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES ${_stage}/${TOSUPLOAD_SONAME} ${_stage}/libtosupload.so DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(FILES ${CMAKE_SOURCE_DIR}/include/tosupload.h ${CMAKE_SOURCE_DIR}/include/tosupload.hpp
+  DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+# pkg-config: prefix found from the .pc file's own place.
+set(_pc_dir "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
+file(RELATIVE_PATH TOSUPLOAD_PC_TO_PREFIX "/root/${_pc_dir}" "/root")
+string(REGEX REPLACE "/$" "" TOSUPLOAD_PC_TO_PREFIX "${TOSUPLOAD_PC_TO_PREFIX}")
+configure_file(${CMAKE_CURRENT_LIST_DIR}/tosupload.pc.in ${CMAKE_BINARY_DIR}/tosupload.pc @ONLY)
+install(FILES ${CMAKE_BINARY_DIR}/tosupload.pc DESTINATION ${_pc_dir})
+
+# CMake package: prefix found from the config file's own place.
+set(_cmake_dir "${CMAKE_INSTALL_LIBDIR}/cmake/tosupload")
+file(RELATIVE_PATH TOSUPLOAD_CMAKE_TO_PREFIX "/root/${_cmake_dir}" "/root")
+string(REGEX REPLACE "/$" "" TOSUPLOAD_CMAKE_TO_PREFIX "${TOSUPLOAD_CMAKE_TO_PREFIX}")
+configure_file(${CMAKE_CURRENT_LIST_DIR}/tosuploadConfig.cmake.in ${CMAKE_BINARY_DIR}/tosuploadConfig.cmake @ONLY)
+# The SONAME carries the ABI major version, so any version with the same major is compatible.
+write_basic_package_version_file(${CMAKE_BINARY_DIR}/tosuploadConfigVersion.cmake
+  VERSION ${TOSUPLOAD_VERSION} COMPATIBILITY SameMajorVersion)
+install(FILES ${CMAKE_BINARY_DIR}/tosuploadConfig.cmake ${CMAKE_BINARY_DIR}/tosuploadConfigVersion.cmake
+  DESTINATION ${_cmake_dir})
+
+# --- tests: install into a prefix under the build dir, build consumers out of tree ----------
+# Not under sanitizers or valgrind: the consumers are plain programs built by their own
+# (pkg-config / find_package) flags, so one run, in the non-sanitized builds, is enough.
+if(NOT TOSUPLOAD_SANITIZE)
+  set(_pkg_work "${CMAKE_BINARY_DIR}/packaging-test")
+  set(_pkg_prefix "${_pkg_work}/prefix")
+  set(_pkg_args -DPREFIX=${_pkg_prefix} -DWORK=${_pkg_work} -DSRC=${CMAKE_SOURCE_DIR}
+                -DBUILD_DIR=${CMAKE_BINARY_DIR} -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
+                -DINCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR} -DVERSION=${TOSUPLOAD_VERSION}
+                -DCC=${CMAKE_C_COMPILER} -DPYTHON=${Python3_EXECUTABLE}
+                -DBUILD_TYPE=${CMAKE_BUILD_TYPE})
+  add_test(NAME package_install
+    COMMAND ${CMAKE_COMMAND} ${_pkg_args} -DMODE=install -P ${CMAKE_SOURCE_DIR}/tests/packaging/run.cmake)
+  set_tests_properties(package_install PROPERTIES FIXTURES_SETUP tosupload_installed TIMEOUT 300)
+  foreach(_mode pkgconfig find_package)
+    add_test(NAME package_${_mode}
+      COMMAND ${CMAKE_COMMAND} ${_pkg_args} -DMODE=${_mode} -P ${CMAKE_SOURCE_DIR}/tests/packaging/run.cmake)
+    set_tests_properties(package_${_mode} PROPERTIES FIXTURES_REQUIRED tosupload_installed
+      ENVIRONMENT "TOS_LOCAL_SERVER_BIN=${TOS_SERVER_BIN}" TIMEOUT 600)
+  endforeach()
+endif()

@@ -1,0 +1,320 @@
+// The C++ wrapper (include/tosupload.hpp) against the local server: a multipart upload whose
+// CRC-64 is checked, progress and events through std::function, an exception thrown by a
+// callback (stops the upload, rethrown with its own type), pause and resume, abort from
+// another thread, input and server errors as tos::Error, both rate limiters, and the
+// ownership rules (move-only Client, shared CancelHook and RateLimiter).
+#include "tosupload.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include <unistd.h>
+
+static_assert(!std::is_copy_constructible_v<tos::Client>, "Client owns its handle");
+static_assert(std::is_nothrow_move_constructible_v<tos::Client>, "Client moves");
+static_assert(std::is_copy_constructible_v<tos::CancelHook>, "CancelHook is shared");
+static_assert(std::is_copy_constructible_v<tos::RateLimiter>, "RateLimiter is shared");
+static_assert(std::is_base_of_v<std::runtime_error, tos::Error>, "Error is a runtime_error");
+
+namespace {
+
+int failures = 0;
+
+#define CHECK(cond, what)                                                                          \
+    do {                                                                                           \
+        if (!(cond)) {                                                                             \
+            std::cerr << "FAIL " << __FILE__ << ":" << __LINE__ << ": " #cond ": " << what << "\n"; \
+            failures++;                                                                            \
+        }                                                                                          \
+    } while (0)
+
+constexpr std::uint64_t MiB = 1024 * 1024;
+
+std::string env(const char *name) {
+    const char *v = std::getenv(name);
+    if (v == nullptr || *v == '\0') {
+        std::cerr << name << " is not set: run this under scripts/with_server.py\n";
+        std::exit(2);
+    }
+    return v;
+}
+
+// CRC-64/XZ (ECMA-182, reflected), the function TOS uses.
+std::uint64_t crc64(const std::vector<char> &data) {
+    static std::uint64_t table[256];
+    static bool ready = false;
+    if (!ready) {
+        for (std::uint64_t i = 0; i < 256; i++) {
+            std::uint64_t c = i;
+            for (int k = 0; k < 8; k++) {
+                c = (c & 1) ? (c >> 1) ^ 0xC96C5795D7870F42ULL : c >> 1;
+            }
+            table[i] = c;
+        }
+        ready = true;
+    }
+    std::uint64_t crc = ~0ULL;
+    for (char ch : data) {
+        crc = table[(crc ^ static_cast<unsigned char>(ch)) & 0xff] ^ (crc >> 8);
+    }
+    return ~crc;
+}
+
+struct TempFile {
+    std::string dir, path;
+    std::uint64_t crc = 0;
+    explicit TempFile(std::uint64_t size) {
+        char d[] = "/tmp/tos-cpp-test-XXXXXX";
+        if (mkdtemp(d) == nullptr) {
+            std::perror("mkdtemp");
+            std::exit(1);
+        }
+        dir = d;
+        path = dir + "/data.bin";
+        std::vector<char> data(size);
+        std::uint32_t x = 2463534242u;
+        for (auto &c : data) {
+            x ^= x << 13;
+            x ^= x >> 17;
+            x ^= x << 5;
+            c = static_cast<char>(x);
+        }
+        std::ofstream(path, std::ios::binary).write(data.data(), static_cast<std::streamsize>(size));
+        crc = crc64(data);
+    }
+    ~TempFile() {
+        std::string cmd = "rm -rf '" + dir + "'";
+        if (std::system(cmd.c_str()) != 0) {
+            std::cerr << "could not remove " << dir << "\n";
+        }
+    }
+};
+
+tos::Client make_client() {
+    tos::ClientOptions o;
+    o.endpoint = env("TOS_ENDPOINT");
+    o.region = env("TOS_REGION");
+    o.access_key = env("TOS_ACCESS_KEY");
+    o.secret_key = env("TOS_SECRET_KEY");
+    o.max_retry_count = 2;
+    return tos::Client(o);
+}
+
+void test_multipart(const tos::Client &client, const std::string &bucket) {
+    TempFile f(12 * MiB + 3);
+    std::vector<tos::Progress> progress;
+    std::vector<tos::UploadEvent> parts;
+    tos::UploadFileInput in(bucket, "cpp/multipart.bin", f.path);
+    in.with_part_size(5 * MiB)
+        .with_task_num(3)
+        .with_checkpoint(false)
+        .with_meta("origin", "cpp-test")
+        .with_progress([&](const tos::Progress &p) { progress.push_back(p); })
+        .with_events([&](const tos::UploadEvent &e) {
+            if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEED) {
+                parts.push_back(e);
+            }
+        });
+    tos::UploadFileOutput out = client.upload_file(in);
+    CHECK(out.crc64 == f.crc, out.crc64 << " != " << f.crc);
+    CHECK(out.bytes_sent == 12 * MiB + 3, out.bytes_sent);
+    CHECK(out.part_size == 5 * MiB, out.part_size);
+    CHECK(out.bucket == bucket && out.key == "cpp/multipart.bin" && !out.etag.empty() && !out.upload_id.empty(),
+          out.etag);
+    CHECK(parts.size() == 3, parts.size());
+    for (const auto &e : parts) {
+        CHECK(e.part && e.part->crc64 && !e.part->etag.empty() && e.upload_id == out.upload_id, e.key);
+    }
+    CHECK(!progress.empty() && progress.front().kind == TOS_PROGRESS_KIND_STARTED, progress.size());
+    CHECK(!progress.empty() && progress.back().kind == TOS_PROGRESS_KIND_SUCCEED &&
+              progress.back().consumed_bytes == progress.back().total_bytes &&
+              progress.back().total_bytes == 12 * MiB + 3,
+          "last progress");
+}
+
+struct CallbackFailure : std::logic_error {
+    using std::logic_error::logic_error;
+};
+
+void test_callback_exception(const tos::Client &client, const std::string &bucket) {
+    TempFile f(60 * MiB);
+    tos::RateLimiter slow(20 * MiB, 1 * MiB); // about 3 s in all: the throw must stop it early
+    int calls_after = 0;
+    bool thrown = false;
+    tos::UploadFileInput in(bucket, "cpp/throws.bin", f.path);
+    in.with_part_size(5 * MiB).with_task_num(2).with_checkpoint(true, f.dir + "/cp").with_rate_limiter(slow);
+    in.with_events([&](const tos::UploadEvent &e) {
+        if (thrown) {
+            calls_after++;
+        }
+        if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEED) {
+            thrown = true;
+            throw CallbackFailure("from the event callback");
+        }
+    });
+    auto start = std::chrono::steady_clock::now();
+    try {
+        client.upload_file(in);
+        CHECK(false, "upload_file returned normally");
+    } catch (const CallbackFailure &e) {
+        CHECK(std::string(e.what()) == "from the event callback", e.what());
+    } catch (const std::exception &e) {
+        CHECK(false, "wrong exception: " << e.what());
+    }
+    auto took = std::chrono::steady_clock::now() - start;
+    CHECK(calls_after == 0, calls_after << " callbacks after the throw");
+    CHECK(took < std::chrono::milliseconds(2000),
+          "not stopped: " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count() << " ms");
+
+    // The exception paused (not aborted) it: the same input without the thrower resumes.
+    in.on_event = nullptr;
+    bool resumed = false;
+    in.with_events([&](const tos::UploadEvent &e) { resumed = resumed || e.kind == TOS_EVENT_KIND_UPLOAD_RESUMED; });
+    in.rate_limiter.reset();
+    tos::UploadFileOutput out = client.upload_file(in);
+    CHECK(resumed, "no UPLOAD_RESUMED event");
+    CHECK(out.crc64 == f.crc, out.crc64);
+    CHECK(out.bytes_sent < 60 * MiB, out.bytes_sent);
+}
+
+void test_pause_and_abort(const tos::Client &client, const std::string &bucket) {
+    TempFile f(30 * MiB);
+    tos::RateLimiter slow(16 * MiB, 1 * MiB);
+    tos::CancelHook hook;
+    tos::UploadFileInput in(bucket, "cpp/pause.bin", f.path);
+    in.with_part_size(5 * MiB).with_task_num(2).with_checkpoint(true, f.dir + "/cp").with_rate_limiter(slow);
+    in.with_cancel_hook(hook).with_events([hook](const tos::UploadEvent &e) {
+        if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEED) {
+            hook.pause(); // a copy: the same hook
+        }
+    });
+    try {
+        client.upload_file(in);
+        CHECK(false, "not paused");
+    } catch (const tos::Error &e) {
+        CHECK(e.paused() && e.result() == TOS_PAUSED, e.what());
+    }
+
+    // Abort from another thread, with a fresh hook (a cancelled hook stays cancelled).
+    tos::CancelHook abort_hook;
+    in.on_event = nullptr;
+    in.with_cancel_hook(abort_hook);
+    std::thread t([abort_hook] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        abort_hook.abort();
+    });
+    try {
+        client.upload_file(in);
+        CHECK(false, "not aborted");
+    } catch (const tos::Error &e) {
+        CHECK(e.aborted() && !e.paused(), e.what());
+    }
+    t.join();
+}
+
+void test_errors(const tos::Client &client, const std::string &bucket) {
+    TempFile f(1024);
+    try {
+        client.upload_file(tos::UploadFileInput(bucket, "k", f.dir + "/missing"));
+        CHECK(false, "no error");
+    } catch (const tos::Error &e) {
+        CHECK(e.result() == TOS_ERR_FILE_NOT_FOUND && !e.is_server_error() && !e.message().empty(), e.what());
+        CHECK(std::string(e.what()).find("TOS_ERR_FILE_NOT_FOUND") != std::string::npos, e.what());
+    }
+    try {
+        client.upload_file(tos::UploadFileInput(bucket, "k", f.path).with_part_size(1024));
+        CHECK(false, "no error");
+    } catch (const tos::Error &e) {
+        CHECK(e.result() == TOS_ERR_INVALID_PART_SIZE, e.what());
+    }
+    try {
+        client.upload_file(tos::UploadFileInput("no-such-bucket", "k", f.path).with_checkpoint(false));
+        CHECK(false, "no error");
+    } catch (const tos::Error &e) {
+        CHECK(e.result() == TOS_ERR_SERVER && e.is_server_error() && e.http_status() == 404 &&
+                  e.code() == "NoSuchBucket" && !e.request_id().empty(),
+              e.what());
+    }
+    try {
+        tos::ClientOptions o;
+        o.endpoint = "not a url";
+        o.region = "cn-beijing";
+        tos::Client bad(o);
+        CHECK(false, "no error");
+    } catch (const tos::Error &e) {
+        CHECK(e.result() == TOS_ERR_INVALID_ENDPOINT, e.what());
+    }
+    // A moved-from client refuses politely.
+    tos::Client a = make_client();
+    tos::Client b = std::move(a);
+    try {
+        a.upload_file(tos::UploadFileInput(bucket, "k", f.path)); // NOLINT(bugprone-use-after-move)
+        CHECK(false, "no error");
+    } catch (const tos::Error &e) {
+        CHECK(e.result() == TOS_ERR_NULL_ARGUMENT, e.what());
+    }
+    CHECK(b.get() != nullptr, "moved-to client");
+}
+
+void test_rate_limit_callback(const tos::Client &client, const std::string &bucket) {
+    TempFile f(6 * MiB + 1);
+    int calls = 0;
+    std::uint64_t granted = 0;
+    tos::UploadFileInput in(bucket, "cpp/limited.bin", f.path);
+    in.with_part_size(5 * MiB).with_checkpoint(false).with_rate_limit(
+        [&](std::uint64_t want, std::chrono::milliseconds &wait) {
+            if (++calls % 2 == 1) {
+                wait = std::chrono::milliseconds(1);
+                return false;
+            }
+            granted += want;
+            return true;
+        });
+    tos::UploadFileOutput out = client.upload_file(in);
+    CHECK(out.crc64 == f.crc, out.crc64);
+    CHECK(calls >= 2 && granted >= 6 * MiB + 1, calls << " calls, " << granted << " bytes");
+
+    tos::RateLimiter shared(4 * MiB);
+    tos::RateLimiter copy = shared;
+    copy.set_rate(64 * MiB, 0);
+    CHECK(copy.get() == shared.get(), "copies share one bucket");
+    out = client.upload_file(tos::UploadFileInput(bucket, "cpp/bucket.bin", f.path)
+                                 .with_part_size(5 * MiB)
+                                 .with_checkpoint(false)
+                                 .with_rate_limiter(shared));
+    CHECK(out.crc64 == f.crc, out.crc64);
+}
+
+} // namespace
+
+int main() {
+    std::string bucket = env("TOS_TEST_BUCKET");
+    CHECK(tos::version() == std::to_string(TOS_VERSION_MAJOR) + "." + std::to_string(TOS_VERSION_MINOR) + "." +
+                                std::to_string(TOS_VERSION_PATCH),
+          tos::version());
+    try {
+        tos::Client client = make_client();
+        test_multipart(client, bucket);
+        test_callback_exception(client, bucket);
+        test_pause_and_abort(client, bucket);
+        test_errors(client, bucket);
+        test_rate_limit_callback(client, bucket);
+    } catch (const std::exception &e) {
+        std::cerr << "FAIL: unexpected exception: " << e.what() << "\n";
+        failures++;
+    }
+    if (failures) {
+        std::cerr << failures << " check(s) failed\n";
+        return 1;
+    }
+    std::cout << "test_cpp_wrapper: all checks passed\n";
+    return 0;
+}
