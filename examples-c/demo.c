@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
+#include <unistd.h>
 
 #define FILE_SIZE (96ull * 1024 * 1024)
 #define PART_SIZE (8ull * 1024 * 1024)
@@ -23,19 +23,30 @@
 struct bar {
     const tos_cancel_hook *pause_hook; /* NULL once the pause has been asked for */
     unsigned parts_done;
+    int on_terminal;                   /* redraw in place, or print a line per 10 % */
+    int last_tenth;
 };
 
 static void draw(const tos_progress *p, void *user_data) {
     struct bar *bar = user_data;
     double fraction = p->total_bytes ? (double)p->consumed_bytes / (double)p->total_bytes : 1.0;
     int filled = (int)(fraction * 40), i;
-    printf("\r  [");
+    int tenth = (int)(fraction * 10);
+    if (!bar->on_terminal) {
+        if (tenth == bar->last_tenth && p->kind != TOS_PROGRESS_KIND_SUCCEED) {
+            goto maybe_pause;
+        }
+        bar->last_tenth = tenth;
+    }
+    printf(bar->on_terminal ? "\r  [" : "  [");
     for (i = 0; i < 40; i++) {
         putchar(i < filled ? '#' : '.');
     }
-    printf("] %5.1f%%  %6.1f / %.1f MiB  parts done: %u", fraction * 100.0,
-           (double)p->consumed_bytes / 1048576.0, (double)p->total_bytes / 1048576.0, bar->parts_done);
+    printf("] %5.1f%%  %6.1f / %.1f MiB  parts done: %u%s", fraction * 100.0,
+           (double)p->consumed_bytes / 1048576.0, (double)p->total_bytes / 1048576.0, bar->parts_done,
+           bar->on_terminal ? "" : "\n");
     fflush(stdout);
+maybe_pause:
     /* Pausing from inside a callback is allowed: tos_cancel only sets a flag. */
     if (bar->pause_hook != NULL && fraction >= PAUSE_AT) {
         tos_cancel(bar->pause_hook, false);
@@ -108,7 +119,7 @@ int main(int argc, char **argv) {
     const tos_cancel_hook *hook = NULL;
     tos_upload_output *output = NULL;
     tos_error *error = NULL;
-    struct bar bar = {NULL, 0};
+    struct bar bar = {NULL, 0, 0, -1};
     uint64_t local_crc = 0;
     tos_result rc;
     int status = 1;
@@ -148,6 +159,7 @@ int main(int argc, char **argv) {
     input.rate_limiter = limiter;
     input.cancel_hook = hook;
 
+    bar.on_terminal = isatty(STDOUT_FILENO);
     printf("2. uploading in 8 MiB parts, 4 at a time; pausing at 40 %%\n");
     bar.pause_hook = hook;
     rc = tos_upload_file(client, &input, &output, &error);
@@ -164,6 +176,7 @@ int main(int argc, char **argv) {
     hook = NULL;
     input.cancel_hook = NULL;
     bar.parts_done = 0;
+    bar.last_tenth = -1;
     rc = tos_upload_file(client, &input, &output, &error);
     if (rc != TOS_OK) {
         report("resume failed", rc, error);
