@@ -1179,8 +1179,8 @@ tos_result tos_set_log_callback(tos_log_cb cb, uint32_t max_level, void *user_da
 
 /**
  * Makes a token bucket of `rate_bytes_per_sec` bytes per second (0 = unlimited; at least
- * 1 KiB/s otherwise) with a burst of `capacity_bytes` (0 = one second of the rate; at least
- * 10 KiB). The bucket starts full. Returns NULL only if memory ran out.
+ * 1 KiB/s otherwise) with a burst of `capacity_bytes` (0 = a tenth of a second of the
+ * rate; at least 10 KiB). The bucket starts full. Returns NULL only if memory ran out.
  */
 const struct tos_rate_limiter *tos_rate_limiter_new(uint64_t rate_bytes_per_sec,
                                                     uint64_t capacity_bytes);

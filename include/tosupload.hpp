@@ -214,7 +214,7 @@ private:
  */
 class RateLimiter {
 public:
-    /** rate 0 = unlimited (at least 1 KiB/s otherwise); capacity 0 = one second of rate. */
+    /** rate 0 = unlimited (at least 1 KiB/s otherwise); capacity 0 = a tenth of a second of rate. */
     explicit RateLimiter(std::uint64_t rate_bytes_per_sec, std::uint64_t capacity_bytes = 0)
         : p_(tos_rate_limiter_new(rate_bytes_per_sec, capacity_bytes), tos_rate_limiter_free) {
         if (!p_) {

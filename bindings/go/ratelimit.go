@@ -16,8 +16,8 @@ type TokenBucket struct {
 }
 
 // NewTokenBucket makes a bucket of rate bytes per second (0 = unlimited; at least 1 KiB/s
-// otherwise) with a burst of capacity bytes (0 = one second of the rate; at least 10 KiB).
-// It starts full.
+// otherwise) with a burst of capacity bytes (0 = a tenth of a second of the rate; at least
+// 10 KiB). It starts full.
 func NewTokenBucket(rate, capacity int64) (*TokenBucket, error) {
 	if rate < 0 || capacity < 0 {
 		return nil, &Error{Result: ResultInvalidArgument, Message: "rate and capacity must not be negative"}

@@ -42,7 +42,7 @@ const MIN_CAPACITY: u64 = 10 * 1024;
 
 impl TokenBucket {
     /// `rate` bytes per second (0 = unlimited), `capacity` = the largest burst in bytes
-    /// (0 = one second of `rate`, at least 10 KiB). The bucket starts full.
+    /// (0 = a tenth of a second of `rate`; at least 10 KiB). The bucket starts full.
     pub fn new(rate: u64, capacity: u64) -> Self {
         let capacity = Self::effective_capacity(rate, capacity);
         TokenBucket {
@@ -63,9 +63,11 @@ impl TokenBucket {
         }
     }
 
+    /// The default burst is a tenth of a second of the rate: a full second (the Go SDK's
+    /// habit) lets a 10-second transfer run 10 % over the limit.
     fn effective_capacity(rate: u64, capacity: u64) -> u64 {
         if capacity == 0 {
-            rate.max(MIN_CAPACITY)
+            (rate / 10).max(MIN_CAPACITY)
         } else {
             capacity.max(MIN_CAPACITY)
         }
@@ -141,6 +143,16 @@ mod tests {
         };
         assert!((0.9..=1.01).contains(&first.as_secs_f64()), "{first:?}");
         assert!((1.9..=2.01).contains(&second.as_secs_f64()), "{second:?}");
+    }
+
+    #[test]
+    fn the_default_burst_is_a_tenth_of_a_second() {
+        let bucket = TokenBucket::new(10 << 20, 0);
+        assert_eq!(bucket.acquire(1 << 20), Permit::Granted);
+        let Permit::GrantedAfter(wait) = bucket.acquire(1 << 20) else {
+            panic!("expected a delay")
+        };
+        assert!((0.09..=0.11).contains(&wait.as_secs_f64()), "{wait:?}");
     }
 
     #[test]

@@ -18,8 +18,8 @@ impl RateLimiter for tos_rate_limiter {
 }
 
 /// Makes a token bucket of `rate_bytes_per_sec` bytes per second (0 = unlimited; at least
-/// 1 KiB/s otherwise) with a burst of `capacity_bytes` (0 = one second of the rate; at least
-/// 10 KiB). The bucket starts full. Returns NULL only if memory ran out.
+/// 1 KiB/s otherwise) with a burst of `capacity_bytes` (0 = a tenth of a second of the
+/// rate; at least 10 KiB). The bucket starts full. Returns NULL only if memory ran out.
 #[no_mangle]
 pub extern "C" fn tos_rate_limiter_new(
     rate_bytes_per_sec: u64,
