@@ -31,7 +31,8 @@ func env(t *testing.T) (bucket, admin string) {
 	t.Helper()
 	bucket, admin = os.Getenv("TOS_TEST_BUCKET"), os.Getenv("TOS_ADMIN_URL")
 	if bucket == "" || admin == "" || os.Getenv("TOS_ENDPOINT") == "" {
-		t.Skip("no local server: run under scripts/with_server.py")
+		// Failing, not skipping: a run without a server must not look like a pass.
+		t.Fatal("no local server: run under scripts/with_server.py (sets TOS_ENDPOINT, TOS_TEST_BUCKET, TOS_ADMIN_URL)")
 	}
 	return bucket, admin
 }
