@@ -8,8 +8,6 @@ http.client, and reports wall time plus server CPU seconds taken from
 /proc/PID/stat (utime + stime) before and after each PUT.
 """
 import argparse
-import hashlib
-import hmac
 import http.client
 import os
 import shutil
@@ -17,24 +15,9 @@ import subprocess
 import tempfile
 import time
 
-AK, SK, REGION, BUCKET = "AKTEST", "SKTEST", "cn-beijing", "bench-bucket"
+from tos_sign import sign_headers  # bench/ is on sys.path when run as a script
 
-
-def sign_headers(method, path, host):
-    date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    headers = {"host": host, "x-tos-date": date, "x-tos-content-sha256": "UNSIGNED-PAYLOAD"}
-    names = sorted(headers)
-    creq = "\n".join([method, path, "", "".join("%s:%s\n" % (n, headers[n]) for n in names),
-                      ";".join(names), "UNSIGNED-PAYLOAD"])
-    scope = "%s/%s/tos/request" % (date[:8], REGION)
-    sts = "TOS4-HMAC-SHA256\n%s\n%s\n%s" % (date, scope, hashlib.sha256(creq.encode()).hexdigest())
-    key = SK.encode()
-    for part in (date[:8], REGION, "tos", "request"):
-        key = hmac.new(key, part.encode(), hashlib.sha256).digest()
-    sig = hmac.new(key, sts.encode(), hashlib.sha256).hexdigest()
-    headers["Authorization"] = "TOS4-HMAC-SHA256 Credential=%s/%s, SignedHeaders=%s, Signature=%s" % (
-        AK, scope, ";".join(names), sig)
-    return headers
+BUCKET = "bench-bucket"
 
 
 def cpu_seconds(pid):
