@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use tosupload::engine::checkpoint;
 use tosupload::engine::crc64;
 use tosupload::engine::{
-    CancelHook, CancelKind, Client, ErrorKind, Observers, Permit, ProgressKind, ProgressStatus,
-    TokenBucket, UploadEvent, UploadEventKind, UploadFileRequest,
+    CancelHook, CancelKind, Client, ClientConfig, ErrorKind, Observers, Permit, ProgressKind,
+    ProgressStatus, TokenBucket, UploadEvent, UploadEventKind, UploadFileRequest,
 };
 
 #[derive(Default, Clone)]
@@ -703,4 +703,37 @@ fn debug_logs_carry_request_ids_but_never_secrets() {
         assert!(!line.contains("Signature="), "signature in log: {line}");
         assert!(!line.contains("Authorization"), "header in log: {line}");
     }
+}
+
+#[test]
+fn tls_certificates_are_verified_unless_told_otherwise() {
+    let server = TestServer::start_with(&["--tls-self-signed"]);
+    assert!(server.endpoint.starts_with("https://"));
+    let dir = tempfile::tempdir().unwrap();
+    let content = pattern(6 * MIB, 21);
+    let file = write_file(dir.path(), "f", &content);
+
+    // Verification is on by default: a self-signed certificate is refused before any request.
+    let client = Client::new(server.config()).unwrap();
+    let err = client
+        .upload_file(request(&file, "tls.bin", 5, 2), Observers::default())
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Network, "{err}");
+    let cause = err.cause.clone().unwrap_or_default().to_lowercase();
+    assert!(cause.contains("certificate"), "{cause}");
+    assert!(
+        server.log().is_empty(),
+        "a request got through: {:?}",
+        server.log()
+    );
+
+    let insecure = Client::new(ClientConfig {
+        verify_tls: false,
+        ..server.config()
+    })
+    .unwrap();
+    insecure
+        .upload_file(request(&file, "tls.bin", 5, 2), Observers::default())
+        .unwrap();
+    assert_eq!(server.get_object("tls.bin"), content);
 }

@@ -18,13 +18,15 @@ pub struct Config {
     pub region: String,
     pub custom_domain: Option<String>,
     pub faults_file: Option<PathBuf>,
+    /// Serve HTTPS with a self-signed certificate made at start.
+    pub tls_self_signed: bool,
     /// The data dir was made up by us, so nobody can reuse it: remove it on exit.
     pub owns_data_dir: bool,
 }
 
 pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --discard] \
 [--bucket NAME]... [--access-key AK] [--secret-key SK] [--region R] \
-[--custom-domain BUCKET] [--faults FILE]";
+[--custom-domain BUCKET] [--faults FILE] [--tls-self-signed]";
 
 impl Config {
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Config, String> {
@@ -37,6 +39,7 @@ impl Config {
         let mut region = "cn-beijing".to_string();
         let mut custom_domain = None;
         let mut faults_file = None;
+        let mut tls_self_signed = false;
         let mut it = args.into_iter();
         while let Some(arg) = it.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -59,6 +62,7 @@ impl Config {
                 "--region" => region = value()?,
                 "--custom-domain" => custom_domain = Some(value()?),
                 "--faults" => faults_file = Some(PathBuf::from(value()?)),
+                "--tls-self-signed" => tls_self_signed = true,
                 "-h" | "--help" => return Err(USAGE.to_string()),
                 other => return Err(format!("unknown argument {other}\n{USAGE}")),
             }
@@ -91,6 +95,7 @@ impl Config {
             region,
             custom_domain,
             faults_file,
+            tls_self_signed,
             owns_data_dir,
         })
     }

@@ -13,6 +13,7 @@ mod routing;
 mod service;
 mod sign;
 mod storage;
+mod tls;
 mod util;
 
 use std::io::Write;
@@ -56,6 +57,11 @@ fn load_state(cfg: Config) -> Result<AppState, String> {
 }
 
 async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
+    let tls = if state.cfg.tls_self_signed {
+        Some(tls::self_signed_acceptor().map_err(std::io::Error::other)?)
+    } else {
+        None
+    };
     let listener =
         TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, state.cfg.port))).await?;
     let addr = listener.local_addr()?;
@@ -83,17 +89,33 @@ async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
             kill: Arc::new(Notify::new()),
         };
         let state = state.clone();
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let kill = conn.kill.clone();
-            let svc = service_fn(move |req| service::handle(state.clone(), conn.clone(), req));
-            let connection = http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(TokioIo::new(stream), svc);
-            tokio::select! {
-                _ = connection => {}
-                _ = kill.notified() => {}
+            match tls {
+                Some(acceptor) => {
+                    // A failed handshake (a client refusing our certificate) ends the connection.
+                    if let Ok(stream) = acceptor.accept(stream).await {
+                        serve_connection(stream, state, conn).await;
+                    }
+                }
+                None => serve_connection(stream, state, conn).await,
             }
         });
+    }
+}
+
+async fn serve_connection<S>(stream: S, state: Arc<AppState>, conn: ConnCtx)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    let kill = conn.kill.clone();
+    let svc = service_fn(move |req| service::handle(state.clone(), conn.clone(), req));
+    let connection = http1::Builder::new()
+        .keep_alive(true)
+        .serve_connection(TokioIo::new(stream), svc);
+    tokio::select! {
+        _ = connection => {}
+        _ = kill.notified() => {}
     }
 }
 

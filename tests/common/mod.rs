@@ -73,14 +73,20 @@ impl TestServer {
             .enable_all()
             .build()
             .unwrap();
+        let tls = extra_args.contains(&"--tls-self-signed");
         let http = {
             let _guard = runtime.enter();
-            reqwest::Client::new()
+            // The tests' own calls (admin, read-back) trust the server's made-up certificate.
+            reqwest::Client::builder()
+                .tls_danger_accept_invalid_certs(tls)
+                .build()
+                .unwrap()
         };
+        let scheme = if tls { "https" } else { "http" };
         TestServer {
             child,
-            endpoint: format!("http://{address}"),
-            admin: format!("http://{address}/__admin"),
+            endpoint: format!("{scheme}://{address}"),
+            admin: format!("{scheme}://{address}/__admin"),
             _data_dir: data_dir,
             runtime,
             http,
