@@ -737,3 +737,76 @@ fn tls_certificates_are_verified_unless_told_otherwise() {
         .unwrap();
     assert_eq!(server.get_object("tls.bin"), content);
 }
+
+#[test]
+fn the_upload_id_is_on_disk_before_any_part_is_sent() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "f", &pattern(11 * MIB, 22));
+    let client = Client::new(server.config()).unwrap();
+    let hook = CancelHook::new();
+    let pause = hook.clone();
+    let observers = Observers {
+        event: Some(Box::new(move |e| {
+            if e.kind == UploadEventKind::CreateMultipartUploadSucceed {
+                pause.cancel(CancelKind::Pause);
+            }
+        })),
+        ..Observers::default()
+    };
+    let mut req = request(&file, "early.bin", 5, 2);
+    req.cancel = Some(hook);
+    let err = client.upload_file(req, observers).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Paused);
+    let checkpoint::Loaded::Found(cp) = checkpoint::load(&checkpoint_path(&file, "early.bin"))
+    else {
+        panic!("no checkpoint after Create")
+    };
+    assert_eq!(server.open_uploads(), vec![cp.upload_id.clone()]);
+    assert!(cp.parts.iter().all(|p| !p.is_completed));
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let server = TestServer::start();
+    server.add_fault(r#"{"op":"UploadPart","part_number":1,"times":1,"action":{"kind":"status","status":503,"code":"ServiceUnavailable","retry_after":1}}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let content = pattern(1024, 23);
+    let file = write_file(dir.path(), "f", &content);
+    let client = Client::new(server.config()).unwrap();
+    let started = Instant::now();
+    client
+        .upload_file(request(&file, "later.bin", 5, 1), Observers::default())
+        .unwrap();
+    // Backoff alone would wait about 100 ms; the server asked for a second.
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(server.get_object("later.bin"), content);
+}
+
+#[test]
+fn a_whole_object_crc_mismatch_keeps_the_checkpoint() {
+    let server = TestServer::start();
+    server.add_fault(r#"{"op":"CompleteMultipartUpload","action":{"kind":"bad_crc"}}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "f", &pattern(6 * MIB, 24));
+    let client = Client::new(server.config()).unwrap();
+    let recorder = Recorder::default();
+    let err = client
+        .upload_file(request(&file, "whole.bin", 5, 2), recorder.observers())
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CrcMismatch, "{err}");
+    assert!(checkpoint_path(&file, "whole.bin").exists());
+    assert_eq!(
+        recorder.count(UploadEventKind::CompleteMultipartUploadFailed),
+        1
+    );
+    assert_eq!(
+        recorder.count(UploadEventKind::CompleteMultipartUploadSucceed),
+        0
+    );
+    recorder.assert_progress_exact(6 * MIB, false);
+}
