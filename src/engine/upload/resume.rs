@@ -7,6 +7,7 @@ use crate::engine::checkpoint::{self, Checkpoint, Loaded};
 use crate::engine::error::{ErrorKind, Result, UploadError};
 use crate::engine::events::UploadEventKind;
 use crate::engine::log::{log, Level};
+use crate::engine::protocol::ListedPart;
 use std::sync::Arc;
 
 impl Session {
@@ -132,6 +133,68 @@ impl Session {
                 part.crc64 = 0;
             }
         }
+        self.adopt_unrecorded_parts(&on_server).await
+    }
+
+    /// A crash between a part's success and the checkpoint write leaves parts on the server
+    /// that the checkpoint does not know. Where the server's ETag is the MD5 of the same bytes
+    /// of the file, the part is taken as done instead of being sent again (reading it back
+    /// costs far less than uploading it).
+    async fn adopt_unrecorded_parts(
+        &mut self,
+        on_server: &std::collections::HashMap<u32, ListedPart>,
+    ) -> Result<()> {
+        for index in 0..self.checkpoint.parts.len() {
+            let part = &self.checkpoint.parts[index];
+            let Some(listed) = on_server.get(&part.part_number) else {
+                continue;
+            };
+            let server_md5 = unquote(&listed.etag).to_ascii_lowercase();
+            let looks_like_md5 =
+                server_md5.len() == 32 && server_md5.bytes().all(|b| b.is_ascii_hexdigit());
+            if part.is_completed || listed.size != part.part_size || !looks_like_md5 {
+                continue;
+            }
+            let file = Arc::clone(&self.file);
+            let (offset, size) = (part.offset, part.part_size);
+            let digests = tokio::task::spawn_blocking(move || md5_and_crc(&file, offset, size))
+                .await
+                .map_err(|e| {
+                    UploadError::new(ErrorKind::Internal, "part check failed").with_cause(e)
+                })?;
+            let Ok((md5, crc64)) = digests else {
+                continue; // unreadable now: sending it will report the error
+            };
+            if md5 == server_md5 {
+                let part = &mut self.checkpoint.parts[index];
+                part.is_completed = true;
+                part.etag = listed.etag.clone();
+                part.crc64 = crc64;
+                log!(
+                    Level::Info,
+                    "part {} is on the server with the file's content; not sending it again",
+                    part.part_number
+                );
+            }
+        }
         Ok(())
     }
+}
+
+fn md5_and_crc(file: &std::fs::File, offset: u64, size: u64) -> std::io::Result<(String, u64)> {
+    use md5::{Digest, Md5};
+    use std::os::unix::fs::FileExt;
+    let mut md5 = Md5::new();
+    let mut crc = crate::engine::crc64::Crc64::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut done = 0;
+    while done < size {
+        let want = (size - done).min(buf.len() as u64) as usize;
+        file.read_exact_at(&mut buf[..want], offset + done)?;
+        md5.update(&buf[..want]);
+        crc.update(&buf[..want]);
+        done += want as u64;
+    }
+    let hex = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok((hex, crc.value()))
 }
