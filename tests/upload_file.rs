@@ -853,3 +853,47 @@ fn a_part_the_checkpoint_missed_is_recognised_not_resent() {
     assert!(!resent.contains(&2), "part 2 was sent again: {resent:?}");
     assert_eq!(server.parts_uploaded(), vec![1, 2, 3, 4]);
 }
+
+#[test]
+fn one_client_serves_uploads_from_many_threads_with_callbacks_on_each_callers_thread() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let client = Arc::new(Client::new(server.config()).unwrap());
+    let threads: Vec<_> = (0..4u64)
+        .map(|i| {
+            let content = pattern(7 * MIB + i, 30 + i);
+            let file = write_file(dir.path(), &format!("f{i}"), &content);
+            let client = Arc::clone(&client);
+            std::thread::spawn(move || {
+                let caller = std::thread::current().id();
+                let foreign = Arc::new(Mutex::new(0));
+                let (on_progress, on_event) = (Arc::clone(&foreign), Arc::clone(&foreign));
+                let observers = Observers {
+                    progress: Some(Box::new(move |_| {
+                        if std::thread::current().id() != caller {
+                            *on_progress.lock().unwrap() += 1;
+                        }
+                    })),
+                    event: Some(Box::new(move |_| {
+                        if std::thread::current().id() != caller {
+                            *on_event.lock().unwrap() += 1;
+                        }
+                    })),
+                    ..Observers::default()
+                };
+                let key = format!("threads/{i}.bin");
+                let out = client
+                    .upload_file(request(&file, &key, 5, 2), observers)
+                    .unwrap();
+                assert_eq!(out.crc64, crc64::checksum(&content));
+                let foreign_calls = *foreign.lock().unwrap();
+                (key, content, foreign_calls)
+            })
+        })
+        .collect();
+    for thread in threads {
+        let (key, content, foreign_calls) = thread.join().unwrap();
+        assert_eq!(foreign_calls, 0, "{key}: callbacks ran on another thread");
+        assert_eq!(server.get_object(&key), content);
+    }
+}
