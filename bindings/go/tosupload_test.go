@@ -8,12 +8,15 @@ package tosupload_test
 // TOS_ADMIN_URL. Without them the tests that need a server are skipped.
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/crc64"
+	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sort"
@@ -118,6 +121,37 @@ func serverLog(t *testing.T, adminURL, key string) []logEntry {
 
 func clearLog(t *testing.T, adminURL string) { admin(t, "DELETE", adminURL+"/log") }
 
+// checkObjectBytes reads the object back through the server's admin API
+// (GET /__admin/object) and compares it with the file byte for byte.
+func checkObjectBytes(t *testing.T, adminURL, bucket, key, path string) {
+	t.Helper()
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := adminURL + "/object?bucket=" + url.QueryEscape(bucket) + "&key=" + url.QueryEscape(key)
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatalf("GET %s: %v", u, err)
+	}
+	defer resp.Body.Close()
+	got, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading %s: %v", u, err)
+	}
+	if resp.StatusCode != 200 {
+		t.Fatalf("GET %s: HTTP %d %s", u, resp.StatusCode, got)
+	}
+	if !bytes.Equal(got, want) {
+		i := 0
+		for i < len(got) && i < len(want) && got[i] == want[i] {
+			i++
+		}
+		t.Errorf("object %s/%s: %d bytes read back, file has %d; first difference at offset %d",
+			bucket, key, len(got), len(want), i)
+	}
+}
+
 func count(entries []logEntry, op string, status int) int {
 	n := 0
 	for _, e := range entries {
@@ -178,6 +212,7 @@ func TestUploadMultipartFile(t *testing.T) {
 	if out.HashCrc64ecma != crc {
 		t.Errorf("CRC-64 of the object %d, of the file %d", out.HashCrc64ecma, crc)
 	}
+	checkObjectBytes(t, adminURL, bucket, key, path)
 	if out.Bucket != bucket || out.Key != key || out.UploadID == "" || out.ETag == "" {
 		t.Errorf("output %+v", out)
 	}
@@ -298,6 +333,7 @@ func TestContextCancelPausesAndSecondCallResumes(t *testing.T) {
 	if out.HashCrc64ecma != crc {
 		t.Errorf("CRC-64 of the object %d, of the file %d", out.HashCrc64ecma, crc)
 	}
+	checkObjectBytes(t, adminURL, bucket, key, path)
 	second := serverLog(t, adminURL, key)
 	secondSent := partsSent(second)
 	resent := 0

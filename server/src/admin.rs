@@ -8,6 +8,7 @@ use serde_json::json;
 
 use crate::body::{full, RespBody};
 use crate::faults::OneOrMany;
+use crate::objects::object_body;
 use crate::service::{AppState, ConnCtx};
 use crate::sign::parse_query;
 
@@ -62,6 +63,38 @@ pub async fn handle(
             Ok(rules) => json_reply(200, json!({"ids": state.faults.add(rules.into_vec())})),
             Err(e) => json_reply(400, json!({"error": format!("bad fault rule: {e}")})),
         },
+        (Method::GET, "/__admin/object") => object(state, &query).await,
         _ => json_reply(404, json!({"error": "unknown admin endpoint"})),
+    }
+}
+
+/// `GET /__admin/object?bucket=B&key=K`: the stored bytes of an object, unsigned,
+/// so tests can compare what arrived with what they sent.
+async fn object(state: &AppState, query: &[(String, String)]) -> Response<RespBody> {
+    let param = |name: &str| {
+        query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let (Some(bucket), Some(key)) = (param("bucket"), param("key")) else {
+        return json_reply(400, json!({"error": "bucket and key are required"}));
+    };
+    let error = |e: crate::errors::TosError| {
+        json_reply(e.status, json!({"error": e.message, "code": e.code}))
+    };
+    let meta = match state.store.get_object(bucket, key) {
+        Ok(m) => m,
+        Err(e) => return error(e),
+    };
+    match object_body(&state.store, bucket, &meta, 0, meta.size).await {
+        Ok(body) => Response::builder()
+            .status(200)
+            .header("content-type", "application/octet-stream")
+            .header("content-length", meta.size)
+            .header("etag", format!("\"{}\"", meta.etag))
+            .body(body)
+            .expect("valid response"),
+        Err(e) => error(e),
     }
 }

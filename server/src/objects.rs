@@ -6,7 +6,7 @@ use hyper::{Method, Response};
 use crate::body::{empty, FileBody, RespBody};
 use crate::errors::TosError;
 use crate::service::Ctx;
-use crate::storage::ObjectMeta;
+use crate::storage::{ObjectMeta, Store};
 use crate::util::http_date;
 
 /// Headers recorded at PutObject/CreateMultipartUpload time and echoed on GET/HEAD.
@@ -189,16 +189,31 @@ pub async fn get_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErro
     if ctx.method == Method::HEAD || len == 0 {
         return Ok(b.body(empty()).expect("valid response"));
     }
-    let Some(path) = ctx.state.store.object_path(&ctx.bucket, &meta.key) else {
+    let body = object_body(&ctx.state.store, &ctx.bucket, &meta, start, len).await?;
+    Ok(b.body(body).expect("valid response"))
+}
+
+/// Streams `len` bytes of a stored object from `start`. Shared by GetObject and
+/// the admin API's `GET /__admin/object`; fails with 501 in --discard mode.
+pub async fn object_body(
+    store: &Store,
+    bucket: &str,
+    meta: &ObjectMeta,
+    start: u64,
+    len: u64,
+) -> Result<RespBody, TosError> {
+    let Some(path) = store.object_path(bucket, &meta.key) else {
         return Err(TosError::new(
             501,
             "NotImplemented",
             "object data is not kept in --discard mode",
         ));
     };
+    if len == 0 {
+        return Ok(empty());
+    }
     let file = FileBody::open(&path, start, len).await?;
-    Ok(b.body(http_body_util::BodyExt::boxed(file))
-        .expect("valid response"))
+    Ok(http_body_util::BodyExt::boxed(file))
 }
 
 pub async fn delete_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
