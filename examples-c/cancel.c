@@ -30,7 +30,7 @@ static void on_event(const tos_upload_event *event, void *user_data) {
     if (event->checkpoint_file != NULL && w->checkpoint[0] == '\0') {
         snprintf(w->checkpoint, sizeof w->checkpoint, "%s", event->checkpoint_file);
     }
-    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEED) {
+    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
         w->parts++;
         if (w->stop_after_parts > 0 && w->parts == w->stop_after_parts) {
             /* tos_cancel is one of the calls allowed inside a callback. */

@@ -33,7 +33,7 @@ static void draw(const tos_progress *p, void *user_data) {
     int filled = (int)(fraction * 40), i;
     int tenth = (int)(fraction * 10);
     if (!bar->on_terminal) {
-        if (tenth == bar->last_tenth && p->kind != TOS_PROGRESS_KIND_SUCCEED) {
+        if (tenth == bar->last_tenth && p->kind != TOS_PROGRESS_KIND_SUCCEEDED) {
             goto maybe_pause;
         }
         bar->last_tenth = tenth;
@@ -56,7 +56,7 @@ maybe_pause:
 
 static void count_parts(const tos_upload_event *event, void *user_data) {
     struct bar *bar = user_data;
-    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEED) {
+    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
         bar->parts_done++;
     }
 }

@@ -22,12 +22,12 @@ struct counts {
 
 static const char *event_name(uint32_t kind) {
     switch (kind) {
-    case TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEED: return "CreateMultipartUpload succeeded";
+    case TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED: return "CreateMultipartUpload succeeded";
     case TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_FAILED: return "CreateMultipartUpload failed";
-    case TOS_EVENT_KIND_UPLOAD_PART_SUCCEED: return "UploadPart succeeded";
+    case TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED: return "UploadPart succeeded";
     case TOS_EVENT_KIND_UPLOAD_PART_FAILED: return "UploadPart failed";
     case TOS_EVENT_KIND_UPLOAD_PART_ABORTED: return "UploadPart aborted";
-    case TOS_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_SUCCEED: return "CompleteMultipartUpload succeeded";
+    case TOS_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_SUCCEEDED: return "CompleteMultipartUpload succeeded";
     case TOS_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_FAILED: return "CompleteMultipartUpload failed";
     case TOS_EVENT_KIND_UPLOAD_PART_RETRY: return "UploadPart will be retried";
     case TOS_EVENT_KIND_UPLOAD_RESUMED: return "resumed from the checkpoint";
@@ -63,9 +63,9 @@ static void on_event(const tos_upload_event *event, void *user_data) {
     }
     printf("\n");
     switch (event->kind) {
-    case TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEED: counts->created++; break;
-    case TOS_EVENT_KIND_UPLOAD_PART_SUCCEED: counts->parts++; break;
-    case TOS_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_SUCCEED: counts->completed++; break;
+    case TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED: counts->created++; break;
+    case TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED: counts->parts++; break;
+    case TOS_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_SUCCEEDED: counts->completed++; break;
     default: break;
     }
 }

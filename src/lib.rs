@@ -1,2 +1,38 @@
-pub mod engine;
-pub mod ffi;
+//! The C ABI: `extern "C"` functions, argument conversion and guards, nothing else.
+//!
+//! One file per C object family (after rustls-ffi): `client`, `upload`, `error`, `callbacks`,
+//! `cancel`, `rate_limiter`, `upload_dir`, `log`, `crc`, `version`, plus `attributes` (the
+//! object attributes shared by the upload inputs), `result` (the stable result codes) and `guard`
+//! (the panic boundary and the NULL / struct_size / UTF-8 checks). Every rule about what an
+//! upload accepts lives in the engine; this layer only turns C values into engine values and
+//! engine errors into `tos_result` codes and `tos_error` objects.
+//!
+//! `include/tosupload.h` is generated from these files by cbindgen (see `cbindgen.toml`);
+//! the `///` docs below are the header's documentation.
+
+// C names (`tos_client`, `TOS_OK`) are the API; Rust naming rules do not apply to them.
+#![allow(non_camel_case_types)]
+// The safety contract of each function is its C contract, stated in its doc in C terms
+// (which pointers may be NULL, how long they must stay valid); a Rust-only "# Safety"
+// section would be noise in the generated header.
+#![allow(clippy::missing_safety_doc)]
+
+#[macro_use]
+mod guard;
+#[macro_use]
+mod attributes;
+
+pub mod callbacks;
+pub mod cancel;
+pub mod client;
+pub mod crc;
+pub mod error;
+pub mod log;
+pub mod rate_limiter;
+pub mod result;
+pub mod upload;
+pub mod upload_dir;
+pub mod version;
+
+#[cfg(test)]
+mod tests;

@@ -1,5 +1,5 @@
 //! The committed include/tosupload.h must be exactly what the pinned cbindgen (0.29.4, a
-//! dev-dependency) generates from src/ffi/ with cbindgen.toml. To update it after changing
+//! dev-dependency) generates from src/ with cbindgen.toml. To update it after changing
 //! the C API: `TOSUPLOAD_BLESS=1 cargo test --test header_is_current`.
 
 use std::path::Path;
@@ -44,7 +44,7 @@ fn header_is_current() {
             })
             .unwrap_or_else(|| "one is a prefix of the other".into());
         panic!(
-            "{HEADER} is out of date with src/ffi/ (cbindgen 0.29.4).\n{first_diff}\n\
+            "{HEADER} is out of date with src/ (cbindgen 0.29.4).\n{first_diff}\n\
              Regenerate it with: TOSUPLOAD_BLESS=1 cargo test --test header_is_current"
         );
     }

@@ -8,7 +8,7 @@ type DataTransferType int
 const (
 	DataTransferStarted DataTransferType = 1 // the upload started (first call)
 	DataTransferRW      DataTransferType = 2 // more bytes were confirmed sent
-	DataTransferSucceed DataTransferType = 3 // the upload completed (last call on success)
+	DataTransferSucceeded DataTransferType = 3 // the upload completed (last call on success)
 	DataTransferFailed  DataTransferType = 4 // failed or aborted (last call; a pause has none)
 )
 
@@ -29,12 +29,12 @@ type DataTransferListener interface {
 type UploadEventType int
 
 const (
-	UploadEventCreateMultipartUploadSucceed   UploadEventType = 1
+	UploadEventCreateMultipartUploadSucceeded   UploadEventType = 1
 	UploadEventCreateMultipartUploadFailed    UploadEventType = 2
-	UploadEventUploadPartSucceed              UploadEventType = 3
+	UploadEventUploadPartSucceeded              UploadEventType = 3
 	UploadEventUploadPartFailed               UploadEventType = 4
 	UploadEventUploadPartAborted              UploadEventType = 5
-	UploadEventCompleteMultipartUploadSucceed UploadEventType = 6
+	UploadEventCompleteMultipartUploadSucceeded UploadEventType = 6
 	UploadEventCompleteMultipartUploadFailed  UploadEventType = 7
 	UploadEventUploadPartRetry                UploadEventType = 8
 	UploadEventUploadResumed                  UploadEventType = 9

@@ -201,7 +201,7 @@ func TestUploadMultipartFile(t *testing.T) {
 		Meta:                 map[string]string{"origin": "go-test", "answer": "42"},
 		DataTransferListener: progress,
 		UploadEventListener: eventFunc(func(e *tos.UploadEvent) {
-			if e.Type == tos.UploadEventUploadPartSucceed {
+			if e.Type == tos.UploadEventUploadPartSucceeded {
 				partEvents = append(partEvents, *e.UploadPartInfo)
 			}
 		}),
@@ -249,7 +249,7 @@ func TestUploadMultipartFile(t *testing.T) {
 		t.Errorf("first progress %+v, want Started", got[0])
 	}
 	last := got[len(got)-1]
-	if last.Type != tos.DataTransferSucceed || last.ConsumedBytes != last.TotalBytes || last.TotalBytes != int64(size) {
+	if last.Type != tos.DataTransferSucceeded || last.ConsumedBytes != last.TotalBytes || last.TotalBytes != int64(size) {
 		t.Errorf("last progress %+v, want Succeed with ConsumedBytes == TotalBytes == %d", last, size)
 	}
 	var prev int64
@@ -286,7 +286,7 @@ func TestContextCancelPausesAndSecondCallResumes(t *testing.T) {
 		EnableCheckpoint: true, CheckpointFile: checkpoint,
 		TokenBucket: limiter,
 		UploadEventListener: eventFunc(func(e *tos.UploadEvent) {
-			if e.Type == tos.UploadEventUploadPartSucceed {
+			if e.Type == tos.UploadEventUploadPartSucceeded {
 				partsBefore++
 				if partsBefore == 2 {
 					cancel() // from inside a listener: the watcher goroutine pauses the upload
@@ -595,7 +595,7 @@ func TestCancelHookPausesAndConcurrentUploads(t *testing.T) {
 	}
 	wg.Wait()
 	for i := range errs {
-		if errs[i] != nil || finals[i].Type != tos.DataTransferSucceed || finals[i].ConsumedBytes != 11*mib {
+		if errs[i] != nil || finals[i].Type != tos.DataTransferSucceeded || finals[i].ConsumedBytes != 11*mib {
 			t.Errorf("upload %d: %v, last progress %+v", i, errs[i], finals[i])
 		}
 	}
@@ -607,7 +607,7 @@ func TestCancelHookPausesAndConcurrentUploads(t *testing.T) {
 		EnableCheckpoint: true, CheckpointFile: filepath.Join(t.TempDir(), "cp"),
 		CancelHook: hook,
 		UploadEventListener: eventFunc(func(e *tos.UploadEvent) {
-			if e.Type == tos.UploadEventUploadPartSucceed {
+			if e.Type == tos.UploadEventUploadPartSucceeded {
 				hook.Cancel(false)
 			}
 		}),

@@ -64,6 +64,7 @@ pub async fn handle(
             Err(e) => json_reply(400, json!({"error": format!("bad fault rule: {e}")})),
         },
         (Method::GET, "/__admin/object") => object(state, &query).await,
+        (Method::GET, "/__admin/uploads") => uploads(state, &query),
         _ => json_reply(404, json!({"error": "unknown admin endpoint"})),
     }
 }
@@ -88,13 +89,38 @@ async fn object(state: &AppState, query: &[(String, String)]) -> Response<RespBo
         Err(e) => return error(e),
     };
     match object_body(&state.store, bucket, &meta, 0, meta.size).await {
-        Ok(body) => Response::builder()
-            .status(200)
-            .header("content-type", "application/octet-stream")
-            .header("content-length", meta.size)
-            .header("etag", format!("\"{}\"", meta.etag))
-            .body(body)
-            .expect("valid response"),
+        Ok(body) => {
+            // The stored attributes too, so tests can check them without signing a HEAD.
+            let mut response = Response::builder()
+                .status(200)
+                .header("content-length", meta.size)
+                .header("etag", format!("\"{}\"", meta.etag))
+                .header("x-tos-hash-crc64ecma", meta.crc);
+            let mut has_type = false;
+            for (name, value) in &meta.attrs {
+                has_type |= name == "content-type";
+                response = response.header(name.as_str(), value.as_str());
+            }
+            if !has_type {
+                response = response.header("content-type", "application/octet-stream");
+            }
+            response.body(body).expect("valid response")
+        }
         Err(e) => error(e),
+    }
+}
+
+/// `GET /__admin/uploads?bucket=B`: the multipart uploads still open, unsigned, so tests
+/// can check that nothing leaked.
+fn uploads(state: &AppState, query: &[(String, String)]) -> Response<RespBody> {
+    let Some(bucket) = query.iter().find(|(k, _)| k == "bucket").map(|(_, v)| v) else {
+        return json_reply(400, json!({"error": "bucket is required"}));
+    };
+    match state.store.list_uploads(bucket, "") {
+        Ok(uploads) => json_reply(
+            200,
+            json!(uploads.iter().map(|u| &u.upload_id).collect::<Vec<_>>()),
+        ),
+        Err(e) => json_reply(e.status, json!({"error": e.message, "code": e.code})),
     }
 }

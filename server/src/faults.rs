@@ -26,6 +26,9 @@ pub enum Action {
         after_bytes: Option<u64>,
     },
     BadCrc,
+    /// Carry the request out, then reset the connection instead of answering: a reply lost
+    /// on the way back.
+    DropReply,
 }
 
 impl Action {
@@ -35,6 +38,7 @@ impl Action {
             Action::Reset { .. } => "reset",
             Action::Stall { .. } => "stall",
             Action::BadCrc => "bad_crc",
+            Action::DropReply => "drop_reply",
         }
     }
 }

@@ -261,6 +261,12 @@ pub async fn handle(
                     conn.reset();
                     return std::future::pending().await;
                 }
+                Some(Action::DropReply) => {
+                    let _ = dispatch(op, &mut ctx).await;
+                    guard.push(0);
+                    conn.reset();
+                    return std::future::pending().await;
+                }
                 Some(Action::Status {
                     status,
                     code,

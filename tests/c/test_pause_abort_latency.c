@@ -36,7 +36,7 @@ struct part_counter {
 
 static void on_event(const tos_upload_event *event, void *user_data) {
     struct part_counter *counter = user_data;
-    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEED) {
+    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
         counter->succeeded++;
     }
 }

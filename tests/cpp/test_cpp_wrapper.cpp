@@ -284,7 +284,7 @@ void test_multipart(const tos::Client &client, const std::string &bucket) {
         .with_meta("origin", "cpp-test")
         .with_progress([&](const tos::Progress &p) { progress.push_back(p); })
         .with_events([&](const tos::UploadEvent &e) {
-            if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEED) {
+            if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
                 parts.push_back(e);
             }
         });
@@ -300,7 +300,7 @@ void test_multipart(const tos::Client &client, const std::string &bucket) {
         CHECK(e.part && e.part->crc64 && !e.part->etag.empty() && e.upload_id == out.upload_id, e.key);
     }
     CHECK(!progress.empty() && progress.front().kind == TOS_PROGRESS_KIND_STARTED, progress.size());
-    CHECK(!progress.empty() && progress.back().kind == TOS_PROGRESS_KIND_SUCCEED &&
+    CHECK(!progress.empty() && progress.back().kind == TOS_PROGRESS_KIND_SUCCEEDED &&
               progress.back().consumed_bytes == progress.back().total_bytes &&
               progress.back().total_bytes == 12 * MiB + 3,
           "last progress");
@@ -321,7 +321,7 @@ void test_callback_exception(const tos::Client &client, const std::string &bucke
         if (thrown) {
             calls_after++;
         }
-        if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEED) {
+        if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
             thrown = true;
             throw CallbackFailure("from the event callback");
         }
@@ -359,7 +359,7 @@ void test_pause_and_abort(const tos::Client &client, const std::string &bucket) 
     tos::UploadFileInput in(bucket, "cpp/pause.bin", f.path);
     in.with_part_size(5 * MiB).with_task_num(2).with_checkpoint(true, f.dir + "/cp").with_rate_limiter(slow);
     in.with_cancel_hook(hook).with_events([hook](const tos::UploadEvent &e) {
-        if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEED) {
+        if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
             hook.pause(); // a copy: the same hook
         }
     });

@@ -1,0 +1,85 @@
+//! The client: one connection pool and one runtime, shared by every upload and safe to use
+//! from many threads at once.
+
+use crate::config::ClientConfig;
+use crate::error::{ErrorKind, Result, UploadError};
+use crate::events::Observers;
+use crate::upload::{self, file_request::UploadFileOutput, file_request::UploadFileRequest};
+use crate::upload_dir::{
+    self,
+    dir_request::{DirObservers, UploadDirOutput, UploadDirRequest},
+};
+use crate::wire::Wire;
+use std::sync::Arc;
+
+pub struct Client {
+    wire: Arc<Wire>,
+    runtime: tokio::runtime::Runtime,
+}
+
+impl Client {
+    pub fn new(config: ClientConfig) -> Result<Client> {
+        super::log::init_from_env();
+        let config = config.resolve_env()?;
+        let threads = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .min(8);
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .max_blocking_threads(64)
+            .thread_name("tosupload-worker")
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                UploadError::new(ErrorKind::Internal, "cannot start the runtime").with_cause(e)
+            })?;
+        // reqwest's client must be built inside a runtime context for its timers.
+        let wire = {
+            let _guard = runtime.enter();
+            Arc::new(Wire::new(&config)?)
+        };
+        Ok(Client { wire, runtime })
+    }
+
+    /// Uploads a folder tree, blocking like `upload_file`; every callback runs on this thread.
+    /// Per-file failures are listed in the output (the call itself fails only on bad input,
+    /// pause or abort).
+    pub fn upload_dir(
+        &self,
+        request: UploadDirRequest,
+        observers: DirObservers,
+    ) -> Result<UploadDirOutput> {
+        self.refuse_nested_call()?;
+        self.runtime.block_on(upload_dir::upload_dir(
+            Arc::clone(&self.wire),
+            request,
+            observers,
+        ))
+    }
+
+    fn refuse_nested_call(&self) -> Result<()> {
+        if tokio::runtime::Handle::try_current().is_ok() {
+            return Err(UploadError::new(
+                ErrorKind::InvalidArgument,
+                "an upload cannot be started from inside an upload callback or an async runtime thread",
+            ));
+        }
+        Ok(())
+    }
+
+    /// Uploads one file, blocking the calling thread until it is done, paused or aborted.
+    /// Every callback in `observers` runs on this thread, one at a time.
+    pub fn upload_file(
+        &self,
+        request: UploadFileRequest,
+        observers: Observers,
+    ) -> Result<UploadFileOutput> {
+        self.refuse_nested_call()?;
+        self.runtime.block_on(upload::upload_file(
+            Arc::clone(&self.wire),
+            request,
+            observers,
+            upload::SharedLimits::default(),
+        ))
+    }
+}

@@ -1,0 +1,105 @@
+//! Client configuration: where the server is, who we are, how hard to try.
+
+use crate::error::{ErrorKind, Result, UploadError};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Addressing {
+    /// Virtual-hosted (`bucket.host/key`), or path-style when the host is an IP literal,
+    /// as the Go SDK does.
+    #[default]
+    Auto,
+    /// Always `host/bucket/key`.
+    PathStyle,
+    /// The endpoint serves one bucket: `host/key`, bucket names not checked.
+    CustomDomain,
+}
+
+/// Fields left empty fall back to the `TOS_*` environment variables (see `resolve_env`).
+#[derive(Clone, Default)]
+pub struct ClientConfig {
+    pub endpoint: String,
+    pub region: String,
+    pub access_key: String,
+    pub secret_key: String,
+    pub security_token: String,
+    pub addressing: Addressing,
+    /// Retries after the first attempt of each request.
+    pub max_retry_count: u32,
+    pub connect_timeout: Duration,
+    /// Longest wait for a response (or a read) once a request is sent.
+    pub request_timeout: Duration,
+    pub enable_crc: bool,
+    pub verify_tls: bool,
+}
+
+// Secrets stay out of logs even when a config is debug-printed.
+impl std::fmt::Debug for ClientConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientConfig")
+            .field("endpoint", &self.endpoint)
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"<redacted>")
+            .field("security_token", &"<redacted>")
+            .field("addressing", &self.addressing)
+            .field("max_retry_count", &self.max_retry_count)
+            .field("enable_crc", &self.enable_crc)
+            .field("verify_tls", &self.verify_tls)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientConfig {
+    /// Defaults of the Go SDK: 3 retries, CRC on, TLS verification on.
+    pub fn new() -> Self {
+        ClientConfig {
+            max_retry_count: 3,
+            connect_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(120),
+            enable_crc: true,
+            verify_tls: true,
+            ..Default::default()
+        }
+    }
+
+    /// Fills every empty field from `TOS_ENDPOINT`, `TOS_REGION`, `TOS_ACCESS_KEY`,
+    /// `TOS_SECRET_KEY`, `TOS_SECURITY_TOKEN`, then checks what is required.
+    pub fn resolve_env(mut self) -> Result<Self> {
+        fill_from_env(&mut self.endpoint, "TOS_ENDPOINT");
+        fill_from_env(&mut self.region, "TOS_REGION");
+        fill_from_env(&mut self.access_key, "TOS_ACCESS_KEY");
+        fill_from_env(&mut self.secret_key, "TOS_SECRET_KEY");
+        fill_from_env(&mut self.security_token, "TOS_SECURITY_TOKEN");
+        if self.endpoint.is_empty() && !self.region.is_empty() {
+            self.endpoint = format!("https://tos-{}.volces.com", self.region);
+        }
+        if self.endpoint.is_empty() {
+            return Err(UploadError::new(
+                ErrorKind::InvalidEndpoint,
+                "no endpoint: set it in the client options or in TOS_ENDPOINT",
+            ));
+        }
+        if self.access_key.is_empty() != self.secret_key.is_empty() {
+            return Err(UploadError::new(
+                ErrorKind::MissingCredentials,
+                "access key and secret key must be given together",
+            ));
+        }
+        if !self.access_key.is_empty() && self.region.is_empty() {
+            return Err(UploadError::new(
+                ErrorKind::MissingCredentials,
+                "a region is required to sign requests: set it in the client options or in TOS_REGION",
+            ));
+        }
+        Ok(self)
+    }
+}
+
+fn fill_from_env(field: &mut String, name: &str) {
+    if field.is_empty() {
+        if let Ok(value) = std::env::var(name) {
+            *field = value;
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! The inputs and outputs of a file upload, in engine terms (owned Rust values).
+
+use crate::attributes::CreateAttributes;
+use crate::cancel::CancelHook;
+use std::path::PathBuf;
+
+pub const MIB: u64 = 1024 * 1024;
+pub const DEFAULT_PART_SIZE: u64 = 20 * MIB;
+pub const MIN_PART_SIZE: u64 = 5 * MIB;
+pub const MAX_PART_SIZE: u64 = 5 * 1024 * MIB;
+pub const MAX_PARTS: u64 = 10_000;
+pub const DEFAULT_TASK_NUM: u32 = 4;
+pub const MAX_TASK_NUM: u32 = 1000;
+
+#[derive(Debug, Clone)]
+pub struct UploadFileRequest {
+    pub bucket: String,
+    pub key: String,
+    pub file_path: PathBuf,
+    /// 0 means 20 MiB.
+    pub part_size: u64,
+    /// 0 means the default; clamped to 1..=1000.
+    pub task_num: u32,
+    pub enable_checkpoint: bool,
+    /// A directory or a file, by the Go SDK's rules; `None` = beside the file.
+    pub checkpoint_file: Option<PathBuf>,
+    pub attributes: CreateAttributes,
+    pub cancel: Option<CancelHook>,
+}
+
+impl UploadFileRequest {
+    pub fn new(bucket: &str, key: &str, file_path: impl Into<PathBuf>) -> Self {
+        UploadFileRequest {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            file_path: file_path.into(),
+            part_size: 0,
+            task_num: 0,
+            enable_checkpoint: true,
+            checkpoint_file: None,
+            attributes: CreateAttributes::default(),
+            cancel: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadFileOutput {
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    /// As the server sent it (quoted).
+    pub etag: String,
+    pub location: String,
+    pub version_id: String,
+    pub crc64: u64,
+    pub request_id: String,
+    /// The part size actually used (after defaults, resume, or the 10,000-part rule).
+    pub part_size: u64,
+    /// Bytes this call sent (excluding parts found already on the server).
+    pub bytes_sent: u64,
+}

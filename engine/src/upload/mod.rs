@@ -1,0 +1,283 @@
+//! The resumable upload of one file, after the Go SDK's `UploadFile`: validate, resume from
+//! the checkpoint (reconciled with the server) or create a new upload, stream the parts in
+//! parallel, complete, and verify the whole object's CRC-64.
+
+pub mod checkpoint;
+mod complete;
+mod file_reporter;
+pub mod file_request;
+mod messages;
+mod parts;
+mod plan;
+mod resume;
+mod validate;
+mod workers;
+
+use crate::attributes::CreateAttributes;
+use crate::cancel::{CancelHook, CancelKind};
+use crate::error::{ErrorKind, Result, UploadError};
+use crate::events::{Observers, PartInfo, UploadEventKind};
+use crate::log::{log, Level};
+use crate::wire::{Object, Wire};
+use checkpoint::{Checkpoint, FileInfo};
+use file_reporter::Reporter;
+use file_request::{UploadFileOutput, UploadFileRequest};
+use std::fs::File;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Limits shared by several uploads running together (a directory upload).
+#[derive(Clone, Default)]
+pub(crate) struct SharedLimits {
+    /// One permit per request in flight.
+    pub connections: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+pub(crate) async fn upload_file(
+    wire: Arc<Wire>,
+    request: UploadFileRequest,
+    observers: Observers,
+    limits: SharedLimits,
+) -> Result<UploadFileOutput> {
+    let source = validate::check(&wire, &request)?;
+    let mut reporter = Reporter::new(
+        observers,
+        &request.bucket,
+        &request.key,
+        source.identity.size,
+    );
+    reporter.checkpoint_file = source.checkpoint_path.clone();
+    let mut session = Session {
+        wire,
+        attributes: Arc::new(request.attributes.clone()),
+        cancel: request.cancel.clone().unwrap_or_default(),
+        file: Arc::new(source.file),
+        identity: source.identity,
+        part_size: source.part_size,
+        task_num: source.task_num,
+        checkpoint_path: source.checkpoint_path,
+        checkpoint: Checkpoint::default(),
+        reporter,
+        bytes_sent: 0,
+        limits,
+        request,
+    };
+    log!(
+        Level::Info,
+        "upload {} to {}/{}: {} bytes, parts of {} bytes, {} tasks",
+        session.request.file_path.display(),
+        session.request.bucket,
+        session.request.key,
+        session.identity.size,
+        session.part_size,
+        session.task_num
+    );
+    let started = std::time::Instant::now();
+    let result = session.run().await;
+    match &result {
+        Ok(out) => log!(
+            Level::Info,
+            "upload of {}/{} done in {:.3} s: upload id {}, CRC-64 {}, request id {}",
+            out.bucket,
+            out.key,
+            started.elapsed().as_secs_f64(),
+            out.upload_id,
+            out.crc64,
+            out.request_id
+        ),
+        Err(error) => {
+            log!(
+                Level::Info,
+                "upload of {}/{} stopped: {error}",
+                session.request.bucket,
+                session.request.key
+            );
+            if error.kind != ErrorKind::Paused {
+                session.reporter.failed();
+            }
+        }
+    }
+    result
+}
+
+struct Session {
+    wire: Arc<Wire>,
+    request: UploadFileRequest,
+    attributes: Arc<CreateAttributes>,
+    cancel: CancelHook,
+    file: Arc<File>,
+    identity: FileInfo,
+    part_size: u64,
+    task_num: u32,
+    checkpoint_path: Option<PathBuf>,
+    checkpoint: Checkpoint,
+    reporter: Reporter,
+    bytes_sent: u64,
+    limits: SharedLimits,
+}
+
+impl Session {
+    async fn run(&mut self) -> Result<UploadFileOutput> {
+        if let Some(kind) = self.cancel.requested() {
+            return Err(stopped_before_start(kind));
+        }
+        match self.resume().await? {
+            resume::Resumed::Fresh => self.create().await?,
+            resume::Resumed::Continue => {}
+            resume::Resumed::Finished(out) => return Ok(out),
+        }
+        if let Some(kind) = self.cancel.requested() {
+            return Err(self.stop(kind).await);
+        }
+        self.upload_parts().await?;
+        if let Some(kind) = self.cancel.requested() {
+            return Err(self.stop(kind).await);
+        }
+        self.complete().await
+    }
+
+    fn save_checkpoint(&self) -> Result<()> {
+        match &self.checkpoint_path {
+            Some(path) => checkpoint::save(path, &self.checkpoint),
+            None => Ok(()),
+        }
+    }
+
+    fn remove_checkpoint(&self) {
+        if let Some(path) = &self.checkpoint_path {
+            checkpoint::remove(path);
+        }
+    }
+
+    fn file_path_text(&self) -> String {
+        self.request.file_path.to_string_lossy().into_owned()
+    }
+
+    async fn create(&mut self) -> Result<()> {
+        let (part_size, raised) = plan::fit_part_size(self.identity.size, self.part_size)?;
+        if raised {
+            self.reporter.event(
+                UploadEventKind::PartSizeAdjusted,
+                Some(PartInfo {
+                    size: part_size,
+                    ..PartInfo::default()
+                }),
+                None,
+            );
+        }
+        self.part_size = part_size;
+        let upload_id = self
+            .wire
+            .create_multipart_upload(self.object(), &self.attributes)
+            .await;
+        let upload_id = match upload_id {
+            Ok(id) => id,
+            Err(error) => {
+                self.reporter.event(
+                    UploadEventKind::CreateMultipartUploadFailed,
+                    None,
+                    Some(error.clone()),
+                );
+                return Err(error);
+            }
+        };
+        self.checkpoint = Checkpoint {
+            bucket: self.request.bucket.clone(),
+            key: self.request.key.clone(),
+            upload_id: upload_id.clone(),
+            part_size,
+            ssec_algorithm: self.attributes.ssec_algorithm.clone().unwrap_or_default(),
+            ssec_key_md5: self.attributes.ssec_key_md5.clone().unwrap_or_default(),
+            encoding_type: self.attributes.content_encoding.clone().unwrap_or_default(),
+            file_path: self.file_path_text(),
+            file_info: self.identity,
+            parts: plan::layout(self.identity.size, part_size),
+        };
+        // Saved before any part, so a crash from here on never leaks the upload.
+        if let Err(error) = self.save_checkpoint() {
+            self.abort_upload(&upload_id).await;
+            return Err(error);
+        }
+        self.reporter.upload_id = Some(upload_id);
+        self.reporter
+            .event(UploadEventKind::CreateMultipartUploadSucceeded, None, None);
+        Ok(())
+    }
+
+    /// A part failure that the upload cannot survive (403/404/405, or the file changed):
+    /// abort it on the server and drop the checkpoint, as the Go SDK does.
+    async fn abort_after_fatal(&mut self, error: UploadError) -> UploadError {
+        let upload_id = self.checkpoint.upload_id.clone();
+        self.abort_upload(&upload_id).await;
+        self.remove_checkpoint();
+        error
+    }
+
+    /// Acts on a pause or abort request: parts have stopped by now.
+    async fn stop(&mut self, kind: CancelKind) -> UploadError {
+        self.reporter.flush();
+        match kind {
+            CancelKind::Pause => {
+                let where_ = self
+                    .checkpoint_path
+                    .as_ref()
+                    .map(|p| format!("; checkpoint {} resumes it", p.display()))
+                    .unwrap_or_else(|| "; checkpointing was off, so it cannot be resumed".into());
+                UploadError::new(
+                    ErrorKind::Paused,
+                    format!(
+                        "upload paused (upload id {}){where_}",
+                        self.checkpoint.upload_id
+                    ),
+                )
+            }
+            CancelKind::Abort => {
+                let upload_id = self.checkpoint.upload_id.clone();
+                if !upload_id.is_empty() {
+                    self.abort_upload(&upload_id).await;
+                }
+                self.remove_checkpoint();
+                let error =
+                    UploadError::new(ErrorKind::Aborted, "upload aborted by the cancel hook");
+                self.reporter.event(
+                    UploadEventKind::UploadPartAborted,
+                    None,
+                    Some(error.clone()),
+                );
+                error
+            }
+        }
+    }
+
+    /// Best effort: a failure leaves the upload for the bucket's lifecycle rules.
+    async fn abort_upload(&self, upload_id: &str) {
+        let _ = self
+            .wire
+            .abort_multipart_upload(self.object(), upload_id)
+            .await;
+    }
+
+    fn object(&self) -> Object<'_> {
+        Object {
+            bucket: &self.request.bucket,
+            key: &self.request.key,
+        }
+    }
+}
+
+fn stopped_before_start(kind: CancelKind) -> UploadError {
+    match kind {
+        CancelKind::Pause => UploadError::new(
+            ErrorKind::Paused,
+            "the cancel hook was already triggered (pause); nothing was sent",
+        ),
+        CancelKind::Abort => UploadError::new(
+            ErrorKind::Aborted,
+            "the cancel hook was already triggered (abort); nothing was sent",
+        ),
+    }
+}
+
+fn unquote(etag: &str) -> &str {
+    etag.trim().trim_matches('"')
+}

@@ -1,0 +1,195 @@
+//! Resuming from a checkpoint: validate it against the file, then reconcile it with the
+//! server's own list of parts.
+
+use super::checkpoint::{self, Checkpoint, Loaded};
+use super::file_request::UploadFileOutput;
+use super::{plan, unquote, Session};
+use crate::cancel::CancelKind;
+use crate::error::{ErrorKind, Result, UploadError};
+use crate::events::UploadEventKind;
+use crate::log::{log, Level};
+use crate::wire::file_range::{for_each_block, FileRange};
+use crate::wire::protocol::ListedPart;
+use std::sync::Arc;
+
+/// Where a checkpoint leaves the upload.
+pub(super) enum Resumed {
+    /// No usable checkpoint: create a new upload.
+    Fresh,
+    /// The recorded upload goes on.
+    Continue,
+    /// The server had already completed the recorded upload.
+    Finished(UploadFileOutput),
+}
+
+impl Session {
+    /// Tries to continue the upload recorded in the checkpoint; a checkpoint found unusable
+    /// is reported and removed.
+    pub(super) async fn resume(&mut self) -> Result<Resumed> {
+        let Some(path) = self.checkpoint_path.clone() else {
+            return Ok(Resumed::Fresh);
+        };
+        let saved = match checkpoint::load(&path) {
+            Loaded::Missing => return Ok(Resumed::Fresh),
+            Loaded::Corrupt(why) => {
+                self.discard_checkpoint(UploadError::new(ErrorKind::CheckpointIo, why));
+                return Ok(Resumed::Fresh);
+            }
+            Loaded::Found(saved) => saved,
+        };
+        let ours = saved.bucket == self.request.bucket && saved.key == self.request.key;
+        let why = if !ours {
+            Some((
+                ErrorKind::CheckpointIo,
+                "it records another bucket or key".to_string(),
+            ))
+        } else if saved.upload_id.is_empty() {
+            Some((ErrorKind::CheckpointIo, "it holds no upload id".to_string()))
+        } else if saved.file_path != self.file_path_text() {
+            Some((
+                ErrorKind::CheckpointIo,
+                format!("it records another file path {:?}", saved.file_path),
+            ))
+        } else if !saved.file_info.matches(&self.identity) {
+            Some((
+                ErrorKind::FileChanged,
+                "the local file changed since the checkpoint was written".to_string(),
+            ))
+        } else if !plan::tiles_file(&saved.parts, self.identity.size) {
+            Some((
+                ErrorKind::CheckpointIo,
+                "its parts do not match the file's size".to_string(),
+            ))
+        } else {
+            None
+        };
+        if let Some((kind, why)) = why {
+            if ours && !saved.upload_id.is_empty() {
+                // The old upload can never complete: free its parts on the server.
+                self.abort_upload(&saved.upload_id).await;
+            }
+            self.discard_checkpoint(UploadError::new(
+                kind,
+                format!("checkpoint {} discarded: {why}", path.display()),
+            ));
+            return Ok(Resumed::Fresh);
+        }
+        self.checkpoint = *saved;
+        self.reporter.upload_id = Some(self.checkpoint.upload_id.clone());
+        match self.reconcile_with_server().await {
+            Ok(()) => {}
+            Err(error) if error.http_status() == Some(404) => {
+                if let Some(out) = self.finished_by_server(true).await {
+                    return Ok(Resumed::Finished(out));
+                }
+                self.reporter.upload_id = None;
+                self.discard_checkpoint(UploadError::new(
+                    ErrorKind::Server,
+                    format!(
+                        "checkpoint {} discarded: the server no longer has upload {}",
+                        path.display(),
+                        self.checkpoint.upload_id
+                    ),
+                ));
+                self.checkpoint = Checkpoint::default();
+                return Ok(Resumed::Fresh);
+            }
+            Err(error) => return Err(error),
+        }
+        self.part_size = self.checkpoint.part_size;
+        self.save_checkpoint()?;
+        self.reporter
+            .event(UploadEventKind::UploadResumed, None, None);
+        Ok(Resumed::Continue)
+    }
+
+    fn discard_checkpoint(&mut self, reason: UploadError) {
+        log!(Level::Warn, "{reason}");
+        self.remove_checkpoint();
+        self.reporter
+            .event(UploadEventKind::CheckpointDiscarded, None, Some(reason));
+    }
+
+    /// Keeps as done only the parts the server holds with the same size and ETag.
+    async fn reconcile_with_server(&mut self) -> Result<()> {
+        let listed = tokio::select! {
+            listed = self.wire.list_parts(self.object(), &self.checkpoint.upload_id) => listed?,
+            _ = self.cancel.cancelled() => {
+                let kind = self.cancel.requested().unwrap_or(CancelKind::Pause);
+                return Err(self.stop(kind).await);
+            }
+        };
+        let on_server: std::collections::HashMap<u32, ListedPart> =
+            listed.into_iter().map(|p| (p.part_number, p)).collect();
+        for part in &mut self.checkpoint.parts {
+            let confirmed = on_server.get(&part.part_number).is_some_and(|listed| {
+                listed.size == part.part_size && unquote(&listed.etag) == unquote(&part.etag)
+            });
+            if part.is_completed && !confirmed {
+                part.is_completed = false;
+                part.etag.clear();
+                part.crc64 = 0;
+            }
+        }
+        self.adopt_unrecorded_parts(&on_server).await
+    }
+
+    /// A crash between a part's success and the checkpoint write leaves parts on the server
+    /// that the checkpoint does not know. Where the server's ETag is the MD5 of the same bytes
+    /// of the file, the part is taken as done instead of being sent again (reading it back
+    /// costs far less than uploading it).
+    async fn adopt_unrecorded_parts(
+        &mut self,
+        on_server: &std::collections::HashMap<u32, ListedPart>,
+    ) -> Result<()> {
+        for index in 0..self.checkpoint.parts.len() {
+            let part = &self.checkpoint.parts[index];
+            let Some(listed) = on_server.get(&part.part_number) else {
+                continue;
+            };
+            let server_md5 = unquote(&listed.etag).to_ascii_lowercase();
+            let looks_like_md5 =
+                server_md5.len() == 32 && server_md5.bytes().all(|b| b.is_ascii_hexdigit());
+            if part.is_completed || listed.size != part.part_size || !looks_like_md5 {
+                continue;
+            }
+            let range = FileRange {
+                file: Arc::clone(&self.file),
+                offset: part.offset,
+                size: part.part_size,
+            };
+            let digests = tokio::task::spawn_blocking(move || md5_and_crc(&range))
+                .await
+                .map_err(|e| {
+                    UploadError::new(ErrorKind::Internal, "part check failed").with_cause(e)
+                })?;
+            let Ok((md5, crc64)) = digests else {
+                continue; // unreadable now: sending it will report the error
+            };
+            if md5 == server_md5 {
+                let part = &mut self.checkpoint.parts[index];
+                part.is_completed = true;
+                part.etag = listed.etag.clone();
+                part.crc64 = crc64;
+                log!(
+                    Level::Info,
+                    "part {} is on the server with the file's content; not sending it again",
+                    part.part_number
+                );
+            }
+        }
+        Ok(())
+    }
+}
+
+fn md5_and_crc(range: &FileRange) -> std::io::Result<(String, u64)> {
+    use md5::{Digest, Md5};
+    let mut md5 = Md5::new();
+    let mut crc = tos_crc64::Crc64::new();
+    for_each_block(range, |block| {
+        md5.update(block);
+        crc.update(block);
+    })?;
+    let hex = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok((hex, crc.value()))
+}

@@ -1,0 +1,104 @@
+//! Part workers: each takes the next part from a shared queue and sends it through the wire
+//! layer, which retries it in place (a fresh stream from the file, re-signed).
+
+use super::messages::WorkerMsg;
+use crate::attributes::CreateAttributes;
+use crate::wire::file_range::{Feed, FileRange, Limiter};
+use crate::wire::{classify, FailureClass, Object, Wire};
+use std::collections::VecDeque;
+use std::fs::File;
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PartJob {
+    pub part_index: usize,
+    pub part_number: u32,
+    pub offset: u64,
+    pub size: u64,
+}
+
+pub(super) struct WorkerContext {
+    pub wire: Arc<Wire>,
+    pub bucket: String,
+    pub key: String,
+    pub upload_id: String,
+    pub attributes: Arc<CreateAttributes>,
+    pub file: Arc<File>,
+    pub limiter: Limiter,
+    pub to_coordinator: mpsc::UnboundedSender<WorkerMsg>,
+    pub queue: Mutex<VecDeque<PartJob>>,
+    pub connections: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+pub(super) async fn run_worker(ctx: Arc<WorkerContext>) {
+    loop {
+        let Some(job) = ctx
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front()
+        else {
+            return;
+        };
+        let message = match send_part(&ctx, &job).await {
+            Ok(part) => WorkerMsg::Done {
+                part_index: job.part_index,
+                part,
+            },
+            Err(error) => WorkerMsg::Failed {
+                part_index: job.part_index,
+                fatal: classify(&error) == FailureClass::Fatal,
+                error,
+            },
+        };
+        let fatal = matches!(message, WorkerMsg::Failed { fatal: true, .. });
+        if ctx.to_coordinator.send(message).is_err() || fatal {
+            return;
+        }
+    }
+}
+
+async fn send_part(
+    ctx: &WorkerContext,
+    job: &PartJob,
+) -> crate::error::Result<crate::wire::SentPart> {
+    let part_index = job.part_index;
+    let to_coordinator = ctx.to_coordinator.clone();
+    let feed = Feed {
+        limiter: ctx.limiter.clone(),
+        on_sent: Arc::new(move |bytes_in_part| {
+            let _ = to_coordinator.send(WorkerMsg::Sent {
+                part_index,
+                bytes_in_part,
+            });
+        }),
+        connections: ctx.connections.clone(),
+    };
+    let range = FileRange {
+        file: Arc::clone(&ctx.file),
+        offset: job.offset,
+        size: job.size,
+    };
+    let on_retry = |error: &crate::error::UploadError| {
+        let _ = ctx.to_coordinator.send(WorkerMsg::Retry {
+            part_index,
+            error: error.clone(),
+        });
+    };
+    let object = Object {
+        bucket: &ctx.bucket,
+        key: &ctx.key,
+    };
+    ctx.wire
+        .upload_part(
+            object,
+            &ctx.upload_id,
+            job.part_number,
+            &ctx.attributes,
+            &range,
+            &feed,
+            &on_retry,
+        )
+        .await
+}

@@ -1,0 +1,430 @@
+//! Upload of a whole folder tree: a walk that streams files as it finds them, small files in
+//! one PutObject, large ones through the resumable multipart path with their own checkpoint,
+//! a journal so a rerun skips finished files, aggregate progress, one connection cap.
+
+mod dir_reporter;
+pub mod dir_request;
+mod glob;
+mod journal;
+mod put;
+mod walk;
+
+use crate::cancel::{CancelHook, CancelKind};
+use crate::error::{ErrorKind, Result, UploadError};
+use crate::events::Observers;
+use crate::upload::file_request::{
+    UploadFileRequest, DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE,
+};
+use crate::upload::{self, SharedLimits};
+use crate::wire::protocol::ObjectReceipt;
+use crate::wire::Wire;
+use dir_reporter::{lock, DirReporter};
+use dir_request::*;
+use futures_util::stream::{FuturesUnordered, StreamExt};
+use journal::{DoneFile, Journal};
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, Semaphore};
+use walk::{WalkItem, WalkOptions};
+
+/// Files found but not yet started; bounds the walker's lead over the uploads.
+const WALK_QUEUE: usize = 16 * 1024;
+
+struct FileTask {
+    path: PathBuf,
+    relative: String,
+    key: String,
+    identity: crate::upload::checkpoint::FileInfo,
+}
+
+type FileFuture = Pin<Box<dyn Future<Output = (FileTask, Result<ObjectReceipt>)>>>;
+
+pub(crate) async fn upload_dir(
+    wire: Arc<Wire>,
+    request: UploadDirRequest,
+    observers: DirObservers,
+) -> Result<UploadDirOutput> {
+    wire.check_bucket(&request.bucket)?;
+    let part_size = match request.part_size {
+        0 => DEFAULT_PART_SIZE,
+        size if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) => size,
+        size => {
+            return Err(UploadError::new(
+                ErrorKind::InvalidPartSize,
+                format!("invalid part size {size}: it must be in [5242880, 5368709120]"),
+            ))
+        }
+    };
+    let walk_options = walk_options(&request)?;
+    match std::fs::metadata(&request.dir) {
+        Ok(meta) if meta.is_dir() => {}
+        Ok(_) => {
+            return Err(UploadError::new(
+                ErrorKind::InvalidArgument,
+                format!("{} is not a directory", request.dir.display()),
+            ))
+        }
+        Err(e) => {
+            return Err(UploadError::new(
+                ErrorKind::FileNotFound,
+                format!("directory {} does not exist", request.dir.display()),
+            )
+            .with_cause(e))
+        }
+    }
+    let mut journal = match &request.checkpoint_dir {
+        Some(dir) => {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                UploadError::new(
+                    ErrorKind::CheckpointPathInvalid,
+                    format!("cannot create checkpoint directory {}", dir.display()),
+                )
+                .with_cause(e)
+            })?;
+            let path = journal::journal_path(dir, &request.bucket, &request.prefix, &request.dir);
+            Some(Journal::open(&path).map_err(|e| UploadError {
+                kind: ErrorKind::CheckpointPathInvalid,
+                ..e
+            })?)
+        }
+        None => None,
+    };
+    let cancel = request.cancel.clone().unwrap_or_default();
+    if let Some(kind) = cancel.requested() {
+        return Err(stopped(kind));
+    }
+    let reporter = DirReporter::new(observers);
+    let connections = Arc::new(Semaphore::new(match request.max_connections {
+        0 => DEFAULT_MAX_CONNECTIONS as usize,
+        n => n as usize,
+    }));
+    let file_concurrency = match request.file_concurrency {
+        0 => DEFAULT_FILE_CONCURRENCY as usize,
+        n => n as usize,
+    };
+    let shared = Arc::new(Shared {
+        put: put::PutContext {
+            wire: Arc::clone(&wire),
+            bucket: request.bucket.clone(),
+            attributes: request.attributes.clone(),
+            connections: Arc::clone(&connections),
+            reporter: Arc::clone(&reporter),
+            cancel: cancel.clone(),
+        },
+        part_size,
+        request,
+    });
+
+    let (found_tx, mut found) = mpsc::channel(WALK_QUEUE);
+    let root = shared.request.dir.clone();
+    let walker = tokio::task::spawn_blocking(move || walk::walk(&root, &walk_options, &found_tx));
+
+    let mut output = UploadDirOutput::default();
+    let mut running: FuturesUnordered<FileFuture> = FuturesUnordered::new();
+    let mut walk_done = false;
+    let mut stopping = false;
+    let mut ticker = tokio::time::interval(Duration::from_millis(100));
+    loop {
+        if (walk_done || stopping) && running.is_empty() {
+            break;
+        }
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled(), if !stopping => stopping = true,
+            item = found.recv(), if !walk_done && !stopping && running.len() < file_concurrency => {
+                let Some(item) = item else {
+                    walk_done = true;
+                    lock(&reporter).walk_complete();
+                    continue;
+                };
+                if let Some(task) = shared.admit(item, journal.as_ref(), &mut output) {
+                    running.push(shared.start(task, connections.clone()));
+                }
+                if shared.request.error_policy == ErrorPolicy::StopOnFirst && !output.failures.is_empty() {
+                    stopping = true;
+                }
+            }
+            Some((task, result)) = running.next() => {
+                shared.finish(task, result, journal.as_mut(), &mut output, &cancel);
+                if shared.request.error_policy == ErrorPolicy::StopOnFirst && !output.failures.is_empty() {
+                    stopping = true;
+                }
+            }
+            _ = ticker.tick() => lock(&reporter).tick(),
+        }
+    }
+    drop(found);
+    let _ = walker.await;
+    lock(&reporter).emit();
+    if let Some(journal) = &journal {
+        journal.sync();
+    }
+    if let Some(kind) = cancel.requested() {
+        if kind == CancelKind::Abort {
+            if let Some(journal) = journal {
+                journal.remove();
+            }
+        }
+        return Err(stopped(kind));
+    }
+    if output.failures.is_empty() && walk_done {
+        if let Some(journal) = journal {
+            journal.remove();
+        }
+    }
+    Ok(output)
+}
+
+fn walk_options(request: &UploadDirRequest) -> Result<WalkOptions> {
+    let compile = |patterns: &[String]| {
+        patterns
+            .iter()
+            .map(|p| glob::Pattern::new(p))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|why| UploadError::new(ErrorKind::InvalidArgument, why))
+    };
+    Ok(WalkOptions {
+        recursive: request.recursive,
+        follow_symlinks: request.symlinks == SymlinkPolicy::Follow,
+        include: compile(&request.include)?,
+        exclude: compile(&request.exclude)?,
+    })
+}
+
+fn stopped(kind: CancelKind) -> UploadError {
+    match kind {
+        CancelKind::Pause => UploadError::new(
+            ErrorKind::Paused,
+            "directory upload paused; run it again with the same checkpoint directory to resume",
+        ),
+        CancelKind::Abort => UploadError::new(ErrorKind::Aborted, "directory upload aborted"),
+    }
+}
+
+struct Shared {
+    put: put::PutContext,
+    part_size: u64,
+    request: UploadDirRequest,
+}
+
+impl Shared {
+    fn event(&self, kind: DirEventKind, task: &FileTask, f: impl FnOnce(&mut DirEvent)) {
+        let mut event = DirEvent {
+            kind,
+            path: task.path.clone(),
+            key: task.key.clone(),
+            size: task.identity.size,
+            etag: None,
+            crc64: None,
+            reason: None,
+            error: None,
+        };
+        f(&mut event);
+        lock(&self.put.reporter).event(&event);
+    }
+
+    /// Decides what to do with what the walk found; returns the files to upload.
+    fn admit(
+        &self,
+        item: WalkItem,
+        journal: Option<&Journal>,
+        output: &mut UploadDirOutput,
+    ) -> Option<FileTask> {
+        let reporter = &self.put.reporter;
+        let key_of = |relative: &str| format!("{}{relative}", self.request.prefix);
+        match item {
+            WalkItem::File {
+                path,
+                relative,
+                identity,
+            } => {
+                lock(reporter).found(identity.size);
+                let task = FileTask {
+                    key: key_of(&relative),
+                    path,
+                    relative,
+                    identity,
+                };
+                let done = journal
+                    .and_then(|j| j.done(&task.relative))
+                    .filter(|d| d.still_matches(&identity));
+                if let Some(done) = done {
+                    output.files_skipped += 1;
+                    output.bytes_skipped += identity.size;
+                    lock(reporter).file_skipped(identity.size);
+                    let etag = done.etag.clone();
+                    let crc = done.crc64;
+                    self.event(DirEventKind::FileSkipped, &task, |e| {
+                        e.etag = Some(etag);
+                        e.crc64 = Some(crc);
+                        e.reason = Some("already uploaded".into());
+                    });
+                    return None;
+                }
+                self.event(DirEventKind::FileStarted, &task, |_| {});
+                Some(task)
+            }
+            WalkItem::Skipped {
+                path,
+                relative,
+                reason,
+            } => {
+                let task = FileTask {
+                    key: key_of(&relative),
+                    path,
+                    relative,
+                    identity: Default::default(),
+                };
+                self.event(DirEventKind::FileSkipped, &task, |e| {
+                    e.reason = Some(reason)
+                });
+                None
+            }
+            WalkItem::Failed {
+                path,
+                relative,
+                error,
+            } => {
+                let task = FileTask {
+                    key: key_of(&relative),
+                    path,
+                    relative,
+                    identity: Default::default(),
+                };
+                lock(reporter).file_failed();
+                self.event(DirEventKind::FileFailed, &task, |e| {
+                    e.error = Some(error.clone())
+                });
+                output.failures.push(FileFailure {
+                    path: task.path,
+                    key: task.key,
+                    error,
+                });
+                None
+            }
+        }
+    }
+
+    fn start(self: &Arc<Self>, task: FileTask, connections: Arc<Semaphore>) -> FileFuture {
+        let shared = Arc::clone(self);
+        Box::pin(async move {
+            let result = if task.identity.size < shared.part_size {
+                put::put_file(&shared.put, &task.path, &task.key).await
+            } else {
+                shared.multipart(&task, connections).await
+            };
+            (task, result)
+        })
+    }
+
+    async fn multipart(
+        &self,
+        task: &FileTask,
+        connections: Arc<Semaphore>,
+    ) -> Result<ObjectReceipt> {
+        let request = UploadFileRequest {
+            bucket: self.request.bucket.clone(),
+            key: task.key.clone(),
+            file_path: task.path.clone(),
+            part_size: self.part_size,
+            task_num: self.request.task_num,
+            enable_checkpoint: self.request.checkpoint_dir.is_some(),
+            // A trailing separator makes it a directory, with the Go SDK's file names inside.
+            checkpoint_file: self.request.checkpoint_dir.as_ref().map(|d| {
+                let mut dir = d.clone().into_os_string();
+                dir.push("/");
+                PathBuf::from(dir)
+            }),
+            attributes: self.request.attributes.clone(),
+            cancel: Some(self.put.cancel.clone()),
+        };
+        let reporter = Arc::clone(&self.put.reporter);
+        let mut counted = 0;
+        let progress_reporter = Arc::clone(&reporter);
+        let (has_acquire, shared_limiter) = {
+            let r = lock(&reporter);
+            (r.has_acquire(), r.shared_limiter())
+        };
+        let observers = Observers {
+            progress: Some(Box::new(move |status| {
+                if status.consumed_bytes > counted {
+                    lock(&progress_reporter).add_bytes(status.consumed_bytes - counted);
+                    counted = status.consumed_bytes;
+                }
+            })),
+            event: None,
+            acquire: has_acquire.then(|| {
+                let reporter = Arc::clone(&reporter);
+                Box::new(move |want| lock(&reporter).acquire(want)) as crate::events::AcquireFn
+            }),
+            shared_limiter,
+        };
+        let limits = SharedLimits {
+            connections: Some(connections),
+        };
+        let wire = Arc::clone(&self.put.wire);
+        let out = upload::upload_file(wire, request, observers, limits).await?;
+        Ok(ObjectReceipt {
+            etag: out.etag,
+            location: out.location,
+            version_id: out.version_id,
+            crc64: Some(out.crc64),
+            request_id: out.request_id,
+        })
+    }
+
+    fn finish(
+        &self,
+        task: FileTask,
+        result: Result<ObjectReceipt>,
+        journal: Option<&mut Journal>,
+        output: &mut UploadDirOutput,
+        cancel: &CancelHook,
+    ) {
+        match result {
+            Ok(receipt) => {
+                output.files_uploaded += 1;
+                output.bytes_uploaded += task.identity.size;
+                lock(&self.put.reporter).file_done();
+                let crc = receipt.crc64.unwrap_or_default();
+                if let Some(journal) = journal {
+                    let entry = DoneFile {
+                        relative: task.relative.clone(),
+                        size: task.identity.size,
+                        mtime: task.identity.last_modified,
+                        mtime_nanos: task.identity.last_modified_nanos.unwrap_or_default(),
+                        etag: receipt.etag.clone(),
+                        crc64: crc,
+                    };
+                    if let Err(error) = journal.record(entry) {
+                        output.failures.push(FileFailure {
+                            path: task.path.clone(),
+                            key: task.key.clone(),
+                            error,
+                        });
+                    }
+                }
+                self.event(DirEventKind::FileSucceeded, &task, |e| {
+                    e.etag = Some(receipt.etag);
+                    e.crc64 = Some(crc);
+                });
+            }
+            // Stopped by the cancel hook: neither done nor failed.
+            Err(_) if cancel.requested().is_some() => {}
+            Err(error) => {
+                lock(&self.put.reporter).file_failed();
+                self.event(DirEventKind::FileFailed, &task, |e| {
+                    e.error = Some(error.clone())
+                });
+                output.failures.push(FileFailure {
+                    path: task.path,
+                    key: task.key,
+                    error,
+                });
+            }
+        }
+    }
+}

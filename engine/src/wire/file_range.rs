@@ -1,0 +1,179 @@
+//! Streams a range of a file as a request body: bounded chunks read at an offset, the CRC-64
+//! computed on the way, tokens taken from the rate limiter before each chunk is sent, and
+//! progress reported per chunk. No range is ever held whole in memory, so a part of 5 GiB
+//! costs what a part of 5 MiB costs.
+
+use crate::rate_limit::{Permit, RateLimiter};
+use bytes::{Bytes, BytesMut};
+use std::fs::File;
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::sync::{Arc, Mutex};
+use tokio::sync::{mpsc, oneshot};
+use tos_crc64::Crc64;
+
+/// Chunk size without a user limiter: large enough that per-chunk costs vanish, small
+/// enough that memory stays within about a MiB per task.
+const CHUNK: usize = 256 * 1024;
+/// With a user limiter, ask in the sizes the Go SDK asks in.
+const LIMITED_CHUNK: usize = 32 * 1024;
+/// Reads that only compute digests (no sending) use larger blocks.
+const DIGEST_CHUNK: usize = 1 << 20;
+
+/// Bytes `offset..offset + size` of an open file.
+#[derive(Clone)]
+pub(crate) struct FileRange {
+    pub file: Arc<File>,
+    pub offset: u64,
+    pub size: u64,
+}
+
+/// A request for tokens from the user's limiter callback, answered on the thread that runs
+/// the upload's callbacks.
+pub(crate) struct AcquireRequest {
+    pub want: u64,
+    pub reply: oneshot::Sender<Permit>,
+}
+
+#[derive(Clone)]
+pub(crate) enum Limiter {
+    None,
+    Shared(Arc<dyn RateLimiter>),
+    Callback(mpsc::UnboundedSender<AcquireRequest>),
+}
+
+/// Called with the bytes of the range handed to the connection so far in this attempt.
+pub(crate) type SentFn = Arc<dyn Fn(u64) + Send + Sync>;
+
+/// How a body is paced and observed, shared by every attempt of a request.
+#[derive(Clone)]
+pub(crate) struct Feed {
+    pub limiter: Limiter,
+    pub on_sent: SentFn,
+    /// One permit per request in flight (a folder upload's connection cap).
+    pub connections: Option<Arc<tokio::sync::Semaphore>>,
+}
+
+/// The CRC of what was streamed, and the file error that cut the stream short, if any
+/// (the HTTP layer reports that only as a generic body error).
+#[derive(Default)]
+pub(crate) struct Digest {
+    pub crc: Crc64,
+    pub read_error: Option<io::Error>,
+}
+
+struct State {
+    range: FileRange,
+    feed: Feed,
+    chunk: usize,
+    digest: Arc<Mutex<Digest>>,
+    sent: u64,
+}
+
+/// The body for one attempt, and where its digest can be read once the request is done.
+pub(crate) fn body(range: &FileRange, feed: &Feed) -> (reqwest::Body, Arc<Mutex<Digest>>) {
+    let digest = Arc::new(Mutex::new(Digest::default()));
+    if range.size == 0 {
+        return (reqwest::Body::from(Bytes::new()), digest);
+    }
+    let chunk = match feed.limiter {
+        Limiter::Callback(_) => LIMITED_CHUNK,
+        _ => CHUNK,
+    };
+    let state = State {
+        range: range.clone(),
+        feed: feed.clone(),
+        chunk,
+        digest: Arc::clone(&digest),
+        sent: 0,
+    };
+    let stream = futures_util::stream::try_unfold(state, |mut state| async move {
+        let range = &state.range;
+        if state.sent >= range.size {
+            return Ok(None);
+        }
+        let want = (range.size - state.sent).min(state.chunk as u64);
+        acquire(&state.feed.limiter, want).await;
+        let file = Arc::clone(&range.file);
+        let at = range.offset + state.sent;
+        let read = tokio::task::spawn_blocking(move || read_exact_at(&file, at, want as usize))
+            .await
+            .map_err(io::Error::other)
+            .and_then(|r| r);
+        let mut digest = state.digest.lock().unwrap_or_else(|e| e.into_inner());
+        let chunk = match read {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                let for_caller = io::Error::new(e.kind(), e.to_string());
+                digest.read_error = Some(e);
+                return Err(for_caller);
+            }
+        };
+        digest.crc.update(&chunk);
+        drop(digest);
+        state.sent += want;
+        (state.feed.on_sent)(state.sent);
+        Ok(Some((chunk, state)))
+    });
+    (reqwest::Body::wrap_stream(stream), digest)
+}
+
+fn read_exact_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
+    let mut buf = BytesMut::zeroed(len);
+    let mut filled = 0;
+    while filled < len {
+        match file.read_at(&mut buf[filled..], offset + filled as u64) {
+            Ok(0) => {
+                // The file is shorter than when the upload was planned.
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the file shrank while it was being uploaded",
+                ));
+            }
+            Ok(n) => filled += n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(buf.freeze())
+}
+
+/// Feeds the range to `each` in blocks of at most a MiB (for digests computed without
+/// sending, so memory stays bounded whatever the range's size).
+pub(crate) fn for_each_block(range: &FileRange, mut each: impl FnMut(&[u8])) -> io::Result<()> {
+    let mut buf = vec![0u8; DIGEST_CHUNK.min(range.size as usize)];
+    let mut done = 0;
+    while done < range.size {
+        let want = (range.size - done).min(buf.len() as u64) as usize;
+        range
+            .file
+            .read_exact_at(&mut buf[..want], range.offset + done)?;
+        each(&buf[..want]);
+        done += want as u64;
+    }
+    Ok(())
+}
+
+async fn acquire(limiter: &Limiter, want: u64) {
+    loop {
+        let permit = match limiter {
+            Limiter::None => Permit::Granted,
+            Limiter::Shared(bucket) => bucket.acquire(want),
+            Limiter::Callback(ask) => {
+                let (reply, answer) = oneshot::channel();
+                if ask.send(AcquireRequest { want, reply }).is_err() {
+                    return;
+                }
+                answer.await.unwrap_or(Permit::Granted)
+            }
+        };
+        match permit {
+            Permit::Granted => return,
+            Permit::GrantedAfter(wait) => {
+                tokio::time::sleep(wait).await;
+                return;
+            }
+            Permit::RetryAfter(wait) => tokio::time::sleep(wait).await,
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! The wire layer: typed object-storage operations in, typed results or typed errors out.
+//! Everything the uploads know of the network goes through `Wire`; everything specific to
+//! one protocol (addressing, signing, headers, body formats, error documents) sits behind
+//! `protocol::Protocol`, so a second protocol is new files under this folder, not edits of
+//! `upload/` or `upload_dir/`. Every operation runs under the one retry policy of
+//! `transport::Transport`.
+
+pub(crate) mod content_type;
+pub(crate) mod file_range;
+pub(crate) mod protocol;
+pub(crate) mod tos;
+mod transport;
+
+use crate::attributes::CreateAttributes;
+use crate::config::ClientConfig;
+use crate::error::{ErrorKind, Result, UploadError};
+use file_range::{Feed, FileRange};
+use protocol::{
+    CompletedPart, ListedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, Protocol,
+    Response,
+};
+use std::sync::Arc;
+use transport::Transport;
+pub(crate) use transport::{classify, FailureClass};
+
+/// The object an operation is about.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Object<'a> {
+    pub bucket: &'a str,
+    pub key: &'a str,
+}
+
+/// A part the server accepted, with the CRC-64 of the bytes we streamed.
+#[derive(Debug, Clone)]
+pub(crate) struct SentPart {
+    pub receipt: PartReceipt,
+    pub crc64: u64,
+}
+
+pub(crate) struct Wire {
+    transport: Transport,
+    protocol: Arc<dyn Protocol>,
+    verify_crc: bool,
+}
+
+impl Wire {
+    /// Must run inside the client's runtime (the HTTP client needs its timers).
+    pub(crate) fn new(config: &ClientConfig) -> Result<Wire> {
+        let protocol: Arc<dyn Protocol> = Arc::new(tos::TosProtocol::new(config)?);
+        Ok(Wire {
+            transport: Transport::new(config, Arc::clone(&protocol))?,
+            protocol,
+            verify_crc: config.enable_crc,
+        })
+    }
+
+    pub(crate) fn check_bucket(&self, bucket: &str) -> Result<()> {
+        self.protocol.check_bucket(bucket)
+    }
+
+    pub(crate) async fn create_multipart_upload(
+        &self,
+        object: Object<'_>,
+        attrs: &CreateAttributes,
+    ) -> Result<String> {
+        let op = self
+            .protocol
+            .create_multipart_upload(object.bucket, object.key, attrs);
+        let response = self.transport.execute(&op).await?;
+        self.protocol.parse_create_multipart_upload(&response)
+    }
+
+    /// Streams one part from the file, retried in place; `on_retry` hears of each failed
+    /// attempt that will be retried.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn upload_part(
+        &self,
+        object: Object<'_>,
+        upload_id: &str,
+        part_number: u32,
+        attrs: &CreateAttributes,
+        range: &FileRange,
+        feed: &Feed,
+        on_retry: &(dyn Fn(&UploadError) + Sync),
+    ) -> Result<SentPart> {
+        let op = self.protocol.upload_part(
+            object.bucket,
+            object.key,
+            upload_id,
+            part_number,
+            range.size,
+            attrs,
+        );
+        let (op, what) = (&op, &format!("part {part_number}"));
+        let attempt = |number| async move {
+            let (response, crc64) = self.send_range(op, range, feed, number, what).await?;
+            let receipt = self.protocol.parse_upload_part(&response)?;
+            self.check_crc(what, crc64, receipt.crc64)?;
+            Ok(SentPart { receipt, crc64 })
+        };
+        self.transport
+            .with_retries(op.name, attempt, on_retry)
+            .await
+    }
+
+    /// The whole file range in one PutObject, retried in place.
+    pub(crate) async fn put_object(
+        &self,
+        object: Object<'_>,
+        attrs: &CreateAttributes,
+        range: &FileRange,
+        feed: &Feed,
+    ) -> Result<ObjectReceipt> {
+        let op = self
+            .protocol
+            .put_object(object.bucket, object.key, range.size, attrs);
+        let op = &op;
+        let attempt = |number| async move {
+            let (response, crc64) = self.send_range(op, range, feed, number, object.key).await?;
+            let receipt = self.protocol.parse_put_object(&response)?;
+            self.check_crc(object.key, crc64, receipt.crc64)?;
+            Ok(ObjectReceipt {
+                crc64: Some(crc64),
+                ..receipt
+            })
+        };
+        self.transport.with_retries(op.name, attempt, &|_| {}).await
+    }
+
+    pub(crate) async fn complete_multipart_upload(
+        &self,
+        object: Object<'_>,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Result<ObjectReceipt> {
+        let op =
+            self.protocol
+                .complete_multipart_upload(object.bucket, object.key, upload_id, parts);
+        let response = self.transport.execute(&op).await?;
+        self.protocol.parse_complete_multipart_upload(&response)
+    }
+
+    /// Every part the server holds for the upload, page by page.
+    pub(crate) async fn list_parts(
+        &self,
+        object: Object<'_>,
+        upload_id: &str,
+    ) -> Result<Vec<ListedPart>> {
+        let mut parts = Vec::new();
+        let mut marker = 0;
+        loop {
+            let op = self
+                .protocol
+                .list_parts(object.bucket, object.key, upload_id, marker);
+            let response = self.transport.execute(&op).await?;
+            let page = self.protocol.parse_list_parts(&response)?;
+            parts.extend(page.parts);
+            match page.next_marker {
+                // A marker that does not move forward would page forever.
+                Some(next) if next > marker => marker = next,
+                _ => return Ok(parts),
+            }
+        }
+    }
+
+    pub(crate) async fn abort_multipart_upload(
+        &self,
+        object: Object<'_>,
+        upload_id: &str,
+    ) -> Result<()> {
+        let op = self
+            .protocol
+            .abort_multipart_upload(object.bucket, object.key, upload_id);
+        self.transport.execute(&op).await.map(|_| ())
+    }
+
+    pub(crate) async fn head_object(&self, object: Object<'_>) -> Result<ObjectHead> {
+        let op = self.protocol.head_object(object.bucket, object.key);
+        let response = self.transport.execute(&op).await?;
+        self.protocol.parse_head_object(&response)
+    }
+
+    /// One attempt at sending a file range: the response, and the CRC-64 of what was sent.
+    async fn send_range(
+        &self,
+        op: &Operation,
+        range: &FileRange,
+        feed: &Feed,
+        attempt: u32,
+        what: &str,
+    ) -> Result<(Response, u64)> {
+        // Held for the whole request, so a folder upload's connection cap is global.
+        let _permit = match &feed.connections {
+            Some(connections) => Some(connections.acquire().await.map_err(|e| {
+                UploadError::new(ErrorKind::Internal, "connection limit closed").with_cause(e)
+            })?),
+            None => None,
+        };
+        let (body, digest) = file_range::body(range, feed);
+        let sent = self.transport.send_once(op, Some(body), attempt).await;
+        let mut digest = digest.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(read_error) = digest.read_error.take() {
+            return Err(file_error(what, read_error));
+        }
+        Ok((sent?, digest.crc.value()))
+    }
+
+    /// Compares the CRC-64 we computed with the server's, when both exist and CRC checking
+    /// is on.
+    pub(crate) fn check_crc(&self, what: &str, local: u64, server: Option<u64>) -> Result<()> {
+        match server {
+            Some(server) if self.verify_crc && server != local => Err(UploadError::new(
+                ErrorKind::CrcMismatch,
+                format!("{what}: CRC-64 mismatch, sent {local}, the server computed {server}"),
+            )),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn file_error(what: &str, error: std::io::Error) -> UploadError {
+    if error.kind() == std::io::ErrorKind::UnexpectedEof {
+        UploadError::new(
+            ErrorKind::FileChanged,
+            format!(
+                "{what}: the local file changed during the upload (it is shorter than planned)"
+            ),
+        )
+    } else {
+        UploadError::new(
+            ErrorKind::FileUnreadable,
+            format!("{what}: cannot read the local file"),
+        )
+        .with_cause(error)
+    }
+}

@@ -1,0 +1,152 @@
+//! The one seam between the upload logic and a wire protocol: addressing, signing, request
+//! and response formats. The upload logic speaks only `Operation` and the receipts below, so
+//! an S3-compatible protocol (SigV4, XML bodies) is another implementation of `Protocol`.
+
+use crate::attributes::CreateAttributes;
+use crate::error::{Result, UploadError};
+use bytes::Bytes;
+use std::time::SystemTime;
+
+/// One request of the protocol before addressing and signing.
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// Used in error messages and logs, e.g. "UploadPart".
+    pub name: &'static str,
+    pub method: &'static str,
+    pub bucket: String,
+    pub key: String,
+    pub query: Vec<(String, String)>,
+    pub headers: Vec<(String, String)>,
+    /// Small in-memory bodies only (Complete); part data is streamed separately.
+    pub body: Bytes,
+    pub expected_status: u16,
+}
+
+/// A request ready to send: absolute URL and every header, signed.
+#[derive(Debug, Clone)]
+pub struct SignedRequest {
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+}
+
+/// A response with its (small) body read.
+#[derive(Debug, Clone, Default)]
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartReceipt {
+    /// As the server sent it (quoted).
+    pub etag: String,
+    pub crc64: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedPart {
+    pub part_number: u32,
+    pub size: u64,
+    pub etag: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PartsPage {
+    pub parts: Vec<ListedPart>,
+    /// The marker for the next page, when the listing is truncated.
+    pub next_marker: Option<u32>,
+}
+
+/// What the server says of a whole object it now holds (Complete or PutObject).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObjectReceipt {
+    pub etag: String,
+    pub location: String,
+    pub version_id: String,
+    pub crc64: Option<u64>,
+    pub request_id: String,
+}
+
+/// What HeadObject says of an object: enough to tell whether it is the one we uploaded.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObjectHead {
+    pub size: u64,
+    pub etag: String,
+    pub crc64: Option<u64>,
+}
+
+/// A part to list in Complete.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CompletedPart {
+    pub part_number: u32,
+    pub etag: String,
+}
+
+pub trait Protocol: Send + Sync {
+    fn create_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        attrs: &CreateAttributes,
+    ) -> Operation;
+    fn parse_create_multipart_upload(&self, response: &Response) -> Result<String>;
+
+    /// The caller streams `content_length` bytes of body.
+    fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        part_number: u32,
+        content_length: u64,
+        attrs: &CreateAttributes,
+    ) -> Operation;
+    fn parse_upload_part(&self, response: &Response) -> Result<PartReceipt>;
+
+    fn complete_multipart_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload_id: &str,
+        parts: &[CompletedPart],
+    ) -> Operation;
+    fn parse_complete_multipart_upload(&self, response: &Response) -> Result<ObjectReceipt>;
+
+    fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Operation;
+
+    /// A single-request upload of `content_length` bytes, streamed by the caller.
+    fn put_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        content_length: u64,
+        attrs: &CreateAttributes,
+    ) -> Operation;
+    fn parse_put_object(&self, response: &Response) -> Result<ObjectReceipt>;
+
+    /// One page of ListParts starting after `marker` (0 = from the start).
+    fn list_parts(&self, bucket: &str, key: &str, upload_id: &str, marker: u32) -> Operation;
+    fn parse_list_parts(&self, response: &Response) -> Result<PartsPage>;
+
+    fn head_object(&self, bucket: &str, key: &str) -> Operation;
+    fn parse_head_object(&self, response: &Response) -> Result<ObjectHead>;
+
+    /// Turns an unexpected response into an error carrying every server detail.
+    fn parse_error(&self, operation: &Operation, response: &Response) -> UploadError;
+
+    /// Addresses and signs `operation` for sending at `now` (called again on every retry).
+    fn sign(&self, operation: &Operation, now: SystemTime) -> Result<SignedRequest>;
+
+    /// Validates a bucket name before anything is sent.
+    fn check_bucket(&self, bucket: &str) -> Result<()>;
+}

@@ -1,0 +1,278 @@
+//! Sends protocol operations over HTTP: signing each attempt afresh, reading small response
+//! bodies, classifying failures and retrying with exponential backoff, jitter and Retry-After.
+
+use super::protocol::{Operation, Protocol, Response};
+use crate::config::ClientConfig;
+use crate::error::{ErrorKind, Result, UploadError};
+use crate::log::{log, Level};
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// Largest control-response body we read; TOS answers are a few KiB at most.
+const MAX_RESPONSE_BODY: usize = 4 << 20;
+const BACKOFF_BASE: Duration = Duration::from_millis(100);
+const BACKOFF_CAP: Duration = Duration::from_secs(10);
+const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+
+pub(crate) struct Transport {
+    http: reqwest::Client,
+    protocol: Arc<dyn Protocol>,
+    max_retry_count: u32,
+    request_timeout: Duration,
+    jitter_state: AtomicU64,
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FailureClass {
+    Retry,
+    /// Stop this request; other requests of the upload may go on.
+    GiveUp,
+    /// 403/404/405 on a part: the upload cannot succeed (the Go SDK aborts it).
+    Fatal,
+}
+
+pub(crate) fn classify(error: &UploadError) -> FailureClass {
+    match error.kind {
+        ErrorKind::Network | ErrorKind::Timeout | ErrorKind::CrcMismatch => FailureClass::Retry,
+        ErrorKind::Server => match error.http_status() {
+            Some(status) if status >= 500 || status == 429 || status == 408 => FailureClass::Retry,
+            // TOS's "please retry" code for a 400.
+            Some(400)
+                if error
+                    .server
+                    .as_ref()
+                    .is_some_and(|s| s.ec == "0005-00000044") =>
+            {
+                FailureClass::Retry
+            }
+            Some(403..=405) => FailureClass::Fatal,
+            // A 2xx body we could not read: another attempt may read a good one.
+            None => FailureClass::Retry,
+            _ => FailureClass::GiveUp,
+        },
+        _ => FailureClass::GiveUp,
+    }
+}
+
+impl Transport {
+    pub(crate) fn new(config: &ClientConfig, protocol: Arc<dyn Protocol>) -> Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(config.connect_timeout)
+            .read_timeout(config.request_timeout)
+            .tcp_nodelay(true)
+            .pool_idle_timeout(Duration::from_secs(60))
+            .user_agent(concat!("libtosupload/", env!("CARGO_PKG_VERSION")))
+            .tls_danger_accept_invalid_certs(!config.verify_tls)
+            .build()
+            .map_err(|e| {
+                UploadError::new(ErrorKind::Internal, "cannot build the HTTP client").with_cause(e)
+            })?;
+        let seed = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0x9E37_79B9, |d| d.as_nanos() as u64)
+            | 1;
+        Ok(Transport {
+            http,
+            protocol,
+            max_retry_count: config.max_retry_count,
+            request_timeout: config.request_timeout,
+            jitter_state: AtomicU64::new(seed),
+        })
+    }
+
+    /// One attempt. `body` streams part data; `None` sends `operation.body`.
+    pub(crate) async fn send_once(
+        &self,
+        operation: &Operation,
+        body: Option<reqwest::Body>,
+        attempt: u32,
+    ) -> Result<Response> {
+        let started = std::time::Instant::now();
+        let result = self.send_signed(operation, body, attempt).await;
+        if crate::log::enabled(Level::Debug) {
+            let part = operation
+                .query
+                .iter()
+                .find(|(k, _)| k == "partNumber")
+                .map_or(String::new(), |(_, v)| format!(" part {v}"));
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            match &result {
+                Ok(r) => log!(
+                    Level::Debug,
+                    "{} {}/{}{part}: HTTP {} request id {} in {ms:.1} ms (attempt {})",
+                    operation.name,
+                    operation.bucket,
+                    operation.key,
+                    r.status,
+                    r.header("x-tos-request-id").unwrap_or("-"),
+                    attempt + 1
+                ),
+                Err(e) => log!(
+                    Level::Debug,
+                    "{} {}/{}{part}: failed in {ms:.1} ms (attempt {}): {e}{}",
+                    operation.name,
+                    operation.bucket,
+                    operation.key,
+                    attempt + 1,
+                    e.server
+                        .as_ref()
+                        .map_or(String::new(), |s| format!(" request id {}", s.request_id))
+                ),
+            }
+        }
+        result
+    }
+
+    async fn send_signed(
+        &self,
+        operation: &Operation,
+        body: Option<reqwest::Body>,
+        attempt: u32,
+    ) -> Result<Response> {
+        let signed = self.protocol.sign(operation, SystemTime::now())?;
+        let method = reqwest::Method::from_bytes(operation.method.as_bytes())
+            .map_err(|e| UploadError::new(ErrorKind::Internal, "bad HTTP method").with_cause(e))?;
+        let mut request = self.http.request(method, &signed.url);
+        for (name, value) in &signed.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if attempt > 0 {
+            request = request.header(
+                "x-sdk-retry-count",
+                format!("attempt={attempt}; max={}", self.max_retry_count),
+            );
+        }
+        request = match body {
+            Some(body) => request.body(body),
+            None => {
+                // Control requests are small; bound their whole duration.
+                request
+                    .timeout(self.request_timeout)
+                    .body(operation.body.clone())
+            }
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|e| transport_error(operation.name, e))?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+            .collect();
+        let body = read_limited(response)
+            .await
+            .map_err(|e| transport_error(operation.name, e))?;
+        let response = Response {
+            status,
+            headers,
+            body,
+        };
+        if status != operation.expected_status {
+            return Err(self.protocol.parse_error(operation, &response));
+        }
+        Ok(response)
+    }
+
+    /// The one retry policy: runs `attempt` (numbered from 0) until it succeeds, fails in a
+    /// way a retry cannot mend, or the retries run out; waits with backoff between attempts
+    /// and tells `on_retry` of each failure that will be retried.
+    pub(crate) async fn with_retries<T, F, Fut>(
+        &self,
+        name: &str,
+        mut attempt: F,
+        on_retry: &(dyn Fn(&UploadError) + Sync),
+    ) -> Result<T>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let mut number = 0;
+        loop {
+            let error = match attempt(number).await {
+                Ok(done) => return Ok(done),
+                Err(error) => error,
+            };
+            if classify(&error) != FailureClass::Retry || number >= self.max_retry_count {
+                return Err(error);
+            }
+            number += 1;
+            let delay = self.backoff(number, &error);
+            log!(
+                Level::Info,
+                "{name} will be retried in {} ms: {error}",
+                delay.as_millis()
+            );
+            on_retry(&error);
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// A request with an in-memory body, under the retry policy.
+    pub(crate) async fn execute(&self, operation: &Operation) -> Result<Response> {
+        self.with_retries(
+            operation.name,
+            |attempt| self.send_once(operation, None, attempt),
+            &|_| {},
+        )
+        .await
+    }
+
+    /// Delay before retry number `attempt` (1-based): 100 ms doubling, ±25 % jitter, at
+    /// most 10 s; a server's Retry-After wins when it asks for longer (up to 60 s).
+    fn backoff(&self, attempt: u32, error: &UploadError) -> Duration {
+        let exp = BACKOFF_BASE
+            .saturating_mul(1 << (attempt.saturating_sub(1)).min(16))
+            .min(BACKOFF_CAP);
+        let jitter = 0.75 + 0.5 * self.next_unit_random();
+        let delay = exp.mul_f64(jitter);
+        let retry_after = error
+            .server
+            .as_ref()
+            .and_then(|s| s.retry_after_secs)
+            .map(|secs| Duration::from_secs(secs).min(RETRY_AFTER_CAP));
+        retry_after.map_or(delay, |ra| ra.max(delay))
+    }
+
+    /// xorshift64*: jitter needs spread, not cryptographic quality.
+    fn next_unit_random(&self) -> f64 {
+        let mut x = self.jitter_state.load(Ordering::Relaxed);
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.jitter_state.store(x, Ordering::Relaxed);
+        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+async fn read_limited(mut response: reqwest::Response) -> reqwest::Result<bytes::Bytes> {
+    let mut body = bytes::BytesMut::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() < MAX_RESPONSE_BODY {
+            body.extend_from_slice(&chunk[..chunk.len().min(MAX_RESPONSE_BODY - body.len())]);
+        }
+    }
+    Ok(body.freeze())
+}
+
+fn transport_error(operation: &str, error: reqwest::Error) -> UploadError {
+    let kind = if error.is_timeout() {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Network
+    };
+    // The URL carries no secret (signing is in headers), but keep the text short.
+    let error = error.without_url();
+    let mut cause = error.to_string();
+    let mut source = std::error::Error::source(&error);
+    while let Some(inner) = source {
+        cause.push_str(": ");
+        cause.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    UploadError::new(kind, format!("{operation}: request failed")).with_cause(cause)
+}

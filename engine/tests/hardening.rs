@@ -1,0 +1,120 @@
+//! What the engine does when the world misbehaves: replies lost, processes killed at the
+//! worst moment, recorded state that cannot be trusted. Each test checks the outcome on the
+//! server (its request log and stored bytes) and on disk.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use tosupload_engine::checkpoint;
+use tosupload_engine::{Client, ErrorKind, Observers, UploadFileRequest};
+
+fn request(file: &Path, key: &str) -> UploadFileRequest {
+    let mut request = UploadFileRequest::new(BUCKET, key, file);
+    request.part_size = 5 * MIB;
+    request.task_num = 3;
+    request
+}
+
+fn checkpoint_path(file: &Path, key: &str) -> PathBuf {
+    file.with_file_name(checkpoint::file_name(file, BUCKET, key))
+}
+
+#[test]
+fn a_lost_complete_reply_ends_in_success_without_resending() {
+    let server = TestServer::start();
+    server
+        .add_fault(r#"{"op":"CompleteMultipartUpload","times":1,"action":{"kind":"drop_reply"}}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let content = pattern(12 * MIB, 31);
+    let file = write_file(dir.path(), "f", &content);
+    let client = Client::new(server.config()).unwrap();
+    let out = client
+        .upload_file(request(&file, "lost.bin"), Observers::default())
+        .unwrap();
+    assert_eq!(server.get_object("lost.bin"), content);
+    assert_eq!(out.crc64, tos_crc64::checksum(&content));
+    assert_eq!(
+        server.parts_uploaded(),
+        vec![1, 2, 3],
+        "each part sent once"
+    );
+    assert!(!checkpoint_path(&file, "lost.bin").exists());
+    assert!(server.open_uploads().is_empty());
+}
+
+#[test]
+fn a_crash_while_the_server_completes_resumes_with_nothing_resent() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let content = pattern(11 * MIB, 32);
+    let file = write_file(dir.path(), "f", &content);
+    let cp_path = checkpoint_path(&file, "crash.bin");
+    let client = Client::new(server.config()).unwrap();
+    // Every part sent and recorded, Complete refused: the checkpoint a crash during Complete
+    // leaves behind.
+    server.add_fault(r#"{"op":"CompleteMultipartUpload","action":{"kind":"status","status":400,"code":"InvalidRequest"}}"#);
+    client
+        .upload_file(request(&file, "crash.bin"), Observers::default())
+        .unwrap_err();
+    let recorded = std::fs::read(&cp_path).unwrap();
+    server.clear_faults();
+    // The server completes it; the process "dies" before removing its checkpoint.
+    client
+        .upload_file(request(&file, "crash.bin"), Observers::default())
+        .unwrap();
+    std::fs::write(&cp_path, recorded).unwrap();
+    let seq = server.last_seq();
+
+    let out = client
+        .upload_file(request(&file, "crash.bin"), Observers::default())
+        .unwrap();
+    assert_eq!(out.bytes_sent, 0);
+    assert_eq!(out.crc64, tos_crc64::checksum(&content));
+    assert!(
+        server.parts_uploaded_since(seq).is_empty(),
+        "no part re-sent"
+    );
+    let completes = server
+        .log_of("CompleteMultipartUpload", 200)
+        .iter()
+        .filter(|e| e["seq"].as_u64().unwrap() > seq)
+        .count();
+    assert_eq!(completes, 0, "nothing completed again");
+    assert!(!cp_path.exists());
+    assert_eq!(server.get_object("crash.bin"), content);
+}
+
+#[test]
+fn a_gone_upload_whose_object_differs_starts_over() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "f", &pattern(11 * MIB, 33));
+    let cp_path = checkpoint_path(&file, "other.bin");
+    let client = Client::new(server.config()).unwrap();
+    server.add_fault(r#"{"op":"CompleteMultipartUpload","action":{"kind":"status","status":400,"code":"InvalidRequest"}}"#);
+    client
+        .upload_file(request(&file, "other.bin"), Observers::default())
+        .unwrap_err();
+    server.clear_faults();
+    // Someone else's object under the key, and the recorded upload gone.
+    let checkpoint::Loaded::Found(mut cp) = checkpoint::load(&cp_path) else {
+        panic!("no checkpoint");
+    };
+    cp.upload_id = "f".repeat(32);
+    checkpoint::save(&cp_path, &cp).unwrap();
+    let other = write_file(dir.path(), "g", &pattern(11 * MIB, 34));
+    client
+        .upload_file(request(&other, "other.bin"), Observers::default())
+        .unwrap();
+    let seq = server.last_seq();
+    let out = client
+        .upload_file(request(&file, "other.bin"), Observers::default())
+        .unwrap();
+    assert_eq!(server.parts_uploaded_since(seq), vec![1, 2, 3]);
+    assert_eq!(out.bytes_sent, 11 * MIB);
+    assert_eq!(
+        server.get_object("other.bin"),
+        std::fs::read(&file).unwrap()
+    );
+}

@@ -1,0 +1,253 @@
+//! Rust-side tests of the C entry points, called directly (no server needed).
+
+use super::callbacks::{tos_event_kind, tos_progress_kind};
+use super::client::*;
+use super::error::*;
+use super::result::*;
+use super::upload::*;
+use super::version::tos_version;
+use std::ffi::CStr;
+use std::ptr;
+use tosupload_engine::{ErrorKind, ProgressKind, UploadEventKind};
+
+#[test]
+fn result_numbers_are_stable() {
+    use tos_result::*;
+    let expected: [(tos_result, u32); 26] = [
+        (TOS_OK, 0),
+        (TOS_ERR_NULL_ARGUMENT, 100),
+        (TOS_ERR_STRUCT_SIZE, 101),
+        (TOS_ERR_INVALID_UTF8, 102),
+        (TOS_ERR_INVALID_ARGUMENT, 103),
+        (TOS_ERR_INVALID_ENDPOINT, 104),
+        (TOS_ERR_MISSING_CREDENTIALS, 105),
+        (TOS_ERR_INVALID_BUCKET, 106),
+        (TOS_ERR_INVALID_KEY, 107),
+        (TOS_ERR_INVALID_PART_SIZE, 108),
+        (TOS_ERR_TOO_MANY_PARTS, 109),
+        (TOS_ERR_FILE_NOT_FOUND, 110),
+        (TOS_ERR_FILE_IS_DIRECTORY, 111),
+        (TOS_ERR_FILE_UNREADABLE, 112),
+        (TOS_ERR_CHECKPOINT_PATH, 113),
+        (TOS_ERR_NETWORK, 200),
+        (TOS_ERR_TIMEOUT, 201),
+        (TOS_ERR_SERVER, 202),
+        (TOS_ERR_CRC_MISMATCH, 203),
+        (TOS_ERR_FILE_CHANGED, 204),
+        (TOS_ERR_CHECKPOINT_IO, 205),
+        (TOS_ERR_SOME_FILES_FAILED, 206),
+        (TOS_PAUSED, 300),
+        (TOS_ABORTED, 301),
+        (TOS_ERR_INTERNAL, 900),
+        (TOS_ERR_PANIC, 901),
+    ];
+    for (code, number) in expected {
+        assert_eq!(code as u32, number, "{code:?}");
+        let name = unsafe { CStr::from_ptr(tos_result_name(number)) };
+        assert_eq!(name.to_str().unwrap(), format!("{code:?}"));
+        assert_eq!(tos_result::from_u32(number), Some(code));
+    }
+    let unknown = unsafe { CStr::from_ptr(tos_result_name(7)) };
+    assert_eq!(unknown.to_str().unwrap(), "TOS_UNKNOWN_RESULT");
+    assert_eq!(tos_result::from_kind(ErrorKind::Paused), TOS_PAUSED);
+}
+
+#[test]
+fn event_numbers_are_the_go_sdks() {
+    // The Go SDK's UploadEventType numbers (1-7) are part of the C contract; ours follow.
+    assert_eq!(
+        tos_event_kind::from(UploadEventKind::CreateMultipartUploadSucceeded) as u32,
+        1
+    );
+    assert_eq!(
+        tos_event_kind::from(UploadEventKind::CompleteMultipartUploadFailed) as u32,
+        7
+    );
+    assert_eq!(
+        tos_event_kind::from(UploadEventKind::PartSizeAdjusted) as u32,
+        11
+    );
+    assert_eq!(tos_progress_kind::from(ProgressKind::Failed) as u32, 4);
+}
+
+#[test]
+fn version_is_the_crate_version() {
+    let v = unsafe { CStr::from_ptr(tos_version()) };
+    assert_eq!(v.to_str().unwrap(), env!("CARGO_PKG_VERSION"));
+}
+
+fn options() -> tos_client_options {
+    let mut options = std::mem::MaybeUninit::<tos_client_options>::uninit();
+    assert_eq!(
+        unsafe { tos_client_options_init(options.as_mut_ptr()) },
+        tos_result::TOS_OK
+    );
+    let mut options = unsafe { options.assume_init() };
+    options.endpoint = c"http://127.0.0.1:9".as_ptr();
+    options.region = c"cn-beijing".as_ptr();
+    options.access_key = c"AK".as_ptr();
+    options.secret_key = c"SK".as_ptr();
+    options
+}
+
+unsafe fn take_error(error: *mut tos_error) -> (tos_result, String) {
+    assert!(!error.is_null());
+    let result = tos_error_result(error);
+    let message = CStr::from_ptr(tos_error_message(error))
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(!message.is_empty());
+    assert_eq!(CStr::from_ptr(tos_error_code(error)).to_bytes(), b"");
+    assert!(!tos_error_is_server_error(error));
+    tos_error_free(error);
+    (result, message)
+}
+
+#[test]
+fn client_new_checks_its_arguments() {
+    unsafe {
+        let mut client: *const tos_client = ptr::null();
+        let mut error: *mut tos_error = ptr::null_mut();
+        let rc = tos_client_new(ptr::null(), &mut client, &mut error);
+        assert_eq!(rc, tos_result::TOS_ERR_NULL_ARGUMENT);
+        assert!(client.is_null());
+        let (code, message) = take_error(error);
+        assert_eq!(code, rc);
+        assert!(message.contains("options"), "{message}");
+
+        let mut opts = options();
+        opts.struct_size = 8;
+        let mut error: *mut tos_error = ptr::null_mut();
+        let rc = tos_client_new(&opts, &mut client, &mut error);
+        assert_eq!(rc, tos_result::TOS_ERR_STRUCT_SIZE);
+        take_error(error);
+
+        let mut opts = options();
+        opts.addressing = 3;
+        let rc = tos_client_new(&opts, &mut client, ptr::null_mut());
+        assert_eq!(rc, tos_result::TOS_ERR_INVALID_ARGUMENT);
+
+        let mut opts = options();
+        let bad = [b'c', b'n', 0xff, 0];
+        opts.region = bad.as_ptr().cast();
+        let mut error: *mut tos_error = ptr::null_mut();
+        let rc = tos_client_new(&opts, &mut client, &mut error);
+        assert_eq!(rc, tos_result::TOS_ERR_INVALID_UTF8);
+        let (_, message) = take_error(error);
+        assert!(
+            message.contains("options->region") && message.contains("offset 2"),
+            "{message}"
+        );
+        assert!(client.is_null());
+
+        let opts = options();
+        assert_eq!(
+            tos_client_new(&opts, ptr::null_mut(), ptr::null_mut()),
+            tos_result::TOS_ERR_NULL_ARGUMENT
+        );
+        let rc = tos_client_new(&opts, &mut client, ptr::null_mut());
+        assert_eq!(rc, tos_result::TOS_OK);
+        assert!(!client.is_null());
+        tos_client_free(client);
+        tos_client_free(ptr::null());
+    }
+}
+
+#[test]
+fn upload_input_is_checked_before_the_engine() {
+    unsafe {
+        let opts = options();
+        let mut client: *const tos_client = ptr::null();
+        assert_eq!(
+            tos_client_new(&opts, &mut client, ptr::null_mut()),
+            tos_result::TOS_OK
+        );
+
+        let mut input = std::mem::MaybeUninit::<tos_upload_file_input>::uninit();
+        assert_eq!(
+            tos_upload_file_input_init(input.as_mut_ptr()),
+            tos_result::TOS_OK
+        );
+        let mut input = input.assume_init();
+        assert!(input.enable_checkpoint);
+        assert_eq!(
+            input.struct_size,
+            std::mem::size_of::<tos_upload_file_input>()
+        );
+
+        let mut output: *mut tos_upload_output = ptr::null_mut();
+        let mut error: *mut tos_error = ptr::null_mut();
+        // bucket is NULL
+        let rc = tos_upload_file(client, &input, &mut output, &mut error);
+        assert_eq!(rc, tos_result::TOS_ERR_NULL_ARGUMENT);
+        assert!(output.is_null());
+        let (_, message) = take_error(error);
+        assert!(message.contains("input->bucket"), "{message}");
+
+        input.bucket = c"bucket".as_ptr();
+        input.key = c"key".as_ptr();
+        input.file_path = c"/nonexistent".as_ptr();
+        input.meta_count = 2;
+        assert_eq!(
+            tos_upload_file(client, &input, &mut output, ptr::null_mut()),
+            tos_result::TOS_ERR_NULL_ARGUMENT
+        );
+        input.meta_count = 0;
+        let bad_key = [b'k', 0xc3, 0x28, 0];
+        input.key = bad_key.as_ptr().cast();
+        assert_eq!(
+            tos_upload_file(client, &input, &mut output, ptr::null_mut()),
+            tos_result::TOS_ERR_INVALID_UTF8
+        );
+        input.struct_size += 1;
+        assert_eq!(
+            tos_upload_file(client, &input, &mut output, ptr::null_mut()),
+            tos_result::TOS_ERR_STRUCT_SIZE
+        );
+        assert_eq!(
+            tos_upload_file(ptr::null(), &input, &mut output, ptr::null_mut()),
+            tos_result::TOS_ERR_NULL_ARGUMENT
+        );
+        assert!(output.is_null());
+        tos_upload_output_free(ptr::null_mut());
+        tos_error_free(ptr::null_mut());
+        tos_client_free(client);
+    }
+}
+
+#[test]
+fn getters_accept_null() {
+    unsafe {
+        assert!(tos_error_message(ptr::null()).is_null());
+        assert_eq!(tos_error_http_status(ptr::null()), 0);
+        assert_eq!(
+            tos_error_result(ptr::null()),
+            tos_result::TOS_ERR_NULL_ARGUMENT
+        );
+        assert!(tos_upload_output_etag(ptr::null()).is_null());
+        assert_eq!(tos_upload_output_crc64(ptr::null()), 0);
+    }
+}
+
+fn panicking_with_error(error_out: *mut *mut tos_error) -> tos_result {
+    ffi_boundary_with_error!(error_out, { panic!("boom") })
+}
+
+fn panicking_pointer() -> *const u8 {
+    ffi_panic_boundary! { panic!("boom") }
+}
+
+#[test]
+fn panics_become_tos_err_panic() {
+    let mut error: *mut tos_error = ptr::null_mut();
+    assert_eq!(panicking_with_error(&mut error), tos_result::TOS_ERR_PANIC);
+    let (code, message) = unsafe { take_error(error) };
+    assert_eq!(code, tos_result::TOS_ERR_PANIC);
+    assert!(message.contains("boom"), "{message}");
+    assert_eq!(
+        panicking_with_error(ptr::null_mut()),
+        tos_result::TOS_ERR_PANIC
+    );
+    assert!(panicking_pointer().is_null());
+}

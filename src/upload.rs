@@ -1,0 +1,313 @@
+//! `tos_upload_file`: the resumable, parallel upload of one file, and its output object.
+
+use super::attributes::create_attributes;
+use super::callbacks::{tos_event_cb, tos_progress_cb, tos_rate_limiter_cb, CCallbacks};
+use super::cancel::tos_cancel_hook;
+use super::client::tos_client;
+use super::error::{cstring, tos_error};
+use super::guard::{
+    clone_arc, init_versioned, null_error, optional_path, read_versioned, required_string,
+    Versioned,
+};
+use super::rate_limiter::tos_rate_limiter;
+use super::result::tos_result;
+use std::ffi::{c_char, c_void, CString};
+use std::ptr;
+use tosupload_engine::{UploadFileOutput, UploadFileRequest};
+
+/// One user metadata entry (`x-tos-meta-<key>: <value>`).
+#[repr(C)]
+pub struct tos_meta_entry {
+    /// Required: the name without the `x-tos-meta-` prefix.
+    pub key: *const c_char,
+    /// Required.
+    pub value: *const c_char,
+}
+
+/// The input of `tos_upload_file`. Initialise with `tos_upload_file_input_init` (which sets
+/// `struct_size` and `enable_checkpoint = true`), then set the required fields. A zero field
+/// means its default, except `enable_checkpoint`, which is false in a zeroed struct. Strings
+/// are NUL-terminated UTF-8 (paths: any bytes); optional strings may be NULL or "" for "not
+/// set". Everything is copied before `tos_upload_file` returns; handles (`rate_limiter`,
+/// `cancel_hook`) are referenced, not consumed.
+#[repr(C)]
+pub struct tos_upload_file_input {
+    /// Required: `sizeof(tos_upload_file_input)`, set by `tos_upload_file_input_init`.
+    pub struct_size: usize,
+    /// Required: the bucket name.
+    pub bucket: *const c_char,
+    /// Required: the object key.
+    pub key: *const c_char,
+    /// Required: the local file to upload.
+    pub file_path: *const c_char,
+    /// Optional: bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB. Raised (with a
+    /// `TOS_EVENT_KIND_PART_SIZE_ADJUSTED` event) if the file would need more than 10,000 parts.
+    pub part_size: u64,
+    /// Optional: parts sent at once; 0 = the default (4); at most 1000.
+    pub task_num: u32,
+    /// Record progress in a checkpoint file so a paused, failed or killed upload resumes where
+    /// it stopped. `tos_upload_file_input_init` sets it true; a zeroed struct has it false.
+    pub enable_checkpoint: bool,
+    /// Optional: the checkpoint file, or a directory to put it in; NULL = beside the file.
+    pub checkpoint_file: *const c_char,
+    /// Optional: `Content-Type`; NULL = guessed from the key's extension.
+    pub content_type: *const c_char,
+    /// Optional: `Cache-Control`.
+    pub cache_control: *const c_char,
+    /// Optional: `Content-Disposition`.
+    pub content_disposition: *const c_char,
+    /// Optional: `Content-Encoding`.
+    pub content_encoding: *const c_char,
+    /// Optional: `Content-Language`.
+    pub content_language: *const c_char,
+    /// Optional: `Expires`, in seconds since the Unix epoch; 0 = not set.
+    pub expires: i64,
+    /// Optional: canned ACL (`private`, `public-read`, ...).
+    pub acl: *const c_char,
+    /// Optional: storage class (`STANDARD`, `IA`, ...).
+    pub storage_class: *const c_char,
+    /// Optional: user metadata, `meta_count` entries (NULL when `meta_count` is 0).
+    pub meta: *const tos_meta_entry,
+    /// The number of entries in `meta`.
+    pub meta_count: usize,
+    /// Optional: object tagging, URL-encoded (`k1=v1&k2=v2`).
+    pub tagging: *const c_char,
+    /// Fail instead of replacing an existing object with the same key.
+    pub forbid_overwrite: bool,
+    /// Optional SSE-C: the algorithm (`AES256`).
+    pub ssec_algorithm: *const c_char,
+    /// Optional SSE-C: the base64 key.
+    pub ssec_key: *const c_char,
+    /// Optional SSE-C: the base64 MD5 of the key.
+    pub ssec_key_md5: *const c_char,
+    /// Optional: server-side encryption (`AES256`, `kms`).
+    pub server_side_encryption: *const c_char,
+    /// Optional: the KMS key id for `kms`.
+    pub server_side_encryption_key_id: *const c_char,
+    /// Optional: `x-tos-website-redirect-location`.
+    pub website_redirect_location: *const c_char,
+    /// Optional: server-side traffic limit in bits per second (`x-tos-traffic-limit`); 0 = none.
+    pub traffic_limit: u64,
+    /// Optional: progress callback.
+    pub progress_cb: tos_progress_cb,
+    /// Passed to `progress_cb`.
+    pub progress_user_data: *mut c_void,
+    /// Optional: event callback.
+    pub event_cb: tos_event_cb,
+    /// Passed to `event_cb`.
+    pub event_user_data: *mut c_void,
+    /// Optional: the caller's rate limiter callback (takes precedence over `rate_limiter`).
+    pub rate_limiter_cb: tos_rate_limiter_cb,
+    /// Passed to `rate_limiter_cb`.
+    pub rate_limiter_user_data: *mut c_void,
+    /// Optional: a token bucket, possibly shared with other uploads.
+    pub rate_limiter: *const tos_rate_limiter,
+    /// Optional: a cancel hook to pause or abort this upload with `tos_cancel`.
+    pub cancel_hook: *const tos_cancel_hook,
+}
+
+// SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value (NULL pointers,
+// `None` callbacks, zeros, false).
+unsafe impl Versioned for tos_upload_file_input {
+    const MIN_SIZE: usize = std::mem::size_of::<tos_upload_file_input>();
+    const NAME: &'static str = "tos_upload_file_input";
+}
+
+/// Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_file_input)`,
+/// `enable_checkpoint = true`. Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_file_input_init(
+    input: *mut tos_upload_file_input,
+) -> tos_result {
+    ffi_panic_boundary! {
+        if input.is_null() {
+            return tos_result::TOS_ERR_NULL_ARGUMENT;
+        }
+        init_versioned(input);
+        (*input).enable_checkpoint = true;
+        tos_result::TOS_OK
+    }
+}
+
+/// The result of a completed upload. Made by `tos_upload_file`, freed by
+/// `tos_upload_output_free`; read with the `tos_upload_output_*` getters, whose strings are
+/// owned by the output and valid until it is freed.
+pub struct tos_upload_output {
+    bucket: CString,
+    key: CString,
+    upload_id: CString,
+    etag: CString,
+    location: CString,
+    version_id: CString,
+    request_id: CString,
+    crc64: u64,
+    part_size: u64,
+    bytes_sent: u64,
+}
+
+impl From<UploadFileOutput> for tos_upload_output {
+    fn from(o: UploadFileOutput) -> Self {
+        tos_upload_output {
+            bucket: cstring(&o.bucket),
+            key: cstring(&o.key),
+            upload_id: cstring(&o.upload_id),
+            etag: cstring(&o.etag),
+            location: cstring(&o.location),
+            version_id: cstring(&o.version_id),
+            request_id: cstring(&o.request_id),
+            crc64: o.crc64,
+            part_size: o.part_size,
+            bytes_sent: o.bytes_sent,
+        }
+    }
+}
+
+unsafe fn request_from(input: &tos_upload_file_input) -> Result<UploadFileRequest, tos_error> {
+    let bucket = required_string(input.bucket, "input->bucket")?;
+    let key = required_string(input.key, "input->key")?;
+    if input.file_path.is_null() {
+        return Err(null_error("input->file_path"));
+    }
+    let file_path = optional_path(input.file_path).unwrap_or_default();
+    let mut request = UploadFileRequest::new(&bucket, &key, file_path);
+    request.part_size = input.part_size;
+    request.task_num = input.task_num;
+    request.enable_checkpoint = input.enable_checkpoint;
+    request.checkpoint_file = optional_path(input.checkpoint_file);
+    request.cancel = clone_arc(input.cancel_hook).map(|h| h.hook.clone());
+
+    request.attributes = create_attributes(&create_attribute_fields!(input, "input"))?;
+    Ok(request)
+}
+
+/// Uploads one file with a multipart upload: parts in parallel, each verified with CRC-64,
+/// resumable from a checkpoint. Blocks the calling thread until the upload completes, fails,
+/// or is paused or aborted through `input->cancel_hook`; every callback runs on this thread.
+///
+/// `client` and `input` are required; `input` is copied (it may be freed on return). On
+/// success returns `TOS_OK` and, when `output_out` is not NULL, stores a `tos_upload_output`
+/// in `*output_out` (free it with `tos_upload_output_free`). On failure returns the code
+/// (`TOS_PAUSED` and `TOS_ABORTED` included) and, when `error_out` is not NULL, stores a
+/// `tos_error` in `*error_out` (free it with `tos_error_free`). Input errors are found
+/// before anything is sent. Must not be called from inside a callback.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_file(
+    client: *const tos_client,
+    input: *const tos_upload_file_input,
+    output_out: *mut *mut tos_upload_output,
+    error_out: *mut *mut tos_error,
+) -> tos_result {
+    ffi_boundary_with_error!(error_out, {
+        // Keep the client alive for the whole upload, even if another thread frees it.
+        let client = clone_arc(client).ok_or_else(|| null_error("client"))?;
+        let input = read_versioned(input, "input")?;
+        let request = request_from(&input)?;
+        let callbacks = CCallbacks {
+            progress: input.progress_cb,
+            progress_user_data: input.progress_user_data,
+            event: input.event_cb,
+            event_user_data: input.event_user_data,
+            rate_limiter: input.rate_limiter_cb,
+            rate_limiter_user_data: input.rate_limiter_user_data,
+            shared_limiter: clone_arc(input.rate_limiter),
+        };
+        let output = client
+            .client
+            .upload_file(request, callbacks.into_observers())?;
+        if !output_out.is_null() {
+            output_out.write(Box::into_raw(Box::new(tos_upload_output::from(output))));
+        }
+        Ok(())
+    })
+}
+
+fn getter<T>(
+    output: *const tos_upload_output,
+    if_null: T,
+    get: impl FnOnce(&tos_upload_output) -> T,
+) -> T {
+    // SAFETY: NULL or a live `tos_upload_output`, per the getters' contract.
+    unsafe { output.as_ref() }.map_or(if_null, get)
+}
+
+/// The bucket. NULL for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_output_bucket(
+    output: *const tos_upload_output,
+) -> *const c_char {
+    ffi_panic_boundary! { getter(output, ptr::null(), |o| o.bucket.as_ptr()) }
+}
+
+/// The object key. NULL for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_output_key(output: *const tos_upload_output) -> *const c_char {
+    ffi_panic_boundary! { getter(output, ptr::null(), |o| o.key.as_ptr()) }
+}
+
+/// The multipart upload id. NULL for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_output_upload_id(
+    output: *const tos_upload_output,
+) -> *const c_char {
+    ffi_panic_boundary! { getter(output, ptr::null(), |o| o.upload_id.as_ptr()) }
+}
+
+/// The object's ETag as the server sent it (quoted). NULL for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_output_etag(output: *const tos_upload_output) -> *const c_char {
+    ffi_panic_boundary! { getter(output, ptr::null(), |o| o.etag.as_ptr()) }
+}
+
+/// The object's URL as the server sent it ("" if none). NULL for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_output_location(
+    output: *const tos_upload_output,
+) -> *const c_char {
+    ffi_panic_boundary! { getter(output, ptr::null(), |o| o.location.as_ptr()) }
+}
+
+/// The version id ("" when the bucket is not versioned). NULL for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_output_version_id(
+    output: *const tos_upload_output,
+) -> *const c_char {
+    ffi_panic_boundary! { getter(output, ptr::null(), |o| o.version_id.as_ptr()) }
+}
+
+/// The request id of CompleteMultipartUpload. NULL for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_output_request_id(
+    output: *const tos_upload_output,
+) -> *const c_char {
+    ffi_panic_boundary! { getter(output, ptr::null(), |o| o.request_id.as_ptr()) }
+}
+
+/// The whole object's CRC-64/XZ (ECMA-182). 0 for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_output_crc64(output: *const tos_upload_output) -> u64 {
+    ffi_panic_boundary! { getter(output, 0, |o| o.crc64) }
+}
+
+/// The part size actually used (after defaults, resume, or the 10,000-part rule). 0 for a
+/// NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_output_part_size(output: *const tos_upload_output) -> u64 {
+    ffi_panic_boundary! { getter(output, 0, |o| o.part_size) }
+}
+
+/// Bytes this call sent (parts already on the server from an earlier run not counted). 0 for a
+/// NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_output_bytes_sent(output: *const tos_upload_output) -> u64 {
+    ffi_panic_boundary! { getter(output, 0, |o| o.bytes_sent) }
+}
+
+/// Frees an output. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_output_free(output: *mut tos_upload_output) {
+    ffi_panic_boundary! {
+        if !output.is_null() {
+            drop(Box::from_raw(output));
+        }
+    }
+}
