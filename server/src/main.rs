@@ -120,7 +120,7 @@ where
 }
 
 fn main() {
-    let cfg = match Config::from_args(std::env::args().skip(1)) {
+    let cfg = match Config::from_args(std::env::args_os().skip(1)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
