@@ -115,6 +115,14 @@ impl Config {
                 StorageMode::Disk(dir)
             }
         };
+        for (flag, name) in buckets
+            .iter()
+            .map(|b| ("--bucket", b))
+            .chain(custom_domain.iter().map(|b| ("--custom-domain", b)))
+        {
+            crate::names::check_bucket(name)
+                .map_err(|e| format!("{flag} {name}: {}", e.message))?;
+        }
         if let Some(b) = &custom_domain {
             if !buckets.contains(b) {
                 buckets.push(b.clone());
@@ -150,14 +158,14 @@ mod tests {
             "0",
             "--discard",
             "--bucket",
-            "a",
-            "--bucket=b",
+            "aaa",
+            "--bucket=bbb",
             "--region",
             "r",
         ])
         .unwrap();
         assert!(matches!(c.storage, StorageMode::Discard));
-        assert_eq!(c.buckets, ["a", "b"]);
+        assert_eq!(c.buckets, ["aaa", "bbb"]);
         assert_eq!(c.region, "r");
         assert!(parse(&["--discard", "--data-dir", "x"]).is_err());
         assert!(parse(&["--bogus"]).is_err());
@@ -197,6 +205,8 @@ mod tests {
             err(&["--discard=no"]),
             format!("--discard takes no value\n{USAGE}")
         );
+        assert!(err(&["--bucket", "Bad_Name"]).starts_with("--bucket Bad_Name: "));
+        assert!(err(&["--custom-domain", "-cd"]).starts_with("--custom-domain -cd: "));
     }
 
     #[test]

@@ -7,6 +7,7 @@ mod config;
 mod errors;
 mod faults;
 mod multipart;
+mod names;
 mod objects;
 mod reqlog;
 mod routing;
