@@ -1,6 +1,11 @@
-//! Command-line parsing. Hand-rolled to keep the dependency set small.
+//! Command-line parsing, on `lexopt`: it handles `--flag value`, `--flag=value` and
+//! non-UTF-8 input correctly while leaving the messages (and so the exit codes the
+//! tests and scripts rely on) in our hands.
 
+use std::ffi::OsString;
 use std::path::PathBuf;
+
+use lexopt::{Arg, Parser};
 
 #[derive(Debug, Clone)]
 pub enum StorageMode {
@@ -28,8 +33,33 @@ pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --
 [--bucket NAME]... [--access-key AK] [--secret-key SK] [--region R] \
 [--custom-domain BUCKET] [--faults FILE] [--tls-self-signed]";
 
+fn value(p: &mut Parser, flag: &str) -> Result<OsString, String> {
+    p.value().map_err(|_| format!("{flag} needs a value"))
+}
+
+fn string(p: &mut Parser, flag: &str) -> Result<String, String> {
+    value(p, flag)?
+        .into_string()
+        .map_err(|v| format!("{flag}: not valid UTF-8: {}", v.to_string_lossy()))
+}
+
+/// A value glued to a switch (`--discard=yes`) is refused rather than ignored, so
+/// `--discard=false` cannot silently mean the opposite of what it says.
+fn parse_error(e: lexopt::Error) -> String {
+    match e {
+        lexopt::Error::UnexpectedValue { option, .. } => {
+            format!("{option} takes no value\n{USAGE}")
+        }
+        other => format!("{other}\n{USAGE}"),
+    }
+}
+
 impl Config {
-    pub fn from_args(args: impl IntoIterator<Item = String>) -> Result<Config, String> {
+    pub fn from_args<I>(args: I) -> Result<Config, String>
+    where
+        I: IntoIterator,
+        I::Item: Into<OsString>,
+    {
         let mut port = 0u16;
         let mut data_dir = None;
         let mut discard = false;
@@ -40,31 +70,35 @@ impl Config {
         let mut custom_domain = None;
         let mut faults_file = None;
         let mut tls_self_signed = false;
-        let mut it = args.into_iter();
-        while let Some(arg) = it.next() {
-            let (flag, inline) = match arg.split_once('=') {
-                Some((f, v)) if f.starts_with("--") => (f.to_string(), Some(v.to_string())),
-                _ => (arg.clone(), None),
-            };
-            let mut value = || -> Result<String, String> {
-                inline
-                    .clone()
-                    .or_else(|| it.next())
-                    .ok_or_else(|| format!("{flag} needs a value"))
-            };
-            match flag.as_str() {
-                "--port" => port = value()?.parse().map_err(|e| format!("--port: {e}"))?,
-                "--data-dir" => data_dir = Some(PathBuf::from(value()?)),
-                "--discard" => discard = true,
-                "--bucket" => buckets.push(value()?),
-                "--access-key" => access_key = Some(value()?),
-                "--secret-key" => secret_key = Some(value()?),
-                "--region" => region = value()?,
-                "--custom-domain" => custom_domain = Some(value()?),
-                "--faults" => faults_file = Some(PathBuf::from(value()?)),
-                "--tls-self-signed" => tls_self_signed = true,
-                "-h" | "--help" => return Err(USAGE.to_string()),
-                other => return Err(format!("unknown argument {other}\n{USAGE}")),
+        let mut p = Parser::from_args(args);
+        while let Some(arg) = p.next().map_err(parse_error)? {
+            match arg {
+                Arg::Long("port") => {
+                    port = string(&mut p, "--port")?
+                        .parse()
+                        .map_err(|e| format!("--port: {e}"))?
+                }
+                Arg::Long("data-dir") => {
+                    data_dir = Some(PathBuf::from(value(&mut p, "--data-dir")?))
+                }
+                Arg::Long("discard") => discard = true,
+                Arg::Long("bucket") => buckets.push(string(&mut p, "--bucket")?),
+                Arg::Long("access-key") => access_key = Some(string(&mut p, "--access-key")?),
+                Arg::Long("secret-key") => secret_key = Some(string(&mut p, "--secret-key")?),
+                Arg::Long("region") => region = string(&mut p, "--region")?,
+                Arg::Long("custom-domain") => {
+                    custom_domain = Some(string(&mut p, "--custom-domain")?)
+                }
+                Arg::Long("faults") => {
+                    faults_file = Some(PathBuf::from(value(&mut p, "--faults")?))
+                }
+                Arg::Long("tls-self-signed") => tls_self_signed = true,
+                Arg::Short('h') | Arg::Long("help") => return Err(USAGE.to_string()),
+                Arg::Long(name) => return Err(format!("unknown argument --{name}\n{USAGE}")),
+                Arg::Short(c) => return Err(format!("unknown argument -{c}\n{USAGE}")),
+                Arg::Value(v) => {
+                    return Err(format!("unknown argument {}\n{USAGE}", v.to_string_lossy()))
+                }
             }
         }
         let owns_data_dir = data_dir.is_none() && !discard;
@@ -81,6 +115,14 @@ impl Config {
                 StorageMode::Disk(dir)
             }
         };
+        for (flag, name) in buckets
+            .iter()
+            .map(|b| ("--bucket", b))
+            .chain(custom_domain.iter().map(|b| ("--custom-domain", b)))
+        {
+            crate::names::check_bucket(name)
+                .map_err(|e| format!("{flag} {name}: {}", e.message))?;
+        }
         if let Some(b) = &custom_domain {
             if !buckets.contains(b) {
                 buckets.push(b.clone());
@@ -116,16 +158,64 @@ mod tests {
             "0",
             "--discard",
             "--bucket",
-            "a",
-            "--bucket=b",
+            "aaa",
+            "--bucket=bbb",
             "--region",
             "r",
         ])
         .unwrap();
         assert!(matches!(c.storage, StorageMode::Discard));
-        assert_eq!(c.buckets, ["a", "b"]);
+        assert_eq!(c.buckets, ["aaa", "bbb"]);
         assert_eq!(c.region, "r");
         assert!(parse(&["--discard", "--data-dir", "x"]).is_err());
         assert!(parse(&["--bogus"]).is_err());
+    }
+
+    #[test]
+    fn values_and_messages() {
+        let c = parse(&["--port=8080", "--data-dir", "d", "--faults=f.json"]).unwrap();
+        assert_eq!(c.port, 8080);
+        assert!(matches!(&c.storage, StorageMode::Disk(d) if d.as_os_str() == "d"));
+        assert_eq!(
+            c.faults_file.as_deref(),
+            Some(std::path::Path::new("f.json"))
+        );
+        // A value that looks like a flag is still the value, as before.
+        assert_eq!(
+            parse(&["--region", "--discard"]).unwrap().region,
+            "--discard"
+        );
+        let c = parse(&["--custom-domain", "cd-bucket", "--tls-self-signed"]).unwrap();
+        assert_eq!(c.buckets, ["cd-bucket"]);
+        assert!(c.tls_self_signed && c.owns_data_dir);
+
+        let err = |args: &[&str]| parse(args).unwrap_err();
+        assert_eq!(err(&["--port"]), "--port needs a value");
+        assert_eq!(err(&["--bucket"]), "--bucket needs a value");
+        assert!(err(&["--port", "x"]).starts_with("--port: "));
+        assert_eq!(err(&["--help"]), USAGE);
+        assert_eq!(err(&["-h"]), USAGE);
+        assert_eq!(
+            err(&["--bogus=1"]),
+            format!("unknown argument --bogus\n{USAGE}")
+        );
+        assert_eq!(err(&["-x"]), format!("unknown argument -x\n{USAGE}"));
+        assert_eq!(err(&["stray"]), format!("unknown argument stray\n{USAGE}"));
+        assert_eq!(
+            err(&["--discard=no"]),
+            format!("--discard takes no value\n{USAGE}")
+        );
+        assert!(err(&["--bucket", "Bad_Name"]).starts_with("--bucket Bad_Name: "));
+        assert!(err(&["--custom-domain", "-cd"]).starts_with("--custom-domain -cd: "));
+    }
+
+    #[test]
+    fn non_utf8_values() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = std::ffi::OsStr::from_bytes(b"data-\xff");
+        let c = Config::from_args([OsString::from("--data-dir"), dir.to_os_string()]).unwrap();
+        assert!(matches!(&c.storage, StorageMode::Disk(d) if d.as_os_str() == dir));
+        let e = Config::from_args([OsString::from("--region"), dir.to_os_string()]).unwrap_err();
+        assert!(e.starts_with("--region: not valid UTF-8"), "{e}");
     }
 }

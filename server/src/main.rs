@@ -7,6 +7,7 @@ mod config;
 mod errors;
 mod faults;
 mod multipart;
+mod names;
 mod objects;
 mod reqlog;
 mod routing;
@@ -120,7 +121,7 @@ where
 }
 
 fn main() {
-    let cfg = match Config::from_args(std::env::args().skip(1)) {
+    let cfg = match Config::from_args(std::env::args_os().skip(1)) {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");

@@ -5,6 +5,7 @@ use hyper::{Method, Response};
 
 use crate::body::{empty, FileBody, RespBody};
 use crate::errors::TosError;
+use crate::names;
 use crate::service::Ctx;
 use crate::storage::{ObjectMeta, Store};
 use crate::util::http_date;
@@ -72,19 +73,7 @@ pub async fn create_bucket(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosE
         .bucket
         .clone()
         .ok_or_else(|| TosError::new(400, "InvalidBucketName", "no bucket in request"))?;
-    let valid = (3..=63).contains(&name.len())
-        && name
-            .bytes()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'-')
-        && !name.starts_with('-')
-        && !name.ends_with('-');
-    if !valid {
-        return Err(TosError::new(
-            400,
-            "InvalidBucketName",
-            "invalid bucket name",
-        ));
-    }
+    names::check_bucket(&name)?;
     if !ctx.state.store.create_bucket(&name)? {
         return Err(TosError::new(
             409,

@@ -12,6 +12,8 @@ pub struct Target {
     pub bucket: Option<String>,
     /// Decoded key; empty for bucket-level requests.
     pub key: String,
+    /// The key's bytes before the lossy UTF-8 conversion, for the naming check.
+    pub raw_key: Vec<u8>,
     pub query: Vec<(String, String)>,
 }
 
@@ -39,35 +41,36 @@ fn host_is_ip(host: &str) -> bool {
     no_port.parse::<IpAddr>().is_ok() || h.parse::<IpAddr>().is_ok()
 }
 
+fn target(bucket: Option<&[u8]>, key: &[u8], query: Vec<(String, String)>) -> Target {
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    Target {
+        bucket: bucket.map(text),
+        key: text(key),
+        raw_key: key.to_vec(),
+        query,
+    }
+}
+
 pub fn resolve(host: &str, raw_path: &str, raw_query: &str, custom_domain: Option<&str>) -> Target {
-    let decoded = String::from_utf8_lossy(&percent_decode(raw_path)).into_owned();
-    let path = decoded.strip_prefix('/').unwrap_or(&decoded);
+    let decoded = percent_decode(raw_path);
+    let path = decoded.strip_prefix(b"/").unwrap_or(&decoded);
     let query = parse_query(raw_query);
     if let Some(b) = custom_domain {
-        return Target {
-            bucket: Some(b.to_string()),
-            key: path.to_string(),
-            query,
-        };
+        return target(Some(b.as_bytes()), path, query);
     }
     let vhost_bucket = host
         .split_once('.')
         .map(|(b, _)| b)
         .filter(|b| !b.is_empty() && !host_is_ip(host));
     match vhost_bucket {
-        Some(b) => Target {
-            bucket: Some(b.to_string()),
-            key: path.to_string(),
-            query,
-        },
+        Some(b) => target(Some(b.as_bytes()), path, query),
         // IP literals (and dot-less names like `localhost`) mean path-style.
         None => {
-            let (bucket, key) = path.split_once('/').unwrap_or((path, ""));
-            Target {
-                bucket: (!bucket.is_empty()).then(|| bucket.to_string()),
-                key: key.to_string(),
-                query,
-            }
+            let (bucket, key) = match path.iter().position(|&c| c == b'/') {
+                Some(i) => (&path[..i], &path[i + 1..]),
+                None => (path, &[][..]),
+            };
+            target((!bucket.is_empty()).then_some(bucket), key, query)
         }
     }
 }
@@ -118,12 +121,16 @@ mod tests {
         );
         assert_eq!(t.bucket.as_deref(), Some("mybucket"));
         assert_eq!(t.key, "a b+c/x");
+        assert_eq!(t.raw_key, b"a b+c/x");
         assert!(t.has("uploads"));
         let t = resolve("127.0.0.1:9000", "/b/dir/k%3F.txt", "", None);
         assert_eq!(
             (t.bucket.as_deref(), t.key.as_str()),
             (Some("b"), "dir/k?.txt")
         );
+        let t = resolve("127.0.0.1", "/b/bad-%C3%28", "", None);
+        assert_eq!(t.raw_key, b"bad-\xc3\x28");
+        assert_eq!(t.key, "bad-\u{fffd}(");
         let t = resolve("[::1]:9000", "/b", "", None);
         assert_eq!((t.bucket.as_deref(), t.key.as_str()), (Some("b"), ""));
         let t = resolve("cdn.example.com", "/k", "", Some("cd"));

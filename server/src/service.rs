@@ -22,7 +22,7 @@ use crate::routing::{operation, resolve, Target};
 use crate::sign::{self, AuthError, Credentials};
 use crate::storage::{Ingested, Store};
 use crate::util::{now_ms, unique_id};
-use crate::{admin, multipart, objects};
+use crate::{admin, multipart, names, objects};
 
 pub struct AppState {
     pub cfg: Config,
@@ -175,6 +175,16 @@ fn auth_error(e: AuthError) -> TosError {
     }
 }
 
+fn check_names(t: &Target) -> Result<(), TosError> {
+    if let Some(b) = &t.bucket {
+        names::check_bucket(b)?;
+    }
+    if t.raw_key.is_empty() {
+        return Ok(());
+    }
+    names::check_key(&t.raw_key)
+}
+
 pub async fn handle(
     state: Arc<AppState>,
     conn: ConnCtx,
@@ -228,7 +238,11 @@ pub async fn handle(
         raw_query,
         headers: &parts.headers,
     };
-    let auth = sign::verify(&sreq, &creds, (now_ms() / 1000) as i64).map_err(auth_error);
+    // Names are judged only for signed requests, so an unsigned caller learns
+    // nothing, and before faults or storage see them.
+    let admitted = sign::verify(&sreq, &creds, (now_ms() / 1000) as i64)
+        .map_err(auth_error)
+        .and_then(|()| check_names(&target));
 
     let mut ctx = Ctx {
         state: &state,
@@ -246,7 +260,7 @@ pub async fn handle(
         received: ctx.body.counter.clone(),
     };
 
-    let result = match auth {
+    let result = match admitted {
         Err(e) => Err(e),
         Ok(()) => {
             let key = (!ctx.target.key.is_empty()).then_some(ctx.target.key.as_str());

@@ -1,7 +1,9 @@
-//! Small helpers: clock, date formatting and unique ids, kept dependency-free.
+//! Small helpers: clock, date formatting and unique ids. HTTP dates go through
+//! `httpdate`; the compact `x-tos-date` and the ISO 8601 listing form are TOS's own
+//! and no small crate covers them, so they stay here.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sha2::{Digest, Sha256};
 
@@ -66,16 +68,7 @@ pub fn iso8601(ms: u64) -> String {
 
 /// RFC 1123 form for `Last-Modified`.
 pub fn http_date(ms: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let (y, m, d, h, mi, s, _) = split_ms(ms);
-    let wd = DAYS[((ms / 1000 / 86400) % 7) as usize];
-    format!(
-        "{wd}, {d:02} {} {y:04} {h:02}:{mi:02}:{s:02} GMT",
-        MONTHS[m as usize - 1]
-    )
+    httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_millis(ms))
 }
 
 pub fn hex(bytes: &[u8]) -> String {
@@ -107,6 +100,10 @@ mod tests {
         assert_eq!(iso8601(secs as u64 * 1000 + 5), "2021-07-21T10:44:54.005Z");
         assert_eq!(
             http_date(secs as u64 * 1000),
+            "Wed, 21 Jul 2021 10:44:54 GMT"
+        );
+        assert_eq!(
+            http_date(secs as u64 * 1000 + 999),
             "Wed, 21 Jul 2021 10:44:54 GMT"
         );
         assert!(parse_tos_date("2021-07-21").is_none());
