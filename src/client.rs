@@ -117,7 +117,7 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
         config.connect_timeout = Duration::from_millis(options.connect_timeout_ms.into());
     }
     if options.request_timeout_ms != 0 {
-        config.request_timeout = Duration::from_millis(options.request_timeout_ms.into());
+        config.idle_timeout = Duration::from_millis(options.request_timeout_ms.into());
     }
     config.enable_crc = !options.disable_crc;
     config.verify_tls = !options.insecure_skip_tls_verify;

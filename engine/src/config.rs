@@ -27,8 +27,11 @@ pub struct ClientConfig {
     /// Retries after the first attempt of each request.
     pub max_retry_count: u32,
     pub connect_timeout: Duration,
-    /// Longest wait for a response (or a read) once a request is sent.
-    pub request_timeout: Duration,
+    /// Longest time no byte moves, in either direction, while a request is under way.
+    pub idle_timeout: Duration,
+    /// Longest time one request may take, its retries and their waits included; a request
+    /// with a body gets this plus a second per MiB of body (a floor of 1 MiB/s).
+    pub request_budget: Duration,
     pub enable_crc: bool,
     pub verify_tls: bool,
 }
@@ -56,7 +59,8 @@ impl ClientConfig {
         ClientConfig {
             max_retry_count: 3,
             connect_timeout: Duration::from_secs(10),
-            request_timeout: Duration::from_secs(120),
+            idle_timeout: Duration::from_secs(30),
+            request_budget: Duration::from_secs(120),
             enable_crc: true,
             verify_tls: true,
             ..Default::default()

@@ -6,6 +6,7 @@ mod common;
 
 use common::*;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 use tosupload_engine::checkpoint;
 use tosupload_engine::{Client, ErrorKind, Observers, UploadFileRequest};
 
@@ -117,4 +118,52 @@ fn a_gone_upload_whose_object_differs_starts_over() {
         server.get_object("other.bin"),
         std::fs::read(&file).unwrap()
     );
+}
+
+#[test]
+fn a_server_that_stops_reading_a_part_is_reported_after_the_idle_timeouts() {
+    let server = TestServer::start();
+    server.add_fault(
+        r#"{"op":"UploadPart","action":{"kind":"stall","ms":60000,"after_bytes":1048576}}"#,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "f", &pattern(6 * MIB, 35));
+    let mut config = server.config();
+    config.idle_timeout = Duration::from_secs(1);
+    config.max_retry_count = 1;
+    let client = Client::new(config).unwrap();
+    let started = Instant::now();
+    let err = client
+        .upload_file(request(&file, "stall.bin"), Observers::default())
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
+    assert!(err.message.contains("UploadPart"), "{err}");
+    assert!(err.message.contains("127.0.0.1:"), "names the host: {err}");
+    // Two attempts of one idle second each, plus one backoff; far below the stall.
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+    assert!(checkpoint_path(&file, "stall.bin").exists());
+}
+
+#[test]
+fn a_server_that_never_answers_is_reported_within_the_request_budget() {
+    let server = TestServer::start();
+    server.add_fault(r#"{"op":"CompleteMultipartUpload","action":{"kind":"stall","ms":60000}}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "f", &pattern(MIB, 36));
+    let mut config = server.config();
+    config.idle_timeout = Duration::from_secs(10);
+    config.request_budget = Duration::from_secs(2);
+    let client = Client::new(config).unwrap();
+    let started = Instant::now();
+    let err = client
+        .upload_file(request(&file, "silent.bin"), Observers::default())
+        .unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.kind, ErrorKind::Timeout, "{err}");
+    assert!(
+        err.message.contains("CompleteMultipartUpload") && err.message.contains("budget"),
+        "{err}"
+    );
+    assert!(took < Duration::from_secs(5), "took {took:?}");
 }

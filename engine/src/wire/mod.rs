@@ -19,7 +19,9 @@ use protocol::{
     CompletedPart, ListedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, Protocol,
     Response,
 };
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use transport::Transport;
 pub(crate) use transport::{classify, FailureClass};
 
@@ -99,7 +101,7 @@ impl Wire {
             Ok(SentPart { receipt, crc64 })
         };
         self.transport
-            .with_retries(op.name, attempt, on_retry)
+            .with_retries(op.name, range.size, attempt, on_retry)
             .await
     }
 
@@ -124,7 +126,9 @@ impl Wire {
                 ..receipt
             })
         };
-        self.transport.with_retries(op.name, attempt, &|_| {}).await
+        self.transport
+            .with_retries(op.name, range.size, attempt, &|_| {})
+            .await
     }
 
     pub(crate) async fn complete_multipart_upload(
@@ -196,8 +200,42 @@ impl Wire {
             })?),
             None => None,
         };
-        let (body, digest) = file_range::body(range, feed);
-        let sent = self.transport.send_once(op, Some(body), attempt).await;
+        // The watchdog sees every chunk handed to the connection; a server that stops reading
+        // (or, once the body is sent, stops answering) is given up on after the idle timeout.
+        let started = Instant::now();
+        let last_moved = Arc::new(AtomicU64::new(0));
+        let mut watched = feed.clone();
+        let (inner, moved) = (Arc::clone(&feed.on_sent), Arc::clone(&last_moved));
+        watched.on_sent = Arc::new(move |bytes| {
+            moved.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+            inner(bytes)
+        });
+        let (body, digest) = file_range::body(range, &watched);
+        let idle = self.transport.idle_timeout();
+        let send = self.transport.send_once(op, Some(body), attempt);
+        tokio::pin!(send);
+        let mut check = tokio::time::interval(idle / 8);
+        let sent = loop {
+            tokio::select! {
+                sent = &mut send => break sent,
+                _ = check.tick() => {
+                    let quiet = started.elapsed().saturating_sub(Duration::from_millis(
+                        last_moved.load(Ordering::Relaxed),
+                    ));
+                    if quiet >= idle {
+                        return Err(UploadError::new(
+                            ErrorKind::Timeout,
+                            format!(
+                                "{} {what} to {}: no byte moved for {} s",
+                                op.name,
+                                self.transport.endpoint_host(),
+                                idle.as_secs_f64()
+                            ),
+                        ));
+                    }
+                }
+            }
+        };
         let mut digest = digest.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(read_error) = digest.read_error.take() {
             return Err(file_error(what, read_error));

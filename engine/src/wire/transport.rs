@@ -20,7 +20,10 @@ pub(crate) struct Transport {
     http: reqwest::Client,
     protocol: Arc<dyn Protocol>,
     max_retry_count: u32,
-    request_timeout: Duration,
+    idle_timeout: Duration,
+    request_budget: Duration,
+    /// `host:port` of the endpoint, for messages about requests that never got an answer.
+    endpoint_host: String,
     jitter_state: AtomicU64,
 }
 
@@ -61,7 +64,7 @@ impl Transport {
     pub(crate) fn new(config: &ClientConfig, protocol: Arc<dyn Protocol>) -> Result<Self> {
         let http = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
-            .read_timeout(config.request_timeout)
+            .read_timeout(config.idle_timeout)
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(concat!("libtosupload/", env!("CARGO_PKG_VERSION")))
@@ -78,7 +81,9 @@ impl Transport {
             http,
             protocol,
             max_retry_count: config.max_retry_count,
-            request_timeout: config.request_timeout,
+            idle_timeout: config.idle_timeout,
+            request_budget: config.request_budget,
+            endpoint_host: host_of(&config.endpoint),
             jitter_state: AtomicU64::new(seed),
         })
     }
@@ -150,14 +155,15 @@ impl Transport {
             None => {
                 // Control requests are small; bound their whole duration.
                 request
-                    .timeout(self.request_timeout)
+                    .timeout(self.idle_timeout)
                     .body(operation.body.clone())
             }
         };
+        let host = host_of(&signed.url);
         let response = request
             .send()
             .await
-            .map_err(|e| transport_error(operation.name, e))?;
+            .map_err(|e| transport_error(operation.name, &host, e))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -166,7 +172,7 @@ impl Transport {
             .collect();
         let body = read_limited(response)
             .await
-            .map_err(|e| transport_error(operation.name, e))?;
+            .map_err(|e| transport_error(operation.name, &host, e))?;
         let response = Response {
             status,
             headers,
@@ -182,6 +188,40 @@ impl Transport {
     /// way a retry cannot mend, or the retries run out; waits with backoff between attempts
     /// and tells `on_retry` of each failure that will be retried.
     pub(crate) async fn with_retries<T, F, Fut>(
+        &self,
+        name: &str,
+        body_bytes: u64,
+        attempt: F,
+        on_retry: &(dyn Fn(&UploadError) + Sync),
+    ) -> Result<T>
+    where
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<T>>,
+    {
+        let budget = self.request_budget + Duration::from_secs(body_bytes >> 20);
+        match tokio::time::timeout(budget, self.retry_loop(name, attempt, on_retry)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(UploadError::new(
+                ErrorKind::Timeout,
+                format!(
+                    "{name} to {}: no success within its budget of {} s, retries included",
+                    self.endpoint_host,
+                    budget.as_secs()
+                ),
+            )),
+        }
+    }
+
+    /// How long no byte may move while a request is under way.
+    pub(crate) fn idle_timeout(&self) -> Duration {
+        self.idle_timeout
+    }
+
+    pub(crate) fn endpoint_host(&self) -> &str {
+        &self.endpoint_host
+    }
+
+    async fn retry_loop<T, F, Fut>(
         &self,
         name: &str,
         mut attempt: F,
@@ -216,6 +256,7 @@ impl Transport {
     pub(crate) async fn execute(&self, operation: &Operation) -> Result<Response> {
         self.with_retries(
             operation.name,
+            0,
             |attempt| self.send_once(operation, None, attempt),
             &|_| {},
         )
@@ -259,7 +300,19 @@ async fn read_limited(mut response: reqwest::Response) -> reqwest::Result<bytes:
     Ok(body.freeze())
 }
 
-fn transport_error(operation: &str, error: reqwest::Error) -> UploadError {
+/// `host:port` of a URL, for error messages (the URL itself may be long).
+pub(crate) fn host_of(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(url) => match (url.host_str(), url.port_or_known_default()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_string(),
+            _ => "?".into(),
+        },
+        Err(_) => "?".into(),
+    }
+}
+
+fn transport_error(operation: &str, host: &str, error: reqwest::Error) -> UploadError {
     let kind = if error.is_timeout() {
         ErrorKind::Timeout
     } else {
@@ -274,5 +327,10 @@ fn transport_error(operation: &str, error: reqwest::Error) -> UploadError {
         cause.push_str(&inner.to_string());
         source = inner.source();
     }
-    UploadError::new(kind, format!("{operation}: request failed")).with_cause(cause)
+    let what = if kind == ErrorKind::Timeout {
+        "timed out"
+    } else {
+        "request failed"
+    };
+    UploadError::new(kind, format!("{operation} to {host}: {what}")).with_cause(cause)
 }
