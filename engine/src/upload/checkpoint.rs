@@ -46,6 +46,13 @@ pub struct Checkpoint {
     pub file_info: FileInfo,
     #[serde(rename = "PartsInfo", default, skip_serializing_if = "Vec::is_empty")]
     pub parts: Vec<CheckpointPart>,
+    /// Ours (the Go SDK ignores unknown keys): the wire protocol of the upload, "tos" when
+    /// absent, so an upload is never resumed over the other protocol.
+    #[serde(rename = "Protocol", default, skip_serializing_if = "String::is_empty")]
+    pub protocol: String,
+    /// Ours: the endpoint the upload id belongs to; absent in a Go checkpoint.
+    #[serde(rename = "Endpoint", default, skip_serializing_if = "String::is_empty")]
+    pub endpoint: String,
 }
 
 /// The local file's identity. `LastModified` and `Size` are the Go SDK's; the rest are ours

@@ -192,6 +192,8 @@ impl Session {
             file_path: self.file_path_text(),
             file_info: self.identity,
             parts: plan::layout(self.identity.size, part_size),
+            protocol: self.wire.protocol_name().to_string(),
+            endpoint: self.wire.endpoint().to_string(),
         };
         // Saved before any part, so a crash from here on never leaks the upload.
         if let Err(error) = self.save_checkpoint() {

@@ -37,8 +37,25 @@ impl Session {
             }
             Loaded::Found(saved) => saved,
         };
-        let ours = saved.bucket == self.request.bucket && saved.key == self.request.key;
-        let why = if !ours {
+        let saved_protocol = match saved.protocol.as_str() {
+            "" => "tos",
+            other => other,
+        };
+        let same_server = saved_protocol == self.wire.protocol_name()
+            && (saved.endpoint.is_empty() || saved.endpoint == self.wire.endpoint());
+        let ours =
+            same_server && saved.bucket == self.request.bucket && saved.key == self.request.key;
+        let why = if !same_server {
+            Some((
+                ErrorKind::CheckpointIo,
+                format!(
+                    "it records an upload over {saved_protocol} at {:?}, not {} at {:?}",
+                    saved.endpoint,
+                    self.wire.protocol_name(),
+                    self.wire.endpoint()
+                ),
+            ))
+        } else if !ours {
             Some((
                 ErrorKind::CheckpointIo,
                 "it records another bucket or key".to_string(),

@@ -43,6 +43,7 @@ pub(crate) struct Wire {
     transport: Transport,
     protocol: Arc<dyn Protocol>,
     verify_crc: bool,
+    endpoint: String,
 }
 
 impl Wire {
@@ -53,7 +54,17 @@ impl Wire {
             transport: Transport::new(config, Arc::clone(&protocol))?,
             protocol,
             verify_crc: config.enable_crc,
+            endpoint: config.endpoint.clone(),
         })
+    }
+
+    /// "tos" or "s3", as recorded in checkpoints.
+    pub(crate) fn protocol_name(&self) -> &'static str {
+        self.protocol.name()
+    }
+
+    pub(crate) fn endpoint(&self) -> &str {
+        &self.endpoint
     }
 
     pub(crate) fn check_bucket(&self, bucket: &str) -> Result<()> {

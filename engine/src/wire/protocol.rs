@@ -93,6 +93,10 @@ pub struct CompletedPart {
 }
 
 pub trait Protocol: Send + Sync {
+    /// "tos" or "s3": recorded in checkpoints, so an upload is resumed only over its own
+    /// protocol.
+    fn name(&self) -> &'static str;
+
     fn create_multipart_upload(
         &self,
         bucket: &str,

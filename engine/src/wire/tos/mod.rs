@@ -269,6 +269,10 @@ fn bad_body(operation: &str, err: impl std::fmt::Display) -> UploadError {
 }
 
 impl Protocol for TosProtocol {
+    fn name(&self) -> &'static str {
+        "tos"
+    }
+
     fn create_multipart_upload(
         &self,
         bucket: &str,
