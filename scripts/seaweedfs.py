@@ -67,8 +67,13 @@ class SeaweedError(RuntimeError):
 
 
 def find_weed():
-    candidates = [os.environ.get("WEED_BIN"),
-                  os.path.join(TOP, ".venv", "bin", "weed"),
+    explicit = os.environ.get("WEED_BIN")
+    if explicit:
+        # An explicit choice that is wrong is an error, not a reason to run some other weed.
+        if os.path.isfile(explicit) and os.access(explicit, os.X_OK):
+            return explicit
+        raise SeaweedError("WEED_BIN=%s is not an executable file" % explicit)
+    candidates = [os.path.join(TOP, ".venv", "bin", "weed"),
                   os.path.join(sysconfig.get_path("scripts"), "weed"),
                   shutil.which("weed")]
     for candidate in candidates:
