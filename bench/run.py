@@ -27,8 +27,8 @@ import urllib.request
 
 BENCH = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(BENCH)
-sys.path.insert(0, BENCH)
-from tos_sign import AK, SK, REGION, sign_headers  # noqa: E402
+sys.path.insert(0, os.path.join(TOP, "scripts"))  # the project's one TOS signer lives there
+from tossign import AK, SK, REGION, sign_headers  # noqa: E402
 
 MIB = 1 << 20
 GIB = 1 << 30
@@ -718,7 +718,7 @@ def main():
         servers.append(srv)
         status = curl_check(srv, main_file)
         if status != "200":
-            raise SystemExit("the signed curl PUT got HTTP %s: check bench/tos_sign.py" % status)
+            raise SystemExit("the signed curl PUT got HTTP %s: check scripts/tossign.py" % status)
 
         log("1. main comparison, server --discard, %d runs per client in alternation" % runs)
         res = compare_clients(srv, main_file, size, runs, new_cli, work, "main")

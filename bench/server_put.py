@@ -12,10 +12,12 @@ import http.client
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 
-from tos_sign import sign_headers  # bench/ is on sys.path when run as a script
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "scripts"))
+from tossign import sign_headers  # noqa: E402  (the project's one TOS signer)
 
 BUCKET = "bench-bucket"
 

@@ -2,17 +2,20 @@
 
 Objects are read back with the official TOS Python SDK when it is importable (the .venv made by
 scripts/setup_python_venv.sh; CMake runs these drivers with it when it exists), else with a
-small TOS V4-signed GET of our own.
+small TOS V4-signed GET of our own (signed by scripts/tossign.py).
 """
-import datetime
 import hashlib
-import hmac
 import json
 import os
 import subprocess
 import sys
 import urllib.parse
 import urllib.request
+
+# scripts/ holds the project's one TOS signer.
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                                "scripts"))
+import tossign  # noqa: E402
 
 MIB = 1024 * 1024
 
@@ -102,25 +105,13 @@ def signed_get(bucket, key):
     endpoint = urllib.parse.urlparse(env("TOS_ENDPOINT"))
     host = endpoint.netloc
     path = "/%s/%s" % (bucket, urllib.parse.quote(key, safe="/-_.~"))
-    now = datetime.datetime.now(datetime.timezone.utc)
-    date = now.strftime("%Y%m%dT%H%M%SZ")
-    region = env("TOS_REGION")
-    payload = hashlib.sha256(b"").hexdigest()
-    headers = {"host": host, "x-tos-content-sha256": payload, "x-tos-date": date}
-    signed = ";".join(sorted(headers))
-    canonical = "\n".join(["GET", path, "", "".join("%s:%s\n" % (k, headers[k]) for k in sorted(headers)),
-                           signed, payload])
-    scope = "%s/%s/tos/request" % (date[:8], region)
-    to_sign = "\n".join(["TOS4-HMAC-SHA256", date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-    key_ = env("TOS_SECRET_KEY").encode()
-    for part in (date[:8], region, "tos", "request"):
-        key_ = hmac.new(key_, part.encode(), hashlib.sha256).digest()
-    signature = hmac.new(key_, to_sign.encode(), hashlib.sha256).hexdigest()
+    # The Go SDK's choice: no x-tos-content-sha256 header, the empty-body hash is signed.
+    headers = tossign.sign_headers("GET", path, host, ak=env("TOS_ACCESS_KEY"), sk=env("TOS_SECRET_KEY"),
+                                   region=env("TOS_REGION"), payload=None)
     request = urllib.request.Request("%s://%s%s" % (endpoint.scheme, host, path))
-    request.add_header("X-Tos-Date", date)
-    request.add_header("X-Tos-Content-Sha256", payload)
-    request.add_header("Authorization", "TOS4-HMAC-SHA256 Credential=%s/%s,SignedHeaders=%s,Signature=%s"
-                       % (env("TOS_ACCESS_KEY"), scope, signed, signature))
+    for name, value in headers.items():
+        if name != "host":
+            request.add_header(name, value)
     with urllib.request.urlopen(request, timeout=60) as reply:
         return reply.read()
 
