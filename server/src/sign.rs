@@ -1,4 +1,4 @@
-//! Verification of `TOS4-HMAC-SHA256` header signatures (tos-protocol.md §8),
+//! Verification of `TOS4-HMAC-SHA256` header signatures (docs/protocol.md §8),
 //! written independently of the client library so each can catch the other's bugs.
 
 use hmac::{Hmac, Mac};

@@ -1,4 +1,4 @@
-//! The checkpoint file, in the Go SDK's JSON format and naming (tos-protocol.md §2) so a
+//! The checkpoint file, in the Go SDK's JSON format and naming (docs/protocol.md §2) so a
 //! checkpoint written by the official Go SDK resumes here. Unlike the Go SDK it is written
 //! atomically (temp file, fsync, rename), mode 0600, and holds the upload id from Create on.
 

@@ -1,5 +1,5 @@
 //! The TOS native protocol: virtual-hosted / path-style / custom-domain addressing,
-//! TOS4-HMAC-SHA256 signing, JSON bodies (tos-protocol.md §7–8).
+//! TOS4-HMAC-SHA256 signing, JSON bodies (docs/protocol.md §7–8).
 
 mod signing;
 

@@ -1,4 +1,4 @@
-//! TOS4-HMAC-SHA256 request signing (header form), tos-protocol.md §8.
+//! TOS4-HMAC-SHA256 request signing (header form), docs/protocol.md §8.
 
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
