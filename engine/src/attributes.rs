@@ -1,6 +1,7 @@
 //! The object's attributes, sent with CreateMultipartUpload or PutObject; shared by the file
 //! and the folder uploads and turned into headers by each wire protocol.
 
+use crate::error::{ErrorKind, Result, UploadError};
 use std::time::SystemTime;
 
 /// Headers sent with CreateMultipartUpload (and PutObject), as in the Go SDK's
@@ -27,4 +28,71 @@ pub struct CreateAttributes {
     pub website_redirect_location: Option<String>,
     /// Bits per second, sent as `x-tos-traffic-limit` on every part.
     pub traffic_limit: Option<u64>,
+}
+
+impl CreateAttributes {
+    /// What any protocol needs: header values that cannot split or end a header line, and
+    /// SSE-C given whole. Each refusal names the field.
+    pub(crate) fn check(&self) -> Result<()> {
+        let values = [
+            ("content_type", &self.content_type),
+            ("cache_control", &self.cache_control),
+            ("content_disposition", &self.content_disposition),
+            ("content_encoding", &self.content_encoding),
+            ("content_language", &self.content_language),
+            ("acl", &self.acl),
+            ("storage_class", &self.storage_class),
+            ("tagging", &self.tagging),
+            ("ssec_algorithm", &self.ssec_algorithm),
+            ("ssec_key", &self.ssec_key),
+            ("ssec_key_md5", &self.ssec_key_md5),
+            ("server_side_encryption", &self.server_side_encryption),
+            (
+                "server_side_encryption_key_id",
+                &self.server_side_encryption_key_id,
+            ),
+            ("website_redirect_location", &self.website_redirect_location),
+        ];
+        for (field, value) in values {
+            if let Some(value) = value {
+                check_header_value(field, value)?;
+            }
+        }
+        for (name, value) in &self.meta {
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                return Err(invalid(format!(
+                    "invalid meta name {name:?}: it must be a non-empty HTTP token (letters, digits, !#$%&'*+-.^_`|~)"
+                )));
+            }
+            check_header_value(&format!("meta {name:?}"), value)?;
+        }
+        let ssec = [&self.ssec_algorithm, &self.ssec_key, &self.ssec_key_md5];
+        let set = ssec.iter().filter(|f| f.is_some()).count();
+        if set != 0 && set != 3 {
+            return Err(invalid(
+                "SSE-C needs ssec_algorithm, ssec_key and ssec_key_md5 together".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn invalid(message: String) -> UploadError {
+    UploadError::new(ErrorKind::InvalidArgument, message)
+}
+
+/// A control character (CR and LF above all) would end or split the header line on the wire.
+fn check_header_value(field: &str, value: &str) -> Result<()> {
+    match value.chars().find(|c| c.is_control() && *c != '\t') {
+        Some(c) => Err(invalid(format!(
+            "invalid {field}: it contains the control character {:?}, which a header cannot carry",
+            c
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// RFC 9110 token characters, the only ones a header name may hold.
+pub(crate) fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
 }

@@ -15,7 +15,18 @@ pub enum Addressing {
     CustomDomain,
 }
 
-/// Fields left empty fall back to the `TOS_*` environment variables (see `resolve_env`).
+/// The wire protocol the client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WireProtocol {
+    /// TOS's native protocol (TOS4-HMAC-SHA256, JSON bodies).
+    #[default]
+    Tos,
+    /// The S3 protocol (AWS Signature V4, XML bodies): TOS's S3 endpoints and any
+    /// S3-compatible store.
+    S3,
+}
+
+/// Fields left empty fall back to the environment (see `resolve_env`).
 #[derive(Clone, Default)]
 pub struct ClientConfig {
     pub endpoint: String,
@@ -24,6 +35,7 @@ pub struct ClientConfig {
     pub secret_key: String,
     pub security_token: String,
     pub addressing: Addressing,
+    pub protocol: WireProtocol,
     /// Retries after the first attempt of each request.
     pub max_retry_count: u32,
     pub connect_timeout: Duration,
@@ -46,6 +58,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("secret_key", &"<redacted>")
             .field("security_token", &"<redacted>")
             .field("addressing", &self.addressing)
+            .field("protocol", &self.protocol)
             .field("max_retry_count", &self.max_retry_count)
             .field("enable_crc", &self.enable_crc)
             .field("verify_tls", &self.verify_tls)
@@ -67,21 +80,44 @@ impl ClientConfig {
         }
     }
 
-    /// Fills every empty field from `TOS_ENDPOINT`, `TOS_REGION`, `TOS_ACCESS_KEY`,
-    /// `TOS_SECRET_KEY`, `TOS_SECURITY_TOKEN`, then checks what is required.
+    /// Fills every empty field from the environment, then checks what is required. TOS reads
+    /// `TOS_ENDPOINT`, `TOS_REGION`, `TOS_ACCESS_KEY`, `TOS_SECRET_KEY`, `TOS_SECURITY_TOKEN`
+    /// (an endpoint defaults to `https://tos-<region>.volces.com`); S3 reads the S3 world's
+    /// `AWS_ENDPOINT_URL`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN`.
     pub fn resolve_env(mut self) -> Result<Self> {
-        fill_from_env(&mut self.endpoint, "TOS_ENDPOINT");
-        fill_from_env(&mut self.region, "TOS_REGION");
-        fill_from_env(&mut self.access_key, "TOS_ACCESS_KEY");
-        fill_from_env(&mut self.secret_key, "TOS_SECRET_KEY");
-        fill_from_env(&mut self.security_token, "TOS_SECURITY_TOKEN");
-        if self.endpoint.is_empty() && !self.region.is_empty() {
+        let names = match self.protocol {
+            WireProtocol::Tos => [
+                "TOS_ENDPOINT",
+                "TOS_REGION",
+                "TOS_ACCESS_KEY",
+                "TOS_SECRET_KEY",
+                "TOS_SECURITY_TOKEN",
+            ],
+            WireProtocol::S3 => [
+                "AWS_ENDPOINT_URL",
+                "AWS_REGION",
+                "AWS_ACCESS_KEY_ID",
+                "AWS_SECRET_ACCESS_KEY",
+                "AWS_SESSION_TOKEN",
+            ],
+        };
+        fill_from_env(&mut self.endpoint, names[0]);
+        fill_from_env(&mut self.region, names[1]);
+        fill_from_env(&mut self.access_key, names[2]);
+        fill_from_env(&mut self.secret_key, names[3]);
+        fill_from_env(&mut self.security_token, names[4]);
+        if self.protocol == WireProtocol::Tos && self.endpoint.is_empty() && !self.region.is_empty()
+        {
             self.endpoint = format!("https://tos-{}.volces.com", self.region);
         }
         if self.endpoint.is_empty() {
             return Err(UploadError::new(
                 ErrorKind::InvalidEndpoint,
-                "no endpoint: set it in the client options or in TOS_ENDPOINT",
+                format!(
+                    "no endpoint: set it in the client options or in {}",
+                    names[0]
+                ),
             ));
         }
         if self.access_key.is_empty() != self.secret_key.is_empty() {
@@ -90,7 +126,11 @@ impl ClientConfig {
                 "access key and secret key must be given together",
             ));
         }
-        if !self.access_key.is_empty() && self.region.is_empty() {
+        // S3 stores without regions of their own take us-east-1 in the signature.
+        if self.protocol == WireProtocol::Tos
+            && !self.access_key.is_empty()
+            && self.region.is_empty()
+        {
             return Err(UploadError::new(
                 ErrorKind::MissingCredentials,
                 "a region is required to sign requests: set it in the client options or in TOS_REGION",

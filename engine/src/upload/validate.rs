@@ -1,6 +1,5 @@
 //! Everything about the input that can be checked before a byte is sent.
 
-use crate::attributes::CreateAttributes;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::upload::checkpoint::{self, FileInfo};
 use crate::upload::file_request::{
@@ -23,13 +22,7 @@ pub struct Source {
 }
 
 pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> {
-    wire.check_bucket(&request.bucket)?;
-    if request.key.is_empty() {
-        return Err(UploadError::new(
-            ErrorKind::InvalidKey,
-            "invalid object name: the key must not be empty",
-        ));
-    }
+    wire.check_object(&request.bucket, &request.key, &request.attributes)?;
     let part_size = match request.part_size {
         0 => DEFAULT_PART_SIZE,
         size if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) => size,
@@ -40,7 +33,6 @@ pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> 
             ))
         }
     };
-    check_attributes(&request.attributes)?;
     let task_num = match request.task_num {
         0 => DEFAULT_TASK_NUM,
         n => n.clamp(1, MAX_TASK_NUM),
@@ -63,67 +55,6 @@ pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> 
         task_num,
         checkpoint_path,
     })
-}
-
-/// The enumerations the Go SDK checks (`check.go`), refused here rather than by the server.
-const ACLS: &[&str] = &[
-    "private",
-    "public-read",
-    "public-read-write",
-    "authenticated-read",
-    "bucket-owner-read",
-    "bucket-owner-full-control",
-    "log-delivery-write",
-    "bucket-owner-entrusted",
-    "default",
-];
-const STORAGE_CLASSES: &[&str] = &[
-    "STANDARD",
-    "IA",
-    "ARCHIVE_FR",
-    "INTELLIGENT_TIERING",
-    "COLD_ARCHIVE",
-    "ARCHIVE",
-    "DEEP_COLD_ARCHIVE",
-];
-
-fn check_attributes(attrs: &CreateAttributes) -> Result<()> {
-    let invalid = |what: &str, value: &str| {
-        Err(UploadError::new(
-            ErrorKind::InvalidArgument,
-            format!("invalid {what} {value:?}"),
-        ))
-    };
-    if let Some(acl) = attrs.acl.as_deref().filter(|v| !ACLS.contains(v)) {
-        return invalid("acl type", acl);
-    }
-    if let Some(class) = attrs
-        .storage_class
-        .as_deref()
-        .filter(|v| !STORAGE_CLASSES.contains(v))
-    {
-        return invalid("storage class", class);
-    }
-    if let Some(algorithm) = attrs.ssec_algorithm.as_deref().filter(|v| *v != "AES256") {
-        return invalid("SSE-C algorithm (only AES256 is supported)", algorithm);
-    }
-    let ssec_fields = [&attrs.ssec_algorithm, &attrs.ssec_key, &attrs.ssec_key_md5];
-    let set = ssec_fields.iter().filter(|f| f.is_some()).count();
-    if set != 0 && set != 3 {
-        return Err(UploadError::new(
-            ErrorKind::InvalidArgument,
-            "SSE-C needs the algorithm, the key and the key's MD5 together",
-        ));
-    }
-    for (name, _) in &attrs.meta {
-        if name.is_empty() {
-            return Err(UploadError::new(
-                ErrorKind::InvalidArgument,
-                "user metadata names must not be empty",
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn open_source(path: &std::path::Path) -> Result<(File, FileInfo)> {

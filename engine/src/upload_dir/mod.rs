@@ -48,6 +48,8 @@ pub(crate) async fn upload_dir(
     observers: DirObservers,
 ) -> Result<UploadDirOutput> {
     wire.check_bucket(&request.bucket)?;
+    wire.check_prefix(&request.prefix)?;
+    wire.check_attributes(&request.attributes)?;
     let part_size = match request.part_size {
         0 => DEFAULT_PART_SIZE,
         size if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) => size,
@@ -311,7 +313,10 @@ impl Shared {
     fn start(self: &Arc<Self>, task: FileTask, connections: Arc<Semaphore>) -> FileFuture {
         let shared = Arc::clone(self);
         Box::pin(async move {
-            let result = if task.identity.size < shared.part_size {
+            // A key too long or otherwise unsendable fails its file alone, before any request.
+            let result = if let Err(error) = shared.put.wire.check_key(&task.key) {
+                Err(error)
+            } else if task.identity.size < shared.part_size {
                 put::put_file(&shared.put, &task.path, &task.key).await
             } else {
                 shared.multipart(&task, connections).await

@@ -6,13 +6,15 @@
 //! `transport::Transport`.
 
 pub(crate) mod content_type;
+mod endpoint;
 pub(crate) mod file_range;
 pub(crate) mod protocol;
+pub(crate) mod s3;
 pub(crate) mod tos;
 mod transport;
 
 use crate::attributes::CreateAttributes;
-use crate::config::ClientConfig;
+use crate::config::{ClientConfig, WireProtocol};
 use crate::error::{ErrorKind, Result, UploadError};
 use file_range::{Feed, FileRange};
 use protocol::{
@@ -49,7 +51,10 @@ pub(crate) struct Wire {
 impl Wire {
     /// Must run inside the client's runtime (the HTTP client needs its timers).
     pub(crate) fn new(config: &ClientConfig) -> Result<Wire> {
-        let protocol: Arc<dyn Protocol> = Arc::new(tos::TosProtocol::new(config)?);
+        let protocol: Arc<dyn Protocol> = match config.protocol {
+            WireProtocol::Tos => Arc::new(tos::TosProtocol::new(config)?),
+            WireProtocol::S3 => Arc::new(s3::S3Protocol::new(config)?),
+        };
         Ok(Wire {
             transport: Transport::new(config, Arc::clone(&protocol))?,
             protocol,
@@ -69,6 +74,37 @@ impl Wire {
 
     pub(crate) fn check_bucket(&self, bucket: &str) -> Result<()> {
         self.protocol.check_bucket(bucket)
+    }
+
+    /// Everything about an object's name and attributes that can be refused before a
+    /// request is sent.
+    pub(crate) fn check_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        attrs: &CreateAttributes,
+    ) -> Result<()> {
+        self.protocol.check_bucket(bucket)?;
+        self.protocol.check_key(key)?;
+        self.check_attributes(attrs)
+    }
+
+    /// Attributes shared by many objects (a folder upload's), checked once.
+    pub(crate) fn check_attributes(&self, attrs: &CreateAttributes) -> Result<()> {
+        attrs.check()?;
+        self.protocol.check_attributes(attrs)
+    }
+
+    pub(crate) fn check_key(&self, key: &str) -> Result<()> {
+        self.protocol.check_key(key)
+    }
+
+    /// A folder upload's key prefix: empty, or the start of valid keys.
+    pub(crate) fn check_prefix(&self, prefix: &str) -> Result<()> {
+        if prefix.is_empty() {
+            return Ok(());
+        }
+        self.protocol.check_key(prefix)
     }
 
     pub(crate) async fn create_multipart_upload(

@@ -153,4 +153,10 @@ pub trait Protocol: Send + Sync {
 
     /// Validates a bucket name before anything is sent.
     fn check_bucket(&self, bucket: &str) -> Result<()>;
+
+    /// Validates an object name (or a key prefix) before anything is sent.
+    fn check_key(&self, key: &str) -> Result<()>;
+
+    /// Refuses, before anything is sent, attributes this protocol cannot express.
+    fn check_attributes(&self, attrs: &CreateAttributes) -> Result<()>;
 }

@@ -1,12 +1,13 @@
 //! The TOS native protocol: virtual-hosted / path-style / custom-domain addressing,
 //! TOS4-HMAC-SHA256 signing, JSON bodies (docs/protocol.md §7–8).
 
-mod signing;
+pub(crate) mod signing;
 
 use crate::attributes::CreateAttributes;
 use crate::config::{Addressing, ClientConfig};
 use crate::error::{ErrorKind, Result, ServerErrorDetail, UploadError};
 use crate::wire::content_type::guess_from_key;
+use crate::wire::endpoint::{check_key_segments, host_is_ip_literal, parse_endpoint};
 use crate::wire::protocol::{
     CompletedPart, ListedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, PartsPage,
     Protocol, Response, SignedRequest,
@@ -14,7 +15,6 @@ use crate::wire::protocol::{
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use signing::{authorization, format_tos_date, uri_encode, Credentials, SignInput};
-use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,28 +37,7 @@ pub struct TosProtocol {
 
 impl TosProtocol {
     pub fn new(config: &ClientConfig) -> Result<Self> {
-        let endpoint = config.endpoint.trim().trim_end_matches('/');
-        let (scheme, rest) = if let Some(rest) = endpoint.strip_prefix("https://") {
-            ("https", rest)
-        } else if let Some(rest) = endpoint.strip_prefix("http://") {
-            ("http", rest)
-        } else if endpoint.contains("://") {
-            return Err(UploadError::new(
-                ErrorKind::InvalidEndpoint,
-                format!("endpoint {endpoint:?}: only http:// and https:// are supported"),
-            ));
-        } else {
-            ("https", endpoint)
-        };
-        if rest.is_empty() || rest.contains('/') || rest.contains('@') || rest.contains(' ') {
-            return Err(UploadError::new(
-                ErrorKind::InvalidEndpoint,
-                format!("endpoint {endpoint:?} is not a host[:port]"),
-            ));
-        }
-        let host = rest.to_string();
-        let default_port = if scheme == "https" { ":443" } else { ":80" };
-        let host = host.strip_suffix(default_port).unwrap_or(&host).to_string();
+        let (scheme, host) = parse_endpoint(&config.endpoint)?;
         let style = match config.addressing {
             Addressing::CustomDomain => Style::CustomDomain,
             Addressing::PathStyle => Style::Path,
@@ -95,17 +74,6 @@ impl TosProtocol {
             expected_status,
         }
     }
-}
-
-fn host_is_ip_literal(host: &str) -> bool {
-    if let Some(inner) = host.strip_prefix('[') {
-        return inner
-            .split(']')
-            .next()
-            .is_some_and(|ip| ip.parse::<IpAddr>().is_ok());
-    }
-    let without_port = host.rsplit_once(':').map_or(host, |(h, _)| h);
-    without_port.parse::<IpAddr>().is_ok() || host.parse::<IpAddr>().is_ok()
 }
 
 fn push(headers: &mut Vec<(String, String)>, name: &str, value: Option<&String>) {
@@ -267,6 +235,31 @@ fn bad_body(operation: &str, err: impl std::fmt::Display) -> UploadError {
     )
     .with_cause(err)
 }
+
+/// The enumerations the Go SDK checks, refused here rather than by the server.
+const ACLS: &[&str] = &[
+    "private",
+    "public-read",
+    "public-read-write",
+    "authenticated-read",
+    "bucket-owner-read",
+    "bucket-owner-full-control",
+    "log-delivery-write",
+    "bucket-owner-entrusted",
+    "default",
+];
+const STORAGE_CLASSES: &[&str] = &[
+    "STANDARD",
+    "IA",
+    "ARCHIVE_FR",
+    "INTELLIGENT_TIERING",
+    "COLD_ARCHIVE",
+    "ARCHIVE",
+    "DEEP_COLD_ARCHIVE",
+];
+
+/// TOS's limit on an object name, in bytes of UTF-8.
+const MAX_KEY_BYTES: usize = 696;
 
 impl Protocol for TosProtocol {
     fn name(&self) -> &'static str {
@@ -563,6 +556,45 @@ impl Protocol for TosProtocol {
         };
         headers.push(("Authorization".to_string(), authorization(&creds, &input)));
         Ok(SignedRequest { url, headers })
+    }
+
+    fn check_key(&self, key: &str) -> Result<()> {
+        let invalid = |why: &str| {
+            Err(UploadError::new(
+                ErrorKind::InvalidKey,
+                format!("invalid object name {key:?}: {why}"),
+            ))
+        };
+        if key.is_empty() || key.len() > MAX_KEY_BYTES {
+            return invalid("a key is 1 to 696 bytes of UTF-8");
+        }
+        if key.starts_with(['/', '\\']) {
+            return invalid("a key must not start with '/' or '\\'");
+        }
+        if key.chars().any(|c| c.is_control()) {
+            return invalid("a key must not contain control characters");
+        }
+        check_key_segments(key)
+    }
+
+    fn check_attributes(&self, attrs: &CreateAttributes) -> Result<()> {
+        let invalid = |what: &str, value: &str| {
+            Err(UploadError::new(
+                ErrorKind::InvalidArgument,
+                format!("invalid {what} {value:?}"),
+            ))
+        };
+        if let Some(acl) = attrs.acl.as_deref().filter(|v| !ACLS.contains(v)) {
+            return invalid("acl type", acl);
+        }
+        let class = attrs.storage_class.as_deref();
+        if let Some(class) = class.filter(|v| !STORAGE_CLASSES.contains(v)) {
+            return invalid("storage class", class);
+        }
+        if let Some(algorithm) = attrs.ssec_algorithm.as_deref().filter(|v| *v != "AES256") {
+            return invalid("SSE-C algorithm (only AES256 is supported)", algorithm);
+        }
+        Ok(())
     }
 
     fn check_bucket(&self, bucket: &str) -> Result<()> {

@@ -1,0 +1,146 @@
+//! Documents shaped as in the S3 API reference's examples.
+
+use super::*;
+
+#[test]
+fn upload_id_is_read_from_initiate_result() {
+    let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<InitiateMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Bucket>example-bucket</Bucket>
+  <Key>example-object</Key>
+  <UploadId>VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA</UploadId>
+</InitiateMultipartUploadResult>"#;
+    assert_eq!(
+        parse_upload_id(body).unwrap(),
+        "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA"
+    );
+    assert!(parse_upload_id(b"<InitiateMultipartUploadResult/>").is_err());
+    assert!(parse_upload_id(b"not xml").is_err());
+}
+
+#[test]
+fn complete_body_lists_parts_in_order_with_quoted_etags() {
+    let parts = [
+        CompletedPart {
+            part_number: 2,
+            etag: "\"b2\"".into(),
+        },
+        CompletedPart {
+            part_number: 1,
+            etag: "\"a1\"".into(),
+        },
+    ];
+    let xml = String::from_utf8(complete_body(&parts).to_vec()).unwrap();
+    let first = xml.find("<PartNumber>1</PartNumber>").unwrap();
+    let second = xml.find("<PartNumber>2</PartNumber>").unwrap();
+    assert!(first < second, "{xml}");
+    assert!(xml.starts_with(
+        "<CompleteMultipartUpload xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Part>"
+    ));
+    // Whether the quotes are escaped or not, the ETag must read back unchanged.
+    let again: CompleteForTest = quick_xml::de::from_str(&xml).unwrap();
+    assert_eq!(again.part[0].etag, "\"a1\"");
+}
+
+#[derive(Deserialize)]
+struct CompleteForTest {
+    #[serde(rename = "Part")]
+    part: Vec<PartForTest>,
+}
+
+#[derive(Deserialize)]
+struct PartForTest {
+    #[serde(rename = "ETag")]
+    etag: String,
+}
+
+#[test]
+fn complete_result_keeps_etag_and_location() {
+    let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<CompleteMultipartUploadResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Location>http://Example-Bucket.s3.region.amazonaws.com/Example-Object</Location>
+  <Bucket>Example-Bucket</Bucket>
+  <Key>Example-Object</Key>
+  <ETag>"3858f62230ac3c915f300c664312c11f-9"</ETag>
+</CompleteMultipartUploadResult>"#;
+    let result = parse_complete(body).unwrap();
+    assert_eq!(result.etag, "\"3858f62230ac3c915f300c664312c11f-9\"");
+    assert!(result.location.ends_with("/Example-Object"));
+    assert_eq!(
+        root_name(body).as_deref(),
+        Some("CompleteMultipartUploadResult")
+    );
+}
+
+#[test]
+fn list_parts_pages_follow_next_part_number_marker() {
+    let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ListPartsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Bucket>example-bucket</Bucket>
+  <Key>example-object</Key>
+  <UploadId>XXBsb2FkIElEIGZvciBlbHZpbmcncyVcdS1tb3ZpZS5tMnRzEEEwbG9hZA</UploadId>
+  <PartNumberMarker>1</PartNumberMarker>
+  <NextPartNumberMarker>3</NextPartNumberMarker>
+  <MaxParts>2</MaxParts>
+  <IsTruncated>true</IsTruncated>
+  <Part>
+    <PartNumber>2</PartNumber>
+    <LastModified>2010-11-10T20:48:34.000Z</LastModified>
+    <ETag>"7778aef83f66abc1fa1e8477f296d394"</ETag>
+    <Size>10485760</Size>
+  </Part>
+  <Part>
+    <PartNumber>3</PartNumber>
+    <LastModified>2010-11-10T20:48:33.000Z</LastModified>
+    <ETag>"aaaa18db4cc2f85cedef654fccc4a4x8"</ETag>
+    <Size>10485760</Size>
+  </Part>
+</ListPartsResult>"#;
+    let page = parse_list_parts(body).unwrap();
+    assert_eq!(page.next_marker, Some(3));
+    assert_eq!(page.parts.len(), 2);
+    assert_eq!(
+        page.parts[0],
+        ListedPart {
+            part_number: 2,
+            size: 10_485_760,
+            etag: "\"7778aef83f66abc1fa1e8477f296d394\"".into(),
+        }
+    );
+}
+
+#[test]
+fn list_parts_last_page_and_empty_page() {
+    let last = br#"<ListPartsResult><IsTruncated>false</IsTruncated><NextPartNumberMarker>1</NextPartNumberMarker><Part><PartNumber>1</PartNumber><ETag>"e"</ETag><Size>5</Size></Part></ListPartsResult>"#;
+    let page = parse_list_parts(last).unwrap();
+    assert_eq!(page.next_marker, None);
+    assert_eq!(page.parts.len(), 1);
+    let empty = br#"<ListPartsResult><IsTruncated>false</IsTruncated></ListPartsResult>"#;
+    assert_eq!(parse_list_parts(empty).unwrap(), PartsPage::default());
+    // Truncated without a marker: the last listed part stands in for it.
+    let odd = br#"<ListPartsResult><IsTruncated>true</IsTruncated><Part><PartNumber>7</PartNumber><ETag>"e"</ETag><Size>5</Size></Part></ListPartsResult>"#;
+    assert_eq!(parse_list_parts(odd).unwrap().next_marker, Some(7));
+}
+
+#[test]
+fn error_documents_are_recognised_by_their_root() {
+    let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<Error>
+  <Code>NoSuchKey</Code>
+  <Message>The resource you requested does not exist</Message>
+  <Resource>/mybucket/myfoto.jpg</Resource>
+  <RequestId>4442587FB7D0A2F9</RequestId>
+  <HostId>host-id-1</HostId>
+</Error>"#;
+    assert_eq!(
+        parse_error(body),
+        Some(ErrorDoc {
+            code: "NoSuchKey".into(),
+            message: "The resource you requested does not exist".into(),
+            request_id: "4442587FB7D0A2F9".into(),
+            host_id: "host-id-1".into(),
+        })
+    );
+    assert_eq!(parse_error(b""), None);
+    assert_eq!(parse_error(b"<html><body>502</body></html>"), None);
+}
