@@ -7,13 +7,7 @@
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
-file(STRINGS ${CMAKE_SOURCE_DIR}/include/tosupload.h _tos_version_lines REGEX "^#define TOS_VERSION_(MAJOR|MINOR|PATCH) ")
-foreach(_part MAJOR MINOR PATCH)
-  string(REGEX REPLACE ".*#define TOS_VERSION_${_part} ([0-9]+).*" "\\1" TOSUPLOAD_VERSION_${_part} "${_tos_version_lines}")
-endforeach()
-set(TOSUPLOAD_VERSION "${TOSUPLOAD_VERSION_MAJOR}.${TOSUPLOAD_VERSION_MINOR}.${TOSUPLOAD_VERSION_PATCH}")
-set(TOSUPLOAD_REAL_NAME "libtosupload.so.${TOSUPLOAD_VERSION}")         # libtosupload.so.0.1.0
-set(TOSUPLOAD_SONAME "libtosupload.so.${TOSUPLOAD_VERSION_MAJOR}")     # libtosupload.so.0 (build.rs)
+# TOSUPLOAD_VERSION, TOSUPLOAD_SONAME and TOSUPLOAD_REAL_NAME come from cmake/version.cmake.
 
 # Staged under build/install-stage so the links install as links.
 set(_stage "${CMAKE_BINARY_DIR}/install-stage")
@@ -58,6 +52,7 @@ if(NOT TOSUPLOAD_SANITIZE)
   set(_pkg_args -DPREFIX=${_pkg_prefix} -DWORK=${_pkg_work} -DSRC=${CMAKE_SOURCE_DIR}
                 -DBUILD_DIR=${CMAKE_BINARY_DIR} -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
                 -DINCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR} -DVERSION=${TOSUPLOAD_VERSION}
+                -DSONAME=${TOSUPLOAD_SONAME}
                 -DCC=${CMAKE_C_COMPILER} -DPYTHON=${Python3_EXECUTABLE}
                 -DBUILD_TYPE=${CMAKE_BUILD_TYPE})
   add_test(NAME package_install

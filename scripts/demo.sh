@@ -6,14 +6,20 @@ set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$top"
 echo "building libtosupload and tos-local-server (release; the first build takes a few minutes)..."
+# The target directory and the command of CMake's build (CMakeLists.txt, tosupload_cargo), so
+# that a later `cmake --build` of a release tree, or this script after one, compiles nothing.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$top/target}"
 cargo build --release --quiet -p tosupload -p tos-local-server
+out="$CARGO_TARGET_DIR/release"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
-# Programs record the SONAME, libtosupload.so.0; stage the library under that name.
+# Programs record the SONAME (build.rs); stage the library under that name.
+soname="$(readelf -d "$out/libtosupload.so" | sed -n 's/.*Library soname: \[\(.*\)\]$/\1/p')"
+test -n "$soname" || { echo "demo.sh: $out/libtosupload.so has no SONAME" >&2; exit 1; }
 mkdir -p "$work/lib"
-cp target/release/libtosupload.so "$work/lib/libtosupload.so.0"
-ln -s libtosupload.so.0 "$work/lib/libtosupload.so"
+cp "$out/libtosupload.so" "$work/lib/$soname"
+ln -s "$soname" "$work/lib/libtosupload.so"
 cc -std=c99 -O2 -Wall -Wextra -Werror -Iinclude examples-c/demo.c \
    -L"$work/lib" -ltosupload -Wl,-rpath,"$work/lib" -o "$work/demo"
-TOS_LOCAL_SERVER_BIN="$top/target/release/tos-local-server" \
+TOS_LOCAL_SERVER_BIN="$out/tos-local-server" \
   python3 scripts/with_server.py -- "$work/demo" "$work"

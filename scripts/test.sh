@@ -13,6 +13,8 @@ set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$top"
 jobs="$(nproc)"
+# CMake builds in the same target directory (CMakeLists.txt).
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$top/target}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
@@ -25,9 +27,11 @@ cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 
 step "Rust tests (engine, FFI, header check, local server)"
-cargo build --workspace --quiet
-cargo test --workspace --quiet 2>&1 | tee target/cargo-test.log
-grep -q "test result" target/cargo-test.log
+# CMake's command for its Debug tree (CMakeLists.txt), so the two share what they compile.
+# `cargo test` also turns on the dev-dependencies' features, which no other build has.
+cargo build --quiet -p tosupload -p tos-local-server
+cargo test --workspace --quiet 2>&1 | tee "$CARGO_TARGET_DIR/cargo-test.log"
+grep -q "test result" "$CARGO_TARGET_DIR/cargo-test.log"
 
 step "official TOS Python SDK against the local server"
 .venv/bin/python -m pytest -q tests/server_sdk

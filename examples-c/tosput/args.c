@@ -1,7 +1,13 @@
 /* tosput's command line: subcommands, options, --help texts. */
+
+/* glibc documents getopt_long as a GNU extension (_GNU_SOURCE). Only this file asks for it,
+ * so the rest of tosput keeps to POSIX 2008 (_POSIX_C_SOURCE, set by the build). */
+#define _GNU_SOURCE
+
 #include "tosput.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,9 +185,107 @@ static int split_target(const char *target, char **bucket, const char **rest) {
     return *bucket ? 0 : -1;
 }
 
+/* Values above any char, so they cannot be mistaken for a short option. */
+enum {
+    OPT_PART_SIZE = 256,
+    OPT_LIMIT_RATE,
+    OPT_TASKS,
+    OPT_FILES,
+    OPT_CONNECTIONS,
+    OPT_CHECKPOINT,
+    OPT_CHECKPOINT_DIR,
+    OPT_NO_CHECKPOINT,
+    OPT_INCLUDE,
+    OPT_EXCLUDE,
+    OPT_FOLLOW_SYMLINKS,
+    OPT_CONTINUE_ON_ERROR,
+    OPT_ABORT_ON_INTERRUPT,
+};
+
+/* One table for both subcommands, so an option of the other one gets a message naming the
+ * right subcommand rather than "unknown option". */
+static const struct option LONG_OPTIONS[] = {
+    {"part-size", required_argument, NULL, OPT_PART_SIZE},
+    {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
+    {"tasks", required_argument, NULL, OPT_TASKS},
+    {"files", required_argument, NULL, OPT_FILES},
+    {"connections", required_argument, NULL, OPT_CONNECTIONS},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"checkpoint-dir", required_argument, NULL, OPT_CHECKPOINT_DIR},
+    {"no-checkpoint", no_argument, NULL, OPT_NO_CHECKPOINT},
+    {"include", required_argument, NULL, OPT_INCLUDE},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS},
+    {"continue-on-error", no_argument, NULL, OPT_CONTINUE_ON_ERROR},
+    {"abort-on-interrupt", no_argument, NULL, OPT_ABORT_ON_INTERRUPT},
+    {"quiet", no_argument, NULL, 'q'},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* '-': operands come back in order as option 1, whatever POSIXLY_CORRECT says, so options
+ * may follow FILE as they always could, a third operand is reported where it stands, and
+ * argv is not permuted. ':': a missing value is returned as ':' so our message is printed,
+ * not getopt's. */
+static const char SHORT_OPTIONS[] = "-:hq";
+
+/* "--tasks" for the messages, whether the user typed it in full or abbreviated. */
+static const char *option_name(int val, char *buf, size_t len) {
+    const struct option *o;
+    for (o = LONG_OPTIONS; o->name != NULL; o++) {
+        if (o->val == val) {
+            snprintf(buf, len, "--%s", o->name);
+            return buf;
+        }
+    }
+    snprintf(buf, len, "-%c", val);
+    return buf;
+}
+
+static int dir_only(int val) {
+    switch (val) {
+    case OPT_FILES:
+    case OPT_CONNECTIONS:
+    case OPT_CHECKPOINT_DIR:
+    case OPT_INCLUDE:
+    case OPT_EXCLUDE:
+    case OPT_FOLLOW_SYMLINKS:
+    case OPT_CONTINUE_ON_ERROR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* getopt_long reports '?' for an unknown option, an ambiguous abbreviation and a value given
+ * to an option that takes none; optopt tells them apart. */
+static int bad_option(const struct tosput_args *args, char **argv, int optind_after) {
+    char name[64];
+    const struct option *o;
+    if (optopt == 0) { /* a long option: getopt has already stepped past it */
+        const char *arg = argv[optind_after - 1], *typed = arg + 2;
+        size_t len = strcspn(typed, "=");
+        int matches = 0;
+        for (o = LONG_OPTIONS; o->name != NULL; o++) {
+            matches += strncmp(o->name, typed, len) == 0;
+        }
+        return usage_error(args, matches > 1 ? "ambiguous option %s" : "unknown option %s", arg);
+    }
+    for (o = LONG_OPTIONS; o->name != NULL; o++) {
+        if (o->val == optopt) {
+            return usage_error(args, "%s takes no value", option_name(optopt, name, sizeof name));
+        }
+    }
+    snprintf(name, sizeof name, "-%c", optopt);
+    return usage_error(args, "unknown option %s", name);
+}
+
 int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
     const char *positional[2] = {NULL, NULL};
-    int npositional = 0, i = 1, options_done = 0;
+    int npositional = 0, first = 1, opt;
+    char name[64];
+    char **list;
+    int count;
 
     memset(args, 0, sizeof *args);
     args->command = CMD_PUT;
@@ -190,130 +294,109 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "put") == 0) {
-        i = 2;
+        first = 2;
     } else if (strcmp(argv[1], "put-dir") == 0) {
         args->command = CMD_PUT_DIR;
-        i = 2;
+        first = 2;
     } else if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage_main(stdout);
         return EXIT_OK;
     }
-    for (; i < argc; i++) {
-        char name[64];
-        const char *arg = argv[i], *value = NULL, *eq;
+    /* The subcommand, if any, stands in for argv[0]: getopt starts at element 1. */
+    list = argv + first - 1;
+    count = argc - first + 1;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(count, list, SHORT_OPTIONS, LONG_OPTIONS, NULL)) != -1) {
         int is_dir = args->command == CMD_PUT_DIR;
-        if (options_done || arg[0] != '-' || arg[1] == '\0') {
+        if (dir_only(opt) && !is_dir) {
+            return usage_error(args, "%s is an option of put-dir", option_name(opt, name, sizeof name));
+        }
+        switch (opt) {
+        case 1:
             if (npositional == 2) {
-                return usage_error(args, "unexpected argument %s", arg);
+                return usage_error(args, "unexpected argument %s", optarg);
             }
-            positional[npositional++] = arg;
-            continue;
-        }
-        if (strcmp(arg, "--") == 0) {
-            options_done = 1;
-            continue;
-        }
-        /* --name=value or --name value */
-        eq = strchr(arg, '=');
-        if (eq != NULL && (size_t)(eq - arg) < sizeof name) {
-            memcpy(name, arg, (size_t)(eq - arg));
-            name[eq - arg] = '\0';
-            value = eq + 1;
-        } else {
-            snprintf(name, sizeof name, "%s", arg);
-        }
-#define FLAG(n) (strcmp(name, n) == 0)
-#define NEED_VALUE()                                                              \
-    do {                                                                          \
-        if (value == NULL) {                                                      \
-            if (i + 1 >= argc) {                                                  \
-                return usage_error(args, "%s needs a value", name);               \
-            }                                                                     \
-            value = argv[++i];                                                    \
-        }                                                                         \
-    } while (0)
-#define DIR_ONLY()                                                                \
-    do {                                                                          \
-        if (!is_dir) {                                                            \
-            return usage_error(args, "%s is an option of put-dir", name);         \
-        }                                                                         \
-    } while (0)
-        if (FLAG("-h") || FLAG("--help")) {
+            positional[npositional++] = optarg;
+            break;
+        case ':':
+            return usage_error(args, "%s needs a value", option_name(optopt, name, sizeof name));
+        case '?':
+            return bad_option(args, list, optind);
+        case 'h':
             if (is_dir) {
                 usage_put_dir(stdout);
             } else {
                 usage_put(stdout);
             }
             return EXIT_OK;
-        } else if (FLAG("--part-size")) {
-            NEED_VALUE();
-            if (tosput_parse_size(value, &args->part_size) != 0) {
-                return usage_error(args, "--part-size needs a size like 20M, not '%s'", value);
+        case OPT_PART_SIZE:
+            if (tosput_parse_size(optarg, &args->part_size) != 0) {
+                return usage_error(args, "--part-size needs a size like 20M, not '%s'", optarg);
             }
-        } else if (FLAG("--limit-rate")) {
-            NEED_VALUE();
-            if (tosput_parse_size(value, &args->rate) != 0) {
-                return usage_error(args, "--limit-rate needs a rate like 8M, not '%s'", value);
+            break;
+        case OPT_LIMIT_RATE:
+            if (tosput_parse_size(optarg, &args->rate) != 0) {
+                return usage_error(args, "--limit-rate needs a rate like 8M, not '%s'", optarg);
             }
-        } else if (FLAG("--tasks")) {
-            NEED_VALUE();
-            if (parse_count(value, &args->tasks) != 0) {
-                return usage_error(args, "--tasks needs a number from 1, not '%s'", value);
+            break;
+        case OPT_TASKS:
+            if (parse_count(optarg, &args->tasks) != 0) {
+                return usage_error(args, "--tasks needs a number from 1, not '%s'", optarg);
             }
-        } else if (FLAG("--files")) {
-            DIR_ONLY();
-            NEED_VALUE();
-            if (parse_count(value, &args->files) != 0) {
-                return usage_error(args, "--files needs a number from 1, not '%s'", value);
+            break;
+        case OPT_FILES:
+            if (parse_count(optarg, &args->files) != 0) {
+                return usage_error(args, "--files needs a number from 1, not '%s'", optarg);
             }
-        } else if (FLAG("--connections")) {
-            DIR_ONLY();
-            NEED_VALUE();
-            if (parse_count(value, &args->connections) != 0) {
-                return usage_error(args, "--connections needs a number from 1, not '%s'", value);
+            break;
+        case OPT_CONNECTIONS:
+            if (parse_count(optarg, &args->connections) != 0) {
+                return usage_error(args, "--connections needs a number from 1, not '%s'", optarg);
             }
-        } else if (FLAG("--checkpoint")) {
+            break;
+        case OPT_CHECKPOINT:
             if (is_dir) {
-                return usage_error(args, "%s is an option of put; put-dir takes --checkpoint-dir", name);
+                return usage_error(args, "%s is an option of put; put-dir takes --checkpoint-dir", "--checkpoint");
             }
-            NEED_VALUE();
-            args->checkpoint = value;
-        } else if (FLAG("--checkpoint-dir")) {
-            DIR_ONLY();
-            NEED_VALUE();
-            args->checkpoint = value;
-        } else if (FLAG("--no-checkpoint")) {
+            args->checkpoint = optarg;
+            break;
+        case OPT_CHECKPOINT_DIR:
+            args->checkpoint = optarg;
+            break;
+        case OPT_NO_CHECKPOINT:
             args->no_checkpoint = 1;
-        } else if (FLAG("--include") || FLAG("--exclude")) {
-            int include = FLAG("--include");
-            DIR_ONLY();
-            NEED_VALUE();
-            if ((include ? push(&args->include, &args->include_count, value)
-                         : push(&args->exclude, &args->exclude_count, value)) != 0) {
+            break;
+        case OPT_INCLUDE:
+        case OPT_EXCLUDE:
+            if ((opt == OPT_INCLUDE ? push(&args->include, &args->include_count, optarg)
+                                    : push(&args->exclude, &args->exclude_count, optarg)) != 0) {
                 fprintf(stderr, "tosput: out of memory\n");
                 return EXIT_FAILED;
             }
-        } else if (FLAG("--follow-symlinks")) {
-            DIR_ONLY();
+            break;
+        case OPT_FOLLOW_SYMLINKS:
             args->follow_symlinks = 1;
-        } else if (FLAG("--continue-on-error")) {
-            DIR_ONLY();
+            break;
+        case OPT_CONTINUE_ON_ERROR:
             args->continue_on_error = 1;
-        } else if (FLAG("--abort-on-interrupt")) {
+            break;
+        case OPT_ABORT_ON_INTERRUPT:
             args->abort_on_interrupt = 1;
-        } else if (FLAG("-q") || FLAG("--quiet")) {
+            break;
+        case 'q':
             args->quiet = 1;
-        } else {
-            return usage_error(args, "unknown option %s", arg);
+            break;
+        default: /* an entry of LONG_OPTIONS without a case above */
+            return usage_error(args, "unhandled option %s", option_name(opt, name, sizeof name));
         }
-        if (eq != NULL && value == eq + 1 && !(FLAG("--part-size") || FLAG("--limit-rate") || FLAG("--tasks") ||
-                                               FLAG("--files") || FLAG("--connections") || FLAG("--checkpoint") ||
-                                               FLAG("--checkpoint-dir") || FLAG("--include") || FLAG("--exclude"))) {
-            return usage_error(args, "%s takes no value", name);
+    }
+    /* After "--", getopt stops and leaves the rest as operands. */
+    for (; optind < count; optind++) {
+        if (npositional == 2) {
+            return usage_error(args, "unexpected argument %s", list[optind]);
         }
-#undef FLAG
-#undef NEED_VALUE
-#undef DIR_ONLY
+        positional[npositional++] = list[optind];
     }
     if (npositional < 2) {
         return usage_error(args, "%s", args->command == CMD_PUT_DIR ? "put-dir needs DIR and tos://BUCKET/PREFIX/"

@@ -1,5 +1,7 @@
-# ctest: the shared library exports only tos_* symbols and has the SONAME libtosupload.so.0.
-# usage: cmake -DLIB=path/to/libtosupload.so.0 -P check_abi.cmake
+# ctest: the shared library exports only tos_* symbols and has the SONAME CMake expects.
+# build.rs sets the SONAME and cmake/version.cmake derives it again from the same version, so
+# this is where the two are checked against each other.
+# usage: cmake -DLIB=path/to/libtosupload.so.N -DSONAME=libtosupload.so.N -P check_abi.cmake
 execute_process(COMMAND nm -D --defined-only ${LIB} OUTPUT_VARIABLE syms RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "nm failed on ${LIB}")
@@ -26,7 +28,11 @@ if(count LESS 30)
   message(FATAL_ERROR "${LIB} exports only ${count} tos_* symbols; expected the whole C API")
 endif()
 execute_process(COMMAND readelf -d ${LIB} OUTPUT_VARIABLE dyn RESULT_VARIABLE rc)
-if(NOT dyn MATCHES "Library soname: \\[libtosupload\\.so\\.0\\]")
-  message(FATAL_ERROR "${LIB} has no SONAME libtosupload.so.0:\n${dyn}")
+if(NOT SONAME)
+  message(FATAL_ERROR "usage: cmake -DLIB=... -DSONAME=... -P check_abi.cmake")
 endif()
-message(STATUS "${count} tos_* symbols exported, nothing else; SONAME libtosupload.so.0")
+string(REGEX MATCH "Library soname: \\[([^]]*)\\]" _ "${dyn}")
+if(NOT CMAKE_MATCH_1 STREQUAL SONAME)
+  message(FATAL_ERROR "${LIB} has the SONAME '${CMAKE_MATCH_1}', not ${SONAME}:\n${dyn}")
+endif()
+message(STATUS "${count} tos_* symbols exported, nothing else; SONAME ${SONAME}")
