@@ -182,6 +182,36 @@ typedef uint32_t tos_addressing;
 #endif // __cplusplus
 
 /**
+ * The wire protocol (`tos_client_options.protocol`).
+ */
+enum tos_protocol
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * TOS's native protocol. Empty option fields come from `TOS_ENDPOINT`, `TOS_REGION`,
+   * `TOS_ACCESS_KEY`, `TOS_SECRET_KEY`, `TOS_SECURITY_TOKEN`.
+   */
+  TOS_PROTOCOL_TOS = 0,
+  /**
+   * The S3 protocol (AWS Signature V4), for TOS's S3 endpoints
+   * (`https://tos-s3-<region>.volces.com`) and any S3-compatible store. Empty option
+   * fields come from `AWS_ENDPOINT_URL`, `AWS_REGION` (default `us-east-1`),
+   * `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`; an endpoint is
+   * required. TOS-only attributes (`traffic_limit`, `forbid_overwrite`) are refused.
+   */
+  TOS_PROTOCOL_S3 = 1,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum tos_protocol tos_protocol;
+#else
+typedef uint32_t tos_protocol;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * `tos_progress.kind`.
  */
 enum tos_progress_kind
@@ -434,6 +464,10 @@ typedef struct tos_client_options {
    * false (default): TLS certificates are verified. true is for test servers only.
    */
   bool insecure_skip_tls_verify;
+  /**
+   * A `TOS_PROTOCOL_*` value; 0 = `TOS_PROTOCOL_TOS`.
+   */
+  uint32_t protocol;
 } tos_client_options;
 
 /**

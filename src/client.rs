@@ -7,7 +7,7 @@ use super::result::tos_result;
 use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
-use tosupload_engine::{Addressing, Client, ClientConfig};
+use tosupload_engine::{Addressing, Client, ClientConfig, WireProtocol};
 
 /// A client: the endpoint, credentials, retry policy and connection pool shared by every
 /// upload made with it. Thread-safe: any number of threads may call `tos_upload_file` on
@@ -26,6 +26,21 @@ pub enum tos_addressing {
     PathStyle = 1,
     /// The endpoint serves one bucket: `host/key`; bucket names are not checked.
     CustomDomain = 2,
+}
+
+/// The wire protocol (`tos_client_options.protocol`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum tos_protocol {
+    /// TOS's native protocol. Empty option fields come from `TOS_ENDPOINT`, `TOS_REGION`,
+    /// `TOS_ACCESS_KEY`, `TOS_SECRET_KEY`, `TOS_SECURITY_TOKEN`.
+    Tos = 0,
+    /// The S3 protocol (AWS Signature V4), for TOS's S3 endpoints
+    /// (`https://tos-s3-<region>.volces.com`) and any S3-compatible store. Empty option
+    /// fields come from `AWS_ENDPOINT_URL`, `AWS_REGION` (default `us-east-1`),
+    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`; an endpoint is
+    /// required. TOS-only attributes (`traffic_limit`, `forbid_overwrite`) are refused.
+    S3 = 1,
 }
 
 impl TryFrom<u32> for tos_addressing {
@@ -75,6 +90,8 @@ pub struct tos_client_options {
     pub disable_crc: bool,
     /// false (default): TLS certificates are verified. true is for test servers only.
     pub insecure_skip_tls_verify: bool,
+    /// A `TOS_PROTOCOL_*` value; 0 = `TOS_PROTOCOL_TOS`.
+    pub protocol: u32,
 }
 
 // SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value.
@@ -119,6 +136,16 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
     if options.request_timeout_ms != 0 {
         config.idle_timeout = Duration::from_millis(options.request_timeout_ms.into());
     }
+    config.protocol = match options.protocol {
+        0 => WireProtocol::Tos,
+        1 => WireProtocol::S3,
+        other => {
+            return Err(tos_error::new(
+                tos_result::TOS_ERR_INVALID_ARGUMENT,
+                format!("`options->protocol` is {other}, not one of the TOS_PROTOCOL_* values"),
+            ))
+        }
+    };
     config.enable_crc = !options.disable_crc;
     config.verify_tls = !options.insecure_skip_tls_verify;
     Ok(config)

@@ -24,10 +24,14 @@ static const char EXIT_CODES[] =
 static const char ENVIRONMENT[] =
     "environment:\n"
     "  TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY, TOS_SECRET_KEY, TOS_SECURITY_TOKEN\n"
-    "                          endpoint and credentials\n"
+    "                          endpoint and credentials for tos:// destinations\n"
+    "  AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
+    "  AWS_SESSION_TOKEN       the same for s3:// destinations (the S3 protocol)\n"
     "  TOS_LOG=debug           library log lines on stderr (never a secret)\n";
 
 static const char COMMON_OPTIONS[] =
+    "  --endpoint-url URL      the server, e.g. https://tos-s3-cn-beijing.volces.com\n"
+    "                          (default: TOS_ENDPOINT, or AWS_ENDPOINT_URL for s3://)\n"
     "  --part-size SIZE        bytes per part, 5M..5G (default 20M); K/M/G/T are binary\n"
     "  --tasks N               parts sent at once per file (default 4)\n"
     "  --limit-rate RATE       at most RATE bytes per second in total, e.g. 8M\n";
@@ -43,6 +47,7 @@ static void usage_main(FILE *out) {
             "usage: tosput put [options] FILE tos://BUCKET/KEY\n"
             "       tosput put-dir [options] DIR tos://BUCKET/PREFIX/\n"
             "       tosput [options] FILE tos://BUCKET/KEY      (same as put)\n"
+            "       (s3://BUCKET/... instead of tos:// speaks the S3 protocol)\n"
             "\n"
             "Resumable, parallel, verified (CRC-64) uploads to Volcengine TOS.\n"
             "`tosput put --help` and `tosput put-dir --help` list the options.\n"
@@ -170,17 +175,23 @@ static int push(const char ***array, size_t *count, const char *value) {
     return 0;
 }
 
-/* tos://BUCKET/REST: splits into bucket (malloc'd) and rest. */
-static int split_target(const char *target, char **bucket, const char **rest) {
-    const char *slash;
-    if (strncmp(target, "tos://", 6) != 0) {
+/* tos://BUCKET/REST or s3://BUCKET/REST: the protocol, the bucket (malloc'd) and the rest. */
+static int split_target(const char *target, int *s3, char **bucket, const char **rest) {
+    const char *slash, *after;
+    if (strncmp(target, "tos://", 6) == 0) {
+        *s3 = 0;
+        after = target + 6;
+    } else if (strncmp(target, "s3://", 5) == 0) {
+        *s3 = 1;
+        after = target + 5;
+    } else {
         return -1;
     }
-    slash = strchr(target + 6, '/');
-    if (slash == NULL || slash == target + 6) {
+    slash = strchr(after, '/');
+    if (slash == NULL || slash == after) {
         return -1;
     }
-    *bucket = strndup(target + 6, (size_t)(slash - (target + 6)));
+    *bucket = strndup(after, (size_t)(slash - after));
     *rest = slash + 1;
     return *bucket ? 0 : -1;
 }
@@ -200,6 +211,7 @@ enum {
     OPT_FOLLOW_SYMLINKS,
     OPT_CONTINUE_ON_ERROR,
     OPT_ABORT_ON_INTERRUPT,
+    OPT_ENDPOINT_URL,
 };
 
 /* One table for both subcommands, so an option of the other one gets a message naming the
@@ -218,6 +230,7 @@ static const struct option LONG_OPTIONS[] = {
     {"follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS},
     {"continue-on-error", no_argument, NULL, OPT_CONTINUE_ON_ERROR},
     {"abort-on-interrupt", no_argument, NULL, OPT_ABORT_ON_INTERRUPT},
+    {"endpoint-url", required_argument, NULL, OPT_ENDPOINT_URL},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -384,6 +397,9 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         case OPT_ABORT_ON_INTERRUPT:
             args->abort_on_interrupt = 1;
             break;
+        case OPT_ENDPOINT_URL:
+            args->endpoint_url = optarg;
+            break;
         case 'q':
             args->quiet = 1;
             break;
@@ -403,8 +419,8 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
                                                                      : "put needs FILE and tos://BUCKET/KEY");
     }
     args->source = positional[0];
-    if (split_target(positional[1], &args->bucket, &args->key) != 0) {
-        return usage_error(args, "'%s' is not tos://BUCKET/KEY", positional[1]);
+    if (split_target(positional[1], &args->s3, &args->bucket, &args->key) != 0) {
+        return usage_error(args, "'%s' is not tos://BUCKET/KEY or s3://BUCKET/KEY", positional[1]);
     }
     if (args->command == CMD_PUT && args->key[0] == '\0') {
         return usage_error(args, "'%s' has no object key after the bucket", positional[1]);

@@ -282,10 +282,14 @@ int main(int argc, char **argv) {
     sigaddset(&watched_signals, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &watched_signals, NULL);
 
-    tos_client_options_init(&options); /* endpoint and credentials from TOS_* */
+    tos_client_options_init(&options); /* endpoint and credentials from TOS_* or AWS_* */
+    options.protocol = args.s3 ? TOS_PROTOCOL_S3 : TOS_PROTOCOL_TOS;
+    options.endpoint = args.endpoint_url;
     rc = tos_client_new(&options, &client, &error);
     if (rc != TOS_OK) {
-        print_error("cannot create the client (check TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY, TOS_SECRET_KEY)",
+        print_error(args.s3 ? "cannot create the client (check --endpoint-url, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, "
+                              "AWS_SECRET_ACCESS_KEY)"
+                            : "cannot create the client (check TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY, TOS_SECRET_KEY)",
                     rc, error);
         tos_error_free(error);
         tosput_args_free(&args);

@@ -3,8 +3,11 @@
 //! progress reported per chunk. No range is ever held whole in memory, so a part of 5 GiB
 //! costs what a part of 5 MiB costs.
 
+use super::aws_chunked;
+use super::protocol::BodyFraming;
 use crate::rate_limit::{Permit, RateLimiter};
 use bytes::{Bytes, BytesMut};
+use std::collections::VecDeque;
 use std::fs::File;
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -68,17 +71,40 @@ struct State {
     chunk: usize,
     digest: Arc<Mutex<Digest>>,
     sent: u64,
+    /// Set when the body is aws-chunked: the frame pieces still to yield, and the trailer's
+    /// checksum so far.
+    framing: Option<Framing>,
+}
+
+struct Framing {
+    queued: VecDeque<Bytes>,
+    nvme: crc_fast::Digest,
+    ended: bool,
 }
 
 /// The body for one attempt, and where its digest can be read once the request is done.
-pub(crate) fn body(range: &FileRange, feed: &Feed) -> (reqwest::Body, Arc<Mutex<Digest>>) {
+pub(crate) fn body(
+    range: &FileRange,
+    feed: &Feed,
+    framing: BodyFraming,
+) -> (reqwest::Body, Arc<Mutex<Digest>>) {
     let digest = Arc::new(Mutex::new(Digest::default()));
-    if range.size == 0 {
-        return (reqwest::Body::from(Bytes::new()), digest);
-    }
-    let chunk = match feed.limiter {
-        Limiter::Callback(_) => LIMITED_CHUNK,
-        _ => CHUNK,
+    let framing = match framing {
+        BodyFraming::Plain if range.size == 0 => {
+            return (reqwest::Body::from(Bytes::new()), digest)
+        }
+        BodyFraming::Plain => None,
+        BodyFraming::AwsChunkedCrc64Nvme => Some(Framing {
+            queued: VecDeque::new(),
+            nvme: crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme),
+            ended: false,
+        }),
+    };
+    let chunk = match (&feed.limiter, &framing) {
+        // Frames have one size, so the encoded length is known up front.
+        (_, Some(_)) => aws_chunked::FRAME as usize,
+        (Limiter::Callback(_), None) => LIMITED_CHUNK,
+        (_, None) => CHUNK,
     };
     let state = State {
         range: range.clone(),
@@ -86,8 +112,22 @@ pub(crate) fn body(range: &FileRange, feed: &Feed) -> (reqwest::Body, Arc<Mutex<
         chunk,
         digest: Arc::clone(&digest),
         sent: 0,
+        framing,
     };
     let stream = futures_util::stream::try_unfold(state, |mut state| async move {
+        if let Some(framing) = state.framing.as_mut() {
+            if let Some(piece) = framing.queued.pop_front() {
+                return Ok(Some((piece, state)));
+            }
+            if state.sent >= state.range.size {
+                if framing.ended {
+                    return Ok(None);
+                }
+                framing.ended = true;
+                let end = aws_chunked::end(framing.nvme.finalize());
+                return Ok(Some((end, state)));
+            }
+        }
         let range = &state.range;
         if state.sent >= range.size {
             return Ok(None);
@@ -113,6 +153,15 @@ pub(crate) fn body(range: &FileRange, feed: &Feed) -> (reqwest::Body, Arc<Mutex<
         drop(digest);
         state.sent += want;
         (state.feed.on_sent)(state.sent);
+        if let Some(framing) = state.framing.as_mut() {
+            framing.nvme.update(&chunk);
+            framing.queued.push_back(chunk);
+            framing
+                .queued
+                .push_back(Bytes::from_static(aws_chunked::FRAME_TAIL));
+            let head = aws_chunked::frame_head(want as usize);
+            return Ok(Some((head, state)));
+        }
         Ok(Some((chunk, state)))
     });
     (reqwest::Body::wrap_stream(stream), digest)

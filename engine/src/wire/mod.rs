@@ -5,6 +5,7 @@
 //! `upload/` or `upload_dir/`. Every operation runs under the one retry policy of
 //! `transport::Transport`.
 
+pub(crate) mod aws_chunked;
 pub(crate) mod content_type;
 mod endpoint;
 pub(crate) mod file_range;
@@ -257,7 +258,7 @@ impl Wire {
             moved.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
             inner(bytes)
         });
-        let (body, digest) = file_range::body(range, &watched);
+        let (body, digest) = file_range::body(range, &watched, self.protocol.body_framing());
         let idle = self.transport.idle_timeout();
         let send = self.transport.send_once(op, Some(body), attempt);
         tokio::pin!(send);

@@ -92,7 +92,21 @@ pub struct CompletedPart {
     pub etag: String,
 }
 
+/// How a streamed body (a part, a small object) travels on the wire.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyFraming {
+    /// The bytes as they are.
+    Plain,
+    /// aws-chunked frames with a CRC-64/NVME trailer that the store verifies.
+    AwsChunkedCrc64Nvme,
+}
+
 pub trait Protocol: Send + Sync {
+    /// How part and object bodies are sent; the operations' headers must agree with it.
+    fn body_framing(&self) -> BodyFraming {
+        BodyFraming::Plain
+    }
+
     /// "tos" or "s3": recorded in checkpoints, so an upload is resumed only over its own
     /// protocol.
     fn name(&self) -> &'static str;

@@ -51,6 +51,15 @@ pub(crate) fn classify(error: &UploadError) -> FailureClass {
             {
                 FailureClass::Retry
             }
+            // The store refused a body whose checksum did not match: corrupted on the way.
+            Some(400)
+                if error
+                    .server
+                    .as_ref()
+                    .is_some_and(|s| s.code == "BadDigest" || s.code == "InvalidDigest") =>
+            {
+                FailureClass::Retry
+            }
             Some(403..=405) => FailureClass::Fatal,
             // A 2xx body we could not read: another attempt may read a good one.
             None => FailureClass::Retry,

@@ -15,14 +15,11 @@
 //! - A part's ETag is the hex MD5 of its bytes (also in ListParts), so an MD5 computed while
 //!   streaming can be compared with the ETag after the fact, as resume already does.
 //!
-//! Recommendation: compare a streamed MD5 with the part's ETag (no wire change, works on
-//! SeaweedFS, MinIO and AWS without SSE-KMS/SSE-C); trailing checksums are the verified
-//! in-protocol option but need the engine to let the protocol wrap the part body stream.
-//!
-//! Also seen on SeaweedFS 4.48: error documents carry no `HostId` and no `x-amz-id-2` is
-//! sent; under SSE-C a part's ETag is still the plaintext MD5 (unlike AWS); for an identity
-//! with the Admin action, CreateMultipartUpload and PutObject into a missing bucket create
-//! it instead of answering `NoSuchBucket` (other identities get 403 `AccessDenied`).
+//! Chosen: trailing CRC-64/NVME. It is computed while streaming (about 8 GB/s on one core
+//! with SIMD, so a few per cent of the CPU a part costs), the store verifies it before it
+//! keeps the part, and a refused part (400 BadDigest or InvalidDigest) is retried like any
+//! corrupted transfer. Content-MD5 would cost a second read of each part before sending
+//! and MD5's ~0.5 GB/s.
 
 mod endpoint;
 mod errors;
@@ -36,10 +33,11 @@ mod tests;
 use crate::attributes::CreateAttributes;
 use crate::config::{Addressing, ClientConfig};
 use crate::error::{ErrorKind, Result, UploadError};
+use crate::wire::aws_chunked;
 use crate::wire::endpoint::{check_key_segments, host_is_ip_literal, host_is_localhost};
 use crate::wire::protocol::{
-    CompletedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, PartsPage, Protocol,
-    Response, SignedRequest,
+    BodyFraming, CompletedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, PartsPage,
+    Protocol, Response, SignedRequest,
 };
 use crate::wire::tos::signing::format_tos_date;
 use bytes::Bytes;
@@ -140,19 +138,34 @@ fn operation(
     }
 }
 
-/// Streamed bodies cannot be hashed before they are sent; `sign` honours this header.
-fn unsigned_payload(op: &mut Operation, content_length: u64) {
+/// Streamed bodies cannot be hashed before they are sent; they travel aws-chunked with a
+/// CRC-64/NVME trailer that the store verifies (see `wire::aws_chunked`). `sign` takes the
+/// payload marker from `x-amz-content-sha256`.
+fn streamed_payload(op: &mut Operation, content_length: u64) {
+    let headers = [
+        (
+            "Content-Length",
+            aws_chunked::encoded_len(content_length).to_string(),
+        ),
+        ("Content-Encoding", "aws-chunked".to_string()),
+        ("x-amz-decoded-content-length", content_length.to_string()),
+        ("x-amz-trailer", aws_chunked::TRAILER_HEADER.to_string()),
+        (
+            "x-amz-content-sha256",
+            sigv4::STREAMING_UNSIGNED_TRAILER.to_string(),
+        ),
+    ];
     op.headers
-        .push(("Content-Length".to_string(), content_length.to_string()));
-    op.headers.push((
-        "x-amz-content-sha256".to_string(),
-        sigv4::UNSIGNED_PAYLOAD.to_string(),
-    ));
+        .extend(headers.map(|(name, value)| (name.to_string(), value)));
 }
 
 impl Protocol for S3Protocol {
     fn name(&self) -> &'static str {
         "s3"
+    }
+
+    fn body_framing(&self) -> BodyFraming {
+        BodyFraming::AwsChunkedCrc64Nvme
     }
 
     fn create_multipart_upload(
@@ -185,7 +198,7 @@ impl Protocol for S3Protocol {
             .push(("partNumber".to_string(), part_number.to_string()));
         op.query
             .push(("uploadId".to_string(), upload_id.to_string()));
-        unsigned_payload(&mut op, content_length);
+        streamed_payload(&mut op, content_length);
         op.headers.extend(headers::ssec_headers(attrs));
         op
     }
@@ -241,7 +254,7 @@ impl Protocol for S3Protocol {
     ) -> Operation {
         let mut op = operation("PutObject", "PUT", bucket, key, 200);
         op.headers = headers::create_headers(key, attrs);
-        unsigned_payload(&mut op, content_length);
+        streamed_payload(&mut op, content_length);
         op
     }
 

@@ -7,7 +7,8 @@ use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 
 pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
-pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
+/// An aws-chunked body whose frames are not signed, with a checksum trailer.
+pub const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 
 /// RFC 3986 unreserved characters stay; everything else, UTF-8 encoded, becomes `%XX`.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC

@@ -95,7 +95,7 @@ fn create_signs_empty_payload_and_the_uploads_query() {
 }
 
 #[test]
-fn parts_are_unsigned_payload_with_ssec_headers() {
+fn parts_travel_aws_chunked_with_a_checksum_trailer_and_ssec_headers() {
     let p = protocol("http://127.0.0.1:8333", Addressing::Auto);
     let attrs = CreateAttributes {
         ssec_algorithm: Some("AES256".into()),
@@ -105,8 +105,15 @@ fn parts_are_unsigned_payload_with_ssec_headers() {
     };
     let s = signed(&p, &p.upload_part("mybucket", "k", "up", 3, 5, &attrs));
     assert!(s.url.ends_with("/mybucket/k?partNumber=3&uploadId=up"));
-    assert_eq!(header(&s, "x-amz-content-sha256"), Some("UNSIGNED-PAYLOAD"));
-    assert_eq!(header(&s, "content-length"), Some("5"));
+    assert_eq!(
+        header(&s, "x-amz-content-sha256"),
+        Some("STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+    );
+    assert_eq!(header(&s, "x-amz-decoded-content-length"), Some("5"));
+    assert_eq!(header(&s, "content-encoding"), Some("aws-chunked"));
+    assert_eq!(header(&s, "x-amz-trailer"), Some("x-amz-checksum-crc64nvme"));
+    // "5\r\n" + 5 bytes + "\r\n" + "0\r\n" + trailer line (39) + "\r\n"
+    assert_eq!(header(&s, "content-length"), Some("54"));
     assert_eq!(
         header(&s, "x-amz-server-side-encryption-customer-algorithm"),
         Some("AES256")
