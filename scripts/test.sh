@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
 # Runs every test of the project. Works on a fresh machine: installs what is missing
-# (cmake, valgrind, curl through apt-get; the official TOS Python SDK in .venv).
+# (cmake, valgrind, curl through apt-get; the official TOS Python SDK, SeaweedFS and boto3
+# in .venv).
 #   1. formatting, lints, and the generated header is current
 #   2. Rust unit and integration tests: the engine and the local server, against the
 #      real server on loopback with fault injection
 #   3. the official TOS Python SDK 2.9.3 against the local server (its fidelity)
 #   4. every C example and C test through ctest: built with ASan+UBSan, then a release
 #      build under valgrind (plus the C++ wrapper's tests and the install/packaging tests)
-#   5. the Go binding (bindings/go): go vet, then go test against the local server, linked
+#   5. the S3 protocol against SeaweedFS (a real distributed store) through tosput, every
+#      object read back with boto3
+#   6. the Go binding (bindings/go): go vet, then go test against the local server, linked
 #      with cgo against the release build's library
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,8 +36,9 @@ cargo build --quiet -p tosupload -p tos-local-server
 cargo test --workspace --quiet 2>&1 | tee "$CARGO_TARGET_DIR/cargo-test.log"
 grep -q "test result" "$CARGO_TARGET_DIR/cargo-test.log"
 
-step "official TOS Python SDK against the local server"
+step "official TOS Python SDK against the local server; the one test signer's vectors"
 .venv/bin/python -m pytest -q tests/server_sdk
+python3 scripts/tossign.py --self-test
 
 step "C examples and tests, ASan + UBSan (debug)"
 cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DTOSUPLOAD_SANITIZE=ON >/dev/null
@@ -45,6 +49,9 @@ step "C examples and tests, release, under valgrind"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DTOSUPLOAD_VALGRIND=ON >/dev/null
 cmake --build build/release -j "$jobs" >/dev/null
 ctest --test-dir build/release --output-on-failure -j 2
+
+step "S3 protocol against SeaweedFS (a real distributed store), read back with boto3"
+TOSPUT="$top/build/release/tosput" .venv/bin/python -m pytest -q tests/s3
 
 step "Go binding: go vet and go test against the local server (cgo, release library)"
 # Standard library only: no module proxy is needed or used. cgo links the library the

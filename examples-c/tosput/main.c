@@ -72,8 +72,10 @@ static int abort_was_requested(struct interrupt_state *state) {
 static void print_error(const char *what, tos_result rc, const tos_error *error) {
     fprintf(stderr, "tosput: %s: %s: %s\n", what, tos_result_name(rc), error ? tos_error_message(error) : "");
     if (error != NULL && tos_error_is_server_error(error)) {
-        fprintf(stderr, "tosput:   HTTP %u, Code %s, EC %s, RequestId %s\n", (unsigned)tos_error_http_status(error),
-                tos_error_code(error), tos_error_ec(error), tos_error_request_id(error));
+        fprintf(stderr, "tosput:   HTTP %u, Code %s, EC %s, RequestId %s, HostId %s\n",
+                (unsigned)tos_error_http_status(error), tos_error_code(error), tos_error_ec(error),
+                tos_error_request_id(error), tos_error_host_id(error));
+        fprintf(stderr, "tosput:   Message %s\n", tos_error_server_message(error));
     }
     if (error != NULL && tos_error_cause(error)[0] != '\0') {
         fprintf(stderr, "tosput:   cause: %s\n", tos_error_cause(error));

@@ -111,8 +111,11 @@ fn parts_travel_aws_chunked_with_a_checksum_trailer_and_ssec_headers() {
     );
     assert_eq!(header(&s, "x-amz-decoded-content-length"), Some("5"));
     assert_eq!(header(&s, "content-encoding"), Some("aws-chunked"));
-    assert_eq!(header(&s, "x-amz-trailer"), Some("x-amz-checksum-crc64nvme"));
-    // "5\r\n" + 5 bytes + "\r\n" + "0\r\n" + trailer line (39) + "\r\n"
+    assert_eq!(
+        header(&s, "x-amz-trailer"),
+        Some("x-amz-checksum-crc64nvme")
+    );
+    // "5\r\n" + 5 bytes + "\r\n" + "0\r\n" + trailer line (25 + 12 + 2) + "\r\n"
     assert_eq!(header(&s, "content-length"), Some("54"));
     assert_eq!(
         header(&s, "x-amz-server-side-encryption-customer-algorithm"),

@@ -1,0 +1,192 @@
+"""The library's S3 protocol against SeaweedFS, a real distributed store nobody here wrote.
+
+Every scenario runs `tosput` (the C command line over libtosupload) with an s3:// destination
+and reads the objects back with boto3, byte for byte. TOSPUT names the binary (scripts/test.sh
+sets it to the release build's); a missing binary fails the tests rather than skipping them.
+"""
+import glob
+import json
+import os
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import make_client
+
+MIB = 1024 * 1024
+
+
+@pytest.fixture(scope="module")
+def tosput():
+    path = os.environ.get("TOSPUT", "")
+    if not os.access(path, os.X_OK):
+        pytest.fail("TOSPUT must name the built tosput binary (got %r)" % path, pytrace=False)
+    return path
+
+
+def run_env(store, secret_key=None):
+    env = dict(os.environ)
+    for name in list(env):
+        if name.startswith(("TOS_", "AWS_")):
+            del env[name]
+    env.update(AWS_ENDPOINT_URL=store.endpoint, AWS_ACCESS_KEY_ID=store.access_key,
+               AWS_SECRET_ACCESS_KEY=secret_key or store.secret_key, AWS_REGION="us-east-1")
+    return env
+
+
+def put(tosput, store, source, target, *options, secret_key=None, command="put"):
+    return subprocess.run([tosput, command, "-q", *options, source, target],
+                          env=run_env(store, secret_key), capture_output=True, text=True, timeout=300)
+
+
+def field(output, name):
+    for line in output.splitlines():
+        if line.startswith(name + ":"):
+            return line.split(":", 1)[1].strip()
+    raise AssertionError("no %s in %r" % (name, output))
+
+
+def make_file(path, size):
+    with open(path, "wb") as f:
+        f.write(os.urandom(size))
+    return path
+
+
+def read_back(s3, bucket, key):
+    return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+
+
+def open_uploads(s3, bucket, key):
+    listed = s3.list_multipart_uploads(Bucket=bucket, Prefix=key)
+    return [u for u in listed.get("Uploads", []) if u["Key"] == key]
+
+
+def checkpoint_of(path):
+    found = glob.glob(path + ".*.upload")
+    assert len(found) == 1, found
+    with open(found[0]) as f:
+        return json.load(f)
+
+
+@pytest.mark.parametrize("size", [0, 1024, 45 * MIB + 123])
+def test_files_of_every_size_read_back_identical(tosput, store, s3, key, tmp_path, size):
+    path = make_file(str(tmp_path / "f.bin"), size)
+    done = put(tosput, store, path, "s3://%s/%s" % (store.bucket, key), "--part-size", "5M", "--tasks", "4")
+    assert done.returncode == 0, done.stderr
+    with open(path, "rb") as f:
+        assert read_back(s3, store.bucket, key) == f.read()
+    assert int(field(done.stdout, "bytes_sent")) == size
+    assert not open_uploads(s3, store.bucket, key)
+
+
+def start_slow_put(tosput, store, path, key):
+    return subprocess.Popen([tosput, "put", "-q", "--part-size", "5M", "--tasks", "2", "--limit-rate", "10M",
+                             path, "s3://%s/%s" % (store.bucket, key)],
+                            env=run_env(store), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def wait_for_parts(s3, store, path, key, count, deadline=60):
+    """Waits until the store lists at least `count` parts of the upload the checkpoint names."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        found = glob.glob(path + ".*.upload")
+        if found:
+            try:
+                upload_id = checkpoint_of(path)["UploadID"]
+                parts = s3.list_parts(Bucket=store.bucket, Key=key, UploadId=upload_id).get("Parts", [])
+                if len(parts) >= count:
+                    return upload_id
+            except (ValueError, KeyError):
+                pass  # the checkpoint is being replaced this instant
+        time.sleep(0.05)
+    raise AssertionError("the upload never reached %d parts" % count)
+
+
+def test_pause_then_resume_sends_no_part_twice(tosput, store, s3, key, tmp_path):
+    size = 40 * MIB
+    path = make_file(str(tmp_path / "p.bin"), size)
+    run = start_slow_put(tosput, store, path, key)
+    upload_id = wait_for_parts(s3, store, path, key, 2)
+    run.send_signal(signal.SIGINT)
+    run.communicate(timeout=60)
+    assert run.returncode == 4, "a paused upload exits 4"
+    held = s3.list_parts(Bucket=store.bucket, Key=key, UploadId=upload_id)["Parts"]
+    held_bytes = sum(p["Size"] for p in held)
+
+    done = put(tosput, store, path, "s3://%s/%s" % (store.bucket, key), "--part-size", "5M", "--tasks", "2")
+    assert done.returncode == 0, done.stderr
+    # Only the parts the store did not hold were sent again.
+    assert int(field(done.stdout, "bytes_sent")) == size - held_bytes
+    assert field(done.stdout, "upload_id") == upload_id
+    with open(path, "rb") as f:
+        assert read_back(s3, store.bucket, key) == f.read()
+    assert not open_uploads(s3, store.bucket, key)
+
+
+def test_kill_9_then_resume_ends_byte_exact(tosput, store, s3, key, tmp_path):
+    size = 40 * MIB
+    path = make_file(str(tmp_path / "k.bin"), size)
+    run = start_slow_put(tosput, store, path, key)
+    wait_for_parts(s3, store, path, key, 3)
+    run.kill()
+    run.communicate(timeout=60)
+    assert run.returncode == -signal.SIGKILL
+
+    done = put(tosput, store, path, "s3://%s/%s" % (store.bucket, key), "--part-size", "5M", "--tasks", "2")
+    assert done.returncode == 0, done.stderr
+    assert int(field(done.stdout, "bytes_sent")) < size, "the parts sent before the kill were kept"
+    with open(path, "rb") as f:
+        assert read_back(s3, store.bucket, key) == f.read()
+    assert not open_uploads(s3, store.bucket, key)
+    assert not glob.glob(path + ".*.upload"), "the checkpoint is removed after success"
+
+
+def test_abort_leaves_no_multipart_upload(tosput, store, s3, key, tmp_path):
+    path = make_file(str(tmp_path / "a.bin"), 30 * MIB)
+    run = subprocess.Popen([tosput, "put", "-q", "--part-size", "5M", "--tasks", "2", "--limit-rate", "10M",
+                            "--abort-on-interrupt", path, "s3://%s/%s" % (store.bucket, key)],
+                           env=run_env(store), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_parts(s3, store, path, key, 1)
+    assert open_uploads(s3, store.bucket, key), "the upload is open while it runs"
+    run.send_signal(signal.SIGINT)
+    run.communicate(timeout=60)
+    assert run.returncode == 5, "an aborted upload exits 5"
+    assert not open_uploads(s3, store.bucket, key)
+    assert not glob.glob(path + ".*.upload")
+    with pytest.raises(s3.exceptions.NoSuchKey):
+        s3.get_object(Bucket=store.bucket, Key=key)
+
+
+def test_a_wrong_secret_gives_403_with_every_error_field(tosput, store, s3, key, tmp_path):
+    path = make_file(str(tmp_path / "w.bin"), 1024)
+    done = put(tosput, store, path, "s3://%s/%s" % (store.bucket, key), secret_key="not-the-secret")
+    assert done.returncode == 1, done.stderr
+    err = done.stderr
+    assert "HTTP 403" in err and "Code SignatureDoesNotMatch" in err, err
+    request_id = err.split("RequestId ", 1)[1].split(",", 1)[0].strip()
+    assert request_id, err
+    message = [line for line in err.splitlines() if "Message " in line]
+    assert message and message[0].split("Message ", 1)[1].strip(), err
+    assert "HostId" in err, err
+    assert "not-the-secret" not in err, "the secret never reaches a message"
+
+
+def test_a_folder_with_utf8_and_space_names(tosput, store, s3, tmp_path):
+    tree = tmp_path / "tree"
+    names = ["a b.txt", "中文/文件 1.bin", "sub dir/ç é.dat", "big/large file.bin"]
+    contents = {}
+    for name in names:
+        path = tree / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        size = 12 * MIB if name.startswith("big/") else 3000
+        make_file(str(path), size)
+        contents[name] = path.read_bytes()
+    prefix = "dir-%d/" % os.getpid()
+    done = put(tosput, store, str(tree), "s3://%s/%s" % (store.bucket, prefix), "--part-size", "5M",
+               command="put-dir")
+    assert done.returncode == 0, done.stderr
+    for name, content in contents.items():
+        assert read_back(s3, store.bucket, prefix + name) == content, name
+    assert not s3.list_multipart_uploads(Bucket=store.bucket, Prefix=prefix).get("Uploads")
