@@ -9,6 +9,8 @@ pub(crate) mod aws_chunked;
 pub(crate) mod content_type;
 mod endpoint;
 pub(crate) mod file_range;
+#[cfg(test)]
+mod proptests;
 pub(crate) mod protocol;
 pub(crate) mod s3;
 pub(crate) mod tos;
