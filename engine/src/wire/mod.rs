@@ -13,6 +13,7 @@ pub(crate) mod file_range;
 mod proptests;
 pub(crate) mod protocol;
 pub(crate) mod s3;
+mod sigv4;
 pub(crate) mod tos;
 mod transport;
 

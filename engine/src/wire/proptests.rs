@@ -118,8 +118,10 @@ proptest! {
     fn endpoints_are_accepted_only_when_they_can_be_connected_to(endpoint in ".{0,40}") {
         let config = config(&endpoint);
         if TosProtocol::new(&config).is_ok() {
-            let url = if endpoint.contains("://") { endpoint.clone() } else { format!("https://{endpoint}") };
-            prop_assert!(reqwest::Url::parse(url.trim()).is_ok(), "{endpoint:?}");
+            // Surrounding whitespace is trimmed, as from a pasted environment variable.
+            let trimmed = endpoint.trim();
+            let url = if trimmed.contains("://") { trimmed.to_string() } else { format!("https://{trimmed}") };
+            prop_assert!(reqwest::Url::parse(&url).is_ok(), "{endpoint:?}");
         }
     }
 

@@ -24,7 +24,6 @@
 mod endpoint;
 mod errors;
 mod headers;
-pub mod sigv4;
 mod xml;
 
 #[cfg(test)]
@@ -39,9 +38,9 @@ use crate::wire::protocol::{
     BodyFraming, CompletedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, PartsPage,
     Protocol, Response, SignedRequest,
 };
-use crate::wire::tos::signing::format_tos_date;
+use crate::wire::sigv4;
 use bytes::Bytes;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// What stores without a region of their own (MinIO, SeaweedFS) expect in the scope.
 const DEFAULT_REGION: &str = "us-east-1";
@@ -324,13 +323,7 @@ impl Protocol for S3Protocol {
                 hash
             }
         };
-        let secs = now
-            .duration_since(UNIX_EPOCH)
-            .map_err(|e| {
-                UploadError::new(ErrorKind::Internal, "system clock before 1970").with_cause(e)
-            })?
-            .as_secs();
-        let date = format_tos_date(secs);
+        let date = sigv4::request_date(now)?;
         headers.push(("x-amz-date".to_string(), date.clone()));
         if !self.security_token.is_empty() {
             headers.push((
@@ -347,6 +340,7 @@ impl Protocol for S3Protocol {
             service: "s3",
         };
         let signature = sigv4::sign(
+            &sigv4::AWS4,
             &creds,
             &sigv4::SignInput {
                 method: operation.method,

@@ -18,7 +18,7 @@ fn protocol(endpoint: &str, addressing: Addressing) -> S3Protocol {
 const NOW: Duration = Duration::from_secs(1_764_000_000);
 
 fn signed(p: &S3Protocol, op: &Operation) -> SignedRequest {
-    p.sign(op, UNIX_EPOCH + NOW).unwrap()
+    p.sign(op, std::time::UNIX_EPOCH + NOW).unwrap()
 }
 
 fn header<'a>(s: &'a SignedRequest, name: &str) -> Option<&'a str> {

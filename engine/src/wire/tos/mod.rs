@@ -12,10 +12,11 @@ use crate::wire::protocol::{
     CompletedPart, ListedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, PartsPage,
     Protocol, Response, SignedRequest,
 };
+use crate::wire::sigv4;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
-use signing::{authorization, format_tos_date, uri_encode, Credentials, SignInput};
-use std::time::{SystemTime, UNIX_EPOCH};
+use signing::{authorization, Credentials, SignInput};
+use std::time::SystemTime;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Style {
@@ -126,8 +127,8 @@ fn create_headers(key: &str, attrs: &CreateAttributes) -> Vec<(String, String)> 
     h.extend(ssec_headers(attrs));
     for (name, value) in &attrs.meta {
         h.push((
-            format!("x-tos-meta-{}", uri_encode(name, false)),
-            uri_encode(value, false),
+            format!("x-tos-meta-{}", sigv4::encode(name)),
+            sigv4::encode(value),
         ));
     }
     h
@@ -511,13 +512,13 @@ impl Protocol for TosProtocol {
             ),
             Style::CustomDomain => (self.host.clone(), format!("/{}", operation.key)),
         };
-        let encoded_path = uri_encode(&path, true);
+        let encoded_path = sigv4::encode_path(&path);
         let mut url = format!("{}://{}{}", self.scheme, host, encoded_path);
         if !operation.query.is_empty() {
             let query: Vec<String> = operation
                 .query
                 .iter()
-                .map(|(k, v)| format!("{}={}", uri_encode(k, false), uri_encode(v, false)))
+                .map(|(k, v)| format!("{}={}", sigv4::encode(k), sigv4::encode(v)))
                 .collect();
             url.push('?');
             url.push_str(&query.join("&"));
@@ -526,13 +527,7 @@ impl Protocol for TosProtocol {
         if self.access_key.is_empty() {
             return Ok(SignedRequest { url, headers });
         }
-        let secs = now
-            .duration_since(UNIX_EPOCH)
-            .map_err(|e| {
-                UploadError::new(ErrorKind::Internal, "system clock before 1970").with_cause(e)
-            })?
-            .as_secs();
-        let date = format_tos_date(secs);
+        let date = sigv4::request_date(now)?;
         headers.push(("x-tos-date".to_string(), date.clone()));
         if !self.security_token.is_empty() {
             headers.push((
@@ -645,7 +640,7 @@ mod tests {
             let op = p.abort_multipart_upload("mybucket", "a b+c/中文?x&y=1.txt", "u1");
             p.sign(
                 &op,
-                UNIX_EPOCH + std::time::Duration::from_secs(1_764_000_000),
+                std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_764_000_000),
             )
             .unwrap()
             .url

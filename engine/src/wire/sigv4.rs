@@ -1,12 +1,42 @@
-//! AWS Signature Version 4 (`AWS4-HMAC-SHA256`), header form, as S3 applies it: the path is
-//! encoded once per segment and never normalised, and the payload hash is whatever the caller
-//! declares in `x-amz-content-sha256` (`UNSIGNED-PAYLOAD` for streamed bodies).
+//! Signature Version 4, header form, for both protocols: S3's `AWS4-HMAC-SHA256` and TOS's
+//! `TOS4-HMAC-SHA256`, which is the same algorithm under other names (docs/protocol.md §8).
+//! The path is encoded once per segment and never normalised, and the payload hash is what
+//! the caller declares (`x-amz-content-sha256` / `x-tos-content-sha256`).
 
+use crate::error::{ErrorKind, Result, UploadError};
 use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
+use std::time::{SystemTime, UNIX_EPOCH};
 
-pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+/// What tells the two protocols' signatures apart.
+pub struct Scheme {
+    pub algorithm: &'static str,
+    /// Prepended to the secret key before the first HMAC.
+    pub secret_prefix: &'static str,
+    /// The last element of the credential scope.
+    pub terminator: &'static str,
+    /// Between the parts of the Authorization header.
+    pub separator: &'static str,
+}
+
+pub const AWS4: Scheme = Scheme {
+    algorithm: "AWS4-HMAC-SHA256",
+    secret_prefix: "AWS4",
+    terminator: "aws4_request",
+    separator: ", ",
+};
+
+pub const TOS4: Scheme = Scheme {
+    algorithm: "TOS4-HMAC-SHA256",
+    secret_prefix: "",
+    terminator: "request",
+    separator: ",",
+};
+
+/// SHA-256 of the empty string: the payload hash when none is declared.
+pub const EMPTY_PAYLOAD_SHA256: &str =
+    "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /// An aws-chunked body whose frames are not signed, with a checksum trailer.
 pub const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
 
@@ -54,7 +84,7 @@ pub struct Credentials<'a> {
     pub access_key: &'a str,
     pub secret_key: &'a str,
     pub region: &'a str,
-    /// `s3` in production; the published test suite uses `service`.
+    /// `s3` or `tos` in production; the published test suite uses `service`.
     pub service: &'a str,
 }
 
@@ -81,7 +111,7 @@ pub struct Signature {
     pub authorization: String,
 }
 
-pub fn sign(creds: &Credentials<'_>, input: &SignInput<'_>) -> Signature {
+pub fn sign(scheme: &Scheme, creds: &Credentials<'_>, input: &SignInput<'_>) -> Signature {
     let (canonical_headers, signed_headers) = canonical_headers(input.headers);
     let canonical_request = format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
@@ -94,24 +124,26 @@ pub fn sign(creds: &Credentials<'_>, input: &SignInput<'_>) -> Signature {
     );
     let short_date = &input.date[..8.min(input.date.len())];
     let scope = format!(
-        "{short_date}/{}/{}/aws4_request",
-        creds.region, creds.service
+        "{short_date}/{}/{}/{}",
+        creds.region, creds.service, scheme.terminator
     );
+    let algorithm = scheme.algorithm;
     let string_to_sign = format!(
-        "{ALGORITHM}\n{}\n{scope}\n{}",
+        "{algorithm}\n{}\n{scope}\n{}",
         input.date,
         sha256_hex(canonical_request.as_bytes())
     );
     let k_date = hmac(
-        format!("AWS4{}", creds.secret_key).as_bytes(),
+        format!("{}{}", scheme.secret_prefix, creds.secret_key).as_bytes(),
         short_date.as_bytes(),
     );
     let k_region = hmac(&k_date, creds.region.as_bytes());
     let k_service = hmac(&k_region, creds.service.as_bytes());
-    let k_signing = hmac(&k_service, b"aws4_request");
+    let k_signing = hmac(&k_service, scheme.terminator.as_bytes());
     let signature = hex(&hmac(&k_signing, string_to_sign.as_bytes()));
+    let separator = scheme.separator;
     let authorization = format!(
-        "{ALGORITHM} Credential={}/{scope}, SignedHeaders={signed_headers}, Signature={signature}",
+        "{algorithm} Credential={}/{scope}{separator}SignedHeaders={signed_headers}{separator}Signature={signature}",
         creds.access_key
     );
     Signature {
@@ -154,6 +186,44 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The signing date of a request made at `now`.
+pub fn request_date(now: SystemTime) -> Result<String> {
+    let secs = now
+        .duration_since(UNIX_EPOCH)
+        .map_err(|e| {
+            UploadError::new(ErrorKind::Internal, "system clock before 1970").with_cause(e)
+        })?
+        .as_secs();
+    Ok(format_date(secs))
+}
+
+/// `yyyyMMddTHHmmssZ` for a Unix time, without pulling in a date crate.
+pub fn format_date(unix_secs: u64) -> String {
+    let days = unix_secs / 86_400;
+    let secs = unix_secs % 86_400;
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
+        secs / 3600,
+        (secs / 60) % 60,
+        secs % 60
+    )
+}
+
+/// Howard Hinnant's days-to-civil algorithm.
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 #[cfg(test)]

@@ -49,6 +49,7 @@ fn sign_vector(creds: &Credentials<'_>, date: &str, v: &Vector<'_>) -> Signature
     let headers = owned(v.headers);
     let payload_hash = sha256_hex(v.payload);
     sign(
+        &AWS4,
         creds,
         &SignInput {
             method: v.method,
