@@ -2,6 +2,7 @@
 
 use crate::attributes::CreateAttributes;
 use crate::cancel::CancelHook;
+use crate::error::{ErrorKind, Result, UploadError};
 use std::path::PathBuf;
 
 pub const MIB: u64 = 1024 * 1024;
@@ -11,6 +12,19 @@ pub const MAX_PART_SIZE: u64 = 5 * 1024 * MIB;
 pub const MAX_PARTS: u64 = 10_000;
 pub const DEFAULT_TASK_NUM: u32 = 4;
 pub const MAX_TASK_NUM: u32 = 1000;
+
+/// The part size a request asks for: 0 means the default; anything outside the protocol's
+/// limits is refused before anything is sent.
+pub(crate) fn resolve_part_size(asked: u64) -> Result<u64> {
+    match asked {
+        0 => Ok(DEFAULT_PART_SIZE),
+        size if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) => Ok(size),
+        size => Err(UploadError::new(
+            ErrorKind::InvalidPartSize,
+            format!("invalid part size {size}: it must be in [{MIN_PART_SIZE}, {MAX_PART_SIZE}]"),
+        )),
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct UploadFileRequest {

@@ -3,8 +3,7 @@
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::upload::checkpoint::{self, FileInfo};
 use crate::upload::file_request::{
-    UploadFileRequest, DEFAULT_PART_SIZE, DEFAULT_TASK_NUM, MAX_PART_SIZE, MAX_TASK_NUM,
-    MIN_PART_SIZE,
+    resolve_part_size, UploadFileRequest, DEFAULT_TASK_NUM, MAX_TASK_NUM,
 };
 use crate::wire::Wire;
 use std::fs::File;
@@ -23,16 +22,7 @@ pub struct Source {
 
 pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> {
     wire.check_object(&request.bucket, &request.key, &request.attributes)?;
-    let part_size = match request.part_size {
-        0 => DEFAULT_PART_SIZE,
-        size if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) => size,
-        size => {
-            return Err(UploadError::new(
-                ErrorKind::InvalidPartSize,
-                format!("invalid part size {size}: it must be in [5242880, 5368709120]"),
-            ))
-        }
-    };
+    let part_size = resolve_part_size(request.part_size)?;
     let task_num = match request.task_num {
         0 => DEFAULT_TASK_NUM,
         n => n.clamp(1, MAX_TASK_NUM),

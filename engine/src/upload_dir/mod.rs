@@ -12,9 +12,7 @@ mod walk;
 use crate::cancel::{CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
-use crate::upload::file_request::{
-    UploadFileRequest, DEFAULT_PART_SIZE, MAX_PART_SIZE, MIN_PART_SIZE,
-};
+use crate::upload::file_request::{resolve_part_size, UploadFileRequest};
 use crate::upload::{self, SharedLimits};
 use crate::wire::protocol::ObjectReceipt;
 use crate::wire::Wire;
@@ -50,16 +48,7 @@ pub(crate) async fn upload_dir(
     wire.check_bucket(&request.bucket)?;
     wire.check_prefix(&request.prefix)?;
     wire.check_attributes(&request.attributes)?;
-    let part_size = match request.part_size {
-        0 => DEFAULT_PART_SIZE,
-        size if (MIN_PART_SIZE..=MAX_PART_SIZE).contains(&size) => size,
-        size => {
-            return Err(UploadError::new(
-                ErrorKind::InvalidPartSize,
-                format!("invalid part size {size}: it must be in [5242880, 5368709120]"),
-            ))
-        }
-    };
+    let part_size = resolve_part_size(request.part_size)?;
     let walk_options = walk_options(&request)?;
     match std::fs::metadata(&request.dir) {
         Ok(meta) if meta.is_dir() => {}
