@@ -141,8 +141,10 @@ inline HookPtr new_hook() {
 
 } // namespace detail
 
-/** Options of Client: an empty string or 0 means the default (strings from TOS_* variables). */
+/** Options of Client: an empty string or 0 means the default (strings from TOS_* variables, or
+ * AWS_* ones with TOS_PROTOCOL_S3). */
 struct ClientOptions {
+    tos_protocol protocol = TOS_PROTOCOL_TOS;
     std::string endpoint;
     std::string region;
     std::string access_key;
@@ -434,6 +436,7 @@ public:
         o.secret_key = detail::opt(options.secret_key);
         o.security_token = detail::opt(options.security_token);
         o.addressing = options.addressing;
+        o.protocol = options.protocol;
         o.max_retry_count = options.max_retry_count;
         o.connect_timeout_ms = static_cast<std::uint32_t>(options.connect_timeout.count());
         o.request_timeout_ms = static_cast<std::uint32_t>(options.request_timeout.count());

@@ -33,10 +33,34 @@ const (
 	AddressingCustomDomain Addressing = C.TOS_ADDRESSING_CUSTOM_DOMAIN
 )
 
+// Protocol is the wire protocol a client speaks.
+type Protocol uint32
+
+const (
+	// ProtocolTOS is TOS's native protocol (the default).
+	ProtocolTOS Protocol = C.TOS_PROTOCOL_TOS
+	// ProtocolS3 is the S3 protocol (AWS Signature V4): TOS's S3 endpoints and any
+	// S3-compatible store. Empty fields come from AWS_ENDPOINT_URL, AWS_REGION,
+	// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN.
+	ProtocolS3 Protocol = C.TOS_PROTOCOL_S3
+)
+
+// String names the protocol as the C API does.
+func (p Protocol) String() string {
+	switch p {
+	case ProtocolTOS:
+		return "tos"
+	case ProtocolS3:
+		return "s3"
+	}
+	return fmt.Sprintf("Protocol(%d)", uint32(p))
+}
+
 // ClientOptions configures NewClient. The zero value of every field means its default; empty
 // strings are read from the environment (TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY,
-// TOS_SECRET_KEY, TOS_SECURITY_TOKEN).
+// TOS_SECRET_KEY, TOS_SECURITY_TOKEN; the AWS_* ones with ProtocolS3).
 type ClientOptions struct {
+	Protocol      Protocol
 	Endpoint      string // http://host:port or https://host
 	Region        string // e.g. cn-beijing
 	AccessKey     string
@@ -125,6 +149,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	}
 	o.connect_timeout_ms = millis(opts.ConnectTimeout)
 	o.request_timeout_ms = millis(opts.RequestTimeout)
+	o.protocol = C.uint32_t(opts.Protocol)
 	o.disable_crc = C.bool(opts.DisableCRC)
 	o.insecure_skip_tls_verify = C.bool(opts.InsecureSkipTLSVerify)
 
