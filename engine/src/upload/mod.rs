@@ -3,12 +3,13 @@
 //! parallel, complete, and verify the whole object's CRC-64.
 
 pub mod checkpoint;
+mod checkpoint_rules;
 mod complete;
 mod file_reporter;
 pub mod file_request;
 mod messages;
 mod parts;
-mod plan;
+pub(crate) mod plan;
 mod resume;
 mod validate;
 mod workers;
