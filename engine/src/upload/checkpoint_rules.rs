@@ -154,7 +154,8 @@ mod tests {
 
     #[test]
     fn each_broken_rule_is_refused() {
-        let breakers: Vec<(&str, fn(&mut Checkpoint))> = vec![
+        type Breaker = fn(&mut Checkpoint);
+        let breakers: Vec<(&str, Breaker)> = vec![
             ("small parts", |c| c.part_size = MIB),
             ("no upload id", |c| c.upload_id.clear()),
             ("odd upload id", |c| c.upload_id = "a b\n".into()),

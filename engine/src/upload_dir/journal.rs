@@ -221,4 +221,40 @@ mod tests {
         assert_eq!(journal.done.len(), 2);
         assert!(!fs::read_to_string(&path).unwrap().contains("half"));
     }
+
+    #[test]
+    fn tampered_and_garbage_lines_are_dropped_and_the_journal_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.journal");
+        let mut journal = Journal::open(&path).unwrap();
+        journal.record(entry("ok.txt")).unwrap();
+        drop(journal);
+        // Lines whose CRC matches but whose fields the engine never writes.
+        let mut text = fs::read_to_string(&path).unwrap();
+        for bad in [entry("../escape"), entry("/abs"), entry("a//b"), entry("")] {
+            text.push_str(&encode(&bad));
+        }
+        let mut no_etag = entry("no-etag");
+        no_etag.etag.clear();
+        text.push_str(&encode(&no_etag));
+        text.push_str("\u{1}\u{ff}garbage without a crc\n");
+        fs::write(&path, text).unwrap();
+        let journal = Journal::open(&path).unwrap();
+        assert_eq!(journal.done.keys().collect::<Vec<_>>(), vec!["ok.txt"]);
+        assert_eq!(fs::read_to_string(&path).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn a_fifo_as_journal_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.journal");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success());
+        let error = Journal::open(&path).err().expect("refused");
+        assert_eq!(error.kind, ErrorKind::CheckpointPathInvalid);
+        assert!(error.message.contains("not a regular file"));
+    }
 }
