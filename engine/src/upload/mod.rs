@@ -11,7 +11,7 @@ mod messages;
 mod parts;
 pub(crate) mod plan;
 mod resume;
-mod validate;
+pub(crate) mod validate;
 mod workers;
 
 use crate::attributes::CreateAttributes;

@@ -126,7 +126,7 @@ fn check_attributes(attrs: &CreateAttributes) -> Result<()> {
     Ok(())
 }
 
-fn open_source(path: &std::path::Path) -> Result<(File, FileInfo)> {
+pub(crate) fn open_source(path: &std::path::Path) -> Result<(File, FileInfo)> {
     let shown = path.display();
     let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => UploadError::new(
