@@ -319,3 +319,59 @@ fn a_cancel_ends_a_huge_walk_promptly() {
     );
     assert_eq!(result.unwrap_err().kind, ErrorKind::Paused);
 }
+
+#[test]
+fn a_tampered_journal_is_replaced_and_the_rerun_finishes_the_folder() {
+    let server = TestServer::start();
+    let client = Client::new(server.config()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let state = tempfile::tempdir().unwrap();
+    for name in ["a.txt", "b.txt", "c.txt"] {
+        write_file(dir.path(), name, name.as_bytes());
+    }
+    let folder_request = || {
+        let mut req = UploadDirRequest::new(BUCKET, "j/", dir.path());
+        req.checkpoint_dir = Some(state.path().to_path_buf());
+        req.error_policy = tosupload_engine::ErrorPolicy::Continue;
+        req
+    };
+    server.add_fault(r#"{"op":"PutObject","key":"j/c.txt","action":{"kind":"status","status":403,"code":"AccessDenied"}}"#);
+    let out = client
+        .upload_dir(folder_request(), DirObservers::default())
+        .unwrap();
+    assert_eq!(out.failures.len(), 1);
+    server.clear_faults();
+    let journal = std::fs::read_dir(state.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.extension().is_some_and(|e| e == "journal"))
+        .expect("a journal is kept while a file is missing");
+    let mut text = std::fs::read(&journal).unwrap();
+    text.extend_from_slice(b"\xff\xfe not a line\n0123456789abcdef {\"relative\":\"../x\"}\n");
+    std::fs::write(&journal, text).unwrap();
+
+    let out = client
+        .upload_dir(folder_request(), DirObservers::default())
+        .unwrap();
+    assert!(out.failures.is_empty());
+    assert_eq!((out.files_uploaded, out.files_skipped), (1, 2));
+    assert_eq!(server.get_object("j/c.txt"), b"c.txt");
+    assert!(!journal.exists(), "done, the journal goes");
+}
+
+#[test]
+fn a_proc_file_in_a_folder_fails_alone_and_is_not_uploaded_empty() {
+    let server = TestServer::start();
+    let client = Client::new(server.config()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    write_file(dir.path(), "plain.txt", b"plain");
+    std::os::unix::fs::symlink("/proc/version", dir.path().join("version")).unwrap();
+    let mut req = UploadDirRequest::new(BUCKET, "f/", dir.path());
+    req.symlinks = SymlinkPolicy::Follow;
+    req.error_policy = tosupload_engine::ErrorPolicy::Continue;
+    let out = client.upload_dir(req, DirObservers::default()).unwrap();
+    assert_eq!(out.files_uploaded, 1);
+    assert_eq!(out.failures.len(), 1);
+    assert!(out.failures[0].error.message.contains("size of 0"));
+    assert!(server.head_object("f/version").is_none());
+}
