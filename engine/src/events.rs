@@ -40,8 +40,9 @@ pub enum UploadEventKind {
     UploadPartRetry,
     /// An upload id from the checkpoint was confirmed with the server and is being continued.
     UploadResumed,
-    /// The checkpoint was unusable (corrupt, foreign, stale, or its upload is gone) and a
-    /// fresh upload starts; `error` says why.
+    /// The checkpoint was unusable (corrupt, invalid, foreign, stale, or its upload is gone)
+    /// and a fresh upload starts, or Complete refused its parts and the next run starts
+    /// afresh; `error` says why. The checkpoint file is removed, not kept aside.
     CheckpointDiscarded,
     /// The part size was raised so the file fits in 10,000 parts; `part.size` is the new size.
     PartSizeAdjusted,

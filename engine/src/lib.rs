@@ -14,6 +14,7 @@ mod client;
 mod config;
 mod error;
 mod events;
+mod local_file;
 pub mod log;
 mod rate_limit;
 mod upload;
@@ -21,6 +22,9 @@ mod upload;
 pub use upload::checkpoint;
 mod upload_dir;
 mod wire;
+
+#[cfg(test)]
+mod proptests;
 
 pub use attributes::CreateAttributes;
 pub use cancel::{CancelHook, CancelKind};

@@ -2,7 +2,9 @@
 //! checkpoint written by the official Go SDK resumes here. Unlike the Go SDK it is written
 //! atomically (temp file, fsync, rename), mode 0600, and holds the upload id from Create on.
 
+pub use super::checkpoint_rules::{plausible_upload_id, validate};
 use crate::error::{ErrorKind, Result, UploadError};
+use crate::local_file::{self, Contents, Refused};
 use base64::engine::general_purpose::URL_SAFE;
 use base64::Engine;
 use md5::{Digest, Md5};
@@ -155,8 +157,12 @@ pub fn resolve_path(
             }
         }
     };
-    if path.is_dir() {
-        return Err(invalid_location(&path, "it is a directory"));
+    // Checked before anything is created or sent: a FIFO here would block the load forever
+    // and a device would be read without end.
+    match local_file::regular_or_absent(&path) {
+        Ok(()) => {}
+        Err(Refused::NotRegular(what)) => return Err(not_regular(&path, what)),
+        Err(Refused::Io(e)) => return Err(invalid_location(&path, "cannot stat it").with_cause(e)),
     }
     let parent = path
         .parent()
@@ -187,22 +193,91 @@ fn probe_writable(dir: &Path) -> std::io::Result<()> {
     fs::remove_file(probe)
 }
 
+/// A checkpoint is a few hundred bytes per part; 10,000 parts stay far below this.
+pub const MAX_CHECKPOINT_BYTES: u64 = 16 * 1024 * 1024;
+
 pub enum Loaded {
     Missing,
     Found(Box<Checkpoint>),
-    /// Present but unusable; the text says why.
-    Corrupt(String),
+    /// Present but unusable: why, and the fields that could be read (to abort the upload it
+    /// records), when any could.
+    Corrupt {
+        why: String,
+        salvaged: Option<Box<Checkpoint>>,
+    },
+    /// The path is not a regular file: an error to report, not a checkpoint to replace.
+    Refused(UploadError),
 }
 
+/// Reads and checks a checkpoint; only one that passes `validate` is `Found`.
 pub fn load(path: &Path) -> Loaded {
-    match fs::read(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Loaded::Missing,
-        Err(e) => Loaded::Corrupt(format!("cannot read {}: {e}", path.display())),
-        Ok(bytes) => match serde_json::from_slice::<Checkpoint>(&bytes) {
-            Ok(cp) => Loaded::Found(Box::new(cp)),
-            Err(e) => Loaded::Corrupt(format!("{} is not a valid checkpoint: {e}", path.display())),
+    let shown = path.display();
+    let corrupt = |why: String| Loaded::Corrupt {
+        why,
+        salvaged: None,
+    };
+    let bytes = match local_file::read_bounded(path, MAX_CHECKPOINT_BYTES) {
+        Ok(Contents::Missing) => return Loaded::Missing,
+        Ok(Contents::Bytes(bytes)) => bytes,
+        Ok(Contents::TooLarge(size)) => {
+            return corrupt(format!(
+                "{shown} has {size} bytes, more than any checkpoint ({MAX_CHECKPOINT_BYTES})"
+            ))
+        }
+        Err(Refused::NotRegular(what)) => return Loaded::Refused(not_regular(path, what)),
+        Err(Refused::Io(e)) => return corrupt(format!("cannot read {shown}: {e}")),
+    };
+    // Parsed as a value first, so a checkpoint of the wrong shape still names its upload.
+    let value = match serde_json::from_slice::<serde_json::Value>(&bytes) {
+        Ok(value) => value,
+        Err(e) => return corrupt(format!("{shown} is not JSON: {e}")),
+    };
+    let salvaged = salvage(&value);
+    let checkpoint = match serde_json::from_value::<Checkpoint>(value) {
+        Ok(checkpoint) => checkpoint,
+        Err(e) => {
+            return Loaded::Corrupt {
+                why: format!("{shown} is not a valid checkpoint: {e}"),
+                salvaged,
+            }
+        }
+    };
+    match validate(&checkpoint) {
+        Ok(()) => Loaded::Found(Box::new(checkpoint)),
+        Err(why) => Loaded::Corrupt {
+            why: format!("{shown} is not a valid checkpoint: {why}"),
+            salvaged: Some(Box::new(checkpoint)),
         },
     }
+}
+
+/// The fields that say whose upload a malformed checkpoint records.
+fn salvage(value: &serde_json::Value) -> Option<Box<Checkpoint>> {
+    let text = |name: &str| value.get(name)?.as_str().map(str::to_owned);
+    Some(Box::new(Checkpoint {
+        bucket: text("Bucket")?,
+        key: text("Key")?,
+        upload_id: text("UploadID")?,
+        protocol: text("Protocol").unwrap_or_default(),
+        endpoint: text("Endpoint").unwrap_or_default(),
+        ..Checkpoint::default()
+    }))
+}
+
+fn not_regular(path: &Path, what: &str) -> UploadError {
+    invalid_location(path, &format!("it is not a regular file ({what})"))
+}
+
+/// `<checkpoint>.tmp`: where `save` writes before renaming into place.
+fn temp_path(path: &Path) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(".tmp");
+    PathBuf::from(name)
+}
+
+/// A run killed in mid-save leaves its temp file; the next run removes it.
+pub fn remove_stale_temp(path: &Path) {
+    local_file::remove_stale_temp(&temp_path(path));
 }
 
 /// Atomic replace: a crash leaves either the old or the new checkpoint, never a torn one.
@@ -215,16 +290,8 @@ pub fn save(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
         .with_cause(e)
     };
     let json = serde_json::to_vec(checkpoint).expect("plain structs serialize");
-    let mut tmp_name = path.as_os_str().to_owned();
-    tmp_name.push(".tmp");
-    let tmp = PathBuf::from(tmp_name);
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)
-        .map_err(io_error)?;
+    let tmp = temp_path(path);
+    let mut file = local_file::create_temp(&tmp).map_err(io_error)?;
     file.write_all(&json).map_err(io_error)?;
     file.sync_all().map_err(io_error)?;
     drop(file);
@@ -316,9 +383,20 @@ mod tests {
         let path = dir.path().join("x.upload");
         let cp = Checkpoint {
             bucket: "b".into(),
+            key: "k".into(),
             upload_id: "u".into(),
+            part_size: 5 * 1024 * 1024,
+            file_path: "f".into(),
+            parts: super::super::plan::layout(0, 5 * 1024 * 1024),
             ..Default::default()
         };
+        // A temp file left by a killed save (here a FIFO) neither blocks nor breaks the next.
+        let tmp = dir.path().join("x.upload.tmp");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&tmp)
+            .status()
+            .unwrap()
+            .success());
         save(&path, &cp).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().mode() & 0o777, 0o600);
         assert!(!dir.path().join("x.upload.tmp").exists());
@@ -327,6 +405,9 @@ mod tests {
             _ => panic!("checkpoint not loaded"),
         }
         fs::write(&path, b"{not json").unwrap();
-        assert!(matches!(load(&path), Loaded::Corrupt(_)));
+        assert!(matches!(
+            load(&path),
+            Loaded::Corrupt { salvaged: None, .. }
+        ));
     }
 }

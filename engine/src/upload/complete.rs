@@ -52,6 +52,7 @@ impl Session {
                 if matches!(error.http_status(), Some(404 | 203)) {
                     self.remove_checkpoint();
                 }
+                self.forget_refused_state(&error).await;
                 self.reporter.event(
                     UploadEventKind::CompleteMultipartUploadFailed,
                     None,

@@ -3,14 +3,15 @@
 //! parallel, complete, and verify the whole object's CRC-64.
 
 pub mod checkpoint;
+mod checkpoint_rules;
 mod complete;
 mod file_reporter;
 pub mod file_request;
 mod messages;
 mod parts;
-mod plan;
+pub(crate) mod plan;
 mod resume;
-mod validate;
+pub(crate) mod validate;
 mod workers;
 
 use crate::attributes::CreateAttributes;

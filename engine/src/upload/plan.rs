@@ -38,12 +38,15 @@ pub fn layout(file_size: u64, part_size: u64) -> Vec<CheckpointPart> {
 
 /// A checkpoint's parts must tile the file exactly, or it belongs to something else.
 pub fn tiles_file(parts: &[CheckpointPart], file_size: u64) -> bool {
-    let mut expected_offset = 0;
+    let mut expected_offset: u64 = 0;
     for (i, part) in parts.iter().enumerate() {
         if part.part_number as usize != i + 1 || part.offset != expected_offset {
             return false;
         }
-        expected_offset += part.part_size;
+        let Some(end) = expected_offset.checked_add(part.part_size) else {
+            return false;
+        };
+        expected_offset = end;
     }
     !parts.is_empty() && expected_offset == file_size
 }

@@ -29,13 +29,25 @@ impl Session {
         let Some(path) = self.checkpoint_path.clone() else {
             return Ok(Resumed::Fresh);
         };
-        let saved = match checkpoint::load(&path) {
+        checkpoint::remove_stale_temp(&path);
+        let (saved, invalid) = match checkpoint::load(&path) {
             Loaded::Missing => return Ok(Resumed::Fresh),
-            Loaded::Corrupt(why) => {
-                self.discard_checkpoint(UploadError::new(ErrorKind::CheckpointIo, why));
+            Loaded::Refused(error) => return Err(error),
+            Loaded::Corrupt {
+                why,
+                salvaged: Some(saved),
+            } => (saved, Some(why)),
+            Loaded::Corrupt {
+                why,
+                salvaged: None,
+            } => {
+                self.discard_checkpoint(UploadError::new(
+                    ErrorKind::CheckpointIo,
+                    format!("checkpoint discarded: {why}"),
+                ));
                 return Ok(Resumed::Fresh);
             }
-            Loaded::Found(saved) => saved,
+            Loaded::Found(saved) => (saved, None),
         };
         let saved_protocol = match saved.protocol.as_str() {
             "" => "tos",
@@ -45,7 +57,9 @@ impl Session {
             && (saved.endpoint.is_empty() || saved.endpoint == self.wire.endpoint());
         let ours =
             same_server && saved.bucket == self.request.bucket && saved.key == self.request.key;
-        let why = if !same_server {
+        let why = if let Some(invalid) = invalid {
+            Some((ErrorKind::CheckpointIo, invalid))
+        } else if !same_server {
             Some((
                 ErrorKind::CheckpointIo,
                 format!(
@@ -60,8 +74,6 @@ impl Session {
                 ErrorKind::CheckpointIo,
                 "it records another bucket or key".to_string(),
             ))
-        } else if saved.upload_id.is_empty() {
-            Some((ErrorKind::CheckpointIo, "it holds no upload id".to_string()))
         } else if saved.file_path != self.file_path_text() {
             Some((
                 ErrorKind::CheckpointIo,
@@ -81,7 +93,7 @@ impl Session {
             None
         };
         if let Some((kind, why)) = why {
-            if ours && !saved.upload_id.is_empty() {
+            if ours && checkpoint::plausible_upload_id(&saved.upload_id) {
                 // The old upload can never complete: free its parts on the server.
                 self.abort_upload(&saved.upload_id).await;
             }
@@ -120,6 +132,40 @@ impl Session {
         Ok(Resumed::Continue)
     }
 
+    /// Complete refused what the checkpoint records (parts too small, unknown or out of
+    /// order, or the upload gone): resuming it would fail the same way on every run, so the
+    /// upload is aborted and the next run starts afresh.
+    pub(super) async fn forget_refused_state(&mut self, error: &UploadError) {
+        const REFUSALS: &[&str] = &[
+            "EntityTooSmall",
+            "InvalidPart",
+            "InvalidPartOrder",
+            "NoSuchUpload",
+        ];
+        let Some(server) = &error.server else {
+            return;
+        };
+        if !(400..500).contains(&server.status) || !REFUSALS.contains(&server.code.as_str()) {
+            return;
+        }
+        let upload_id = self.checkpoint.upload_id.clone();
+        if server.code != "NoSuchUpload" && !upload_id.is_empty() {
+            self.abort_upload(&upload_id).await;
+        }
+        if let Some(path) = self.checkpoint_path.clone() {
+            self.discard_checkpoint(UploadError::new(
+                ErrorKind::Server,
+                format!(
+                    "checkpoint {} discarded: Complete refused upload {upload_id} ({}), so resuming it would fail again",
+                    path.display(),
+                    server.code
+                ),
+            ));
+        }
+    }
+
+    /// The checkpoint is removed rather than kept aside: the reason is in the event and the
+    /// Warn log line, and a file kept would only be found and refused again.
     fn discard_checkpoint(&mut self, reason: UploadError) {
         log!(Level::Warn, "{reason}");
         self.remove_checkpoint();

@@ -8,7 +8,7 @@ use crate::upload::file_request::{
 use crate::wire::Wire;
 use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::PathBuf;
 
 /// The checked input: an open file, its identity, and resolved settings.
@@ -47,7 +47,7 @@ pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> 
     })
 }
 
-fn open_source(path: &std::path::Path) -> Result<(File, FileInfo)> {
+pub(crate) fn open_source(path: &std::path::Path) -> Result<(File, FileInfo)> {
     let shown = path.display();
     let metadata = std::fs::metadata(path).map_err(|e| match e.kind() {
         io::ErrorKind::NotFound => UploadError::new(
@@ -73,11 +73,31 @@ fn open_source(path: &std::path::Path) -> Result<(File, FileInfo)> {
     let unreadable = |e: io::Error| {
         UploadError::new(ErrorKind::FileUnreadable, format!("cannot read {shown}")).with_cause(e)
     };
-    let file = File::open(path).map_err(unreadable)?;
-    if metadata.len() > 0 {
-        // Opening can succeed where reading fails (some special files): find out now.
-        let mut probe = [0u8; 1];
-        file.read_at(&mut probe, 0).map_err(unreadable)?;
+    // Without blocking: the path may have been replaced by a FIFO since the stat.
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+        .map_err(unreadable)?;
+    let metadata = file.metadata().map_err(unreadable)?;
+    if !metadata.is_file() {
+        return Err(UploadError::new(
+            ErrorKind::FileUnreadable,
+            format!("{shown} is not a regular file"),
+        ));
+    }
+    let mut probe = [0u8; 1];
+    let read = file.read_at(&mut probe, 0).map_err(unreadable)?;
+    if metadata.len() == 0 && read > 0 {
+        // /proc and /sys files say 0 bytes and generate their content when read: uploaded
+        // by their size, they would become an empty object reported as a success.
+        return Err(UploadError::new(
+            ErrorKind::FileUnreadable,
+            format!(
+                "{shown} reports a size of 0 but has content (a /proc or /sys file?): \
+                 its size cannot be trusted, so it is not uploaded"
+            ),
+        ));
     }
     Ok((file, FileInfo::of(&metadata)))
 }

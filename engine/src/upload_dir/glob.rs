@@ -1,119 +1,96 @@
 //! Shell-style patterns for include/exclude: `*` (any run within one path segment), `**`
-//! (any run across segments), `?` (one character), `[abc]`, `[a-z]`, `[!abc]`. A pattern with
-//! a `/` matches the whole relative path; one without matches the file name alone.
+//! (any run across segments), `?` (one character), `[abc]`, `[a-z]`, `[!abc]`, `\x` (a
+//! literal x). A pattern with a `/` matches the whole relative path; one without matches the
+//! file name alone. Matching is `globset`'s (compiled to automata, linear in the path), since
+//! a backtracking matcher takes exponential time on patterns like `a*a*a*a*b`.
 
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+
+/// All the patterns of one list (include or exclude), matched together.
 #[derive(Debug, Clone)]
-pub struct Pattern {
-    tokens: Vec<Token>,
-    whole_path: bool,
+pub struct Patterns {
+    /// Patterns without `/`, matched against the file name.
+    names: GlobSet,
+    /// Patterns with `/`, matched against the relative path.
+    paths: GlobSet,
+    empty: bool,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-enum Token {
-    Literal(char),
-    AnyInSegment,
-    AnyAcrossSegments,
-    One,
-    Class {
-        negated: bool,
-        ranges: Vec<(char, char)>,
-    },
-}
-
-impl Pattern {
-    pub fn new(text: &str) -> Result<Pattern, String> {
-        let chars: Vec<char> = text.chars().collect();
-        let mut tokens = Vec::new();
-        let mut i = 0;
-        while i < chars.len() {
-            match chars[i] {
-                '*' if chars.get(i + 1) == Some(&'*') => {
-                    tokens.push(Token::AnyAcrossSegments);
-                    i += 2;
-                    // `**/` also matches zero directories.
-                    if chars.get(i) == Some(&'/') {
-                        i += 1;
-                    }
-                    continue;
-                }
-                '*' => tokens.push(Token::AnyInSegment),
-                '?' => tokens.push(Token::One),
-                '[' => {
-                    let (token, next) = parse_class(&chars, i)
-                        .ok_or_else(|| format!("pattern {text:?}: unclosed '['"))?;
-                    tokens.push(token);
-                    i = next;
-                    continue;
-                }
-                '\\' if i + 1 < chars.len() => {
-                    tokens.push(Token::Literal(chars[i + 1]));
-                    i += 1;
-                }
-                c => tokens.push(Token::Literal(c)),
+impl Patterns {
+    pub fn new(texts: &[String]) -> Result<Patterns, String> {
+        let mut names = GlobSetBuilder::new();
+        let mut paths = GlobSetBuilder::new();
+        for text in texts {
+            let glob = GlobBuilder::new(&literal_braces(text))
+                .literal_separator(true)
+                .backslash_escape(true)
+                .build()
+                .map_err(|e| format!("pattern {text:?}: {}", e.kind()))?;
+            if text.contains('/') {
+                paths.add(glob);
+            } else {
+                names.add(glob);
             }
-            i += 1;
         }
-        Ok(Pattern {
-            tokens,
-            whole_path: text.contains('/'),
+        let build = |set: GlobSetBuilder| set.build().map_err(|e| format!("patterns: {e}"));
+        Ok(Patterns {
+            names: build(names)?,
+            paths: build(paths)?,
+            empty: texts.is_empty(),
         })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.empty
     }
 
     /// `relative_path` uses `/` separators.
     pub fn matches(&self, relative_path: &str) -> bool {
-        let subject = if self.whole_path {
-            relative_path
-        } else {
-            relative_path.rsplit('/').next().unwrap_or(relative_path)
-        };
-        let text: Vec<char> = subject.chars().collect();
-        match_from(&self.tokens, &text)
+        let name = relative_path.rsplit('/').next().unwrap_or(relative_path);
+        self.names.is_match(name) || self.paths.is_match(relative_path)
     }
 }
 
-fn parse_class(chars: &[char], start: usize) -> Option<(Token, usize)> {
-    let mut i = start + 1;
-    let negated = matches!(chars.get(i), Some('!') | Some('^'));
-    if negated {
-        i += 1;
-    }
-    let mut ranges = Vec::new();
-    let mut first = true;
-    while i < chars.len() {
-        let c = chars[i];
-        if c == ']' && !first {
-            return Some((Token::Class { negated, ranges }, i + 1));
-        }
-        if chars.get(i + 1) == Some(&'-') && chars.get(i + 2).is_some_and(|e| *e != ']') {
-            ranges.push((c, chars[i + 2]));
-            i += 3;
-        } else {
-            ranges.push((c, c));
-            i += 1;
-        }
-        first = false;
-    }
-    None
-}
-
-fn match_from(tokens: &[Token], text: &[char]) -> bool {
-    let Some((token, rest)) = tokens.split_first() else {
-        return text.is_empty();
-    };
-    match token {
-        Token::AnyAcrossSegments => (0..=text.len()).any(|skip| match_from(rest, &text[skip..])),
-        Token::AnyInSegment => {
-            let limit = text.iter().position(|c| *c == '/').unwrap_or(text.len());
-            (0..=limit).any(|skip| match_from(rest, &text[skip..]))
-        }
-        Token::One => text.first().is_some_and(|c| *c != '/') && match_from(rest, &text[1..]),
-        Token::Literal(c) => text.first() == Some(c) && match_from(rest, &text[1..]),
-        Token::Class { negated, ranges } => {
-            text.first().is_some_and(|c| {
-                *c != '/' && ranges.iter().any(|(lo, hi)| (lo..=hi).contains(&c)) != *negated
-            }) && match_from(rest, &text[1..])
+/// `{a,b}` is alternation to globset but was never part of our syntax: braces outside a
+/// class are made one-character classes, so `a{1}.txt` still names the file `a{1}.txt`.
+fn literal_braces(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if !in_class => {
+                out.push(c);
+                if let Some(next) = chars.next() {
+                    out.push(next);
+                }
+            }
+            '[' if !in_class => {
+                in_class = true;
+                out.push(c);
+                // A `]` first in a class (after an optional negation) is a member.
+                if let Some(&negation) = chars.peek().filter(|n| matches!(n, '!' | '^')) {
+                    out.push(negation);
+                    chars.next();
+                }
+                if let Some(&bracket) = chars.peek().filter(|n| **n == ']') {
+                    out.push(bracket);
+                    chars.next();
+                }
+            }
+            ']' if in_class => {
+                in_class = false;
+                out.push(c);
+            }
+            '{' | '}' if !in_class => {
+                out.push('[');
+                out.push(c);
+                out.push(']');
+            }
+            c => out.push(c),
         }
     }
+    out
 }
 
 #[cfg(test)]
@@ -121,7 +98,7 @@ mod tests {
     use super::*;
 
     fn m(pattern: &str, path: &str) -> bool {
-        Pattern::new(pattern).unwrap().matches(path)
+        Patterns::new(&[pattern.to_string()]).unwrap().matches(path)
     }
 
     #[test]
@@ -132,6 +109,8 @@ mod tests {
         assert!(m("[a-c]*.bin", "x/b9.bin"));
         assert!(!m("[!a-c]*.bin", "x/b9.bin"));
         assert!(m("中文 *.txt", "d/中文 1.txt"));
+        assert!(m(r"\*.txt", "*.txt"));
+        assert!(!m(r"\*.txt", "a.txt"));
     }
 
     #[test]
@@ -142,10 +121,27 @@ mod tests {
         assert!(m("logs/**/*.log", "logs/x.log"));
         assert!(m("**/tmp/**", "a/tmp/b/c"));
         assert!(!m("a/*", "a/b/c"));
+        assert!(!m("a?b/c", "a/b/c"));
+    }
+
+    #[test]
+    fn braces_are_literal_as_before() {
+        assert!(m("a{1,2}.txt", "a{1,2}.txt"));
+        assert!(!m("a{1,2}.txt", "a1.txt"));
+        assert!(m("[{]x", "{x"));
+        assert!(m("[]a]", "]"));
     }
 
     #[test]
     fn unclosed_class_is_an_error() {
-        assert!(Pattern::new("[abc").is_err());
+        assert!(Patterns::new(&["[abc".to_string()]).is_err());
+    }
+
+    #[test]
+    fn a_pathological_pattern_is_fast() {
+        let name = "a".repeat(10_000);
+        let started = std::time::Instant::now();
+        assert!(!m("a*a*a*a*a*a*a*a*a*a*a*a*b", &name));
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
     }
 }

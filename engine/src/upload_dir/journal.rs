@@ -4,6 +4,8 @@
 //! fsync, rename) when opened.
 
 use crate::error::{ErrorKind, Result, UploadError};
+use crate::local_file::{self, Contents, Refused};
+use crate::log::{log, Level};
 use crate::upload::checkpoint::FileInfo;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -58,22 +60,82 @@ fn encode(entry: &DoneFile) -> String {
     format!("{:016x} {json}\n", crc64::checksum(json.as_bytes()))
 }
 
-fn decode(line: &str) -> Option<DoneFile> {
+/// Past this the journal is not read but started afresh: a million files fit in ~200 MiB.
+pub const MAX_JOURNAL_BYTES: u64 = 256 * 1024 * 1024;
+/// Longest relative path and ETag an entry may hold; longer ones were not written by us.
+const MAX_RELATIVE_LEN: usize = 16 * 1024;
+const MAX_ETAG_LEN: usize = 256;
+
+/// An entry whose CRC matches and whose fields are ones the engine could have written.
+pub(crate) fn decode(line: &str) -> Option<DoneFile> {
     let (crc, json) = line.split_once(' ')?;
+    if crc.len() != 16 {
+        return None;
+    }
     let crc = u64::from_str_radix(crc, 16).ok()?;
-    (crc64::checksum(json.as_bytes()) == crc).then(|| serde_json::from_str(json).ok())?
+    if crc64::checksum(json.as_bytes()) != crc {
+        return None;
+    }
+    let entry: DoneFile = serde_json::from_str(json).ok()?;
+    plausible(&entry).then_some(entry)
+}
+
+/// A relative path the walk produces (no empty, `.` or `..` segment, no leading `/`), a
+/// quoted-or-bare ETag of printable ASCII, and nanoseconds below a second.
+fn plausible(entry: &DoneFile) -> bool {
+    let relative = &entry.relative;
+    let path_ok = !relative.is_empty()
+        && relative.len() <= MAX_RELATIVE_LEN
+        && !relative.contains('\0')
+        && relative
+            .split('/')
+            .all(|segment| !matches!(segment, "" | "." | ".."));
+    let etag_ok = !entry.etag.is_empty()
+        && entry.etag.len() <= MAX_ETAG_LEN
+        && entry.etag.bytes().all(|b| b.is_ascii_graphic());
+    path_ok && etag_ok && entry.mtime_nanos < 1_000_000_000
 }
 
 impl Journal {
+    /// Loads the finished files and rewrites the journal with only the valid entries, so an
+    /// unreadable or tampered line is reported once and gone, never a failure that repeats.
     pub fn open(path: &Path) -> Result<Journal> {
-        let text = match fs::read(path) {
-            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-            Err(e) => return Err(io_error(path, "cannot read", e)),
+        let shown = path.display();
+        let text = match local_file::read_bounded(path, MAX_JOURNAL_BYTES) {
+            Ok(Contents::Bytes(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            Ok(Contents::Missing) => String::new(),
+            Ok(Contents::TooLarge(size)) => {
+                log!(
+                    Level::Warn,
+                    "directory journal {shown} has {size} bytes, more than {MAX_JOURNAL_BYTES}: replaced by an empty one (finished files will be sent again)"
+                );
+                String::new()
+            }
+            Err(Refused::NotRegular(what)) => {
+                return Err(UploadError::new(
+                    ErrorKind::CheckpointPathInvalid,
+                    format!(
+                        "invalid directory journal path {shown}: it is not a regular file ({what})"
+                    ),
+                ))
+            }
+            Err(Refused::Io(e)) => return Err(io_error(path, "cannot read", e)),
         };
         let mut done = HashMap::new();
-        for entry in text.lines().filter_map(decode) {
-            done.insert(entry.relative.clone(), entry);
+        let mut dropped = 0usize;
+        for line in text.lines().filter(|l| !l.is_empty()) {
+            match decode(line) {
+                Some(entry) => {
+                    done.insert(entry.relative.clone(), entry);
+                }
+                None => dropped += 1,
+            }
+        }
+        if dropped > 0 {
+            log!(
+                Level::Warn,
+                "directory journal {shown}: {dropped} torn or invalid lines dropped (their files will be sent again)"
+            );
         }
         // Compact: rewrite the valid entries, dropping torn or duplicate lines.
         let tmp = path.with_extension("journal.tmp");
@@ -84,12 +146,7 @@ impl Journal {
             compacted.push_str(&encode(entry));
         }
         let write = || -> std::io::Result<()> {
-            let mut file = OpenOptions::new()
-                .write(true)
-                .create(true)
-                .truncate(true)
-                .mode(0o600)
-                .open(&tmp)?;
+            let mut file = local_file::create_temp(&tmp)?;
             file.write_all(compacted.as_bytes())?;
             file.sync_all()?;
             fs::rename(&tmp, path)
@@ -97,6 +154,7 @@ impl Journal {
         write().map_err(|e| io_error(path, "cannot write", e))?;
         let file = OpenOptions::new()
             .append(true)
+            .custom_flags(libc::O_NONBLOCK)
             .open(path)
             .map_err(|e| io_error(path, "cannot open", e))?;
         Ok(Journal {
@@ -162,5 +220,41 @@ mod tests {
         assert!(journal.done("中文 c.txt").is_some());
         assert_eq!(journal.done.len(), 2);
         assert!(!fs::read_to_string(&path).unwrap().contains("half"));
+    }
+
+    #[test]
+    fn tampered_and_garbage_lines_are_dropped_and_the_journal_rewritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.journal");
+        let mut journal = Journal::open(&path).unwrap();
+        journal.record(entry("ok.txt")).unwrap();
+        drop(journal);
+        // Lines whose CRC matches but whose fields the engine never writes.
+        let mut text = fs::read_to_string(&path).unwrap();
+        for bad in [entry("../escape"), entry("/abs"), entry("a//b"), entry("")] {
+            text.push_str(&encode(&bad));
+        }
+        let mut no_etag = entry("no-etag");
+        no_etag.etag.clear();
+        text.push_str(&encode(&no_etag));
+        text.push_str("\u{1}\u{ff}garbage without a crc\n");
+        fs::write(&path, text).unwrap();
+        let journal = Journal::open(&path).unwrap();
+        assert_eq!(journal.done.keys().collect::<Vec<_>>(), vec!["ok.txt"]);
+        assert_eq!(fs::read_to_string(&path).unwrap().lines().count(), 1);
+    }
+
+    #[test]
+    fn a_fifo_as_journal_is_refused_without_blocking() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.journal");
+        assert!(std::process::Command::new("mkfifo")
+            .arg(&path)
+            .status()
+            .unwrap()
+            .success());
+        let error = Journal::open(&path).err().expect("refused");
+        assert_eq!(error.kind, ErrorKind::CheckpointPathInvalid);
+        assert!(error.message.contains("not a regular file"));
     }
 }

@@ -4,8 +4,8 @@
 
 mod dir_reporter;
 pub mod dir_request;
-mod glob;
-mod journal;
+pub(crate) mod glob;
+pub(crate) mod journal;
 mod put;
 mod walk;
 
@@ -111,7 +111,10 @@ pub(crate) async fn upload_dir(
 
     let (found_tx, mut found) = mpsc::channel(WALK_QUEUE);
     let root = shared.request.dir.clone();
-    let walker = tokio::task::spawn_blocking(move || walk::walk(&root, &walk_options, &found_tx));
+    let walk_cancel = cancel.clone();
+    let walker = tokio::task::spawn_blocking(move || {
+        walk::walk(&root, &walk_options, &found_tx, &walk_cancel)
+    });
 
     let mut output = UploadDirOutput::default();
     let mut running: FuturesUnordered<FileFuture> = FuturesUnordered::new();
@@ -171,10 +174,7 @@ pub(crate) async fn upload_dir(
 
 fn walk_options(request: &UploadDirRequest) -> Result<WalkOptions> {
     let compile = |patterns: &[String]| {
-        patterns
-            .iter()
-            .map(|p| glob::Pattern::new(p))
-            .collect::<std::result::Result<Vec<_>, _>>()
+        glob::Patterns::new(patterns)
             .map_err(|why| UploadError::new(ErrorKind::InvalidArgument, why))
     };
     Ok(WalkOptions {

@@ -9,7 +9,6 @@ use crate::error::{ErrorKind, Result, UploadError};
 use crate::wire::file_range::{Feed, FileRange, Limiter};
 use crate::wire::protocol::ObjectReceipt;
 use crate::wire::{Object, Wire};
-use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
@@ -24,18 +23,10 @@ pub(super) struct PutContext {
 }
 
 pub(super) async fn put_file(ctx: &PutContext, path: &Path, key: &str) -> Result<ObjectReceipt> {
-    let file = File::open(path).map_err(|e| {
-        let kind = if e.kind() == std::io::ErrorKind::NotFound {
-            ErrorKind::FileNotFound
-        } else {
-            ErrorKind::FileUnreadable
-        };
-        UploadError::new(kind, format!("cannot open {}", path.display())).with_cause(e)
-    })?;
-    let size = file
-        .metadata()
-        .map_err(|e| UploadError::new(ErrorKind::FileUnreadable, "cannot stat").with_cause(e))?
-        .len();
+    // As for a single file: never blocks on a FIFO swapped in since the walk, and refuses a
+    // file whose stat size of 0 hides content (it would become an empty object).
+    let (file, identity) = crate::upload::validate::open_source(path)?;
+    let size = identity.size;
     let range = FileRange {
         file: Arc::new(file),
         offset: 0,

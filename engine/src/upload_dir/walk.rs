@@ -1,20 +1,22 @@
 //! Walks the local directory on a blocking thread and streams what it finds, so uploads
 //! start before a huge tree is fully listed. Symlinks are skipped unless followed; when
-//! followed, a link back to an ancestor directory is reported as a loop, not descended.
+//! followed, a link back to an ancestor directory is reported as a loop, not descended
+//! (`walkdir` detects it). The cancel hook is checked between entries, so a cancel ends even
+//! a walk that finds nothing to upload.
 
-use super::glob::Pattern;
+use super::glob::Patterns;
+use crate::cancel::CancelHook;
 use crate::error::{ErrorKind, UploadError};
 use crate::upload::checkpoint::FileInfo;
-use std::fs;
-use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use tokio::sync::mpsc;
+use walkdir::{DirEntry, WalkDir};
 
 pub struct WalkOptions {
     pub recursive: bool,
     pub follow_symlinks: bool,
-    pub include: Vec<Pattern>,
-    pub exclude: Vec<Pattern>,
+    pub include: Patterns,
+    pub exclude: Patterns,
 }
 
 pub enum WalkItem {
@@ -36,130 +38,66 @@ pub enum WalkItem {
     },
 }
 
-struct PendingDir {
-    path: PathBuf,
-    relative: String,
-    /// (device, inode) of this directory and its ancestors, for loop detection.
-    ancestors: Vec<(u64, u64)>,
-}
-
-/// Returns when the walk is done or the receiver is gone.
-pub fn walk(root: &Path, options: &WalkOptions, out: &mpsc::Sender<WalkItem>) {
-    let Ok(meta) = fs::metadata(root) else {
-        return;
-    };
-    let mut stack = vec![PendingDir {
-        path: root.to_path_buf(),
-        relative: String::new(),
-        ancestors: vec![(meta.dev(), meta.ino())],
-    }];
-    while let Some(dir) = stack.pop() {
-        let mut entries = match fs::read_dir(&dir.path) {
-            Ok(iter) => iter.filter_map(|e| e.ok()).collect::<Vec<_>>(),
-            Err(e) => {
-                let error = UploadError::new(
-                    ErrorKind::FileUnreadable,
-                    format!("cannot list directory {}", dir.path.display()),
-                )
-                .with_cause(e);
-                if !send(out, failed(&dir.path, &dir.relative, error)) {
-                    return;
+/// Returns when the walk is done, the receiver is gone or the cancel hook fired.
+pub fn walk(root: &Path, options: &WalkOptions, out: &mpsc::Sender<WalkItem>, cancel: &CancelHook) {
+    let mut entries = WalkDir::new(root)
+        .min_depth(1)
+        .max_depth(if options.recursive { usize::MAX } else { 1 })
+        .follow_links(options.follow_symlinks)
+        .sort_by_file_name()
+        .into_iter();
+    loop {
+        if cancel.requested().is_some() || out.is_closed() {
+            return;
+        }
+        let item = match entries.next() {
+            None => return,
+            Some(Ok(entry)) => {
+                if entry.file_type().is_dir() {
+                    match relative_of(root, entry.path()) {
+                        Ok(_) => continue,
+                        // Nothing under a directory with such a name could get a key.
+                        Err(error) => {
+                            entries.skip_current_dir();
+                            failed(entry.path(), "", error)
+                        }
+                    }
+                } else {
+                    match classify(root, &entry, options) {
+                        Some(item) => item,
+                        None => continue,
+                    }
                 }
-                continue;
             }
+            Some(Err(error)) => walk_error(root, error),
         };
-        entries.sort_by_key(|e| e.file_name());
-        let mut subdirs = Vec::new();
-        for entry in entries {
-            let path = entry.path();
-            let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
-                let error = UploadError::new(
-                    ErrorKind::InvalidKey,
-                    format!("{}: the file name is not valid UTF-8", path.display()),
-                );
-                if !send(out, failed(&path, &dir.relative, error)) {
-                    return;
-                }
-                continue;
-            };
-            let relative = if dir.relative.is_empty() {
-                name
-            } else {
-                format!("{}/{name}", dir.relative)
-            };
-            let item = classify(&path, relative, &dir, options, &mut subdirs);
-            if let Some(item) = item {
-                if !send(out, item) {
-                    return;
-                }
-            }
+        if out.blocking_send(item).is_err() {
+            return;
         }
-        // Reverse so the stack pops them in name order.
-        stack.extend(subdirs.into_iter().rev());
     }
 }
 
-fn classify(
-    path: &Path,
-    relative: String,
-    dir: &PendingDir,
-    options: &WalkOptions,
-    subdirs: &mut Vec<PendingDir>,
-) -> Option<WalkItem> {
-    let link_meta = match fs::symlink_metadata(path) {
+fn classify(root: &Path, entry: &DirEntry, options: &WalkOptions) -> Option<WalkItem> {
+    let path = entry.path();
+    let relative = match relative_of(root, path) {
+        Ok(relative) => relative,
+        Err(error) => return Some(failed(path, "", error)),
+    };
+    if entry.path_is_symlink() && !options.follow_symlinks {
+        return Some(WalkItem::Skipped {
+            path: path.to_path_buf(),
+            relative,
+            reason: "symbolic link not followed".into(),
+        });
+    }
+    let included = options.include.is_empty() || options.include.matches(&relative);
+    if !included || options.exclude.matches(&relative) {
+        return None;
+    }
+    let meta = match entry.metadata() {
         Ok(meta) => meta,
-        Err(e) => return Some(vanished(path, relative, e)),
+        Err(e) => return Some(vanished(path, relative, e.into())),
     };
-    let meta = if link_meta.file_type().is_symlink() {
-        if !options.follow_symlinks {
-            return Some(WalkItem::Skipped {
-                path: path.to_path_buf(),
-                relative,
-                reason: "symbolic link not followed".into(),
-            });
-        }
-        match fs::metadata(path) {
-            Ok(meta) => meta,
-            Err(e) => {
-                let error = UploadError::new(
-                    ErrorKind::FileNotFound,
-                    format!("{}: the symbolic link points nowhere", path.display()),
-                )
-                .with_cause(e);
-                return Some(failed(path, &relative, error));
-            }
-        }
-    } else {
-        link_meta
-    };
-    if meta.is_dir() {
-        let id = (meta.dev(), meta.ino());
-        if dir.ancestors.contains(&id) {
-            let error = UploadError::new(
-                ErrorKind::InvalidArgument,
-                format!(
-                    "{}: symbolic link loop (it leads back to an ancestor directory)",
-                    path.display()
-                ),
-            );
-            return Some(failed(path, &relative, error));
-        }
-        if options.recursive {
-            let mut ancestors = dir.ancestors.clone();
-            ancestors.push(id);
-            subdirs.push(PendingDir {
-                path: path.to_path_buf(),
-                relative,
-                ancestors,
-            });
-        }
-        return None;
-    }
-    let included =
-        options.include.is_empty() || options.include.iter().any(|p| p.matches(&relative));
-    if !included || options.exclude.iter().any(|p| p.matches(&relative)) {
-        return None;
-    }
     if !meta.is_file() {
         return Some(WalkItem::Skipped {
             path: path.to_path_buf(),
@@ -172,6 +110,51 @@ fn classify(
         relative,
         identity: FileInfo::of(&meta),
     })
+}
+
+/// The path under `root` with `/` separators, the object key's tail.
+fn relative_of(root: &Path, path: &Path) -> Result<String, UploadError> {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    relative.to_str().map(str::to_owned).ok_or_else(|| {
+        UploadError::new(
+            ErrorKind::InvalidKey,
+            format!("{}: the file name is not valid UTF-8", path.display()),
+        )
+    })
+}
+
+fn walk_error(root: &Path, error: walkdir::Error) -> WalkItem {
+    let path = error.path().unwrap_or(root).to_path_buf();
+    let relative = relative_of(root, &path).unwrap_or_default();
+    if error.loop_ancestor().is_some() {
+        let error = UploadError::new(
+            ErrorKind::InvalidArgument,
+            format!(
+                "{}: symbolic link loop (it leads back to an ancestor directory)",
+                path.display()
+            ),
+        );
+        return failed(&path, &relative, error);
+    }
+    let is_link = std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink());
+    let io_error: std::io::Error = error.into();
+    if is_link {
+        let error = UploadError::new(
+            ErrorKind::FileNotFound,
+            format!("{}: the symbolic link points nowhere", path.display()),
+        )
+        .with_cause(io_error);
+        return failed(&path, &relative, error);
+    }
+    if io_error.kind() == std::io::ErrorKind::NotFound {
+        return vanished(&path, relative, io_error);
+    }
+    let error = UploadError::new(
+        ErrorKind::FileUnreadable,
+        format!("cannot list directory {}", path.display()),
+    )
+    .with_cause(io_error);
+    failed(&path, &relative, error)
 }
 
 fn vanished(path: &Path, relative: String, e: std::io::Error) -> WalkItem {
@@ -189,8 +172,4 @@ fn failed(path: &Path, relative: &str, error: UploadError) -> WalkItem {
         relative: relative.to_string(),
         error,
     }
-}
-
-fn send(out: &mpsc::Sender<WalkItem>, item: WalkItem) -> bool {
-    out.blocking_send(item).is_ok()
 }
