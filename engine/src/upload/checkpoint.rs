@@ -183,6 +183,20 @@ fn invalid_location(path: &Path, why: &str) -> UploadError {
 }
 
 fn probe_writable(dir: &Path) -> std::io::Result<()> {
+    // An unnamed file first: a kill at this moment then leaves nothing behind.
+    let unnamed = fs::OpenOptions::new()
+        .write(true)
+        .custom_flags(libc::O_TMPFILE)
+        .mode(0o600)
+        .open(dir);
+    match unnamed {
+        Ok(_) => return Ok(()),
+        // Only a file system without O_TMPFILE falls back to a named probe.
+        Err(e) if !matches!(e.raw_os_error(), Some(libc::EOPNOTSUPP | libc::EISDIR)) => {
+            return Err(e)
+        }
+        Err(_) => {}
+    }
     let probe = dir.join(format!(".tosupload-probe-{}", std::process::id()));
     fs::OpenOptions::new()
         .write(true)
