@@ -169,6 +169,14 @@ pub(crate) unsafe fn read_versioned<T: Versioned>(
     ptr: *const T,
     what: &str,
 ) -> Result<T, tos_error> {
+    // The MIN_SIZE literals are 64-bit layouts: elsewhere this stops the build instead of
+    // refusing every struct at run time.
+    const {
+        assert!(
+            T::MIN_SIZE <= std::mem::size_of::<T>(),
+            "Versioned::MIN_SIZE is larger than the struct (a non-64-bit target?)"
+        )
+    };
     if ptr.is_null() {
         return Err(null_error(what));
     }
