@@ -6,10 +6,10 @@ import "time"
 type DataTransferType int
 
 const (
-	DataTransferStarted DataTransferType = 1 // the upload started (first call)
-	DataTransferRW      DataTransferType = 2 // more bytes were confirmed sent
+	DataTransferStarted   DataTransferType = 1 // the upload started (first call)
+	DataTransferRW        DataTransferType = 2 // more bytes were confirmed sent
 	DataTransferSucceeded DataTransferType = 3 // the upload completed (last call on success)
-	DataTransferFailed  DataTransferType = 4 // failed or aborted (last call; a pause has none)
+	DataTransferFailed    DataTransferType = 4 // failed or aborted (last call; a pause has none)
 )
 
 // DataTransferStatus is the progress of an upload.
@@ -30,16 +30,16 @@ type UploadEventType int
 
 const (
 	UploadEventCreateMultipartUploadSucceeded   UploadEventType = 1
-	UploadEventCreateMultipartUploadFailed    UploadEventType = 2
+	UploadEventCreateMultipartUploadFailed      UploadEventType = 2
 	UploadEventUploadPartSucceeded              UploadEventType = 3
-	UploadEventUploadPartFailed               UploadEventType = 4
-	UploadEventUploadPartAborted              UploadEventType = 5
+	UploadEventUploadPartFailed                 UploadEventType = 4
+	UploadEventUploadPartAborted                UploadEventType = 5
 	UploadEventCompleteMultipartUploadSucceeded UploadEventType = 6
-	UploadEventCompleteMultipartUploadFailed  UploadEventType = 7
-	UploadEventUploadPartRetry                UploadEventType = 8
-	UploadEventUploadResumed                  UploadEventType = 9
-	UploadEventCheckpointDiscarded            UploadEventType = 10
-	UploadEventPartSizeAdjusted               UploadEventType = 11
+	UploadEventCompleteMultipartUploadFailed    UploadEventType = 7
+	UploadEventUploadPartRetry                  UploadEventType = 8
+	UploadEventUploadResumed                    UploadEventType = 9
+	UploadEventCheckpointDiscarded              UploadEventType = 10
+	UploadEventPartSizeAdjusted                 UploadEventType = 11
 )
 
 // UploadPartInfo describes one part of a multipart upload.
