@@ -86,7 +86,7 @@ int main(int argc, char **argv) {
         input.file_path = file;
         input.part_size = 20 * 1024 * 1024;
         input.task_num = 4;
-        input.enable_checkpoint = checkpoint_dir != NULL;
+        input.disable_checkpoint = checkpoint_dir == NULL;
         input.checkpoint_file = checkpoint_dir;
         c.hook = tos_cancel_hook_new();
         c.is_abort = is_abort;

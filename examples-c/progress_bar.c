@@ -108,7 +108,7 @@ int main(int argc, char **argv) {
     input.file_path = file;
     input.part_size = 5 * 1024 * 1024;
     input.task_num = 3;
-    input.enable_checkpoint = false;
+    input.disable_checkpoint = true;
     input.progress_cb = on_progress;
     input.progress_user_data = &state;
     rc = tos_upload_file(client, &input, NULL, &error);

@@ -58,7 +58,7 @@ static void *upload_with_shared_limiter(void *arg) {
     input.key = job->key;
     input.file_path = job->file;
     input.part_size = 5 * 1024 * 1024;
-    input.enable_checkpoint = false;
+    input.disable_checkpoint = true;
     input.rate_limiter = job->limiter; /* referenced, not consumed: shared by both uploads */
     job->rc = tos_upload_file(job->client, &input, NULL, &error);
     if (job->rc != TOS_OK) {
@@ -168,7 +168,7 @@ int main(void) {
     input.key = "examples/rate_limit_cb.bin";
     input.file_path = file;
     input.part_size = 5 * 1024 * 1024;
-    input.enable_checkpoint = false;
+    input.disable_checkpoint = true;
     input.rate_limiter_cb = my_limiter;
     input.rate_limiter_user_data = &mine;
     start = now();

@@ -168,7 +168,7 @@ int main(int argc, char **argv) {
     }
 
     memset(&state, 0, sizeof state);
-    tos_upload_dir_input_init(&input); /* recursive = true */
+    tos_upload_dir_input_init(&input); /* defaults: the whole tree, 4 files at once */
     input.bucket = bucket;
     input.prefix = prefix;
     input.dir = dir;

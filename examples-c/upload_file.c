@@ -71,12 +71,12 @@ int main(int argc, char **argv) {
         goto out;
     }
 
-    tos_upload_file_input_init(&input); /* enable_checkpoint = true, part size 20 MiB */
+    tos_upload_file_input_init(&input); /* checkpointing on, part size 20 MiB */
     input.bucket = bucket;
     input.key = key;
     input.file_path = file;
     input.part_size = 5 * 1024 * 1024;
-    input.content_type = "application/octet-stream";
+    input.attributes.content_type = "application/octet-stream";
     rc = tos_upload_file(client, &input, &output, &error);
     if (rc != TOS_OK) {
         fprintf(stderr, "upload failed: %s: %s\n", tos_result_name(rc), tos_error_message(error));

@@ -153,7 +153,10 @@ struct ClientOptions {
     tos_addressing addressing = TOS_ADDRESSING_AUTO;
     std::int32_t max_retry_count = 0; ///< 0 = default (3), negative = none
     std::chrono::milliseconds connect_timeout{0};
-    std::chrono::milliseconds request_timeout{0};
+    /// Longest time no byte moves either way during a request; 0 = default (30 s)
+    std::chrono::milliseconds idle_timeout{0};
+    /// Longest one request may take, retries included (+1 s per MiB of body); 0 = default (120 s)
+    std::chrono::milliseconds request_budget{0};
     bool disable_crc = false;
     bool insecure_skip_tls_verify = false;
 };
@@ -268,8 +271,8 @@ using RateLimitFn = std::function<bool(std::uint64_t want, std::chrono::millisec
 
 /**
  * The input of Client::upload_file. bucket, key and file_path are required; every other
- * empty or zero field means its default. enable_checkpoint is true by default, as with
- * tos_upload_file_input_init.
+ * field starts at its default: empty or zero, except enable_checkpoint, which starts true
+ * (it is the inverse of the C struct's disable_checkpoint).
  */
 struct UploadFileInput {
     UploadFileInput() = default;
@@ -439,7 +442,8 @@ public:
         o.protocol = options.protocol;
         o.max_retry_count = options.max_retry_count;
         o.connect_timeout_ms = static_cast<std::uint32_t>(options.connect_timeout.count());
-        o.request_timeout_ms = static_cast<std::uint32_t>(options.request_timeout.count());
+        o.idle_timeout_ms = static_cast<std::uint32_t>(options.idle_timeout.count());
+        o.request_budget_ms = static_cast<std::uint64_t>(options.request_budget.count());
         o.disable_crc = options.disable_crc;
         o.insecure_skip_tls_verify = options.insecure_skip_tls_verify;
         tos_error *error = nullptr;
@@ -478,32 +482,32 @@ public:
         ci.file_path = in.file_path.c_str();
         ci.part_size = in.part_size;
         ci.task_num = in.task_num;
-        ci.enable_checkpoint = in.enable_checkpoint;
+        ci.disable_checkpoint = !in.enable_checkpoint;
         ci.checkpoint_file = detail::opt(in.checkpoint_file);
-        ci.content_type = detail::opt(in.content_type);
-        ci.cache_control = detail::opt(in.cache_control);
-        ci.content_disposition = detail::opt(in.content_disposition);
-        ci.content_encoding = detail::opt(in.content_encoding);
-        ci.content_language = detail::opt(in.content_language);
-        ci.expires = in.expires;
-        ci.acl = detail::opt(in.acl);
-        ci.storage_class = detail::opt(in.storage_class);
+        ci.attributes.content_type = detail::opt(in.content_type);
+        ci.attributes.cache_control = detail::opt(in.cache_control);
+        ci.attributes.content_disposition = detail::opt(in.content_disposition);
+        ci.attributes.content_encoding = detail::opt(in.content_encoding);
+        ci.attributes.content_language = detail::opt(in.content_language);
+        ci.attributes.expires = in.expires;
+        ci.attributes.acl = detail::opt(in.acl);
+        ci.attributes.storage_class = detail::opt(in.storage_class);
         std::vector<tos_meta_entry> meta;
         meta.reserve(in.meta.size());
         for (const auto &kv : in.meta) {
             meta.push_back(tos_meta_entry{kv.first.c_str(), kv.second.c_str()});
         }
-        ci.meta = meta.empty() ? nullptr : meta.data();
-        ci.meta_count = meta.size();
-        ci.tagging = detail::opt(in.tagging);
-        ci.forbid_overwrite = in.forbid_overwrite;
-        ci.ssec_algorithm = detail::opt(in.ssec_algorithm);
-        ci.ssec_key = detail::opt(in.ssec_key);
-        ci.ssec_key_md5 = detail::opt(in.ssec_key_md5);
-        ci.server_side_encryption = detail::opt(in.server_side_encryption);
-        ci.server_side_encryption_key_id = detail::opt(in.server_side_encryption_key_id);
-        ci.website_redirect_location = detail::opt(in.website_redirect_location);
-        ci.traffic_limit = in.traffic_limit;
+        ci.attributes.meta = meta.empty() ? nullptr : meta.data();
+        ci.attributes.meta_count = meta.size();
+        ci.attributes.tagging = detail::opt(in.tagging);
+        ci.attributes.forbid_overwrite = in.forbid_overwrite;
+        ci.attributes.ssec_algorithm = detail::opt(in.ssec_algorithm);
+        ci.attributes.ssec_key = detail::opt(in.ssec_key);
+        ci.attributes.ssec_key_md5 = detail::opt(in.ssec_key_md5);
+        ci.attributes.server_side_encryption = detail::opt(in.server_side_encryption);
+        ci.attributes.server_side_encryption_key_id = detail::opt(in.server_side_encryption_key_id);
+        ci.attributes.website_redirect_location = detail::opt(in.website_redirect_location);
+        ci.attributes.traffic_limit = in.traffic_limit;
         if (in.rate_limiter) {
             ci.rate_limiter = in.rate_limiter->get();
         }

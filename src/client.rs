@@ -83,20 +83,29 @@ pub struct tos_client_options {
     pub max_retry_count: i32,
     /// Connection timeout in milliseconds; 0 = the default (10 s).
     pub connect_timeout_ms: u32,
-    /// Longest wait for a response or a read once a request is sent, in milliseconds;
-    /// 0 = the default (120 s).
-    pub request_timeout_ms: u32,
+    /// The longest time, in milliseconds, no byte moves in either direction while a request
+    /// is under way (waiting for the response included); 0 = the default (30 s).
+    pub idle_timeout_ms: u32,
     /// false (default): every part and the whole object are checked with CRC-64.
     pub disable_crc: bool,
     /// false (default): TLS certificates are verified. true is for test servers only.
     pub insecure_skip_tls_verify: bool,
+    // Fields past this point were appended after the first release; a caller compiled
+    // against an older header passes a smaller `struct_size` and gets their defaults.
+    /// The longest one request may take, in milliseconds, including its retries and the waits
+    /// between them; 0 = the default (120 s). A request with a body gets one more second per
+    /// MiB of body. (64-bit, so that it starts past the whole first-release struct, tail
+    /// padding included.)
+    pub request_budget_ms: u64,
     /// A `TOS_PROTOCOL_*` value; 0 = `TOS_PROTOCOL_TOS`.
     pub protocol: u32,
 }
 
 // SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value.
 unsafe impl Versioned for tos_client_options {
-    const MIN_SIZE: usize = std::mem::size_of::<tos_client_options>();
+    // `sizeof(tos_client_options)` in the first release (through `insecure_skip_tls_verify`,
+    // 64-bit targets): programs built then pass it. Must never change.
+    const MIN_SIZE: usize = 72;
     const NAME: &'static str = "tos_client_options";
 }
 
@@ -133,8 +142,11 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
     if options.connect_timeout_ms != 0 {
         config.connect_timeout = Duration::from_millis(options.connect_timeout_ms.into());
     }
-    if options.request_timeout_ms != 0 {
-        config.idle_timeout = Duration::from_millis(options.request_timeout_ms.into());
+    if options.idle_timeout_ms != 0 {
+        config.idle_timeout = Duration::from_millis(options.idle_timeout_ms.into());
+    }
+    if options.request_budget_ms != 0 {
+        config.request_budget = Duration::from_millis(options.request_budget_ms);
     }
     config.protocol = match options.protocol {
         0 => WireProtocol::Tos,

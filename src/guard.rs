@@ -152,9 +152,14 @@ pub(crate) unsafe fn clone_arc<T>(ptr: *const T) -> Option<Arc<T>> {
 
 /// A versioned input struct: `#[repr(C)]`, starts with `size_t struct_size`, and all-zero
 /// bytes are a valid value of it (pointers NULL, callbacks None, numbers 0, bools false).
+///
+/// Fields are only ever appended, and the first field appended after a release must start at
+/// or past that release's `sizeof` (not in its tail padding): a caller built then passes
+/// that `sizeof` as `struct_size`, and its padding bytes may hold anything.
 pub(crate) unsafe trait Versioned: Sized {
-    /// The size of the first published version. Callers compiled against an older header
-    /// pass a smaller `struct_size`; the fields they do not know are read as zero.
+    /// `sizeof` of the first published version, written as a number because it must not
+    /// follow later changes. Callers compiled against an older header pass a smaller
+    /// `struct_size`; the fields they do not know are read as zero.
     const MIN_SIZE: usize;
     const NAME: &'static str;
 }
@@ -164,6 +169,14 @@ pub(crate) unsafe fn read_versioned<T: Versioned>(
     ptr: *const T,
     what: &str,
 ) -> Result<T, tos_error> {
+    // The MIN_SIZE literals are 64-bit layouts: elsewhere this stops the build instead of
+    // refusing every struct at run time.
+    const {
+        assert!(
+            T::MIN_SIZE <= std::mem::size_of::<T>(),
+            "Versioned::MIN_SIZE is larger than the struct (a non-64-bit target?)"
+        )
+    };
     if ptr.is_null() {
         return Err(null_error(what));
     }

@@ -2,7 +2,7 @@
 //!
 //! One file per C object family (after rustls-ffi): `client`, `upload`, `error`, `callbacks`,
 //! `cancel`, `rate_limiter`, `upload_dir`, `log`, `crc`, `version`, plus `attributes` (the
-//! object attributes shared by the upload inputs), `result` (the stable result codes) and `guard`
+//! object attributes embedded in both upload inputs), `result` (the stable result codes) and `guard`
 //! (the panic boundary and the NULL / struct_size / UTF-8 checks). Every rule about what an
 //! upload accepts lives in the engine; this layer only turns C values into engine values and
 //! engine errors into `tos_result` codes and `tos_error` objects.
@@ -19,9 +19,8 @@
 
 #[macro_use]
 mod guard;
-#[macro_use]
-mod attributes;
 
+pub mod attributes;
 pub mod callbacks;
 pub mod cancel;
 pub mod client;

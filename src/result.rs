@@ -68,8 +68,8 @@ pub enum tos_result {
     TOS_ABORTED = 301,
     /// An unexpected internal failure (for example the runtime could not start).
     TOS_ERR_INTERNAL = 900,
-    /// A bug in the library: a Rust panic was caught at the C boundary. The library object
-    /// involved may be in an inconsistent state; free it.
+    /// A bug in the library: a Rust panic, caught at the C boundary or in one of the upload's
+    /// worker tasks. The library object involved may be in an inconsistent state; free it.
     TOS_ERR_PANIC = 901,
 }
 
@@ -126,6 +126,7 @@ impl tos_result {
             ErrorKind::Paused => tos_result::TOS_PAUSED,
             ErrorKind::Aborted => tos_result::TOS_ABORTED,
             ErrorKind::Internal => tos_result::TOS_ERR_INTERNAL,
+            ErrorKind::Panic => tos_result::TOS_ERR_PANIC,
         }
     }
 

@@ -3,8 +3,10 @@
 use super::callbacks::{tos_event_kind, tos_progress_kind};
 use super::client::*;
 use super::error::*;
+use super::guard::{read_versioned, Versioned};
 use super::result::*;
 use super::upload::*;
+use super::upload_dir::tos_upload_dir_input;
 use super::version::tos_version;
 use std::ffi::CStr;
 use std::ptr;
@@ -50,6 +52,7 @@ fn result_numbers_are_stable() {
     let unknown = unsafe { CStr::from_ptr(tos_result_name(7)) };
     assert_eq!(unknown.to_str().unwrap(), "TOS_UNKNOWN_RESULT");
     assert_eq!(tos_result::from_kind(ErrorKind::Paused), TOS_PAUSED);
+    assert_eq!(tos_result::from_kind(ErrorKind::Panic), TOS_ERR_PANIC);
 }
 
 #[test]
@@ -170,7 +173,7 @@ fn upload_input_is_checked_before_the_engine() {
             tos_result::TOS_OK
         );
         let mut input = input.assume_init();
-        assert!(input.enable_checkpoint);
+        assert!(!input.disable_checkpoint);
         assert_eq!(
             input.struct_size,
             std::mem::size_of::<tos_upload_file_input>()
@@ -188,12 +191,12 @@ fn upload_input_is_checked_before_the_engine() {
         input.bucket = c"bucket".as_ptr();
         input.key = c"key".as_ptr();
         input.file_path = c"/nonexistent".as_ptr();
-        input.meta_count = 2;
+        input.attributes.meta_count = 2;
         assert_eq!(
             tos_upload_file(client, &input, &mut output, ptr::null_mut()),
             tos_result::TOS_ERR_NULL_ARGUMENT
         );
-        input.meta_count = 0;
+        input.attributes.meta_count = 0;
         let bad_key = [b'k', 0xc3, 0x28, 0];
         input.key = bad_key.as_ptr().cast();
         assert_eq!(
@@ -250,4 +253,114 @@ fn panics_become_tos_err_panic() {
         tos_result::TOS_ERR_PANIC
     );
     assert!(panicking_pointer().is_null());
+}
+
+#[test]
+fn min_sizes_are_the_first_release_layouts() {
+    use std::mem::{offset_of, size_of};
+    // tos_client_options: `request_budget_ms` is the first field appended after the first
+    // release, and starts exactly where the first-release struct (padding included) ended.
+    assert_eq!(
+        tos_client_options::MIN_SIZE,
+        offset_of!(tos_client_options, request_budget_ms)
+    );
+    assert!(
+        offset_of!(tos_client_options, insecure_skip_tls_verify) < tos_client_options::MIN_SIZE
+    );
+    assert!(tos_client_options::MIN_SIZE < size_of::<tos_client_options>());
+    // Nothing appended yet: once a field is, compare with its offset_of! as above.
+    assert_eq!(
+        tos_upload_file_input::MIN_SIZE,
+        size_of::<tos_upload_file_input>()
+    );
+    assert_eq!(
+        tos_upload_dir_input::MIN_SIZE,
+        size_of::<tos_upload_dir_input>()
+    );
+}
+
+/// A `T` whose first `struct_size` bytes are zero (but `struct_size`) and whose remaining
+/// bytes are 0xff, as an older caller's struct followed by unrelated memory.
+#[repr(C, align(8))]
+struct Buffer([u8; 512]);
+
+fn buffer_with_size<T: Versioned>(struct_size: usize) -> Buffer {
+    assert!(std::mem::size_of::<T>() + 8 <= 512);
+    let mut buffer = Buffer([0xff; 512]);
+    buffer.0[..struct_size.min(512)].fill(0);
+    buffer.0[..8].copy_from_slice(&struct_size.to_ne_bytes());
+    buffer
+}
+
+unsafe fn check_struct_size_range<T: Versioned>() {
+    let max = std::mem::size_of::<T>();
+    for size in [0, 8, T::MIN_SIZE - 1, max + 1, max + 8] {
+        let buffer = buffer_with_size::<T>(size);
+        let error = read_versioned(buffer.0.as_ptr().cast::<T>(), "input")
+            .err()
+            .unwrap_or_else(|| panic!("{} accepted struct_size {size}", T::NAME));
+        let message = tos_error_message(&error);
+        assert!(
+            CStr::from_ptr(message)
+                .to_str()
+                .unwrap()
+                .contains(&format!("{}..={max}", T::MIN_SIZE)),
+            "{}",
+            CStr::from_ptr(message).to_str().unwrap()
+        );
+        assert_eq!(tos_error_result(&error), tos_result::TOS_ERR_STRUCT_SIZE);
+    }
+    for size in T::MIN_SIZE..=max {
+        let buffer = buffer_with_size::<T>(size);
+        assert!(
+            read_versioned(buffer.0.as_ptr().cast::<T>(), "input").is_ok(),
+            "{} refused struct_size {size}",
+            T::NAME
+        );
+    }
+}
+
+#[test]
+fn struct_size_below_min_size_is_refused_and_min_size_up_to_sizeof_accepted() {
+    unsafe {
+        check_struct_size_range::<tos_client_options>();
+        check_struct_size_range::<tos_upload_file_input>();
+        check_struct_size_range::<tos_upload_dir_input>();
+    }
+}
+
+#[test]
+fn fields_past_struct_size_are_read_as_zero() {
+    unsafe {
+        let buffer = buffer_with_size::<tos_client_options>(tos_client_options::MIN_SIZE);
+        let Ok(options) = read_versioned(buffer.0.as_ptr().cast::<tos_client_options>(), "options")
+        else {
+            panic!("a first-release struct_size was refused");
+        };
+        assert_eq!(options.struct_size, tos_client_options::MIN_SIZE);
+        assert_eq!(options.request_budget_ms, 0);
+    }
+}
+
+#[test]
+fn client_new_accepts_a_first_release_options_struct() {
+    unsafe {
+        let mut opts = options();
+        opts.struct_size = tos_client_options::MIN_SIZE;
+        let mut client: *const tos_client = ptr::null();
+        assert_eq!(
+            tos_client_new(&opts, &mut client, ptr::null_mut()),
+            tos_result::TOS_OK
+        );
+        tos_client_free(client);
+        opts.struct_size = tos_client_options::MIN_SIZE - 1;
+        let mut error: *mut tos_error = ptr::null_mut();
+        assert_eq!(
+            tos_client_new(&opts, &mut client, &mut error),
+            tos_result::TOS_ERR_STRUCT_SIZE
+        );
+        let (code, message) = take_error(error);
+        assert_eq!(code, tos_result::TOS_ERR_STRUCT_SIZE);
+        assert!(message.contains("options->struct_size"), "{message}");
+    }
 }

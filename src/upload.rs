@@ -1,6 +1,6 @@
 //! `tos_upload_file`: the resumable, parallel upload of one file, and its output object.
 
-use super::attributes::create_attributes;
+use super::attributes::{create_attributes, tos_object_attributes};
 use super::callbacks::{tos_event_cb, tos_progress_cb, tos_rate_limiter_cb, CCallbacks};
 use super::cancel::tos_cancel_hook;
 use super::client::tos_client;
@@ -15,20 +15,10 @@ use std::ffi::{c_char, c_void, CString};
 use std::ptr;
 use tosupload_engine::{UploadFileOutput, UploadFileRequest};
 
-/// One user metadata entry (`x-tos-meta-<key>: <value>`).
-#[repr(C)]
-pub struct tos_meta_entry {
-    /// Required: the name without the `x-tos-meta-` prefix.
-    pub key: *const c_char,
-    /// Required.
-    pub value: *const c_char,
-}
-
-/// The input of `tos_upload_file`. Initialise with `tos_upload_file_input_init` (which sets
-/// `struct_size` and `enable_checkpoint = true`), then set the required fields. A zero field
-/// means its default, except `enable_checkpoint`, which is false in a zeroed struct. Strings
-/// are NUL-terminated UTF-8 (paths: any bytes); optional strings may be NULL or "" for "not
-/// set". Everything is copied before `tos_upload_file` returns; handles (`rate_limiter`,
+/// The input of `tos_upload_file`. Initialise with `tos_upload_file_input_init` (or zero it
+/// and set `struct_size = sizeof(tos_upload_file_input)`), then set the required fields: every
+/// zero field means its default. Strings are NUL-terminated UTF-8 (paths: any bytes); optional
+/// strings may be NULL or "" for "not set". Everything is copied before `tos_upload_file` returns; handles (`rate_limiter`,
 /// `cancel_hook`) are referenced, not consumed.
 #[repr(C)]
 pub struct tos_upload_file_input {
@@ -45,49 +35,15 @@ pub struct tos_upload_file_input {
     pub part_size: u64,
     /// Optional: parts sent at once; 0 = the default (4); at most 1000.
     pub task_num: u32,
-    /// Record progress in a checkpoint file so a paused, failed or killed upload resumes where
-    /// it stopped. `tos_upload_file_input_init` sets it true; a zeroed struct has it false.
-    pub enable_checkpoint: bool,
+    /// false (default): progress is recorded in a checkpoint file, so a paused, failed or
+    /// killed upload resumes where it stopped; the file is removed when the upload completes.
+    /// true: no checkpoint; a stopped upload starts over.
+    pub disable_checkpoint: bool,
     /// Optional: the checkpoint file, or a directory to put it in; NULL = beside the file.
+    /// Ignored with `disable_checkpoint`.
     pub checkpoint_file: *const c_char,
-    /// Optional: `Content-Type`; NULL = guessed from the key's extension.
-    pub content_type: *const c_char,
-    /// Optional: `Cache-Control`.
-    pub cache_control: *const c_char,
-    /// Optional: `Content-Disposition`.
-    pub content_disposition: *const c_char,
-    /// Optional: `Content-Encoding`.
-    pub content_encoding: *const c_char,
-    /// Optional: `Content-Language`.
-    pub content_language: *const c_char,
-    /// Optional: `Expires`, in seconds since the Unix epoch; 0 = not set.
-    pub expires: i64,
-    /// Optional: canned ACL (`private`, `public-read`, ...).
-    pub acl: *const c_char,
-    /// Optional: storage class (`STANDARD`, `IA`, ...).
-    pub storage_class: *const c_char,
-    /// Optional: user metadata, `meta_count` entries (NULL when `meta_count` is 0).
-    pub meta: *const tos_meta_entry,
-    /// The number of entries in `meta`.
-    pub meta_count: usize,
-    /// Optional: object tagging, URL-encoded (`k1=v1&k2=v2`).
-    pub tagging: *const c_char,
-    /// Fail instead of replacing an existing object with the same key.
-    pub forbid_overwrite: bool,
-    /// Optional SSE-C: the algorithm (`AES256`).
-    pub ssec_algorithm: *const c_char,
-    /// Optional SSE-C: the base64 key.
-    pub ssec_key: *const c_char,
-    /// Optional SSE-C: the base64 MD5 of the key.
-    pub ssec_key_md5: *const c_char,
-    /// Optional: server-side encryption (`AES256`, `kms`).
-    pub server_side_encryption: *const c_char,
-    /// Optional: the KMS key id for `kms`.
-    pub server_side_encryption_key_id: *const c_char,
-    /// Optional: `x-tos-website-redirect-location`.
-    pub website_redirect_location: *const c_char,
-    /// Optional: server-side traffic limit in bits per second (`x-tos-traffic-limit`); 0 = none.
-    pub traffic_limit: u64,
+    /// Optional: the attributes of the object (all zero = none set).
+    pub attributes: tos_object_attributes,
     /// Optional: progress callback.
     pub progress_cb: tos_progress_cb,
     /// Passed to `progress_cb`.
@@ -109,12 +65,14 @@ pub struct tos_upload_file_input {
 // SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value (NULL pointers,
 // `None` callbacks, zeros, false).
 unsafe impl Versioned for tos_upload_file_input {
-    const MIN_SIZE: usize = std::mem::size_of::<tos_upload_file_input>();
+    // `sizeof(tos_upload_file_input)` in the first release (64-bit targets): programs built
+    // then pass it. Must never change.
+    const MIN_SIZE: usize = 272;
     const NAME: &'static str = "tos_upload_file_input";
 }
 
-/// Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_file_input)`,
-/// `enable_checkpoint = true`. Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
+/// Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_file_input)`.
+/// Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_file_input_init(
     input: *mut tos_upload_file_input,
@@ -124,7 +82,6 @@ pub unsafe extern "C" fn tos_upload_file_input_init(
             return tos_result::TOS_ERR_NULL_ARGUMENT;
         }
         init_versioned(input);
-        (*input).enable_checkpoint = true;
         tos_result::TOS_OK
     }
 }
@@ -172,11 +129,10 @@ unsafe fn request_from(input: &tos_upload_file_input) -> Result<UploadFileReques
     let mut request = UploadFileRequest::new(&bucket, &key, file_path);
     request.part_size = input.part_size;
     request.task_num = input.task_num;
-    request.enable_checkpoint = input.enable_checkpoint;
+    request.enable_checkpoint = !input.disable_checkpoint;
     request.checkpoint_file = optional_path(input.checkpoint_file);
     request.cancel = clone_arc(input.cancel_hook).map(|h| h.hook.clone());
-
-    request.attributes = create_attributes(&create_attribute_fields!(input, "input"))?;
+    request.attributes = create_attributes(&input.attributes, "input->attributes")?;
     Ok(request)
 }
 

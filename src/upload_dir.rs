@@ -1,7 +1,7 @@
 //! `tos_upload_dir`: the upload of a whole folder tree, its progress and per-file events, and
 //! its output object (with the list of files that failed).
 
-use super::attributes::create_attributes;
+use super::attributes::{create_attributes, tos_object_attributes};
 use super::callbacks::{acquire_fn, tos_rate_limiter_cb, UserData};
 use super::cancel::tos_cancel_hook;
 use super::client::tos_client;
@@ -12,7 +12,6 @@ use super::guard::{
 };
 use super::rate_limiter::tos_rate_limiter;
 use super::result::tos_result;
-use super::upload::tos_meta_entry;
 use std::ffi::{c_char, c_void, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
@@ -114,10 +113,10 @@ pub type tos_dir_progress_cb =
 pub type tos_dir_event_cb =
     Option<unsafe extern "C" fn(event: *const tos_dir_event, user_data: *mut c_void)>;
 
-/// The input of `tos_upload_dir`. Initialise with `tos_upload_dir_input_init` (which sets
-/// `struct_size` and `recursive = true`), then set the required fields. A zero field means
-/// its default, except `recursive`, which is false in a zeroed struct. Strings are
-/// NUL-terminated UTF-8 (paths: any bytes); optional strings may be NULL or "" for "not set".
+/// The input of `tos_upload_dir`. Initialise with `tos_upload_dir_input_init` (or zero it and
+/// set `struct_size = sizeof(tos_upload_dir_input)`), then set the required fields: every zero
+/// field means its default. Strings are NUL-terminated UTF-8 (paths: any bytes); optional
+/// strings may be NULL or "" for "not set".
 /// Everything is copied before `tos_upload_dir` returns; handles (`rate_limiter`,
 /// `cancel_hook`) are referenced, not consumed.
 ///
@@ -134,9 +133,9 @@ pub struct tos_upload_dir_input {
     pub prefix: *const c_char,
     /// Required: the local directory to upload.
     pub dir: *const c_char,
-    /// Descend into subdirectories. `tos_upload_dir_input_init` sets it true; a zeroed struct
-    /// has it false (only the files directly in `dir`).
-    pub recursive: bool,
+    /// false (default): the whole tree under `dir` is uploaded. true: only the files directly
+    /// in `dir`; subdirectories are not descended.
+    pub top_level_only: bool,
     /// Optional: `include_count` glob patterns; when any are given only matching files go up.
     /// `*` matches within one path segment, `**` across segments, `?` one character,
     /// `[a-z]` / `[!a-z]` a class. A pattern with a `/` matches the path relative to `dir`, one
@@ -168,44 +167,8 @@ pub struct tos_upload_dir_input {
     /// false (default): start no new file after the first failure (files in flight finish).
     /// true: upload everything that can be, and report every failure.
     pub continue_on_error: bool,
-    /// Optional: `Content-Type` for every file; NULL = guessed from each key's extension.
-    pub content_type: *const c_char,
-    /// Optional: `Cache-Control`.
-    pub cache_control: *const c_char,
-    /// Optional: `Content-Disposition`.
-    pub content_disposition: *const c_char,
-    /// Optional: `Content-Encoding`.
-    pub content_encoding: *const c_char,
-    /// Optional: `Content-Language`.
-    pub content_language: *const c_char,
-    /// Optional: `Expires`, in seconds since the Unix epoch; 0 = not set.
-    pub expires: i64,
-    /// Optional: canned ACL (`private`, `public-read`, ...).
-    pub acl: *const c_char,
-    /// Optional: storage class (`STANDARD`, `IA`, ...).
-    pub storage_class: *const c_char,
-    /// Optional: user metadata for every file, `meta_count` entries.
-    pub meta: *const tos_meta_entry,
-    /// The number of entries in `meta`.
-    pub meta_count: usize,
-    /// Optional: object tagging, URL-encoded (`k1=v1&k2=v2`).
-    pub tagging: *const c_char,
-    /// Fail a file instead of replacing an existing object with the same key.
-    pub forbid_overwrite: bool,
-    /// Optional SSE-C: the algorithm (`AES256`).
-    pub ssec_algorithm: *const c_char,
-    /// Optional SSE-C: the base64 key.
-    pub ssec_key: *const c_char,
-    /// Optional SSE-C: the base64 MD5 of the key.
-    pub ssec_key_md5: *const c_char,
-    /// Optional: server-side encryption (`AES256`, `kms`).
-    pub server_side_encryption: *const c_char,
-    /// Optional: the KMS key id for `kms`.
-    pub server_side_encryption_key_id: *const c_char,
-    /// Optional: `x-tos-website-redirect-location`.
-    pub website_redirect_location: *const c_char,
-    /// Optional: server-side traffic limit in bits per second (`x-tos-traffic-limit`); 0 = none.
-    pub traffic_limit: u64,
+    /// Optional: the attributes of every object (all zero = none set).
+    pub attributes: tos_object_attributes,
     /// Optional: aggregate progress callback.
     pub progress_cb: tos_dir_progress_cb,
     /// Passed to `progress_cb`.
@@ -228,12 +191,14 @@ pub struct tos_upload_dir_input {
 // SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value (NULL pointers,
 // `None` callbacks, zeros, false).
 unsafe impl Versioned for tos_upload_dir_input {
-    const MIN_SIZE: usize = std::mem::size_of::<tos_upload_dir_input>();
+    // `sizeof(tos_upload_dir_input)` in the first release (64-bit targets): programs built
+    // then pass it. Must never change.
+    const MIN_SIZE: usize = 328;
     const NAME: &'static str = "tos_upload_dir_input";
 }
 
-/// Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_dir_input)`,
-/// `recursive = true`. Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
+/// Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_dir_input)`.
+/// Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_dir_input_init(input: *mut tos_upload_dir_input) -> tos_result {
     ffi_panic_boundary! {
@@ -241,7 +206,6 @@ pub unsafe extern "C" fn tos_upload_dir_input_init(input: *mut tos_upload_dir_in
             return tos_result::TOS_ERR_NULL_ARGUMENT;
         }
         init_versioned(input);
-        (*input).recursive = true;
         tos_result::TOS_OK
     }
 }
@@ -273,7 +237,7 @@ unsafe fn request_from(input: &tos_upload_dir_input) -> Result<UploadDirRequest,
     }
     let dir = optional_path(input.dir).unwrap_or_default();
     let mut request = UploadDirRequest::new(&bucket, &prefix, dir);
-    request.recursive = input.recursive;
+    request.recursive = !input.top_level_only;
     request.include = string_array(input.include, input.include_count, "input->include")?;
     request.exclude = string_array(input.exclude, input.exclude_count, "input->exclude")?;
     request.symlinks = if input.follow_symlinks {
@@ -291,7 +255,7 @@ unsafe fn request_from(input: &tos_upload_dir_input) -> Result<UploadDirRequest,
     } else {
         ErrorPolicy::StopOnFirst
     };
-    request.attributes = create_attributes(&create_attribute_fields!(input, "input"))?;
+    request.attributes = create_attributes(&input.attributes, "input->attributes")?;
     request.cancel = clone_arc(input.cancel_hook).map(|h| h.hook.clone());
     Ok(request)
 }
@@ -428,23 +392,26 @@ fn some_files_failed(output: &UploadDirOutput) -> Option<tos_error> {
 /// thread. Must not be called from inside a callback.
 ///
 /// `client` and `input` are required; `input` is copied (it may be freed on return).
+/// `output_out` and `error_out` may be NULL; what is written through them depends on the
+/// result:
 /// - `TOS_OK`: every file found went up (or was already up, per the checkpoint journal).
-///   When `output_out` is not NULL, a `tos_upload_dir_output` is stored in `*output_out`.
-/// - `TOS_ERR_SOME_FILES_FAILED`: some files failed (all that could be tried were, with
-///   `continue_on_error`; otherwise no new file was started after the first failure). A
-///   deliberate exception to "outputs only on success": `*output_out` is set too, and lists
-///   the failures (`tos_upload_dir_output_failure_*`); `*error_out` describes the first one
-///   (its server details and cause included). Free both. With `checkpoint_dir`, running the
-///   same call again retries only what is not done.
+///   `*output_out` receives a `tos_upload_dir_output`; `*error_out` is not written.
+/// - `TOS_ERR_SOME_FILES_FAILED`: the walk and the uploads ran, but some files failed (all
+///   that could be tried were, with `continue_on_error`; otherwise no new file was started
+///   after the first failure). The one exception to "outputs only on success": BOTH are
+///   written. `*output_out` receives a `tos_upload_dir_output` with the counts and the list of
+///   failures (`tos_upload_dir_output_failure_*`), and `*error_out` a `tos_error` describing
+///   the first failure (its server details and cause included). Free both. With
+///   `checkpoint_dir`, running the same call again retries only what is not done.
 /// - `TOS_PAUSED` / `TOS_ABORTED`: stopped by `tos_cancel`; a pause keeps the journal and the
 ///   large files' checkpoints in `checkpoint_dir` so the same call resumes, an abort removes
-///   the journal. No output.
-/// - any other code: the input was refused before anything was sent (bad bucket, part size or
-///   pattern: the code says; `dir` missing: `TOS_ERR_FILE_NOT_FOUND`; `dir` not a directory:
-///   `TOS_ERR_INVALID_ARGUMENT`; `checkpoint_dir` unusable: `TOS_ERR_CHECKPOINT_PATH`). No
-///   output; `*error_out` says why.
-///
-/// `error_out` and `output_out` may be NULL.
+///   the journal. `*output_out` is not written (files that failed before the stop were
+///   reported only by `TOS_DIR_EVENT_KIND_FILE_FAILED` events); `*error_out` receives the
+///   error.
+/// - any other code: `*output_out` is not written; `*error_out` says why. Mostly the input
+///   was refused before anything was sent (bad bucket, part size or pattern: the code says;
+///   `dir` missing: `TOS_ERR_FILE_NOT_FOUND`; `dir` not a directory:
+///   `TOS_ERR_INVALID_ARGUMENT`; `checkpoint_dir` unusable: `TOS_ERR_CHECKPOINT_PATH`).
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_dir(
     client: *const tos_client,

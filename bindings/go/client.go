@@ -72,8 +72,12 @@ type ClientOptions struct {
 	MaxRetryCount int
 	// ConnectTimeout: 0 = default (10 s). Rounded down to milliseconds.
 	ConnectTimeout time.Duration
-	// RequestTimeout is the longest wait for a response or a read: 0 = default (120 s).
-	RequestTimeout time.Duration
+	// IdleTimeout is the longest time no byte moves in either direction while a request is
+	// under way: 0 = default (30 s).
+	IdleTimeout time.Duration
+	// RequestBudget is the longest one request may take, its retries and their waits
+	// included: 0 = default (120 s). A request with a body gets one more second per MiB.
+	RequestBudget time.Duration
 	// DisableCRC turns off the CRC-64 check of every part and of the whole object.
 	DisableCRC bool
 	// InsecureSkipTLSVerify is for test servers only.
@@ -113,6 +117,15 @@ func (cs *cstrings) free() {
 }
 
 func millis(d time.Duration) C.uint32_t {
+	ms := millis64(d)
+	if ms > 1<<32-1 {
+		ms = 1<<32 - 1
+	}
+	return C.uint32_t(ms)
+}
+
+// millis64 is d in whole milliseconds, at least 1 for a positive d (so it is not "default").
+func millis64(d time.Duration) int64 {
 	if d <= 0 {
 		return 0
 	}
@@ -120,10 +133,7 @@ func millis(d time.Duration) C.uint32_t {
 	if ms < 1 {
 		ms = 1
 	}
-	if ms > 1<<32-1 {
-		ms = 1<<32 - 1
-	}
-	return C.uint32_t(ms)
+	return ms
 }
 
 // NewClient makes a client. On failure the error is an *Error (Result InvalidEndpoint,
@@ -148,7 +158,8 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		o.max_retry_count = C.int32_t(opts.MaxRetryCount)
 	}
 	o.connect_timeout_ms = millis(opts.ConnectTimeout)
-	o.request_timeout_ms = millis(opts.RequestTimeout)
+	o.idle_timeout_ms = millis(opts.IdleTimeout)
+	o.request_budget_ms = C.uint64_t(millis64(opts.RequestBudget))
 	o.protocol = C.uint32_t(opts.Protocol)
 	o.disable_crc = C.bool(opts.DisableCRC)
 	o.insecure_skip_tls_verify = C.bool(opts.InsecureSkipTLSVerify)

@@ -141,27 +141,27 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 	} else {
 		ci.task_num = C.uint32_t(in.TaskNum)
 	}
-	ci.enable_checkpoint = C.bool(in.EnableCheckpoint)
+	ci.disable_checkpoint = C.bool(!in.EnableCheckpoint)
 	ci.checkpoint_file = cs.opt(in.CheckpointFile)
-	ci.content_type = cs.opt(in.ContentType)
-	ci.cache_control = cs.opt(in.CacheControl)
-	ci.content_disposition = cs.opt(in.ContentDisposition)
-	ci.content_encoding = cs.opt(in.ContentEncoding)
-	ci.content_language = cs.opt(in.ContentLanguage)
+	ci.attributes.content_type = cs.opt(in.ContentType)
+	ci.attributes.cache_control = cs.opt(in.CacheControl)
+	ci.attributes.content_disposition = cs.opt(in.ContentDisposition)
+	ci.attributes.content_encoding = cs.opt(in.ContentEncoding)
+	ci.attributes.content_language = cs.opt(in.ContentLanguage)
 	if !in.Expires.IsZero() {
-		ci.expires = C.int64_t(in.Expires.Unix())
+		ci.attributes.expires = C.int64_t(in.Expires.Unix())
 	}
-	ci.acl = cs.opt(in.ACL)
-	ci.storage_class = cs.opt(in.StorageClass)
-	ci.tagging = cs.opt(in.Tagging)
-	ci.forbid_overwrite = C.bool(in.ForbidOverwrite)
-	ci.ssec_algorithm = cs.opt(in.SSECAlgorithm)
-	ci.ssec_key = cs.opt(in.SSECKey)
-	ci.ssec_key_md5 = cs.opt(in.SSECKeyMD5)
-	ci.server_side_encryption = cs.opt(in.ServerSideEncryption)
-	ci.server_side_encryption_key_id = cs.opt(in.ServerSideEncryptionKeyID)
-	ci.website_redirect_location = cs.opt(in.WebsiteRedirectLocation)
-	ci.traffic_limit = C.uint64_t(in.TrafficLimit)
+	ci.attributes.acl = cs.opt(in.ACL)
+	ci.attributes.storage_class = cs.opt(in.StorageClass)
+	ci.attributes.tagging = cs.opt(in.Tagging)
+	ci.attributes.forbid_overwrite = C.bool(in.ForbidOverwrite)
+	ci.attributes.ssec_algorithm = cs.opt(in.SSECAlgorithm)
+	ci.attributes.ssec_key = cs.opt(in.SSECKey)
+	ci.attributes.ssec_key_md5 = cs.opt(in.SSECKeyMD5)
+	ci.attributes.server_side_encryption = cs.opt(in.ServerSideEncryption)
+	ci.attributes.server_side_encryption_key_id = cs.opt(in.ServerSideEncryptionKeyID)
+	ci.attributes.website_redirect_location = cs.opt(in.WebsiteRedirectLocation)
+	ci.attributes.traffic_limit = C.uint64_t(in.TrafficLimit)
 	if len(in.Meta) > 0 {
 		keys := make([]string, 0, len(in.Meta))
 		for k := range in.Meta {
@@ -177,8 +177,8 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 			entries[i].key = cs.req(k)
 			entries[i].value = cs.req(in.Meta[k])
 		}
-		ci.meta = arr
-		ci.meta_count = C.size_t(n)
+		ci.attributes.meta = arr
+		ci.attributes.meta_count = C.size_t(n)
 	}
 	var tb *TokenBucket
 	if in.TokenBucket != nil {

@@ -28,6 +28,8 @@ pub enum ErrorKind {
     Paused,
     Aborted,
     Internal,
+    /// A worker task panicked: a bug in the engine, not a failure of the upload itself.
+    Panic,
 }
 
 /// Detail of an error response from the server, for support tickets.

@@ -118,7 +118,7 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
     input.file_path = args->source;
     input.part_size = args->part_size;
     input.task_num = args->tasks;
-    input.enable_checkpoint = !args->no_checkpoint;
+    input.disable_checkpoint = args->no_checkpoint != 0;
     input.checkpoint_file = args->checkpoint;
     input.cancel_hook = hook;
     input.rate_limiter = limiter;

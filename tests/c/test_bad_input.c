@@ -96,7 +96,7 @@ int main(void) {
     input.file_path = NULL;
     expect_upload("NULL file_path", &input, TOS_ERR_NULL_ARGUMENT);
     base_input(&input);
-    input.meta_count = 1;
+    input.attributes.meta_count = 1;
     expect_upload("NULL meta with meta_count 1", &input, TOS_ERR_NULL_ARGUMENT);
 
     /* struct_size */

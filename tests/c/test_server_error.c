@@ -52,7 +52,7 @@ int main(void) {
     input.key = "server-error/object.bin";
     input.file_path = file;
     input.part_size = 5 * 1024 * 1024;
-    input.enable_checkpoint = false;
+    input.disable_checkpoint = true;
     input.event_cb = on_event;
     input.event_user_data = &seen;
     rc = tos_upload_file(client, &input, &output, &error);

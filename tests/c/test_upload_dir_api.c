@@ -156,7 +156,7 @@ int main(void) {
     /* ---- bad input ---- */
     CHECK(tos_upload_dir_input_init(NULL) == TOS_ERR_NULL_ARGUMENT, "init(NULL)");
     base_input(&input);
-    CHECK(input.recursive, "init sets recursive");
+    CHECK(!input.top_level_only, "init leaves top_level_only false (recurse)");
     CHECK(input.struct_size == sizeof input, "init sets struct_size");
     rc = tos_upload_dir(client, NULL, NULL, &error);
     CHECK(rc == TOS_ERR_NULL_ARGUMENT, "NULL input: %s", tos_result_name(rc));

@@ -278,7 +278,7 @@ int main(int argc, char **argv) {
     input.file_path = path;
     input.part_size = 5 * 1024 * 1024;
     input.task_num = 3;
-    input.enable_checkpoint = false;
+    input.disable_checkpoint = true;
     rc = tos_upload_file(client, &input, &output, &error);
     if (rc != TOS_OK) {
         fprintf(stderr, "tos_upload_file: %s: %s\n", tos_result_name(rc), tos_error_message(error));

@@ -104,7 +104,7 @@ impl Session {
                 Some(joined) = workers.join_next() => {
                     if let Err(panic) = joined {
                         stop_workers(&mut workers).await;
-                        return Err(UploadError::new(ErrorKind::Internal, "a part worker failed").with_cause(panic));
+                        return Err(UploadError::new(ErrorKind::Panic, "a part worker panicked").with_cause(panic));
                     }
                 }
                 _ = ticker.tick() => self.reporter.tick(),

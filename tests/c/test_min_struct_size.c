@@ -1,0 +1,346 @@
+/*
+ * A program built against the first release keeps working: tos_client_new takes options
+ * laid out as in the first release (struct_size = its minimum, without the fields appended
+ * since), and tos_upload_file / tos_upload_dir take zeroed inputs with their minimum
+ * struct_size. Every zero field must mean its documented default: 20 MiB parts, a checkpoint
+ * (so a paused upload resumes), and a directory walked recursively. The objects are read
+ * back through the server's admin API and compared byte for byte.
+ */
+#include "test_util.h"
+
+#include <dirent.h>
+#include <stddef.h>
+
+#define MIB (1024u * 1024u)
+#define DEFAULT_PART_SIZE (20u * MIB)
+
+/* tos_client_options as the first release declared it. */
+struct first_release_client_options {
+    size_t struct_size;
+    const char *endpoint;
+    const char *region;
+    const char *access_key;
+    const char *secret_key;
+    const char *security_token;
+    uint32_t addressing;
+    int32_t max_retry_count;
+    uint32_t connect_timeout_ms;
+    uint32_t idle_timeout_ms;
+    bool disable_crc;
+    bool insecure_skip_tls_verify;
+};
+
+/* The minimum struct_size of the inputs: nothing has been appended to them yet. */
+#define UPLOAD_FILE_INPUT_MIN_SIZE sizeof(tos_upload_file_input)
+#define UPLOAD_DIR_INPUT_MIN_SIZE sizeof(tos_upload_dir_input)
+
+/* Reads a whole file; *len_out gets its size. NULL on failure. */
+static unsigned char *read_file(const char *path, size_t *len_out) {
+    FILE *f = fopen(path, "rb");
+    unsigned char *data;
+    long size;
+    if (f == NULL) {
+        return NULL;
+    }
+    if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0) {
+        fclose(f);
+        return NULL;
+    }
+    data = malloc((size_t)size + 1);
+    if (data == NULL || fread(data, 1, (size_t)size, f) != (size_t)size) {
+        free(data);
+        fclose(f);
+        return NULL;
+    }
+    fclose(f);
+    *len_out = (size_t)size;
+    return data;
+}
+
+/* GET /__admin/object: the stored bytes of an object (binary-safe, unlike tu_admin). Returns
+ * the body (malloc'd) and its length, or NULL when the server did not answer 200. */
+static unsigned char *read_object(const char *bucket, const char *key, size_t *len_out) {
+    char host[64], prefix[128], request[1024];
+    unsigned char *response = NULL, *body;
+    size_t cap = 0, len = 0;
+    int port, fd, n, status = 0;
+    struct sockaddr_in addr;
+    const char *header_end = NULL;
+    size_t i;
+
+    tu_admin_addr(host, sizeof host, &port, prefix, sizeof prefix);
+    fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) {
+        return NULL;
+    }
+    memset(&addr, 0, sizeof addr);
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1 ||
+        connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
+        close(fd);
+        return NULL;
+    }
+    /* The keys used here need no percent-encoding. */
+    n = snprintf(request, sizeof request,
+                 "GET %s/object?bucket=%s&key=%s HTTP/1.0\r\nHost: %s:%d\r\nConnection: close\r\n\r\n", prefix,
+                 bucket, key, host, port);
+    if (n < 0 || (size_t)n >= sizeof request || write(fd, request, (size_t)n) != (ssize_t)n) {
+        close(fd);
+        return NULL;
+    }
+    for (;;) {
+        ssize_t got;
+        if (cap - len < 65536) {
+            unsigned char *bigger;
+            cap = cap ? cap * 2 : 1u << 20;
+            bigger = realloc(response, cap);
+            if (bigger == NULL) {
+                free(response);
+                close(fd);
+                return NULL;
+            }
+            response = bigger;
+        }
+        got = read(fd, response + len, cap - len);
+        if (got < 0 && errno == EINTR) {
+            continue;
+        }
+        if (got <= 0) {
+            break;
+        }
+        len += (size_t)got;
+    }
+    close(fd);
+    if (response == NULL) {
+        return NULL;
+    }
+    for (i = 0; i + 4 <= len; i++) {
+        if (memcmp(response + i, "\r\n\r\n", 4) == 0) {
+            header_end = (const char *)response + i;
+            break;
+        }
+    }
+    if (header_end == NULL || sscanf((const char *)response, "HTTP/%*s %d", &status) != 1 || status != 200) {
+        fprintf(stderr, "GET object %s/%s: HTTP %d\n", bucket, key, status);
+        free(response);
+        return NULL;
+    }
+    *len_out = len - (size_t)((const unsigned char *)header_end + 4 - response);
+    body = malloc(*len_out + 1);
+    if (body != NULL) {
+        memcpy(body, header_end + 4, *len_out);
+    }
+    free(response);
+    return body;
+}
+
+/* Checks that object `key` holds exactly the bytes of local file `path`. */
+static void check_object(const char *bucket, const char *key, const char *path) {
+    size_t want_len = 0, got_len = 0;
+    unsigned char *want = read_file(path, &want_len);
+    unsigned char *got = read_object(bucket, key, &got_len);
+    CHECK(want != NULL, "cannot read %s", path);
+    CHECK(got != NULL, "cannot read object %s back", key);
+    if (want != NULL && got != NULL) {
+        CHECK(got_len == want_len && memcmp(got, want, want_len) == 0, "object %s (%zu bytes) differs from %s (%zu bytes)",
+              key, got_len, path, want_len);
+    }
+    free(want);
+    free(got);
+}
+
+/* Entries of `dir` other than "." and "..". */
+static int count_entries(const char *dir) {
+    DIR *d = opendir(dir);
+    struct dirent *entry;
+    int count = 0;
+    if (d == NULL) {
+        return -1;
+    }
+    while ((entry = readdir(d)) != NULL) {
+        if (strcmp(entry->d_name, ".") != 0 && strcmp(entry->d_name, "..") != 0) {
+            count++;
+        }
+    }
+    closedir(d);
+    return count;
+}
+
+struct pause_state {
+    const tos_cancel_hook *hook;
+    int parts_done;
+};
+
+/* Pauses the upload once a part is on the server (and so in the checkpoint). */
+static void pause_after_first_part(const tos_upload_event *event, void *user_data) {
+    struct pause_state *state = user_data;
+    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED && state->parts_done++ == 0) {
+        CHECK(tos_cancel(state->hook, false) == TOS_OK, "tos_cancel");
+    }
+}
+
+static const tos_client *first_release_client(void) {
+    struct first_release_client_options old;
+    /* What the library sees past the old struct: a 1 ms request budget, which would fail the
+     * uploads if it were read. */
+    union {
+        tos_client_options current;
+        unsigned char bytes[sizeof(tos_client_options) + 16];
+    } buffer;
+    uint64_t trap_budget_ms = 1;
+    const tos_client *client = NULL;
+    tos_error *error = NULL;
+    tos_result rc;
+
+    CHECK(sizeof old == offsetof(tos_client_options, request_budget_ms),
+          "the first-release layout is %zu bytes, request_budget_ms starts at %zu", sizeof old,
+          offsetof(tos_client_options, request_budget_ms));
+    memset(&old, 0, sizeof old);
+    old.struct_size = sizeof old;
+    old.endpoint = tu_env("TOS_ENDPOINT");
+    old.region = tu_env("TOS_REGION");
+    old.access_key = tu_env("TOS_ACCESS_KEY");
+    old.secret_key = tu_env("TOS_SECRET_KEY");
+    memset(buffer.bytes, 0, sizeof buffer.bytes);
+    memcpy(buffer.bytes, &old, sizeof old);
+    memcpy(buffer.bytes + offsetof(tos_client_options, request_budget_ms), &trap_budget_ms, sizeof trap_budget_ms);
+
+    rc = tos_client_new(&buffer.current, &client, &error);
+    if (rc != TOS_OK) {
+        fprintf(stderr, "tos_client_new with a first-release struct: %s: %s\n", tos_result_name(rc),
+                tos_error_message(error));
+        tos_error_free(error);
+        exit(1);
+    }
+    /* One byte short of the first release is refused. */
+    buffer.current.struct_size = sizeof old - 1;
+    {
+        const tos_client *refused = NULL;
+        rc = tos_client_new(&buffer.current, &refused, &error);
+        CHECK(rc == TOS_ERR_STRUCT_SIZE, "struct_size %zu: %s", sizeof old - 1, tos_result_name(rc));
+        CHECK(refused == NULL, "client written on failure");
+        tos_error_free(error);
+    }
+    return client;
+}
+
+static void test_file(const tos_client *client, const char *bucket, const char *dir) {
+    char file[512];
+    tos_upload_file_input input;
+    tos_upload_output *output = NULL;
+    tos_error *error = NULL;
+    struct pause_state state;
+    tos_result rc;
+    const uint64_t size = DEFAULT_PART_SIZE + MIB;
+
+    snprintf(file, sizeof file, "%s/data.bin", dir);
+    CHECK(tu_make_file(file, size) == 0, "cannot write %s", file);
+
+    /* Zeroed but for the required fields, the cancel hook and the event callback that pauses
+     * it: the checkpoint must be on by default, and left beside the file by the pause. */
+    memset(&state, 0, sizeof state);
+    state.hook = tos_cancel_hook_new();
+    memset(&input, 0, sizeof input);
+    input.struct_size = UPLOAD_FILE_INPUT_MIN_SIZE;
+    input.bucket = bucket;
+    input.key = "min-struct/file.bin";
+    input.file_path = file;
+    input.cancel_hook = state.hook;
+    input.event_cb = pause_after_first_part;
+    input.event_user_data = &state;
+    rc = tos_upload_file(client, &input, &output, &error);
+    CHECK(rc == TOS_PAUSED, "first run: %s: %s", tos_result_name(rc), error ? tos_error_message(error) : "");
+    CHECK(output == NULL, "output written on pause");
+    CHECK(count_entries(dir) == 2, "%d entries beside the file after the pause, want it and its checkpoint",
+          count_entries(dir));
+    tos_error_free(error);
+    error = NULL;
+    tos_cancel_hook_free(state.hook);
+
+    /* Every optional field zero: resumes from the checkpoint, with the default part size. */
+    memset(&input, 0, sizeof input);
+    input.struct_size = UPLOAD_FILE_INPUT_MIN_SIZE;
+    input.bucket = bucket;
+    input.key = "min-struct/file.bin";
+    input.file_path = file;
+    rc = tos_upload_file(client, &input, &output, &error);
+    CHECK(rc == TOS_OK, "second run: %s: %s", tos_result_name(rc), error ? tos_error_message(error) : "");
+    if (rc == TOS_OK) {
+        CHECK(tos_upload_output_part_size(output) == DEFAULT_PART_SIZE, "part size %llu, want the 20 MiB default",
+              (unsigned long long)tos_upload_output_part_size(output));
+        CHECK(tos_upload_output_bytes_sent(output) < size, "%llu bytes sent of %llu: the pause was not resumed",
+              (unsigned long long)tos_upload_output_bytes_sent(output), (unsigned long long)size);
+        CHECK(count_entries(dir) == 1, "%d entries beside the file: the checkpoint was not removed",
+              count_entries(dir));
+    }
+    tos_error_free(error);
+    tos_upload_output_free(output);
+    check_object(bucket, "min-struct/file.bin", file);
+    remove(file);
+}
+
+static void test_dir(const tos_client *client, const char *bucket, const char *root) {
+    static const char *const files[] = {"top.txt", "sub/middle.bin", "sub/deeper/bottom.bin"};
+    static const char *const keys[] = {"min-dir/top.txt", "min-dir/sub/middle.bin", "min-dir/sub/deeper/bottom.bin"};
+    char path[512];
+    tos_upload_dir_input input;
+    tos_upload_dir_output *output = NULL;
+    tos_error *error = NULL;
+    tos_result rc;
+    size_t i;
+
+    snprintf(path, sizeof path, "%s/sub", root);
+    CHECK(mkdir(path, 0700) == 0, "mkdir %s", path);
+    snprintf(path, sizeof path, "%s/sub/deeper", root);
+    CHECK(mkdir(path, 0700) == 0, "mkdir %s", path);
+    for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, files[i]);
+        CHECK(tu_make_file(path, 1000 + 70000 * i) == 0, "cannot write %s", path);
+    }
+
+    memset(&input, 0, sizeof input);
+    input.struct_size = UPLOAD_DIR_INPUT_MIN_SIZE;
+    input.bucket = bucket;
+    input.prefix = "min-dir/";
+    input.dir = root;
+    rc = tos_upload_dir(client, &input, &output, &error);
+    CHECK(rc == TOS_OK, "tos_upload_dir: %s: %s", tos_result_name(rc), error ? tos_error_message(error) : "");
+    CHECK(tos_upload_dir_output_files_uploaded(output) == 3, "%llu files uploaded, want 3 (subdirectories walked)",
+          (unsigned long long)tos_upload_dir_output_files_uploaded(output));
+    tos_error_free(error);
+    tos_upload_dir_output_free(output);
+    for (i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", root, files[i]);
+        check_object(bucket, keys[i], path);
+        remove(path);
+    }
+    snprintf(path, sizeof path, "%s/sub/deeper", root);
+    rmdir(path);
+    snprintf(path, sizeof path, "%s/sub", root);
+    rmdir(path);
+}
+
+int main(void) {
+    char file_dir[] = "/tmp/tos-min-struct-file-XXXXXX";
+    char tree[] = "/tmp/tos-min-struct-dir-XXXXXX";
+    const char *bucket = tu_env("TOS_TEST_BUCKET");
+    const tos_client *client;
+
+    if (mkdtemp(file_dir) == NULL || mkdtemp(tree) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    client = first_release_client();
+    test_file(client, bucket, file_dir);
+    test_dir(client, bucket, tree);
+    tos_client_free(client);
+    rmdir(file_dir);
+    rmdir(tree);
+    if (tu_failures) {
+        fprintf(stderr, "%d check(s) failed\n", tu_failures);
+        return 1;
+    }
+    printf("ok: first-release client options and zeroed minimum-size inputs take the defaults\n");
+    return 0;
+}
