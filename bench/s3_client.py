@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """One upload by a Python-hosted S3 client, run by bench/s3.py as the measured child.
 
-usage: s3_client.py crt|boto3 ENDPOINT_URL BUCKET KEY FILE PART_BYTES CONCURRENCY
+usage: s3_client.py crt|crt-crc64|boto3 ENDPOINT_URL BUCKET KEY FILE PART_BYTES CONCURRENCY
 
 Credentials and region come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_REGION.
 Only the chosen client's module is imported, so neither pays for the other's import; the
@@ -12,7 +12,7 @@ import sys
 import urllib.parse
 
 
-def crt_put(endpoint, bucket, key, path, part, concurrency):
+def crt_put(endpoint, bucket, key, path, part, concurrency, crc64=False):
     from awscrt import auth, http, io, s3
 
     host = urllib.parse.urlsplit(endpoint).netloc
@@ -30,8 +30,14 @@ def crt_put(endpoint, bucket, key, path, part, concurrency):
     size = os.path.getsize(path)
     request = http.HttpRequest("PUT", "/%s/%s" % (bucket, urllib.parse.quote(key)), http.HttpHeaders([
         ("Host", host), ("Content-Length", str(size)), ("Content-Type", "application/octet-stream")]))
-    client.make_request(type=s3.S3RequestType.PUT_OBJECT, request=request,
-                        send_filepath=path).finished_future.result(600)
+    # By default the CRT sends parts with no checksum at all; crc64 asks for the same
+    # integrity work libtosupload does (CRC-64/NVME in an aws-chunked trailer).
+    checksum = None
+    if crc64:
+        checksum = s3.S3ChecksumConfig(algorithm=s3.S3ChecksumAlgorithm.CRC64NVME,
+                                       location=s3.S3ChecksumLocation.TRAILER)
+    client.make_request(type=s3.S3RequestType.PUT_OBJECT, request=request, send_filepath=path,
+                        checksum_config=checksum).finished_future.result(600)
 
 
 def boto3_put(endpoint, bucket, key, path, part, concurrency):
@@ -45,11 +51,14 @@ def boto3_put(endpoint, bucket, key, path, part, concurrency):
 
 
 def main():
-    if len(sys.argv) != 8 or sys.argv[1] not in ("crt", "boto3"):
+    if len(sys.argv) != 8 or sys.argv[1] not in ("crt", "crt-crc64", "boto3"):
         sys.exit(__doc__.split("\n\n")[1])
     kind, endpoint, bucket, key, path, part, concurrency = sys.argv[1:]
-    put = crt_put if kind == "crt" else boto3_put
-    put(endpoint, bucket, key, path, int(part), int(concurrency))
+    args = (endpoint, bucket, key, path, int(part), int(concurrency))
+    if kind == "boto3":
+        boto3_put(*args)
+    else:
+        crt_put(*args, crc64=kind == "crt-crc64")
 
 
 if __name__ == "__main__":
