@@ -27,11 +27,13 @@ pub struct Config {
     pub tls_self_signed: bool,
     /// The data dir was made up by us, so nobody can reuse it: remove it on exit.
     pub owns_data_dir: bool,
+    /// Speak path-style S3 instead of TOS (discard mode only, see s3.rs).
+    pub s3: bool,
 }
 
 pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --discard] \
 [--bucket NAME]... [--access-key AK] [--secret-key SK] [--region R] \
-[--custom-domain BUCKET] [--faults FILE] [--tls-self-signed]";
+[--custom-domain BUCKET] [--faults FILE] [--tls-self-signed] [--s3 --discard]";
 
 fn value(p: &mut Parser, flag: &str) -> Result<OsString, String> {
     p.value().map_err(|_| format!("{flag} needs a value"))
@@ -70,6 +72,7 @@ impl Config {
         let mut custom_domain = None;
         let mut faults_file = None;
         let mut tls_self_signed = false;
+        let mut s3 = false;
         let mut p = Parser::from_args(args);
         while let Some(arg) = p.next().map_err(parse_error)? {
             match arg {
@@ -93,6 +96,7 @@ impl Config {
                     faults_file = Some(PathBuf::from(value(&mut p, "--faults")?))
                 }
                 Arg::Long("tls-self-signed") => tls_self_signed = true,
+                Arg::Long("s3") => s3 = true,
                 Arg::Short('h') | Arg::Long("help") => return Err(USAGE.to_string()),
                 Arg::Long(name) => return Err(format!("unknown argument --{name}\n{USAGE}")),
                 Arg::Short(c) => return Err(format!("unknown argument -{c}\n{USAGE}")),
@@ -100,6 +104,9 @@ impl Config {
                     return Err(format!("unknown argument {}\n{USAGE}", v.to_string_lossy()))
                 }
             }
+        }
+        if s3 && !discard {
+            return Err("--s3 needs --discard: the S3 front end keeps no data".into());
         }
         let owns_data_dir = data_dir.is_none() && !discard;
         let storage = match (data_dir, discard) {
@@ -139,6 +146,7 @@ impl Config {
             faults_file,
             tls_self_signed,
             owns_data_dir,
+            s3,
         })
     }
 }

@@ -11,6 +11,7 @@ mod names;
 mod objects;
 mod reqlog;
 mod routing;
+mod s3;
 mod service;
 mod sign;
 mod storage;
@@ -71,6 +72,7 @@ async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
         writeln!(out, "LISTENING {addr}")?;
         out.flush()?;
     }
+    let s3 = state.cfg.s3.then(|| Arc::new(s3::S3State::default()));
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     loop {
@@ -90,27 +92,40 @@ async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
             kill: Arc::new(Notify::new()),
         };
         let state = state.clone();
+        let s3 = s3.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
             match tls {
                 Some(acceptor) => {
                     // A failed handshake (a client refusing our certificate) ends the connection.
                     if let Ok(stream) = acceptor.accept(stream).await {
-                        serve_connection(stream, state, conn).await;
+                        serve_connection(stream, state, s3, conn).await;
                     }
                 }
-                None => serve_connection(stream, state, conn).await,
+                None => serve_connection(stream, state, s3, conn).await,
             }
         });
     }
 }
 
-async fn serve_connection<S>(stream: S, state: Arc<AppState>, conn: ConnCtx)
-where
+async fn serve_connection<S>(
+    stream: S,
+    state: Arc<AppState>,
+    s3: Option<Arc<s3::S3State>>,
+    conn: ConnCtx,
+) where
     S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
 {
     let kill = conn.kill.clone();
-    let svc = service_fn(move |req| service::handle(state.clone(), conn.clone(), req));
+    let svc = service_fn(move |req| {
+        let (state, s3, conn) = (state.clone(), s3.clone(), conn.clone());
+        async move {
+            match s3 {
+                Some(s3) => s3::handle(state, s3, conn, req).await,
+                None => service::handle(state, conn, req).await,
+            }
+        }
+    });
     let connection = http1::Builder::new()
         .keep_alive(true)
         .serve_connection(TokioIo::new(stream), svc);

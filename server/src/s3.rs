@@ -1,0 +1,745 @@
+//! `--s3 --discard`: a path-style S3 front end that counts request bodies and keeps
+//! nothing, for measuring S3 clients' own CPU and memory against a server that costs
+//! next to nothing.
+//!
+//! Signatures are not verified: checking them would add server work to every part
+//! while proving nothing about the clients being measured, and the listener is
+//! loopback-only. Requests must still name an existing bucket (`--bucket`).
+//!
+//! ETags are not MD5s of the data (hashing every byte would make the server, not the
+//! client, the cost being measured); each part gets a unique id that Complete checks
+//! the client echoes back, and the object's ETag has the multipart `-N` form so clients
+//! do not mistake it for an MD5.
+
+use std::collections::{BTreeMap, HashMap};
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex};
+
+use hyper::body::Incoming;
+use hyper::http::response::Builder;
+use hyper::{HeaderMap, Method, Request, Response};
+
+use crate::body::{empty, full, ReqBody, RespBody};
+use crate::errors::TosError;
+use crate::reqlog::Entry;
+use crate::service::{AppState, ConnCtx};
+use crate::sign::{parse_query, percent_decode};
+use crate::util::{http_date, iso8601, now_ms, unique_id};
+
+struct Part {
+    etag: String,
+    size: u64,
+}
+
+struct Upload {
+    bucket: String,
+    key: String,
+    parts: BTreeMap<u32, Part>,
+}
+
+struct Object {
+    size: u64,
+    etag: String,
+    modified_ms: u64,
+}
+
+/// What the discard mode remembers: sizes and ETags, so HEAD after an upload (rclone
+/// checks the size) and Complete's part check work without any data.
+#[derive(Default)]
+pub struct S3State {
+    uploads: Mutex<HashMap<String, Upload>>,
+    objects: Mutex<HashMap<(String, String), Object>>,
+}
+
+/// Decoder for `Content-Encoding: aws-chunked` bodies: `hex[;chunk-signature=..]\r\n`,
+/// data, `\r\n`, ..., `0\r\n`, trailer lines, `\r\n`. Counts data bytes without copying them.
+#[derive(Default)]
+pub struct AwsChunked {
+    state: ChunkState,
+    line: Vec<u8>,
+    pub decoded: u64,
+    pub trailers: Vec<(String, String)>,
+}
+
+#[derive(Default, PartialEq)]
+enum ChunkState {
+    #[default]
+    Header,
+    Data(u64),
+    DataEnd(u8),
+    Trailer,
+    Done,
+}
+
+const MAX_LINE: usize = 4096;
+
+impl AwsChunked {
+    pub fn feed(&mut self, mut buf: &[u8]) -> Result<(), String> {
+        while !buf.is_empty() {
+            match self.state {
+                ChunkState::Data(left) => {
+                    let n = left.min(buf.len() as u64);
+                    self.decoded += n;
+                    buf = &buf[n as usize..];
+                    self.state = if n == left {
+                        ChunkState::DataEnd(0)
+                    } else {
+                        ChunkState::Data(left - n)
+                    };
+                }
+                ChunkState::DataEnd(seen) => {
+                    let want = b"\r\n"[seen as usize];
+                    if buf[0] != want {
+                        return Err("chunk data not followed by CRLF".into());
+                    }
+                    buf = &buf[1..];
+                    self.state = if seen == 1 {
+                        ChunkState::Header
+                    } else {
+                        ChunkState::DataEnd(1)
+                    };
+                }
+                ChunkState::Done => return Err("bytes after the final chunk".into()),
+                ChunkState::Header | ChunkState::Trailer => {
+                    let Some(nl) = buf.iter().position(|&c| c == b'\n') else {
+                        self.push_line(buf)?;
+                        return Ok(());
+                    };
+                    self.push_line(&buf[..=nl])?;
+                    buf = &buf[nl + 1..];
+                    let line = std::mem::take(&mut self.line);
+                    self.line_done(&line)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn push_line(&mut self, b: &[u8]) -> Result<(), String> {
+        if self.line.len() + b.len() > MAX_LINE {
+            return Err("aws-chunked header line too long".into());
+        }
+        self.line.extend_from_slice(b);
+        Ok(())
+    }
+
+    fn line_done(&mut self, line: &[u8]) -> Result<(), String> {
+        let text = std::str::from_utf8(line)
+            .map_err(|_| "aws-chunked line is not UTF-8".to_string())?
+            .trim_end_matches(['\r', '\n']);
+        if self.state == ChunkState::Header {
+            let hex = text.split(';').next().unwrap_or("").trim();
+            let size = u64::from_str_radix(hex, 16)
+                .map_err(|_| format!("bad aws-chunked size line {text:?}"))?;
+            self.state = if size == 0 {
+                ChunkState::Trailer
+            } else {
+                ChunkState::Data(size)
+            };
+        } else if text.is_empty() {
+            self.state = ChunkState::Done;
+        } else {
+            let (k, v) = text
+                .split_once(':')
+                .ok_or_else(|| format!("bad trailer line {text:?}"))?;
+            self.trailers
+                .push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
+        }
+        Ok(())
+    }
+
+    /// Some senders end the body right after the last trailer line, without the blank line.
+    pub fn finish(&mut self) -> Result<(), String> {
+        if !self.line.is_empty() {
+            let line = std::mem::take(&mut self.line);
+            if self.state != ChunkState::Trailer {
+                return Err("aws-chunked body ends inside a chunk".into());
+            }
+            self.line_done(&line)?;
+        }
+        match self.state {
+            ChunkState::Trailer | ChunkState::Done => Ok(()),
+            _ => Err("aws-chunked body ends before its final chunk".into()),
+        }
+    }
+}
+
+struct Received {
+    size: u64,
+    /// `x-amz-checksum-*` values from headers or trailers, echoed as S3 does.
+    checksums: Vec<(String, String)>,
+}
+
+fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    h.get(name).and_then(|v| v.to_str().ok())
+}
+
+fn is_aws_chunked(h: &HeaderMap) -> bool {
+    header(h, "content-encoding").is_some_and(|v| v.split(',').any(|e| e.trim() == "aws-chunked"))
+        || header(h, "x-amz-content-sha256").is_some_and(|v| v.starts_with("STREAMING-"))
+}
+
+fn bad_body(msg: impl Into<String>) -> TosError {
+    TosError::new(400, "IncompleteBody", msg)
+}
+
+async fn receive(
+    h: &HeaderMap,
+    body: &mut ReqBody,
+    decoded: &mut u64,
+) -> Result<Received, TosError> {
+    let mut checksums: Vec<(String, String)> = h
+        .iter()
+        .filter(|(k, _)| {
+            k.as_str().starts_with("x-amz-checksum-")
+                && k.as_str() != "x-amz-checksum-algorithm"
+                && k.as_str() != "x-amz-checksum-type"
+        })
+        .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
+        .collect();
+    if !is_aws_chunked(h) {
+        while let Some(c) = body.chunk().await? {
+            *decoded += c.len() as u64;
+        }
+        return Ok(Received {
+            size: *decoded,
+            checksums,
+        });
+    }
+    let mut dec = AwsChunked::default();
+    while let Some(c) = body.chunk().await? {
+        dec.feed(&c).map_err(bad_body)?;
+        *decoded = dec.decoded;
+    }
+    dec.finish().map_err(bad_body)?;
+    if let Some(want) = header(h, "x-amz-decoded-content-length") {
+        let want: u64 = want
+            .parse()
+            .map_err(|_| TosError::invalid_argument("bad x-amz-decoded-content-length"))?;
+        if want != dec.decoded {
+            return Err(bad_body(format!(
+                "decoded {} bytes, x-amz-decoded-content-length says {want}",
+                dec.decoded
+            )));
+        }
+    }
+    checksums.extend(
+        dec.trailers
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("x-amz-checksum-")),
+    );
+    Ok(Received {
+        size: dec.decoded,
+        checksums,
+    })
+}
+
+fn xml_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+fn xml_unescape(s: &str) -> String {
+    s.replace("&quot;", "\"")
+        .replace("&#34;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The text of every `<tag>` element, in order; enough for CompleteMultipartUpload.
+fn xml_all<'a>(doc: &'a str, tag: &str) -> Vec<&'a str> {
+    let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+    let mut out = Vec::new();
+    let mut rest = doc;
+    while let Some(i) = rest.find(&open) {
+        rest = &rest[i + open.len()..];
+        let Some(j) = rest.find(&close) else { break };
+        out.push(&rest[..j]);
+        rest = &rest[j + close.len()..];
+    }
+    out
+}
+
+fn new_etag() -> String {
+    format!("\"{}\"", unique_id())
+}
+
+/// The MD5 a client declared in `Content-MD5`, as hex. Echoing it as a PutObject's ETag is what
+/// S3 would report for an intact body, and rclone compares it with its own MD5.
+fn declared_md5(h: &HeaderMap) -> Option<String> {
+    let text = header(h, "content-md5")?.trim().trim_end_matches('=');
+    let mut bits = 0u32;
+    let mut nbits = 0;
+    let mut out = Vec::new();
+    for c in text.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        };
+        bits = (bits << 6) | v as u32;
+        nbits += 6;
+        if nbits >= 8 {
+            nbits -= 8;
+            out.push((bits >> nbits) as u8);
+        }
+    }
+    (out.len() == 16).then(|| crate::util::hex(&out))
+}
+
+fn base(status: u16, request_id: &str) -> Builder {
+    Response::builder()
+        .status(status)
+        .header("x-amz-request-id", request_id)
+        .header("x-amz-id-2", format!("{request_id}-local"))
+        .header("server", "tos-local-server")
+}
+
+fn xml(b: Builder, body: String) -> Response<RespBody> {
+    let text = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{body}");
+    b.header("content-type", "application/xml")
+        .header("content-length", text.len())
+        .body(full(text))
+        .expect("valid response")
+}
+
+fn no_body(b: Builder) -> Response<RespBody> {
+    b.header("content-length", 0)
+        .body(empty())
+        .expect("valid response")
+}
+
+fn error_response(
+    e: &TosError,
+    head: bool,
+    request_id: &str,
+    resource: &str,
+) -> Response<RespBody> {
+    let b = base(e.status, request_id);
+    if head {
+        return no_body(b);
+    }
+    xml(
+        b,
+        format!(
+            "<Error><Code>{}</Code><Message>{}</Message><Resource>{}</Resource><RequestId>{request_id}</RequestId></Error>",
+            xml_escape(&e.code),
+            xml_escape(&e.message),
+            xml_escape(resource)
+        ),
+    )
+}
+
+struct Req<'a> {
+    s3: &'a S3State,
+    method: Method,
+    headers: HeaderMap,
+    bucket: String,
+    key: String,
+    query: Vec<(String, String)>,
+    request_id: String,
+    body: ReqBody,
+    decoded: u64,
+}
+
+impl Req<'_> {
+    fn param(&self, name: &str) -> Option<&str> {
+        self.query
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn ok(&self) -> Builder {
+        base(200, &self.request_id)
+    }
+
+    fn upload_id(&self) -> Result<String, TosError> {
+        let id = self.param("uploadId").unwrap_or("").to_string();
+        let uploads = self.s3.uploads.lock().unwrap();
+        match uploads.get(&id) {
+            Some(u) if u.bucket == self.bucket && u.key == self.key => Ok(id),
+            _ => Err(TosError::no_such_upload()),
+        }
+    }
+}
+
+fn operation(method: &Method, has_key: bool, q: &[(String, String)]) -> &'static str {
+    let has = |n: &str| q.iter().any(|(k, _)| k == n);
+    match (method.as_str(), has_key) {
+        ("GET", false) if has("location") => "GetBucketLocation",
+        ("GET", false) if has("uploads") => "ListMultipartUploads",
+        ("GET", false) => "ListObjects",
+        ("HEAD", false) => "HeadBucket",
+        ("PUT", false) => "CreateBucket",
+        ("POST", true) if has("uploads") => "CreateMultipartUpload",
+        ("POST", true) if has("uploadId") => "CompleteMultipartUpload",
+        ("PUT", true) if has("partNumber") && has("uploadId") => "UploadPart",
+        ("PUT", true) => "PutObject",
+        ("HEAD", true) => "HeadObject",
+        ("GET", true) if has("uploadId") => "ListParts",
+        ("GET", true) => "GetObject",
+        ("DELETE", true) if has("uploadId") => "AbortMultipartUpload",
+        ("DELETE", true) => "DeleteObject",
+        _ => "Unknown",
+    }
+}
+
+pub async fn handle(
+    state: Arc<AppState>,
+    s3: Arc<S3State>,
+    conn: ConnCtx,
+    req: Request<Incoming>,
+) -> Result<Response<RespBody>, Infallible> {
+    if req.uri().path().starts_with("/__admin/") {
+        return Ok(crate::admin::handle(&state, &conn, req).await);
+    }
+    let (parts, incoming) = req.into_parts();
+    let decoded_path = percent_decode(parts.uri.path());
+    let path = String::from_utf8_lossy(decoded_path.strip_prefix(b"/").unwrap_or(&decoded_path))
+        .into_owned();
+    let (bucket, key) = path.split_once('/').unwrap_or((&path, ""));
+    let query = parse_query(parts.uri.query().unwrap_or(""));
+    let op = operation(&parts.method, !key.is_empty(), &query);
+    let mut r = Req {
+        s3: &s3,
+        method: parts.method.clone(),
+        headers: parts.headers,
+        bucket: bucket.to_string(),
+        key: key.to_string(),
+        request_id: unique_id()[..24].to_string(),
+        body: ReqBody::new(incoming),
+        decoded: 0,
+        query,
+    };
+    let mut entry = Entry {
+        seq: 0,
+        time_ms: 0,
+        op: op.to_string(),
+        bucket: (!r.bucket.is_empty()).then(|| r.bucket.clone()),
+        key: (!r.key.is_empty()).then(|| r.key.clone()),
+        part_number: r.param("partNumber").and_then(|p| p.parse().ok()),
+        upload_id: r.param("uploadId").map(str::to_string),
+        status: 0,
+        body_bytes: 0,
+        fault: None,
+    };
+    let head = r.method == Method::HEAD;
+    let resource = format!("/{path}");
+    let result = if r.bucket.is_empty() {
+        Ok(xml(
+            r.ok(),
+            "<ListAllMyBucketsResult><Buckets></Buckets></ListAllMyBucketsResult>".into(),
+        ))
+    } else if op == "CreateBucket" {
+        // Buckets come from --bucket; an existing one is simply confirmed.
+        match state.store.bucket_exists(&r.bucket) {
+            true => Ok(no_body(r.ok())),
+            false => Err(TosError::new(
+                403,
+                "AccessDenied",
+                "buckets are fixed by --bucket",
+            )),
+        }
+    } else if !state.store.bucket_exists(&r.bucket) {
+        Err(TosError::no_such_bucket())
+    } else {
+        dispatch(op, &mut r).await
+    };
+    let resp = match result {
+        Ok(resp) => resp,
+        Err(e) => {
+            // Unread body bytes would otherwise poison the keep-alive connection.
+            let _ = r.body.drain(None).await;
+            error_response(&e, head, &r.request_id, &resource)
+        }
+    };
+    entry.status = resp.status().as_u16();
+    // The decoded size, not the wire size: what tests of aws-chunked decoding check.
+    entry.body_bytes = r.decoded.max(if is_aws_chunked(&r.headers) {
+        0
+    } else {
+        r.body.received
+    });
+    entry.time_ms = now_ms();
+    state.log.push(entry);
+    Ok(resp)
+}
+
+async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosError> {
+    match op {
+        "HeadBucket" => Ok(no_body(r.ok())),
+        "GetBucketLocation" => Ok(xml(
+            r.ok(),
+            "<LocationConstraint xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"></LocationConstraint>".into(),
+        )),
+        "ListObjects" => Ok(xml(
+            r.ok(),
+            format!(
+                "<ListBucketResult><Name>{}</Name><Prefix></Prefix><KeyCount>0</KeyCount><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated></ListBucketResult>",
+                xml_escape(&r.bucket)
+            ),
+        )),
+        "ListMultipartUploads" => Ok(xml(
+            r.ok(),
+            format!(
+                "<ListMultipartUploadsResult><Bucket>{}</Bucket><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>",
+                xml_escape(&r.bucket)
+            ),
+        )),
+        "CreateMultipartUpload" => {
+            let _ = r.body.drain(None).await;
+            let id = unique_id();
+            r.s3.uploads.lock().unwrap().insert(
+                id.clone(),
+                Upload {
+                    bucket: r.bucket.clone(),
+                    key: r.key.clone(),
+                    parts: BTreeMap::new(),
+                },
+            );
+            let mut b = r.ok();
+            if let Some(a) = header(&r.headers, "x-amz-checksum-algorithm") {
+                b = b.header("x-amz-checksum-algorithm", a);
+            }
+            Ok(xml(
+                b,
+                format!(
+                    "<InitiateMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId></InitiateMultipartUploadResult>",
+                    xml_escape(&r.bucket),
+                    xml_escape(&r.key)
+                ),
+            ))
+        }
+        "UploadPart" => {
+            let n: u32 = r
+                .param("partNumber")
+                .and_then(|p| p.parse().ok())
+                .filter(|n| (1..=10000).contains(n))
+                .ok_or_else(|| TosError::invalid_argument("partNumber must be 1..10000"))?;
+            if r.headers.contains_key("x-amz-copy-source") {
+                return Err(TosError::new(501, "NotImplemented", "UploadPartCopy"));
+            }
+            let id = r.upload_id()?;
+            let got = receive(&r.headers, &mut r.body, &mut r.decoded).await?;
+            let etag = new_etag();
+            {
+                let mut uploads = r.s3.uploads.lock().unwrap();
+                // Aborted while the body was arriving.
+                let up = uploads.get_mut(&id).ok_or_else(TosError::no_such_upload)?;
+                up.parts.insert(
+                    n,
+                    Part {
+                        etag: etag.clone(),
+                        size: got.size,
+                    },
+                );
+            }
+            let mut b = r.ok().header("etag", &etag);
+            for (k, v) in &got.checksums {
+                b = b.header(k.as_str(), v.as_str());
+            }
+            Ok(no_body(b))
+        }
+        "CompleteMultipartUpload" => {
+            let id = r.upload_id()?;
+            let body = r.body.read_all(4 << 20).await?;
+            let doc = String::from_utf8_lossy(&body);
+            let listed: Vec<(u32, String)> = xml_all(&doc, "Part")
+                .into_iter()
+                .map(|p| {
+                    let n = xml_all(p, "PartNumber").first().and_then(|n| n.trim().parse().ok());
+                    let etag = xml_all(p, "ETag")
+                        .first()
+                        .map(|e| xml_unescape(e.trim()).trim_matches('"').to_string());
+                    match (n, etag) {
+                        (Some(n), Some(e)) => Ok((n, e)),
+                        _ => Err(TosError::new(400, "MalformedXML", "Part without PartNumber or ETag")),
+                    }
+                })
+                .collect::<Result<_, _>>()?;
+            if listed.is_empty() {
+                return Err(TosError::new(400, "MalformedXML", "no parts listed"));
+            }
+            if listed.windows(2).any(|w| w[0].0 >= w[1].0) {
+                return Err(TosError::new(400, "InvalidPartOrder", "parts must be listed in ascending order"));
+            }
+            let mut uploads = r.s3.uploads.lock().unwrap();
+            let up = uploads.get(&id).ok_or_else(TosError::no_such_upload)?;
+            let mut size = 0;
+            for (n, etag) in &listed {
+                match up.parts.get(n) {
+                    Some(p) if p.etag.trim_matches('"') == etag => size += p.size,
+                    _ => {
+                        return Err(TosError::new(
+                            400,
+                            "InvalidPart",
+                            format!("part {n} was not uploaded or its ETag does not match"),
+                        ))
+                    }
+                }
+            }
+            uploads.remove(&id);
+            drop(uploads);
+            let etag = format!("\"{}-{}\"", unique_id(), listed.len());
+            r.s3.objects.lock().unwrap().insert(
+                (r.bucket.clone(), r.key.clone()),
+                Object {
+                    size,
+                    etag: etag.clone(),
+                    modified_ms: now_ms(),
+                },
+            );
+            Ok(xml(
+                r.ok(),
+                format!(
+                    "<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Location>/{b}/{k}</Location><Bucket>{b}</Bucket><Key>{k}</Key><ETag>{e}</ETag></CompleteMultipartUploadResult>",
+                    b = xml_escape(&r.bucket),
+                    k = xml_escape(&r.key),
+                    e = xml_escape(&etag)
+                ),
+            ))
+        }
+        "AbortMultipartUpload" => {
+            let id = r.upload_id()?;
+            r.s3.uploads.lock().unwrap().remove(&id);
+            Ok(no_body(base(204, &r.request_id)))
+        }
+        "ListParts" => {
+            let id = r.upload_id()?;
+            let uploads = r.s3.uploads.lock().unwrap();
+            let up = uploads.get(&id).ok_or_else(TosError::no_such_upload)?;
+            let parts: String = up
+                .parts
+                .iter()
+                .map(|(n, p)| {
+                    format!(
+                        "<Part><PartNumber>{n}</PartNumber><ETag>{}</ETag><Size>{}</Size><LastModified>{}</LastModified></Part>",
+                        xml_escape(&p.etag),
+                        p.size,
+                        iso8601(now_ms())
+                    )
+                })
+                .collect();
+            Ok(xml(
+                r.ok(),
+                format!(
+                    "<ListPartsResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Bucket>{}</Bucket><Key>{}</Key><UploadId>{id}</UploadId><MaxParts>10000</MaxParts><IsTruncated>false</IsTruncated>{parts}</ListPartsResult>",
+                    xml_escape(&r.bucket),
+                    xml_escape(&r.key)
+                ),
+            ))
+        }
+        "PutObject" => {
+            if r.headers.contains_key("x-amz-copy-source") {
+                return Err(TosError::new(501, "NotImplemented", "CopyObject"));
+            }
+            let got = receive(&r.headers, &mut r.body, &mut r.decoded).await?;
+            let etag = declared_md5(&r.headers).map_or_else(new_etag, |m| format!("\"{m}\""));
+            r.s3.objects.lock().unwrap().insert(
+                (r.bucket.clone(), r.key.clone()),
+                Object {
+                    size: got.size,
+                    etag: etag.clone(),
+                    modified_ms: now_ms(),
+                },
+            );
+            let mut b = r.ok().header("etag", &etag);
+            for (k, v) in &got.checksums {
+                b = b.header(k.as_str(), v.as_str());
+            }
+            Ok(no_body(b))
+        }
+        "HeadObject" | "GetObject" => {
+            let objects = r.s3.objects.lock().unwrap();
+            let o = objects
+                .get(&(r.bucket.clone(), r.key.clone()))
+                .ok_or_else(TosError::no_such_key)?;
+            if op == "GetObject" {
+                return Err(TosError::new(
+                    501,
+                    "NotImplemented",
+                    "discard mode keeps no object data",
+                ));
+            }
+            Ok(r.ok()
+                .header("content-length", o.size)
+                .header("etag", &o.etag)
+                .header("last-modified", http_date(o.modified_ms))
+                .header("content-type", "application/octet-stream")
+                .header("accept-ranges", "bytes")
+                .body(empty())
+                .expect("valid response"))
+        }
+        "DeleteObject" => {
+            r.s3.objects
+                .lock()
+                .unwrap()
+                .remove(&(r.bucket.clone(), r.key.clone()));
+            Ok(no_body(base(204, &r.request_id)))
+        }
+        _ => Err(TosError::new(
+            501,
+            "NotImplemented",
+            format!("{} {} is not implemented", r.method, op),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decode(body: &[u8], step: usize) -> Result<AwsChunked, String> {
+        let mut d = AwsChunked::default();
+        for c in body.chunks(step) {
+            d.feed(c)?;
+        }
+        d.finish()?;
+        Ok(d)
+    }
+
+    #[test]
+    fn aws_chunked_any_split() {
+        let body = b"5\r\nhello\r\n3;chunk-signature=ab\r\nabc\r\n0\r\nx-amz-checksum-crc64nvme:AAAA\r\n\r\n";
+        for step in 1..body.len() {
+            let d = decode(body, step).unwrap();
+            assert_eq!(d.decoded, 8);
+            assert_eq!(
+                d.trailers,
+                [("x-amz-checksum-crc64nvme".to_string(), "AAAA".to_string())]
+            );
+        }
+        assert_eq!(decode(b"0\r\n\r\n", 2).unwrap().decoded, 0);
+        assert!(decode(b"5\r\nhel", 3).is_err());
+        assert!(decode(b"3\r\nabcX\r\n0\r\n\r\n", 4).is_err());
+        assert!(decode(b"zz\r\n", 4).is_err());
+    }
+
+    #[test]
+    fn content_md5() {
+        let mut h = HeaderMap::new();
+        h.insert("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==".parse().unwrap());
+        assert_eq!(
+            declared_md5(&h).unwrap(),
+            "d41d8cd98f00b204e9800998ecf8427e"
+        );
+        h.insert("content-md5", "short".parse().unwrap());
+        assert_eq!(declared_md5(&h), None);
+    }
+
+    #[test]
+    fn complete_xml() {
+        let doc = "<CompleteMultipartUpload><Part><ETag>&quot;a&quot;</ETag><PartNumber>1</PartNumber></Part><Part><PartNumber>2</PartNumber><ETag>\"b\"</ETag></Part></CompleteMultipartUpload>";
+        let parts = xml_all(doc, "Part");
+        assert_eq!(parts.len(), 2);
+        assert_eq!(xml_unescape(xml_all(parts[0], "ETag")[0]), "\"a\"");
+        assert_eq!(xml_all(parts[1], "PartNumber"), ["2"]);
+    }
+}

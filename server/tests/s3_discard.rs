@@ -1,0 +1,165 @@
+//! `--s3 --discard`: a multipart upload whose parts arrive aws-chunked (as libtosupload,
+//! boto3 and the CRT send them) and plain (as rclone does), checked through the sizes the
+//! server logs and reports.
+
+mod common;
+
+use common::{pattern, raw, Resp, Server, BUCKET};
+
+fn send(port: u16, method: &str, target: &str, headers: &[(&str, String)], body: &[u8]) -> Resp {
+    let mut req = format!("{method} {target} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    ));
+    let mut bytes = req.into_bytes();
+    bytes.extend_from_slice(body);
+    raw(port, &bytes).unwrap()
+}
+
+fn between<'a>(text: &'a str, tag: &str) -> &'a str {
+    let open = format!("<{tag}>");
+    let start = text.find(&open).unwrap() + open.len();
+    &text[start..start + text[start..].find("</").unwrap()]
+}
+
+/// An aws-chunked body in uneven chunks with a CRC-64/NVME trailer.
+fn aws_chunked(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for c in data.chunks(65_521) {
+        out.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
+        out.extend_from_slice(c);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"0\r\nx-amz-checksum-crc64nvme:AAAAAAAAAAA=\r\n\r\n");
+    out
+}
+
+#[test]
+fn multipart_with_aws_chunked_and_plain_parts() {
+    let s = Server::start(&["--discard", "--s3"]);
+    let port = s.port;
+    let obj = format!("/{BUCKET}/dir/obj.bin");
+
+    let r = send(port, "POST", &format!("{obj}?uploads"), &[], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let id = between(&r.text(), "UploadId").to_string();
+
+    let part1 = pattern(300_001, 7);
+    let wire = aws_chunked(&part1);
+    let r = send(
+        port,
+        "PUT",
+        &format!("{obj}?partNumber=1&uploadId={id}"),
+        &[
+            ("Content-Encoding", "aws-chunked".into()),
+            (
+                "x-amz-content-sha256",
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER".into(),
+            ),
+            ("x-amz-decoded-content-length", part1.len().to_string()),
+            ("x-amz-trailer", "x-amz-checksum-crc64nvme".into()),
+        ],
+        &wire,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let etag1 = r.etag();
+    assert_eq!(r.header("x-amz-checksum-crc64nvme"), Some("AAAAAAAAAAA="));
+
+    let part2 = pattern(1234, 8);
+    let r = send(
+        port,
+        "PUT",
+        &format!("{obj}?partNumber=2&uploadId={id}"),
+        &[],
+        &part2,
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let etag2 = r.etag();
+    assert_ne!(etag1, etag2);
+
+    // A decoded length that disagrees with the chunks is refused.
+    let r = send(
+        port,
+        "PUT",
+        &format!("{obj}?partNumber=3&uploadId={id}"),
+        &[
+            ("Content-Encoding", "aws-chunked".into()),
+            ("x-amz-decoded-content-length", "10".into()),
+        ],
+        &aws_chunked(&[1u8; 9]),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+
+    let log = s.log();
+    let parts: Vec<_> = log.iter().filter(|e| e["op"] == "UploadPart").collect();
+    assert_eq!(parts.len(), 3);
+    assert_eq!(
+        parts[0]["body_bytes"],
+        part1.len() as u64,
+        "decoded, not wire, size"
+    );
+    assert!(wire.len() > part1.len());
+    assert_eq!(parts[1]["body_bytes"], part2.len() as u64);
+
+    // A wrong ETag in Complete is caught, the right ones complete the object.
+    let xml = |e2: &str| {
+        format!(
+            "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{etag1}</ETag></Part><Part><PartNumber>2</PartNumber><ETag>{e2}</ETag></Part></CompleteMultipartUpload>"
+        )
+    };
+    let r = send(
+        port,
+        "POST",
+        &format!("{obj}?uploadId={id}"),
+        &[],
+        xml("\"0\"").as_bytes(),
+    );
+    assert_eq!(r.status, 400, "{}", r.text());
+    assert_eq!(between(&r.text(), "Code"), "InvalidPart");
+    let r = send(
+        port,
+        "POST",
+        &format!("{obj}?uploadId={id}"),
+        &[],
+        xml(&etag2).as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert!(
+        between(&r.text(), "ETag").ends_with("-2&quot;"),
+        "{}",
+        r.text()
+    );
+
+    let r = send(port, "HEAD", &obj, &[], b"");
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("content-length"),
+        Some((part1.len() + part2.len()).to_string().as_str())
+    );
+    let r = send(
+        port,
+        "POST",
+        &format!("{obj}?uploadId={id}"),
+        &[],
+        xml(&etag2).as_bytes(),
+    );
+    assert_eq!(between(&r.text(), "Code"), "NoSuchUpload");
+    assert_eq!(
+        send(port, "HEAD", &format!("/{BUCKET}/nope"), &[], b"").status,
+        404
+    );
+    assert_eq!(send(port, "HEAD", "/no-such-bucket", &[], b"").status, 404);
+}
+
+#[test]
+fn s3_needs_discard() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_tos-local-server"))
+        .arg("--s3")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
