@@ -7,7 +7,8 @@ use std::net::IpAddr;
 /// `(scheme, host[:port])` of an endpoint such as `https://tos-cn-beijing.volces.com` or
 /// `http://127.0.0.1:9000`; a default port is dropped, since the signed Host header omits it.
 pub fn parse_endpoint(endpoint: &str) -> Result<(&'static str, String)> {
-    let endpoint = endpoint.trim().trim_end_matches('/');
+    let endpoint = endpoint.trim();
+    // The scheme first: trimming slashes off "http://" would leave a host named "http:".
     let (scheme, rest) = if let Some(rest) = endpoint.strip_prefix("https://") {
         ("https", rest)
     } else if let Some(rest) = endpoint.strip_prefix("http://") {
@@ -20,6 +21,7 @@ pub fn parse_endpoint(endpoint: &str) -> Result<(&'static str, String)> {
     } else {
         ("https", endpoint)
     };
+    let rest = rest.trim_end_matches('/');
     if rest.is_empty() || rest.contains(['/', '@', ' ', '?', '#']) {
         return Err(UploadError::new(
             ErrorKind::InvalidEndpoint,

@@ -1,0 +1,244 @@
+/*
+ * Random and hostile values in every field of the input structs, through the public C API,
+ * under ASan/UBSan and valgrind: the library must never crash, leak, or answer with a code
+ * it does not document, whatever it is given (pointers stay valid or NULL: anything else is
+ * undefined behaviour in any C library).
+ *
+ * usage (under scripts/with_server.py): fuzz_inputs [ITERATIONS [SEED]]
+ * Without SEED, runs the fixed seed 1 and then a random one; every seed is printed so a
+ * failure can be replayed with `fuzz_inputs N SEED`.
+ */
+#include "test_util.h"
+
+#include <string.h>
+#include <time.h>
+
+static uint64_t state;
+static char dir[] = "/tmp/tos-fuzz-XXXXXX";
+static char files[3][300];
+
+static uint64_t next(void) { /* xorshift64*: repeatable from the seed */
+    state ^= state >> 12;
+    state ^= state << 25;
+    state ^= state >> 27;
+    return state * 0x2545F4914F6CDD1DULL;
+}
+
+static unsigned below(unsigned n) { return (unsigned)(next() % n); }
+
+/* A pool of strings, so every pointer handed to the library stays valid for the call. */
+static char pool[64][800];
+static int pooled;
+
+static const char *hostile_string(void) {
+    static const char *fixed[] = {
+        "",         "a",        "/",          "\\x",       "..",         "a/../b",      "text/plain\r\nX: 1",
+        "\xff\xfe", "\xc3\x28", "ctl\001chr", "tab\there", "中文/文件 1", "a*a*a*a*a*a*a*a*a*b", "[",
+        "{a,b}",    "**",       "AES256",     "private",   "STANDARD",   "test-bucket", "/dev/zero",
+        "/proc/version", "http://", "http://127.0.0.1:99999", "ftp://x"};
+    char *out;
+    unsigned i, len;
+    if (below(3) == 0) {
+        return fixed[below(sizeof fixed / sizeof fixed[0])];
+    }
+    out = pool[pooled++ % 64];
+    len = below(4) == 0 ? 698 + below(50) : below(40);
+    for (i = 0; i < len; i++) {
+        unsigned pick = below(10);
+        out[i] = pick == 0 ? (char)(1 + below(31)) : pick == 1 ? (char)(0x80 + below(0x7f)) : (char)('a' + below(26));
+    }
+    out[len] = '\0';
+    return out;
+}
+
+static const char *maybe(const char *usual) {
+    switch (below(4)) {
+    case 0:
+        return NULL;
+    case 1:
+        return hostile_string();
+    default:
+        return usual;
+    }
+}
+
+static uint64_t hostile_number(void) {
+    static const uint64_t fixed[] = {0, 1, 1024, 5ULL << 20, (5ULL << 20) - 1, 5ULL << 30, (5ULL << 30) + 1,
+                                     UINT32_MAX, UINT64_MAX, 1ULL << 63};
+    return below(2) ? fixed[below(sizeof fixed / sizeof fixed[0])] : next();
+}
+
+static tos_meta_entry metas[4];
+
+static void fill_attributes(tos_object_attributes *a) {
+    unsigned i, count = below(4);
+    if (below(2)) {
+        return; /* all zero: nothing set */
+    }
+    a->content_type = maybe(NULL);
+    a->cache_control = maybe(NULL);
+    a->content_disposition = maybe(NULL);
+    a->content_encoding = maybe(NULL);
+    a->content_language = maybe(NULL);
+    a->expires = (int64_t)hostile_number();
+    a->acl = maybe(NULL);
+    a->storage_class = maybe(NULL);
+    for (i = 0; i < count; i++) {
+        metas[i].key = maybe("k");
+        metas[i].value = maybe("v");
+    }
+    a->meta = below(5) == 0 ? NULL : metas;
+    a->meta_count = count;
+    a->tagging = maybe(NULL);
+    a->forbid_overwrite = below(2);
+    a->ssec_algorithm = maybe(NULL);
+    a->ssec_key = maybe(NULL);
+    a->ssec_key_md5 = maybe(NULL);
+    a->server_side_encryption = maybe(NULL);
+    a->server_side_encryption_key_id = maybe(NULL);
+    a->website_redirect_location = maybe(NULL);
+    a->traffic_limit = below(3) == 0 ? hostile_number() : 0;
+}
+
+static size_t hostile_size(size_t real) {
+    switch (below(8)) {
+    case 0:
+        return below((unsigned)real + 16);
+    case 1:
+        return real + 1 + below(16);
+    default:
+        return real;
+    }
+}
+
+static void check_result(const char *call, tos_result rc, tos_error *error) {
+    const char *name = tos_result_name(rc);
+    CHECK(strcmp(name, "TOS_UNKNOWN_RESULT") != 0, "%s returned an undocumented code %d", call, (int)rc);
+    CHECK(rc != TOS_ERR_PANIC && rc != TOS_ERR_INTERNAL, "%s: %s (%s)", call, name,
+          error ? tos_error_message(error) : "");
+    if (error != NULL) {
+        CHECK(tos_error_result(error) == rc, "%s: the error says %s", call, tos_result_name(tos_error_result(error)));
+        CHECK(tos_error_message(error) != NULL, "%s: NULL message", call);
+    }
+    tos_error_free(error);
+}
+
+static void one_round(const tos_client *server_client) {
+    tos_client_options options;
+    tos_upload_file_input input;
+    tos_upload_dir_input dir_input;
+    const tos_client *client = NULL;
+    const tos_cancel_hook *hook = NULL;
+    const char *patterns[3];
+    tos_upload_output *out = NULL;
+    tos_upload_dir_output *dir_out = NULL;
+    tos_error *error = NULL;
+    tos_result rc;
+
+    tos_client_options_init(&options);
+    options.struct_size = hostile_size(sizeof options);
+    options.endpoint = maybe(tu_env("TOS_ENDPOINT"));
+    options.region = maybe(NULL);
+    options.access_key = maybe(NULL);
+    options.secret_key = maybe(NULL);
+    options.addressing = below(4) == 0 ? (uint32_t)next() : below(3);
+    options.protocol = below(4) == 0 ? (uint32_t)next() : below(2);
+    options.max_retry_count = below(2) ? 0 : (int32_t)next();
+    options.connect_timeout_ms = 200;
+    options.idle_timeout_ms = 500;
+    options.request_budget_ms = 2000;
+    rc = tos_client_new(&options, &client, &error);
+    check_result("tos_client_new", rc, error);
+    error = NULL;
+    tos_client_free(client);
+
+    if (below(4) == 0) {
+        hook = tos_cancel_hook_new();
+        tos_cancel(hook, below(2));
+    }
+    tos_upload_file_input_init(&input);
+    input.struct_size = hostile_size(sizeof input);
+    input.bucket = maybe(tu_env("TOS_TEST_BUCKET"));
+    input.key = maybe("fuzz/object.bin");
+    input.file_path = maybe(files[below(3)]);
+    input.part_size = below(2) ? 0 : hostile_number();
+    input.task_num = below(2) ? 0 : (uint32_t)hostile_number();
+    input.disable_checkpoint = below(2);
+    input.checkpoint_file = below(3) == 0 ? maybe(dir) : NULL;
+    fill_attributes(&input.attributes);
+    input.cancel_hook = hook;
+    rc = tos_upload_file(server_client, &input, &out, &error);
+    CHECK((rc == TOS_OK) == (out != NULL), "tos_upload_file: output and %s disagree", tos_result_name(rc));
+    tos_upload_output_free(out);
+    check_result("tos_upload_file", rc, error);
+    error = NULL;
+
+    tos_upload_dir_input_init(&dir_input);
+    dir_input.struct_size = hostile_size(sizeof dir_input);
+    dir_input.bucket = maybe(tu_env("TOS_TEST_BUCKET"));
+    dir_input.prefix = maybe("fuzz-dir/");
+    dir_input.dir = maybe(dir);
+    dir_input.top_level_only = below(2);
+    patterns[0] = maybe("*.bin");
+    patterns[1] = maybe("a*a*a*a*a*a*a*a*a*b");
+    patterns[2] = maybe("[");
+    dir_input.include = below(3) == 0 ? NULL : patterns;
+    dir_input.include_count = below(4);
+    dir_input.exclude = below(2) ? NULL : patterns;
+    dir_input.exclude_count = dir_input.exclude ? below(4) : 0;
+    dir_input.follow_symlinks = below(2);
+    dir_input.file_concurrency = below(2) ? 0 : (uint32_t)hostile_number();
+    dir_input.max_connections = below(2) ? 0 : 1 + below(4);
+    dir_input.part_size = below(2) ? 0 : hostile_number();
+    dir_input.continue_on_error = below(2);
+    fill_attributes(&dir_input.attributes);
+    dir_input.cancel_hook = hook;
+    rc = tos_upload_dir(server_client, &dir_input, &dir_out, &error);
+    CHECK((rc == TOS_OK || rc == TOS_ERR_SOME_FILES_FAILED) == (dir_out != NULL),
+          "tos_upload_dir: output and %s disagree", tos_result_name(rc));
+    tos_upload_dir_output_free(dir_out);
+    check_result("tos_upload_dir", rc, error);
+    tos_cancel_hook_free(hook);
+}
+
+static void run(uint64_t seed, unsigned iterations, const tos_client *client) {
+    unsigned i;
+    printf("fuzz_inputs: seed %llu, %u iterations (replay: fuzz_inputs %u %llu)\n", (unsigned long long)seed,
+           iterations, iterations, (unsigned long long)seed);
+    fflush(stdout);
+    state = seed ? seed : 1;
+    for (i = 0; i < iterations && tu_failures == 0; i++) {
+        one_round(client);
+    }
+}
+
+int main(int argc, char **argv) {
+    unsigned iterations = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : (tu_under_valgrind() ? 40 : 300);
+    const tos_client *client;
+    unsigned i;
+
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    for (i = 0; i < 3; i++) {
+        snprintf(files[i], sizeof files[i], "%s/f%u.bin", dir, i);
+        if (tu_make_file(files[i], i == 0 ? 0 : 4096u << (4 * i)) != 0) {
+            perror("test file");
+            return 1;
+        }
+    }
+    client = tu_client();
+    if (argc > 2) {
+        run(strtoull(argv[2], NULL, 10), iterations, client);
+    } else {
+        run(1, iterations, client);
+        run((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32), iterations, client);
+    }
+    tos_client_free(client);
+    for (i = 0; i < 3; i++) {
+        unlink(files[i]);
+    }
+    printf("fuzz_inputs: %s\n", tu_failures ? "FAILED" : "all checks passed");
+    return tu_failures ? 1 : 0;
+}
