@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #define TOS_VERSION_MAJOR 0
-#define TOS_VERSION_MINOR 1
+#define TOS_VERSION_MINOR 2
 #define TOS_VERSION_PATCH 0
 
 
