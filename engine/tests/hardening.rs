@@ -8,7 +8,9 @@ use common::*;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 use tosupload_engine::checkpoint;
-use tosupload_engine::{Client, ErrorKind, Observers, UploadFileRequest};
+use tosupload_engine::{
+    Client, DirObservers, ErrorKind, Observers, UploadDirRequest, UploadFileRequest,
+};
 
 fn request(file: &Path, key: &str) -> UploadFileRequest {
     let mut request = UploadFileRequest::new(BUCKET, key, file);
@@ -166,4 +168,59 @@ fn a_server_that_never_answers_is_reported_within_the_request_budget() {
         "{err}"
     );
     assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn a_folder_rerun_after_a_kill_between_complete_and_journal_resends_nothing() {
+    let server = TestServer::start();
+    let tree = tempfile::tempdir().unwrap();
+    let checkpoints = tempfile::tempdir().unwrap();
+    let content = pattern(11 * MIB, 37);
+    let big = write_file(tree.path(), "big.bin", &content);
+    let client = Client::new(server.config()).unwrap();
+    let mut dir_request = UploadDirRequest::new(BUCKET, "tree/", tree.path());
+    dir_request.part_size = 5 * MIB;
+    dir_request.checkpoint_dir = Some(checkpoints.path().to_path_buf());
+
+    // A folder upload leaves no checkpoint beside its journal once it is done.
+    client
+        .upload_dir(dir_request.clone(), DirObservers::default())
+        .unwrap();
+    let left: Vec<_> = std::fs::read_dir(checkpoints.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".upload"))
+        .collect();
+    assert!(left.is_empty(), "checkpoints left: {left:?}");
+
+    // The state a kill between Complete and the journal's record leaves: the object is there,
+    // its checkpoint too, and the journal does not know the file.
+    let cp_name = checkpoint::file_name(&big, BUCKET, "tree/big.bin");
+    let mut file_request = request(&big, "tree/big.bin");
+    file_request.checkpoint_file = Some(checkpoints.path().join(&cp_name));
+    server.add_fault(r#"{"op":"CompleteMultipartUpload","times":1,"action":{"kind":"status","status":400,"code":"InvalidRequest"}}"#);
+    client
+        .upload_file(file_request.clone(), Observers::default())
+        .unwrap_err();
+    let recorded = std::fs::read(checkpoints.path().join(&cp_name)).unwrap();
+    client
+        .upload_file(file_request, Observers::default())
+        .unwrap();
+    std::fs::write(checkpoints.path().join(&cp_name), recorded).unwrap();
+    for entry in std::fs::read_dir(checkpoints.path()).unwrap() {
+        let path = entry.unwrap().path();
+        if !path.to_string_lossy().ends_with(".upload") {
+            std::fs::remove_file(path).unwrap(); // the journal: it never recorded the file
+        }
+    }
+    let seq = server.last_seq();
+    let out = client
+        .upload_dir(dir_request, DirObservers::default())
+        .unwrap();
+    assert_eq!(out.files_uploaded, 1);
+    assert!(
+        server.parts_uploaded_since(seq).is_empty(),
+        "no part re-sent"
+    );
+    assert_eq!(server.get_object("tree/big.bin"), content);
 }

@@ -81,7 +81,9 @@ impl Session {
     }
 
     fn succeeded(&mut self, receipt: ObjectReceipt) -> UploadFileOutput {
-        self.remove_checkpoint();
+        if !self.limits.leave_checkpoint {
+            self.remove_checkpoint();
+        }
         self.reporter.event(
             UploadEventKind::CompleteMultipartUploadSucceeded,
             None,

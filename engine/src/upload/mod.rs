@@ -32,6 +32,9 @@ use std::sync::Arc;
 pub(crate) struct SharedLimits {
     /// One permit per request in flight.
     pub connections: Option<Arc<tokio::sync::Semaphore>>,
+    /// Leave the checkpoint after success: the folder upload removes it once its journal
+    /// records the file, so a kill in between costs a HEAD on the rerun, not the whole file.
+    pub leave_checkpoint: bool,
 }
 
 pub(crate) async fn upload_file(

@@ -13,7 +13,7 @@ use crate::cancel::{CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
 use crate::upload::file_request::{resolve_part_size, UploadFileRequest};
-use crate::upload::{self, SharedLimits};
+use crate::upload::{self, checkpoint, SharedLimits};
 use crate::wire::protocol::ObjectReceipt;
 use crate::wire::Wire;
 use dir_reporter::{lock, DirReporter};
@@ -358,6 +358,7 @@ impl Shared {
         };
         let limits = SharedLimits {
             connections: Some(connections),
+            leave_checkpoint: true,
         };
         let wire = Arc::clone(&self.put.wire);
         let out = upload::upload_file(wire, request, observers, limits).await?;
@@ -368,6 +369,17 @@ impl Shared {
             crc64: Some(out.crc64),
             request_id: out.request_id,
         })
+    }
+
+    /// A multipart file's checkpoint outlives its upload until the journal has the file.
+    fn remove_file_checkpoint(&self, task: &FileTask) {
+        if task.identity.size < self.part_size {
+            return;
+        }
+        if let Some(dir) = &self.request.checkpoint_dir {
+            let name = checkpoint::file_name(&task.path, &self.request.bucket, &task.key);
+            checkpoint::remove(&dir.join(name));
+        }
     }
 
     fn finish(
@@ -393,12 +405,13 @@ impl Shared {
                         etag: receipt.etag.clone(),
                         crc64: crc,
                     };
-                    if let Err(error) = journal.record(entry) {
-                        output.failures.push(FileFailure {
+                    match journal.record(entry) {
+                        Ok(()) => self.remove_file_checkpoint(&task),
+                        Err(error) => output.failures.push(FileFailure {
                             path: task.path.clone(),
                             key: task.key.clone(),
                             error,
-                        });
+                        }),
                     }
                 }
                 self.event(DirEventKind::FileSucceeded, &task, |e| {
