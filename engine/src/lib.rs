@@ -25,7 +25,7 @@ mod wire;
 pub use attributes::CreateAttributes;
 pub use cancel::{CancelHook, CancelKind};
 pub use client::Client;
-pub use config::{Addressing, ClientConfig};
+pub use config::{Addressing, ClientConfig, ThreadStartHook};
 pub use error::{ErrorKind, ServerErrorDetail, UploadError};
 pub use events::{
     AcquireFn, Observers, PartInfo, ProgressKind, ProgressStatus, UploadEvent, UploadEventKind,
