@@ -119,7 +119,7 @@ static int same_as_file(const char *path, const char *object, size_t object_len)
  * with an error code. Exit 0 when it did. */
 static int expect_failure(const char *file) {
     const tos_client *client = tu_client();
-    const tos_rate_limiter *limiter = tos_rate_limiter_new(8 * 1024 * 1024, 512 * 1024);
+    const tos_rate_limiter *limiter = tos_rate_limiter_new(4 * 1024 * 1024, 256 * 1024);
     tos_upload_file_input input;
     tos_error *error = NULL;
     tos_result rc;

@@ -5,8 +5,9 @@ error code, never die of SIGPIPE.
 usage: test_sigpipe_server_killed.py PATH/TO/test_sigpipe PATH/TO/tosput [RUNS]
 
 For each program, RUNS times (default 50): start a tos-local-server of its own
-($TOS_LOCAL_SERVER_BIN), start a rate-limited upload (8 MiB/s for test_sigpipe, 16 MiB/s for tosput, so parts are still being sent
-and the server keeps up reading them), wait until CreateMultipartUpload has succeeded, then
+($TOS_LOCAL_SERVER_BIN), start a rate-limited upload (4 MiB/s for test_sigpipe, 8 MiB/s for
+tosput: parts are still being sent, and the server keeps up reading them), wait until
+CreateMultipartUpload has succeeded, then
 SIGKILL the server 5-300 ms later. Its sockets close with a FIN (nothing unread) or an RST;
 a client write that meets the RST after the FIN fails with EPIPE and raises SIGPIPE on the
 writing thread, which kills a program that neither ignores nor blocks it. Whether a write
@@ -111,7 +112,8 @@ def main():
             f.write(os.urandom(3 * 5 * MIB + 4321))
         programs = [
             ("test_sigpipe", [test_sigpipe, "--expect-failure"]),
-            ("tosput", [tosput, "put", "--quiet", "--part-size", "5M", "--tasks", "4", "--limit-rate", "16M", "--no-checkpoint", big,
+            ("tosput", [tosput, "put", "--quiet", "--part-size", "5M", "--tasks", "4", "--limit-rate", "8M",
+                        "--no-checkpoint", big,
                         "tos://%s/killed/big.bin" % BUCKET]),
         ]
         for name, argv in programs:
