@@ -9,6 +9,14 @@
  * tos_error (the first failure); every _free accepts NULL; every input is
  * copied before the call returns; memory from this library is freed only by its _free
  * functions; all callbacks of one upload run on the calling thread, one at a time.
+ *
+ * Signals: the library never raises SIGPIPE in the host process and never changes a signal
+ * disposition (no sigaction, no signal). Its own threads block SIGPIPE for their whole life;
+ * tos_upload_file and tos_upload_dir block it on the calling thread for the duration of the
+ * call (callbacks included) and restore the caller's mask before returning, a SIGPIPE raised
+ * meanwhile on that thread discarded. A broken connection is an error code, never a signal.
+ * fork(): a client's threads do not exist in the child; create clients after fork, or a new
+ * one in the child, and never use a client made before the fork there.
  */
 
 #ifndef TOSUPLOAD_H
@@ -1064,6 +1072,10 @@ tos_result tos_client_options_init(struct tos_client_options *options);
  * code (`TOS_ERR_INVALID_ENDPOINT`, `TOS_ERR_MISSING_CREDENTIALS`, ...) and, when
  * `error_out` is not NULL, stores a `tos_error` in `*error_out` (free it with
  * `tos_error_free`). Outputs are written only on success, errors only on failure.
+ *
+ * The client starts its own I/O threads, which block SIGPIPE: a connection reset is an
+ * error code, never a signal in the host, whose signal dispositions are left untouched.
+ * The threads do not survive fork(): in a child process, make a new client.
  */
 tos_result tos_client_new(const struct tos_client_options *options,
                           const struct tos_client **client_out,
@@ -1210,6 +1222,10 @@ tos_result tos_upload_file_input_init(struct tos_upload_file_input *input);
  * (`TOS_PAUSED` and `TOS_ABORTED` included) and, when `error_out` is not NULL, stores a
  * `tos_error` in `*error_out` (free it with `tos_error_free`). Input errors are found
  * before anything is sent. Must not be called from inside a callback.
+ *
+ * SIGPIPE is blocked on the calling thread during the call (so also in callbacks: a write to
+ * a closed pipe there fails with EPIPE instead of raising it); the previous mask is restored
+ * on return, a SIGPIPE raised on this thread meanwhile discarded.
  */
 tos_result tos_upload_file(const struct tos_client *client,
                            const struct tos_upload_file_input *input,
@@ -1308,6 +1324,8 @@ tos_result tos_upload_dir_input_init(struct tos_upload_dir_input *input);
  *   was refused before anything was sent (bad bucket, part size or pattern: the code says;
  *   `dir` missing: `TOS_ERR_FILE_NOT_FOUND`; `dir` not a directory:
  *   `TOS_ERR_INVALID_ARGUMENT`; `checkpoint_dir` unusable: `TOS_ERR_CHECKPOINT_PATH`).
+ *
+ * `error_out` and `output_out` may be NULL. SIGPIPE is handled as in `tos_upload_file`.
  */
 tos_result tos_upload_dir(const struct tos_client *client,
                           const struct tos_upload_dir_input *input,

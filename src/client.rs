@@ -168,6 +168,10 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
 /// code (`TOS_ERR_INVALID_ENDPOINT`, `TOS_ERR_MISSING_CREDENTIALS`, ...) and, when
 /// `error_out` is not NULL, stores a `tos_error` in `*error_out` (free it with
 /// `tos_error_free`). Outputs are written only on success, errors only on failure.
+///
+/// The client starts its own I/O threads, which block SIGPIPE: a connection reset is an
+/// error code, never a signal in the host, whose signal dispositions are left untouched.
+/// The threads do not survive fork(): in a child process, make a new client.
 #[no_mangle]
 pub unsafe extern "C" fn tos_client_new(
     options: *const tos_client_options,
@@ -177,7 +181,9 @@ pub unsafe extern "C" fn tos_client_new(
     ffi_boundary_with_error!(error_out, {
         check_out(client_out, "client_out")?;
         let options = read_versioned(options, "options")?;
-        let client = Client::new(config_from(&options)?)?;
+        let mut config = config_from(&options)?;
+        config.on_thread_start = Some(Arc::new(super::signals::block_on_this_thread));
+        let client = Client::new(config)?;
         client_out.write(Arc::into_raw(Arc::new(tos_client { client })));
         Ok(())
     })

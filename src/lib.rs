@@ -2,8 +2,9 @@
 //!
 //! One file per C object family (after rustls-ffi): `client`, `upload`, `error`, `callbacks`,
 //! `cancel`, `rate_limiter`, `upload_dir`, `log`, `crc`, `version`, plus `attributes` (the
-//! object attributes embedded in both upload inputs), `result` (the stable result codes) and `guard`
-//! (the panic boundary and the NULL / struct_size / UTF-8 checks). Every rule about what an
+//! object attributes embedded in both upload inputs), `result` (the stable result codes), `guard`
+//! (the panic boundary and the NULL / struct_size / UTF-8 checks) and `signals` (SIGPIPE
+//! blocked on every thread that runs our I/O). Every rule about what an
 //! upload accepts lives in the engine; this layer only turns C values into engine values and
 //! engine errors into `tos_result` codes and `tos_error` objects.
 //!
@@ -29,6 +30,7 @@ pub mod error;
 pub mod log;
 pub mod rate_limiter;
 pub mod result;
+mod signals;
 pub mod upload;
 pub mod upload_dir;
 pub mod version;

@@ -146,6 +146,10 @@ unsafe fn request_from(input: &tos_upload_file_input) -> Result<UploadFileReques
 /// (`TOS_PAUSED` and `TOS_ABORTED` included) and, when `error_out` is not NULL, stores a
 /// `tos_error` in `*error_out` (free it with `tos_error_free`). Input errors are found
 /// before anything is sent. Must not be called from inside a callback.
+///
+/// SIGPIPE is blocked on the calling thread during the call (so also in callbacks: a write to
+/// a closed pipe there fails with EPIPE instead of raising it); the previous mask is restored
+/// on return, a SIGPIPE raised on this thread meanwhile discarded.
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_file(
     client: *const tos_client,
@@ -167,6 +171,7 @@ pub unsafe extern "C" fn tos_upload_file(
             rate_limiter_user_data: input.rate_limiter_user_data,
             shared_limiter: clone_arc(input.rate_limiter),
         };
+        let _sigpipe = super::signals::CallerGuard::new();
         let output = client
             .client
             .upload_file(request, callbacks.into_observers())?;

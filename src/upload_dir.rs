@@ -412,6 +412,8 @@ fn some_files_failed(output: &UploadDirOutput) -> Option<tos_error> {
 ///   was refused before anything was sent (bad bucket, part size or pattern: the code says;
 ///   `dir` missing: `TOS_ERR_FILE_NOT_FOUND`; `dir` not a directory:
 ///   `TOS_ERR_INVALID_ARGUMENT`; `checkpoint_dir` unusable: `TOS_ERR_CHECKPOINT_PATH`).
+///
+/// `error_out` and `output_out` may be NULL. SIGPIPE is handled as in `tos_upload_file`.
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_dir(
     client: *const tos_client,
@@ -424,6 +426,7 @@ pub unsafe extern "C" fn tos_upload_dir(
         let client = clone_arc(client).ok_or_else(|| null_error("client"))?;
         let input = read_versioned(input, "input")?;
         let request = request_from(&input)?;
+        let _sigpipe = super::signals::CallerGuard::new();
         let output = client.client.upload_dir(request, observers_from(&input))?;
         let failed = some_files_failed(&output);
         if !output_out.is_null() {

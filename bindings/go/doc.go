@@ -18,4 +18,9 @@
 // Go pointer. They run on the goroutine that called UploadFile, one at a time, and never
 // after it returns. A panic in a listener is recovered at the C boundary, pauses the upload,
 // and is raised again from UploadFile once the library has returned.
+//
+// Signals: Go's runtime lets a SIGPIPE raised outside Go code (a C thread, or a cgo call)
+// take its default action and kill the process. The library never raises one here: its
+// threads block SIGPIPE, and so does the thread of an UploadFile call while it is in C (the
+// mask is restored after). Nothing needs to be set up in Go (sigpipe_test.go).
 package tosupload

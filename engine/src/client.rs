@@ -24,15 +24,18 @@ impl Client {
         let threads = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
             .min(8);
-        let runtime = tokio::runtime::Builder::new_multi_thread()
+        let mut builder = tokio::runtime::Builder::new_multi_thread();
+        builder
             .worker_threads(threads)
             .max_blocking_threads(64)
             .thread_name("tosupload-worker")
-            .enable_all()
-            .build()
-            .map_err(|e| {
-                UploadError::new(ErrorKind::Internal, "cannot start the runtime").with_cause(e)
-            })?;
+            .enable_all();
+        if let Some(hook) = config.on_thread_start.clone() {
+            builder.on_thread_start(move || hook());
+        }
+        let runtime = builder.build().map_err(|e| {
+            UploadError::new(ErrorKind::Internal, "cannot start the runtime").with_cause(e)
+        })?;
         // reqwest's client must be built inside a runtime context for its timers.
         let wire = {
             let _guard = runtime.enter();

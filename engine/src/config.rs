@@ -1,7 +1,11 @@
 //! Client configuration: where the server is, who we are, how hard to try.
 
 use crate::error::{ErrorKind, Result, UploadError};
+use std::sync::Arc;
 use std::time::Duration;
+
+/// Run first on every thread the client's runtime starts (workers and blocking pool).
+pub type ThreadStartHook = Arc<dyn Fn() + Send + Sync>;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Addressing {
@@ -46,6 +50,9 @@ pub struct ClientConfig {
     pub request_budget: Duration,
     pub enable_crc: bool,
     pub verify_tls: bool,
+    /// Lets an embedder set up per-thread state the engine must not touch itself (the C
+    /// library blocks SIGPIPE there, which takes `unsafe` code this crate forbids).
+    pub on_thread_start: Option<ThreadStartHook>,
 }
 
 // Secrets stay out of logs even when a config is debug-printed.
@@ -62,6 +69,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("max_retry_count", &self.max_retry_count)
             .field("enable_crc", &self.enable_crc)
             .field("verify_tls", &self.verify_tls)
+            .field("on_thread_start", &self.on_thread_start.is_some())
             .finish_non_exhaustive()
     }
 }

@@ -29,7 +29,7 @@ mod proptests;
 pub use attributes::CreateAttributes;
 pub use cancel::{CancelHook, CancelKind};
 pub use client::Client;
-pub use config::{Addressing, ClientConfig, WireProtocol};
+pub use config::{Addressing, ClientConfig, ThreadStartHook, WireProtocol};
 pub use error::{ErrorKind, ServerErrorDetail, UploadError};
 pub use events::{
     AcquireFn, Observers, PartInfo, ProgressKind, ProgressStatus, UploadEvent, UploadEventKind,

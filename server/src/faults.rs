@@ -19,6 +19,11 @@ pub enum Action {
     Reset {
         #[serde(default)]
         after_bytes: u64,
+        /// Half-close (FIN) before the RST, as a peer process that exits does while the
+        /// client is still sending: the client's socket is then in CLOSE_WAIT, and its next
+        /// write fails with EPIPE (raising SIGPIPE) instead of ECONNRESET.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        fin_first: bool,
     },
     Stall {
         ms: u64,

@@ -49,6 +49,12 @@ impl ConnCtx {
         let _ = socket2::SockRef::from(&fd).set_linger(Some(Duration::ZERO));
         self.kill.notify_one();
     }
+
+    fn half_close(&self) {
+        // SAFETY: as in `reset`.
+        let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.fd) };
+        let _ = socket2::SockRef::from(&fd).shutdown(std::net::Shutdown::Write);
+    }
 }
 
 /// Logs the request even if hyper drops the handler because the client went away.
@@ -269,9 +275,15 @@ pub async fn handle(
                 e.fault = fault.as_ref().map(|f| f.name().to_string());
             }
             match fault {
-                Some(Action::Reset { after_bytes }) => {
+                Some(Action::Reset {
+                    after_bytes,
+                    fin_first,
+                }) => {
                     let _ = ctx.body.drain(Some(after_bytes)).await;
                     guard.push(0);
+                    if fin_first {
+                        conn.half_close();
+                    }
                     conn.reset();
                     return std::future::pending().await;
                 }

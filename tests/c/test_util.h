@@ -123,9 +123,11 @@ static inline void tu_admin_addr(char *host, size_t host_len, int *port, char *p
     snprintf(prefix, prefix_len, "%s", slash);
 }
 
-/* Sends one request to the admin API; returns the response body (malloc'd, caller frees)
- * or NULL, and the status in *status_out. */
-static inline char *tu_admin(const char *method, const char *path, const char *body, int *status_out) {
+/* Sends one request to the admin API; returns the response body (malloc'd, caller frees,
+ * NUL-terminated, binary-safe: its length in *len_out when not NULL) or NULL, and the
+ * status in *status_out. */
+static inline char *tu_admin_bytes(const char *method, const char *path, const char *body, int *status_out,
+                                   size_t *len_out) {
     char host[64], prefix[128], *request, *response = NULL;
     size_t cap = 0, len = 0, body_len = body ? strlen(body) : 0;
     int port, fd, n;
@@ -188,8 +190,16 @@ static inline char *tu_admin(const char *method, const char *path, const char *b
         free(response);
         return NULL;
     }
-    memmove(response, header_end + 4, strlen(header_end + 4) + 1);
+    len -= (size_t)(header_end + 4 - response);
+    memmove(response, header_end + 4, len + 1);
+    if (len_out) {
+        *len_out = len;
+    }
     return response;
+}
+
+static inline char *tu_admin(const char *method, const char *path, const char *body, int *status_out) {
+    return tu_admin_bytes(method, path, body, status_out, NULL);
 }
 
 static inline void tu_add_fault(const char *rule_json) {
