@@ -296,6 +296,18 @@ pub fn remove_stale_temp(path: &Path) {
 
 /// Atomic replace: a crash leaves either the old or the new checkpoint, never a torn one.
 pub fn save(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
+    write(path, checkpoint, true)
+}
+
+/// Like `save` without the fsyncs: the checkpoint is visible to the next process at once,
+/// and survives a kill -9 (the page cache outlives the process), though not a power cut.
+/// Milliseconds sooner than `save` under load, which matters right after Create, when a kill
+/// before the upload id reaches the disk would leak the upload on the server.
+pub fn publish(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
+    write(path, checkpoint, false)
+}
+
+fn write(path: &Path, checkpoint: &Checkpoint, durable: bool) -> Result<()> {
     let io_error = |e: std::io::Error| {
         UploadError::new(
             ErrorKind::CheckpointIo,
@@ -307,9 +319,14 @@ pub fn save(path: &Path, checkpoint: &Checkpoint) -> Result<()> {
     let tmp = temp_path(path);
     let mut file = local_file::create_temp(&tmp).map_err(io_error)?;
     file.write_all(&json).map_err(io_error)?;
-    file.sync_all().map_err(io_error)?;
+    if durable {
+        file.sync_all().map_err(io_error)?;
+    }
     drop(file);
     fs::rename(&tmp, path).map_err(io_error)?;
+    if !durable {
+        return Ok(());
+    }
     if let Some(dir) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         // Make the rename itself durable; failure here only weakens crash safety.
         if let Ok(dir) = fs::File::open(dir) {

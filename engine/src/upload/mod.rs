@@ -199,8 +199,14 @@ impl Session {
             protocol: self.wire.protocol_name().to_string(),
             endpoint: self.wire.endpoint().to_string(),
         };
-        // Saved before any part, so a crash from here on never leaks the upload.
-        if let Err(error) = self.save_checkpoint() {
+        // Published at once, then made durable, before any part: a kill from here on never
+        // leaks the upload.
+        let saved = match &self.checkpoint_path {
+            Some(path) => checkpoint::publish(path, &self.checkpoint)
+                .and_then(|()| checkpoint::save(path, &self.checkpoint)),
+            None => Ok(()),
+        };
+        if let Err(error) = saved {
             self.abort_upload(&upload_id).await;
             return Err(error);
         }
