@@ -22,6 +22,28 @@ pub struct Operation {
     pub expected_status: u16,
 }
 
+impl Operation {
+    /// An operation on an object with no query, headers or body yet.
+    pub fn new(
+        name: &'static str,
+        method: &'static str,
+        bucket: &str,
+        key: &str,
+        expected_status: u16,
+    ) -> Operation {
+        Operation {
+            name,
+            method,
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            query: Vec::new(),
+            headers: Vec::new(),
+            body: Bytes::new(),
+            expected_status,
+        }
+    }
+}
+
 /// A request ready to send: absolute URL and every header, signed.
 #[derive(Debug, Clone)]
 pub struct SignedRequest {

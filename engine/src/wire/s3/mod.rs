@@ -39,7 +39,6 @@ use crate::wire::protocol::{
     Protocol, Response, SignedRequest,
 };
 use crate::wire::sigv4;
-use bytes::Bytes;
 use std::time::SystemTime;
 
 /// What stores without a region of their own (MinIO, SeaweedFS) expect in the scope.
@@ -118,25 +117,6 @@ impl S3Protocol {
     }
 }
 
-fn operation(
-    name: &'static str,
-    method: &'static str,
-    bucket: &str,
-    key: &str,
-    expected_status: u16,
-) -> Operation {
-    Operation {
-        name,
-        method,
-        bucket: bucket.to_string(),
-        key: key.to_string(),
-        query: Vec::new(),
-        headers: Vec::new(),
-        body: Bytes::new(),
-        expected_status,
-    }
-}
-
 /// Streamed bodies cannot be hashed before they are sent; they travel aws-chunked with a
 /// CRC-64/NVME trailer that the store verifies (see `wire::aws_chunked`). `sign` takes the
 /// payload marker from `x-amz-content-sha256`.
@@ -173,7 +153,7 @@ impl Protocol for S3Protocol {
         key: &str,
         attrs: &CreateAttributes,
     ) -> Operation {
-        let mut op = operation("CreateMultipartUpload", "POST", bucket, key, 200);
+        let mut op = Operation::new("CreateMultipartUpload", "POST", bucket, key, 200);
         op.query.push(("uploads".to_string(), String::new()));
         op.headers = headers::create_headers(key, attrs);
         op
@@ -192,7 +172,7 @@ impl Protocol for S3Protocol {
         content_length: u64,
         attrs: &CreateAttributes,
     ) -> Operation {
-        let mut op = operation("UploadPart", "PUT", bucket, key, 200);
+        let mut op = Operation::new("UploadPart", "PUT", bucket, key, 200);
         op.query
             .push(("partNumber".to_string(), part_number.to_string()));
         op.query
@@ -219,7 +199,7 @@ impl Protocol for S3Protocol {
         upload_id: &str,
         parts: &[CompletedPart],
     ) -> Operation {
-        let mut op = operation("CompleteMultipartUpload", "POST", bucket, key, 200);
+        let mut op = Operation::new("CompleteMultipartUpload", "POST", bucket, key, 200);
         op.query
             .push(("uploadId".to_string(), upload_id.to_string()));
         op.body = xml::complete_body(parts);
@@ -238,7 +218,7 @@ impl Protocol for S3Protocol {
     }
 
     fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Operation {
-        let mut op = operation("AbortMultipartUpload", "DELETE", bucket, key, 204);
+        let mut op = Operation::new("AbortMultipartUpload", "DELETE", bucket, key, 204);
         op.query
             .push(("uploadId".to_string(), upload_id.to_string()));
         op
@@ -251,7 +231,7 @@ impl Protocol for S3Protocol {
         content_length: u64,
         attrs: &CreateAttributes,
     ) -> Operation {
-        let mut op = operation("PutObject", "PUT", bucket, key, 200);
+        let mut op = Operation::new("PutObject", "PUT", bucket, key, 200);
         op.headers = headers::create_headers(key, attrs);
         streamed_payload(&mut op, content_length);
         op
@@ -262,7 +242,7 @@ impl Protocol for S3Protocol {
     }
 
     fn list_parts(&self, bucket: &str, key: &str, upload_id: &str, marker: u32) -> Operation {
-        let mut op = operation("ListParts", "GET", bucket, key, 200);
+        let mut op = Operation::new("ListParts", "GET", bucket, key, 200);
         op.query
             .push(("uploadId".to_string(), upload_id.to_string()));
         op.query.push(("max-parts".to_string(), "1000".to_string()));
@@ -278,7 +258,7 @@ impl Protocol for S3Protocol {
     }
 
     fn head_object(&self, bucket: &str, key: &str) -> Operation {
-        operation("HeadObject", "HEAD", bucket, key, 200)
+        Operation::new("HeadObject", "HEAD", bucket, key, 200)
     }
 
     fn parse_head_object(&self, response: &Response) -> Result<ObjectHead> {

@@ -180,7 +180,7 @@ fn response(status: u16, headers: &[(&str, &str)], body: &'static [u8]) -> Respo
             .iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect(),
-        body: Bytes::from_static(body),
+        body: bytes::Bytes::from_static(body),
     }
 }
 

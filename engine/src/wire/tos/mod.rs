@@ -55,26 +55,6 @@ impl TosProtocol {
             region: config.region.clone(),
         })
     }
-
-    fn object_operation(
-        &self,
-        name: &'static str,
-        method: &'static str,
-        bucket: &str,
-        key: &str,
-        expected_status: u16,
-    ) -> Operation {
-        Operation {
-            name,
-            method,
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: Bytes::new(),
-            expected_status,
-        }
-    }
 }
 
 fn push(headers: &mut Vec<(String, String)>, name: &str, value: Option<&String>) {
@@ -273,7 +253,7 @@ impl Protocol for TosProtocol {
         key: &str,
         attrs: &CreateAttributes,
     ) -> Operation {
-        let mut op = self.object_operation("CreateMultipartUpload", "POST", bucket, key, 200);
+        let mut op = Operation::new("CreateMultipartUpload", "POST", bucket, key, 200);
         op.query.push(("uploads".to_string(), String::new()));
         op.headers = create_headers(key, attrs);
         op
@@ -297,7 +277,7 @@ impl Protocol for TosProtocol {
         content_length: u64,
         attrs: &CreateAttributes,
     ) -> Operation {
-        let mut op = self.object_operation("UploadPart", "PUT", bucket, key, 200);
+        let mut op = Operation::new("UploadPart", "PUT", bucket, key, 200);
         op.query
             .push(("partNumber".to_string(), part_number.to_string()));
         op.query
@@ -330,7 +310,7 @@ impl Protocol for TosProtocol {
         upload_id: &str,
         parts: &[CompletedPart],
     ) -> Operation {
-        let mut op = self.object_operation("CompleteMultipartUpload", "POST", bucket, key, 200);
+        let mut op = Operation::new("CompleteMultipartUpload", "POST", bucket, key, 200);
         op.query
             .push(("uploadId".to_string(), upload_id.to_string()));
         let body = CompleteBody {
@@ -376,7 +356,7 @@ impl Protocol for TosProtocol {
     }
 
     fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Operation {
-        let mut op = self.object_operation("AbortMultipartUpload", "DELETE", bucket, key, 204);
+        let mut op = Operation::new("AbortMultipartUpload", "DELETE", bucket, key, 204);
         op.query
             .push(("uploadId".to_string(), upload_id.to_string()));
         op
@@ -389,7 +369,7 @@ impl Protocol for TosProtocol {
         content_length: u64,
         attrs: &CreateAttributes,
     ) -> Operation {
-        let mut op = self.object_operation("PutObject", "PUT", bucket, key, 200);
+        let mut op = Operation::new("PutObject", "PUT", bucket, key, 200);
         op.headers = create_headers(key, attrs);
         op.headers
             .push(("Content-Length".to_string(), content_length.to_string()));
@@ -417,7 +397,7 @@ impl Protocol for TosProtocol {
     }
 
     fn head_object(&self, bucket: &str, key: &str) -> Operation {
-        self.object_operation("HeadObject", "HEAD", bucket, key, 200)
+        Operation::new("HeadObject", "HEAD", bucket, key, 200)
     }
 
     fn parse_head_object(&self, response: &Response) -> Result<ObjectHead> {
@@ -433,7 +413,7 @@ impl Protocol for TosProtocol {
     }
 
     fn list_parts(&self, bucket: &str, key: &str, upload_id: &str, marker: u32) -> Operation {
-        let mut op = self.object_operation("ListParts", "GET", bucket, key, 200);
+        let mut op = Operation::new("ListParts", "GET", bucket, key, 200);
         op.query
             .push(("uploadId".to_string(), upload_id.to_string()));
         op.query.push(("max-parts".to_string(), "1000".to_string()));
