@@ -129,7 +129,7 @@ static int expect_failure(const char *file) {
     input.file_path = file;
     input.part_size = PART;
     input.task_num = 4;
-    input.enable_checkpoint = false;
+    input.disable_checkpoint = true;
     /* Slow enough for the server to read everything sent: killed, it then closes with FIN,
      * and the client's writes that follow meet an RST in CLOSE_WAIT, which gives EPIPE. */
     input.rate_limiter = limiter;
@@ -198,7 +198,7 @@ int main(int argc, char **argv) {
         input.file_path = file;
         input.part_size = PART;
         input.task_num = 2;
-        input.enable_checkpoint = false;
+        input.disable_checkpoint = true;
         rc = tos_upload_file(client, &input, &output, &error);
         check_host_signal_state("after an upload");
         if (rc == TOS_OK) {
