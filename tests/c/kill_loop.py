@@ -27,22 +27,24 @@ until it exits 0 (at most --max-runs runs in all). A trial fails if
 Measured, not asserted: bytes re-sent = UploadPart/PutObject bodies answered 200 over all
 runs minus the data size; files re-sent = folder keys answered 200 (PutObject or Complete)
 in more than one run; "cut" = requests in flight when a kill landed. A multipart file of a
-folder sent whole again gets a note: so far always because put-dir removes the file's
-checkpoint before its journal records it done, so a kill in between leaves the rerun no
-way to know the object is complete (measured cost: one whole file).
+folder sent whole again gets a note. (The loop first found this when put-dir removed the
+file's checkpoint before its journal recorded it done; put-dir now removes it after, so the
+rerun finds the completed upload through the checkpoint and sends nothing.)
 
 Known gaps of the engine, found by this loop; failures unless --tolerate-known-gaps, which
 reports and counts them instead (ctest uses it so the quick form is not flaky; drop it
 there once the engine closes them):
   create-window  a kill after the server has created a multipart upload but before the
-                 client's checkpoint recording its id is renamed into place (the Create is
-                 in flight, or the checkpoint is being fsynced) leaves that upload open
-                 forever: no run can know its id. Only a leak that no request ever named and
+                 client's checkpoint recording its id is renamed into place leaves that
+                 upload open forever: no run can know its id. The checkpoint is now
+                 published (written and renamed, no fsync) right after Create, so what is
+                 left of the window is mostly a Create still in flight at the kill. Only a leak that no request ever named and
                  that matches a Create answered in a killed run at most CREATE_WINDOW_MS
                  before the kill, with nothing sent for that key after it and no checkpoint
                  for that file at the kill, is classed so.
   probe-litter   a kill between creating and removing the checkpoint directory's
-                 writability probe leaves `.tosupload-probe-<pid of the killed run>`.
+                 writability probe leaves `.tosupload-probe-<pid of the killed run>`
+                 (now only on file systems without O_TMPFILE: the probe is unnamed).
 
 The loop seed is random unless --seed is given and is printed first; each trial's seed
 derives from it (and is printed on its line), so `--seed S` replays the same sizes,
