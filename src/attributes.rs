@@ -88,13 +88,14 @@ pub(crate) unsafe fn create_attributes(
             required_string(entry.value, &field(&format!("meta[{i}].value")))?,
         ));
     }
-    // A date SystemTime cannot hold is clamped to the epoch rather than silently dropped.
+    // Dates an HTTP header cannot carry are refused by the engine, naming the field; one
+    // SystemTime cannot even hold is passed on as the earliest time, refused the same way.
     let expires = match a.expires {
         0 => None,
         s if s > 0 => UNIX_EPOCH.checked_add(Duration::from_secs(s.unsigned_abs())),
         s => UNIX_EPOCH.checked_sub(Duration::from_secs(s.unsigned_abs())),
     }
-    .or((a.expires != 0).then_some(UNIX_EPOCH));
+    .or((a.expires != 0).then(|| UNIX_EPOCH - Duration::from_secs(1)));
     let text = |ptr: *const c_char, name: &str| optional_string(ptr, &field(name));
     Ok(CreateAttributes {
         content_type: text(a.content_type, "content_type")?,

@@ -2,7 +2,7 @@
 //! and the folder uploads and turned into headers by each wire protocol.
 
 use crate::error::{ErrorKind, Result, UploadError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Headers sent with CreateMultipartUpload (and PutObject), as in the Go SDK's
 /// `CreateMultipartUploadV2Input`. Empty strings mean "not set".
@@ -65,6 +65,15 @@ impl CreateAttributes {
                 )));
             }
             check_header_value(&format!("meta {name:?}"), value)?;
+        }
+        if let Some(expires) = self.expires {
+            // An HTTP date runs from 1970 to 9999 (and the formatter panics outside that).
+            let last = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
+            if expires < UNIX_EPOCH || expires > last {
+                return Err(invalid(
+                    "invalid expires: an HTTP date lies between 1970 and 9999".into(),
+                ));
+            }
         }
         let ssec = [&self.ssec_algorithm, &self.ssec_key, &self.ssec_key_md5];
         let set = ssec.iter().filter(|f| f.is_some()).count();

@@ -201,6 +201,12 @@ int main(void) {
     input.attributes.meta_count = 1;
     expect_file("empty meta name", &input, TOS_ERR_INVALID_ARGUMENT, "meta");
     base_input(&input);
+    input.attributes.expires = -1;
+    expect_file("expires before 1970", &input, TOS_ERR_INVALID_ARGUMENT, "expires");
+    base_input(&input);
+    input.attributes.expires = INT64_MAX;
+    expect_file("expires past year 9999", &input, TOS_ERR_INVALID_ARGUMENT, "expires");
+    base_input(&input);
     input.attributes.acl = "everyone-writes";
     expect_file("unknown acl", &input, TOS_ERR_INVALID_ARGUMENT, "everyone-writes");
     base_input(&input);
@@ -252,7 +258,7 @@ int main(void) {
     entries = tu_log_entries(log);
     CHECK(entries == 0, "the server saw %d requests: %.200s", entries, log);
     free(log);
-    CHECK(cases >= 36, "only %d cases ran", cases);
+    CHECK(cases >= 42, "only %d cases ran", cases);
 
     tos_client_free(client);
     unlink(fifo);

@@ -57,82 +57,20 @@ static unsigned char *read_file(const char *path, size_t *len_out) {
     return data;
 }
 
-/* GET /__admin/object: the stored bytes of an object (binary-safe, unlike tu_admin). Returns
- * the body (malloc'd) and its length, or NULL when the server did not answer 200. */
+/* The stored bytes of an object, through the admin API; NULL unless the server answers 200.
+ * The keys used here need no percent-encoding. */
 static unsigned char *read_object(const char *bucket, const char *key, size_t *len_out) {
-    char host[64], prefix[128], request[1024];
-    unsigned char *response = NULL, *body;
-    size_t cap = 0, len = 0;
-    int port, fd, n, status = 0;
-    struct sockaddr_in addr;
-    const char *header_end = NULL;
-    size_t i;
-
-    tu_admin_addr(host, sizeof host, &port, prefix, sizeof prefix);
-    fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) {
-        return NULL;
-    }
-    memset(&addr, 0, sizeof addr);
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons((uint16_t)port);
-    if (inet_pton(AF_INET, host, &addr.sin_addr) != 1 ||
-        connect(fd, (struct sockaddr *)&addr, sizeof addr) != 0) {
-        close(fd);
-        return NULL;
-    }
-    /* The keys used here need no percent-encoding. */
-    n = snprintf(request, sizeof request,
-                 "GET %s/object?bucket=%s&key=%s HTTP/1.0\r\nHost: %s:%d\r\nConnection: close\r\n\r\n", prefix,
-                 bucket, key, host, port);
-    if (n < 0 || (size_t)n >= sizeof request || write(fd, request, (size_t)n) != (ssize_t)n) {
-        close(fd);
-        return NULL;
-    }
-    for (;;) {
-        ssize_t got;
-        if (cap - len < 65536) {
-            unsigned char *bigger;
-            cap = cap ? cap * 2 : 1u << 20;
-            bigger = realloc(response, cap);
-            if (bigger == NULL) {
-                free(response);
-                close(fd);
-                return NULL;
-            }
-            response = bigger;
-        }
-        got = read(fd, response + len, cap - len);
-        if (got < 0 && errno == EINTR) {
-            continue;
-        }
-        if (got <= 0) {
-            break;
-        }
-        len += (size_t)got;
-    }
-    close(fd);
-    if (response == NULL) {
-        return NULL;
-    }
-    for (i = 0; i + 4 <= len; i++) {
-        if (memcmp(response + i, "\r\n\r\n", 4) == 0) {
-            header_end = (const char *)response + i;
-            break;
-        }
-    }
-    if (header_end == NULL || sscanf((const char *)response, "HTTP/%*s %d", &status) != 1 || status != 200) {
+    char path[512];
+    int status = 0;
+    char *body;
+    snprintf(path, sizeof path, "/object?bucket=%s&key=%s", bucket, key);
+    body = tu_admin_bytes("GET", path, NULL, &status, len_out);
+    if (status != 200) {
         fprintf(stderr, "GET object %s/%s: HTTP %d\n", bucket, key, status);
-        free(response);
+        free(body);
         return NULL;
     }
-    *len_out = len - (size_t)((const unsigned char *)header_end + 4 - response);
-    body = malloc(*len_out + 1);
-    if (body != NULL) {
-        memcpy(body, header_end + 4, *len_out);
-    }
-    free(response);
-    return body;
+    return (unsigned char *)body;
 }
 
 /* Checks that object `key` holds exactly the bytes of local file `path`. */
