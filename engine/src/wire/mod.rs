@@ -9,6 +9,7 @@ pub(crate) mod aws_chunked;
 pub(crate) mod content_type;
 mod endpoint;
 pub(crate) mod file_range;
+mod network_error;
 #[cfg(test)]
 mod proptests;
 pub(crate) mod protocol;
