@@ -6,7 +6,6 @@
 
 #include "tosput.h"
 
-#include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,11 +14,20 @@ static const char EXIT_CODES[] =
     "exit codes:\n"
     "  0  success\n"
     "  1  the upload failed (the error is printed)\n"
-    "  2  bad command line\n"
-    "  3  client or configuration error (endpoint, region, credentials)\n"
+    "  2  bad command line (an unknown option, a bad value, a bad destination)\n"
+    "  3  configuration: no or incomplete credentials (without --anonymous), a bad\n"
+    "     endpoint or region, or the server refused the credentials (HTTP 403)\n"
     "  4  paused by Ctrl-C (SIGINT) or SIGTERM; run the same command again to resume\n"
     "  5  aborted (a second Ctrl-C, or --abort-on-interrupt)\n"
     "  6  put-dir: some files failed (they are listed; the others went up)\n";
+
+static const char DESTINATIONS[] =
+    "destinations (as aws s3 cp and tosutil; s3:// alike):\n"
+    "  put FILE tos://b/dir/name     -> object dir/name\n"
+    "  put FILE tos://b/dir/         -> object dir/ + FILE's name\n"
+    "  put FILE tos://b              -> object FILE's name (tos://b/ too)\n"
+    "  put-dir DIR tos://b/dir       -> dir/ + each path under DIR (dir/ alike)\n"
+    "  put-dir DIR tos://b           -> each path under DIR, no prefix\n";
 
 static const char ENVIRONMENT[] =
     "environment:\n"
@@ -30,8 +38,12 @@ static const char ENVIRONMENT[] =
     "  TOS_LOG=debug           library log lines on stderr (never a secret)\n";
 
 static const char COMMON_OPTIONS[] =
-    "  --endpoint-url URL      the server, e.g. https://tos-s3-cn-beijing.volces.com\n"
-    "                          (default: TOS_ENDPOINT, or AWS_ENDPOINT_URL for s3://)\n"
+    "  --endpoint URL          the server, e.g. https://tos-cn-beijing.volces.com\n"
+    "                          (also --endpoint-url; default: TOS_ENDPOINT, else made\n"
+    "                          from the region; AWS_ENDPOINT_URL for s3://)\n"
+    "  --region REGION         e.g. cn-beijing (default: TOS_REGION, AWS_REGION for s3://)\n"
+    "  --anonymous             send unsigned requests; without it, missing credentials\n"
+    "                          are an error (exit 3)\n"
     "  --part-size SIZE        bytes per part, 5M..5G (default 20M); K/M/G/T are binary\n"
     "  --tasks N               parts sent at once per file (default 4)\n"
     "  --limit-rate RATE       at most RATE bytes per second in total, e.g. 8M\n";
@@ -40,13 +52,19 @@ static const char TAIL_OPTIONS[] =
     "  --abort-on-interrupt    Ctrl-C aborts (deletes the upload and the checkpoint)\n"
     "                          instead of pausing\n"
     "  -q, --quiet             no progress display\n"
-    "  -h, --help              this text\n";
+    "  -h, --help              this text\n"
+    "  --version               the versions of tosput and of the library\n";
+
+static void print_version(void) {
+    printf("tosput %s (libtosupload %s)\n", TOSPUT_VERSION, tos_version());
+}
 
 static void usage_main(FILE *out) {
     fprintf(out,
-            "usage: tosput put [options] FILE tos://BUCKET/KEY\n"
-            "       tosput put-dir [options] DIR tos://BUCKET/PREFIX/\n"
+            "usage: tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]\n"
+            "       tosput put-dir [options] DIR tos://BUCKET[/PREFIX]\n"
             "       tosput [options] FILE tos://BUCKET/KEY      (same as put)\n"
+            "       tosput --version\n"
             "       (s3://BUCKET/... instead of tos:// speaks the S3 protocol)\n"
             "\n"
             "Resumable, parallel, verified (CRC-64) uploads to Volcengine TOS.\n"
@@ -54,15 +72,16 @@ static void usage_main(FILE *out) {
             "\n"
             "Ctrl-C pauses an upload (run the same command again to resume it);\n"
             "a second Ctrl-C while it pauses aborts it.\n"
-            "\n%s\n%s",
-            ENVIRONMENT, EXIT_CODES);
+            "\n%s\n%s\n%s",
+            DESTINATIONS, ENVIRONMENT, EXIT_CODES);
 }
 
 static void usage_put(FILE *out) {
     fprintf(out,
-            "usage: tosput put [options] FILE tos://BUCKET/KEY\n"
+            "usage: tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]\n"
             "\n"
             "Uploads FILE to TOS as KEY with a resumable, parallel multipart upload.\n"
+            "A destination ending in / (or only the bucket) gets FILE's name added.\n"
             "\n"
             "options:\n%s"
             "  --checkpoint PATH       checkpoint file, or a directory to put it in\n"
@@ -74,15 +93,16 @@ static void usage_put(FILE *out) {
             "and the same command resumes. A second Ctrl-C while pausing aborts.\n"
             "A progress bar is drawn on stderr when it is a terminal, else a line every 2 s.\n"
             "The result (etag, crc64, ...) is printed on stdout.\n"
-            "\n%s\n%s",
-            COMMON_OPTIONS, TAIL_OPTIONS, ENVIRONMENT, EXIT_CODES);
+            "\n%s\n%s\n%s",
+            COMMON_OPTIONS, TAIL_OPTIONS, DESTINATIONS, ENVIRONMENT, EXIT_CODES);
 }
 
 static void usage_put_dir(FILE *out) {
     fprintf(out,
-            "usage: tosput put-dir [options] DIR tos://BUCKET/PREFIX/\n"
+            "usage: tosput put-dir [options] DIR tos://BUCKET[/PREFIX]\n"
             "\n"
-            "Uploads every file under DIR as PREFIX + its path relative to DIR (with /).\n"
+            "Uploads every file under DIR as PREFIX/ + its path relative to DIR (with /).\n"
+            "PREFIX is a folder: tos://b/dir and tos://b/dir/ both put DIR/a.txt at dir/a.txt.\n"
             "Small files go up in one request, files of --part-size or more by multipart.\n"
             "\n"
             "options:\n%s"
@@ -102,59 +122,10 @@ static void usage_put_dir(FILE *out) {
             "\n"
             "Ctrl-C (SIGINT) or SIGTERM pauses; with --checkpoint-dir the same command\n"
             "resumes and skips finished files. A second Ctrl-C while pausing aborts.\n"
-            "A summary is printed on stdout, failed files on stderr.\n"
-            "\n%s\n%s",
-            COMMON_OPTIONS, TAIL_OPTIONS, ENVIRONMENT, EXIT_CODES);
-}
-
-int tosput_parse_size(const char *text, uint64_t *out) {
-    char *end;
-    double value, scale = 1;
-    if (text == NULL || *text == '\0' || *text == '-' || *text == '+') {
-        return -1;
-    }
-    errno = 0;
-    value = strtod(text, &end);
-    if (end == text || errno != 0 || !(value >= 0)) {
-        return -1;
-    }
-    switch (*end) {
-    case 'k': case 'K': scale = 1024.0; end++; break;
-    case 'm': case 'M': scale = 1024.0 * 1024; end++; break;
-    case 'g': case 'G': scale = 1024.0 * 1024 * 1024; end++; break;
-    case 't': case 'T': scale = 1024.0 * 1024 * 1024 * 1024; end++; break;
-    default: break;
-    }
-    if (scale > 1 && (*end == 'i' || *end == 'I')) {
-        end++;
-    }
-    if (*end == 'b' || *end == 'B') {
-        end++;
-    }
-    if (strcmp(end, "/s") == 0) {
-        end += 2;
-    }
-    value *= scale;
-    if (*end != '\0' || value > 1.8e19 || value != (double)(uint64_t)value) {
-        return -1;
-    }
-    *out = (uint64_t)value;
-    return 0;
-}
-
-static int parse_count(const char *text, uint32_t *out) {
-    uint64_t value;
-    char *end;
-    if (text == NULL || *text < '0' || *text > '9') {
-        return -1;
-    }
-    errno = 0;
-    value = strtoull(text, &end, 10);
-    if (*end != '\0' || errno != 0 || value == 0 || value > 100000) {
-        return -1;
-    }
-    *out = (uint32_t)value;
-    return 0;
+            "A summary is printed on stdout, failed files on stderr, and a last line of\n"
+            "files and bytes uploaded, skipped and failed.\n"
+            "\n%s\n%s\n%s",
+            COMMON_OPTIONS, TAIL_OPTIONS, DESTINATIONS, ENVIRONMENT, EXIT_CODES);
 }
 
 static int usage_error(const struct tosput_args *args, const char *fmt, const char *what) {
@@ -175,27 +146,6 @@ static int push(const char ***array, size_t *count, const char *value) {
     return 0;
 }
 
-/* tos://BUCKET/REST or s3://BUCKET/REST: the protocol, the bucket (malloc'd) and the rest. */
-static int split_target(const char *target, int *s3, char **bucket, const char **rest) {
-    const char *slash, *after;
-    if (strncmp(target, "tos://", 6) == 0) {
-        *s3 = 0;
-        after = target + 6;
-    } else if (strncmp(target, "s3://", 5) == 0) {
-        *s3 = 1;
-        after = target + 5;
-    } else {
-        return -1;
-    }
-    slash = strchr(after, '/');
-    if (slash == NULL || slash == after) {
-        return -1;
-    }
-    *bucket = strndup(after, (size_t)(slash - after));
-    *rest = slash + 1;
-    return *bucket ? 0 : -1;
-}
-
 /* Values above any char, so they cannot be mistaken for a short option. */
 enum {
     OPT_PART_SIZE = 256,
@@ -212,6 +162,9 @@ enum {
     OPT_CONTINUE_ON_ERROR,
     OPT_ABORT_ON_INTERRUPT,
     OPT_ENDPOINT_URL,
+    OPT_REGION,
+    OPT_ANONYMOUS,
+    OPT_VERSION,
 };
 
 /* One table for both subcommands, so an option of the other one gets a message naming the
@@ -230,7 +183,11 @@ static const struct option LONG_OPTIONS[] = {
     {"follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS},
     {"continue-on-error", no_argument, NULL, OPT_CONTINUE_ON_ERROR},
     {"abort-on-interrupt", no_argument, NULL, OPT_ABORT_ON_INTERRUPT},
+    {"endpoint", required_argument, NULL, OPT_ENDPOINT_URL},
     {"endpoint-url", required_argument, NULL, OPT_ENDPOINT_URL},
+    {"region", required_argument, NULL, OPT_REGION},
+    {"anonymous", no_argument, NULL, OPT_ANONYMOUS},
+    {"version", no_argument, NULL, OPT_VERSION},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -296,7 +253,7 @@ static int bad_option(const struct tosput_args *args, char **argv, int optind_af
 int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
     const char *positional[2] = {NULL, NULL};
     int npositional = 0, first = 1, opt;
-    char name[64];
+    char name[64], why[512];
     char **list;
     int count;
 
@@ -313,6 +270,9 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         first = 2;
     } else if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
         usage_main(stdout);
+        return EXIT_OK;
+    } else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        print_version();
         return EXIT_OK;
     }
     /* The subcommand, if any, stands in for argv[0]: getopt starts at element 1. */
@@ -344,8 +304,8 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
             }
             return EXIT_OK;
         case OPT_PART_SIZE:
-            if (tosput_parse_size(optarg, &args->part_size) != 0) {
-                return usage_error(args, "--part-size needs a size like 20M, not '%s'", optarg);
+            if (tosput_parse_part_size(optarg, &args->part_size) != 0) {
+                return usage_error(args, "--part-size needs a size from 5M to 5G, like 20M, not '%s'", optarg);
             }
             break;
         case OPT_LIMIT_RATE:
@@ -354,17 +314,17 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
             }
             break;
         case OPT_TASKS:
-            if (parse_count(optarg, &args->tasks) != 0) {
+            if (tosput_parse_count(optarg, &args->tasks) != 0) {
                 return usage_error(args, "--tasks needs a number from 1, not '%s'", optarg);
             }
             break;
         case OPT_FILES:
-            if (parse_count(optarg, &args->files) != 0) {
+            if (tosput_parse_count(optarg, &args->files) != 0) {
                 return usage_error(args, "--files needs a number from 1, not '%s'", optarg);
             }
             break;
         case OPT_CONNECTIONS:
-            if (parse_count(optarg, &args->connections) != 0) {
+            if (tosput_parse_count(optarg, &args->connections) != 0) {
                 return usage_error(args, "--connections needs a number from 1, not '%s'", optarg);
             }
             break;
@@ -400,6 +360,15 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         case OPT_ENDPOINT_URL:
             args->endpoint_url = optarg;
             break;
+        case OPT_REGION:
+            args->region = optarg;
+            break;
+        case OPT_ANONYMOUS:
+            args->anonymous = 1;
+            break;
+        case OPT_VERSION:
+            print_version();
+            return EXIT_OK;
         case 'q':
             args->quiet = 1;
             break;
@@ -415,21 +384,19 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         positional[npositional++] = list[optind];
     }
     if (npositional < 2) {
-        return usage_error(args, "%s", args->command == CMD_PUT_DIR ? "put-dir needs DIR and tos://BUCKET/PREFIX/"
-                                                                     : "put needs FILE and tos://BUCKET/KEY");
+        return usage_error(args, "%s", args->command == CMD_PUT_DIR ? "put-dir needs DIR and tos://BUCKET[/PREFIX]"
+                                                                     : "put needs FILE and tos://BUCKET[/KEY]");
     }
     args->source = positional[0];
-    if (split_target(positional[1], &args->s3, &args->bucket, &args->key) != 0) {
-        return usage_error(args, "'%s' is not tos://BUCKET/KEY or s3://BUCKET/KEY", positional[1]);
-    }
-    if (args->command == CMD_PUT && args->key[0] == '\0') {
-        return usage_error(args, "'%s' has no object key after the bucket", positional[1]);
+    if (tosput_resolve_destination(args, positional[1], why, sizeof why) != 0) {
+        return usage_error(args, "%s", why);
     }
     return -1;
 }
 
 void tosput_args_free(struct tosput_args *args) {
     free(args->bucket);
+    free(args->key);
     free((void *)args->include);
     free((void *)args->exclude);
 }

@@ -1,12 +1,12 @@
 /*
  * tosput: a command-line uploader for TOS, built on libtosupload.
  *
- *   tosput put [options] FILE tos://BUCKET/KEY
- *   tosput put-dir [options] DIR tos://BUCKET/PREFIX/
+ *   tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]
+ *   tosput put-dir [options] DIR tos://BUCKET[/PREFIX]
  *
  * `tosput --help`, `tosput put --help` and `tosput put-dir --help` describe the options and
  * the exit codes. This file: signals, the client, the two uploads and their reports;
- * args.c parses the command line, progress.c draws the progress.
+ * args.c parses the command line, report.c words the errors, progress.c draws the progress.
  *
  * Signals. tos_cancel is not documented as async-signal-safe (it takes no lock today, but
  * that is not a promise), so it is never called from a signal handler. Instead SIGINT,
@@ -54,8 +54,10 @@ static void *signal_watcher(void *arg) {
             fprintf(stderr, "\ntosput: %s: aborting...\n", sig == SIGINT ? "interrupt" : "terminated");
             tos_cancel(state->hook, true);
         } else {
-            fprintf(stderr, "\ntosput: %s: pausing (press Ctrl-C again to abort)...\n",
-                    sig == SIGINT ? "interrupt" : "terminated");
+            /* Name what arrived: a SIGTERM from a service manager was no key press. */
+            fprintf(stderr, "\ntosput: %s\n",
+                    sig == SIGINT ? "interrupt: pausing (press Ctrl-C again to abort)..."
+                                  : "terminated: pausing (send it again, or Ctrl-C, to abort)...");
             tos_cancel(state->hook, false);
         }
     }
@@ -67,19 +69,6 @@ static int abort_was_requested(struct interrupt_state *state) {
     abort = state->abort_requested;
     pthread_mutex_unlock(&state->lock);
     return abort;
-}
-
-static void print_error(const char *what, tos_result rc, const tos_error *error) {
-    fprintf(stderr, "tosput: %s: %s: %s\n", what, tos_result_name(rc), error ? tos_error_message(error) : "");
-    if (error != NULL && tos_error_is_server_error(error)) {
-        fprintf(stderr, "tosput:   HTTP %u, Code %s, EC %s, RequestId %s, HostId %s\n",
-                (unsigned)tos_error_http_status(error), tos_error_code(error), tos_error_ec(error),
-                tos_error_request_id(error), tos_error_host_id(error));
-        fprintf(stderr, "tosput:   Message %s\n", tos_error_server_message(error));
-    }
-    if (error != NULL && tos_error_cause(error)[0] != '\0') {
-        fprintf(stderr, "tosput:   cause: %s\n", tos_error_cause(error));
-    }
 }
 
 /* ---- put --------------------------------------------------------------------------------- */
@@ -146,8 +135,8 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
         fprintf(stderr, "tosput: aborted (the multipart upload and the checkpoint were deleted)\n");
         status = EXIT_ABORTED;
     } else if (rc != TOS_OK) {
-        print_error("upload failed", rc, error);
-        status = EXIT_FAILED;
+        tosput_print_error("upload failed", rc, error);
+        status = tosput_auth_failure(error, args->s3) ? EXIT_CLIENT : EXIT_FAILED;
     } else {
         printf("bucket:      %s\n", tos_upload_output_bucket(output));
         printf("key:         %s\n", tos_upload_output_key(output));
@@ -175,10 +164,11 @@ static void on_dir_progress(const tos_dir_progress *progress, void *user_data) {
     progress_update(p, progress->bytes_done, progress->bytes_total);
 }
 
-static void print_dir_summary(const tos_upload_dir_output *output, double seconds) {
-    char bytes[32];
+/* Returns 1 when a failure was the server refusing the credentials. */
+static int print_dir_summary(const tos_upload_dir_output *output, double seconds, int s3) {
+    char uploaded[32], skipped[32];
     size_t i, failures = tos_upload_dir_output_failure_count(output);
-    format_bytes((double)tos_upload_dir_output_bytes_uploaded(output), bytes, sizeof bytes);
+    int refused = 0;
     printf("files_uploaded:  %llu\n", (unsigned long long)tos_upload_dir_output_files_uploaded(output));
     printf("bytes_uploaded:  %llu\n", (unsigned long long)tos_upload_dir_output_bytes_uploaded(output));
     printf("files_skipped:   %llu\n", (unsigned long long)tos_upload_dir_output_files_skipped(output));
@@ -190,8 +180,16 @@ static void print_dir_summary(const tos_upload_dir_output *output, double second
         fprintf(stderr, "tosput: failed: %s (key %s): %s: %s\n", tos_upload_dir_output_failure_path(output, i),
                 tos_upload_dir_output_failure_key(output, i), tos_result_name(tos_error_result(error)),
                 tos_error_message(error));
+        refused |= !refused && tos_error_is_server_error(error) && tosput_auth_failure(error, s3);
     }
-    (void)bytes;
+    /* One line a person reads at the end, after the fields scripts parse. */
+    format_bytes((double)tos_upload_dir_output_bytes_uploaded(output), uploaded, sizeof uploaded);
+    format_bytes((double)tos_upload_dir_output_bytes_skipped(output), skipped, sizeof skipped);
+    printf("put-dir: %llu uploaded (%s), %llu skipped (%s), %llu failed in %.1f s\n",
+           (unsigned long long)tos_upload_dir_output_files_uploaded(output), uploaded,
+           (unsigned long long)tos_upload_dir_output_files_skipped(output), skipped, (unsigned long long)failures,
+           seconds);
+    return refused;
 }
 
 static int run_put_dir(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
@@ -243,16 +241,16 @@ static int run_put_dir(const tos_client *client, const struct tosput_args *args,
         fprintf(stderr, "tosput: aborted\n");
         status = EXIT_ABORTED;
     } else if (rc == TOS_OK || rc == TOS_ERR_SOME_FILES_FAILED) {
-        print_dir_summary(output, now_seconds() - started);
+        int refused = print_dir_summary(output, now_seconds() - started, args->s3);
         if (rc == TOS_OK) {
             status = EXIT_OK;
         } else {
-            print_error("some files failed", rc, error);
-            status = EXIT_SOME_FAILED;
+            tosput_print_error("some files failed", rc, error);
+            status = refused ? EXIT_CLIENT : EXIT_SOME_FAILED;
         }
     } else {
-        print_error("upload failed", rc, error);
-        status = EXIT_FAILED;
+        tosput_print_error("upload failed", rc, error);
+        status = tosput_auth_failure(error, args->s3) ? EXIT_CLIENT : EXIT_FAILED;
     }
     tos_upload_dir_output_free(output);
     tos_error_free(error);
@@ -284,15 +282,18 @@ int main(int argc, char **argv) {
     sigaddset(&watched_signals, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &watched_signals, NULL);
 
+    status = tosput_check_credentials(&args);
+    if (status >= 0) {
+        tosput_args_free(&args);
+        return status;
+    }
     tos_client_options_init(&options); /* endpoint and credentials from TOS_* or AWS_* */
     options.protocol = args.s3 ? TOS_PROTOCOL_S3 : TOS_PROTOCOL_TOS;
     options.endpoint = args.endpoint_url;
+    options.region = args.region;
     rc = tos_client_new(&options, &client, &error);
     if (rc != TOS_OK) {
-        print_error(args.s3 ? "cannot create the client (check --endpoint-url, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, "
-                              "AWS_SECRET_ACCESS_KEY)"
-                            : "cannot create the client (check TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY, TOS_SECRET_KEY)",
-                    rc, error);
+        tosput_print_client_error(&args, rc, error);
         tos_error_free(error);
         tosput_args_free(&args);
         return EXIT_CLIENT;

@@ -1,7 +1,8 @@
 /*
  * tosput: a command-line uploader for TOS built on libtosupload (see main.c).
- * Shared declarations of its three parts: args.c (command line), progress.c (progress
- * display), main.c (signals and the uploads).
+ * Shared declarations of its parts: args.c (command line), values.c (option values),
+ * destination.c (tos://BUCKET/KEY to bucket and key), report.c (errors and their exit codes),
+ * progress.c (progress display), main.c (signals and the uploads).
  */
 #ifndef TOSPUT_H
 #define TOSPUT_H
@@ -9,6 +10,18 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "tosupload.h"
+
+/* The version of the library tosput is built with (set by the build), which `--version`
+ * prints beside the one it runs with. */
+#ifndef TOSPUT_VERSION
+#define TOSPUT_VERSION "unknown"
+#endif
+
+/* The part sizes the library accepts, checked here so a bad --part-size is a usage error. */
+#define TOSPUT_MIN_PART_SIZE ((uint64_t)5 << 20)
+#define TOSPUT_MAX_PART_SIZE ((uint64_t)5 << 30)
 
 /* Exit codes (also in --help). */
 enum {
@@ -27,7 +40,7 @@ struct tosput_args {
     enum tosput_command command;
     const char *source;      /* FILE or DIR */
     char *bucket;            /* from tos://BUCKET/... (malloc'd) */
-    const char *key;         /* KEY (put) or PREFIX (put-dir), points into argv */
+    char *key;               /* KEY (put) or PREFIX (put-dir), resolved by destination.c (malloc'd) */
     uint64_t part_size;      /* 0 = library default */
     uint64_t rate;           /* bytes per second; 0 = unlimited */
     uint32_t tasks, files, connections;
@@ -37,7 +50,9 @@ struct tosput_args {
     size_t include_count, exclude_count;
     int follow_symlinks, continue_on_error, abort_on_interrupt, quiet;
     int s3;                  /* an s3:// destination: the S3 protocol */
-    const char *endpoint_url; /* --endpoint-url, points into argv; NULL = from the environment */
+    const char *endpoint_url; /* --endpoint(-url), points into argv; NULL = from the environment */
+    const char *region;      /* --region, points into argv; NULL = from the environment */
+    int anonymous;           /* --anonymous: unsigned requests, credentials not required */
 };
 
 /* Parses the command line. Returns -1 to go on, or an exit code to return at once (0 after
@@ -45,9 +60,27 @@ struct tosput_args {
 int tosput_parse_args(int argc, char **argv, struct tosput_args *args);
 void tosput_args_free(struct tosput_args *args);
 
-/* "20M" -> 20971520: a number (fraction allowed) with an optional binary suffix K, M, G or T
- * (KiB, MiB, ...; "B" and a trailing "/s" are accepted). Returns 0 on success. */
+/* values.c. "20M" -> 20971520: a number (fraction allowed) with an optional binary suffix
+ * K, M, G or T (KiB, MiB, ...; "B" and a trailing "/s" are accepted). Returns 0 on success. */
 int tosput_parse_size(const char *text, uint64_t *out);
+/* A size within TOSPUT_MIN_PART_SIZE..TOSPUT_MAX_PART_SIZE. */
+int tosput_parse_part_size(const char *text, uint64_t *out);
+/* 1..100000. */
+int tosput_parse_count(const char *text, uint32_t *out);
+
+/* destination.c: sets s3, bucket and key of args from TARGET (args->command and
+ * args->source must be set). Returns 0, or -1 with the reason in why. */
+int tosput_resolve_destination(struct tosput_args *args, const char *target, char *why, size_t why_len);
+
+/* report.c */
+void tosput_print_error(const char *what, tos_result rc, const tos_error *error);
+/* Returns -1 when the credentials are there (or --anonymous, which unsets them), else prints
+ * what to set and returns EXIT_CLIENT. Call before any thread starts. */
+int tosput_check_credentials(const struct tosput_args *args);
+/* tos_client_new failed: the error and what to set. */
+void tosput_print_client_error(const struct tosput_args *args, tos_result rc, const tos_error *error);
+/* 1 (after printing a hint) when the server refused the credentials, e.g. a wrong secret. */
+int tosput_auth_failure(const tos_error *error, int s3);
 
 /* The progress display on stderr: a redrawn bar on a terminal (at most 10 redraws a
  * second), plain lines every 2 s otherwise, nothing when quiet. Not thread-safe: it is

@@ -38,8 +38,7 @@ with tempfile.TemporaryDirectory() as work:
     expect([], 2)
     expect(["put"], 2, "put needs FILE")
     expect([path, "not-a-tos-url"], 2)
-    expect(["put", path, "tos://%s/" % bucket], 2, "no object key")
-    expect(["put", path, "tos://%s" % bucket], 2)
+    expect(["put", work + "/", "tos://%s/" % bucket], 2, "has no file name")
     expect(["--part-size", "x", path, target], 2)
     expect(["put", "--part-size", "-5M", path, target], 2)
     expect(["put", "--limit-rate", "8Mb/s/", path, target], 2)
@@ -51,8 +50,10 @@ with tempfile.TemporaryDirectory() as work:
     expect(["put", "--part-size=5242880", "--limit-rate=64M", "--no-checkpoint", path, target], 0,
            "part_size:   5242880")
     expect(["--part-size", "5MiB", "--tasks", "2", path, target], 0, "bytes_sent:  7340035")  # legacy form
-    expect(["put", "--part-size", "1M", path, target], 1, "TOS_ERR_INVALID_PART_SIZE")
+    expect(["put", "--part-size", "1M", path, target], 2, "--part-size needs a size from 5M to 5G")
+    expect(["put", "--part-size", "6G", path, target], 2, "--part-size")
     expect(["put", "--no-checkpoint", os.path.join(work, "missing"), target], 1, "TOS_ERR_FILE_NOT_FOUND")
-    expect(["put", path, target], 3, "cannot create the client", env={"TOS_ENDPOINT": "not a url"})
+    expect(["put", path, target], 3, "set --endpoint or TOS_ENDPOINT", env={"TOS_ENDPOINT": "not a url"})
+    expect(["--version"], 0, "libtosupload")
 print("run_tosput: %s" % ("FAILED" if failures else "all checks passed"))
 sys.exit(1 if failures else 0)

@@ -1,0 +1,78 @@
+/* Where tosput puts things, by the rules of `aws s3 cp` and tosutil, so a destination means
+ * what users of those tools expect:
+ *
+ *   put FILE tos://b/dir/name   -> dir/name
+ *   put FILE tos://b/dir/       -> dir/ + FILE's base name
+ *   put FILE tos://b or tos://b/-> FILE's base name
+ *   put-dir DIR tos://b/dir     -> dir/ + each path (a prefix is a folder: the / is added)
+ *   put-dir DIR tos://b/dir/    -> the same
+ *   put-dir DIR tos://b         -> each path, no prefix
+ *
+ * s3:// follows the same rules. */
+#include "tosput.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* The last path component of FILE, or NULL when it names none an object could be called
+ * after ("-", "dir/", ".", ".."). */
+static const char *base_name(const char *file, size_t *len) {
+    const char *slash = strrchr(file, '/');
+    const char *base = slash ? slash + 1 : file;
+    if (*base == '\0' || strcmp(base, ".") == 0 || strcmp(base, "..") == 0 || strcmp(file, "-") == 0) {
+        return NULL;
+    }
+    *len = strlen(base);
+    return base;
+}
+
+static char *joined(const char *a, size_t a_len, const char *b, size_t b_len) {
+    char *out = malloc(a_len + b_len + 1);
+    if (out != NULL) {
+        memcpy(out, a, a_len);
+        memcpy(out + a_len, b, b_len);
+        out[a_len + b_len] = '\0';
+    }
+    return out;
+}
+
+int tosput_resolve_destination(struct tosput_args *args, const char *target, char *why, size_t why_len) {
+    const char *after, *slash, *rest, *base;
+    size_t rest_len, base_len = 0;
+
+    if (strncmp(target, "tos://", 6) == 0) {
+        args->s3 = 0;
+        after = target + 6;
+    } else if (strncmp(target, "s3://", 5) == 0) {
+        args->s3 = 1;
+        after = target + 5;
+    } else {
+        snprintf(why, why_len, "'%s' is not tos://BUCKET[/KEY] or s3://BUCKET[/KEY]", target);
+        return -1;
+    }
+    slash = strchr(after, '/');
+    rest = slash ? slash + 1 : after + strlen(after);
+    args->bucket = strndup(after, (size_t)((slash ? slash : rest) - after));
+    if (args->bucket == NULL || args->bucket[0] == '\0') {
+        snprintf(why, why_len, "'%s' names no bucket", target);
+        return -1;
+    }
+    rest_len = strlen(rest);
+    if (args->command == CMD_PUT_DIR) {
+        int add_slash = rest_len > 0 && rest[rest_len - 1] != '/';
+        args->key = joined(rest, rest_len, "/", add_slash ? 1 : 0);
+    } else if (rest_len > 0 && rest[rest_len - 1] != '/') {
+        args->key = joined(rest, rest_len, "", 0);
+    } else if ((base = base_name(args->source, &base_len)) != NULL) {
+        args->key = joined(rest, rest_len, base, base_len);
+    } else {
+        snprintf(why, why_len, "'%s' ends in a folder and '%s' has no file name to add: give the object key",
+                 target, args->source);
+        return -1;
+    }
+    if (args->key == NULL) {
+        snprintf(why, why_len, "out of memory");
+        return -1;
+    }
+    return 0;
+}
