@@ -162,8 +162,9 @@ def test_abort_leaves_no_multipart_upload(tosput, store, s3, key, tmp_path):
 def test_a_wrong_secret_gives_403_with_every_error_field(tosput, store, s3, key, tmp_path):
     path = make_file(str(tmp_path / "w.bin"), 1024)
     done = put(tosput, store, path, "s3://%s/%s" % (store.bucket, key), secret_key="not-the-secret")
-    assert done.returncode == 1, done.stderr
+    assert done.returncode == 3, "refused credentials are a configuration error: " + done.stderr
     err = done.stderr
+    assert "check AWS_SECRET_ACCESS_KEY" in err, err
     assert "HTTP 403" in err and "Code SignatureDoesNotMatch" in err, err
     request_id = err.split("RequestId ", 1)[1].split(",", 1)[0].strip()
     assert request_id, err
