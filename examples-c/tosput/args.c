@@ -18,7 +18,7 @@ static const char EXIT_CODES[] =
     "  3  configuration: no or incomplete credentials (without --anonymous), a bad\n"
     "     endpoint or region, or the server refused the credentials (HTTP 403)\n"
     "  4  paused by Ctrl-C (SIGINT) or SIGTERM; run the same command again to resume\n"
-    "  5  aborted (a second Ctrl-C, or --abort-on-interrupt)\n"
+    "  5  aborted (a second Ctrl-C or SIGTERM while pausing, or --abort-on-interrupt)\n"
     "  6  put-dir: some files failed (they are listed; the others went up)\n";
 
 static const char DESTINATIONS[] =

@@ -33,6 +33,8 @@ with tempfile.TemporaryDirectory() as work:
     target = "tos://%s/tosput/file.bin" % bucket
     expect(["--help"], 0, "exit codes")
     expect(["put", "--help"], 0, "--checkpoint PATH")
+    expect(["put", "--help"], 0, "put FILE tos://b/dir/         -> object dir/ + FILE's name")
+    expect(["put-dir", "--help"], 0, "put-dir DIR tos://b/dir       -> dir/ + each path under DIR")
     expect(["put-dir", "--help"], 0, "--checkpoint-dir DIR")
     expect(["put-dir", "--help"], 0, "6  put-dir: some files failed")
     expect([], 2)
