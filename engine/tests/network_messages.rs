@@ -105,6 +105,31 @@ fn tls_to_a_plain_http_port_says_so_in_words() {
 }
 
 #[test]
+fn a_refused_certificate_and_plain_http_to_a_tls_port_are_told_apart() {
+    let server = TestServer::start_with(&["--tls-self-signed"]);
+    let address = server
+        .endpoint
+        .strip_prefix("https://")
+        .unwrap()
+        .to_string();
+    let error = upload_error(config(&server.endpoint));
+    assert!(
+        error.message.contains(&format!(
+            "TLS handshake with {address} failed: its certificate was not accepted"
+        )),
+        "{error}"
+    );
+    let error = upload_error(config(&format!("http://{address}")));
+    assert_eq!(error.kind, ErrorKind::Network, "{error}");
+    assert!(names_an_operation(&error), "{error}");
+    assert!(error.message.contains(&address), "{error}");
+    assert!(
+        error.message.contains("is the endpoint https://"),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_default_endpoint_is_called_so() {
     // What resolve_env records when it made the endpoint from the region; a real default
     // endpoint is not on loopback, so the flag is set on a closed local port instead.

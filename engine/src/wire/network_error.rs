@@ -69,10 +69,16 @@ pub(crate) fn network_error(
     // rustls reports plain-HTTP bytes where a TLS record was due as a corrupt message.
     let not_tls = cause.contains("InvalidContentType") || cause.contains("corrupt message");
     let not_http = cause.contains("invalid HTTP") || cause.contains("invalid status");
+    let certificate = cause.contains("certificate");
     let message = if not_tls {
         format!(
             "{operation}: TLS handshake with {host}{note} failed: the server did not answer in \
              TLS; is the endpoint http://?"
+        )
+    } else if certificate {
+        format!(
+            "{operation}: TLS handshake with {host}{note} failed: its certificate was not \
+             accepted (see the cause)"
         )
     } else if cause.contains("dns error") {
         format!("{operation} to {host}{note}: DNS lookup failed: the host name is not known")
