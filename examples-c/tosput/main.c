@@ -136,7 +136,7 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
         status = EXIT_ABORTED;
     } else if (rc != TOS_OK) {
         tosput_print_error("upload failed", rc, error);
-        status = tosput_auth_failure(error, args->s3) ? EXIT_CLIENT : EXIT_FAILED;
+        status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
     } else {
         printf("bucket:      %s\n", tos_upload_output_bucket(output));
         printf("key:         %s\n", tos_upload_output_key(output));
@@ -165,7 +165,7 @@ static void on_dir_progress(const tos_dir_progress *progress, void *user_data) {
 }
 
 /* Returns 1 when a failure was the server refusing the credentials. */
-static int print_dir_summary(const tos_upload_dir_output *output, double seconds, int s3) {
+static int print_dir_summary(const tos_upload_dir_output *output, double seconds, const struct tosput_args *args) {
     char uploaded[32], skipped[32];
     size_t i, failures = tos_upload_dir_output_failure_count(output);
     int refused = 0;
@@ -180,7 +180,7 @@ static int print_dir_summary(const tos_upload_dir_output *output, double seconds
         fprintf(stderr, "tosput: failed: %s (key %s): %s: %s\n", tos_upload_dir_output_failure_path(output, i),
                 tos_upload_dir_output_failure_key(output, i), tos_result_name(tos_error_result(error)),
                 tos_error_message(error));
-        refused |= !refused && tos_error_is_server_error(error) && tosput_auth_failure(error, s3);
+        refused |= !refused && tos_error_is_server_error(error) && tosput_auth_failure(error, args);
     }
     /* One line a person reads at the end, after the fields scripts parse. */
     format_bytes((double)tos_upload_dir_output_bytes_uploaded(output), uploaded, sizeof uploaded);
@@ -241,7 +241,7 @@ static int run_put_dir(const tos_client *client, const struct tosput_args *args,
         fprintf(stderr, "tosput: aborted\n");
         status = EXIT_ABORTED;
     } else if (rc == TOS_OK || rc == TOS_ERR_SOME_FILES_FAILED) {
-        int refused = print_dir_summary(output, now_seconds() - started, args->s3);
+        int refused = print_dir_summary(output, now_seconds() - started, args);
         if (rc == TOS_OK) {
             status = EXIT_OK;
         } else {
@@ -250,7 +250,7 @@ static int run_put_dir(const tos_client *client, const struct tosput_args *args,
         }
     } else {
         tosput_print_error("upload failed", rc, error);
-        status = tosput_auth_failure(error, args->s3) ? EXIT_CLIENT : EXIT_FAILED;
+        status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
     }
     tos_upload_dir_output_free(output);
     tos_error_free(error);

@@ -66,7 +66,7 @@ void tosput_print_client_error(const struct tosput_args *args, tos_result rc, co
 }
 
 /* The server refused who we are, or what we may do: not something a rerun mends. */
-static const char *auth_hint(const tos_error *error, int s3) {
+static const char *auth_hint(const tos_error *error, int s3, int anonymous) {
     const char *code;
     unsigned status;
     if (error == NULL || !tos_error_is_server_error(error)) {
@@ -90,14 +90,17 @@ static const char *auth_hint(const tos_error *error, int s3) {
     if (strcmp(code, "RequestTimeTooSkewed") == 0) {
         return "this machine's clock is too far off the server's: set the time";
     }
+    if ((status == 401 || status == 403) && anonymous) {
+        return "the bucket refuses unsigned requests (--anonymous): set credentials instead";
+    }
     if (status == 401 || status == 403) {
-        return "the credentials have no permission for this bucket or key (or none were sent)";
+        return "the credentials have no permission for this bucket or key";
     }
     return NULL;
 }
 
-int tosput_auth_failure(const tos_error *error, int s3) {
-    const char *hint = auth_hint(error, s3);
+int tosput_auth_failure(const tos_error *error, const struct tosput_args *args) {
+    const char *hint = auth_hint(error, args->s3, args->anonymous);
     if (hint == NULL) {
         return 0;
     }

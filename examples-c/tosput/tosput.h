@@ -80,7 +80,7 @@ int tosput_check_credentials(const struct tosput_args *args);
 /* tos_client_new failed: the error and what to set. */
 void tosput_print_client_error(const struct tosput_args *args, tos_result rc, const tos_error *error);
 /* 1 (after printing a hint) when the server refused the credentials, e.g. a wrong secret. */
-int tosput_auth_failure(const tos_error *error, int s3);
+int tosput_auth_failure(const tos_error *error, const struct tosput_args *args);
 
 /* The progress display on stderr: a redrawn bar on a terminal (at most 10 redraws a
  * second), plain lines every 2 s otherwise, nothing when quiet. Not thread-safe: it is

@@ -71,7 +71,7 @@ ROWS = [
     row("an unknown access key", 3, ["put", "{small}", target("codes/c.bin")], env={"TOS_ACCESS_KEY": "AKNOBODY"},
         words=["InvalidAccessKeyId", "check TOS_ACCESS_KEY"]),
     row("--anonymous to a bucket that wants signed requests", 3,
-        ["put", "--anonymous", "{small}", target("codes/c.bin")], words=["AccessDenied", "no permission"]),
+        ["put", "--anonymous", "{small}", target("codes/c.bin")], words=["AccessDenied", "the bucket refuses unsigned requests (--anonymous)"]),
     row("put-dir with a wrong secret key", 3, ["put-dir", "--continue-on-error", "{tree}", target("codes/c")],
         env={"TOS_SECRET_KEY": WRONG_SECRET}, words=["SignatureDoesNotMatch", "check TOS_SECRET_KEY"]),
     row("no endpoint and no region", 3, ["put", "{small}", target("codes/c.bin")],
