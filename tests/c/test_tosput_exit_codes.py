@@ -50,6 +50,9 @@ ROWS = [
         stored="codes/ok.bin"),
     row("put-dir, all files up", 0, ["put-dir", "{tree}", target("codes/all")],
         words=["put-dir: 2 uploaded (", "0 skipped (0 B), 0 failed"], stored="codes/all/good.txt"),
+    row("--endpoint and --region stand in for TOS_ENDPOINT and TOS_REGION", 0,
+        ["put", "--endpoint", "{endpoint}", "--region", "cn-beijing", "{small}", target("codes/flags.bin")],
+        unset=["TOS_ENDPOINT", "TOS_REGION"], words=["etag:"], stored="codes/flags.bin"),
     row("the server refuses the upload (HTTP 400)", 1, ["put", "{small}", target("codes/fail.bin")],
         faults=[fail_key("codes/fail.bin")], words=["TOS_ERR_SERVER", "InvalidRequest"], absent="codes/fail.bin"),
     row("the file does not exist", 1, ["put", "{missing}", target("codes/missing.bin")],
@@ -149,7 +152,8 @@ def run_row(r, paths):
 def main():
     with tempfile.TemporaryDirectory() as work:
         paths = {"small": os.path.join(work, "small.bin"), "big": os.path.join(work, "big.bin"),
-                 "tree": os.path.join(work, "tree"), "missing": os.path.join(work, "missing.bin")}
+                 "tree": os.path.join(work, "tree"), "missing": os.path.join(work, "missing.bin"),
+                 "endpoint": tostest.env("TOS_ENDPOINT")}
         tostest.write_tree(work, {"small.bin": tostest.pattern("small", 1000),
                                   "big.bin": tostest.pattern("big", 12 * tostest.MIB)})
         tostest.write_tree(paths["tree"], {"good.txt": b"good\n", "bad.txt": b"bad\n"})
