@@ -47,6 +47,8 @@ static void usage_main(FILE *out) {
             "usage: tosput put [options] FILE tos://BUCKET/KEY\n"
             "       tosput put-dir [options] DIR tos://BUCKET/PREFIX/\n"
             "       tosput [options] FILE tos://BUCKET/KEY      (same as put)\n"
+            "       tosput uploads list|abort ... tos://BUCKET[/PREFIX]\n"
+            "                                     (open multipart uploads: `tosput uploads --help`)\n"
             "       (s3://BUCKET/... instead of tos:// speaks the S3 protocol)\n"
             "\n"
             "Resumable, parallel, verified (CRC-64) uploads to Volcengine TOS.\n"
@@ -176,7 +178,7 @@ static int push(const char ***array, size_t *count, const char *value) {
 }
 
 /* tos://BUCKET/REST or s3://BUCKET/REST: the protocol, the bucket (malloc'd) and the rest. */
-static int split_target(const char *target, int *s3, char **bucket, const char **rest) {
+int tosput_split_target(const char *target, int *s3, char **bucket, const char **rest) {
     const char *slash, *after;
     if (strncmp(target, "tos://", 6) == 0) {
         *s3 = 0;
@@ -419,7 +421,7 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
                                                                      : "put needs FILE and tos://BUCKET/KEY");
     }
     args->source = positional[0];
-    if (split_target(positional[1], &args->s3, &args->bucket, &args->key) != 0) {
+    if (tosput_split_target(positional[1], &args->s3, &args->bucket, &args->key) != 0) {
         return usage_error(args, "'%s' is not tos://BUCKET/KEY or s3://BUCKET/KEY", positional[1]);
     }
     if (args->command == CMD_PUT && args->key[0] == '\0') {

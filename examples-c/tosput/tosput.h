@@ -1,7 +1,8 @@
 /*
  * tosput: a command-line uploader for TOS built on libtosupload (see main.c).
- * Shared declarations of its three parts: args.c (command line), progress.c (progress
- * display), main.c (signals and the uploads).
+ * Shared declarations of its parts: args.c (command line), progress.c (progress
+ * display), main.c (signals and the uploads), uploads.c (`tosput uploads`: the multipart
+ * uploads left open on the server).
  */
 #ifndef TOSPUT_H
 #define TOSPUT_H
@@ -44,6 +45,13 @@ struct tosput_args {
  * --help, EXIT_USAGE after a message on stderr). */
 int tosput_parse_args(int argc, char **argv, struct tosput_args *args);
 void tosput_args_free(struct tosput_args *args);
+
+/* tos://BUCKET/REST or s3://BUCKET/REST: whether it is s3, the bucket (malloc'd) and the
+ * rest (pointing into `target`). Returns 0 on success. */
+int tosput_split_target(const char *target, int *s3, char **bucket, const char **rest);
+
+/* `tosput uploads list|abort ...` (uploads.c); argv[0] is "uploads". Returns the exit code. */
+int tosput_uploads_main(int argc, char **argv);
 
 /* "20M" -> 20971520: a number (fraction allowed) with an optional binary suffix K, M, G or T
  * (KiB, MiB, ...; "B" and a trailing "/s" are accepted). Returns 0 on success. */
