@@ -29,12 +29,14 @@ fn leave_upload(client: &Client, dir: &std::path::Path, key: &str) {
     request.part_size = 5 * MIB;
     let hook = CancelHook::new();
     request.cancel = Some(hook.clone());
-    let mut observers = tosupload_engine::Observers::default();
-    observers.event = Some(Box::new(move |event| {
-        if event.kind == tosupload_engine::UploadEventKind::CreateMultipartUploadSucceeded {
-            hook.cancel(CancelKind::Pause);
-        }
-    }));
+    let observers = tosupload_engine::Observers {
+        event: Some(Box::new(move |event| {
+            if event.kind == tosupload_engine::UploadEventKind::CreateMultipartUploadSucceeded {
+                hook.cancel(CancelKind::Pause);
+            }
+        })),
+        ..Default::default()
+    };
     let error = client.upload_file(request, observers).unwrap_err();
     assert_eq!(error.kind, ErrorKind::Paused);
 }
