@@ -70,7 +70,7 @@ static int abort_was_requested(struct interrupt_state *state) {
     return abort;
 }
 
-static void print_error(const char *what, tos_result rc, const tos_error *error) {
+void print_error(const char *what, tos_result rc, const tos_error *error) {
     fprintf(stderr, "tosput: %s: %s: %s\n", what, tos_result_name(rc), error ? tos_error_message(error) : "");
     if (error != NULL && tos_error_is_server_error(error)) {
         fprintf(stderr, "tosput:   HTTP %u, Code %s, EC %s, RequestId %s, HostId %s\n",

@@ -11,6 +11,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "tosupload.h"
+
 /* Exit codes (also in --help). */
 enum {
     EXIT_OK = 0,
@@ -49,6 +51,10 @@ void tosput_args_free(struct tosput_args *args);
 /* tos://BUCKET/REST or s3://BUCKET/REST: whether it is s3, the bucket (malloc'd) and the
  * rest (pointing into `target`). Returns 0 on success. */
 int tosput_split_target(const char *target, int *s3, char **bucket, const char **rest);
+
+/* "tosput: WHAT: TOS_ERR_...: message" on stderr, with the server's fields when it answered
+ * (main.c). `error` may be NULL. */
+void print_error(const char *what, tos_result rc, const tos_error *error);
 
 /* `tosput uploads list|abort ...` (uploads.c); argv[0] is "uploads". Returns the exit code. */
 int tosput_uploads_main(int argc, char **argv);

@@ -10,7 +10,6 @@
  * abandoned one except by its age, so an abort without it could delete a running upload.
  */
 #include "tosput.h"
-#include "tosupload.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -171,14 +170,6 @@ static int parse_uploads_args(int argc, char **argv, struct uploads_args *args) 
     return -1;
 }
 
-static void report_error(const char *what, tos_result rc, const tos_error *error) {
-    fprintf(stderr, "tosput: %s: %s: %s\n", what, tos_result_name(rc), error ? tos_error_message(error) : "");
-    if (error != NULL && tos_error_is_server_error(error)) {
-        fprintf(stderr, "tosput:   HTTP %u, Code %s, RequestId %s\n", (unsigned)tos_error_http_status(error),
-                tos_error_code(error), tos_error_request_id(error));
-    }
-}
-
 /* "2026-11-30T02:30:11Z" and "1d02h03m" (or "unknown" when the server sent no time). */
 static void describe_time(int64_t initiated, int64_t now, char *when, size_t when_len, char *age, size_t age_len) {
     time_t t = (time_t)initiated;
@@ -213,7 +204,7 @@ static int run_uploads(const tos_client *client, const struct uploads_args *args
     input.prefix = args->prefix;
     rc = tos_list_multipart_uploads(client, &input, &list, &error);
     if (rc != TOS_OK) {
-        report_error("listing the uploads failed", rc, error);
+        print_error("listing the uploads failed", rc, error);
         tos_error_free(error);
         return EXIT_FAILED;
     }
@@ -238,7 +229,7 @@ static int run_uploads(const tos_client *client, const struct uploads_args *args
             printf("aborted\t%s\t%s\t%s\t%s\n", key, id, when, age);
             aborted++;
         } else {
-            report_error(key, rc, error);
+            print_error(key, rc, error);
             tos_error_free(error);
             error = NULL;
             failed++;
@@ -270,7 +261,7 @@ int tosput_uploads_main(int argc, char **argv) {
         options.endpoint = args.endpoint_url;
         rc = tos_client_new(&options, &client, &error);
         if (rc != TOS_OK) {
-            report_error(args.s3 ? "cannot create the client (check --endpoint-url and the AWS_* variables)"
+            print_error(args.s3 ? "cannot create the client (check --endpoint-url and the AWS_* variables)"
                                  : "cannot create the client (check --endpoint-url and the TOS_* variables)",
                          rc, error);
             tos_error_free(error);
