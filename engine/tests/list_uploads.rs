@@ -27,6 +27,8 @@ fn leave_upload(client: &Client, dir: &std::path::Path, key: &str) {
     let file = write_file(dir, &key.replace('/', "_"), &pattern(6 * MIB, 7));
     let mut request = tosupload_engine::UploadFileRequest::new(BUCKET, key, &file);
     request.part_size = 5 * MIB;
+    // Without a checkpoint, a second upload of one key makes a second upload, not a resume.
+    request.enable_checkpoint = false;
     let hook = CancelHook::new();
     request.cancel = Some(hook.clone());
     let observers = tosupload_engine::Observers {
@@ -91,6 +93,44 @@ fn more_uploads_than_a_page_are_all_listed_then_aborted() {
         .list_multipart_uploads(listing("logs/", 0))
         .unwrap()
         .is_empty());
+}
+
+#[test]
+fn the_s3_protocol_pages_through_an_s3_listing_too() {
+    let server = TestServer::start_with(&["--s3", "--discard"]);
+    let config = ClientConfig {
+        protocol: tosupload_engine::WireProtocol::S3,
+        ..server.config()
+    };
+    let client = Client::new(config).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for key in ["s3/a", "s3/b", "s3/b", "s3/c", "t"] {
+        leave_upload(&client, dir.path(), key);
+    }
+    let listed = client.list_multipart_uploads(listing("s3/", 1)).unwrap();
+    let keys: Vec<&str> = listed.iter().map(|u| u.key.as_str()).collect();
+    assert_eq!(keys, ["s3/a", "s3/b", "s3/b", "s3/c"]);
+    assert_ne!(listed[1].upload_id, listed[2].upload_id);
+    assert!(listed.iter().all(|u| u.initiated.is_some()));
+    assert_eq!(server.log_of("ListMultipartUploads", 200).len(), 4);
+    for upload in &listed {
+        client
+            .abort_multipart_upload(AbortUploadRequest {
+                bucket: BUCKET.into(),
+                key: upload.key.clone(),
+                upload_id: upload.upload_id.clone(),
+                cancel: None,
+            })
+            .unwrap();
+    }
+    assert!(client
+        .list_multipart_uploads(listing("s3/", 0))
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        client.list_multipart_uploads(listing("", 0)).unwrap().len(),
+        1
+    );
 }
 
 #[test]
