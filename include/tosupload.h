@@ -397,6 +397,13 @@ typedef struct tos_client tos_client;
 typedef struct tos_error tos_error;
 
 /**
+ * The multipart uploads a listing found, sorted by key as the server sent them. Made by
+ * `tos_list_multipart_uploads`, freed by `tos_multipart_upload_list_free`; read with the
+ * `tos_multipart_upload_list_*` getters, whose strings live as long as the list.
+ */
+typedef struct tos_multipart_upload_list tos_multipart_upload_list;
+
+/**
  * A token bucket in bytes per second, shared by every upload it is given to
  * (`tos_upload_file_input.rate_limiter`), so their total rate stays under the limit.
  * Thread-safe. Made by `tos_rate_limiter_new`, freed by `tos_rate_limiter_free`.
@@ -1035,6 +1042,41 @@ typedef struct tos_upload_dir_input {
   const struct tos_cancel_hook *cancel_hook;
 } tos_upload_dir_input;
 
+/**
+ * The input of `tos_list_multipart_uploads`. Initialise with `tos_list_uploads_input_init`
+ * (or zero it and set `struct_size = sizeof(tos_list_uploads_input)`), then set `bucket`;
+ * every zero field means its default. Copied before the call returns.
+ */
+typedef struct tos_list_uploads_input {
+  /**
+   * Required: `sizeof(tos_list_uploads_input)`, set by `tos_list_uploads_input_init`.
+   */
+  size_t struct_size;
+  /**
+   * Required: the bucket name.
+   */
+  const char *bucket;
+  /**
+   * Optional: list only keys starting with it; NULL or "" = every key.
+   */
+  const char *prefix;
+  /**
+   * Optional: a cancel hook; `tos_cancel` stops the listing within milliseconds, and the
+   * call returns `TOS_PAUSED` or `TOS_ABORTED` (as the hook was pulled).
+   */
+  const struct tos_cancel_hook *cancel_hook;
+  /**
+   * Optional: stop after this many uploads; 0 = all of them. Without a limit, a listing
+   * of more than 1,000,000 uploads fails with `TOS_ERR_SERVER` rather than grow without
+   * bound.
+   */
+  uint64_t limit;
+  /**
+   * Optional: uploads asked for per request, 1..=1000; 0 = 1000.
+   */
+  uint32_t page_size;
+} tos_list_uploads_input;
+
 #ifdef __cplusplus
 extern "C" {
 #endif // __cplusplus
@@ -1384,6 +1426,78 @@ const struct tos_error *tos_upload_dir_output_failure_error(const struct tos_upl
  * Frees an output. Accepts NULL.
  */
 void tos_upload_dir_output_free(struct tos_upload_dir_output *output);
+
+/**
+ * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_list_uploads_input)`.
+ * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
+ */
+tos_result tos_list_uploads_input_init(struct tos_list_uploads_input *input);
+
+/**
+ * Lists the multipart uploads open in `input->bucket` under `input->prefix`, every page of
+ * them (ListMultipartUploads with key and upload-id markers). Blocks the calling thread.
+ *
+ * `client`, `input`, `input->bucket` and `list_out` are required. On success returns
+ * `TOS_OK` and stores a `tos_multipart_upload_list` in `*list_out` (free it with
+ * `tos_multipart_upload_list_free`; an empty listing is a list of count 0). On failure
+ * returns the code and, when `error_out` is not NULL, stores a `tos_error` there: bad input
+ * (1xx) before anything is sent; `TOS_ERR_SERVER` for an error answer, or for a listing
+ * that cannot be trusted (an unreadable page, a page larger than asked for, a marker sent
+ * twice, an empty page that claims more follow); `TOS_PAUSED` / `TOS_ABORTED` when the
+ * cancel hook was pulled. Must not be called from inside an upload callback.
+ */
+tos_result tos_list_multipart_uploads(const struct tos_client *client,
+                                      const struct tos_list_uploads_input *input,
+                                      struct tos_multipart_upload_list **list_out,
+                                      struct tos_error **error_out);
+
+/**
+ * How many uploads the list holds. 0 for a NULL list.
+ */
+size_t tos_multipart_upload_list_count(const struct tos_multipart_upload_list *list);
+
+/**
+ * The object key of upload `index`. NULL for a NULL list or an index past the count.
+ */
+const char *tos_multipart_upload_list_key(const struct tos_multipart_upload_list *list,
+                                          size_t index);
+
+/**
+ * The upload id of upload `index` (what `tos_abort_multipart_upload` takes). NULL for a
+ * NULL list or an index past the count.
+ */
+const char *tos_multipart_upload_list_upload_id(const struct tos_multipart_upload_list *list,
+                                                size_t index);
+
+/**
+ * When upload `index` was created, in Unix seconds (UTC). 0 when the server sent no
+ * readable time, for a NULL list, or an index past the count.
+ */
+int64_t tos_multipart_upload_list_initiated(const struct tos_multipart_upload_list *list,
+                                            size_t index);
+
+/**
+ * Frees a list. Accepts NULL.
+ */
+void tos_multipart_upload_list_free(struct tos_multipart_upload_list *list);
+
+/**
+ * Aborts the multipart upload `upload_id` of `key` in `bucket`: the server deletes its
+ * parts, and the upload can no longer be resumed or completed (a checkpoint naming it then
+ * starts afresh). Blocks the calling thread.
+ *
+ * `client`, `bucket`, `key` and `upload_id` are required (NULL is `TOS_ERR_NULL_ARGUMENT`;
+ * an empty `upload_id` is `TOS_ERR_INVALID_ARGUMENT`); `cancel_hook` may be NULL. Returns
+ * `TOS_OK` once the server confirmed; otherwise the code and, when `error_out` is not NULL,
+ * a `tos_error` in `*error_out`: `TOS_ERR_SERVER` with code `NoSuchUpload` when no such
+ * upload is open, `TOS_PAUSED` / `TOS_ABORTED` when the hook was pulled first.
+ */
+tos_result tos_abort_multipart_upload(const struct tos_client *client,
+                                      const char *bucket,
+                                      const char *key,
+                                      const char *upload_id,
+                                      const struct tos_cancel_hook *cancel_hook,
+                                      struct tos_error **error_out);
 
 /**
  * The version of the library as a static string, e.g. `"0.1.0"`: compare it with

@@ -277,6 +277,11 @@ fn min_sizes_are_the_first_release_layouts() {
         tos_upload_dir_input::MIN_SIZE,
         size_of::<tos_upload_dir_input>()
     );
+    use crate::uploads::tos_list_uploads_input;
+    assert_eq!(
+        tos_list_uploads_input::MIN_SIZE,
+        size_of::<tos_list_uploads_input>()
+    );
 }
 
 /// A `T` whose first `struct_size` bytes are zero (but `struct_size`) and whose remaining

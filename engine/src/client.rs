@@ -9,6 +9,7 @@ use crate::upload_dir::{
     self,
     dir_request::{DirObservers, UploadDirOutput, UploadDirRequest},
 };
+use crate::uploads::{self, AbortUploadRequest, ListUploadsRequest, MultipartUpload};
 use crate::wire::Wire;
 use std::sync::Arc;
 
@@ -84,5 +85,21 @@ impl Client {
             observers,
             upload::SharedLimits::default(),
         ))
+    }
+
+    /// Lists the multipart uploads open under a prefix, page by page, blocking the calling
+    /// thread.
+    pub fn list_multipart_uploads(
+        &self,
+        request: ListUploadsRequest,
+    ) -> Result<Vec<MultipartUpload>> {
+        self.refuse_nested_call()?;
+        self.runtime.block_on(uploads::list(&self.wire, request))
+    }
+
+    /// Aborts one multipart upload (its parts are deleted), blocking the calling thread.
+    pub fn abort_multipart_upload(&self, request: AbortUploadRequest) -> Result<()> {
+        self.refuse_nested_call()?;
+        self.runtime.block_on(uploads::abort(&self.wire, request))
     }
 }

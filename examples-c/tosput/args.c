@@ -65,6 +65,8 @@ static void usage_main(FILE *out) {
             "       tosput put-dir [options] DIR tos://BUCKET[/PREFIX]\n"
             "       tosput [options] FILE tos://BUCKET/KEY      (same as put)\n"
             "       tosput --version\n"
+            "       tosput uploads list|abort ... tos://BUCKET[/PREFIX]\n"
+            "                                     (open multipart uploads: `tosput uploads --help`)\n"
             "       (s3://BUCKET/... instead of tos:// speaks the S3 protocol)\n"
             "\n"
             "Resumable, parallel, verified (CRC-64) uploads to Volcengine TOS.\n"

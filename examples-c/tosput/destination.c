@@ -36,24 +36,37 @@ static char *joined(const char *a, size_t a_len, const char *b, size_t b_len) {
     return out;
 }
 
-int tosput_resolve_destination(struct tosput_args *args, const char *target, char *why, size_t why_len) {
-    const char *after, *slash, *rest, *base;
-    size_t rest_len, base_len = 0;
-
+int tosput_split_target(const char *target, int *s3, char **bucket, const char **rest) {
+    const char *after, *slash;
     if (strncmp(target, "tos://", 6) == 0) {
-        args->s3 = 0;
+        *s3 = 0;
         after = target + 6;
     } else if (strncmp(target, "s3://", 5) == 0) {
-        args->s3 = 1;
+        *s3 = 1;
         after = target + 5;
     } else {
-        snprintf(why, why_len, "'%s' is not tos://BUCKET[/KEY] or s3://BUCKET[/KEY]", target);
         return -1;
     }
     slash = strchr(after, '/');
-    rest = slash ? slash + 1 : after + strlen(after);
-    args->bucket = strndup(after, (size_t)((slash ? slash : rest) - after));
-    if (args->bucket == NULL || args->bucket[0] == '\0') {
+    *rest = slash ? slash + 1 : after + strlen(after);
+    *bucket = strndup(after, (size_t)((slash ? slash : *rest) - after));
+    if (*bucket == NULL || (*bucket)[0] == '\0') {
+        free(*bucket);
+        *bucket = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int tosput_resolve_destination(struct tosput_args *args, const char *target, char *why, size_t why_len) {
+    const char *rest, *base;
+    size_t rest_len, base_len = 0;
+
+    if (strncmp(target, "tos://", 6) != 0 && strncmp(target, "s3://", 5) != 0) {
+        snprintf(why, why_len, "'%s' is not tos://BUCKET[/KEY] or s3://BUCKET[/KEY]", target);
+        return -1;
+    }
+    if (tosput_split_target(target, &args->s3, &args->bucket, &rest) != 0) {
         snprintf(why, why_len, "'%s' names no bucket", target);
         return -1;
     }

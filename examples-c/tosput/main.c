@@ -3,6 +3,7 @@
  *
  *   tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]
  *   tosput put-dir [options] DIR tos://BUCKET[/PREFIX]
+ *   tosput uploads list|abort ... tos://BUCKET[/PREFIX]   (uploads.c)
  *
  * `tosput --help`, `tosput put --help` and `tosput put-dir --help` describe the options and
  * the exit codes. This file: signals, the client, the two uploads and their reports;
@@ -269,6 +270,9 @@ int main(int argc, char **argv) {
     int have_watcher = 0, status;
     tos_result rc;
 
+    if (argc > 1 && strcmp(argv[1], "uploads") == 0) {
+        return tosput_uploads_main(argc - 1, argv + 1);
+    }
     status = tosput_parse_args(argc, argv, &args);
     if (status >= 0) {
         tosput_args_free(&args);

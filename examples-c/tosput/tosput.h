@@ -2,7 +2,8 @@
  * tosput: a command-line uploader for TOS built on libtosupload (see main.c).
  * Shared declarations of its parts: args.c (command line), values.c (option values),
  * destination.c (tos://BUCKET/KEY to bucket and key), report.c (errors and their exit codes),
- * progress.c (progress display), main.c (signals and the uploads).
+ * progress.c (progress display), main.c (signals and the uploads),
+ * uploads.c (`tosput uploads`: the multipart uploads left open on the server).
  */
 #ifndef TOSPUT_H
 #define TOSPUT_H
@@ -62,6 +63,13 @@ void tosput_args_free(struct tosput_args *args);
 
 /* values.c. "20M" -> 20971520: a number (fraction allowed) with an optional binary suffix
  * K, M, G or T (KiB, MiB, ...; "B" and a trailing "/s" are accepted). Returns 0 on success. */
+
+/* destination.c: tos://BUCKET[/REST] or s3://BUCKET[/REST]: whether it is s3, the bucket
+ * (malloc'd) and the rest (pointing into `target`, "" when none). Returns 0 on success. */
+int tosput_split_target(const char *target, int *s3, char **bucket, const char **rest);
+
+/* `tosput uploads list|abort ...` (uploads.c); argv[0] is "uploads". Returns the exit code. */
+int tosput_uploads_main(int argc, char **argv);
 int tosput_parse_size(const char *text, uint64_t *out);
 /* A size within TOSPUT_MIN_PART_SIZE..TOSPUT_MAX_PART_SIZE. */
 int tosput_parse_part_size(const char *text, uint64_t *out);

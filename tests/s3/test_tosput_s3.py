@@ -191,3 +191,34 @@ def test_a_folder_with_utf8_and_space_names(tosput, store, s3, tmp_path):
     for name, content in contents.items():
         assert read_back(s3, store.bucket, prefix + name) == content, name
     assert not s3.list_multipart_uploads(Bucket=store.bucket, Prefix=prefix).get("Uploads")
+
+
+def uploads(tosput, store, *args):
+    return subprocess.run([tosput, "uploads", *args], env=run_env(store), capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_uploads_list_and_abort_what_boto3_left_open(tosput, store, s3, key):
+    """Uploads opened (and one part sent) by boto3 are listed by `tosput uploads list` and
+    removed by `tosput uploads abort --older-than 0s`; boto3 then lists none."""
+    made = {}
+    for name in ("a", "b"):
+        upload_id = s3.create_multipart_upload(Bucket=store.bucket, Key="%s/%s" % (key, name))["UploadId"]
+        made["%s/%s" % (key, name)] = upload_id
+    s3.upload_part(Bucket=store.bucket, Key=key + "/a", UploadId=made[key + "/a"], PartNumber=1,
+                   Body=os.urandom(MIB))
+    location = "s3://%s/%s/" % (store.bucket, key)
+
+    listed = uploads(tosput, store, "list", location)
+    assert listed.returncode == 0, listed.stderr
+    rows = [line.split("\t") for line in listed.stdout.splitlines() if "\t" in line]
+    assert {row[0]: row[1] for row in rows} == made
+    assert all(row[2].endswith("Z") for row in rows), rows
+    assert "2 open uploads under" in listed.stdout
+
+    kept = uploads(tosput, store, "abort", "--older-than", "1h", location)
+    assert kept.returncode == 0 and "0 aborted, 2 kept" in kept.stdout, kept.stdout + kept.stderr
+    aborted = uploads(tosput, store, "abort", "--older-than", "0s", location)
+    assert aborted.returncode == 0 and "2 aborted, 0 kept" in aborted.stdout, aborted.stdout + aborted.stderr
+    left = s3.list_multipart_uploads(Bucket=store.bucket, Prefix=key + "/").get("Uploads", [])
+    assert left == []

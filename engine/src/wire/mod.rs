@@ -17,6 +17,7 @@ pub(crate) mod s3;
 mod sigv4;
 pub(crate) mod tos;
 mod transport;
+pub(crate) mod uploads;
 
 use crate::attributes::CreateAttributes;
 use crate::config::{ClientConfig, WireProtocol};

@@ -36,7 +36,7 @@ use crate::wire::aws_chunked;
 use crate::wire::endpoint::{check_key_segments, host_is_ip_literal, host_is_localhost};
 use crate::wire::protocol::{
     BodyFraming, CompletedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, PartsPage,
-    Protocol, Response, SignedRequest,
+    Protocol, Response, SignedRequest, UploadsMarker, UploadsPage,
 };
 use crate::wire::sigv4;
 use std::time::SystemTime;
@@ -255,6 +255,20 @@ impl Protocol for S3Protocol {
 
     fn parse_list_parts(&self, response: &Response) -> Result<PartsPage> {
         xml::parse_list_parts(&response.body)
+    }
+
+    fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        marker: &UploadsMarker,
+        max_uploads: u32,
+    ) -> Operation {
+        crate::wire::uploads::operation(bucket, prefix, marker, max_uploads)
+    }
+
+    fn parse_list_multipart_uploads(&self, response: &Response) -> Result<UploadsPage> {
+        xml::parse_list_uploads(&response.body)
     }
 
     fn head_object(&self, bucket: &str, key: &str) -> Operation {
