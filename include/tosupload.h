@@ -47,8 +47,9 @@
 #define TOS_VERSION_PATCH 0
 #define TOS_VERSION_NUM 200
 
-/* Marks every function of the API. The library exports exactly these symbols (default
- * visibility), so a program built with -fvisibility=hidden still links against them. */
+/* Marks every function of the API with default visibility, the library's exported symbols:
+ * they stay linkable when this header is included under #pragma GCC visibility push(hidden).
+ * Define TOS_API before the include to change it. */
 #ifndef TOS_API
 #if defined(__GNUC__) || defined(__clang__)
 #define TOS_API __attribute__((visibility("default")))
