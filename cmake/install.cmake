@@ -22,6 +22,8 @@ include(CMakePackageConfigHelpers)
 set(_stage "${CMAKE_BINARY_DIR}/install-stage")
 set(_staged "${_stage}/${TOSUPLOAD_REAL_NAME}")
 set(_debug_name "${TOSUPLOAD_REAL_NAME}.debug")
+# Made now: the staging command runs in it.
+file(MAKE_DIRECTORY ${_stage})
 if(CMAKE_BUILD_TYPE STREQUAL "Debug")
   set(_stage_lib_commands COMMAND ${CMAKE_COMMAND} -E copy_if_different ${TOSUPLOAD_SO} ${_staged})
   set(_stage_debug "")
@@ -38,7 +40,6 @@ else()
     COMMAND ${CMAKE_COMMAND} -E rename ${_staged}.tmp ${_staged})
 endif()
 add_custom_command(OUTPUT ${_staged} ${_stage_debug}
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${_stage}
   ${_stage_lib_commands}
   DEPENDS ${TOSUPLOAD_SO}
   WORKING_DIRECTORY ${_stage}
