@@ -400,11 +400,25 @@ struct UploadDirInput {
     std::uint64_t part_size = 0;        ///< multipart threshold and part size; 0 = 20 MiB
     std::string checkpoint_dir;         ///< journal and checkpoints; "" = not resumable
     bool continue_on_error = false;     ///< default: no new file after the first failure
-    std::string content_type;           ///< of every object; "" = guessed from each key
+    // The attributes of every object, as in UploadFileInput.
+    std::string content_type; ///< "" = guessed from each key
     std::string cache_control;
+    std::string content_disposition;
+    std::string content_encoding;
+    std::string content_language;
+    std::int64_t expires = 0; ///< seconds since the epoch; 0 = not set
     std::string acl;
     std::string storage_class;
     std::vector<std::pair<std::string, std::string>> meta;
+    std::string tagging;
+    bool forbid_overwrite = false;
+    std::string ssec_algorithm;
+    std::string ssec_key;
+    std::string ssec_key_md5;
+    std::string server_side_encryption;
+    std::string server_side_encryption_key_id;
+    std::string website_redirect_location;
+    std::uint64_t traffic_limit = 0; ///< bits per second; 0 = none
 
     std::function<void(const DirProgress &)> on_progress;
     std::function<void(const DirEvent &)> on_event;
@@ -741,6 +755,10 @@ public:
         ci.continue_on_error = in.continue_on_error;
         ci.attributes.content_type = detail::opt(in.content_type);
         ci.attributes.cache_control = detail::opt(in.cache_control);
+        ci.attributes.content_disposition = detail::opt(in.content_disposition);
+        ci.attributes.content_encoding = detail::opt(in.content_encoding);
+        ci.attributes.content_language = detail::opt(in.content_language);
+        ci.attributes.expires = in.expires;
         ci.attributes.acl = detail::opt(in.acl);
         ci.attributes.storage_class = detail::opt(in.storage_class);
         std::vector<tos_meta_entry> meta;
@@ -749,6 +767,15 @@ public:
         }
         ci.attributes.meta = meta.empty() ? nullptr : meta.data();
         ci.attributes.meta_count = meta.size();
+        ci.attributes.tagging = detail::opt(in.tagging);
+        ci.attributes.forbid_overwrite = in.forbid_overwrite;
+        ci.attributes.ssec_algorithm = detail::opt(in.ssec_algorithm);
+        ci.attributes.ssec_key = detail::opt(in.ssec_key);
+        ci.attributes.ssec_key_md5 = detail::opt(in.ssec_key_md5);
+        ci.attributes.server_side_encryption = detail::opt(in.server_side_encryption);
+        ci.attributes.server_side_encryption_key_id = detail::opt(in.server_side_encryption_key_id);
+        ci.attributes.website_redirect_location = detail::opt(in.website_redirect_location);
+        ci.attributes.traffic_limit = in.traffic_limit;
         if (in.rate_limiter) {
             ci.rate_limiter = in.rate_limiter->get();
         }
