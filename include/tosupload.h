@@ -17,6 +17,21 @@
  * meanwhile on that thread discarded. A broken connection is an error code, never a signal.
  * fork(): a client's threads do not exist in the child; create clients after fork, or a new
  * one in the child, and never use a client made before the fork there.
+ *
+ * Threads, object by object:
+ *  - tos_client, tos_cancel_hook, tos_rate_limiter: thread-safe; one object may be used by any
+ *    number of threads and uploads at once. Freeing one while uploads still use it is
+ *    allowed: they hold their own reference until they return.
+ *  - tos_upload_output, tos_upload_dir_output, tos_error: immutable once returned; their
+ *    getters may run on several threads at once, but the _free call must not overlap any
+ *    other use of the object or of a string it returned.
+ *  - inputs (tos_client_options, tos_upload_file_input, tos_upload_dir_input and what they
+ *    point to): read during the call only and copied; no other thread may change them during
+ *    the call, and they may be reused or freed once it returns.
+ *  - callbacks: those of one upload run on its calling thread, one at a time; the log
+ *    callback (tos_set_log_callback) may run on any thread, several at once.
+ *  - free functions: tos_set_log_callback (process-wide), tos_version, tos_result_name and
+ *    tos_crc64_* may be called from any thread.
  */
 
 #ifndef TOSUPLOAD_H
@@ -25,9 +40,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/* The crate's version (checked against Cargo.toml by tests/header_is_current.rs).
+ * TOS_VERSION_NUM is MAJOR*10000 + MINOR*100 + PATCH, for #if TOS_VERSION_NUM >= 200. */
 #define TOS_VERSION_MAJOR 0
 #define TOS_VERSION_MINOR 2
 #define TOS_VERSION_PATCH 0
+#define TOS_VERSION_NUM 200
+
+/* Marks every function of the API with default visibility, the library's exported symbols:
+ * they stay linkable when this header is included under #pragma GCC visibility push(hidden).
+ * Define TOS_API before the include to change it. */
+#ifndef TOS_API
+#if defined(__GNUC__) || defined(__clang__)
+#define TOS_API __attribute__((visibility("default")))
+#else
+#define TOS_API
+#endif
+#endif
 
 
 /**
@@ -392,7 +421,8 @@ typedef struct tos_client tos_client;
  * (the caller owns it and frees it with `tos_error_free`), or lent to an event callback
  * (valid only during the callback; do not free). Read it with the `tos_error_*` getters;
  * every string getter returns a string owned by the error, valid until it is freed, never
- * NULL for a non-NULL error ("" when the detail is absent).
+ * NULL for a non-NULL error ("" when the detail is absent). Immutable: the getters may run on
+ * several threads at once; `tos_error_free` must not overlap any other use.
  */
 typedef struct tos_error tos_error;
 
@@ -414,14 +444,16 @@ typedef struct tos_rate_limiter tos_rate_limiter;
  * The result of a directory upload. Made by `tos_upload_dir` (on `TOS_OK` and on
  * `TOS_ERR_SOME_FILES_FAILED`), freed by `tos_upload_dir_output_free`; read with the
  * `tos_upload_dir_output_*` getters, whose strings and errors are owned by the output and
- * valid until it is freed.
+ * valid until it is freed. Immutable: the getters may run on several threads at once;
+ * `tos_upload_dir_output_free` must not overlap any other use.
  */
 typedef struct tos_upload_dir_output tos_upload_dir_output;
 
 /**
  * The result of a completed upload. Made by `tos_upload_file`, freed by
  * `tos_upload_output_free`; read with the `tos_upload_output_*` getters, whose strings are
- * owned by the output and valid until it is freed.
+ * owned by the output and valid until it is freed. Immutable: the getters may run on several
+ * threads at once; `tos_upload_output_free` must not overlap any other use.
  */
 typedef struct tos_upload_output tos_upload_output;
 
@@ -1084,7 +1116,7 @@ extern "C" {
 /**
  * Makes a cancel hook. Returns NULL only if memory ran out (or on an internal error).
  */
-const struct tos_cancel_hook *tos_cancel_hook_new(void);
+TOS_API const struct tos_cancel_hook *tos_cancel_hook_new(void);
 
 /**
  * Stops every upload using `hook`, now and later. `is_abort` false pauses: the upload returns
@@ -1094,19 +1126,19 @@ const struct tos_cancel_hook *tos_cancel_hook_new(void);
  * may follow a pause not yet acted on. Returns at once; may be called from any thread and
  * from inside a callback. Returns `TOS_ERR_NULL_ARGUMENT` if `hook` is NULL.
  */
-tos_result tos_cancel(const struct tos_cancel_hook *hook, bool is_abort);
+TOS_API tos_result tos_cancel(const struct tos_cancel_hook *hook, bool is_abort);
 
 /**
  * Frees a cancel hook. Accepts NULL. Uploads still using it keep their own reference, so it
  * may be freed as soon as `tos_upload_file` has started (but then nothing can cancel them).
  */
-void tos_cancel_hook_free(const struct tos_cancel_hook *hook);
+TOS_API void tos_cancel_hook_free(const struct tos_cancel_hook *hook);
 
 /**
  * Sets every field of `*options` to its default (zero) and `struct_size` to
  * `sizeof(tos_client_options)`. Returns `TOS_ERR_NULL_ARGUMENT` if `options` is NULL.
  */
-tos_result tos_client_options_init(struct tos_client_options *options);
+TOS_API tos_result tos_client_options_init(struct tos_client_options *options);
 
 /**
  * Makes a client. `options` is required (copied; it may be freed on return). On success
@@ -1119,6 +1151,7 @@ tos_result tos_client_options_init(struct tos_client_options *options);
  * error code, never a signal in the host, whose signal dispositions are left untouched.
  * The threads do not survive fork(): in a child process, make a new client.
  */
+TOS_API
 tos_result tos_client_new(const struct tos_client_options *options,
                           const struct tos_client **client_out,
                           struct tos_error **error_out);
@@ -1128,7 +1161,7 @@ tos_result tos_client_new(const struct tos_client_options *options,
  * until they return; no new upload may start with a freed client. Must not be called from
  * inside a callback.
  */
-void tos_client_free(const struct tos_client *client);
+TOS_API void tos_client_free(const struct tos_client *client);
 
 /**
  * Continues a CRC-64/XZ (ECMA-182, reflected; TOS's `x-tos-hash-crc64ecma`) over `len`
@@ -1138,71 +1171,71 @@ void tos_client_free(const struct tos_client *client);
  * `tos_crc64_update(0, "123456789", 9) == 0x995DC9BBDF1939FA`. Thread-safe. Each call
  * with `crc != 0` costs a few microseconds on top of the data, so feed large buffers.
  */
-uint64_t tos_crc64_update(uint64_t crc, const void *data, size_t len);
+TOS_API uint64_t tos_crc64_update(uint64_t crc, const void *data, size_t len);
 
 /**
  * The CRC-64/XZ of `A` followed by `B`, from `crc1` (the CRC of `A`), `crc2` (the CRC of `B`)
  * and `len2` (the length of `B` in bytes): how the CRC of a multipart object follows from its
  * parts' CRCs. Thread-safe.
  */
-uint64_t tos_crc64_combine(uint64_t crc1, uint64_t crc2, uint64_t len2);
+TOS_API uint64_t tos_crc64_combine(uint64_t crc1, uint64_t crc2, uint64_t len2);
 
 /**
  * The result code of the failure (never `TOS_OK`); `TOS_ERR_NULL_ARGUMENT` for a NULL error.
  */
-tos_result tos_error_result(const struct tos_error *error);
+TOS_API tos_result tos_error_result(const struct tos_error *error);
 
 /**
  * A description of the failure for people, in English; never empty. NULL for a NULL error.
  */
-const char *tos_error_message(const struct tos_error *error);
+TOS_API const char *tos_error_message(const struct tos_error *error);
 
 /**
  * True when the failure is an error response from the server (then the HTTP status, Code,
  * server Message, RequestId, EC and HostId getters have the server's values).
  */
-bool tos_error_is_server_error(const struct tos_error *error);
+TOS_API bool tos_error_is_server_error(const struct tos_error *error);
 
 /**
  * The HTTP status of the server's error response; 0 when it is not a server error.
  */
-uint16_t tos_error_http_status(const struct tos_error *error);
+TOS_API uint16_t tos_error_http_status(const struct tos_error *error);
 
 /**
  * The TOS error `Code` (`"NoSuchBucket"`, ...); "" when it is not a server error.
  */
-const char *tos_error_code(const struct tos_error *error);
+TOS_API const char *tos_error_code(const struct tos_error *error);
 
 /**
  * The `Message` of the server's error response; "" when it is not a server error.
  */
-const char *tos_error_server_message(const struct tos_error *error);
+TOS_API const char *tos_error_server_message(const struct tos_error *error);
 
 /**
  * The server's request id (`x-tos-request-id`), for support tickets; "" if none.
  */
-const char *tos_error_request_id(const struct tos_error *error);
+TOS_API const char *tos_error_request_id(const struct tos_error *error);
 
 /**
  * The server's detailed error code `EC`; "" if none.
  */
-const char *tos_error_ec(const struct tos_error *error);
+TOS_API const char *tos_error_ec(const struct tos_error *error);
 
 /**
  * The server's `HostId`; "" if none.
  */
-const char *tos_error_host_id(const struct tos_error *error);
+TOS_API const char *tos_error_host_id(const struct tos_error *error);
 
 /**
  * The underlying cause (an I/O or transport error text); "" if none.
  */
-const char *tos_error_cause(const struct tos_error *error);
+TOS_API const char *tos_error_cause(const struct tos_error *error);
 
 /**
  * Frees an error returned through an `error_out` parameter. Accepts NULL. Never free the
  * error lent to an event callback.
  */
-void tos_error_free(struct tos_error *error);
+TOS_API void tos_error_free(struct tos_error *error);
 
 /**
  * Sends the library's log lines with level `<= max_level` (`TOS_LOG_LEVEL_ERROR` = 1 ..
@@ -1218,13 +1251,14 @@ void tos_error_free(struct tos_error *error);
  *
  * Thread-safe. Returns `TOS_OK`.
  */
-tos_result tos_set_log_callback(tos_log_cb cb, uint32_t max_level, void *user_data);
+TOS_API tos_result tos_set_log_callback(tos_log_cb cb, uint32_t max_level, void *user_data);
 
 /**
  * Makes a token bucket of `rate_bytes_per_sec` bytes per second (0 = unlimited; at least
  * 1 KiB/s otherwise) with a burst of `capacity_bytes` (0 = a tenth of a second of the
  * rate; at least 10 KiB). The bucket starts full. Returns NULL only if memory ran out.
  */
+TOS_API
 const struct tos_rate_limiter *tos_rate_limiter_new(uint64_t rate_bytes_per_sec,
                                                     uint64_t capacity_bytes);
 
@@ -1232,6 +1266,7 @@ const struct tos_rate_limiter *tos_rate_limiter_new(uint64_t rate_bytes_per_sec,
  * Changes the rate and burst (same meaning as in `tos_rate_limiter_new`) while uploads run;
  * from any thread, also inside a callback. Returns `TOS_ERR_NULL_ARGUMENT` if `limiter` is NULL.
  */
+TOS_API
 tos_result tos_rate_limiter_set_rate(const struct tos_rate_limiter *limiter,
                                      uint64_t rate_bytes_per_sec,
                                      uint64_t capacity_bytes);
@@ -1239,19 +1274,19 @@ tos_result tos_rate_limiter_set_rate(const struct tos_rate_limiter *limiter,
 /**
  * Frees a rate limiter. Accepts NULL. Uploads still using it keep their own reference.
  */
-void tos_rate_limiter_free(const struct tos_rate_limiter *limiter);
+TOS_API void tos_rate_limiter_free(const struct tos_rate_limiter *limiter);
 
 /**
  * The name of a result code as a static string (`"TOS_ERR_INVALID_KEY"`), or
  * `"TOS_UNKNOWN_RESULT"` for a number that is not a code. Never NULL; do not free.
  */
-const char *tos_result_name(uint32_t result);
+TOS_API const char *tos_result_name(uint32_t result);
 
 /**
  * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_file_input)`.
  * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
  */
-tos_result tos_upload_file_input_init(struct tos_upload_file_input *input);
+TOS_API tos_result tos_upload_file_input_init(struct tos_upload_file_input *input);
 
 /**
  * Uploads one file with a multipart upload: parts in parallel, each verified with CRC-64,
@@ -1269,6 +1304,7 @@ tos_result tos_upload_file_input_init(struct tos_upload_file_input *input);
  * a closed pipe there fails with EPIPE instead of raising it); the previous mask is restored
  * on return, a SIGPIPE raised on this thread meanwhile discarded.
  */
+TOS_API
 tos_result tos_upload_file(const struct tos_client *client,
                            const struct tos_upload_file_input *input,
                            struct tos_upload_output **output_out,
@@ -1277,65 +1313,65 @@ tos_result tos_upload_file(const struct tos_client *client,
 /**
  * The bucket. NULL for a NULL output.
  */
-const char *tos_upload_output_bucket(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_bucket(const struct tos_upload_output *output);
 
 /**
  * The object key. NULL for a NULL output.
  */
-const char *tos_upload_output_key(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_key(const struct tos_upload_output *output);
 
 /**
  * The multipart upload id. NULL for a NULL output.
  */
-const char *tos_upload_output_upload_id(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_upload_id(const struct tos_upload_output *output);
 
 /**
  * The object's ETag as the server sent it (quoted). NULL for a NULL output.
  */
-const char *tos_upload_output_etag(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_etag(const struct tos_upload_output *output);
 
 /**
  * The object's URL as the server sent it ("" if none). NULL for a NULL output.
  */
-const char *tos_upload_output_location(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_location(const struct tos_upload_output *output);
 
 /**
  * The version id ("" when the bucket is not versioned). NULL for a NULL output.
  */
-const char *tos_upload_output_version_id(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_version_id(const struct tos_upload_output *output);
 
 /**
  * The request id of CompleteMultipartUpload. NULL for a NULL output.
  */
-const char *tos_upload_output_request_id(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_request_id(const struct tos_upload_output *output);
 
 /**
  * The whole object's CRC-64/XZ (ECMA-182). 0 for a NULL output.
  */
-uint64_t tos_upload_output_crc64(const struct tos_upload_output *output);
+TOS_API uint64_t tos_upload_output_crc64(const struct tos_upload_output *output);
 
 /**
  * The part size actually used (after defaults, resume, or the 10,000-part rule). 0 for a
  * NULL output.
  */
-uint64_t tos_upload_output_part_size(const struct tos_upload_output *output);
+TOS_API uint64_t tos_upload_output_part_size(const struct tos_upload_output *output);
 
 /**
  * Bytes this call sent (parts already on the server from an earlier run not counted). 0 for a
  * NULL output.
  */
-uint64_t tos_upload_output_bytes_sent(const struct tos_upload_output *output);
+TOS_API uint64_t tos_upload_output_bytes_sent(const struct tos_upload_output *output);
 
 /**
  * Frees an output. Accepts NULL.
  */
-void tos_upload_output_free(struct tos_upload_output *output);
+TOS_API void tos_upload_output_free(struct tos_upload_output *output);
 
 /**
  * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_dir_input)`.
  * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
  */
-tos_result tos_upload_dir_input_init(struct tos_upload_dir_input *input);
+TOS_API tos_result tos_upload_dir_input_init(struct tos_upload_dir_input *input);
 
 /**
  * Uploads the files under `input->dir` as objects named `input->prefix` + their path
@@ -1369,6 +1405,7 @@ tos_result tos_upload_dir_input_init(struct tos_upload_dir_input *input);
  *
  * `error_out` and `output_out` may be NULL. SIGPIPE is handled as in `tos_upload_file`.
  */
+TOS_API
 tos_result tos_upload_dir(const struct tos_client *client,
                           const struct tos_upload_dir_input *input,
                           struct tos_upload_dir_output **output_out,
@@ -1377,40 +1414,42 @@ tos_result tos_upload_dir(const struct tos_client *client,
 /**
  * Files uploaded by this call. 0 for a NULL output.
  */
-uint64_t tos_upload_dir_output_files_uploaded(const struct tos_upload_dir_output *output);
+TOS_API uint64_t tos_upload_dir_output_files_uploaded(const struct tos_upload_dir_output *output);
 
 /**
  * Bytes of the files uploaded by this call. 0 for a NULL output.
  */
-uint64_t tos_upload_dir_output_bytes_uploaded(const struct tos_upload_dir_output *output);
+TOS_API uint64_t tos_upload_dir_output_bytes_uploaded(const struct tos_upload_dir_output *output);
 
 /**
  * Files not sent because the checkpoint journal shows an earlier run uploaded them (and
  * they have not changed since). Files left out by policy (symbolic links not followed,
  * excluded) are not counted. 0 for a NULL output.
  */
-uint64_t tos_upload_dir_output_files_skipped(const struct tos_upload_dir_output *output);
+TOS_API uint64_t tos_upload_dir_output_files_skipped(const struct tos_upload_dir_output *output);
 
 /**
  * Bytes of the files counted by `tos_upload_dir_output_files_skipped`. 0 for a NULL output.
  */
-uint64_t tos_upload_dir_output_bytes_skipped(const struct tos_upload_dir_output *output);
+TOS_API uint64_t tos_upload_dir_output_bytes_skipped(const struct tos_upload_dir_output *output);
 
 /**
  * The number of files that failed (0 on `TOS_OK`). 0 for a NULL output.
  */
-size_t tos_upload_dir_output_failure_count(const struct tos_upload_dir_output *output);
+TOS_API size_t tos_upload_dir_output_failure_count(const struct tos_upload_dir_output *output);
 
 /**
  * The local path of failure `index` (0-based, in the order they happened). NULL for a NULL
  * output or an index `>= tos_upload_dir_output_failure_count`.
  */
+TOS_API
 const char *tos_upload_dir_output_failure_path(const struct tos_upload_dir_output *output,
                                                size_t index);
 
 /**
  * The object key of failure `index`. NULL for a NULL output or an index out of range.
  */
+TOS_API
 const char *tos_upload_dir_output_failure_key(const struct tos_upload_dir_output *output,
                                               size_t index);
 
@@ -1419,13 +1458,14 @@ const char *tos_upload_dir_output_failure_key(const struct tos_upload_dir_output
  * getters; do not free it), valid until the output is freed. NULL for a NULL output or an
  * index out of range.
  */
+TOS_API
 const struct tos_error *tos_upload_dir_output_failure_error(const struct tos_upload_dir_output *output,
                                                             size_t index);
 
 /**
  * Frees an output. Accepts NULL.
  */
-void tos_upload_dir_output_free(struct tos_upload_dir_output *output);
+TOS_API void tos_upload_dir_output_free(struct tos_upload_dir_output *output);
 
 /**
  * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_list_uploads_input)`.
@@ -1504,7 +1544,7 @@ tos_result tos_abort_multipart_upload(const struct tos_client *client,
  * `TOS_VERSION_MAJOR`/`MINOR`/`PATCH` of the header the program was compiled with. Never NULL;
  * do not free.
  */
-const char *tos_version(void);
+TOS_API const char *tos_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

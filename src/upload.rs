@@ -88,7 +88,8 @@ pub unsafe extern "C" fn tos_upload_file_input_init(
 
 /// The result of a completed upload. Made by `tos_upload_file`, freed by
 /// `tos_upload_output_free`; read with the `tos_upload_output_*` getters, whose strings are
-/// owned by the output and valid until it is freed.
+/// owned by the output and valid until it is freed. Immutable: the getters may run on several
+/// threads at once; `tos_upload_output_free` must not overlap any other use.
 pub struct tos_upload_output {
     bucket: CString,
     key: CString,

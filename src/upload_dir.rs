@@ -332,7 +332,8 @@ struct DirFailure {
 /// The result of a directory upload. Made by `tos_upload_dir` (on `TOS_OK` and on
 /// `TOS_ERR_SOME_FILES_FAILED`), freed by `tos_upload_dir_output_free`; read with the
 /// `tos_upload_dir_output_*` getters, whose strings and errors are owned by the output and
-/// valid until it is freed.
+/// valid until it is freed. Immutable: the getters may run on several threads at once;
+/// `tos_upload_dir_output_free` must not overlap any other use.
 pub struct tos_upload_dir_output {
     files_uploaded: u64,
     bytes_uploaded: u64,

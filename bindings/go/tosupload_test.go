@@ -25,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	tos "github.com/libtosupload/tosupload-go"
+	tos "github.com/libtosupload/libtosupload/bindings/go"
 )
 
 const mib = 1024 * 1024
