@@ -1471,7 +1471,7 @@ TOS_API void tos_upload_dir_output_free(struct tos_upload_dir_output *output);
  * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_list_uploads_input)`.
  * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
  */
-tos_result tos_list_uploads_input_init(struct tos_list_uploads_input *input);
+TOS_API tos_result tos_list_uploads_input_init(struct tos_list_uploads_input *input);
 
 /**
  * Lists the multipart uploads open in `input->bucket` under `input->prefix`, every page of
@@ -1486,6 +1486,7 @@ tos_result tos_list_uploads_input_init(struct tos_list_uploads_input *input);
  * twice, an empty page that claims more follow); `TOS_PAUSED` / `TOS_ABORTED` when the
  * cancel hook was pulled. Must not be called from inside an upload callback.
  */
+TOS_API
 tos_result tos_list_multipart_uploads(const struct tos_client *client,
                                       const struct tos_list_uploads_input *input,
                                       struct tos_multipart_upload_list **list_out,
@@ -1494,11 +1495,12 @@ tos_result tos_list_multipart_uploads(const struct tos_client *client,
 /**
  * How many uploads the list holds. 0 for a NULL list.
  */
-size_t tos_multipart_upload_list_count(const struct tos_multipart_upload_list *list);
+TOS_API size_t tos_multipart_upload_list_count(const struct tos_multipart_upload_list *list);
 
 /**
  * The object key of upload `index`. NULL for a NULL list or an index past the count.
  */
+TOS_API
 const char *tos_multipart_upload_list_key(const struct tos_multipart_upload_list *list,
                                           size_t index);
 
@@ -1506,6 +1508,7 @@ const char *tos_multipart_upload_list_key(const struct tos_multipart_upload_list
  * The upload id of upload `index` (what `tos_abort_multipart_upload` takes). NULL for a
  * NULL list or an index past the count.
  */
+TOS_API
 const char *tos_multipart_upload_list_upload_id(const struct tos_multipart_upload_list *list,
                                                 size_t index);
 
@@ -1513,13 +1516,14 @@ const char *tos_multipart_upload_list_upload_id(const struct tos_multipart_uploa
  * When upload `index` was created, in Unix seconds (UTC). 0 when the server sent no
  * readable time, for a NULL list, or an index past the count.
  */
+TOS_API
 int64_t tos_multipart_upload_list_initiated(const struct tos_multipart_upload_list *list,
                                             size_t index);
 
 /**
  * Frees a list. Accepts NULL.
  */
-void tos_multipart_upload_list_free(struct tos_multipart_upload_list *list);
+TOS_API void tos_multipart_upload_list_free(struct tos_multipart_upload_list *list);
 
 /**
  * Aborts the multipart upload `upload_id` of `key` in `bucket`: the server deletes its
@@ -1532,6 +1536,7 @@ void tos_multipart_upload_list_free(struct tos_multipart_upload_list *list);
  * a `tos_error` in `*error_out`: `TOS_ERR_SERVER` with code `NoSuchUpload` when no such
  * upload is open, `TOS_PAUSED` / `TOS_ABORTED` when the hook was pulled first.
  */
+TOS_API
 tos_result tos_abort_multipart_upload(const struct tos_client *client,
                                       const char *bucket,
                                       const char *key,
