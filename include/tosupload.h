@@ -807,6 +807,24 @@ typedef struct tos_upload_file_input {
    * Optional: a cancel hook to pause or abort this upload with `tos_cancel`.
    */
   const struct tos_cancel_hook *cancel_hook;
+  /**
+   * Optional: a file smaller than this many bytes goes up in one PutObject (one request,
+   * CRC-64 checked, with the attributes, progress, rate limiter and cancel hook) instead of
+   * a multipart upload; a file of exactly this size or more goes multipart. 0 = the part
+   * size; at most 5 GiB (`TOS_ERR_INVALID_ARGUMENT` above). A single PutObject has no
+   * upload id (`tos_upload_output_upload_id` is "", `tos_upload_output_part_size` 0) and
+   * writes no checkpoint: pausing or aborting it stops the request, stores nothing, and
+   * returns `TOS_PAUSED` or `TOS_ABORTED`; the next call sends the file again. A checkpoint
+   * left by an earlier multipart attempt of the same unchanged file is still resumed (its
+   * parts are on the server); one that no longer applies is discarded as usual
+   * (`TOS_EVENT_KIND_CHECKPOINT_DISCARDED`, its upload aborted) before the PutObject.
+   */
+  uint64_t multipart_threshold;
+  /**
+   * true: always a multipart upload, whatever the file's size (the behaviour before
+   * `multipart_threshold` existed).
+   */
+  bool force_multipart;
 } tos_upload_file_input;
 
 /**
@@ -1033,6 +1051,18 @@ typedef struct tos_upload_dir_input {
    * Optional: a cancel hook to pause or abort the whole directory upload with `tos_cancel`.
    */
   const struct tos_cancel_hook *cancel_hook;
+  /**
+   * true: before a file is uploaded, its key is checked with HeadObject; an object of the
+   * same size whose checksum proves the same content is not sent again
+   * (`TOS_DIR_EVENT_KIND_FILE_SKIPPED`, reason "already on the server with the same size and
+   * checksum", counted in `files_skipped` / `bytes_skipped`). TOS: the object's CRC-64
+   * (`x-tos-hash-crc64ecma`) against the file's. S3: the object's CRC-64/NVME
+   * (`x-amz-checksum-crc64nvme`, asked for with `x-amz-checksum-mode: ENABLED`) against the
+   * file's; a store that returns no such checksum gets the file uploaded. The HEADs run
+   * within `file_concurrency` and `max_connections`; a 404 means upload, other failures
+   * follow the usual retries and error policy. Costs a read of each file for its CRC.
+   */
+  bool skip_existing;
 } tos_upload_dir_input;
 
 #ifdef __cplusplus
@@ -1213,7 +1243,8 @@ tos_result tos_upload_file_input_init(struct tos_upload_file_input *input);
 
 /**
  * Uploads one file with a multipart upload: parts in parallel, each verified with CRC-64,
- * resumable from a checkpoint. Blocks the calling thread until the upload completes, fails,
+ * resumable from a checkpoint; or, when it is smaller than `input->multipart_threshold` (by
+ * default the part size), with one PutObject. Blocks the calling thread until the upload completes, fails,
  * or is paused or aborted through `input->cancel_hook`; every callback runs on this thread.
  *
  * `client` and `input` are required; `input` is copied (it may be freed on return). On
@@ -1243,7 +1274,7 @@ const char *tos_upload_output_bucket(const struct tos_upload_output *output);
 const char *tos_upload_output_key(const struct tos_upload_output *output);
 
 /**
- * The multipart upload id. NULL for a NULL output.
+ * The multipart upload id ("" when the file went up in one PutObject). NULL for a NULL output.
  */
 const char *tos_upload_output_upload_id(const struct tos_upload_output *output);
 
@@ -1263,7 +1294,7 @@ const char *tos_upload_output_location(const struct tos_upload_output *output);
 const char *tos_upload_output_version_id(const struct tos_upload_output *output);
 
 /**
- * The request id of CompleteMultipartUpload. NULL for a NULL output.
+ * The request id of CompleteMultipartUpload (or of the PutObject). NULL for a NULL output.
  */
 const char *tos_upload_output_request_id(const struct tos_upload_output *output);
 
@@ -1273,8 +1304,8 @@ const char *tos_upload_output_request_id(const struct tos_upload_output *output)
 uint64_t tos_upload_output_crc64(const struct tos_upload_output *output);
 
 /**
- * The part size actually used (after defaults, resume, or the 10,000-part rule). 0 for a
- * NULL output.
+ * The part size actually used (after defaults, resume, or the 10,000-part rule); 0 when the
+ * file went up in one PutObject. 0 for a NULL output.
  */
 uint64_t tos_upload_output_part_size(const struct tos_upload_output *output);
 

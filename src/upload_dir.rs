@@ -186,6 +186,16 @@ pub struct tos_upload_dir_input {
     pub rate_limiter: *const tos_rate_limiter,
     /// Optional: a cancel hook to pause or abort the whole directory upload with `tos_cancel`.
     pub cancel_hook: *const tos_cancel_hook,
+    /// true: before a file is uploaded, its key is checked with HeadObject; an object of the
+    /// same size whose checksum proves the same content is not sent again
+    /// (`TOS_DIR_EVENT_KIND_FILE_SKIPPED`, reason "already on the server with the same size and
+    /// checksum", counted in `files_skipped` / `bytes_skipped`). TOS: the object's CRC-64
+    /// (`x-tos-hash-crc64ecma`) against the file's. S3: the object's CRC-64/NVME
+    /// (`x-amz-checksum-crc64nvme`, asked for with `x-amz-checksum-mode: ENABLED`) against the
+    /// file's; a store that returns no such checksum gets the file uploaded. The HEADs run
+    /// within `file_concurrency` and `max_connections`; a 404 means upload, other failures
+    /// follow the usual retries and error policy. Costs a read of each file for its CRC.
+    pub skip_existing: bool,
 }
 
 // SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value (NULL pointers,
@@ -257,6 +267,7 @@ unsafe fn request_from(input: &tos_upload_dir_input) -> Result<UploadDirRequest,
     };
     request.attributes = create_attributes(&input.attributes, "input->attributes")?;
     request.cancel = clone_arc(input.cancel_hook).map(|h| h.hook.clone());
+    request.skip_existing = input.skip_existing;
     Ok(request)
 }
 

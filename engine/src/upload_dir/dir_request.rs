@@ -52,6 +52,9 @@ pub struct UploadDirRequest {
     pub error_policy: ErrorPolicy,
     pub attributes: CreateAttributes,
     pub cancel: Option<CancelHook>,
+    /// HEAD each key first; an object with the same size and a checksum proving the same
+    /// content is skipped.
+    pub skip_existing: bool,
 }
 
 impl UploadDirRequest {
@@ -72,6 +75,7 @@ impl UploadDirRequest {
             error_policy: ErrorPolicy::StopOnFirst,
             attributes: CreateAttributes::default(),
             cancel: None,
+            skip_existing: false,
         }
     }
 }

@@ -6,16 +6,17 @@ mod dir_reporter;
 pub mod dir_request;
 pub(crate) mod glob;
 pub(crate) mod journal;
-mod put;
+mod skip_existing;
 mod walk;
 
 use crate::cancel::{CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
 use crate::upload::file_request::{resolve_part_size, UploadFileRequest};
+use crate::upload::single_put::{self, SinglePut};
 use crate::upload::{self, checkpoint, SharedLimits};
 use crate::wire::protocol::ObjectReceipt;
-use crate::wire::Wire;
+use crate::wire::{Object, Wire};
 use dir_reporter::{lock, DirReporter};
 use dir_request::*;
 use futures_util::stream::{FuturesUnordered, StreamExt};
@@ -38,7 +39,13 @@ struct FileTask {
     identity: crate::upload::checkpoint::FileInfo,
 }
 
-type FileFuture = Pin<Box<dyn Future<Output = (FileTask, Result<ObjectReceipt>)>>>;
+/// How a file ended: sent now, or (with `skip_existing`) found on the server already.
+enum Sent {
+    Uploaded(ObjectReceipt),
+    AlreadyThere(ObjectReceipt),
+}
+
+type FileFuture = Pin<Box<dyn Future<Output = (FileTask, Result<Sent>)>>>;
 
 pub(crate) async fn upload_dir(
     wire: Arc<Wire>,
@@ -97,14 +104,10 @@ pub(crate) async fn upload_dir(
         n => n as usize,
     };
     let shared = Arc::new(Shared {
-        put: put::PutContext {
-            wire: Arc::clone(&wire),
-            bucket: request.bucket.clone(),
-            attributes: request.attributes.clone(),
-            connections: Arc::clone(&connections),
-            reporter: Arc::clone(&reporter),
-            cancel: cancel.clone(),
-        },
+        wire: Arc::clone(&wire),
+        connections: Arc::clone(&connections),
+        reporter: Arc::clone(&reporter),
+        cancel: cancel.clone(),
         part_size,
         request,
     });
@@ -196,7 +199,11 @@ fn stopped(kind: CancelKind) -> UploadError {
 }
 
 struct Shared {
-    put: put::PutContext,
+    wire: Arc<Wire>,
+    /// One permit per request in flight, over all files.
+    connections: Arc<Semaphore>,
+    reporter: dir_reporter::SharedReporter,
+    cancel: CancelHook,
     part_size: u64,
     request: UploadDirRequest,
 }
@@ -214,7 +221,7 @@ impl Shared {
             error: None,
         };
         f(&mut event);
-        lock(&self.put.reporter).event(&event);
+        lock(&self.reporter).event(&event);
     }
 
     /// Decides what to do with what the walk found; returns the files to upload.
@@ -224,7 +231,7 @@ impl Shared {
         journal: Option<&Journal>,
         output: &mut UploadDirOutput,
     ) -> Option<FileTask> {
-        let reporter = &self.put.reporter;
+        let reporter = &self.reporter;
         let key_of = |relative: &str| format!("{}{relative}", self.request.prefix);
         match item {
             WalkItem::File {
@@ -303,15 +310,53 @@ impl Shared {
         let shared = Arc::clone(self);
         Box::pin(async move {
             // A key too long or otherwise unsendable fails its file alone, before any request.
-            let result = if let Err(error) = shared.put.wire.check_key(&task.key) {
-                Err(error)
-            } else if task.identity.size < shared.part_size {
-                put::put_file(&shared.put, &task.path, &task.key).await
-            } else {
-                shared.multipart(&task, connections).await
+            let result = match shared.wire.check_key(&task.key) {
+                Err(error) => Err(error),
+                Ok(()) => shared.upload_unless_there(&task, connections).await,
             };
             (task, result)
         })
+    }
+
+    async fn upload_unless_there(
+        &self,
+        task: &FileTask,
+        connections: Arc<Semaphore>,
+    ) -> Result<Sent> {
+        if self.request.skip_existing {
+            if let Some(head) = self.existing_copy(task).await? {
+                return Ok(Sent::AlreadyThere(ObjectReceipt {
+                    etag: head.etag,
+                    crc64: head.crc64,
+                    ..ObjectReceipt::default()
+                }));
+            }
+        }
+        let receipt = if task.identity.size < self.part_size {
+            self.put_small(task).await?
+        } else {
+            self.multipart(task, connections).await?
+        };
+        Ok(Sent::Uploaded(receipt))
+    }
+
+    async fn put_small(&self, task: &FileTask) -> Result<ObjectReceipt> {
+        // As for a single file: never blocks on a FIFO swapped in since the walk, and refuses a
+        // file whose stat size of 0 hides content (it would become an empty object).
+        let (file, identity) = upload::validate::open_source(&task.path)?;
+        let put = SinglePut {
+            wire: &self.wire,
+            object: Object {
+                bucket: &self.request.bucket,
+                key: &task.key,
+            },
+            attributes: &self.request.attributes,
+            file: Arc::new(file),
+            size: identity.size,
+            connections: Some(Arc::clone(&self.connections)),
+            cancel: &self.cancel,
+        };
+        single_put::put_file(put, &mut dir_reporter::PutProgress(&self.reporter)).await
     }
 
     async fn multipart(
@@ -333,9 +378,12 @@ impl Shared {
                 PathBuf::from(dir)
             }),
             attributes: self.request.attributes.clone(),
-            cancel: Some(self.put.cancel.clone()),
+            cancel: Some(self.cancel.clone()),
+            // The folder upload decided by size already.
+            multipart_threshold: 0,
+            force_multipart: true,
         };
-        let reporter = Arc::clone(&self.put.reporter);
+        let reporter = Arc::clone(&self.reporter);
         let mut counted = 0;
         let progress_reporter = Arc::clone(&reporter);
         let (has_acquire, shared_limiter) = {
@@ -360,7 +408,7 @@ impl Shared {
             connections: Some(connections),
             leave_checkpoint: true,
         };
-        let wire = Arc::clone(&self.put.wire);
+        let wire = Arc::clone(&self.wire);
         let out = upload::upload_file(wire, request, observers, limits).await?;
         Ok(ObjectReceipt {
             etag: out.etag,
@@ -385,16 +433,26 @@ impl Shared {
     fn finish(
         &self,
         task: FileTask,
-        result: Result<ObjectReceipt>,
+        result: Result<Sent>,
         journal: Option<&mut Journal>,
         output: &mut UploadDirOutput,
         cancel: &CancelHook,
     ) {
         match result {
-            Ok(receipt) => {
-                output.files_uploaded += 1;
-                output.bytes_uploaded += task.identity.size;
-                lock(&self.put.reporter).file_done();
+            Ok(sent) => {
+                let (receipt, already_there) = match sent {
+                    Sent::Uploaded(receipt) => (receipt, false),
+                    Sent::AlreadyThere(receipt) => (receipt, true),
+                };
+                if already_there {
+                    output.files_skipped += 1;
+                    output.bytes_skipped += task.identity.size;
+                    lock(&self.reporter).file_skipped(task.identity.size);
+                } else {
+                    output.files_uploaded += 1;
+                    output.bytes_uploaded += task.identity.size;
+                    lock(&self.reporter).file_done();
+                }
                 let crc = receipt.crc64.unwrap_or_default();
                 if let Some(journal) = journal {
                     let entry = DoneFile {
@@ -414,15 +472,22 @@ impl Shared {
                         }),
                     }
                 }
-                self.event(DirEventKind::FileSucceeded, &task, |e| {
+                let kind = match already_there {
+                    true => DirEventKind::FileSkipped,
+                    false => DirEventKind::FileSucceeded,
+                };
+                self.event(kind, &task, |e| {
                     e.etag = Some(receipt.etag);
-                    e.crc64 = Some(crc);
+                    e.crc64 = receipt.crc64;
+                    e.reason = already_there.then(|| {
+                        "already on the server with the same size and checksum".to_string()
+                    });
                 });
             }
             // Stopped by the cancel hook: neither done nor failed.
             Err(_) if cancel.requested().is_some() => {}
             Err(error) => {
-                lock(&self.put.reporter).file_failed();
+                lock(&self.reporter).file_failed();
                 self.event(DirEventKind::FileFailed, &task, |e| {
                     e.error = Some(error.clone())
                 });
