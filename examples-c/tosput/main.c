@@ -119,6 +119,7 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
     input.part_size = args->part_size;
     input.task_num = args->tasks;
     input.disable_checkpoint = args->no_checkpoint != 0;
+    input.force_multipart = args->force_multipart != 0;
     input.checkpoint_file = args->checkpoint;
     input.cancel_hook = hook;
     input.rate_limiter = limiter;
@@ -216,6 +217,7 @@ static int run_put_dir(const tos_client *client, const struct tosput_args *args,
     input.exclude_count = args->exclude_count;
     input.follow_symlinks = args->follow_symlinks != 0;
     input.continue_on_error = args->continue_on_error != 0;
+    input.skip_existing = args->skip_existing != 0;
     input.file_concurrency = args->files;
     input.task_num = args->tasks;
     input.max_connections = args->connections;
