@@ -3,15 +3,24 @@
 
 - `put` of a 6-byte file is exactly one PutObject; with `--force-multipart` it is Create,
   UploadPart, Complete; both objects read back byte for byte.
+- Ctrl-C during a small file's PutObject pauses (exit 4) saying there is nothing to resume,
+  stores nothing and leaves no checkpoint; the same command then sends it whole.
 - `put-dir --skip-existing` of an unchanged tree a second time sends no object body: only
   HEADs, every file reported skipped; a file changed with the same size is sent again.
 
 usage (under scripts/with_server.py): test_put_skip_existing.py PATH/TO/tosput
 """
 import os
+import glob
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tostest  # noqa: E402
@@ -41,6 +50,42 @@ def check_small_put(checks, tosput, bucket, work):
         checks.check(reader.get(key) == b"hello\n", "%s reads back" % key)
 
 
+def stored(bucket, key):
+    """Whether the server holds the object (its unsigned admin API, which is not logged)."""
+    try:
+        with urllib.request.urlopen("%s/object?%s" % (tostest.env("TOS_ADMIN_URL"),
+                                                      urllib.parse.urlencode({"bucket": bucket, "key": key})),
+                                    timeout=30):
+            return True
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return False
+        raise
+
+
+def check_small_pause(checks, tosput, bucket, work):
+    path = os.path.join(work, "four.bin")
+    with open(path, "wb") as f:
+        f.write(tostest.pattern("four", 4 * tostest.MIB))
+    key = "small/paused.bin"
+    command = [tosput, "put", "-q", "--limit-rate", "1M", path, "tos://%s/%s" % (bucket, key)]
+    tostest.clear_log()
+    run = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.0)
+    run.send_signal(signal.SIGINT)
+    out, err = run.communicate(timeout=30)
+    checks.check(run.returncode == 4, "Ctrl-C pauses the single PutObject (exit 4)", "%d %s" % (run.returncode, err))
+    checks.check("nothing to resume" in err, "the pause message says there is nothing to resume", err)
+    checks.check(not glob.glob(path + ".*.upload"), "no checkpoint beside the file")
+    checks.check(not stored(bucket, key), "nothing stored")
+    checks.check([e["op"] for e in tostest.server_log()] == ["PutObject"], "one PutObject, cut off",
+                 str(tostest.server_log()))
+    again = tostest.run([tosput, "put", "-q", path, "tos://%s/%s" % (bucket, key)])
+    checks.check(again.returncode == 0, "the same command then sends it", again.stderr[-500:])
+    with open(path, "rb") as f:
+        checks.check(tostest.Reader().get(key) == f.read(), "%s reads back" % key)
+
+
 def main():
     tosput = sys.argv[1]
     checks = tostest.Checks("test_put_skip_existing")
@@ -48,6 +93,7 @@ def main():
     work = tempfile.mkdtemp(prefix="tos-skip-")
     try:
         check_small_put(checks, tosput, bucket, work)
+        check_small_pause(checks, tosput, bucket, work)
 
         root = os.path.join(work, "tree")
         files = {"a.txt": tostest.pattern("a", 100), "sub/b.bin": tostest.pattern("b", 70000),
