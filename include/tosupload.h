@@ -322,8 +322,8 @@ enum tos_dir_event_kind
    */
   TOS_DIR_EVENT_KIND_FILE_FAILED = 3,
   /**
-   * A file is not uploaded: already uploaded by an earlier run (`etag`, `crc64` set), or
-   * left out by policy (a symbolic link not followed, not a regular file); `reason` says.
+   * A file is not uploaded: already uploaded by an earlier run (per the journal, or found on
+   * the server by `skip_existing`; `etag` set, `crc64` when known), or left out by policy (a symbolic link not followed, not a regular file); `reason` says.
    */
   TOS_DIR_EVENT_KIND_FILE_SKIPPED = 4,
 };
@@ -849,7 +849,8 @@ typedef struct tos_dir_progress {
    */
   uint64_t files_total;
   /**
-   * Of `files_done`, the files found uploaded by an earlier run (checkpoint journal).
+   * Of `files_done`, the files found uploaded by an earlier run (checkpoint journal, or
+   * `skip_existing`).
    */
   uint64_t files_skipped;
   /**
@@ -1375,7 +1376,7 @@ uint64_t tos_upload_dir_output_bytes_uploaded(const struct tos_upload_dir_output
 
 /**
  * Files not sent because the checkpoint journal shows an earlier run uploaded them (and
- * they have not changed since). Files left out by policy (symbolic links not followed,
+ * they have not changed since), or because `skip_existing` found them on the server. Files left out by policy (symbolic links not followed,
  * excluded) are not counted. 0 for a NULL output.
  */
 uint64_t tos_upload_dir_output_files_skipped(const struct tos_upload_dir_output *output);

@@ -35,7 +35,8 @@ pub struct tos_dir_progress {
     pub files_done: u64,
     /// Files found so far.
     pub files_total: u64,
-    /// Of `files_done`, the files found uploaded by an earlier run (checkpoint journal).
+    /// Of `files_done`, the files found uploaded by an earlier run (checkpoint journal, or
+    /// `skip_existing`).
     pub files_skipped: u64,
     /// Files that failed.
     pub files_failed: u64,
@@ -53,8 +54,8 @@ pub enum tos_dir_event_kind {
     FileSucceeded = 2,
     /// A file failed (or could not be read or listed); `error` says why.
     FileFailed = 3,
-    /// A file is not uploaded: already uploaded by an earlier run (`etag`, `crc64` set), or
-    /// left out by policy (a symbolic link not followed, not a regular file); `reason` says.
+    /// A file is not uploaded: already uploaded by an earlier run (per the journal, or found on
+    /// the server by `skip_existing`; `etag` set, `crc64` when known), or left out by policy (a symbolic link not followed, not a regular file); `reason` says.
     FileSkipped = 4,
 }
 
@@ -491,7 +492,7 @@ pub unsafe extern "C" fn tos_upload_dir_output_bytes_uploaded(
 }
 
 /// Files not sent because the checkpoint journal shows an earlier run uploaded them (and
-/// they have not changed since). Files left out by policy (symbolic links not followed,
+/// they have not changed since), or because `skip_existing` found them on the server. Files left out by policy (symbolic links not followed,
 /// excluded) are not counted. 0 for a NULL output.
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_dir_output_files_skipped(

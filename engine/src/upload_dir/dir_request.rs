@@ -97,7 +97,8 @@ pub enum DirEventKind {
     FileStarted,
     FileSucceeded,
     FileFailed,
-    /// Already uploaded (per the journal), or not uploadable by policy (`reason` says).
+    /// Already uploaded (per the journal, or found by `skip_existing`), or not uploadable by
+    /// policy (`reason` says).
     FileSkipped,
 }
 
@@ -136,7 +137,7 @@ pub struct FileFailure {
 pub struct UploadDirOutput {
     pub files_uploaded: u64,
     pub bytes_uploaded: u64,
-    /// Files found already uploaded by an earlier run.
+    /// Files found already uploaded by an earlier run (journal or `skip_existing`).
     pub files_skipped: u64,
     pub bytes_skipped: u64,
     pub failures: Vec<FileFailure>,
