@@ -351,8 +351,8 @@ enum tos_dir_event_kind
    */
   TOS_DIR_EVENT_KIND_FILE_FAILED = 3,
   /**
-   * A file is not uploaded: already uploaded by an earlier run (`etag`, `crc64` set), or
-   * left out by policy (a symbolic link not followed, not a regular file); `reason` says.
+   * A file is not uploaded: already uploaded by an earlier run (per the journal, or found on
+   * the server by `skip_existing`; `etag` set, `crc64` when known), or left out by policy (a symbolic link not followed, not a regular file); `reason` says.
    */
   TOS_DIR_EVENT_KIND_FILE_SKIPPED = 4,
 };
@@ -846,6 +846,24 @@ typedef struct tos_upload_file_input {
    * Optional: a cancel hook to pause or abort this upload with `tos_cancel`.
    */
   const struct tos_cancel_hook *cancel_hook;
+  /**
+   * Optional: a file smaller than this many bytes goes up in one PutObject (one request,
+   * CRC-64 checked, with the attributes, progress, rate limiter and cancel hook) instead of
+   * a multipart upload; a file of exactly this size or more goes multipart. 0 = the part
+   * size; at most 5 GiB (`TOS_ERR_INVALID_ARGUMENT` above). A single PutObject has no
+   * upload id (`tos_upload_output_upload_id` is "", `tos_upload_output_part_size` 0) and
+   * writes no checkpoint: pausing or aborting it stops the request, stores nothing, and
+   * returns `TOS_PAUSED` or `TOS_ABORTED`; the next call sends the file again. A checkpoint
+   * left by an earlier multipart attempt of the same unchanged file is still resumed (its
+   * parts are on the server); one that no longer applies is discarded as usual
+   * (`TOS_EVENT_KIND_CHECKPOINT_DISCARDED`, its upload aborted) before the PutObject.
+   */
+  uint64_t multipart_threshold;
+  /**
+   * true: always a multipart upload, whatever the file's size (the behaviour before
+   * `multipart_threshold` existed).
+   */
+  bool force_multipart;
 } tos_upload_file_input;
 
 /**
@@ -870,7 +888,8 @@ typedef struct tos_dir_progress {
    */
   uint64_t files_total;
   /**
-   * Of `files_done`, the files found uploaded by an earlier run (checkpoint journal).
+   * Of `files_done`, the files found uploaded by an earlier run (checkpoint journal, or
+   * `skip_existing`).
    */
   uint64_t files_skipped;
   /**
@@ -1072,6 +1091,18 @@ typedef struct tos_upload_dir_input {
    * Optional: a cancel hook to pause or abort the whole directory upload with `tos_cancel`.
    */
   const struct tos_cancel_hook *cancel_hook;
+  /**
+   * true: before a file is uploaded, its key is checked with HeadObject; an object of the
+   * same size whose checksum proves the same content is not sent again
+   * (`TOS_DIR_EVENT_KIND_FILE_SKIPPED`, reason "already on the server with the same size and
+   * checksum", counted in `files_skipped` / `bytes_skipped`). TOS: the object's CRC-64
+   * (`x-tos-hash-crc64ecma`) against the file's. S3: the object's CRC-64/NVME
+   * (`x-amz-checksum-crc64nvme`, asked for with `x-amz-checksum-mode: ENABLED`) against the
+   * file's; a store that returns no such checksum gets the file uploaded. The HEADs run
+   * within `file_concurrency` and `max_connections`; a 404 means upload, other failures
+   * follow the usual retries and error policy. Costs a read of each file for its CRC.
+   */
+  bool skip_existing;
 } tos_upload_dir_input;
 
 /**
@@ -1290,7 +1321,8 @@ TOS_API tos_result tos_upload_file_input_init(struct tos_upload_file_input *inpu
 
 /**
  * Uploads one file with a multipart upload: parts in parallel, each verified with CRC-64,
- * resumable from a checkpoint. Blocks the calling thread until the upload completes, fails,
+ * resumable from a checkpoint; or, when it is smaller than `input->multipart_threshold` (by
+ * default the part size), with one PutObject. Blocks the calling thread until the upload completes, fails,
  * or is paused or aborted through `input->cancel_hook`; every callback runs on this thread.
  *
  * `client` and `input` are required; `input` is copied (it may be freed on return). On
@@ -1321,7 +1353,7 @@ TOS_API const char *tos_upload_output_bucket(const struct tos_upload_output *out
 TOS_API const char *tos_upload_output_key(const struct tos_upload_output *output);
 
 /**
- * The multipart upload id. NULL for a NULL output.
+ * The multipart upload id ("" when the file went up in one PutObject). NULL for a NULL output.
  */
 TOS_API const char *tos_upload_output_upload_id(const struct tos_upload_output *output);
 
@@ -1341,7 +1373,7 @@ TOS_API const char *tos_upload_output_location(const struct tos_upload_output *o
 TOS_API const char *tos_upload_output_version_id(const struct tos_upload_output *output);
 
 /**
- * The request id of CompleteMultipartUpload. NULL for a NULL output.
+ * The request id of CompleteMultipartUpload (or of the PutObject). NULL for a NULL output.
  */
 TOS_API const char *tos_upload_output_request_id(const struct tos_upload_output *output);
 
@@ -1351,8 +1383,8 @@ TOS_API const char *tos_upload_output_request_id(const struct tos_upload_output 
 TOS_API uint64_t tos_upload_output_crc64(const struct tos_upload_output *output);
 
 /**
- * The part size actually used (after defaults, resume, or the 10,000-part rule). 0 for a
- * NULL output.
+ * The part size actually used (after defaults, resume, or the 10,000-part rule); 0 when the
+ * file went up in one PutObject. 0 for a NULL output.
  */
 TOS_API uint64_t tos_upload_output_part_size(const struct tos_upload_output *output);
 
@@ -1423,10 +1455,11 @@ TOS_API uint64_t tos_upload_dir_output_bytes_uploaded(const struct tos_upload_di
 
 /**
  * Files not sent because the checkpoint journal shows an earlier run uploaded them (and
- * they have not changed since). Files left out by policy (symbolic links not followed,
+ * they have not changed since), or because `skip_existing` found them on the server. Files left out by policy (symbolic links not followed,
  * excluded) are not counted. 0 for a NULL output.
  */
-TOS_API uint64_t tos_upload_dir_output_files_skipped(const struct tos_upload_dir_output *output);
+TOS_API
+uint64_t tos_upload_dir_output_files_skipped(const struct tos_upload_dir_output *output);
 
 /**
  * Bytes of the files counted by `tos_upload_dir_output_files_skipped`. 0 for a NULL output.

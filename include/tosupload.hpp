@@ -290,6 +290,9 @@ struct UploadFileInput {
     std::uint32_t task_num = 0;  ///< 0 = 4
     bool enable_checkpoint = true;
     std::string checkpoint_file; ///< file or directory; "" = beside the file
+    /// A file smaller than this goes up in one PutObject; 0 = the part size; at most 5 GiB.
+    std::uint64_t multipart_threshold = 0;
+    bool force_multipart = false; ///< always multipart, whatever the size
     std::string content_type;    ///< "" = guessed from the key
     std::string cache_control;
     std::string content_disposition;
@@ -318,6 +321,11 @@ struct UploadFileInput {
     // Builder-style setters, chainable.
     UploadFileInput &with_part_size(std::uint64_t v) { part_size = v; return *this; }
     UploadFileInput &with_task_num(std::uint32_t v) { task_num = v; return *this; }
+    UploadFileInput &with_multipart_threshold(std::uint64_t v) {
+        multipart_threshold = v;
+        return *this;
+    }
+    UploadFileInput &with_force_multipart(bool v = true) { force_multipart = v; return *this; }
     UploadFileInput &with_checkpoint(bool on, std::string file = {}) {
         enable_checkpoint = on;
         checkpoint_file = std::move(file);
@@ -637,6 +645,8 @@ public:
         ci.task_num = in.task_num;
         ci.disable_checkpoint = !in.enable_checkpoint;
         ci.checkpoint_file = detail::opt(in.checkpoint_file);
+        ci.multipart_threshold = in.multipart_threshold;
+        ci.force_multipart = in.force_multipart;
         ci.attributes.content_type = detail::opt(in.content_type);
         ci.attributes.cache_control = detail::opt(in.cache_control);
         ci.attributes.content_disposition = detail::opt(in.content_disposition);

@@ -89,6 +89,8 @@ static void usage_put(FILE *out) {
             "  --checkpoint PATH       checkpoint file, or a directory to put it in\n"
             "                          (default: beside FILE)\n"
             "  --no-checkpoint         record no progress (an interrupted upload restarts)\n"
+            "  --force-multipart       multipart even when FILE is smaller than a part\n"
+            "                          (default: such a file goes up in one request)\n"
             "%s"
             "\n"
             "Ctrl-C (SIGINT) or SIGTERM pauses: the parts sent and the checkpoint are kept,\n"
@@ -120,6 +122,8 @@ static void usage_put_dir(FILE *out) {
             "  --checkpoint-dir DIR    record finished files and parts in DIR so an\n"
             "                          interrupted upload resumes (default: none)\n"
             "  --no-checkpoint         no checkpoint directory, even if one is given\n"
+            "  --skip-existing         leave out files already at their key with the same\n"
+            "                          size and checksum (one HEAD per file)\n"
             "%s"
             "\n"
             "Ctrl-C (SIGINT) or SIGTERM pauses; with --checkpoint-dir the same command\n"
@@ -167,6 +171,8 @@ enum {
     OPT_REGION,
     OPT_ANONYMOUS,
     OPT_VERSION,
+    OPT_FORCE_MULTIPART,
+    OPT_SKIP_EXISTING,
 };
 
 /* One table for both subcommands, so an option of the other one gets a message naming the
@@ -190,6 +196,8 @@ static const struct option LONG_OPTIONS[] = {
     {"region", required_argument, NULL, OPT_REGION},
     {"anonymous", no_argument, NULL, OPT_ANONYMOUS},
     {"version", no_argument, NULL, OPT_VERSION},
+    {"force-multipart", no_argument, NULL, OPT_FORCE_MULTIPART},
+    {"skip-existing", no_argument, NULL, OPT_SKIP_EXISTING},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -223,6 +231,7 @@ static int dir_only(int val) {
     case OPT_EXCLUDE:
     case OPT_FOLLOW_SYMLINKS:
     case OPT_CONTINUE_ON_ERROR:
+    case OPT_SKIP_EXISTING:
         return 1;
     default:
         return 0;
@@ -286,6 +295,9 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         int is_dir = args->command == CMD_PUT_DIR;
         if (dir_only(opt) && !is_dir) {
             return usage_error(args, "%s is an option of put-dir", option_name(opt, name, sizeof name));
+        }
+        if (opt == OPT_FORCE_MULTIPART && is_dir) {
+            return usage_error(args, "%s is an option of put", option_name(opt, name, sizeof name));
         }
         switch (opt) {
         case 1:
@@ -355,6 +367,12 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
             break;
         case OPT_CONTINUE_ON_ERROR:
             args->continue_on_error = 1;
+            break;
+        case OPT_FORCE_MULTIPART:
+            args->force_multipart = 1;
+            break;
+        case OPT_SKIP_EXISTING:
+            args->skip_existing = 1;
             break;
         case OPT_ABORT_ON_INTERRUPT:
             args->abort_on_interrupt = 1;

@@ -86,7 +86,11 @@ static void on_put_progress(const tos_progress *progress, void *user_data) {
 
 static void on_put_event(const tos_upload_event *event, void *user_data) {
     struct put_state *state = user_data;
-    if (event->checkpoint_file != NULL && state->checkpoint_file == NULL) {
+    /* Only an upload created or resumed leaves a checkpoint to point at (a discarded one is
+     * gone, and a small file's single PutObject writes none). */
+    int keeps_checkpoint = event->kind == TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED ||
+                           event->kind == TOS_EVENT_KIND_UPLOAD_RESUMED;
+    if (keeps_checkpoint && event->checkpoint_file != NULL && state->checkpoint_file == NULL) {
         state->checkpoint_file = strdup(event->checkpoint_file);
     }
 }
@@ -109,6 +113,7 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
     input.part_size = args->part_size;
     input.task_num = args->tasks;
     input.disable_checkpoint = args->no_checkpoint != 0;
+    input.force_multipart = args->force_multipart != 0;
     input.checkpoint_file = args->checkpoint;
     input.cancel_hook = hook;
     input.rate_limiter = limiter;
@@ -122,11 +127,13 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
     if (rc == TOS_PAUSED) {
         if (args->no_checkpoint) {
             fprintf(stderr, "tosput: paused; checkpointing is off (--no-checkpoint), so a rerun starts over\n");
+        } else if (state.checkpoint_file == NULL) {
+            /* No upload was created (a small file's single PutObject, or a pause before Create):
+             * the library's message says what a rerun does. */
+            fprintf(stderr, "tosput: %s\n", tos_error_message(error));
         } else {
             fprintf(stderr, "tosput: paused; run the same command again to resume\n");
-            fprintf(stderr, "tosput:   checkpoint: %s\n",
-                    state.checkpoint_file ? state.checkpoint_file
-                                          : (args->checkpoint ? args->checkpoint : "(beside the file)"));
+            fprintf(stderr, "tosput:   checkpoint: %s\n", state.checkpoint_file);
         }
         if (abort_was_requested(interrupts)) {
             fprintf(stderr, "tosput: the abort came after the pause had completed: the upload stays paused\n");
@@ -215,6 +222,7 @@ static int run_put_dir(const tos_client *client, const struct tosput_args *args,
     input.exclude_count = args->exclude_count;
     input.follow_symlinks = args->follow_symlinks != 0;
     input.continue_on_error = args->continue_on_error != 0;
+    input.skip_existing = args->skip_existing != 0;
     input.file_concurrency = args->files;
     input.task_num = args->tasks;
     input.max_connections = args->connections;

@@ -50,6 +50,7 @@ struct tosput_args {
     const char **include, **exclude; /* malloc'd arrays of argv strings */
     size_t include_count, exclude_count;
     int follow_symlinks, continue_on_error, abort_on_interrupt, quiet;
+    int force_multipart, skip_existing;
     int s3;                  /* an s3:// destination: the S3 protocol */
     const char *endpoint_url; /* --endpoint(-url), points into argv; NULL = from the environment */
     const char *region;      /* --region, points into argv; NULL = from the environment */

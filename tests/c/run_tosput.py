@@ -48,6 +48,10 @@ with tempfile.TemporaryDirectory() as work:
     expect(["put", "--tasks"], 2, "needs a value")
     expect(["put", "--quiet=yes", path, target], 2, "takes no value")
     expect(["put", "--checkpoint-dir", "d", path, target], 2, "option of put-dir")
+    expect(["put", "--skip-existing", path, target], 2, "option of put-dir")
+    expect(["put-dir", "--force-multipart", work, target + "/"], 2, "option of put")
+    expect(["put", "--help"], 0, "--force-multipart")
+    expect(["put-dir", "--help"], 0, "--skip-existing")
     expect(["put", "--part-size", "5M", "--tasks", "2", "--quiet", path, target], 0, "bytes_sent:  7340035")
     expect(["put", "--part-size=5242880", "--limit-rate=64M", "--no-checkpoint", path, target], 0,
            "part_size:   5242880")

@@ -307,6 +307,27 @@ void test_multipart(const tos::Client &client, const std::string &bucket) {
           "last progress");
 }
 
+// Under multipart_threshold a file is one PutObject (no upload id, no multipart event);
+// with_force_multipart keeps Create/UploadPart/Complete.
+void test_small_file(const tos::Client &client, const std::string &bucket) {
+    TempFile f(1000);
+    for (bool force : {false, true}) {
+        const std::string key = force ? "cpp/small-forced.bin" : "cpp/small-put.bin";
+        int created = 0;
+        tos::UploadFileInput in(bucket, key, f.path);
+        in.with_checkpoint(false).with_multipart_threshold(1001).with_force_multipart(force).with_events(
+            [&](const tos::UploadEvent &e) {
+                created += e.kind == TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED;
+            });
+        tos::UploadFileOutput out = client.upload_file(in);
+        check_object_bytes(bucket, key, f.path);
+        CHECK(out.crc64 == f.crc, key);
+        CHECK(out.upload_id.empty() != force && created == (force ? 1 : 0), key << " upload id '" << out.upload_id
+                                                                                << "', " << created << " Create");
+        CHECK((out.part_size == 0) != force, key << " part size " << out.part_size);
+    }
+}
+
 struct CallbackFailure : std::logic_error {
     using std::logic_error::logic_error;
 };
@@ -532,6 +553,7 @@ int main() {
     try {
         tos::Client client = make_client();
         test_multipart(client, bucket);
+        test_small_file(client, bucket);
         test_callback_exception(client, bucket);
         test_pause_and_abort(client, bucket);
         test_errors(client, bucket);

@@ -48,7 +48,7 @@ impl Reporter {
         self.observers.acquire.is_some()
     }
 
-    pub fn take_shared_limiter(&mut self) -> Option<std::sync::Arc<dyn crate::RateLimiter>> {
+    pub fn shared_limiter(&self) -> Option<std::sync::Arc<dyn crate::RateLimiter>> {
         self.observers.shared_limiter.clone()
     }
 

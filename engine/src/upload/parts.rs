@@ -51,7 +51,7 @@ impl Session {
             return Ok(());
         }
         let (ask_limiter, mut acquire_requests) = mpsc::unbounded_channel();
-        let limiter = match self.reporter.take_shared_limiter() {
+        let limiter = match self.reporter.shared_limiter() {
             _ if self.reporter.has_acquire_callback() => Limiter::Callback(ask_limiter),
             Some(shared) => Limiter::Shared(shared),
             None => Limiter::None,

@@ -3,7 +3,7 @@
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::upload::checkpoint::{self, FileInfo};
 use crate::upload::file_request::{
-    resolve_part_size, UploadFileRequest, DEFAULT_TASK_NUM, MAX_TASK_NUM,
+    resolve_part_size, UploadFileRequest, DEFAULT_TASK_NUM, MAX_PUT_OBJECT_SIZE, MAX_TASK_NUM,
 };
 use crate::wire::Wire;
 use std::fs::File;
@@ -18,6 +18,8 @@ pub struct Source {
     pub part_size: u64,
     pub task_num: u32,
     pub checkpoint_path: Option<PathBuf>,
+    /// Small enough for one PutObject (and not forced through multipart).
+    pub one_put: bool,
 }
 
 pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> {
@@ -26,6 +28,18 @@ pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> 
     let task_num = match request.task_num {
         0 => DEFAULT_TASK_NUM,
         n => n.clamp(1, MAX_TASK_NUM),
+    };
+    let threshold = match request.multipart_threshold {
+        0 => part_size,
+        size if size <= MAX_PUT_OBJECT_SIZE => size,
+        size => {
+            return Err(UploadError::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "invalid multipart threshold {size}: one PutObject takes at most {MAX_PUT_OBJECT_SIZE} bytes"
+                ),
+            ))
+        }
     };
     let (file, identity) = open_source(&request.file_path)?;
     let checkpoint_path = if request.enable_checkpoint {
@@ -44,6 +58,7 @@ pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> 
         part_size,
         task_num,
         checkpoint_path,
+        one_put: !request.force_multipart && identity.size < threshold,
     })
 }
 

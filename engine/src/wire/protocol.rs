@@ -127,7 +127,10 @@ pub struct ObjectReceipt {
 pub struct ObjectHead {
     pub size: u64,
     pub etag: String,
+    /// TOS's CRC-64/XZ of the object.
     pub crc64: Option<u64>,
+    /// An S3 store's CRC-64/NVME of the whole object (sent when asked for).
+    pub crc64_nvme: Option<u64>,
 }
 
 /// A part to list in Complete.

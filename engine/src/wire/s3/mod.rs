@@ -272,7 +272,11 @@ impl Protocol for S3Protocol {
     }
 
     fn head_object(&self, bucket: &str, key: &str) -> Operation {
-        Operation::new("HeadObject", "HEAD", bucket, key, 200)
+        let mut op = Operation::new("HeadObject", "HEAD", bucket, key, 200);
+        // Without it, stores leave out the object's checksum.
+        op.headers
+            .push(("x-amz-checksum-mode".to_string(), "ENABLED".to_string()));
+        op
     }
 
     fn parse_head_object(&self, response: &Response) -> Result<ObjectHead> {
@@ -284,6 +288,9 @@ impl Protocol for S3Protocol {
             size,
             etag: response.header("etag").unwrap_or_default().to_string(),
             crc64: None,
+            crc64_nvme: response
+                .header(aws_chunked::TRAILER_HEADER)
+                .and_then(aws_chunked::parse_checksum),
         })
     }
 

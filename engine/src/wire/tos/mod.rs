@@ -409,7 +409,10 @@ impl Protocol for TosProtocol {
         Ok(ObjectHead {
             size,
             etag: response.header("etag").unwrap_or_default().to_string(),
-            crc64: parse_crc(response, "HeadObject")?,
+            // HEAD is only ever asked "is this our object?": an unreadable CRC cannot prove it
+            // is, which is all a caller needs to know.
+            crc64: parse_crc(response, "HeadObject").ok().flatten(),
+            crc64_nvme: None,
         })
     }
 
