@@ -48,6 +48,8 @@ with tempfile.TemporaryDirectory() as work:
     expect(["put", "--tasks"], 2, "needs a value")
     expect(["put", "--quiet=yes", path, target], 2, "takes no value")
     expect(["put", "--checkpoint-dir", "d", path, target], 2, "option of put-dir")
+    expect(["put", "--older-than", "1h", path, target], 2, "option of `uploads abort`")
+    expect(["uploads", "list", "--help"], 0, "--older-than DURATION")
     expect(["put", "--part-size", "5M", "--tasks", "2", "--quiet", path, target], 0, "bytes_sent:  7340035")
     expect(["put", "--part-size=5242880", "--limit-rate=64M", "--no-checkpoint", path, target], 0,
            "part_size:   5242880")
