@@ -1,4 +1,7 @@
-/* tosput's command line: subcommands, options, --help texts. */
+/* tosput's command line: subcommands and options (the --help texts are help.c's). One
+ * getopt_long parser for every subcommand (put, put-dir, uploads list, uploads abort), so they
+ * all take the connection options (--endpoint, --region, --anonymous) the same way and word
+ * their errors alike. */
 
 /* glibc documents getopt_long as a GNU extension (_GNU_SOURCE). Only this file asks for it,
  * so the rest of tosput keeps to POSIX 2008 (_POSIX_C_SOURCE, set by the build). */
@@ -7,138 +10,31 @@
 #include "tosput.h"
 
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char EXIT_CODES[] =
-    "exit codes:\n"
-    "  0  success\n"
-    "  1  the upload failed (the error is printed)\n"
-    "  2  bad command line (an unknown option, a bad value, a bad destination)\n"
-    "  3  configuration: no or incomplete credentials (without --anonymous), a bad\n"
-    "     endpoint or region, or the server refused the credentials (HTTP 403)\n"
-    "  4  paused by Ctrl-C (SIGINT) or SIGTERM; run the same command again to resume\n"
-    "  5  aborted (a second Ctrl-C or SIGTERM while pausing, or --abort-on-interrupt)\n"
-    "  6  put-dir: some files failed (they are listed; the others went up)\n";
-
-static const char DESTINATIONS[] =
-    "destinations (as aws s3 cp and tosutil; s3:// alike):\n"
-    "  put FILE tos://b/dir/name     -> object dir/name\n"
-    "  put FILE tos://b/dir/         -> object dir/ + FILE's name\n"
-    "  put FILE tos://b              -> object FILE's name (tos://b/ too)\n"
-    "  put-dir DIR tos://b/dir       -> dir/ + each path under DIR (dir/ alike)\n"
-    "  put-dir DIR tos://b           -> each path under DIR, no prefix\n";
-
-static const char ENVIRONMENT[] =
-    "environment:\n"
-    "  TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY, TOS_SECRET_KEY, TOS_SECURITY_TOKEN\n"
-    "                          endpoint and credentials for tos:// destinations\n"
-    "  AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
-    "  AWS_SESSION_TOKEN       the same for s3:// destinations (the S3 protocol)\n"
-    "  TOS_LOG=debug           library log lines on stderr (never a secret)\n";
-
-static const char COMMON_OPTIONS[] =
-    "  --endpoint URL          the server, e.g. https://tos-cn-beijing.volces.com\n"
-    "                          (also --endpoint-url; default: TOS_ENDPOINT, else made\n"
-    "                          from the region; AWS_ENDPOINT_URL for s3://)\n"
-    "  --region REGION         e.g. cn-beijing (default: TOS_REGION, AWS_REGION for s3://)\n"
-    "  --anonymous             send unsigned requests; without it, missing credentials\n"
-    "                          are an error (exit 3)\n"
-    "  --part-size SIZE        bytes per part, 5M..5G (default 20M); K/M/G/T are binary\n"
-    "  --tasks N               parts sent at once per file (default 4)\n"
-    "  --limit-rate RATE       at most RATE bytes per second in total, e.g. 8M\n";
-
-static const char TAIL_OPTIONS[] =
-    "  --abort-on-interrupt    Ctrl-C aborts (deletes the upload and the checkpoint)\n"
-    "                          instead of pausing\n"
-    "  -q, --quiet             no progress display\n"
-    "  -h, --help              this text\n"
-    "  --version               the versions of tosput and of the library\n";
-
-static void print_version(void) {
-    printf("tosput %s (libtosupload %s)\n", TOSPUT_VERSION, tos_version());
+static int is_uploads(const struct tosput_args *args) {
+    return args->command == CMD_UPLOADS_LIST || args->command == CMD_UPLOADS_ABORT;
 }
 
-static void usage_main(FILE *out) {
-    fprintf(out,
-            "usage: tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]\n"
-            "       tosput put-dir [options] DIR tos://BUCKET[/PREFIX]\n"
-            "       tosput [options] FILE tos://BUCKET/KEY      (same as put)\n"
-            "       tosput --version\n"
-            "       tosput uploads list|abort ... tos://BUCKET[/PREFIX]\n"
-            "                                     (open multipart uploads: `tosput uploads --help`)\n"
-            "       (s3://BUCKET/... instead of tos:// speaks the S3 protocol)\n"
-            "\n"
-            "Resumable, parallel, verified (CRC-64) uploads to Volcengine TOS.\n"
-            "`tosput put --help` and `tosput put-dir --help` list the options.\n"
-            "\n"
-            "Ctrl-C pauses an upload (run the same command again to resume it);\n"
-            "a second Ctrl-C while it pauses aborts it.\n"
-            "\n%s\n%s\n%s",
-            DESTINATIONS, ENVIRONMENT, EXIT_CODES);
+static const char *command_name(const struct tosput_args *args) {
+    switch (args->command) {
+    case CMD_PUT_DIR: return "put-dir";
+    case CMD_UPLOADS_LIST: return "uploads list";
+    case CMD_UPLOADS_ABORT: return "uploads abort";
+    default: return "put";
+    }
 }
 
-static void usage_put(FILE *out) {
-    fprintf(out,
-            "usage: tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]\n"
-            "\n"
-            "Uploads FILE to TOS as KEY with a resumable, parallel multipart upload.\n"
-            "A destination ending in / (or only the bucket) gets FILE's name added.\n"
-            "\n"
-            "options:\n%s"
-            "  --checkpoint PATH       checkpoint file, or a directory to put it in\n"
-            "                          (default: beside FILE)\n"
-            "  --no-checkpoint         record no progress (an interrupted upload restarts)\n"
-            "  --force-multipart       multipart even when FILE is smaller than a part\n"
-            "                          (default: such a file goes up in one request)\n"
-            "%s"
-            "\n"
-            "Ctrl-C (SIGINT) or SIGTERM pauses: the parts sent and the checkpoint are kept,\n"
-            "and the same command resumes. A second Ctrl-C while pausing aborts.\n"
-            "A progress bar is drawn on stderr when it is a terminal, else a line every 2 s.\n"
-            "The result (etag, crc64, ...) is printed on stdout.\n"
-            "\n%s\n%s\n%s",
-            COMMON_OPTIONS, TAIL_OPTIONS, DESTINATIONS, ENVIRONMENT, EXIT_CODES);
-}
-
-static void usage_put_dir(FILE *out) {
-    fprintf(out,
-            "usage: tosput put-dir [options] DIR tos://BUCKET[/PREFIX]\n"
-            "\n"
-            "Uploads every file under DIR as PREFIX/ + its path relative to DIR (with /).\n"
-            "PREFIX is a folder: tos://b/dir and tos://b/dir/ both put DIR/a.txt at dir/a.txt.\n"
-            "Small files go up in one request, files of --part-size or more by multipart.\n"
-            "\n"
-            "options:\n%s"
-            "  --files N               files uploaded at once (default 4)\n"
-            "  --connections N         requests in flight at once over all files (default 16)\n"
-            "  --include GLOB          upload only matching files (repeatable)\n"
-            "  --exclude GLOB          leave matching files out (repeatable)\n"
-            "                          GLOB: * within a path segment, ** across segments,\n"
-            "                          ?, [a-z]; with a / it matches the path relative to\n"
-            "                          DIR, without one the file name\n"
-            "  --follow-symlinks       upload what symbolic links point to (default: skip them)\n"
-            "  --continue-on-error     go on after a file fails (default: start no new file)\n"
-            "  --checkpoint-dir DIR    record finished files and parts in DIR so an\n"
-            "                          interrupted upload resumes (default: none)\n"
-            "  --no-checkpoint         no checkpoint directory, even if one is given\n"
-            "  --skip-existing         leave out files already at their key with the same\n"
-            "                          size and checksum (one HEAD per file)\n"
-            "%s"
-            "\n"
-            "Ctrl-C (SIGINT) or SIGTERM pauses; with --checkpoint-dir the same command\n"
-            "resumes and skips finished files. A second Ctrl-C while pausing aborts.\n"
-            "A summary is printed on stdout, failed files on stderr, and a last line of\n"
-            "files and bytes uploaded, skipped and failed.\n"
-            "\n%s\n%s\n%s",
-            COMMON_OPTIONS, TAIL_OPTIONS, DESTINATIONS, ENVIRONMENT, EXIT_CODES);
-}
-
-static int usage_error(const struct tosput_args *args, const char *fmt, const char *what) {
+static int usage_error(const struct tosput_args *args, const char *fmt, ...) {
+    va_list ap;
     fprintf(stderr, "tosput: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\nrun `tosput %s--help` for the options\n",
-            args->command == CMD_PUT_DIR ? "put-dir " : "put ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nrun `tosput %s --help` for the options\n",
+            is_uploads(args) ? "uploads" : command_name(args));
     return EXIT_USAGE;
 }
 
@@ -170,13 +66,14 @@ enum {
     OPT_ENDPOINT_URL,
     OPT_REGION,
     OPT_ANONYMOUS,
+    OPT_OLDER_THAN,
     OPT_VERSION,
     OPT_FORCE_MULTIPART,
     OPT_SKIP_EXISTING,
 };
 
-/* One table for both subcommands, so an option of the other one gets a message naming the
- * right subcommand rather than "unknown option". */
+/* One table for all subcommands, so an option of another one gets a message naming the
+ * subcommand it belongs to rather than "unknown option" (see owner below). */
 static const struct option LONG_OPTIONS[] = {
     {"part-size", required_argument, NULL, OPT_PART_SIZE},
     {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
@@ -195,6 +92,7 @@ static const struct option LONG_OPTIONS[] = {
     {"endpoint-url", required_argument, NULL, OPT_ENDPOINT_URL},
     {"region", required_argument, NULL, OPT_REGION},
     {"anonymous", no_argument, NULL, OPT_ANONYMOUS},
+    {"older-than", required_argument, NULL, OPT_OLDER_THAN},
     {"version", no_argument, NULL, OPT_VERSION},
     {"force-multipart", no_argument, NULL, OPT_FORCE_MULTIPART},
     {"skip-existing", no_argument, NULL, OPT_SKIP_EXISTING},
@@ -222,7 +120,9 @@ static const char *option_name(int val, char *buf, size_t len) {
     return buf;
 }
 
-static int dir_only(int val) {
+/* NULL when COMMAND takes option VAL, else the subcommand(s) it belongs to. The connection
+ * options, --help and --version belong to all. */
+static const char *owner(enum tosput_command command, int val) {
     switch (val) {
     case OPT_FILES:
     case OPT_CONNECTIONS:
@@ -232,9 +132,22 @@ static int dir_only(int val) {
     case OPT_FOLLOW_SYMLINKS:
     case OPT_CONTINUE_ON_ERROR:
     case OPT_SKIP_EXISTING:
-        return 1;
+        return command == CMD_PUT_DIR ? NULL : "put-dir";
+    case OPT_FORCE_MULTIPART:
+        return command == CMD_PUT ? NULL : "put";
+    case OPT_CHECKPOINT: /* put-dir's own message: it takes --checkpoint-dir instead */
+        return command == CMD_UPLOADS_LIST || command == CMD_UPLOADS_ABORT ? "put" : NULL;
+    case OPT_PART_SIZE:
+    case OPT_LIMIT_RATE:
+    case OPT_TASKS:
+    case OPT_NO_CHECKPOINT:
+    case OPT_ABORT_ON_INTERRUPT:
+    case 'q':
+        return command == CMD_PUT || command == CMD_PUT_DIR ? NULL : "put and put-dir";
+    case OPT_OLDER_THAN:
+        return command == CMD_UPLOADS_ABORT ? NULL : "`uploads abort`";
     default:
-        return 0;
+        return NULL;
     }
 }
 
@@ -261,47 +174,79 @@ static int bad_option(const struct tosput_args *args, char **argv, int optind_af
     return usage_error(args, "unknown option %s", name);
 }
 
-int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
-    const char *positional[2] = {NULL, NULL};
-    int npositional = 0, first = 1, opt;
-    char name[64], why[512];
-    char **list;
-    int count;
+static int is_help(const char *arg) {
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "help") == 0;
+}
 
-    memset(args, 0, sizeof *args);
-    args->command = CMD_PUT;
+/* Sets args->command from the words before the options, and *first to the index of the
+ * first argument after them. Returns -1 to go on, or an exit code. */
+static int pick_command(int argc, char **argv, struct tosput_args *args, int *first) {
+    args->command = CMD_PUT; /* `tosput FILE tos://...` is put */
+    *first = 1;
     if (argc < 2) {
-        usage_main(stderr);
+        tosput_usage_main(stderr);
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "put") == 0) {
-        first = 2;
+        *first = 2;
     } else if (strcmp(argv[1], "put-dir") == 0) {
         args->command = CMD_PUT_DIR;
-        first = 2;
-    } else if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-        usage_main(stdout);
+        *first = 2;
+    } else if (strcmp(argv[1], "uploads") == 0) {
+        args->command = CMD_UPLOADS_LIST; /* until the next word says which */
+        if (argc < 3) {
+            tosput_usage_uploads(stderr);
+            return EXIT_USAGE;
+        }
+        if (is_help(argv[2])) {
+            tosput_usage_uploads(stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[2], "abort") == 0) {
+            args->command = CMD_UPLOADS_ABORT;
+        } else if (strcmp(argv[2], "list") != 0) {
+            return usage_error(args, "unknown uploads command '%s' (list or abort)", argv[2]);
+        }
+        *first = 3;
+    } else if (is_help(argv[1])) {
+        tosput_usage_main(stdout);
         return EXIT_OK;
     } else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-        print_version();
+        tosput_print_version();
         return EXIT_OK;
     }
-    /* The subcommand, if any, stands in for argv[0]: getopt starts at element 1. */
+    return -1;
+}
+
+int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
+    const char *positional[2] = {NULL, NULL};
+    int npositional = 0, first = 1, opt, status;
+    char name[64], why[512];
+    char **list;
+    int count, uploads, wanted;
+    const char *belongs;
+
+    memset(args, 0, sizeof *args);
+    args->older_than = -1;
+    status = pick_command(argc, argv, args, &first);
+    if (status >= 0) {
+        return status;
+    }
+    uploads = is_uploads(args);
+    wanted = uploads ? 1 : 2; /* the location; or FILE or DIR and the destination */
+    /* The subcommand's last word, if any, stands in for argv[0]: getopt starts at element 1. */
     list = argv + first - 1;
     count = argc - first + 1;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(count, list, SHORT_OPTIONS, LONG_OPTIONS, NULL)) != -1) {
         int is_dir = args->command == CMD_PUT_DIR;
-        if (dir_only(opt) && !is_dir) {
-            return usage_error(args, "%s is an option of put-dir", option_name(opt, name, sizeof name));
-        }
-        if (opt == OPT_FORCE_MULTIPART && is_dir) {
-            return usage_error(args, "%s is an option of put", option_name(opt, name, sizeof name));
+        if ((belongs = owner(args->command, opt)) != NULL) {
+            return usage_error(args, "%s is an option of %s", option_name(opt, name, sizeof name), belongs);
         }
         switch (opt) {
         case 1:
-            if (npositional == 2) {
+            if (npositional == wanted) {
                 return usage_error(args, "unexpected argument %s", optarg);
             }
             positional[npositional++] = optarg;
@@ -311,10 +256,12 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         case '?':
             return bad_option(args, list, optind);
         case 'h':
-            if (is_dir) {
-                usage_put_dir(stdout);
+            if (uploads) {
+                tosput_usage_uploads(stdout);
+            } else if (is_dir) {
+                tosput_usage_put_dir(stdout);
             } else {
-                usage_put(stdout);
+                tosput_usage_put(stdout);
             }
             return EXIT_OK;
         case OPT_PART_SIZE:
@@ -386,8 +333,13 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         case OPT_ANONYMOUS:
             args->anonymous = 1;
             break;
+        case OPT_OLDER_THAN:
+            if (tosput_parse_duration(optarg, &args->older_than) != 0) {
+                return usage_error(args, "--older-than needs a duration like 24h, 30m or 0s, not '%s'", optarg);
+            }
+            break;
         case OPT_VERSION:
-            print_version();
+            tosput_print_version();
             return EXIT_OK;
         case 'q':
             args->quiet = 1;
@@ -398,17 +350,26 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
     }
     /* After "--", getopt stops and leaves the rest as operands. */
     for (; optind < count; optind++) {
-        if (npositional == 2) {
+        if (npositional == wanted) {
             return usage_error(args, "unexpected argument %s", list[optind]);
         }
         positional[npositional++] = list[optind];
     }
-    if (npositional < 2) {
-        return usage_error(args, "%s", args->command == CMD_PUT_DIR ? "put-dir needs DIR and tos://BUCKET[/PREFIX]"
-                                                                     : "put needs FILE and tos://BUCKET[/KEY]");
+    if (npositional < wanted) {
+        return usage_error(args, "%s needs %s", command_name(args),
+                           uploads                          ? "tos://BUCKET[/PREFIX]"
+                           : args->command == CMD_PUT_DIR ? "DIR and tos://BUCKET[/PREFIX]"
+                                                            : "FILE and tos://BUCKET[/KEY]");
     }
-    args->source = positional[0];
-    if (tosput_resolve_destination(args, positional[1], why, sizeof why) != 0) {
+    /* An upload in flight differs from an abandoned one only by its age, so an abort with no
+     * age given could delete a running upload. */
+    if (args->command == CMD_UPLOADS_ABORT && args->older_than < 0) {
+        return usage_error(args, "%s", "uploads abort needs --older-than DURATION (e.g. 24h), so that uploads "
+                                       "still in flight are left alone");
+    }
+    args->source = uploads ? NULL : positional[0];
+    args->target = positional[wanted - 1];
+    if (tosput_resolve_destination(args, args->target, why, sizeof why) != 0) {
         return usage_error(args, "%s", why);
     }
     return -1;

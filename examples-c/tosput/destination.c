@@ -8,7 +8,9 @@
  *   put-dir DIR tos://b/dir/    -> the same
  *   put-dir DIR tos://b         -> each path, no prefix
  *
- * s3:// follows the same rules. */
+ * s3:// follows the same rules. `uploads list|abort tos://b/PREFIX` takes PREFIX as it is: it
+ * filters keys by their start, as the server's own listing does (tos://b/stale matches
+ * stale/x and stalemate). */
 #include "tosput.h"
 
 #include <stdlib.h>
@@ -36,7 +38,9 @@ static char *joined(const char *a, size_t a_len, const char *b, size_t b_len) {
     return out;
 }
 
-int tosput_split_target(const char *target, int *s3, char **bucket, const char **rest) {
+/* tos://BUCKET[/REST] or s3://BUCKET[/REST]: whether it is s3, the bucket (malloc'd) and the
+ * rest (pointing into `target`, "" when none). Returns 0 on success. */
+static int split_target(const char *target, int *s3, char **bucket, const char **rest) {
     const char *after, *slash;
     if (strncmp(target, "tos://", 6) == 0) {
         *s3 = 0;
@@ -61,17 +65,21 @@ int tosput_split_target(const char *target, int *s3, char **bucket, const char *
 int tosput_resolve_destination(struct tosput_args *args, const char *target, char *why, size_t why_len) {
     const char *rest, *base;
     size_t rest_len, base_len = 0;
+    int uploads = args->command == CMD_UPLOADS_LIST || args->command == CMD_UPLOADS_ABORT;
 
     if (strncmp(target, "tos://", 6) != 0 && strncmp(target, "s3://", 5) != 0) {
-        snprintf(why, why_len, "'%s' is not tos://BUCKET[/KEY] or s3://BUCKET[/KEY]", target);
+        snprintf(why, why_len, "'%s' is not tos://BUCKET[/%s] or s3://BUCKET[/%s]", target,
+                 uploads ? "PREFIX" : "KEY", uploads ? "PREFIX" : "KEY");
         return -1;
     }
-    if (tosput_split_target(target, &args->s3, &args->bucket, &rest) != 0) {
+    if (split_target(target, &args->s3, &args->bucket, &rest) != 0) {
         snprintf(why, why_len, "'%s' names no bucket", target);
         return -1;
     }
     rest_len = strlen(rest);
-    if (args->command == CMD_PUT_DIR) {
+    if (uploads) {
+        args->key = joined(rest, rest_len, "", 0);
+    } else if (args->command == CMD_PUT_DIR) {
         int add_slash = rest_len > 0 && rest[rest_len - 1] != '/';
         args->key = joined(rest, rest_len, "/", add_slash ? 1 : 0);
     } else if (rest_len > 0 && rest[rest_len - 1] != '/') {

@@ -6,8 +6,9 @@
  *   tosput uploads list|abort ... tos://BUCKET[/PREFIX]   (uploads.c)
  *
  * `tosput --help`, `tosput put --help` and `tosput put-dir --help` describe the options and
- * the exit codes. This file: signals, the client, the two uploads and their reports;
- * args.c parses the command line, report.c words the errors, progress.c draws the progress.
+ * the exit codes. This file: signals, the client (for every subcommand), the two uploads and
+ * their reports; args.c parses the command line, report.c words the errors, progress.c draws
+ * the progress, uploads.c lists and aborts open uploads.
  *
  * Signals. tos_cancel is not documented as async-signal-safe (it takes no lock today, but
  * that is not a promise), so it is never called from a signal handler. Instead SIGINT,
@@ -266,49 +267,64 @@ static int run_put_dir(const tos_client *client, const struct tosput_args *args,
     return status;
 }
 
+/* The credentials check, then the client: -1 with *client set, or EXIT_CLIENT after saying
+ * what to set. Runs before any thread starts (the check may unset variables). */
+static int new_client(const struct tosput_args *args, const tos_client **client) {
+    tos_client_options options;
+    tos_error *error = NULL;
+    tos_result rc;
+    int status = tosput_check_credentials(args);
+    if (status >= 0) {
+        return status;
+    }
+    tos_client_options_init(&options); /* endpoint and credentials from TOS_* or AWS_* */
+    options.protocol = args->s3 ? TOS_PROTOCOL_S3 : TOS_PROTOCOL_TOS;
+    options.endpoint = args->endpoint_url;
+    options.region = args->region;
+    rc = tos_client_new(&options, client, &error);
+    if (rc != TOS_OK) {
+        tosput_print_client_error(args, rc, error);
+        tos_error_free(error);
+        return EXIT_CLIENT;
+    }
+    return -1;
+}
+
 int main(int argc, char **argv) {
     struct tosput_args args;
     struct interrupt_state interrupts;
     const tos_client *client = NULL;
     const tos_cancel_hook *hook = NULL;
     const tos_rate_limiter *limiter = NULL;
-    tos_client_options options;
-    tos_error *error = NULL;
     pthread_t watcher;
-    int have_watcher = 0, status;
-    tos_result rc;
+    int have_watcher = 0, status, uploads;
 
-    if (argc > 1 && strcmp(argv[1], "uploads") == 0) {
-        return tosput_uploads_main(argc - 1, argv + 1);
-    }
     status = tosput_parse_args(argc, argv, &args);
     if (status >= 0) {
         tosput_args_free(&args);
         return status;
     }
+    uploads = args.command == CMD_UPLOADS_LIST || args.command == CMD_UPLOADS_ABORT;
 
-    /* Block the watched signals in every thread (the library's included) before any starts. */
+    /* Block the watched signals in every thread (the library's included) before any starts.
+     * Not for `uploads`: a listing or an abort has nothing to pause or resume, so Ctrl-C keeps
+     * its default action and ends it at once (an abort already answered stays done). */
     sigemptyset(&watched_signals);
     sigaddset(&watched_signals, SIGINT);
     sigaddset(&watched_signals, SIGTERM);
     sigaddset(&watched_signals, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &watched_signals, NULL);
+    if (!uploads) {
+        pthread_sigmask(SIG_BLOCK, &watched_signals, NULL);
+    }
 
-    status = tosput_check_credentials(&args);
+    status = new_client(&args, &client);
+    if (status < 0 && uploads) {
+        status = tosput_uploads_run(client, &args);
+    }
     if (status >= 0) {
+        tos_client_free(client);
         tosput_args_free(&args);
         return status;
-    }
-    tos_client_options_init(&options); /* endpoint and credentials from TOS_* or AWS_* */
-    options.protocol = args.s3 ? TOS_PROTOCOL_S3 : TOS_PROTOCOL_TOS;
-    options.endpoint = args.endpoint_url;
-    options.region = args.region;
-    rc = tos_client_new(&options, &client, &error);
-    if (rc != TOS_OK) {
-        tosput_print_client_error(&args, rc, error);
-        tos_error_free(error);
-        tosput_args_free(&args);
-        return EXIT_CLIENT;
     }
     hook = tos_cancel_hook_new();
     memset(&interrupts, 0, sizeof interrupts);

@@ -1,8 +1,9 @@
 /*
  * tosput: a command-line uploader for TOS built on libtosupload (see main.c).
- * Shared declarations of its parts: args.c (command line), values.c (option values),
- * destination.c (tos://BUCKET/KEY to bucket and key), report.c (errors and their exit codes),
- * progress.c (progress display), main.c (signals and the uploads),
+ * Shared declarations of its parts: args.c (command line), help.c (--help texts),
+ * values.c (option values), destination.c (tos://BUCKET/KEY to bucket and key),
+ * report.c (errors and their exit codes),
+ * progress.c (progress display), main.c (signals, the client and the uploads),
  * uploads.c (`tosput uploads`: the multipart uploads left open on the server).
  */
 #ifndef TOSPUT_H
@@ -35,13 +36,14 @@ enum {
     EXIT_SOME_FAILED = 6,
 };
 
-enum tosput_command { CMD_PUT = 1, CMD_PUT_DIR = 2 };
+enum tosput_command { CMD_PUT = 1, CMD_PUT_DIR = 2, CMD_UPLOADS_LIST = 3, CMD_UPLOADS_ABORT = 4 };
 
 struct tosput_args {
     enum tosput_command command;
-    const char *source;      /* FILE or DIR */
+    const char *source;      /* FILE or DIR; NULL for uploads */
+    const char *target;      /* tos://BUCKET/... as given (points into argv) */
     char *bucket;            /* from tos://BUCKET/... (malloc'd) */
-    char *key;               /* KEY (put) or PREFIX (put-dir), resolved by destination.c (malloc'd) */
+    char *key;               /* KEY (put) or PREFIX (put-dir, uploads), resolved by destination.c (malloc'd) */
     uint64_t part_size;      /* 0 = library default */
     uint64_t rate;           /* bytes per second; 0 = unlimited */
     uint32_t tasks, files, connections;
@@ -55,7 +57,16 @@ struct tosput_args {
     const char *endpoint_url; /* --endpoint(-url), points into argv; NULL = from the environment */
     const char *region;      /* --region, points into argv; NULL = from the environment */
     int anonymous;           /* --anonymous: unsigned requests, credentials not required */
+    int64_t older_than;      /* uploads abort --older-than, in seconds; -1 = not given */
 };
+
+/* help.c: the --help texts, on stdout when asked for and on stderr after a mistake. */
+void tosput_usage_main(FILE *out);
+void tosput_usage_put(FILE *out);
+void tosput_usage_put_dir(FILE *out);
+void tosput_usage_uploads(FILE *out);
+/* tosput's version and the library's. */
+void tosput_print_version(void);
 
 /* Parses the command line. Returns -1 to go on, or an exit code to return at once (0 after
  * --help, EXIT_USAGE after a message on stderr). */
@@ -64,22 +75,20 @@ void tosput_args_free(struct tosput_args *args);
 
 /* values.c. "20M" -> 20971520: a number (fraction allowed) with an optional binary suffix
  * K, M, G or T (KiB, MiB, ...; "B" and a trailing "/s" are accepted). Returns 0 on success. */
-
-/* destination.c: tos://BUCKET[/REST] or s3://BUCKET[/REST]: whether it is s3, the bucket
- * (malloc'd) and the rest (pointing into `target`, "" when none). Returns 0 on success. */
-int tosput_split_target(const char *target, int *s3, char **bucket, const char **rest);
-
-/* `tosput uploads list|abort ...` (uploads.c); argv[0] is "uploads". Returns the exit code. */
-int tosput_uploads_main(int argc, char **argv);
 int tosput_parse_size(const char *text, uint64_t *out);
 /* A size within TOSPUT_MIN_PART_SIZE..TOSPUT_MAX_PART_SIZE. */
 int tosput_parse_part_size(const char *text, uint64_t *out);
 /* 1..100000. */
 int tosput_parse_count(const char *text, uint32_t *out);
+/* "1h30m" -> 5400: one or more NUMBER UNIT pairs, units s, m, h, d. */
+int tosput_parse_duration(const char *text, int64_t *out);
 
-/* destination.c: sets s3, bucket and key of args from TARGET (args->command and
+/* destination.c: sets s3, bucket and key of args from TARGET (args->command and, for put,
  * args->source must be set). Returns 0, or -1 with the reason in why. */
 int tosput_resolve_destination(struct tosput_args *args, const char *target, char *why, size_t why_len);
+
+/* `tosput uploads list|abort` (uploads.c), on a client made from ARGS. Returns the exit code. */
+int tosput_uploads_run(const tos_client *client, const struct tosput_args *args);
 
 /* report.c */
 void tosput_print_error(const char *what, tos_result rc, const tos_error *error);

@@ -1,5 +1,6 @@
-/* tosput's option values: sizes ("20M") and counts, checked before anything is sent so a bad
- * value is a usage error (exit 2) naming the option, not a failed upload. */
+/* tosput's option values: sizes ("20M"), counts and durations ("24h"), checked before
+ * anything is sent so a bad value is a usage error (exit 2) naming the option, not a failed
+ * upload. */
 #include "tosput.h"
 
 #include <errno.h>
@@ -62,5 +63,39 @@ int tosput_parse_count(const char *text, uint32_t *out) {
         return -1;
     }
     *out = (uint32_t)value;
+    return 0;
+}
+
+/* Whole units only (no "1.5h"): an age to compare with the server's initiated times, which
+ * are in seconds anyway. */
+int tosput_parse_duration(const char *text, int64_t *out) {
+    int64_t total = 0;
+    if (text == NULL || *text == '\0') {
+        return -1;
+    }
+    while (*text != '\0') {
+        int64_t number = 0, unit;
+        if (*text < '0' || *text > '9') {
+            return -1;
+        }
+        while (*text >= '0' && *text <= '9') {
+            if (number > (INT64_MAX - 9) / 10) {
+                return -1;
+            }
+            number = number * 10 + (*text++ - '0');
+        }
+        switch (*text++) {
+        case 's': unit = 1; break;
+        case 'm': unit = 60; break;
+        case 'h': unit = 3600; break;
+        case 'd': unit = 86400; break;
+        default: return -1;
+        }
+        if (number > (INT64_MAX - total) / unit) {
+            return -1;
+        }
+        total += number * unit;
+    }
+    *out = total;
     return 0;
 }

@@ -52,6 +52,8 @@ with tempfile.TemporaryDirectory() as work:
     expect(["put-dir", "--force-multipart", work, target + "/"], 2, "option of put")
     expect(["put", "--help"], 0, "--force-multipart")
     expect(["put-dir", "--help"], 0, "--skip-existing")
+    expect(["put", "--older-than", "1h", path, target], 2, "option of `uploads abort`")
+    expect(["uploads", "list", "--help"], 0, "--older-than DURATION")
     expect(["put", "--part-size", "5M", "--tasks", "2", "--quiet", path, target], 0, "bytes_sent:  7340035")
     expect(["put", "--part-size=5242880", "--limit-rate=64M", "--no-checkpoint", path, target], 0,
            "part_size:   5242880")
