@@ -175,6 +175,25 @@ def run(store):
              p.request("PUT", "/%s/probe/put-md5" % bucket, body=data,
                        headers={"Content-MD5": b64(hashlib.md5(other).digest())}))
 
+    # PutObject's Content-Encoding is stored with the object: is the aws-chunked token needed
+    # to announce the framing, and is it stripped before storing (as AWS does)?
+    trailer = "x-amz-checksum-crc64nvme"
+    for encoding in (None, "gzip", "aws-chunked", "aws-chunked,gzip"):
+        for right in (True, False):
+            headers = {"x-amz-decoded-content-length": str(len(data)), "x-amz-trailer": trailer}
+            if encoding:
+                headers["Content-Encoding"] = encoding
+            path = "/%s/probe/put-encoding-%s" % (bucket, "right" if right else "wrong")
+            body = aws_chunked(data, trailer, CHECKSUMS["crc64nvme"](data if right else other))
+            reply = p.record("PutObject, trailer, Content-Encoding %s, %s trailer"
+                             % (encoding or "(none)", "right" if right else "WRONG"),
+                             p.request("PUT", path, headers=headers, body=body,
+                                       payload_hash="STREAMING-UNSIGNED-PAYLOAD-TRAILER"))
+            if right and reply[0] == 200:
+                status, got, stored = p.request("GET", path)
+                print("    GET: %d, data decoded: %s, Content-Encoding: %s"
+                      % (status, stored == data, got.get("content-encoding", "(none)")))
+
     # What comes back after Complete, for each way of choosing a checksum at Create.
     five = os.urandom(5 * 1024 * 1024)
     tail = os.urandom(1000)

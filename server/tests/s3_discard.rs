@@ -155,6 +155,45 @@ fn multipart_with_aws_chunked_and_plain_parts() {
     assert_eq!(send(port, "HEAD", "/no-such-bucket", &[], b"").status, 404);
 }
 
+/// libtosupload's PutObject announces aws-chunked by the payload marker alone, without
+/// `Content-Encoding: aws-chunked` (that header is the stored object's encoding), and may
+/// carry the caller's own encoding instead: the body is still decoded, not counted raw.
+#[test]
+fn put_object_aws_chunked_without_the_content_encoding_token() {
+    let s = Server::start(&["--discard", "--s3"]);
+    let port = s.port;
+    let data = pattern(200_003, 9);
+    let wire = aws_chunked(&data);
+    for (name, encoding) in [("plain", None), ("gzipped", Some("gzip"))] {
+        let mut headers = vec![
+            (
+                "x-amz-content-sha256",
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER".to_string(),
+            ),
+            ("x-amz-decoded-content-length", data.len().to_string()),
+            ("x-amz-trailer", "x-amz-checksum-crc64nvme".to_string()),
+        ];
+        if let Some(encoding) = encoding {
+            headers.push(("Content-Encoding", encoding.to_string()));
+        }
+        let obj = format!("/{BUCKET}/{name}.bin");
+        let r = send(port, "PUT", &obj, &headers, &wire);
+        assert_eq!(r.status, 200, "{name}: {}", r.text());
+        assert_eq!(r.header("x-amz-checksum-crc64nvme"), Some("AAAAAAAAAAA="));
+        let r = send(port, "HEAD", &obj, &[], b"");
+        assert_eq!(
+            r.header("content-length"),
+            Some(data.len().to_string().as_str()),
+            "{name}: decoded size, not the {} bytes of framing",
+            wire.len()
+        );
+    }
+    let log = s.log();
+    let puts: Vec<_> = log.iter().filter(|e| e["op"] == "PutObject").collect();
+    assert_eq!(puts.len(), 2);
+    assert!(puts.iter().all(|e| e["body_bytes"] == data.len() as u64));
+}
+
 #[test]
 fn s3_needs_discard() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tos-local-server"))

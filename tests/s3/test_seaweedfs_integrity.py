@@ -75,6 +75,35 @@ def test_streaming_unsigned_trailer_is_verified(upload, name):
     assert code(wrong) == (400, "InvalidDigest")
 
 
+@pytest.mark.parametrize("sent,stored", [
+    (None, None),                          # what libtosupload's PutObject sends
+    ("gzip", "gzip"),                      # ... with the caller's own encoding
+    ("aws-chunked", "aws-chunked"),        # the documented form: stored verbatim here
+    ("aws-chunked,gzip", "aws-chunked,gzip"),
+])
+def test_put_object_trailer_without_the_aws_chunked_token(store, key, sent, stored):
+    """PutObject with STREAMING-UNSIGNED-PAYLOAD-TRAILER: the marker alone announces the
+    framing, the trailer is verified either way, and Content-Encoding is stored exactly as
+    sent, aws-chunked included (AWS strips that token, SeaweedFS 4.48 does not). So the
+    library leaves the token out of PutObject (docs/s3-stores.md)."""
+    p = probe.Probe(store)
+    trailer = "x-amz-checksum-crc64nvme"
+    headers = {"x-amz-decoded-content-length": str(len(DATA)), "x-amz-trailer": trailer}
+    if sent:
+        headers["Content-Encoding"] = sent
+    path = "/%s/%s" % (store.bucket, key)
+
+    def put(value):
+        return p.request("PUT", path, headers=headers, body=probe.aws_chunked(DATA, trailer, value),
+                         payload_hash="STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+
+    assert code(put(probe.CHECKSUMS["crc64nvme"](OTHER))) == (400, "InvalidDigest")
+    assert p.request("HEAD", path)[0] == 404, "a refused body is not stored"
+    assert put(probe.CHECKSUMS["crc64nvme"](DATA))[0] == 200
+    status, reply, body = p.request("GET", path)
+    assert (status, body, reply.get("content-encoding")) == (200, DATA, stored)
+
+
 @pytest.mark.parametrize("algorithm,checksum_type,expected_type", [
     ("CRC64NVME", None, "FULL_OBJECT"),
     ("CRC32C", "FULL_OBJECT", "FULL_OBJECT"),

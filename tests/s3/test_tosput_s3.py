@@ -266,3 +266,37 @@ def test_put_dir_skip_existing_skips_what_a_checksum_proves_equal(tosput, store,
     third = run()
     assert field(third.stdout, "files_skipped") == "2", third.stdout
     assert read_back(s3, store.bucket, prefix + "sub/b.bin") == bytes(changed)
+
+
+def encoding_of(s3, bucket, key):
+    """ContentEncoding as HEAD and GET return it (None when the store sends none)."""
+    head = s3.head_object(Bucket=bucket, Key=key).get("ContentEncoding")
+    got = s3.get_object(Bucket=bucket, Key=key)
+    got["Body"].read()
+    return head, got.get("ContentEncoding")
+
+
+@pytest.mark.parametrize("size,flags", [(3000, []), (3000, ["--force-multipart"])])
+def test_aws_chunked_is_not_stored_as_the_objects_encoding(tosput, store, s3, key, tmp_path, size, flags):
+    """Bodies travel aws-chunked, but that framing is no property of the object: AWS strips
+    the token from the stored Content-Encoding, SeaweedFS stores whatever PutObject sends.
+    One PutObject (a file under the part size) and a multipart upload both read back with
+    no encoding at all."""
+    path = make_file(str(tmp_path / "e.bin"), size)
+    done = put(tosput, store, path, "s3://%s/%s" % (store.bucket, key), "--part-size", "5M", *flags)
+    assert done.returncode == 0, done.stderr
+    assert (field(done.stdout, "upload_id") != "") == bool(flags)
+    assert encoding_of(s3, store.bucket, key) == (None, None)
+
+
+def test_put_dir_small_files_have_no_aws_chunked_encoding(tosput, store, s3, tmp_path):
+    tree = tmp_path / "tree"
+    (tree / "sub").mkdir(parents=True)
+    make_file(str(tree / "a.txt"), 3000)
+    make_file(str(tree / "sub" / "empty"), 0)
+    prefix = "enc-%d/" % os.getpid()
+    done = put(tosput, store, str(tree), "s3://%s/%s" % (store.bucket, prefix), "--part-size", "5M",
+               command="put-dir")
+    assert done.returncode == 0, done.stderr
+    for name in ("a.txt", "sub/empty"):
+        assert encoding_of(s3, store.bucket, prefix + name) == (None, None), name

@@ -9,9 +9,11 @@
 //! - `Content-MD5` is verified (400 `BadDigest`), and so are the `x-amz-checksum-crc32`,
 //!   `-crc32c`, `-crc64nvme`, `-sha1`, `-sha256` headers (400 `BadDigest`), echoed back on
 //!   success. All of these need the body hashed before it is sent.
-//! - Trailing checksums (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`, `Content-Encoding:
-//!   aws-chunked`, `x-amz-trailer: x-amz-checksum-crc32|crc64nvme`) are decoded and verified
-//!   (400 `InvalidDigest` on a wrong trailer): a checksum computed while streaming, sent last.
+//! - Trailing checksums (`STREAMING-UNSIGNED-PAYLOAD-TRAILER`, `x-amz-trailer:
+//!   x-amz-checksum-crc32|crc64nvme`, with or without `Content-Encoding: aws-chunked`) are
+//!   decoded and verified (400 `InvalidDigest` on a wrong trailer): a checksum computed while
+//!   streaming, sent last. A PutObject's `Content-Encoding` is stored verbatim, `aws-chunked`
+//!   included, so PutObject does not send that token (see `streamed_payload`).
 //! - A part's ETag is the hex MD5 of its bytes (also in ListParts), so an MD5 computed while
 //!   streaming can be compared with the ETag after the fact, as resume already does.
 //!
@@ -120,13 +122,27 @@ impl S3Protocol {
 /// Streamed bodies cannot be hashed before they are sent; they travel aws-chunked with a
 /// CRC-64/NVME trailer that the store verifies (see `wire::aws_chunked`). `sign` takes the
 /// payload marker from `x-amz-content-sha256`.
-fn streamed_payload(op: &mut Operation, content_length: u64) {
+///
+/// `Content-Encoding: aws-chunked` is sent only when `announce` is set (UploadPart). A
+/// PutObject's `Content-Encoding` is stored as the object's encoding: AWS strips the
+/// `aws-chunked` token first, SeaweedFS 4.48 does not (it stores `aws-chunked`, or
+/// `aws-chunked,gzip`, verbatim, and every GET then claims an encoding the bytes do not
+/// have). The framing is announced anyway by `x-amz-content-sha256:
+/// STREAMING-UNSIGNED-PAYLOAD-TRAILER`, `x-amz-decoded-content-length` and `x-amz-trailer`
+/// (the headers AWS's trailer documentation requires), and SeaweedFS decodes and verifies
+/// the trailer without the token. So PutObject carries only the caller's own encoding, if
+/// any. A part's encoding is never stored (the object's comes from CreateMultipartUpload),
+/// so parts keep the form the S3 documentation shows. docs/s3-stores.md has the measurements.
+fn streamed_payload(op: &mut Operation, content_length: u64, announce: bool) {
+    op.headers.push((
+        "Content-Length".to_string(),
+        aws_chunked::encoded_len(content_length).to_string(),
+    ));
+    if announce {
+        op.headers
+            .push(("Content-Encoding".to_string(), "aws-chunked".to_string()));
+    }
     let headers = [
-        (
-            "Content-Length",
-            aws_chunked::encoded_len(content_length).to_string(),
-        ),
-        ("Content-Encoding", "aws-chunked".to_string()),
         ("x-amz-decoded-content-length", content_length.to_string()),
         ("x-amz-trailer", aws_chunked::TRAILER_HEADER.to_string()),
         (
@@ -177,7 +193,7 @@ impl Protocol for S3Protocol {
             .push(("partNumber".to_string(), part_number.to_string()));
         op.query
             .push(("uploadId".to_string(), upload_id.to_string()));
-        streamed_payload(&mut op, content_length);
+        streamed_payload(&mut op, content_length, true);
         op.headers.extend(headers::ssec_headers(attrs));
         op
     }
@@ -233,7 +249,8 @@ impl Protocol for S3Protocol {
     ) -> Operation {
         let mut op = Operation::new("PutObject", "PUT", bucket, key, 200);
         op.headers = headers::create_headers(key, attrs);
-        streamed_payload(&mut op, content_length);
+        // No aws-chunked token: this Content-Encoding is stored with the object.
+        streamed_payload(&mut op, content_length, false);
         op
     }
 

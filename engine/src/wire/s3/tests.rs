@@ -123,6 +123,44 @@ fn parts_travel_aws_chunked_with_a_checksum_trailer_and_ssec_headers() {
     );
 }
 
+/// A PutObject's Content-Encoding is stored with the object (verbatim by SeaweedFS), so
+/// only the caller's own encoding goes out; the framing is announced by the payload marker.
+#[test]
+fn put_object_is_aws_chunked_without_the_token_in_content_encoding() {
+    let p = protocol("http://127.0.0.1:8333", Addressing::Auto);
+    let s = signed(
+        &p,
+        &p.put_object("mybucket", "k", 5, &CreateAttributes::default()),
+    );
+    assert_eq!(header(&s, "content-encoding"), None);
+    assert_eq!(
+        header(&s, "x-amz-content-sha256"),
+        Some("STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+    );
+    assert_eq!(header(&s, "x-amz-decoded-content-length"), Some("5"));
+    assert_eq!(
+        header(&s, "x-amz-trailer"),
+        Some("x-amz-checksum-crc64nvme")
+    );
+    assert_eq!(header(&s, "content-length"), Some("54"));
+
+    let gzip = CreateAttributes {
+        content_encoding: Some("gzip".into()),
+        ..CreateAttributes::default()
+    };
+    let s = signed(&p, &p.put_object("mybucket", "k", 5, &gzip));
+    let encodings: Vec<_> = s
+        .headers
+        .iter()
+        .filter(|(k, _)| k.eq_ignore_ascii_case("content-encoding"))
+        .map(|(_, v)| v.as_str())
+        .collect();
+    assert_eq!(encodings, ["gzip"]);
+    assert!(header(&s, "authorization")
+        .unwrap()
+        .contains("content-encoding;content-length;content-type;host;x-amz-content-sha256"));
+}
+
 #[test]
 fn complete_carries_the_sha256_of_its_xml_body() {
     let p = protocol("http://127.0.0.1:8333", Addressing::Auto);
