@@ -6,6 +6,7 @@ mod body;
 mod config;
 mod errors;
 mod faults;
+mod link;
 mod multipart;
 mod names;
 mod objects;
@@ -51,10 +52,11 @@ fn load_state(cfg: Config) -> Result<AppState, String> {
         faults.add(rules.into_vec());
     }
     Ok(AppState {
-        cfg,
         store,
-        faults,
         log: Default::default(),
+        link: link::Link::new(cfg.link),
+        faults,
+        cfg,
     })
 }
 
@@ -90,11 +92,19 @@ async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
             peer,
             fd: stream.as_raw_fd(),
             kill: Arc::new(Notify::new()),
+            link: Default::default(),
         };
         let state = state.clone();
         let s3 = s3.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let counted = state.clone();
+            let _open = counted.link.stats.connection();
+            // The TCP handshake's round trip, which loopback does not have.
+            let rtt = state.link.settings().rtt();
+            if !rtt.is_zero() {
+                tokio::time::sleep(rtt).await;
+            }
             match tls {
                 Some(acceptor) => {
                     // A failed handshake (a client refusing our certificate) ends the connection.
@@ -120,10 +130,21 @@ async fn serve_connection<S>(
     let svc = service_fn(move |req| {
         let (state, s3, conn) = (state.clone(), s3.clone(), conn.clone());
         async move {
-            match s3 {
-                Some(s3) => s3::handle(state, s3, conn, req).await,
-                None => service::handle(state, conn, req).await,
+            if req.uri().path().starts_with("/__admin/") {
+                return Ok(admin::handle(&state, &conn, req).await);
             }
+            let _open = state.link.stats.request();
+            let response = match s3 {
+                Some(s3) => s3::handle(state.clone(), s3, conn, req).await,
+                None => service::handle(state.clone(), conn, req).await,
+            };
+            // The request's round trip on the emulated link, paid before the client sees
+            // the response (the body's own round trips are paced while it is read).
+            let rtt = state.link.settings().rtt();
+            if !rtt.is_zero() {
+                tokio::time::sleep(rtt).await;
+            }
+            response
         }
     });
     let connection = http1::Builder::new()
