@@ -6,10 +6,9 @@
 //! fill the socket buffers, so the client's writes block as they would on a slow path.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
-use leaky_bucket::RateLimiter;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
@@ -28,7 +27,14 @@ pub struct LinkSettings {
     pub total_rate: u64,
 }
 
+/// The receive buffer of connections accepted while the link is emulated.
+pub const RECV_BUFFER: usize = 256 * 1024;
+
 impl LinkSettings {
+    pub fn is_on(&self) -> bool {
+        *self != LinkSettings::default()
+    }
+
     pub fn rtt(&self) -> Duration {
         Duration::from_millis(self.rtt_ms)
     }
@@ -78,25 +84,37 @@ pub struct Link {
 pub struct Shape {
     pub settings: LinkSettings,
     pub generation: u64,
-    total: Option<Arc<RateLimiter>>,
+    total: Option<Arc<Pacer>>,
 }
 
-/// A token bucket for `rate` bytes per second, refilled every 5 ms (fine enough to pace a
-/// body smoothly, coarse enough not to wake a task per few bytes), holding at most 50 ms of
-/// rate so a connection that idled cannot then burst far above its cap.
-fn limiter(rate: u64) -> Option<Arc<RateLimiter>> {
-    if rate == 0 {
-        return None;
+/// A token bucket kept as a virtual clock: the instant at which the bytes reserved so far
+/// will have passed at `rate`. A reservation moves the clock on and says how long to wait;
+/// an idle pacer lends at most `BURST` of credit, so a connection that idled cannot then
+/// burst far above its cap. Reservations are served in order, which shares a cap fairly.
+pub struct Pacer {
+    rate: u64,
+    free_at: Mutex<Instant>,
+}
+
+const BURST: Duration = Duration::from_millis(50);
+
+impl Pacer {
+    fn reserve(&self, bytes: u64) -> Instant {
+        let now = Instant::now();
+        let mut free_at = self.free_at.lock().unwrap_or_else(|e| e.into_inner());
+        let start = (*free_at).max(now.checked_sub(BURST).unwrap_or(now));
+        *free_at = start + Duration::from_secs_f64(bytes as f64 / self.rate as f64);
+        *free_at
     }
-    let per_tick = (rate / 200).clamp(1, usize::MAX as u64) as usize;
-    Some(Arc::new(
-        RateLimiter::builder()
-            .refill(per_tick)
-            .interval(Duration::from_millis(5))
-            .max(per_tick * 10)
-            .initial(per_tick * 10)
-            .build(),
-    ))
+}
+
+fn limiter(rate: u64) -> Option<Arc<Pacer>> {
+    (rate != 0).then(|| {
+        Arc::new(Pacer {
+            rate,
+            free_at: Mutex::new(Instant::now()),
+        })
+    })
 }
 
 impl Link {
@@ -165,14 +183,14 @@ pub fn check(s: &LinkSettings) -> Result<(), String> {
 #[derive(Default)]
 pub struct ConnLink {
     generation: Option<u64>,
-    own: Option<Arc<RateLimiter>>,
+    own: Option<Arc<Pacer>>,
 }
 
 /// The pacing of one request body: the connection's and the link's buckets, and the window
 /// clock (a window of bytes per round trip).
 pub struct BodyPacer {
-    conn: Option<Arc<RateLimiter>>,
-    total: Option<Arc<RateLimiter>>,
+    conn: Option<Arc<Pacer>>,
+    total: Option<Arc<Pacer>>,
     rtt: Duration,
     window: u64,
     window_started: Instant,
@@ -206,12 +224,13 @@ impl BodyPacer {
     /// Waits until `bytes` more may have been read. Called after each chunk arrives, so the
     /// next read from the socket happens only when the caps allow it.
     pub async fn pace(&mut self, bytes: u64) {
-        let permits = bytes.min(usize::MAX as u64) as usize;
-        if let Some(conn) = &self.conn {
-            conn.acquire(permits).await;
-        }
-        if let Some(total) = &self.total {
-            total.acquire(permits).await;
+        let due = [&self.conn, &self.total]
+            .into_iter()
+            .flatten()
+            .map(|pacer| pacer.reserve(bytes))
+            .max();
+        if let Some(due) = due {
+            tokio::time::sleep_until(due).await;
         }
         if self.window == 0 {
             return;

@@ -88,6 +88,12 @@ async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
             _ = int.recv() => return Ok(()),
         };
         let _ = stream.set_nodelay(true);
+        if state.link.settings().is_on() {
+            // Loopback lets a socket buffer grow to megabytes; across a WAN what a sender has
+            // in flight is bounded by the window. Without this a client would see bursts of
+            // megabytes "sent" that the link has not carried.
+            let _ = socket2::SockRef::from(&stream).set_recv_buffer_size(link::RECV_BUFFER);
+        }
         let conn = ConnCtx {
             peer,
             fd: stream.as_raw_fd(),

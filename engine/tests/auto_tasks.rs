@@ -1,0 +1,67 @@
+//! Automatic concurrency (`task_num` 0) against the local server's link emulation: with a
+//! per-connection cap well below the aggregate one, the search grows past its start. When
+//! it goes back (a doubling that did not pay) is judged by the unit tests and by
+//! `bench/wan.py`: a debug build on a shared machine is CPU-bound near the rates at which
+//! the difference would show, and 5 MiB parts at such rates would take minutes.
+
+mod common;
+
+use common::*;
+use reqwest::Method;
+use std::sync::{Arc, Mutex};
+use tos_crc64 as crc64;
+use tosupload_engine::{Client, Observers, UploadEventKind, UploadFileRequest};
+
+const MIB: u64 = 1024 * 1024;
+
+fn task_events(events: &Mutex<Vec<u32>>) -> Vec<u32> {
+    events.lock().unwrap().clone()
+}
+
+fn upload_auto(server: &TestServer, size: u64, key: &str) -> Vec<u32> {
+    let dir = tempfile::tempdir().unwrap();
+    let content = pattern(size, 7);
+    let file = write_file(dir.path(), "data.bin", &content);
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let observers = Observers {
+        event: Some(Box::new(move |e| {
+            if e.kind == UploadEventKind::TaskNumChanged {
+                seen.lock().unwrap().push(e.task_num.expect("task_num set"));
+            }
+        })),
+        ..Observers::default()
+    };
+    let mut request = UploadFileRequest::new(BUCKET, key, &file);
+    request.part_size = 5 * MIB;
+    assert_eq!(request.task_num, 0, "automatic is the default");
+    let client = Client::new(server.config()).unwrap();
+    let out = client.upload_file(request, observers).unwrap();
+    assert_eq!(out.crc64, crc64::checksum(&content));
+    assert!(
+        server.get_object(key) == content,
+        "object differs from the file"
+    );
+    task_events(&events)
+}
+
+#[test]
+fn grows_past_the_start_when_connections_are_capped() {
+    // 3 MB/s per connection, 36 MB/s in all: 8 tasks reach 24 MB/s, 16 the total.
+    let server = TestServer::start_with(&[
+        "--link-rtt-ms",
+        "20",
+        "--link-conn-rate",
+        "24Mbit",
+        "--link-total-rate",
+        "288Mbit",
+    ]);
+    server.admin_json(Method::DELETE, "stats", "");
+    let tasks = upload_auto(&server, 24 * 5 * MIB, "auto/capped.bin");
+    assert_eq!(tasks.first(), Some(&8), "{tasks:?}");
+    assert!(tasks.contains(&16), "never grew: {tasks:?}");
+    let stats = server.admin_json(Method::GET, "stats", "");
+    let most = stats["max_requests_in_flight"].as_u64().unwrap();
+    assert!(most >= 16, "{stats}");
+    assert!(most <= 32, "{stats}");
+}
