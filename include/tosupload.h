@@ -292,6 +292,11 @@ enum tos_event_kind
    * The part size was raised so the file fits in 10,000 parts; `part.size` is the new size.
    */
   TOS_EVENT_KIND_PART_SIZE_ADJUSTED = 11,
+  /**
+   * Automatic concurrency (`task_num` 0) now sends `task_num` parts at once: once at the
+   * start, then at each change its search makes.
+   */
+  TOS_EVENT_KIND_TASK_NUM_CHANGED = 12,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -700,6 +705,10 @@ typedef struct tos_upload_event {
    * Why it failed (failure, retry and discard events); NULL otherwise. Lent: do not free.
    */
   const struct tos_error *error;
+  /**
+   * For `TOS_EVENT_KIND_TASK_NUM_CHANGED`: the parts now sent at once; 0 otherwise.
+   */
+  uint32_t task_num;
 } tos_upload_event;
 
 /**
@@ -757,7 +766,11 @@ typedef struct tos_upload_file_input {
    */
   uint64_t part_size;
   /**
-   * Optional: parts sent at once; 0 = the default (4); at most 1000.
+   * Optional: parts sent at once, at most 1000; 0 (the default) = automatic: it starts at
+   * 4, doubles while a doubling raises the measured upload rate by 10 % or more, and goes
+   * back to the count before the first doubling that does not (at most 64, never more than
+   * the parts left). Each choice is a `TOS_EVENT_KIND_TASK_NUM_CHANGED` event and a debug
+   * log line with the rate measured.
    */
   uint32_t task_num;
   /**
@@ -974,7 +987,8 @@ typedef struct tos_upload_dir_input {
    */
   uint32_t file_concurrency;
   /**
-   * Optional: parts sent at once per large file; 0 = the default (4).
+   * Optional: parts sent at once per large file; 0 (the default) = automatic, as
+   * `tos_upload_file_input.task_num`, within `max_connections`.
    */
   uint32_t task_num;
   /**

@@ -154,7 +154,8 @@ pub struct tos_upload_dir_input {
     pub follow_symlinks: bool,
     /// Optional: files uploaded at once; 0 = 4.
     pub file_concurrency: u32,
-    /// Optional: parts sent at once per large file; 0 = the default (4).
+    /// Optional: parts sent at once per large file; 0 (the default) = automatic, as
+    /// `tos_upload_file_input.task_num`, within `max_connections`.
     pub task_num: u32,
     /// Optional: requests in flight at once over all files; 0 = 16.
     pub max_connections: u32,

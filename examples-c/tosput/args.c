@@ -33,7 +33,7 @@ static const char COMMON_OPTIONS[] =
     "  --endpoint-url URL      the server, e.g. https://tos-s3-cn-beijing.volces.com\n"
     "                          (default: TOS_ENDPOINT, or AWS_ENDPOINT_URL for s3://)\n"
     "  --part-size SIZE        bytes per part, 5M..5G (default 20M); K/M/G/T are binary\n"
-    "  --tasks N               parts sent at once per file (default 4)\n"
+    "  --tasks N               parts sent at once per file (default: automatic)\n"
     "  --limit-rate RATE       at most RATE bytes per second in total, e.g. 8M\n";
 
 static const char TAIL_OPTIONS[] =

@@ -2,6 +2,7 @@
 //! the checkpoint (reconciled with the server) or create a new upload, stream the parts in
 //! parallel, complete, and verify the whole object's CRC-64.
 
+mod auto_tasks;
 pub mod checkpoint;
 mod checkpoint_rules;
 mod complete;
@@ -68,7 +69,7 @@ pub(crate) async fn upload_file(
     };
     log!(
         Level::Info,
-        "upload {} to {}/{}: {} bytes, parts of {} bytes, {} tasks",
+        "upload {} to {}/{}: {} bytes, parts of {} bytes, {} tasks (0 = automatic)",
         session.request.file_path.display(),
         session.request.bucket,
         session.request.key,
