@@ -331,6 +331,11 @@ enum tos_dir_event_kind
    * left out by policy (a symbolic link not followed, not a regular file); `reason` says.
    */
   TOS_DIR_EVENT_KIND_FILE_SKIPPED = 4,
+  /**
+   * Automatic file concurrency (`file_concurrency` 0) now uploads `file_concurrency` files
+   * at once: once at the start, then at each change. `path` and `key` are empty.
+   */
+  TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -911,6 +916,11 @@ typedef struct tos_dir_event {
    * Why a file failed; NULL otherwise. Lent: do not free.
    */
   const struct tos_error *error;
+  /**
+   * For `TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED`: the files now uploaded at once;
+   * 0 otherwise.
+   */
+  uint32_t file_concurrency;
 } tos_dir_event;
 
 /**
@@ -983,7 +993,9 @@ typedef struct tos_upload_dir_input {
    */
   bool follow_symlinks;
   /**
-   * Optional: files uploaded at once; 0 = 4.
+   * Optional: files uploaded at once; 0 (the default) = automatic: the search of
+   * `tos_upload_file_input.task_num` over whole files, at most `max_connections`; each choice
+   * is a `TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED` event and a debug log line.
    */
   uint32_t file_concurrency;
   /**

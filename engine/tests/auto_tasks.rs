@@ -10,7 +10,10 @@ use common::*;
 use reqwest::Method;
 use std::sync::{Arc, Mutex};
 use tos_crc64 as crc64;
-use tosupload_engine::{Client, Observers, UploadEventKind, UploadFileRequest};
+use tosupload_engine::{
+    Client, DirEventKind, DirObservers, Observers, UploadDirRequest, UploadEventKind,
+    UploadFileRequest,
+};
 
 const MIB: u64 = 1024 * 1024;
 
@@ -64,4 +67,45 @@ fn grows_past_the_start_when_connections_are_capped() {
     let most = stats["max_requests_in_flight"].as_u64().unwrap();
     assert!(most >= 16, "{stats}");
     assert!(most <= 32, "{stats}");
+}
+
+#[test]
+fn folder_grows_files_at_once_when_round_trips_bind() {
+    // Small files over 40 ms round trips: each file is a round trip whatever its size, so
+    // twice the files at once move twice the bytes, up to the 16 connections.
+    let server = TestServer::start_with(&["--link-rtt-ms", "40"]);
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<Vec<u8>> = (0..96).map(|i| pattern(32 * 1024 + i, i)).collect();
+    for (i, content) in files.iter().enumerate() {
+        write_file(dir.path(), &format!("f{i:03}.bin"), content);
+    }
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let observers = DirObservers {
+        event: Some(Box::new(move |e| {
+            if e.kind == DirEventKind::FileConcurrencyChanged {
+                seen.lock()
+                    .unwrap()
+                    .push(e.file_concurrency.expect("count set"));
+            }
+        })),
+        ..DirObservers::default()
+    };
+    let request = UploadDirRequest::new(BUCKET, "tree/", dir.path());
+    assert_eq!(request.file_concurrency, 0, "automatic is the default");
+    server.admin_json(Method::DELETE, "stats", "");
+    let client = Client::new(server.config()).unwrap();
+    let out = client.upload_dir(request, observers).unwrap();
+    assert!(out.failures.is_empty());
+    let counts = task_events(&events);
+    assert_eq!(counts, [8, 16], "{counts:?}");
+    let stats = server.admin_json(Method::GET, "stats", "");
+    assert!(
+        stats["max_requests_in_flight"].as_u64().unwrap() >= 12,
+        "{stats}"
+    );
+    for i in [0usize, 47, 95] {
+        let got = server.get_object(&format!("tree/f{i:03}.bin"));
+        assert!(got == files[i], "tree/f{i:03}.bin differs");
+    }
 }

@@ -2,7 +2,7 @@
 //! the checkpoint (reconciled with the server) or create a new upload, stream the parts in
 //! parallel, complete, and verify the whole object's CRC-64.
 
-mod auto_tasks;
+pub(crate) mod auto_tasks;
 pub mod checkpoint;
 mod checkpoint_rules;
 mod complete;
