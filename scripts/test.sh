@@ -53,6 +53,9 @@ ctest --test-dir build/release --output-on-failure -j 2
 step "S3 protocol against SeaweedFS (a real distributed store), read back with boto3"
 TOSPUT="$top/build/release/tosput" .venv/bin/python -m pytest -q tests/s3
 
+step "WAN link emulation smoke run: bench/wan.py --quick (correctness only, seconds)"
+TOSPUT="$top/build/release/tosput" python3 bench/wan.py --quick --no-build
+
 step "Go binding: go vet and go test against the local server (cgo, release library)"
 # Standard library only: no module proxy is needed or used. cgo links the library the
 # release build staged; CGO_LDFLAGS comes before the package's own -L/-rpath (build/lib).
