@@ -130,7 +130,7 @@ def evaluate(res):
     targets = []
     if fixed and auto:
         best = max(fixed, key=fixed.get)
-        targets.append(("automatic within 10 % of the best fixed task count (%s)" % best,
+        targets.append(("automatic within 10 %% of the best fixed task count (%s)" % best,
                         "%.0f vs %.0f Mbit/s: %.2f x" % (auto, fixed[best], auto / fixed[best]),
                         auto >= 0.9 * fixed[best]))
     if sdk and auto:
