@@ -2,7 +2,8 @@
 """Uploads across an emulated WAN: how the number of parts at once decides the speed.
 
 usage: python3 bench/wan.py [--quick] [--runs N] [--size-mib N] [--rtt-ms N]
-                            [--conn-rate RATE] [--total-rate RATE] [--no-build] [--out DIR]
+                            [--conn-rate RATE] [--total-rate RATE] [--clients LIST]
+                            [--no-build] [--out DIR]
 
 The local server runs with --discard and link emulation (docs/link-emulation.md): by default
 40 ms of round trip, 200 Mbit/s per connection and 2 Gbit/s in all. Each round runs every client
@@ -179,6 +180,8 @@ def main():
     ap.add_argument("--rtt-ms", type=int, help="round trip (default 40, quick 5)")
     ap.add_argument("--conn-rate", default="200Mbit", help="per-connection cap (default 200Mbit)")
     ap.add_argument("--total-rate", default="2Gbit", help="aggregate cap (default 2Gbit)")
+    ap.add_argument("--clients", help="comma-separated KIND:TASKS, KIND tosput or sdk, TASKS 0 = automatic "
+                    "(tosput) or the SDK's default (default: tosput:1,tosput:4,tosput:16,tosput:0,sdk:0,sdk:16)")
     ap.add_argument("--no-build", action="store_true", help="use the binaries already built")
     ap.add_argument("--out", default=R.RESULTS, help="results directory (default bench/results)")
     opts = ap.parse_args()
@@ -196,6 +199,8 @@ def main():
         R.build_helpers(False)
         R.setup_venv()
         clients = [("tosput", 1), ("tosput", 4), ("tosput", 16), ("tosput", 0), ("sdk", 0), ("sdk", 16)]
+    if opts.clients:
+        clients = [(kind, int(tasks)) for kind, tasks in (c.split(":") for c in opts.clients.split(","))]
     work = tempfile.mkdtemp(prefix="wan-")
     proc, port = start_server(link)
     try:

@@ -49,7 +49,8 @@ def main():
     ax.set_ylabel("Mbit/s (median, min-max)")
     ax.set_title("%d MiB over %d ms RTT, %s per connection, %s in all"
                  % (data["size"] >> 20, link["rtt_ms"], link["conn_rate"], link["total_rate"]), fontsize=10)
-    ax.legend(fontsize=8)
+    ax.set_ylim(0, ax.get_ylim()[1] * 1.12)
+    ax.legend(fontsize=8, loc="lower right")
     ax.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(sys.argv[2], dpi=110)
