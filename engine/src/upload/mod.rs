@@ -33,6 +33,9 @@ use std::sync::Arc;
 pub(crate) struct SharedLimits {
     /// One permit per request in flight.
     pub connections: Option<Arc<tokio::sync::Semaphore>>,
+    /// How many permits `connections` has: automatic concurrency never runs more parts
+    /// than could have a connection. 0 = no cap.
+    pub connection_cap: usize,
     /// Leave the checkpoint after success: the folder upload removes it once its journal
     /// records the file, so a kill in between costs a HEAD on the rerun, not the whole file.
     pub leave_checkpoint: bool,

@@ -69,8 +69,12 @@ impl Session {
         };
         let (to_coordinator, mut inbox) = mpsc::unbounded_channel();
         let mut outstanding = jobs.len();
+        let connection_cap = match self.limits.connection_cap {
+            0 => MAX_AUTO_TASKS,
+            cap => cap.min(MAX_AUTO_TASKS),
+        };
         let mut tuner = (self.task_num == AUTO_TASK_NUM)
-            .then(|| TaskTuner::new(MAX_AUTO_TASKS.min(jobs.len()), Instant::now()));
+            .then(|| TaskTuner::new(connection_cap.min(jobs.len()), Instant::now()));
         let worker_count = match &tuner {
             Some(tuner) => tuner.tasks(),
             None => (self.task_num as usize).min(jobs.len()),

@@ -111,6 +111,7 @@ pub(crate) async fn upload_dir(
             cancel: cancel.clone(),
         },
         part_size,
+        max_connections,
         request,
     });
 
@@ -206,6 +207,7 @@ fn stopped(kind: CancelKind) -> UploadError {
 struct Shared {
     put: put::PutContext,
     part_size: u64,
+    max_connections: usize,
     request: UploadDirRequest,
 }
 
@@ -369,6 +371,7 @@ impl Shared {
             shared_limiter,
         };
         let limits = SharedLimits {
+            connection_cap: self.max_connections,
             connections: Some(connections),
             leave_checkpoint: true,
         };
