@@ -3,6 +3,7 @@
 its CPU time and peak RSS are its own. Needs the .venv made by scripts/setup_python_venv.sh.
 
   sdk_client.py upload-file --port P --bucket B --key K --file F [--part-size N] [--tasks N] [--checkpoint-dir D]
+                (--tasks 0: leave task_num to the SDK's default)
   sdk_client.py put-loop --port P --bucket B --prefix PFX/ --dir D
 
 The SDK reaches the local server through its proxy option with a realistic endpoint (the
@@ -41,8 +42,10 @@ def main():
         kwargs = {}
         if opts.checkpoint_dir:
             kwargs["checkpoint_file"] = opts.checkpoint_dir + os.sep
+        if opts.tasks:  # --tasks 0: the SDK's own default (1)
+            kwargs["task_num"] = opts.tasks
         out = cli.upload_file(opts.bucket, opts.key, opts.file, part_size=opts.part_size,
-                              task_num=opts.tasks, enable_checkpoint=bool(opts.checkpoint_dir), **kwargs)
+                              enable_checkpoint=bool(opts.checkpoint_dir), **kwargs)
         if out.status_code != 200:
             sys.exit("upload_file: HTTP %s" % out.status_code)
     else:

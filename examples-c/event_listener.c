@@ -33,6 +33,7 @@ static const char *event_name(uint32_t kind) {
     case TOS_EVENT_KIND_UPLOAD_RESUMED: return "resumed from the checkpoint";
     case TOS_EVENT_KIND_CHECKPOINT_DISCARDED: return "checkpoint discarded";
     case TOS_EVENT_KIND_PART_SIZE_ADJUSTED: return "part size adjusted";
+    case TOS_EVENT_KIND_TASK_NUM_CHANGED: return "parts at once changed";
     default: return "unknown event";
     }
 }

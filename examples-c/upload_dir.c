@@ -117,6 +117,9 @@ static void on_event(const tos_dir_event *event, void *user_data) {
     case TOS_DIR_EVENT_KIND_FILE_SKIPPED:
         printf("skipped   %s (%s)\n", event->path, event->reason ? event->reason : "");
         break;
+    case TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED:
+        printf("now uploading %u files at once\n", (unsigned)event->file_concurrency);
+        break;
     default:
         break;
     }

@@ -321,6 +321,11 @@ enum tos_event_kind
    * The part size was raised so the file fits in 10,000 parts; `part.size` is the new size.
    */
   TOS_EVENT_KIND_PART_SIZE_ADJUSTED = 11,
+  /**
+   * Automatic concurrency (`task_num` 0) now sends `task_num` parts at once: once at the
+   * start, then at each change its search makes.
+   */
+  TOS_EVENT_KIND_TASK_NUM_CHANGED = 12,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -355,6 +360,11 @@ enum tos_dir_event_kind
    * the server by `skip_existing`; `etag` set, `crc64` when known), or left out by policy (a symbolic link not followed, not a regular file); `reason` says.
    */
   TOS_DIR_EVENT_KIND_FILE_SKIPPED = 4,
+  /**
+   * Automatic file concurrency (`file_concurrency` 0) now uploads `file_concurrency` files
+   * at once: once at the start, then at each change. `path` and `key` are empty.
+   */
+  TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED = 5,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -739,6 +749,10 @@ typedef struct tos_upload_event {
    * Why it failed (failure, retry and discard events); NULL otherwise. Lent: do not free.
    */
   const struct tos_error *error;
+  /**
+   * For `TOS_EVENT_KIND_TASK_NUM_CHANGED`: the parts now sent at once; 0 otherwise.
+   */
+  uint32_t task_num;
 } tos_upload_event;
 
 /**
@@ -796,7 +810,11 @@ typedef struct tos_upload_file_input {
    */
   uint64_t part_size;
   /**
-   * Optional: parts sent at once; 0 = the default (4); at most 1000.
+   * Optional: parts sent at once, at most 1000; 0 (the default) = automatic: it starts at
+   * 4, doubles while a doubling raises the measured upload rate by 10 % or more, and goes
+   * back to the count before the first doubling that does not (at most 64, never more than
+   * the parts left). Each choice is a `TOS_EVENT_KIND_TASK_NUM_CHANGED` event and a debug
+   * log line with the rate measured.
    */
   uint32_t task_num;
   /**
@@ -956,6 +974,11 @@ typedef struct tos_dir_event {
    * Why a file failed; NULL otherwise. Lent: do not free.
    */
   const struct tos_error *error;
+  /**
+   * For `TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED`: the files now uploaded at once;
+   * 0 otherwise.
+   */
+  uint32_t file_concurrency;
 } tos_dir_event;
 
 /**
@@ -1028,11 +1051,14 @@ typedef struct tos_upload_dir_input {
    */
   bool follow_symlinks;
   /**
-   * Optional: files uploaded at once; 0 = 4.
+   * Optional: files uploaded at once; 0 (the default) = automatic: the search of
+   * `tos_upload_file_input.task_num` over whole files, at most `max_connections`; each choice
+   * is a `TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED` event and a debug log line.
    */
   uint32_t file_concurrency;
   /**
-   * Optional: parts sent at once per large file; 0 = the default (4).
+   * Optional: parts sent at once per large file; 0 (the default) = automatic, as
+   * `tos_upload_file_input.task_num`, within `max_connections`.
    */
   uint32_t task_num;
   /**

@@ -55,6 +55,9 @@ ctest --test-dir build/release --output-on-failure -j 2
 step "S3 protocol against SeaweedFS (a real distributed store), read back with boto3"
 TOSPUT="$top/build/release/tosput" .venv/bin/python -m pytest -q tests/s3
 
+step "WAN link emulation smoke run: bench/wan.py --quick (correctness only, seconds)"
+TOSPUT="$top/build/release/tosput" python3 bench/wan.py --quick --no-build
+
 step "Go binding: go vet and go test against the local server (cgo, installed release library)"
 # Standard library only: no module proxy is needed or used. cgo finds the library as a user's
 # program would, through `#cgo pkg-config: tosupload` and an installed prefix (a temporary

@@ -68,6 +68,9 @@ pub enum tos_event_kind {
     CheckpointDiscarded = 10,
     /// The part size was raised so the file fits in 10,000 parts; `part.size` is the new size.
     PartSizeAdjusted = 11,
+    /// Automatic concurrency (`task_num` 0) now sends `task_num` parts at once: once at the
+    /// start, then at each change its search makes.
+    TaskNumChanged = 12,
 }
 
 impl From<UploadEventKind> for tos_event_kind {
@@ -86,6 +89,7 @@ impl From<UploadEventKind> for tos_event_kind {
             UploadEventKind::UploadResumed => Self::UploadResumed,
             UploadEventKind::CheckpointDiscarded => Self::CheckpointDiscarded,
             UploadEventKind::PartSizeAdjusted => Self::PartSizeAdjusted,
+            UploadEventKind::TaskNumChanged => Self::TaskNumChanged,
         }
     }
 }
@@ -136,6 +140,8 @@ pub struct tos_upload_event {
     pub part: tos_part_info,
     /// Why it failed (failure, retry and discard events); NULL otherwise. Lent: do not free.
     pub error: *const tos_error,
+    /// For `TOS_EVENT_KIND_TASK_NUM_CHANGED`: the parts now sent at once; 0 otherwise.
+    pub task_num: u32,
 }
 
 /// Called with the progress of an upload.
@@ -281,6 +287,7 @@ fn call_event(
         error: error
             .as_ref()
             .map_or(ptr::null(), |e| e as *const tos_error),
+        task_num: event.task_num.unwrap_or(0),
     };
     // SAFETY: the caller's callback, called as its typedef documents.
     unsafe { cb(&c_event, user_data) };

@@ -70,6 +70,10 @@ fn event_numbers_are_the_go_sdks() {
         tos_event_kind::from(UploadEventKind::PartSizeAdjusted) as u32,
         11
     );
+    assert_eq!(
+        tos_event_kind::from(UploadEventKind::TaskNumChanged) as u32,
+        12
+    );
     assert_eq!(tos_progress_kind::from(ProgressKind::Failed) as u32, 4);
 }
 

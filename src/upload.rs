@@ -33,7 +33,11 @@ pub struct tos_upload_file_input {
     /// Optional: bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB. Raised (with a
     /// `TOS_EVENT_KIND_PART_SIZE_ADJUSTED` event) if the file would need more than 10,000 parts.
     pub part_size: u64,
-    /// Optional: parts sent at once; 0 = the default (4); at most 1000.
+    /// Optional: parts sent at once, at most 1000; 0 (the default) = automatic: it starts at
+    /// 4, doubles while a doubling raises the measured upload rate by 10 % or more, and goes
+    /// back to the count before the first doubling that does not (at most 64, never more than
+    /// the parts left). Each choice is a `TOS_EVENT_KIND_TASK_NUM_CHANGED` event and a debug
+    /// log line with the rate measured.
     pub task_num: u32,
     /// false (default): progress is recorded in a checkpoint file, so a paused, failed or
     /// killed upload resumes where it stopped; the file is removed when the upload completes.

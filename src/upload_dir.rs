@@ -57,6 +57,9 @@ pub enum tos_dir_event_kind {
     /// A file is not uploaded: already uploaded by an earlier run (per the journal, or found on
     /// the server by `skip_existing`; `etag` set, `crc64` when known), or left out by policy (a symbolic link not followed, not a regular file); `reason` says.
     FileSkipped = 4,
+    /// Automatic file concurrency (`file_concurrency` 0) now uploads `file_concurrency` files
+    /// at once: once at the start, then at each change. `path` and `key` are empty.
+    FileConcurrencyChanged = 5,
 }
 
 impl From<DirEventKind> for tos_dir_event_kind {
@@ -66,6 +69,7 @@ impl From<DirEventKind> for tos_dir_event_kind {
             DirEventKind::FileSucceeded => Self::FileSucceeded,
             DirEventKind::FileFailed => Self::FileFailed,
             DirEventKind::FileSkipped => Self::FileSkipped,
+            DirEventKind::FileConcurrencyChanged => Self::FileConcurrencyChanged,
         }
     }
 }
@@ -93,6 +97,9 @@ pub struct tos_dir_event {
     pub reason: *const c_char,
     /// Why a file failed; NULL otherwise. Lent: do not free.
     pub error: *const tos_error,
+    /// For `TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED`: the files now uploaded at once;
+    /// 0 otherwise.
+    pub file_concurrency: u32,
 }
 
 /// Called with the aggregate progress of a directory upload: at most every 100 ms while it
@@ -153,9 +160,12 @@ pub struct tos_upload_dir_input {
     /// event). true: what they point to is uploaded; a dangling link is a failed file and a
     /// link back to an ancestor directory is a failed "loop", not descended.
     pub follow_symlinks: bool,
-    /// Optional: files uploaded at once; 0 = 4.
+    /// Optional: files uploaded at once; 0 (the default) = automatic: the search of
+    /// `tos_upload_file_input.task_num` over whole files, at most `max_connections`; each choice
+    /// is a `TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED` event and a debug log line.
     pub file_concurrency: u32,
-    /// Optional: parts sent at once per large file; 0 = the default (4).
+    /// Optional: parts sent at once per large file; 0 (the default) = automatic, as
+    /// `tos_upload_file_input.task_num`, within `max_connections`.
     pub task_num: u32,
     /// Optional: requests in flight at once over all files; 0 = 16.
     pub max_connections: u32,
@@ -330,6 +340,7 @@ fn call_event(
         error: error
             .as_ref()
             .map_or(ptr::null(), |e| e as *const tos_error),
+        file_concurrency: event.file_concurrency.unwrap_or(0),
     };
     // SAFETY: the caller's callback, called as its typedef documents.
     unsafe { cb(&c_event, user_data) };

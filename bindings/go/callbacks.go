@@ -43,6 +43,7 @@ func tosgoEvent(e *C.struct_tos_upload_event, h C.uintptr_t) {
 		Key:            C.GoString(e.key),
 		UploadID:       optString(e.upload_id),
 		CheckpointFile: optString(e.checkpoint_file),
+		TaskNum:        int(e.task_num),
 	}
 	if e.error != nil {
 		// Lent to the callback: copied, never freed here.

@@ -40,6 +40,7 @@ const (
 	UploadEventUploadResumed                    UploadEventType = 9
 	UploadEventCheckpointDiscarded              UploadEventType = 10
 	UploadEventPartSizeAdjusted                 UploadEventType = 11
+	UploadEventTaskNumChanged                   UploadEventType = 12 // TaskNum (0: automatic) chose TaskNum parts at once
 )
 
 // UploadPartInfo describes one part of a multipart upload.
@@ -61,6 +62,7 @@ type UploadEvent struct {
 	UploadID       *string // nil before a multipart upload exists
 	CheckpointFile *string // nil when checkpointing is off
 	UploadPartInfo *UploadPartInfo
+	TaskNum        int // for UploadEventTaskNumChanged: the parts now sent at once; 0 otherwise
 }
 
 // UploadEventListener receives the events of an upload (as in the TOS Go SDK).

@@ -46,6 +46,9 @@ pub enum UploadEventKind {
     CheckpointDiscarded,
     /// The part size was raised so the file fits in 10,000 parts; `part.size` is the new size.
     PartSizeAdjusted,
+    /// Automatic concurrency (`task_num` 0) set the number of parts sent at once to
+    /// `task_num`: once at the start, then each time its search changes it.
+    TaskNumChanged,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -68,6 +71,8 @@ pub struct UploadEvent {
     pub checkpoint_file: Option<PathBuf>,
     pub part: Option<PartInfo>,
     pub error: Option<UploadError>,
+    /// Only for `TaskNumChanged`: the parts now sent at once.
+    pub task_num: Option<u32>,
 }
 
 pub type ProgressFn = Box<dyn FnMut(&ProgressStatus) + Send>;

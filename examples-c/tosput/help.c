@@ -42,7 +42,7 @@ static const char CONNECTION_OPTIONS[] =
 /* put's and put-dir's. */
 static const char TRANSFER_OPTIONS[] =
     "  --part-size SIZE        bytes per part, 5M..5G (default 20M); K/M/G/T are binary\n"
-    "  --tasks N               parts sent at once per file (default 4)\n"
+    "  --tasks N               parts sent at once per file (default: automatic)\n"
     "  --limit-rate RATE       at most RATE bytes per second in total, e.g. 8M\n";
 
 static const char TAIL_OPTIONS[] =
@@ -107,7 +107,7 @@ void tosput_usage_put_dir(FILE *out) {
             "Small files go up in one request, files of --part-size or more by multipart.\n"
             "\n"
             "options:\n%s%s"
-            "  --files N               files uploaded at once (default 4)\n"
+            "  --files N               files uploaded at once (default: automatic)\n"
             "  --connections N         requests in flight at once over all files (default 16)\n"
             "  --include GLOB          upload only matching files (repeatable)\n"
             "  --exclude GLOB          leave matching files out (repeatable)\n"

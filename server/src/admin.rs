@@ -65,6 +65,21 @@ pub async fn handle(
         },
         (Method::GET, "/__admin/object") => object(state, &query).await,
         (Method::GET, "/__admin/uploads") => uploads(state, &query),
+        (Method::GET, "/__admin/link") => json_reply(200, json!(state.link.settings())),
+        (Method::POST, "/__admin/link") => {
+            let change = serde_json::from_slice::<crate::link::LinkChange>(&body)
+                .map_err(|e| format!("bad link settings: {e}"))
+                .and_then(|c| state.link.change(&c));
+            match change {
+                Ok(settings) => json_reply(200, json!(settings)),
+                Err(e) => json_reply(400, json!({ "error": e })),
+            }
+        }
+        (Method::GET, "/__admin/stats") => json_reply(200, json!(state.link.stats.view())),
+        (Method::DELETE, "/__admin/stats") => {
+            state.link.stats.reset();
+            json_reply(200, json!(state.link.stats.view()))
+        }
         _ => json_reply(404, json!({"error": "unknown admin endpoint"})),
     }
 }

@@ -34,6 +34,7 @@ pub struct ReqBody {
     pub counter: Arc<AtomicU64>,
     /// Pause once after this many bytes (fault injection).
     stall: Option<(u64, Duration)>,
+    pacer: Option<crate::link::BodyPacer>,
 }
 
 impl ReqBody {
@@ -43,7 +44,13 @@ impl ReqBody {
             received: 0,
             counter: Arc::new(AtomicU64::new(0)),
             stall: None,
+            pacer: None,
         }
+    }
+
+    pub fn paced(mut self, pacer: Option<crate::link::BodyPacer>) -> ReqBody {
+        self.pacer = pacer;
+        self
     }
 
     pub fn stall_after(&mut self, bytes: u64, ms: u64) {
@@ -69,6 +76,9 @@ impl ReqBody {
             if let Ok(data) = frame.into_data() {
                 self.received += data.len() as u64;
                 self.counter.store(self.received, Ordering::Relaxed);
+                if let Some(pacer) = &mut self.pacer {
+                    pacer.pace(data.len() as u64).await;
+                }
                 self.maybe_stall().await;
                 return Ok(Some(data));
             }

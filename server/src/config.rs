@@ -29,11 +29,15 @@ pub struct Config {
     pub owns_data_dir: bool,
     /// Speak path-style S3 instead of TOS (discard mode only, see s3.rs).
     pub s3: bool,
+    /// The emulated WAN link (all off by default).
+    pub link: crate::link::LinkSettings,
 }
 
 pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --discard] \
 [--bucket NAME]... [--access-key AK] [--secret-key SK] [--region R] \
-[--custom-domain BUCKET] [--faults FILE] [--tls-self-signed] [--s3 --discard]";
+[--custom-domain BUCKET] [--faults FILE] [--tls-self-signed] [--s3 --discard] \
+[--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE]
+  RATE: bytes per second, or with a unit: 200Mbit, 2Gbit/s, 25MB/s, 25MiB/s; SIZE: 4MiB, 64K";
 
 fn value(p: &mut Parser, flag: &str) -> Result<OsString, String> {
     p.value().map_err(|_| format!("{flag} needs a value"))
@@ -73,6 +77,7 @@ impl Config {
         let mut faults_file = None;
         let mut tls_self_signed = false;
         let mut s3 = false;
+        let mut link = crate::link::LinkSettings::default();
         let mut p = Parser::from_args(args);
         while let Some(arg) = p.next().map_err(parse_error)? {
             match arg {
@@ -97,6 +102,23 @@ impl Config {
                 }
                 Arg::Long("tls-self-signed") => tls_self_signed = true,
                 Arg::Long("s3") => s3 = true,
+                Arg::Long("link-rtt-ms") => {
+                    link.rtt_ms = string(&mut p, "--link-rtt-ms")?
+                        .parse()
+                        .map_err(|e| format!("--link-rtt-ms: {e}"))?
+                }
+                Arg::Long("link-window") => {
+                    link.window = crate::link::parse_size(&string(&mut p, "--link-window")?)
+                        .map_err(|e| format!("--link-window: {e}"))?
+                }
+                Arg::Long("link-conn-rate") => {
+                    link.conn_rate = crate::link::parse_rate(&string(&mut p, "--link-conn-rate")?)
+                        .map_err(|e| format!("--link-conn-rate: {e}"))?
+                }
+                Arg::Long("link-total-rate") => {
+                    link.total_rate = crate::link::parse_rate(&string(&mut p, "--link-total-rate")?)
+                        .map_err(|e| format!("--link-total-rate: {e}"))?
+                }
                 Arg::Short('h') | Arg::Long("help") => return Err(USAGE.to_string()),
                 Arg::Long(name) => return Err(format!("unknown argument --{name}\n{USAGE}")),
                 Arg::Short(c) => return Err(format!("unknown argument -{c}\n{USAGE}")),
@@ -105,6 +127,7 @@ impl Config {
                 }
             }
         }
+        crate::link::check(&link).map_err(|e| format!("--link-*: {e}"))?;
         if s3 && !discard {
             return Err("--s3 needs --discard: the S3 front end keeps no data".into());
         }
@@ -147,6 +170,7 @@ impl Config {
             tls_self_signed,
             owns_data_dir,
             s3,
+            link,
         })
     }
 }
@@ -215,6 +239,29 @@ mod tests {
         );
         assert!(err(&["--bucket", "Bad_Name"]).starts_with("--bucket Bad_Name: "));
         assert!(err(&["--custom-domain", "-cd"]).starts_with("--custom-domain -cd: "));
+    }
+
+    #[test]
+    fn link_flags() {
+        let c = parse(&[
+            "--discard",
+            "--link-rtt-ms",
+            "40",
+            "--link-conn-rate",
+            "200Mbit",
+            "--link-total-rate=2Gbit/s",
+            "--link-window",
+            "1MiB",
+        ])
+        .unwrap();
+        assert_eq!(c.link.rtt_ms, 40);
+        assert_eq!(c.link.conn_rate, 25_000_000);
+        assert_eq!(c.link.total_rate, 250_000_000);
+        assert_eq!(c.link.window, 1 << 20);
+        assert!(parse(&["--link-conn-rate", "200Mb"])
+            .unwrap_err()
+            .starts_with("--link-conn-rate: "));
+        assert!(parse(&["--link-rtt-ms", "99999"]).is_err());
     }
 
     #[test]

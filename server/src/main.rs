@@ -6,6 +6,7 @@ mod body;
 mod config;
 mod errors;
 mod faults;
+mod link;
 mod multipart;
 mod names;
 mod objects;
@@ -52,10 +53,11 @@ fn load_state(cfg: Config) -> Result<AppState, String> {
         faults.add(rules.into_vec());
     }
     Ok(AppState {
-        cfg,
         store,
-        faults,
         log: Default::default(),
+        link: link::Link::new(cfg.link),
+        faults,
+        cfg,
     })
 }
 
@@ -87,15 +89,29 @@ async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
             _ = int.recv() => return Ok(()),
         };
         let _ = stream.set_nodelay(true);
+        if state.link.settings().is_on() {
+            // Loopback lets a socket buffer grow to megabytes; across a WAN what a sender has
+            // in flight is bounded by the window. Without this a client would see bursts of
+            // megabytes "sent" that the link has not carried.
+            let _ = socket2::SockRef::from(&stream).set_recv_buffer_size(link::RECV_BUFFER);
+        }
         let conn = ConnCtx {
             peer,
             fd: stream.as_raw_fd(),
             kill: Arc::new(Notify::new()),
+            link: Default::default(),
         };
         let state = state.clone();
         let s3 = s3.clone();
         let tls = tls.clone();
         tokio::spawn(async move {
+            let counted = state.clone();
+            let _open = counted.link.stats.connection();
+            // The TCP handshake's round trip, which loopback does not have.
+            let rtt = state.link.settings().rtt();
+            if !rtt.is_zero() {
+                tokio::time::sleep(rtt).await;
+            }
             match tls {
                 Some(acceptor) => {
                     // A failed handshake (a client refusing our certificate) ends the connection.
@@ -121,10 +137,21 @@ async fn serve_connection<S>(
     let svc = service_fn(move |req| {
         let (state, s3, conn) = (state.clone(), s3.clone(), conn.clone());
         async move {
-            match s3 {
-                Some(s3) => s3::handle(state, s3, conn, req).await,
-                None => service::handle(state, conn, req).await,
+            if req.uri().path().starts_with("/__admin/") {
+                return Ok(admin::handle(&state, &conn, req).await);
             }
+            let _open = state.link.stats.request();
+            let response = match s3 {
+                Some(s3) => s3::handle(state.clone(), s3, conn, req).await,
+                None => service::handle(state.clone(), conn, req).await,
+            };
+            // The request's round trip on the emulated link, paid before the client sees
+            // the response (the body's own round trips are paced while it is read).
+            let rtt = state.link.settings().rtt();
+            if !rtt.is_zero() {
+                tokio::time::sleep(rtt).await;
+            }
+            response
         }
     });
     let connection = http1::Builder::new()

@@ -417,7 +417,7 @@ pub async fn handle(
         bucket: bucket.to_string(),
         key: key.to_string(),
         request_id: unique_id()[..24].to_string(),
-        body: ReqBody::new(incoming),
+        body: conn.body(&state, incoming),
         decoded: 0,
         query,
     };

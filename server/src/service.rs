@@ -29,6 +29,7 @@ pub struct AppState {
     pub store: Store,
     pub faults: Faults,
     pub log: RequestLog,
+    pub link: crate::link::Link,
 }
 
 /// What a request handler may do to its own connection (for the reset fault).
@@ -37,9 +38,20 @@ pub struct ConnCtx {
     pub peer: SocketAddr,
     pub fd: RawFd,
     pub kill: Arc<Notify>,
+    pub link: Arc<std::sync::Mutex<crate::link::ConnLink>>,
 }
 
 impl ConnCtx {
+    /// A request body reader paced by the emulated link, if one is set.
+    pub fn body(&self, state: &AppState, incoming: Incoming) -> ReqBody {
+        let pacer = self
+            .link
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pacer(&state.link);
+        ReqBody::new(incoming).paced(pacer)
+    }
+
     /// SO_LINGER 0 makes the close send RST, which is what a real network failure
     /// looks like to the client; then the connection task drops the socket.
     fn reset(&self) {
@@ -258,7 +270,7 @@ pub async fn handle(
         target,
         request_id,
         bad_crc: false,
-        body: ReqBody::new(incoming),
+        body: conn.body(&state, incoming),
     };
     let mut guard = LogGuard {
         state: state.clone(),

@@ -43,12 +43,21 @@ static void base_input(tos_upload_dir_input *input) {
 
 struct counts {
     int started, succeeded, failed, skipped, progress_calls, backwards, final_walk_complete;
+    int concurrency_events;
     uint64_t last_bytes, bytes_total, files_total, files_done;
     int bad_event;
 };
 
 static void on_event(const tos_dir_event *event, void *user_data) {
     struct counts *c = user_data;
+    if (event->kind == TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED) {
+        /* Not about a file: automatic file concurrency (the default) reports its count. */
+        if (event->file_concurrency == 0 || event->path == NULL || event->key == NULL) {
+            c->bad_event = 1;
+        }
+        c->concurrency_events++;
+        return;
+    }
     if (event->path == NULL || event->key == NULL || strncmp(event->key, "dir-api/", 8) != 0) {
         c->bad_event = 1;
     }

@@ -52,6 +52,23 @@ impl Reporter {
         self.observers.shared_limiter.clone()
     }
 
+    /// Automatic concurrency now runs `tasks` parts at once.
+    pub fn tasks_changed(&mut self, tasks: usize) {
+        let Some(callback) = self.observers.event.as_mut() else {
+            return;
+        };
+        callback(&UploadEvent {
+            kind: UploadEventKind::TaskNumChanged,
+            bucket: self.bucket.clone(),
+            key: self.key.clone(),
+            upload_id: self.upload_id.clone(),
+            checkpoint_file: self.checkpoint_file.clone(),
+            part: None,
+            error: None,
+            task_num: u32::try_from(tasks).ok(),
+        });
+    }
+
     pub fn event(
         &mut self,
         kind: UploadEventKind,
@@ -69,6 +86,7 @@ impl Reporter {
             checkpoint_file: self.checkpoint_file.clone(),
             part,
             error,
+            task_num: None,
         };
         callback(&event);
     }

@@ -12,7 +12,8 @@ pub const MAX_PART_SIZE: u64 = 5 * 1024 * MIB;
 pub const MAX_PARTS: u64 = 10_000;
 /// The most one PutObject may carry (TOS and S3 alike).
 pub const MAX_PUT_OBJECT_SIZE: u64 = 5 * 1024 * MIB;
-pub const DEFAULT_TASK_NUM: u32 = 4;
+/// `task_num` 0: the number of parts at once is found while the upload runs (`auto_tasks`).
+pub const AUTO_TASK_NUM: u32 = 0;
 pub const MAX_TASK_NUM: u32 = 1000;
 
 /// The part size a request asks for: 0 means the default; anything outside the protocol's
@@ -35,7 +36,7 @@ pub struct UploadFileRequest {
     pub file_path: PathBuf,
     /// 0 means 20 MiB.
     pub part_size: u64,
-    /// 0 means the default; clamped to 1..=1000.
+    /// 0 (`AUTO_TASK_NUM`, the default) = found by measuring; otherwise clamped to 1..=1000.
     pub task_num: u32,
     pub enable_checkpoint: bool,
     /// A directory or a file, by the Go SDK's rules; `None` = beside the file.

@@ -16,6 +16,8 @@ pub(super) enum WorkerMsg {
     Done {
         part_index: usize,
         part: SentPart,
+        /// When the worker began sending the part (its first attempt).
+        started: std::time::Instant,
     },
     Failed {
         part_index: usize,

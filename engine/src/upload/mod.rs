@@ -2,6 +2,7 @@
 //! the checkpoint (reconciled with the server) or create a new upload, stream the parts in
 //! parallel, complete, and verify the whole object's CRC-64.
 
+pub(crate) mod auto_tasks;
 pub mod checkpoint;
 mod checkpoint_rules;
 mod complete;
@@ -34,6 +35,9 @@ use std::sync::Arc;
 pub(crate) struct SharedLimits {
     /// One permit per request in flight.
     pub connections: Option<Arc<tokio::sync::Semaphore>>,
+    /// How many permits `connections` has: automatic concurrency never runs more parts
+    /// than could have a connection. 0 = no cap.
+    pub connection_cap: usize,
     /// Leave the checkpoint after success: the folder upload removes it once its journal
     /// records the file, so a kill in between costs a HEAD on the rerun, not the whole file.
     pub leave_checkpoint: bool,
@@ -73,7 +77,7 @@ pub(crate) async fn upload_file(
         "one PutObject unless a checkpoint resumes".to_string()
     } else {
         format!(
-            "parts of {} bytes, {} tasks",
+            "parts of {} bytes, {} tasks (0 = automatic)",
             session.part_size, session.task_num
         )
     };

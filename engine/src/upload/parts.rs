@@ -1,6 +1,8 @@
 //! The parts phase: workers stream parts in parallel while the coordinator (this thread)
 //! records each one in the checkpoint and runs the callbacks.
 
+use super::auto_tasks::{Decision, TaskTuner, MAX_AUTO_TASKS};
+use super::file_request::AUTO_TASK_NUM;
 use super::messages::WorkerMsg;
 use super::workers::{self, PartJob, WorkerContext};
 use super::Session;
@@ -10,8 +12,9 @@ use crate::events::{PartInfo, UploadEventKind};
 use crate::log::{log, Level};
 use crate::wire::file_range::Limiter;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
@@ -25,6 +28,14 @@ enum Stop {
 async fn stop_workers(workers: &mut JoinSet<()>) {
     workers.abort_all();
     while workers.join_next().await.is_some() {}
+}
+
+/// Starts workers until `target` run (none when more already run: those retire by themselves).
+fn spawn_up_to(target: usize, context: &Arc<WorkerContext>, workers: &mut JoinSet<()>) {
+    while context.running.load(Ordering::SeqCst) < target {
+        context.running.fetch_add(1, Ordering::SeqCst);
+        workers.spawn(workers::run_worker(Arc::clone(context)));
+    }
 }
 
 impl Session {
@@ -58,7 +69,16 @@ impl Session {
         };
         let (to_coordinator, mut inbox) = mpsc::unbounded_channel();
         let mut outstanding = jobs.len();
-        let worker_count = (self.task_num as usize).min(jobs.len());
+        let connection_cap = match self.limits.connection_cap {
+            0 => MAX_AUTO_TASKS,
+            cap => cap.min(MAX_AUTO_TASKS),
+        };
+        let mut tuner = (self.task_num == AUTO_TASK_NUM)
+            .then(|| TaskTuner::new(connection_cap.min(jobs.len()), Instant::now()));
+        let worker_count = match &tuner {
+            Some(tuner) => tuner.tasks(),
+            None => (self.task_num as usize).min(jobs.len()),
+        };
         let context = Arc::new(WorkerContext {
             wire: Arc::clone(&self.wire),
             bucket: self.request.bucket.clone(),
@@ -70,10 +90,13 @@ impl Session {
             to_coordinator,
             queue: Mutex::new(jobs),
             connections: self.limits.connections.clone(),
+            target: AtomicUsize::new(worker_count),
+            running: AtomicUsize::new(0),
         });
         let mut workers = JoinSet::new();
-        for _ in 0..worker_count {
-            workers.spawn(workers::run_worker(Arc::clone(&context)));
+        spawn_up_to(worker_count, &context, &mut workers);
+        if tuner.is_some() {
+            self.reporter.tasks_changed(worker_count);
         }
         let mut ticker = tokio::time::interval(Duration::from_millis(100));
         let mut first_failure: Option<UploadError> = None;
@@ -86,8 +109,16 @@ impl Session {
                     return Err(self.stop(kind).await);
                 }
                 Some(message) = inbox.recv() => {
+                    let confirmed = match &message {
+                        WorkerMsg::Done { part_index, started, .. } => Some((*part_index, *started)),
+                        _ => None,
+                    };
                     match self.handle(message, &mut outstanding, &mut first_failure) {
-                        Ok(()) => {}
+                        Ok(()) => {
+                            if let (Some(tuner), Some((part_index, started))) = (tuner.as_mut(), confirmed) {
+                                self.tune(tuner, part_index, started, &context, &mut workers);
+                            }
+                        }
                         Err(Stop::Fatal(error)) => {
                             stop_workers(&mut workers).await;
                             return Err(self.abort_after_fatal(error).await);
@@ -118,6 +149,42 @@ impl Session {
         }
     }
 
+    fn tune(
+        &mut self,
+        tuner: &mut TaskTuner,
+        part_index: usize,
+        started: Instant,
+        context: &Arc<WorkerContext>,
+        workers: &mut JoinSet<()>,
+    ) {
+        let parts_left = context
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len();
+        let before = tuner.tasks();
+        let size = self.checkpoint.parts[part_index].part_size;
+        let decision = tuner.part_done(size, started, Instant::now(), parts_left);
+        let (tasks, rate, settled) = match decision {
+            Decision::Keep => return,
+            Decision::Change { tasks, rate } => (tasks, rate, false),
+            Decision::Settled { tasks, rate } => (tasks, rate, true),
+        };
+        log!(
+            Level::Debug,
+            "{}/{}: automatic concurrency: {before} tasks sent {:.1} MB/s; {} {tasks} tasks",
+            self.request.bucket,
+            self.request.key,
+            rate / 1e6,
+            if settled { "settled at" } else { "trying" }
+        );
+        context.target.store(tasks, Ordering::SeqCst);
+        spawn_up_to(tasks, context, workers);
+        if tasks != before {
+            self.reporter.tasks_changed(tasks);
+        }
+    }
+
     fn handle(
         &mut self,
         message: WorkerMsg,
@@ -144,6 +211,7 @@ impl Session {
             WorkerMsg::Done {
                 part_index,
                 part: sent,
+                ..
             } => {
                 *outstanding -= 1;
                 let crc64 = sent.receipt.crc64.unwrap_or(sent.crc64);

@@ -3,7 +3,7 @@
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::upload::checkpoint::{self, FileInfo};
 use crate::upload::file_request::{
-    resolve_part_size, UploadFileRequest, DEFAULT_TASK_NUM, MAX_PUT_OBJECT_SIZE, MAX_TASK_NUM,
+    resolve_part_size, UploadFileRequest, AUTO_TASK_NUM, MAX_PUT_OBJECT_SIZE, MAX_TASK_NUM,
 };
 use crate::wire::Wire;
 use std::fs::File;
@@ -16,6 +16,7 @@ pub struct Source {
     pub file: File,
     pub identity: FileInfo,
     pub part_size: u64,
+    /// `AUTO_TASK_NUM` or 1..=1000.
     pub task_num: u32,
     pub checkpoint_path: Option<PathBuf>,
     /// Small enough for one PutObject (and not forced through multipart).
@@ -26,7 +27,7 @@ pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> 
     wire.check_object(&request.bucket, &request.key, &request.attributes)?;
     let part_size = resolve_part_size(request.part_size)?;
     let task_num = match request.task_num {
-        0 => DEFAULT_TASK_NUM,
+        AUTO_TASK_NUM => AUTO_TASK_NUM,
         n => n.clamp(1, MAX_TASK_NUM),
     };
     let threshold = match request.multipart_threshold {

@@ -7,6 +7,7 @@ use crate::wire::file_range::{Feed, FileRange, Limiter};
 use crate::wire::{classify, FailureClass, Object, Wire};
 use std::collections::VecDeque;
 use std::fs::File;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
@@ -29,10 +30,38 @@ pub(super) struct WorkerContext {
     pub to_coordinator: mpsc::UnboundedSender<WorkerMsg>,
     pub queue: Mutex<VecDeque<PartJob>>,
     pub connections: Option<Arc<tokio::sync::Semaphore>>,
+    /// How many workers should run; automatic concurrency lowers it to retire some.
+    pub target: AtomicUsize,
+    /// How many run; the coordinator adds to it before spawning one.
+    pub running: AtomicUsize,
+}
+
+/// Counts a worker out when it ends for any reason, an abort included.
+struct Running<'a>(&'a AtomicUsize);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A worker above the target leaves between parts, never in the middle of one. The
+/// decrement and the check are one step so two workers cannot both leave for one slot.
+fn retire(ctx: &WorkerContext) -> bool {
+    ctx.running
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |running| {
+            (running > ctx.target.load(Ordering::SeqCst)).then(|| running - 1)
+        })
+        .is_ok()
 }
 
 pub(super) async fn run_worker(ctx: Arc<WorkerContext>) {
+    let running = Running(&ctx.running);
     loop {
+        if retire(&ctx) {
+            std::mem::forget(running);
+            return;
+        }
         let Some(job) = ctx
             .queue
             .lock()
@@ -41,10 +70,12 @@ pub(super) async fn run_worker(ctx: Arc<WorkerContext>) {
         else {
             return;
         };
+        let started = std::time::Instant::now();
         let message = match send_part(&ctx, &job).await {
             Ok(part) => WorkerMsg::Done {
                 part_index: job.part_index,
                 part,
+                started,
             },
             Err(error) => WorkerMsg::Failed {
                 part_index: job.part_index,

@@ -26,7 +26,8 @@ pub enum ErrorPolicy {
     Continue,
 }
 
-pub const DEFAULT_FILE_CONCURRENCY: u32 = 4;
+/// `file_concurrency` 0: the files at once are found while the upload runs (`auto_files`).
+pub const AUTO_FILE_CONCURRENCY: u32 = 0;
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 16;
 
 #[derive(Debug, Clone)]
@@ -39,7 +40,7 @@ pub struct UploadDirRequest {
     pub include: Vec<String>,
     pub exclude: Vec<String>,
     pub symlinks: SymlinkPolicy,
-    /// Files uploaded at once; 0 = 4.
+    /// Files uploaded at once; 0 (the default) = found by measuring (`auto_files`).
     pub file_concurrency: u32,
     /// Parallel parts per large file; 0 = the default.
     pub task_num: u32,
@@ -100,6 +101,9 @@ pub enum DirEventKind {
     /// Already uploaded (per the journal, or found by `skip_existing`), or not uploadable by
     /// policy (`reason` says).
     FileSkipped,
+    /// Automatic file concurrency (`file_concurrency` 0) now uploads `file_concurrency`
+    /// files at once: once at the start, then at each change (no path or key).
+    FileConcurrencyChanged,
 }
 
 #[derive(Debug, Clone)]
@@ -112,6 +116,8 @@ pub struct DirEvent {
     pub crc64: Option<u64>,
     pub reason: Option<String>,
     pub error: Option<UploadError>,
+    /// Only for `FileConcurrencyChanged`: the files now uploaded at once.
+    pub file_concurrency: Option<u32>,
 }
 
 pub type DirProgressFn = Box<dyn FnMut(&DirProgress) + Send>;

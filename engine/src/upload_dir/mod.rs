@@ -2,6 +2,7 @@
 //! one PutObject, large ones through the resumable multipart path with their own checkpoint,
 //! a journal so a rerun skips finished files, aggregate progress, one connection cap.
 
+mod auto_files;
 mod dir_reporter;
 pub mod dir_request;
 pub(crate) mod glob;
@@ -36,6 +37,7 @@ struct FileTask {
     relative: String,
     key: String,
     identity: crate::upload::checkpoint::FileInfo,
+    started: std::time::Instant,
 }
 
 /// How a file ended: sent now, or (with `skip_existing`) found on the server already.
@@ -94,13 +96,16 @@ pub(crate) async fn upload_dir(
         return Err(stopped(kind));
     }
     let reporter = DirReporter::new(observers);
-    let connections = Arc::new(Semaphore::new(match request.max_connections {
+    let max_connections = match request.max_connections {
         0 => DEFAULT_MAX_CONNECTIONS as usize,
         n => n as usize,
-    }));
-    let file_concurrency = match request.file_concurrency {
-        0 => DEFAULT_FILE_CONCURRENCY as usize,
-        n => n as usize,
+    };
+    let connections = Arc::new(Semaphore::new(max_connections));
+    let mut auto_files = (request.file_concurrency == AUTO_FILE_CONCURRENCY)
+        .then(|| auto_files::FileTuner::new(max_connections, &reporter));
+    let mut file_concurrency = match &auto_files {
+        Some(tuner) => tuner.files(),
+        None => request.file_concurrency as usize,
     };
     let shared = Arc::new(Shared {
         wire: Arc::clone(&wire),
@@ -108,6 +113,7 @@ pub(crate) async fn upload_dir(
         reporter: Arc::clone(&reporter),
         cancel: cancel.clone(),
         part_size,
+        max_connections,
         request,
     });
 
@@ -144,6 +150,9 @@ pub(crate) async fn upload_dir(
                 }
             }
             Some((task, result)) = running.next() => {
+                if let (Some(tuner), Ok(_)) = (auto_files.as_mut(), &result) {
+                    file_concurrency = tuner.file_done(task.identity.size, task.started, walk_done, &reporter);
+                }
                 shared.finish(task, result, journal.as_mut(), &mut output, &cancel);
                 if shared.request.error_policy == ErrorPolicy::StopOnFirst && !output.failures.is_empty() {
                     stopping = true;
@@ -204,6 +213,7 @@ struct Shared {
     reporter: dir_reporter::SharedReporter,
     cancel: CancelHook,
     part_size: u64,
+    max_connections: usize,
     request: UploadDirRequest,
 }
 
@@ -218,6 +228,7 @@ impl Shared {
             crc64: None,
             reason: None,
             error: None,
+            file_concurrency: None,
         };
         f(&mut event);
         lock(&self.reporter).event(&event);
@@ -244,6 +255,7 @@ impl Shared {
                     path,
                     relative,
                     identity,
+                    started: std::time::Instant::now(),
                 };
                 let done = journal
                     .and_then(|j| j.done(&task.relative))
@@ -274,6 +286,7 @@ impl Shared {
                     path,
                     relative,
                     identity: Default::default(),
+                    started: std::time::Instant::now(),
                 };
                 self.event(DirEventKind::FileSkipped, &task, |e| {
                     e.reason = Some(reason)
@@ -290,6 +303,7 @@ impl Shared {
                     path,
                     relative,
                     identity: Default::default(),
+                    started: std::time::Instant::now(),
                 };
                 lock(reporter).file_failed();
                 self.event(DirEventKind::FileFailed, &task, |e| {

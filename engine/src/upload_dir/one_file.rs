@@ -103,6 +103,7 @@ impl Shared {
             shared_limiter,
         };
         let limits = SharedLimits {
+            connection_cap: self.max_connections,
             connections: Some(connections),
             leave_checkpoint: true,
         };

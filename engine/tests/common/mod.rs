@@ -106,6 +106,21 @@ impl TestServer {
         }
     }
 
+    /// Any admin endpoint (`link`, `stats`, ...): its JSON reply, which must be a success.
+    pub fn admin_json(&self, method: reqwest::Method, path: &str, body: &str) -> Value {
+        self.runtime.block_on(async {
+            let response = self
+                .http
+                .request(method, format!("{}/{path}", self.admin))
+                .body(body.to_string())
+                .send()
+                .await
+                .unwrap();
+            assert!(response.status().is_success(), "admin {path} refused");
+            serde_json::from_str(&response.text().await.unwrap()).unwrap()
+        })
+    }
+
     /// Adds a fault rule (JSON text) through the admin API.
     pub fn clear_faults(&self) {
         self.runtime.block_on(async {
