@@ -38,6 +38,7 @@ fn result_numbers_are_stable() {
         (TOS_ERR_FILE_CHANGED, 204),
         (TOS_ERR_CHECKPOINT_IO, 205),
         (TOS_ERR_SOME_FILES_FAILED, 206),
+        (TOS_ERR_STREAM_READ, 207),
         (TOS_PAUSED, 300),
         (TOS_ABORTED, 301),
         (TOS_ERR_INTERNAL, 900),

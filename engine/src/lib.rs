@@ -21,6 +21,7 @@ mod upload;
 /// The checkpoint file (the TOS Go SDK's format), public so that tools and tests can read it.
 pub use upload::checkpoint;
 mod upload_dir;
+mod upload_stream;
 mod wire;
 
 #[cfg(test)]
@@ -40,3 +41,4 @@ pub use upload_dir::dir_request::{
     DirEvent, DirEventKind, DirObservers, DirProgress, ErrorPolicy, FileFailure, SymlinkPolicy,
     UploadDirOutput, UploadDirRequest,
 };
+pub use upload_stream::UploadStreamRequest;

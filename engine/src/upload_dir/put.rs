@@ -28,7 +28,7 @@ pub(super) async fn put_file(ctx: &PutContext, path: &Path, key: &str) -> Result
     let (file, identity) = crate::upload::validate::open_source(path)?;
     let size = identity.size;
     let range = FileRange {
-        file: Arc::new(file),
+        source: Arc::new(file).into(),
         offset: 0,
         size,
     };

@@ -12,6 +12,7 @@ pub(crate) mod file_range;
 #[cfg(test)]
 mod proptests;
 pub(crate) mod protocol;
+mod range_source;
 pub(crate) mod s3;
 mod sigv4;
 pub(crate) mod tos;

@@ -1,0 +1,261 @@
+//! The upload of a stream of unknown size (standard input, a pipe, a generator): parts are
+//! filled from the caller's reader and sent in parallel, each kept in memory until the
+//! server confirms it, so a retry resends it without reading the stream again. Memory is
+//! bounded by about `part_size × (task_num + 1)`: reading waits while every buffer is in
+//! flight. A stream shorter than one part goes up in one PutObject. Nothing is resumable:
+//! a stream cannot be rewound, so a pause aborts like an abort.
+
+mod parts;
+
+use crate::attributes::CreateAttributes;
+use crate::cancel::{CancelHook, CancelKind};
+use crate::error::{ErrorKind, Result, UploadError};
+use crate::events::Observers;
+use crate::log::{log, Level};
+use crate::upload::file_reporter::Reporter;
+use crate::upload::file_request::{
+    resolve_part_size, UploadFileOutput, DEFAULT_TASK_NUM, MAX_TASK_NUM,
+};
+use crate::upload::stopped_before_start;
+use crate::wire::file_range::{Feed, FileRange, RangeSource};
+use crate::wire::{Object, Wire};
+use bytes::{Bytes, BytesMut};
+use std::io::{self, Read};
+use std::sync::Arc;
+use tos_crc64::Crc64;
+
+#[derive(Debug, Clone)]
+pub struct UploadStreamRequest {
+    pub bucket: String,
+    pub key: String,
+    /// 0 means 20 MiB. Also the unit of memory: about `part_size × (task_num + 1)` is held.
+    pub part_size: u64,
+    /// 0 means the default; clamped to 1..=1000.
+    pub task_num: u32,
+    pub attributes: CreateAttributes,
+    pub cancel: Option<CancelHook>,
+}
+
+impl UploadStreamRequest {
+    pub fn new(bucket: &str, key: &str) -> Self {
+        UploadStreamRequest {
+            bucket: bucket.to_owned(),
+            key: key.to_owned(),
+            part_size: 0,
+            task_num: 0,
+            attributes: CreateAttributes::default(),
+            cancel: None,
+        }
+    }
+}
+
+/// Uploads everything `reader` yields until it reports the end. The reader is called on the
+/// thread that runs this future (the caller's, under `Client::upload_stream`), like every
+/// callback in `observers`.
+pub(crate) async fn upload_stream(
+    wire: Arc<Wire>,
+    request: UploadStreamRequest,
+    reader: &mut dyn Read,
+    observers: Observers,
+) -> Result<UploadFileOutput> {
+    wire.check_object(&request.bucket, &request.key, &request.attributes)?;
+    let part_size = resolve_part_size(request.part_size)?;
+    let task_num = match request.task_num {
+        0 => DEFAULT_TASK_NUM,
+        n => n.clamp(1, MAX_TASK_NUM),
+    };
+    let cancel = request.cancel.clone().unwrap_or_default();
+    if let Some(kind) = cancel.requested() {
+        return Err(stopped_before_start(kind));
+    }
+    let reporter = Reporter::new(observers, &request.bucket, &request.key, 0);
+    let mut session = StreamSession {
+        wire,
+        attributes: Arc::new(request.attributes.clone()),
+        request,
+        cancel,
+        part_size,
+        task_num,
+        reporter,
+        reader,
+        read_so_far: 0,
+        whole_crc: Crc64::new(),
+        ended: false,
+    };
+    log!(
+        Level::Info,
+        "stream upload to {}/{}: parts of {} bytes, {} tasks",
+        session.request.bucket,
+        session.request.key,
+        part_size,
+        task_num
+    );
+    session.reporter.started(0, 0);
+    let result = session.run().await;
+    match &result {
+        Ok(out) => log!(
+            Level::Info,
+            "stream upload of {}/{} done: {} bytes, CRC-64 {}",
+            out.bucket,
+            out.key,
+            session.read_so_far,
+            out.crc64
+        ),
+        Err(error) => {
+            log!(
+                Level::Info,
+                "stream upload of {}/{} stopped: {error}",
+                session.request.bucket,
+                session.request.key
+            );
+            session.reporter.failed();
+        }
+    }
+    result
+}
+
+struct StreamSession<'r> {
+    wire: Arc<Wire>,
+    request: UploadStreamRequest,
+    attributes: Arc<CreateAttributes>,
+    cancel: CancelHook,
+    part_size: u64,
+    task_num: u32,
+    reporter: Reporter,
+    reader: &'r mut dyn Read,
+    read_so_far: u64,
+    /// Of every byte read, in order: checked against the server's CRC of the object.
+    whole_crc: Crc64,
+    ended: bool,
+}
+
+impl StreamSession<'_> {
+    async fn run(&mut self) -> Result<UploadFileOutput> {
+        let first = self.read_part(|_| {})?;
+        if self.ended {
+            return self.put_whole(first).await;
+        }
+        self.multipart(first).await
+    }
+
+    /// Fills one part from the reader: `part_size` bytes, or fewer when the stream ends.
+    /// `between_reads` runs after each read, so the caller can serve the workers (progress,
+    /// the user's limiter) while a slow stream trickles in. A cancel stops it at once.
+    fn read_part(&mut self, mut between_reads: impl FnMut(&mut Self)) -> Result<Bytes> {
+        let mut buf = BytesMut::zeroed(self.part_size as usize);
+        let mut filled = 0;
+        while filled < buf.len() {
+            if let Some(kind) = self.cancel.requested() {
+                return Err(cancelled(kind));
+            }
+            match self.reader.read(&mut buf[filled..]) {
+                Ok(0) => {
+                    self.ended = true;
+                    break;
+                }
+                Ok(n) if n <= buf.len() - filled => {
+                    self.whole_crc.update(&buf[filled..filled + n]);
+                    filled += n;
+                    self.read_so_far += n as u64;
+                }
+                Ok(n) => {
+                    return Err(UploadError::new(
+                        ErrorKind::StreamRead,
+                        format!(
+                            "the stream's reader returned {n} bytes for a buffer of {}",
+                            buf.len() - filled
+                        ),
+                    ))
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(read_error(self.read_so_far, e)),
+            }
+            between_reads(self);
+        }
+        buf.truncate(filled);
+        Ok(buf.freeze())
+    }
+
+    /// The whole stream, shorter than a part, in one PutObject (retried from memory).
+    async fn put_whole(&mut self, bytes: Bytes) -> Result<UploadFileOutput> {
+        let size = bytes.len() as u64;
+        let index = self.reporter.add_part(size);
+        let range = FileRange {
+            source: RangeSource::Memory(bytes),
+            offset: 0,
+            size,
+        };
+        let (limiter, mut acquire_requests) = self.reporter.limiter();
+        let (report_sent, mut sent) = tokio::sync::mpsc::unbounded_channel();
+        let feed = Feed {
+            limiter,
+            on_sent: Arc::new(move |bytes| {
+                let _ = report_sent.send(bytes);
+            }),
+            connections: None,
+        };
+        // Owned copies: the request runs while the loop below reports through `self`.
+        let (wire, attributes) = (Arc::clone(&self.wire), Arc::clone(&self.attributes));
+        let (bucket, key) = (self.request.bucket.clone(), self.request.key.clone());
+        let object = Object {
+            bucket: &bucket,
+            key: &key,
+        };
+        let put = wire.put_object(object, &attributes, &range, &feed);
+        tokio::pin!(put);
+        let receipt = loop {
+            tokio::select! {
+                receipt = &mut put => break receipt?,
+                Some(bytes) = sent.recv() => self.reporter.sent(index, bytes),
+                Some(ask) = acquire_requests.recv() => {
+                    let _ = ask.reply.send(self.reporter.acquire(ask.want));
+                }
+                _ = self.cancel.cancelled() => {
+                    let kind = self.cancel.requested().unwrap_or(CancelKind::Abort);
+                    return Err(cancelled(kind));
+                }
+            }
+        };
+        self.reporter.part_done(index, size);
+        self.reporter.succeed();
+        Ok(UploadFileOutput {
+            bucket: self.request.bucket.clone(),
+            key: self.request.key.clone(),
+            upload_id: String::new(),
+            etag: receipt.etag,
+            location: receipt.location,
+            version_id: receipt.version_id,
+            crc64: receipt.crc64.unwrap_or_else(|| self.whole_crc.value()),
+            request_id: receipt.request_id,
+            part_size: self.part_size,
+            bytes_sent: size,
+        })
+    }
+
+    fn object(&self) -> Object<'_> {
+        Object {
+            bucket: &self.request.bucket,
+            key: &self.request.key,
+        }
+    }
+}
+
+/// What a cancel returns for a stream. A pause cannot keep anything resumable (the bytes
+/// read are gone with this call), so it ends like an abort, saying so.
+fn cancelled(kind: CancelKind) -> UploadError {
+    let message = match kind {
+        CancelKind::Abort => "stream upload aborted by the cancel hook",
+        CancelKind::Pause => {
+            "stream upload paused by the cancel hook: a stream cannot be resumed, so the upload was aborted"
+        }
+    };
+    UploadError::new(ErrorKind::Aborted, message)
+}
+
+fn read_error(read_so_far: u64, error: io::Error) -> UploadError {
+    UploadError::new(
+        ErrorKind::StreamRead,
+        format!("reading the stream failed after {read_so_far} bytes; the upload was aborted"),
+    )
+    .with_cause(error)
+}
