@@ -34,7 +34,9 @@ pub enum tos_result {
     TOS_ERR_INVALID_KEY = 107,
     /// The part size is outside 5 MiB ..= 5 GiB.
     TOS_ERR_INVALID_PART_SIZE = 108,
-    /// The file would need more than 10,000 parts of the requested size.
+    /// The file would need more than 10,000 parts of the requested size; or, for
+    /// `tos_upload_stream`, the stream ran past 10,000 parts (found while uploading: the
+    /// multipart upload was aborted; use a larger part size).
     TOS_ERR_TOO_MANY_PARTS = 109,
     /// The file does not exist.
     TOS_ERR_FILE_NOT_FOUND = 110,
