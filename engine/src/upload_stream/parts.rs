@@ -97,23 +97,26 @@ impl StreamSession<'_> {
             queue: Mutex::new(VecDeque::new()),
             connections: None,
         });
+        // A part read ahead, waiting for a free request: with `task_num` parts in flight it
+        // is the "+ 1" of the memory bound, and it keeps the stream and the network both busy.
         let mut next = Some(first);
         let mut in_flight = 0usize;
         let mut ticker = tokio::time::interval(Duration::from_millis(100));
         loop {
-            if in_flight < self.task_num as usize && !(self.ended && next.is_none()) {
-                let bytes = match next.take() {
-                    Some(bytes) => bytes,
-                    None => self.read_serving(parts, &mut inboxes, &mut in_flight)?,
-                };
-                // An empty read after a full part is the stream's end, not a part.
-                if !bytes.is_empty() {
+            if in_flight < self.task_num as usize {
+                if let Some(bytes) = next.take() {
                     self.queue_part(&context, parts, bytes, workers)?;
                     in_flight += 1;
+                    continue;
                 }
+            }
+            if next.is_none() && !self.ended {
+                let bytes = self.read_serving(parts, &mut inboxes, &mut in_flight)?;
+                // An empty read after a full part is the stream's end, not a part.
+                next = (!bytes.is_empty()).then_some(bytes);
                 continue;
             }
-            if in_flight == 0 {
+            if in_flight == 0 && next.is_none() {
                 return Ok(());
             }
             tokio::select! {
