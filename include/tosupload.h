@@ -511,7 +511,9 @@ typedef void (*tos_log_cb)(uint32_t level, const char *message, void *user_data)
  * Called for the next bytes of a `tos_upload_stream`: write at most `capacity` bytes into
  * `buf` and return how many were written; return 0 at the end of the stream (only then:
  * a reader with nothing yet should wait), or a negative value for an error of yours, which
- * fails the upload with `TOS_ERR_STREAM_READ` (the value is in the message).
+ * fails the upload with `TOS_ERR_STREAM_READ` (the value is in the message). A negative value
+ * returned after `tos_cancel` was called on the upload's hook ends it as the cancel does
+ * (`TOS_ABORTED`), so a callback waiting for input may give up when told to stop.
  *
  * Threading contract: like every callback of an upload, it runs on the thread that called
  * `tos_upload_stream`, one at a time with the others, and never after it returns. It may

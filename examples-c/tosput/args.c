@@ -63,6 +63,7 @@ static void usage_put(FILE *out) {
             "usage: tosput put [options] FILE tos://BUCKET/KEY\n"
             "\n"
             "Uploads FILE to TOS as KEY with a resumable, parallel multipart upload.\n"
+            "FILE - reads standard input (not resumable; parts held in memory).\n"
             "\n"
             "options:\n%s"
             "  --checkpoint PATH       checkpoint file, or a directory to put it in\n"

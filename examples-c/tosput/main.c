@@ -2,6 +2,7 @@
  * tosput: a command-line uploader for TOS, built on libtosupload.
  *
  *   tosput put [options] FILE tos://BUCKET/KEY
+ *   tosput put [options] - tos://BUCKET/KEY    (standard input; stream.c)
  *   tosput put-dir [options] DIR tos://BUCKET/PREFIX/
  *
  * `tosput --help`, `tosput put --help` and `tosput put-dir --help` describe the options and
@@ -31,6 +32,7 @@ struct interrupt_state {
     pthread_mutex_t lock;
     int signals;         /* SIGINT/SIGTERM received */
     int abort_requested; /* tos_cancel(hook, true) was called */
+    int cancel_called;   /* tos_cancel was called (set after the call) */
 };
 
 static sigset_t watched_signals;
@@ -58,7 +60,20 @@ static void *signal_watcher(void *arg) {
                     sig == SIGINT ? "interrupt" : "terminated");
             tos_cancel(state->hook, false);
         }
+        pthread_mutex_lock(&state->lock);
+        state->cancel_called = 1;
+        pthread_mutex_unlock(&state->lock);
     }
+}
+
+/* For `put -`: whether the upload has been told to stop (see stream.c). */
+static int cancel_was_called(void *arg) {
+    struct interrupt_state *state = arg;
+    int called;
+    pthread_mutex_lock(&state->lock);
+    called = state->cancel_called;
+    pthread_mutex_unlock(&state->lock);
+    return called;
 }
 
 static int abort_was_requested(struct interrupt_state *state) {
@@ -69,7 +84,7 @@ static int abort_was_requested(struct interrupt_state *state) {
     return abort;
 }
 
-static void print_error(const char *what, tos_result rc, const tos_error *error) {
+void print_error(const char *what, tos_result rc, const tos_error *error) {
     fprintf(stderr, "tosput: %s: %s: %s\n", what, tos_result_name(rc), error ? tos_error_message(error) : "");
     if (error != NULL && tos_error_is_server_error(error)) {
         fprintf(stderr, "tosput:   HTTP %u, Code %s, EC %s, RequestId %s, HostId %s\n",
@@ -83,6 +98,19 @@ static void print_error(const char *what, tos_result rc, const tos_error *error)
 }
 
 /* ---- put --------------------------------------------------------------------------------- */
+
+void print_upload_output(const tos_upload_output *output) {
+    printf("bucket:      %s\n", tos_upload_output_bucket(output));
+    printf("key:         %s\n", tos_upload_output_key(output));
+    printf("etag:        %s\n", tos_upload_output_etag(output));
+    printf("upload_id:   %s\n", tos_upload_output_upload_id(output));
+    printf("location:    %s\n", tos_upload_output_location(output));
+    printf("version_id:  %s\n", tos_upload_output_version_id(output));
+    printf("crc64:       %llu\n", (unsigned long long)tos_upload_output_crc64(output));
+    printf("request_id:  %s\n", tos_upload_output_request_id(output));
+    printf("part_size:   %llu\n", (unsigned long long)tos_upload_output_part_size(output));
+    printf("bytes_sent:  %llu\n", (unsigned long long)tos_upload_output_bytes_sent(output));
+}
 
 struct put_state {
     struct progress progress;
@@ -149,16 +177,7 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
         print_error("upload failed", rc, error);
         status = EXIT_FAILED;
     } else {
-        printf("bucket:      %s\n", tos_upload_output_bucket(output));
-        printf("key:         %s\n", tos_upload_output_key(output));
-        printf("etag:        %s\n", tos_upload_output_etag(output));
-        printf("upload_id:   %s\n", tos_upload_output_upload_id(output));
-        printf("location:    %s\n", tos_upload_output_location(output));
-        printf("version_id:  %s\n", tos_upload_output_version_id(output));
-        printf("crc64:       %llu\n", (unsigned long long)tos_upload_output_crc64(output));
-        printf("request_id:  %s\n", tos_upload_output_request_id(output));
-        printf("part_size:   %llu\n", (unsigned long long)tos_upload_output_part_size(output));
-        printf("bytes_sent:  %llu\n", (unsigned long long)tos_upload_output_bytes_sent(output));
+        print_upload_output(output);
         status = EXIT_OK;
     }
     free(state.checkpoint_file);
@@ -309,6 +328,8 @@ int main(int argc, char **argv) {
 
     if (args.command == CMD_PUT_DIR) {
         status = run_put_dir(client, &args, hook, limiter, &interrupts);
+    } else if (strcmp(args.source, "-") == 0) {
+        status = tosput_put_stream(client, &args, hook, limiter, cancel_was_called, &interrupts);
     } else {
         status = run_put(client, &args, hook, limiter, &interrupts);
     }

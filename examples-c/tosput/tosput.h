@@ -1,7 +1,7 @@
 /*
  * tosput: a command-line uploader for TOS built on libtosupload (see main.c).
- * Shared declarations of its three parts: args.c (command line), progress.c (progress
- * display), main.c (signals and the uploads).
+ * Shared declarations of its parts: args.c (command line), progress.c (progress display),
+ * main.c (signals and the uploads), stream.c (`put -`: standard input).
  */
 #ifndef TOSPUT_H
 #define TOSPUT_H
@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "tosupload.h"
 
 /* Exit codes (also in --help). */
 enum {
@@ -61,6 +63,7 @@ struct progress {
     int sample_count, sample_next;
     uint64_t bytes_done, bytes_total, files_done, files_total, files_failed;
     int walk_complete;
+    int unknown_total; /* a stream: bytes and rate, no bar, percent or ETA */
 };
 
 void progress_init(struct progress *p, int quiet, int dir_mode);
@@ -74,5 +77,14 @@ void progress_break_line(struct progress *p);
 /* "12.3 MiB" */
 void format_bytes(double bytes, char *out, size_t len);
 double now_seconds(void);
+
+/* The result of an upload on stdout; a failure on stderr with every detail of `error`. */
+void print_upload_output(const tos_upload_output *output);
+void print_error(const char *what, tos_result rc, const tos_error *error);
+
+/* `put -`: uploads standard input (stream.c). `cancel_called(cancel_arg)` says whether
+ * tos_cancel was called on `hook`, so a read waiting for input can give up. */
+int tosput_put_stream(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
+                      const tos_rate_limiter *limiter, int (*cancel_called)(void *arg), void *cancel_arg);
 
 #endif

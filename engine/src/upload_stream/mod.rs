@@ -168,7 +168,14 @@ impl StreamSession<'_> {
                     ))
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(read_error(self.read_so_far, e)),
+                // A reader waiting for input may give up once told to stop: that is the
+                // cancel's doing, not a broken stream.
+                Err(e) => {
+                    return Err(match self.cancel.requested() {
+                        Some(kind) => cancelled(kind),
+                        None => read_error(self.read_so_far, e),
+                    })
+                }
             }
             between_reads(self);
         }
