@@ -225,29 +225,12 @@ static void test_read_errors(const tos_client *client) {
     tos_error_free(error);
 }
 
-struct canceller {
-    const tos_cancel_hook *hook;
-    int is_abort;
-    double delay_s, cancelled_at;
-};
-
-static void *cancel_later(void *arg) {
-    struct canceller *c = arg;
-    struct timespec ts;
-    ts.tv_sec = (time_t)c->delay_s;
-    ts.tv_nsec = (long)((c->delay_s - (double)ts.tv_sec) * 1e9);
-    nanosleep(&ts, NULL);
-    c->cancelled_at = tu_now();
-    CHECK(tos_cancel(c->hook, c->is_abort) == TOS_OK, "tos_cancel");
-    return NULL;
-}
-
 /* An endless stream, cancelled after a second: with every part stalled by the server
  * (reading waits on the buffers), or under a low rate limit (reading and sending). */
 static void test_cancel(const tos_client *client, int is_abort, const tos_rate_limiter *limiter) {
     const double limit_s = tu_under_valgrind() ? 2.0 : 0.2;
     struct source s;
-    struct canceller c;
+    struct tu_canceller c;
     pthread_t thread;
     tos_upload_stream_input input;
     tos_upload_output *output = NULL;
@@ -264,7 +247,7 @@ static void test_cancel(const tos_client *client, int is_abort, const tos_rate_l
     c.delay_s = tu_under_valgrind() ? 4.0 : 1.0;
     c.cancelled_at = 0;
     input.cancel_hook = c.hook;
-    pthread_create(&thread, NULL, cancel_later, &c);
+    pthread_create(&thread, NULL, tu_cancel_later, &c);
     rc = tos_upload_stream(client, &input, &output, &error);
     latency = tu_now() - c.cancelled_at;
     pthread_join(thread, NULL);
