@@ -26,6 +26,14 @@ pub(crate) fn resolve_part_size(asked: u64) -> Result<u64> {
     }
 }
 
+/// The parts a request sends at once: 0 means the default, anything else within 1..=1000.
+pub(crate) fn resolve_task_num(asked: u32) -> u32 {
+    match asked {
+        0 => DEFAULT_TASK_NUM,
+        n => n.clamp(1, MAX_TASK_NUM),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct UploadFileRequest {
     pub bucket: String,

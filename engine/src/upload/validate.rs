@@ -2,9 +2,7 @@
 
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::upload::checkpoint::{self, FileInfo};
-use crate::upload::file_request::{
-    resolve_part_size, UploadFileRequest, DEFAULT_TASK_NUM, MAX_TASK_NUM,
-};
+use crate::upload::file_request::{resolve_part_size, resolve_task_num, UploadFileRequest};
 use crate::wire::Wire;
 use std::fs::File;
 use std::io;
@@ -23,10 +21,7 @@ pub struct Source {
 pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> {
     wire.check_object(&request.bucket, &request.key, &request.attributes)?;
     let part_size = resolve_part_size(request.part_size)?;
-    let task_num = match request.task_num {
-        0 => DEFAULT_TASK_NUM,
-        n => n.clamp(1, MAX_TASK_NUM),
-    };
+    let task_num = resolve_task_num(request.task_num);
     let (file, identity) = open_source(&request.file_path)?;
     let checkpoint_path = if request.enable_checkpoint {
         Some(checkpoint::resolve_path(

@@ -13,9 +13,7 @@ use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
 use crate::log::{log, Level};
 use crate::upload::file_reporter::Reporter;
-use crate::upload::file_request::{
-    resolve_part_size, UploadFileOutput, DEFAULT_TASK_NUM, MAX_TASK_NUM,
-};
+use crate::upload::file_request::{resolve_part_size, resolve_task_num, UploadFileOutput};
 use crate::upload::stopped_before_start;
 use crate::wire::file_range::{Feed, FileRange, RangeSource};
 use crate::wire::{Object, Wire};
@@ -60,10 +58,7 @@ pub(crate) async fn upload_stream(
 ) -> Result<UploadFileOutput> {
     wire.check_object(&request.bucket, &request.key, &request.attributes)?;
     let part_size = resolve_part_size(request.part_size)?;
-    let task_num = match request.task_num {
-        0 => DEFAULT_TASK_NUM,
-        n => n.clamp(1, MAX_TASK_NUM),
-    };
+    let task_num = resolve_task_num(request.task_num);
     let cancel = request.cancel.clone().unwrap_or_default();
     if let Some(kind) = cancel.requested() {
         return Err(stopped_before_start(kind));
