@@ -17,10 +17,14 @@ use crate::upload::file_request::{resolve_part_size, resolve_task_num, UploadFil
 use crate::upload::stopped_before_start;
 use crate::wire::file_range::{Feed, FileRange, RangeSource};
 use crate::wire::{Object, Wire};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::io::{self, Read};
 use std::sync::Arc;
 use tos_crc64::Crc64;
+
+/// The most one call of the reader is asked for, so progress and the workers are served
+/// while a large part fills.
+const READ_CHUNK: usize = 1 << 20;
 
 #[derive(Debug, Clone)]
 pub struct UploadStreamRequest {
@@ -137,29 +141,43 @@ impl StreamSession<'_> {
     /// `between_reads` runs after each read, so the caller can serve the workers (progress,
     /// the user's limiter) while a slow stream trickles in. A cancel stops it at once.
     fn read_part(&mut self, mut between_reads: impl FnMut(&mut Self)) -> Result<Bytes> {
-        let mut buf = BytesMut::zeroed(self.part_size as usize);
-        let mut filled = 0;
-        while filled < buf.len() {
+        let part_size = self.part_size as usize;
+        // Reserved, not allocated with the allocator's abort on failure: parts of 5 GiB times
+        // many tasks may not fit, which must be an error, not the end of the host process.
+        // Pages are touched only as the stream fills them.
+        let mut buf: Vec<u8> = Vec::new();
+        buf.try_reserve_exact(part_size).map_err(|_| {
+            UploadError::new(
+                ErrorKind::InvalidPartSize,
+                format!(
+                    "cannot allocate a part buffer of {part_size} bytes (a stream holds \
+                     part size x (tasks + 1) in memory): use a smaller part size or fewer tasks"
+                ),
+            )
+        })?;
+        while buf.len() < part_size {
             if let Some(kind) = self.cancel.requested() {
                 return Err(cancelled(kind));
             }
-            match self.reader.read(&mut buf[filled..]) {
+            let filled = buf.len();
+            let asked = (part_size - filled).min(READ_CHUNK);
+            buf.resize(filled + asked, 0);
+            let read = self.reader.read(&mut buf[filled..]);
+            // What the reader did not fill is not part of the stream.
+            buf.truncate(filled + read.as_ref().map_or(0, |n| *n.min(&asked)));
+            match read {
                 Ok(0) => {
                     self.ended = true;
                     break;
                 }
-                Ok(n) if n <= buf.len() - filled => {
-                    self.whole_crc.update(&buf[filled..filled + n]);
-                    filled += n;
+                Ok(n) if n <= asked => {
+                    self.whole_crc.update(&buf[filled..]);
                     self.read_so_far += n as u64;
                 }
                 Ok(n) => {
                     return Err(UploadError::new(
                         ErrorKind::StreamRead,
-                        format!(
-                            "the stream's reader returned {n} bytes for a buffer of {}",
-                            buf.len() - filled
-                        ),
+                        format!("the stream's reader returned {n} bytes for a buffer of {asked}"),
                     ))
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -174,8 +192,7 @@ impl StreamSession<'_> {
             }
             between_reads(self);
         }
-        buf.truncate(filled);
-        Ok(buf.freeze())
+        Ok(Bytes::from(buf))
     }
 
     /// The whole stream, shorter than a part, in one PutObject (retried from memory).
