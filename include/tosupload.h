@@ -782,7 +782,8 @@ typedef struct tos_upload_stream_input {
    * Optional: bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB. The stream's size is not known,
    * so it is never raised: a stream longer than 10,000 parts fails with
    * `TOS_ERR_TOO_MANY_PARTS` (choose a part size of at least the stream's size / 10,000).
-   * Memory held is about `part_size * (task_num + 1)`.
+   * Memory held is about `part_size * (task_num + 1)`; a part buffer that cannot be
+   * allocated fails the upload with `TOS_ERR_INVALID_PART_SIZE`.
    */
   uint64_t part_size;
   /**

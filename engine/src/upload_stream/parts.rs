@@ -172,16 +172,7 @@ impl StreamSession<'_> {
         bytes: Bytes,
         workers: &mut JoinSet<()>,
     ) -> Result<()> {
-        if parts.len() as u64 >= MAX_PARTS {
-            return Err(UploadError::new(
-                ErrorKind::TooManyParts,
-                format!(
-                    "the stream is longer than 10,000 parts of {} bytes; the upload was \
-                     aborted: use a larger part size (at most 5 GiB per part)",
-                    self.part_size
-                ),
-            ));
-        }
+        room_for_another_part(parts.len(), self.part_size)?;
         let size = bytes.len() as u64;
         let offset = parts.last().map_or(0, |p: &Part| p.offset + p.size);
         let part_index = self.reporter.add_part(size);
@@ -299,6 +290,21 @@ impl StreamSession<'_> {
     }
 }
 
+/// A stream's size is unknown, so its part size cannot be raised up front as a file's is:
+/// the 10,001st part is refused, naming the fix.
+fn room_for_another_part(parts_so_far: usize, part_size: u64) -> Result<()> {
+    if (parts_so_far as u64) < MAX_PARTS {
+        return Ok(());
+    }
+    Err(UploadError::new(
+        ErrorKind::TooManyParts,
+        format!(
+            "the stream is longer than 10,000 parts of {part_size} bytes; the upload was \
+             aborted: use a larger part size (at most 5 GiB per part)"
+        ),
+    ))
+}
+
 fn part_info(parts: &[Part], part_index: usize) -> PartInfo {
     let part = &parts[part_index];
     PartInfo {
@@ -307,5 +313,19 @@ fn part_info(parts: &[Part], part_index: usize) -> PartInfo {
         offset: part.offset,
         etag: part.done.as_ref().map(|d| d.0.clone()),
         crc64: part.done.as_ref().map(|d| d.1),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ten_thousand_and_first_part_is_refused_naming_the_fix() {
+        assert!(room_for_another_part(9_999, 5 << 20).is_ok());
+        let error = room_for_another_part(10_000, 5 << 20).unwrap_err();
+        assert_eq!(error.kind, ErrorKind::TooManyParts);
+        assert!(error.message.contains("larger part size"), "{error}");
+        assert!(error.message.contains("5242880"), "{error}");
     }
 }
