@@ -236,3 +236,30 @@ fn reading_waits_while_every_buffer_is_in_flight() {
     let worst = *ahead.lock().unwrap();
     assert!(worst <= tasks + 1, "read {worst} parts ahead of the server");
 }
+
+#[test]
+fn a_failed_part_stops_the_reading_of_a_slow_stream() {
+    let server = TestServer::start();
+    server.add_fault(r#"{"op":"UploadPart","part_number":1,"action":{"kind":"status","status":403,"code":"AccessDenied"}}"#);
+    let client = Client::new(server.config()).unwrap();
+    let mut source = Source::new(pattern(30 * MIB, 7), 64 * 1024);
+    // About 80 ms per 5 MiB part: part 1's refusal comes back while part 2 is being read.
+    source.on_read = Some(Box::new(|_| {
+        std::thread::sleep(std::time::Duration::from_millis(1))
+    }));
+    let error = client
+        .upload_stream(
+            request("denied.bin", 5, 2),
+            &mut source,
+            Observers::default(),
+        )
+        .unwrap_err();
+    assert_eq!(error.http_status(), Some(403), "{error}");
+    assert!(
+        source.at < 10 * MIB as usize,
+        "read {} bytes after the failure instead of stopping",
+        source.at
+    );
+    assert!(server.head_object("denied.bin").is_none());
+    assert!(server.open_uploads().is_empty());
+}

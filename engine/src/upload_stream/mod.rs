@@ -130,7 +130,7 @@ struct StreamSession<'r> {
 
 impl StreamSession<'_> {
     async fn run(&mut self) -> Result<UploadFileOutput> {
-        let first = self.read_part(|_| {})?;
+        let first = self.read_part(|_| Ok(()))?;
         if self.ended {
             return self.put_whole(first).await;
         }
@@ -139,8 +139,12 @@ impl StreamSession<'_> {
 
     /// Fills one part from the reader: `part_size` bytes, or fewer when the stream ends.
     /// `between_reads` runs after each read, so the caller can serve the workers (progress,
-    /// the user's limiter) while a slow stream trickles in. A cancel stops it at once.
-    fn read_part(&mut self, mut between_reads: impl FnMut(&mut Self)) -> Result<Bytes> {
+    /// the user's limiter) while a slow stream trickles in; its error, or a cancel, stops
+    /// the reading at once.
+    fn read_part(
+        &mut self,
+        mut between_reads: impl FnMut(&mut Self) -> Result<()>,
+    ) -> Result<Bytes> {
         let part_size = self.part_size as usize;
         // Reserved, not allocated with the allocator's abort on failure: parts of 5 GiB times
         // many tasks may not fit, which must be an error, not the end of the host process.
@@ -190,7 +194,7 @@ impl StreamSession<'_> {
                     })
                 }
             }
-            between_reads(self);
+            between_reads(self)?;
         }
         Ok(Bytes::from(buf))
     }

@@ -147,22 +147,16 @@ impl StreamSession<'_> {
         inboxes: &mut Inboxes,
         in_flight: &mut usize,
     ) -> Result<Bytes> {
-        let mut failure = None;
-        let bytes = self.read_part(|session| {
+        self.read_part(|session| {
             while let Ok(ask) = inboxes.acquire.try_recv() {
                 let _ = ask.reply.send(session.reporter.acquire(ask.want));
             }
             while let Ok(message) = inboxes.messages.try_recv() {
-                if let Err(error) = session.handle(message, parts, in_flight) {
-                    failure.get_or_insert(error);
-                }
+                session.handle(message, parts, in_flight)?;
             }
             session.reporter.tick();
-        })?;
-        match failure {
-            Some(error) => Err(error),
-            None => Ok(bytes),
-        }
+            Ok(())
+        })
     }
 
     fn queue_part(
