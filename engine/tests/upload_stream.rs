@@ -263,3 +263,33 @@ fn a_failed_part_stops_the_reading_of_a_slow_stream() {
     assert!(server.head_object("denied.bin").is_none());
     assert!(server.open_uploads().is_empty());
 }
+
+#[test]
+fn the_user_limiter_is_asked_for_every_byte_on_the_calling_thread() {
+    let server = TestServer::start();
+    let client = Client::new(server.config()).unwrap();
+    let content = pattern(11 * MIB, 8);
+    let asked = Arc::new(Mutex::new((0u64, 0usize)));
+    let seen = Arc::clone(&asked);
+    let me = std::thread::current().id();
+    let observers = Observers {
+        acquire: Some(Box::new(move |want| {
+            let mut seen = seen.lock().unwrap();
+            seen.0 += want;
+            seen.1 += usize::from(std::thread::current().id() != me);
+            tosupload_engine::Permit::Granted
+        })),
+        ..Observers::default()
+    };
+    client
+        .upload_stream(
+            request("limited.bin", 5, 2),
+            &mut Source::new(content.clone(), 300_000),
+            observers,
+        )
+        .unwrap();
+    assert_eq!(server.get_object("limited.bin"), content);
+    let (bytes, off_thread) = *asked.lock().unwrap();
+    assert_eq!(bytes, content.len() as u64);
+    assert_eq!(off_thread, 0, "limiter calls off the calling thread");
+}
