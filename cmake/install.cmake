@@ -1,5 +1,5 @@
-# `cmake --install`: the library with its SONAME and development links, the C and C++
-# headers, a pkg-config file and a CMake package (find_package(tosupload) gives the imported
+# `cmake --install`: the library with its SONAME and development links (without debug
+# info outside Debug), tosput in bin/, the C and C++ headers, a pkg-config file and a CMake package (find_package(tosupload) gives the imported
 # target tosupload::tosupload). Both the .pc file and the CMake package are relocatable, so
 # `cmake --install build --prefix ANYWHERE` works. Plus ctest tests that install into a
 # prefix under the build directory and build and run one C program against it through each.
@@ -10,20 +10,60 @@ include(CMakePackageConfigHelpers)
 # TOSUPLOAD_VERSION, TOSUPLOAD_SONAME and TOSUPLOAD_REAL_NAME come from cmake/version.cmake.
 
 # Staged under build/install-stage so the links install as links.
+#
+# Outside Debug the staged library has no debug info: the release profile keeps line tables
+# (debug = 1 in Cargo.toml, for backtraces and profiling of the build tree), which make the
+# .so about six times its stripped size. They are split off with objcopy rather than dropped
+# from the cargo profile, because a profile change recompiles every dependency and the
+# debug file still lets gdb and perf symbolize a crash of the installed library: it goes to
+# lib/.debug/ (where gdb looks for a .gnu_debuglink) only with `--component debug`.
+# `cmake --install --strip` has nothing left to do for the library; it strips tosput, which
+# has no debug info in Release anyway.
 set(_stage "${CMAKE_BINARY_DIR}/install-stage")
+set(_staged "${_stage}/${TOSUPLOAD_REAL_NAME}")
+set(_debug_name "${TOSUPLOAD_REAL_NAME}.debug")
+# Made now: the staging command runs in it.
+file(MAKE_DIRECTORY ${_stage})
+if(CMAKE_BUILD_TYPE STREQUAL "Debug")
+  set(_stage_lib_commands COMMAND ${CMAKE_COMMAND} -E copy_if_different ${TOSUPLOAD_SO} ${_staged})
+  set(_stage_debug "")
+else()
+  if(NOT CMAKE_OBJCOPY)
+    message(FATAL_ERROR "objcopy not found (binutils): needed to split the debug info off the installed library")
+  endif()
+  set(_stage_debug "${_stage}/${_debug_name}")
+  # The debuglink is added from the stage directory so it records the bare file name.
+  set(_stage_lib_commands
+    COMMAND ${CMAKE_OBJCOPY} --only-keep-debug ${TOSUPLOAD_SO} ${_stage_debug}
+    COMMAND ${CMAKE_OBJCOPY} --strip-unneeded ${TOSUPLOAD_SO} ${_staged}.tmp
+    COMMAND ${CMAKE_OBJCOPY} --add-gnu-debuglink=${_debug_name} ${_staged}.tmp
+    COMMAND ${CMAKE_COMMAND} -E rename ${_staged}.tmp ${_staged})
+endif()
+add_custom_command(OUTPUT ${_staged} ${_stage_debug}
+  ${_stage_lib_commands}
+  DEPENDS ${TOSUPLOAD_SO}
+  WORKING_DIRECTORY ${_stage}
+  COMMENT "staging libtosupload ${TOSUPLOAD_VERSION} for install (${CMAKE_BUILD_TYPE})")
 add_custom_target(tosupload_install_stage ALL
-  COMMAND ${CMAKE_COMMAND} -E make_directory ${_stage}
-  COMMAND ${CMAKE_COMMAND} -E copy_if_different ${TOSUPLOAD_SO} ${_stage}/${TOSUPLOAD_REAL_NAME}
   COMMAND ${CMAKE_COMMAND} -E create_symlink ${TOSUPLOAD_REAL_NAME} ${_stage}/${TOSUPLOAD_SONAME}
   COMMAND ${CMAKE_COMMAND} -E create_symlink ${TOSUPLOAD_SONAME} ${_stage}/libtosupload.so
-  BYPRODUCTS ${_stage}/${TOSUPLOAD_REAL_NAME} ${_stage}/${TOSUPLOAD_SONAME} ${_stage}/libtosupload.so
-  COMMENT "staging libtosupload ${TOSUPLOAD_VERSION} for install")
+  DEPENDS ${_staged}
+  BYPRODUCTS ${_stage}/${TOSUPLOAD_SONAME} ${_stage}/libtosupload.so)
 add_dependencies(tosupload_install_stage tosupload_cargo)
 
-install(PROGRAMS ${_stage}/${TOSUPLOAD_REAL_NAME} DESTINATION ${CMAKE_INSTALL_LIBDIR})
+install(PROGRAMS ${_staged} DESTINATION ${CMAKE_INSTALL_LIBDIR})
 install(FILES ${_stage}/${TOSUPLOAD_SONAME} ${_stage}/libtosupload.so DESTINATION ${CMAKE_INSTALL_LIBDIR})
+if(_stage_debug)
+  install(FILES ${_stage_debug} DESTINATION ${CMAKE_INSTALL_LIBDIR}/.debug COMPONENT debug EXCLUDE_FROM_ALL)
+endif()
 install(FILES ${CMAKE_SOURCE_DIR}/include/tosupload.h ${CMAKE_SOURCE_DIR}/include/tosupload.hpp
   DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})
+
+# tosput finds the library beside its bin/ wherever the prefix is; CMake replaces the build
+# tree's run path with this one on install.
+file(RELATIVE_PATH _bin_to_lib "/root/${CMAKE_INSTALL_BINDIR}" "/root/${CMAKE_INSTALL_LIBDIR}")
+set_target_properties(tosput PROPERTIES INSTALL_RPATH "$ORIGIN/${_bin_to_lib}")
+install(TARGETS tosput RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 
 # pkg-config: prefix found from the .pc file's own place.
 set(_pc_dir "${CMAKE_INSTALL_LIBDIR}/pkgconfig")
@@ -51,7 +91,8 @@ if(NOT TOSUPLOAD_SANITIZE)
   set(_pkg_prefix "${_pkg_work}/prefix")
   set(_pkg_args -DPREFIX=${_pkg_prefix} -DWORK=${_pkg_work} -DSRC=${CMAKE_SOURCE_DIR}
                 -DBUILD_DIR=${CMAKE_BINARY_DIR} -DLIBDIR=${CMAKE_INSTALL_LIBDIR}
-                -DINCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR} -DVERSION=${TOSUPLOAD_VERSION}
+                -DINCLUDEDIR=${CMAKE_INSTALL_INCLUDEDIR} -DBINDIR=${CMAKE_INSTALL_BINDIR}
+                -DVERSION=${TOSUPLOAD_VERSION}
                 -DSONAME=${TOSUPLOAD_SONAME}
                 -DCC=${CMAKE_C_COMPILER} -DPYTHON=${Python3_EXECUTABLE}
                 -DBUILD_TYPE=${CMAKE_BUILD_TYPE})

@@ -17,6 +17,21 @@
  * meanwhile on that thread discarded. A broken connection is an error code, never a signal.
  * fork(): a client's threads do not exist in the child; create clients after fork, or a new
  * one in the child, and never use a client made before the fork there.
+ *
+ * Threads, object by object:
+ *  - tos_client, tos_cancel_hook, tos_rate_limiter: thread-safe; one object may be used by any
+ *    number of threads and uploads at once. Freeing one while uploads still use it is
+ *    allowed: they hold their own reference until they return.
+ *  - tos_upload_output, tos_upload_dir_output, tos_error: immutable once returned; their
+ *    getters may run on several threads at once, but the _free call must not overlap any
+ *    other use of the object or of a string it returned.
+ *  - inputs (tos_client_options, tos_upload_file_input, tos_upload_dir_input and what they
+ *    point to): read during the call only and copied; no other thread may change them during
+ *    the call, and they may be reused or freed once it returns.
+ *  - callbacks: those of one upload run on its calling thread, one at a time; the log
+ *    callback (tos_set_log_callback) may run on any thread, several at once.
+ *  - free functions: tos_set_log_callback (process-wide), tos_version, tos_result_name and
+ *    tos_crc64_* may be called from any thread.
  */
 
 #ifndef TOSUPLOAD_H
@@ -25,9 +40,23 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+/* The crate's version (checked against Cargo.toml by tests/header_is_current.rs).
+ * TOS_VERSION_NUM is MAJOR*10000 + MINOR*100 + PATCH, for #if TOS_VERSION_NUM >= 200. */
 #define TOS_VERSION_MAJOR 0
 #define TOS_VERSION_MINOR 2
 #define TOS_VERSION_PATCH 0
+#define TOS_VERSION_NUM 200
+
+/* Marks every function of the API with default visibility, the library's exported symbols:
+ * they stay linkable when this header is included under #pragma GCC visibility push(hidden).
+ * Define TOS_API before the include to change it. */
+#ifndef TOS_API
+#if defined(__GNUC__) || defined(__clang__)
+#define TOS_API __attribute__((visibility("default")))
+#else
+#define TOS_API
+#endif
+#endif
 
 
 /**
@@ -329,8 +358,8 @@ enum tos_dir_event_kind
    */
   TOS_DIR_EVENT_KIND_FILE_FAILED = 3,
   /**
-   * A file is not uploaded: already uploaded by an earlier run (`etag`, `crc64` set), or
-   * left out by policy (a symbolic link not followed, not a regular file); `reason` says.
+   * A file is not uploaded: already uploaded by an earlier run (per the journal, or found on
+   * the server by `skip_existing`; `etag` set, `crc64` when known), or left out by policy (a symbolic link not followed, not a regular file); `reason` says.
    */
   TOS_DIR_EVENT_KIND_FILE_SKIPPED = 4,
 };
@@ -399,9 +428,17 @@ typedef struct tos_client tos_client;
  * (the caller owns it and frees it with `tos_error_free`), or lent to an event callback
  * (valid only during the callback; do not free). Read it with the `tos_error_*` getters;
  * every string getter returns a string owned by the error, valid until it is freed, never
- * NULL for a non-NULL error ("" when the detail is absent).
+ * NULL for a non-NULL error ("" when the detail is absent). Immutable: the getters may run on
+ * several threads at once; `tos_error_free` must not overlap any other use.
  */
 typedef struct tos_error tos_error;
+
+/**
+ * The multipart uploads a listing found, sorted by key as the server sent them. Made by
+ * `tos_list_multipart_uploads`, freed by `tos_multipart_upload_list_free`; read with the
+ * `tos_multipart_upload_list_*` getters, whose strings live as long as the list.
+ */
+typedef struct tos_multipart_upload_list tos_multipart_upload_list;
 
 /**
  * A token bucket in bytes per second, shared by every upload it is given to
@@ -414,14 +451,16 @@ typedef struct tos_rate_limiter tos_rate_limiter;
  * The result of a directory upload. Made by `tos_upload_dir` (on `TOS_OK` and on
  * `TOS_ERR_SOME_FILES_FAILED`), freed by `tos_upload_dir_output_free`; read with the
  * `tos_upload_dir_output_*` getters, whose strings and errors are owned by the output and
- * valid until it is freed.
+ * valid until it is freed. Immutable: the getters may run on several threads at once;
+ * `tos_upload_dir_output_free` must not overlap any other use.
  */
 typedef struct tos_upload_dir_output tos_upload_dir_output;
 
 /**
  * The result of a completed upload. Made by `tos_upload_file`, freed by
  * `tos_upload_output_free`; read with the `tos_upload_output_*` getters, whose strings are
- * owned by the output and valid until it is freed.
+ * owned by the output and valid until it is freed. Immutable: the getters may run on several
+ * threads at once; `tos_upload_output_free` must not overlap any other use.
  */
 typedef struct tos_upload_output tos_upload_output;
 
@@ -910,6 +949,24 @@ typedef struct tos_upload_file_input {
    * Optional: a cancel hook to pause or abort this upload with `tos_cancel`.
    */
   const struct tos_cancel_hook *cancel_hook;
+  /**
+   * Optional: a file smaller than this many bytes goes up in one PutObject (one request,
+   * CRC-64 checked, with the attributes, progress, rate limiter and cancel hook) instead of
+   * a multipart upload; a file of exactly this size or more goes multipart. 0 = the part
+   * size; at most 5 GiB (`TOS_ERR_INVALID_ARGUMENT` above). A single PutObject has no
+   * upload id (`tos_upload_output_upload_id` is "", `tos_upload_output_part_size` 0) and
+   * writes no checkpoint: pausing or aborting it stops the request, stores nothing, and
+   * returns `TOS_PAUSED` or `TOS_ABORTED`; the next call sends the file again. A checkpoint
+   * left by an earlier multipart attempt of the same unchanged file is still resumed (its
+   * parts are on the server); one that no longer applies is discarded as usual
+   * (`TOS_EVENT_KIND_CHECKPOINT_DISCARDED`, its upload aborted) before the PutObject.
+   */
+  uint64_t multipart_threshold;
+  /**
+   * true: always a multipart upload, whatever the file's size (the behaviour before
+   * `multipart_threshold` existed).
+   */
+  bool force_multipart;
 } tos_upload_file_input;
 
 /**
@@ -934,7 +991,8 @@ typedef struct tos_dir_progress {
    */
   uint64_t files_total;
   /**
-   * Of `files_done`, the files found uploaded by an earlier run (checkpoint journal).
+   * Of `files_done`, the files found uploaded by an earlier run (checkpoint journal, or
+   * `skip_existing`).
    */
   uint64_t files_skipped;
   /**
@@ -1136,7 +1194,54 @@ typedef struct tos_upload_dir_input {
    * Optional: a cancel hook to pause or abort the whole directory upload with `tos_cancel`.
    */
   const struct tos_cancel_hook *cancel_hook;
+  /**
+   * true: before a file is uploaded, its key is checked with HeadObject; an object of the
+   * same size whose checksum proves the same content is not sent again
+   * (`TOS_DIR_EVENT_KIND_FILE_SKIPPED`, reason "already on the server with the same size and
+   * checksum", counted in `files_skipped` / `bytes_skipped`). TOS: the object's CRC-64
+   * (`x-tos-hash-crc64ecma`) against the file's. S3: the object's CRC-64/NVME
+   * (`x-amz-checksum-crc64nvme`, asked for with `x-amz-checksum-mode: ENABLED`) against the
+   * file's; a store that returns no such checksum gets the file uploaded. The HEADs run
+   * within `file_concurrency` and `max_connections`; a 404 means upload, other failures
+   * follow the usual retries and error policy. Costs a read of each file for its CRC.
+   */
+  bool skip_existing;
 } tos_upload_dir_input;
+
+/**
+ * The input of `tos_list_multipart_uploads`. Initialise with `tos_list_uploads_input_init`
+ * (or zero it and set `struct_size = sizeof(tos_list_uploads_input)`), then set `bucket`;
+ * every zero field means its default. Copied before the call returns.
+ */
+typedef struct tos_list_uploads_input {
+  /**
+   * Required: `sizeof(tos_list_uploads_input)`, set by `tos_list_uploads_input_init`.
+   */
+  size_t struct_size;
+  /**
+   * Required: the bucket name.
+   */
+  const char *bucket;
+  /**
+   * Optional: list only keys starting with it; NULL or "" = every key.
+   */
+  const char *prefix;
+  /**
+   * Optional: a cancel hook; `tos_cancel` stops the listing within milliseconds, and the
+   * call returns `TOS_PAUSED` or `TOS_ABORTED` (as the hook was pulled).
+   */
+  const struct tos_cancel_hook *cancel_hook;
+  /**
+   * Optional: stop after this many uploads; 0 = all of them. Without a limit, a listing
+   * of more than 1,000,000 uploads fails with `TOS_ERR_SERVER` rather than grow without
+   * bound.
+   */
+  uint64_t limit;
+  /**
+   * Optional: uploads asked for per request, 1..=1000; 0 = 1000.
+   */
+  uint32_t page_size;
+} tos_list_uploads_input;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1145,7 +1250,7 @@ extern "C" {
 /**
  * Makes a cancel hook. Returns NULL only if memory ran out (or on an internal error).
  */
-const struct tos_cancel_hook *tos_cancel_hook_new(void);
+TOS_API const struct tos_cancel_hook *tos_cancel_hook_new(void);
 
 /**
  * Stops every upload using `hook`, now and later. `is_abort` false pauses: the upload returns
@@ -1156,19 +1261,19 @@ const struct tos_cancel_hook *tos_cancel_hook_new(void);
  * and return `TOS_ABORTED`. Returns at once; may be called from any thread and
  * from inside a callback. Returns `TOS_ERR_NULL_ARGUMENT` if `hook` is NULL.
  */
-tos_result tos_cancel(const struct tos_cancel_hook *hook, bool is_abort);
+TOS_API tos_result tos_cancel(const struct tos_cancel_hook *hook, bool is_abort);
 
 /**
  * Frees a cancel hook. Accepts NULL. Uploads still using it keep their own reference, so it
  * may be freed as soon as `tos_upload_file` has started (but then nothing can cancel them).
  */
-void tos_cancel_hook_free(const struct tos_cancel_hook *hook);
+TOS_API void tos_cancel_hook_free(const struct tos_cancel_hook *hook);
 
 /**
  * Sets every field of `*options` to its default (zero) and `struct_size` to
  * `sizeof(tos_client_options)`. Returns `TOS_ERR_NULL_ARGUMENT` if `options` is NULL.
  */
-tos_result tos_client_options_init(struct tos_client_options *options);
+TOS_API tos_result tos_client_options_init(struct tos_client_options *options);
 
 /**
  * Makes a client. `options` is required (copied; it may be freed on return). On success
@@ -1181,6 +1286,7 @@ tos_result tos_client_options_init(struct tos_client_options *options);
  * error code, never a signal in the host, whose signal dispositions are left untouched.
  * The threads do not survive fork(): in a child process, make a new client.
  */
+TOS_API
 tos_result tos_client_new(const struct tos_client_options *options,
                           const struct tos_client **client_out,
                           struct tos_error **error_out);
@@ -1190,7 +1296,7 @@ tos_result tos_client_new(const struct tos_client_options *options,
  * until they return; no new upload may start with a freed client. Must not be called from
  * inside a callback.
  */
-void tos_client_free(const struct tos_client *client);
+TOS_API void tos_client_free(const struct tos_client *client);
 
 /**
  * Continues a CRC-64/XZ (ECMA-182, reflected; TOS's `x-tos-hash-crc64ecma`) over `len`
@@ -1200,71 +1306,71 @@ void tos_client_free(const struct tos_client *client);
  * `tos_crc64_update(0, "123456789", 9) == 0x995DC9BBDF1939FA`. Thread-safe. Each call
  * with `crc != 0` costs a few microseconds on top of the data, so feed large buffers.
  */
-uint64_t tos_crc64_update(uint64_t crc, const void *data, size_t len);
+TOS_API uint64_t tos_crc64_update(uint64_t crc, const void *data, size_t len);
 
 /**
  * The CRC-64/XZ of `A` followed by `B`, from `crc1` (the CRC of `A`), `crc2` (the CRC of `B`)
  * and `len2` (the length of `B` in bytes): how the CRC of a multipart object follows from its
  * parts' CRCs. Thread-safe.
  */
-uint64_t tos_crc64_combine(uint64_t crc1, uint64_t crc2, uint64_t len2);
+TOS_API uint64_t tos_crc64_combine(uint64_t crc1, uint64_t crc2, uint64_t len2);
 
 /**
  * The result code of the failure (never `TOS_OK`); `TOS_ERR_NULL_ARGUMENT` for a NULL error.
  */
-tos_result tos_error_result(const struct tos_error *error);
+TOS_API tos_result tos_error_result(const struct tos_error *error);
 
 /**
  * A description of the failure for people, in English; never empty. NULL for a NULL error.
  */
-const char *tos_error_message(const struct tos_error *error);
+TOS_API const char *tos_error_message(const struct tos_error *error);
 
 /**
  * True when the failure is an error response from the server (then the HTTP status, Code,
  * server Message, RequestId, EC and HostId getters have the server's values).
  */
-bool tos_error_is_server_error(const struct tos_error *error);
+TOS_API bool tos_error_is_server_error(const struct tos_error *error);
 
 /**
  * The HTTP status of the server's error response; 0 when it is not a server error.
  */
-uint16_t tos_error_http_status(const struct tos_error *error);
+TOS_API uint16_t tos_error_http_status(const struct tos_error *error);
 
 /**
  * The TOS error `Code` (`"NoSuchBucket"`, ...); "" when it is not a server error.
  */
-const char *tos_error_code(const struct tos_error *error);
+TOS_API const char *tos_error_code(const struct tos_error *error);
 
 /**
  * The `Message` of the server's error response; "" when it is not a server error.
  */
-const char *tos_error_server_message(const struct tos_error *error);
+TOS_API const char *tos_error_server_message(const struct tos_error *error);
 
 /**
  * The server's request id (`x-tos-request-id`), for support tickets; "" if none.
  */
-const char *tos_error_request_id(const struct tos_error *error);
+TOS_API const char *tos_error_request_id(const struct tos_error *error);
 
 /**
  * The server's detailed error code `EC`; "" if none.
  */
-const char *tos_error_ec(const struct tos_error *error);
+TOS_API const char *tos_error_ec(const struct tos_error *error);
 
 /**
  * The server's `HostId`; "" if none.
  */
-const char *tos_error_host_id(const struct tos_error *error);
+TOS_API const char *tos_error_host_id(const struct tos_error *error);
 
 /**
  * The underlying cause (an I/O or transport error text); "" if none.
  */
-const char *tos_error_cause(const struct tos_error *error);
+TOS_API const char *tos_error_cause(const struct tos_error *error);
 
 /**
  * Frees an error returned through an `error_out` parameter. Accepts NULL. Never free the
  * error lent to an event callback.
  */
-void tos_error_free(struct tos_error *error);
+TOS_API void tos_error_free(struct tos_error *error);
 
 /**
  * Sends the library's log lines with level `<= max_level` (`TOS_LOG_LEVEL_ERROR` = 1 ..
@@ -1280,13 +1386,14 @@ void tos_error_free(struct tos_error *error);
  *
  * Thread-safe. Returns `TOS_OK`.
  */
-tos_result tos_set_log_callback(tos_log_cb cb, uint32_t max_level, void *user_data);
+TOS_API tos_result tos_set_log_callback(tos_log_cb cb, uint32_t max_level, void *user_data);
 
 /**
  * Makes a token bucket of `rate_bytes_per_sec` bytes per second (0 = unlimited; at least
  * 1 KiB/s otherwise) with a burst of `capacity_bytes` (0 = a tenth of a second of the
  * rate; at least 10 KiB). The bucket starts full. Returns NULL only if memory ran out.
  */
+TOS_API
 const struct tos_rate_limiter *tos_rate_limiter_new(uint64_t rate_bytes_per_sec,
                                                     uint64_t capacity_bytes);
 
@@ -1294,6 +1401,7 @@ const struct tos_rate_limiter *tos_rate_limiter_new(uint64_t rate_bytes_per_sec,
  * Changes the rate and burst (same meaning as in `tos_rate_limiter_new`) while uploads run;
  * from any thread, also inside a callback. Returns `TOS_ERR_NULL_ARGUMENT` if `limiter` is NULL.
  */
+TOS_API
 tos_result tos_rate_limiter_set_rate(const struct tos_rate_limiter *limiter,
                                      uint64_t rate_bytes_per_sec,
                                      uint64_t capacity_bytes);
@@ -1301,19 +1409,19 @@ tos_result tos_rate_limiter_set_rate(const struct tos_rate_limiter *limiter,
 /**
  * Frees a rate limiter. Accepts NULL. Uploads still using it keep their own reference.
  */
-void tos_rate_limiter_free(const struct tos_rate_limiter *limiter);
+TOS_API void tos_rate_limiter_free(const struct tos_rate_limiter *limiter);
 
 /**
  * The name of a result code as a static string (`"TOS_ERR_INVALID_KEY"`), or
  * `"TOS_UNKNOWN_RESULT"` for a number that is not a code. Never NULL; do not free.
  */
-const char *tos_result_name(uint32_t result);
+TOS_API const char *tos_result_name(uint32_t result);
 
 /**
  * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_stream_input)`.
  * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
  */
-tos_result tos_upload_stream_input_init(struct tos_upload_stream_input *input);
+TOS_API tos_result tos_upload_stream_input_init(struct tos_upload_stream_input *input);
 
 /**
  * Uploads a stream of unknown size, read through `input->read_cb` until it returns 0: parts
@@ -1321,9 +1429,9 @@ tos_result tos_upload_stream_input_init(struct tos_upload_stream_input *input);
  * each kept in memory until the server confirms it (so a retry resends it without reading
  * the stream again); reading waits while every buffer is in flight, so memory stays about
  * `part_size * (task_num + 1)`. A stream that ends before one part is full goes up in one
- * PutObject (the output's upload id is then ""). The CRC-64 of the whole stream, computed
- * as it is read, is checked against the server's. Blocks the calling thread; `read_cb` and
- * every other callback run on it.
+ * PutObject, as a small file does (the output's upload id is then "" and its part size 0).
+ * The CRC-64 of the whole stream, computed as it is read, is checked against the server's.
+ * Blocks the calling thread; `read_cb` and every other callback run on it.
  *
  * Not resumable, not even within one process: the bytes read are not kept. Every failure
  * (a negative `read_cb` result: `TOS_ERR_STREAM_READ`; more than 10,000 parts:
@@ -1337,6 +1445,7 @@ tos_result tos_upload_stream_input_init(struct tos_upload_stream_input *input);
  * callback. SIGPIPE is blocked on the calling thread during the call, as by
  * `tos_upload_file`.
  */
+TOS_API
 tos_result tos_upload_stream(const struct tos_client *client,
                              const struct tos_upload_stream_input *input,
                              struct tos_upload_output **output_out,
@@ -1346,11 +1455,12 @@ tos_result tos_upload_stream(const struct tos_client *client,
  * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_file_input)`.
  * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
  */
-tos_result tos_upload_file_input_init(struct tos_upload_file_input *input);
+TOS_API tos_result tos_upload_file_input_init(struct tos_upload_file_input *input);
 
 /**
  * Uploads one file with a multipart upload: parts in parallel, each verified with CRC-64,
- * resumable from a checkpoint. Blocks the calling thread until the upload completes, fails,
+ * resumable from a checkpoint; or, when it is smaller than `input->multipart_threshold` (by
+ * default the part size), with one PutObject. Blocks the calling thread until the upload completes, fails,
  * or is paused or aborted through `input->cancel_hook`; every callback runs on this thread.
  *
  * `client` and `input` are required; `input` is copied (it may be freed on return). On
@@ -1364,6 +1474,7 @@ tos_result tos_upload_file_input_init(struct tos_upload_file_input *input);
  * a closed pipe there fails with EPIPE instead of raising it); the previous mask is restored
  * on return, a SIGPIPE raised on this thread meanwhile discarded.
  */
+TOS_API
 tos_result tos_upload_file(const struct tos_client *client,
                            const struct tos_upload_file_input *input,
                            struct tos_upload_output **output_out,
@@ -1372,65 +1483,65 @@ tos_result tos_upload_file(const struct tos_client *client,
 /**
  * The bucket. NULL for a NULL output.
  */
-const char *tos_upload_output_bucket(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_bucket(const struct tos_upload_output *output);
 
 /**
  * The object key. NULL for a NULL output.
  */
-const char *tos_upload_output_key(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_key(const struct tos_upload_output *output);
 
 /**
- * The multipart upload id. NULL for a NULL output.
+ * The multipart upload id ("" when the file went up in one PutObject). NULL for a NULL output.
  */
-const char *tos_upload_output_upload_id(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_upload_id(const struct tos_upload_output *output);
 
 /**
  * The object's ETag as the server sent it (quoted). NULL for a NULL output.
  */
-const char *tos_upload_output_etag(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_etag(const struct tos_upload_output *output);
 
 /**
  * The object's URL as the server sent it ("" if none). NULL for a NULL output.
  */
-const char *tos_upload_output_location(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_location(const struct tos_upload_output *output);
 
 /**
  * The version id ("" when the bucket is not versioned). NULL for a NULL output.
  */
-const char *tos_upload_output_version_id(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_version_id(const struct tos_upload_output *output);
 
 /**
- * The request id of CompleteMultipartUpload. NULL for a NULL output.
+ * The request id of CompleteMultipartUpload (or of the PutObject). NULL for a NULL output.
  */
-const char *tos_upload_output_request_id(const struct tos_upload_output *output);
+TOS_API const char *tos_upload_output_request_id(const struct tos_upload_output *output);
 
 /**
  * The whole object's CRC-64/XZ (ECMA-182). 0 for a NULL output.
  */
-uint64_t tos_upload_output_crc64(const struct tos_upload_output *output);
+TOS_API uint64_t tos_upload_output_crc64(const struct tos_upload_output *output);
 
 /**
- * The part size actually used (after defaults, resume, or the 10,000-part rule). 0 for a
- * NULL output.
+ * The part size actually used (after defaults, resume, or the 10,000-part rule); 0 when the
+ * file went up in one PutObject. 0 for a NULL output.
  */
-uint64_t tos_upload_output_part_size(const struct tos_upload_output *output);
+TOS_API uint64_t tos_upload_output_part_size(const struct tos_upload_output *output);
 
 /**
  * Bytes this call sent (parts already on the server from an earlier run not counted). 0 for a
  * NULL output.
  */
-uint64_t tos_upload_output_bytes_sent(const struct tos_upload_output *output);
+TOS_API uint64_t tos_upload_output_bytes_sent(const struct tos_upload_output *output);
 
 /**
  * Frees an output. Accepts NULL.
  */
-void tos_upload_output_free(struct tos_upload_output *output);
+TOS_API void tos_upload_output_free(struct tos_upload_output *output);
 
 /**
  * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_dir_input)`.
  * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
  */
-tos_result tos_upload_dir_input_init(struct tos_upload_dir_input *input);
+TOS_API tos_result tos_upload_dir_input_init(struct tos_upload_dir_input *input);
 
 /**
  * Uploads the files under `input->dir` as objects named `input->prefix` + their path
@@ -1464,6 +1575,7 @@ tos_result tos_upload_dir_input_init(struct tos_upload_dir_input *input);
  *
  * `error_out` and `output_out` may be NULL. SIGPIPE is handled as in `tos_upload_file`.
  */
+TOS_API
 tos_result tos_upload_dir(const struct tos_client *client,
                           const struct tos_upload_dir_input *input,
                           struct tos_upload_dir_output **output_out,
@@ -1472,40 +1584,43 @@ tos_result tos_upload_dir(const struct tos_client *client,
 /**
  * Files uploaded by this call. 0 for a NULL output.
  */
-uint64_t tos_upload_dir_output_files_uploaded(const struct tos_upload_dir_output *output);
+TOS_API uint64_t tos_upload_dir_output_files_uploaded(const struct tos_upload_dir_output *output);
 
 /**
  * Bytes of the files uploaded by this call. 0 for a NULL output.
  */
-uint64_t tos_upload_dir_output_bytes_uploaded(const struct tos_upload_dir_output *output);
+TOS_API uint64_t tos_upload_dir_output_bytes_uploaded(const struct tos_upload_dir_output *output);
 
 /**
  * Files not sent because the checkpoint journal shows an earlier run uploaded them (and
- * they have not changed since). Files left out by policy (symbolic links not followed,
+ * they have not changed since), or because `skip_existing` found them on the server. Files left out by policy (symbolic links not followed,
  * excluded) are not counted. 0 for a NULL output.
  */
+TOS_API
 uint64_t tos_upload_dir_output_files_skipped(const struct tos_upload_dir_output *output);
 
 /**
  * Bytes of the files counted by `tos_upload_dir_output_files_skipped`. 0 for a NULL output.
  */
-uint64_t tos_upload_dir_output_bytes_skipped(const struct tos_upload_dir_output *output);
+TOS_API uint64_t tos_upload_dir_output_bytes_skipped(const struct tos_upload_dir_output *output);
 
 /**
  * The number of files that failed (0 on `TOS_OK`). 0 for a NULL output.
  */
-size_t tos_upload_dir_output_failure_count(const struct tos_upload_dir_output *output);
+TOS_API size_t tos_upload_dir_output_failure_count(const struct tos_upload_dir_output *output);
 
 /**
  * The local path of failure `index` (0-based, in the order they happened). NULL for a NULL
  * output or an index `>= tos_upload_dir_output_failure_count`.
  */
+TOS_API
 const char *tos_upload_dir_output_failure_path(const struct tos_upload_dir_output *output,
                                                size_t index);
 
 /**
  * The object key of failure `index`. NULL for a NULL output or an index out of range.
  */
+TOS_API
 const char *tos_upload_dir_output_failure_key(const struct tos_upload_dir_output *output,
                                               size_t index);
 
@@ -1514,20 +1629,98 @@ const char *tos_upload_dir_output_failure_key(const struct tos_upload_dir_output
  * getters; do not free it), valid until the output is freed. NULL for a NULL output or an
  * index out of range.
  */
+TOS_API
 const struct tos_error *tos_upload_dir_output_failure_error(const struct tos_upload_dir_output *output,
                                                             size_t index);
 
 /**
  * Frees an output. Accepts NULL.
  */
-void tos_upload_dir_output_free(struct tos_upload_dir_output *output);
+TOS_API void tos_upload_dir_output_free(struct tos_upload_dir_output *output);
+
+/**
+ * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_list_uploads_input)`.
+ * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
+ */
+TOS_API tos_result tos_list_uploads_input_init(struct tos_list_uploads_input *input);
+
+/**
+ * Lists the multipart uploads open in `input->bucket` under `input->prefix`, every page of
+ * them (ListMultipartUploads with key and upload-id markers). Blocks the calling thread.
+ *
+ * `client`, `input`, `input->bucket` and `list_out` are required. On success returns
+ * `TOS_OK` and stores a `tos_multipart_upload_list` in `*list_out` (free it with
+ * `tos_multipart_upload_list_free`; an empty listing is a list of count 0). On failure
+ * returns the code and, when `error_out` is not NULL, stores a `tos_error` there: bad input
+ * (1xx) before anything is sent; `TOS_ERR_SERVER` for an error answer, or for a listing
+ * that cannot be trusted (an unreadable page, a page larger than asked for, a marker sent
+ * twice, an empty page that claims more follow); `TOS_PAUSED` / `TOS_ABORTED` when the
+ * cancel hook was pulled. Must not be called from inside an upload callback.
+ */
+TOS_API
+tos_result tos_list_multipart_uploads(const struct tos_client *client,
+                                      const struct tos_list_uploads_input *input,
+                                      struct tos_multipart_upload_list **list_out,
+                                      struct tos_error **error_out);
+
+/**
+ * How many uploads the list holds. 0 for a NULL list.
+ */
+TOS_API size_t tos_multipart_upload_list_count(const struct tos_multipart_upload_list *list);
+
+/**
+ * The object key of upload `index`. NULL for a NULL list or an index past the count.
+ */
+TOS_API
+const char *tos_multipart_upload_list_key(const struct tos_multipart_upload_list *list,
+                                          size_t index);
+
+/**
+ * The upload id of upload `index` (what `tos_abort_multipart_upload` takes). NULL for a
+ * NULL list or an index past the count.
+ */
+TOS_API
+const char *tos_multipart_upload_list_upload_id(const struct tos_multipart_upload_list *list,
+                                                size_t index);
+
+/**
+ * When upload `index` was created, in Unix seconds (UTC). 0 when the server sent no
+ * readable time, for a NULL list, or an index past the count.
+ */
+TOS_API
+int64_t tos_multipart_upload_list_initiated(const struct tos_multipart_upload_list *list,
+                                            size_t index);
+
+/**
+ * Frees a list. Accepts NULL.
+ */
+TOS_API void tos_multipart_upload_list_free(struct tos_multipart_upload_list *list);
+
+/**
+ * Aborts the multipart upload `upload_id` of `key` in `bucket`: the server deletes its
+ * parts, and the upload can no longer be resumed or completed (a checkpoint naming it then
+ * starts afresh). Blocks the calling thread.
+ *
+ * `client`, `bucket`, `key` and `upload_id` are required (NULL is `TOS_ERR_NULL_ARGUMENT`;
+ * an empty `upload_id` is `TOS_ERR_INVALID_ARGUMENT`); `cancel_hook` may be NULL. Returns
+ * `TOS_OK` once the server confirmed; otherwise the code and, when `error_out` is not NULL,
+ * a `tos_error` in `*error_out`: `TOS_ERR_SERVER` with code `NoSuchUpload` when no such
+ * upload is open, `TOS_PAUSED` / `TOS_ABORTED` when the hook was pulled first.
+ */
+TOS_API
+tos_result tos_abort_multipart_upload(const struct tos_client *client,
+                                      const char *bucket,
+                                      const char *key,
+                                      const char *upload_id,
+                                      const struct tos_cancel_hook *cancel_hook,
+                                      struct tos_error **error_out);
 
 /**
  * The version of the library as a static string, e.g. `"0.1.0"`: compare it with
  * `TOS_VERSION_MAJOR`/`MINOR`/`PATCH` of the header the program was compiled with. Never NULL;
  * do not free.
  */
-const char *tos_version(void);
+TOS_API const char *tos_version(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -22,6 +22,10 @@
  * upload_file rethrows it once the library has returned.
  *
  * Failures are thrown as tos::Error (a std::runtime_error) carrying every field of tos_error.
+ *
+ * Folders: client.upload_dir(tos::UploadDirInput("bucket", "local/dir", "prefix/")) with the
+ * same callbacks, rate limiters and cancel hooks; it returns (rather than throws) when some
+ * files failed, listing them, so check UploadDirOutput::ok().
  */
 #ifndef TOSUPLOAD_HPP
 #define TOSUPLOAD_HPP
@@ -286,6 +290,9 @@ struct UploadFileInput {
     std::uint32_t task_num = 0;  ///< 0 = 4
     bool enable_checkpoint = true;
     std::string checkpoint_file; ///< file or directory; "" = beside the file
+    /// A file smaller than this goes up in one PutObject; 0 = the part size; at most 5 GiB.
+    std::uint64_t multipart_threshold = 0;
+    bool force_multipart = false; ///< always multipart, whatever the size
     std::string content_type;    ///< "" = guessed from the key
     std::string cache_control;
     std::string content_disposition;
@@ -314,6 +321,11 @@ struct UploadFileInput {
     // Builder-style setters, chainable.
     UploadFileInput &with_part_size(std::uint64_t v) { part_size = v; return *this; }
     UploadFileInput &with_task_num(std::uint32_t v) { task_num = v; return *this; }
+    UploadFileInput &with_multipart_threshold(std::uint64_t v) {
+        multipart_threshold = v;
+        return *this;
+    }
+    UploadFileInput &with_force_multipart(bool v = true) { force_multipart = v; return *this; }
     UploadFileInput &with_checkpoint(bool on, std::string file = {}) {
         enable_checkpoint = on;
         checkpoint_file = std::move(file);
@@ -349,6 +361,99 @@ struct UploadFileOutput {
     std::uint64_t crc64 = 0; ///< CRC-64/XZ (ECMA-182) of the object
     std::uint64_t part_size = 0;
     std::uint64_t bytes_sent = 0; ///< by this call (parts resumed from a checkpoint not counted)
+};
+
+/** Aggregate progress of a folder upload (tos_dir_progress). */
+struct DirProgress {
+    std::uint64_t bytes_done;    ///< of the files done (sent now, or found up by an earlier run)
+    std::uint64_t bytes_total;   ///< of every file found so far
+    std::uint64_t files_done;
+    std::uint64_t files_total;   ///< found so far
+    std::uint64_t files_skipped; ///< of files_done, found uploaded by an earlier run
+    std::uint64_t files_failed;
+    bool walk_complete; ///< the whole tree has been walked
+};
+
+/** One file's step in a folder upload (tos_dir_event), copied: safe to keep. */
+struct DirEvent {
+    tos_dir_event_kind kind;
+    std::string path; ///< the local path
+    std::string key;  ///< the object key
+    std::uint64_t size = 0;
+    std::string etag;                   ///< on success or "already uploaded"
+    std::optional<std::uint64_t> crc64; ///< set with etag
+    std::string reason;                 ///< why a file was skipped
+    std::optional<Error> error;         ///< why a file failed
+};
+
+/**
+ * The input of Client::upload_dir. bucket and dir are required; every other field starts
+ * at its default (empty or zero). Objects are named prefix + the path relative to dir (with /).
+ */
+struct UploadDirInput {
+    UploadDirInput() = default;
+    UploadDirInput(std::string bucket_, std::string dir_, std::string prefix_ = {})
+        : bucket(std::move(bucket_)), prefix(std::move(prefix_)), dir(std::move(dir_)) {}
+
+    std::string bucket;
+    std::string prefix;
+    std::string dir;
+    bool top_level_only = false;       ///< not descending into subdirectories
+    std::vector<std::string> include;  ///< globs; when any, only matching files go up
+    std::vector<std::string> exclude;  ///< globs of files left out
+    bool follow_symlinks = false;      ///< default: links are skipped
+    std::uint32_t file_concurrency = 0; ///< files at once; 0 = 4
+    std::uint32_t task_num = 0;         ///< parts at once per large file; 0 = 4
+    std::uint32_t max_connections = 0;  ///< requests in flight over all files; 0 = 16
+    std::uint64_t part_size = 0;        ///< multipart threshold and part size; 0 = 20 MiB
+    std::string checkpoint_dir;         ///< journal and checkpoints; "" = not resumable
+    bool continue_on_error = false;     ///< default: no new file after the first failure
+    // The attributes of every object, as in UploadFileInput.
+    std::string content_type; ///< "" = guessed from each key
+    std::string cache_control;
+    std::string content_disposition;
+    std::string content_encoding;
+    std::string content_language;
+    std::int64_t expires = 0; ///< seconds since the epoch; 0 = not set
+    std::string acl;
+    std::string storage_class;
+    std::vector<std::pair<std::string, std::string>> meta;
+    std::string tagging;
+    bool forbid_overwrite = false;
+    std::string ssec_algorithm;
+    std::string ssec_key;
+    std::string ssec_key_md5;
+    std::string server_side_encryption;
+    std::string server_side_encryption_key_id;
+    std::string website_redirect_location;
+    std::uint64_t traffic_limit = 0; ///< bits per second; 0 = none
+
+    std::function<void(const DirProgress &)> on_progress;
+    std::function<void(const DirEvent &)> on_event;
+    RateLimitFn rate_limit;                  ///< takes precedence over rate_limiter
+    std::optional<RateLimiter> rate_limiter; ///< shared token bucket
+    std::optional<CancelHook> cancel_hook;
+};
+
+/** One file that failed in a folder upload. */
+struct DirFailure {
+    std::string path;
+    std::string key;
+    Error error;
+};
+
+/**
+ * The result of a folder upload. With failed files (TOS_ERR_SOME_FILES_FAILED) upload_dir
+ * returns rather than throws, so the counts and the failures are not lost: check ok().
+ */
+struct UploadDirOutput {
+    std::uint64_t files_uploaded = 0;
+    std::uint64_t bytes_uploaded = 0;
+    std::uint64_t files_skipped = 0; ///< found uploaded by an earlier run
+    std::uint64_t bytes_skipped = 0;
+    std::vector<DirFailure> failures;
+    std::optional<Error> error; ///< the first failure, when there are failures
+    bool ok() const noexcept { return failures.empty() && !error; }
 };
 
 namespace detail {
@@ -423,6 +528,62 @@ struct CallState {
     }
 };
 
+/** What the trampolines reach through user_data during one folder upload. */
+struct DirCallState {
+    const UploadDirInput *in;
+    const tos_cancel_hook *hook;
+    std::exception_ptr exception;
+
+    template <class F>
+    void guard(F &&f) noexcept {
+        if (exception) {
+            return;
+        }
+        try {
+            f();
+        } catch (...) {
+            exception = std::current_exception();
+            tos_cancel(hook, false);
+        }
+    }
+
+    static void progress(const tos_dir_progress *p, void *user_data) noexcept {
+        auto *st = static_cast<DirCallState *>(user_data);
+        st->guard([&] {
+            DirProgress pr{p->bytes_done,    p->bytes_total,  p->files_done,   p->files_total,
+                           p->files_skipped, p->files_failed, p->walk_complete};
+            st->in->on_progress(pr);
+        });
+    }
+
+    static void event(const tos_dir_event *e, void *user_data) noexcept {
+        auto *st = static_cast<DirCallState *>(user_data);
+        st->guard([&] {
+            DirEvent ev{static_cast<tos_dir_event_kind>(e->kind), e->path ? e->path : "", e->key ? e->key : "",
+                        e->size, e->etag ? e->etag : "", std::nullopt, e->reason ? e->reason : "", std::nullopt};
+            if (e->has_crc64) {
+                ev.crc64 = e->crc64;
+            }
+            if (e->error) {
+                ev.error = Error::from(tos_error_result(e->error), e->error);
+            }
+            st->in->on_event(ev);
+        });
+    }
+
+    static int rate(std::uint64_t want, std::uint64_t *wait_ms_out, void *user_data) noexcept {
+        auto *st = static_cast<DirCallState *>(user_data);
+        bool ok = true;
+        std::chrono::milliseconds wait{1};
+        st->guard([&] { ok = st->in->rate_limit(want, wait); });
+        if (ok || st->exception) {
+            return 1;
+        }
+        *wait_ms_out = static_cast<std::uint64_t>(std::max<std::chrono::milliseconds::rep>(wait.count(), 1));
+        return 0;
+    }
+};
+
 inline std::string str(const char *s) { return s ? s : ""; }
 
 } // namespace detail
@@ -484,6 +645,8 @@ public:
         ci.task_num = in.task_num;
         ci.disable_checkpoint = !in.enable_checkpoint;
         ci.checkpoint_file = detail::opt(in.checkpoint_file);
+        ci.multipart_threshold = in.multipart_threshold;
+        ci.force_multipart = in.force_multipart;
         ci.attributes.content_type = detail::opt(in.content_type);
         ci.attributes.cache_control = detail::opt(in.cache_control);
         ci.attributes.content_disposition = detail::opt(in.content_disposition);
@@ -563,6 +726,125 @@ public:
         o.crc64 = tos_upload_output_crc64(out.get());
         o.part_size = tos_upload_output_part_size(out.get());
         o.bytes_sent = tos_upload_output_bytes_sent(out.get());
+        return o;
+    }
+
+    /**
+     * Uploads a folder tree (tos_upload_dir). Blocks until every file is done. Returns when
+     * every file went up, and also when some failed (TOS_ERR_SOME_FILES_FAILED: see
+     * UploadDirOutput::ok()); throws tos::Error otherwise (paused and aborted included), or
+     * rethrows what a callback threw.
+     */
+    UploadDirOutput upload_dir(const UploadDirInput &in) const {
+        if (client_ == nullptr) {
+            throw Error(TOS_ERR_NULL_ARGUMENT, "the client was moved from");
+        }
+        tos_upload_dir_input ci;
+        tos_upload_dir_input_init(&ci);
+        ci.bucket = in.bucket.c_str();
+        ci.prefix = detail::opt(in.prefix);
+        ci.dir = in.dir.c_str();
+        ci.top_level_only = in.top_level_only;
+        std::vector<const char *> include, exclude;
+        for (const auto &g : in.include) {
+            include.push_back(g.c_str());
+        }
+        for (const auto &g : in.exclude) {
+            exclude.push_back(g.c_str());
+        }
+        ci.include = include.empty() ? nullptr : include.data();
+        ci.include_count = include.size();
+        ci.exclude = exclude.empty() ? nullptr : exclude.data();
+        ci.exclude_count = exclude.size();
+        ci.follow_symlinks = in.follow_symlinks;
+        ci.file_concurrency = in.file_concurrency;
+        ci.task_num = in.task_num;
+        ci.max_connections = in.max_connections;
+        ci.part_size = in.part_size;
+        ci.checkpoint_dir = detail::opt(in.checkpoint_dir);
+        ci.continue_on_error = in.continue_on_error;
+        ci.attributes.content_type = detail::opt(in.content_type);
+        ci.attributes.cache_control = detail::opt(in.cache_control);
+        ci.attributes.content_disposition = detail::opt(in.content_disposition);
+        ci.attributes.content_encoding = detail::opt(in.content_encoding);
+        ci.attributes.content_language = detail::opt(in.content_language);
+        ci.attributes.expires = in.expires;
+        ci.attributes.acl = detail::opt(in.acl);
+        ci.attributes.storage_class = detail::opt(in.storage_class);
+        std::vector<tos_meta_entry> meta;
+        for (const auto &kv : in.meta) {
+            meta.push_back(tos_meta_entry{kv.first.c_str(), kv.second.c_str()});
+        }
+        ci.attributes.meta = meta.empty() ? nullptr : meta.data();
+        ci.attributes.meta_count = meta.size();
+        ci.attributes.tagging = detail::opt(in.tagging);
+        ci.attributes.forbid_overwrite = in.forbid_overwrite;
+        ci.attributes.ssec_algorithm = detail::opt(in.ssec_algorithm);
+        ci.attributes.ssec_key = detail::opt(in.ssec_key);
+        ci.attributes.ssec_key_md5 = detail::opt(in.ssec_key_md5);
+        ci.attributes.server_side_encryption = detail::opt(in.server_side_encryption);
+        ci.attributes.server_side_encryption_key_id = detail::opt(in.server_side_encryption_key_id);
+        ci.attributes.website_redirect_location = detail::opt(in.website_redirect_location);
+        ci.attributes.traffic_limit = in.traffic_limit;
+        if (in.rate_limiter) {
+            ci.rate_limiter = in.rate_limiter->get();
+        }
+
+        detail::HookPtr hook = detail::new_hook();
+        ci.cancel_hook = hook.get();
+        detail::DirCallState st{&in, hook.get(), nullptr};
+        if (in.on_progress) {
+            ci.progress_cb = &detail::DirCallState::progress;
+            ci.progress_user_data = &st;
+        }
+        if (in.on_event) {
+            ci.event_cb = &detail::DirCallState::event;
+            ci.event_user_data = &st;
+        }
+        if (in.rate_limit) {
+            ci.rate_limiter_cb = &detail::DirCallState::rate;
+            ci.rate_limiter_user_data = &st;
+        }
+        struct Detach {
+            const std::optional<CancelHook> &user;
+            const tos_cancel_hook *h;
+            ~Detach() {
+                if (user) {
+                    user->detach(h);
+                }
+            }
+        } detach{in.cancel_hook, hook.get()};
+        if (in.cancel_hook) {
+            in.cancel_hook->attach(hook.get());
+        }
+
+        tos_upload_dir_output *raw_out = nullptr;
+        tos_error *raw_err = nullptr;
+        tos_result rc = tos_upload_dir(client_, &ci, &raw_out, &raw_err);
+        std::unique_ptr<tos_upload_dir_output, void (*)(tos_upload_dir_output *)> out(raw_out,
+                                                                                      tos_upload_dir_output_free);
+        std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
+        if (st.exception) {
+            std::rethrow_exception(st.exception);
+        }
+        if ((rc != TOS_OK && rc != TOS_ERR_SOME_FILES_FAILED) || !out) {
+            throw Error::from(rc, err.get());
+        }
+        UploadDirOutput o;
+        o.files_uploaded = tos_upload_dir_output_files_uploaded(out.get());
+        o.bytes_uploaded = tos_upload_dir_output_bytes_uploaded(out.get());
+        o.files_skipped = tos_upload_dir_output_files_skipped(out.get());
+        o.bytes_skipped = tos_upload_dir_output_bytes_skipped(out.get());
+        std::size_t n = tos_upload_dir_output_failure_count(out.get());
+        for (std::size_t i = 0; i < n; i++) {
+            const tos_error *e = tos_upload_dir_output_failure_error(out.get(), i);
+            o.failures.push_back(DirFailure{detail::str(tos_upload_dir_output_failure_path(out.get(), i)),
+                                            detail::str(tos_upload_dir_output_failure_key(out.get(), i)),
+                                            Error::from(tos_error_result(e), e)});
+        }
+        if (rc != TOS_OK) {
+            o.error = Error::from(rc, err.get());
+        }
         return o;
     }
 

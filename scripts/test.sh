@@ -11,7 +11,9 @@
 #   5. the S3 protocol against SeaweedFS (a real distributed store) through tosput, every
 #      object read back with boto3
 #   6. the Go binding (bindings/go): go vet, then go test against the local server, linked
-#      with cgo against the release build's library
+#      with cgo against the release build installed into a temporary prefix; then a Go
+#      program built outside the repository against such a prefix
+#      (tests/packaging/go_out_of_tree.py)
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$top"
@@ -53,17 +55,23 @@ ctest --test-dir build/release --output-on-failure -j 2
 step "S3 protocol against SeaweedFS (a real distributed store), read back with boto3"
 TOSPUT="$top/build/release/tosput" .venv/bin/python -m pytest -q tests/s3
 
-step "Go binding: go vet and go test against the local server (cgo, release library)"
-# Standard library only: no module proxy is needed or used. cgo links the library the
-# release build staged; CGO_LDFLAGS comes before the package's own -L/-rpath (build/lib).
-golib="$top/build/release/lib"
+step "Go binding: go vet and go test against the local server (cgo, installed release library)"
+# Standard library only: no module proxy is needed or used. cgo finds the library as a user's
+# program would, through `#cgo pkg-config: tosupload` and an installed prefix (a temporary
+# one here); nothing records a run path, so the tests find it through LD_LIBRARY_PATH.
+goprefix="$(mktemp -d)"
+trap 'rm -rf "$goprefix"' EXIT
+cmake --install build/release --prefix "$goprefix" >/dev/null
 (
     cd bindings/go
-    export GOPROXY=off GOFLAGS= CGO_ENABLED=1
-    export CGO_LDFLAGS="-L$golib -Wl,-rpath,$golib"
-    test -z "$(gofmt -l .)" || { gofmt -l .; echo "gofmt: files above need formatting" >&2; exit 1; }
+    export GOPROXY=off GOFLAGS= CGO_ENABLED=1 PKG_CONFIG_PATH="$goprefix/lib/pkgconfig"
+    test -z "$(gofmt -l . ../../tests/packaging/go_consumer)" || {
+        gofmt -l . ../../tests/packaging/go_consumer; echo "gofmt: files above need formatting" >&2; exit 1; }
     go vet ./...
 )
 python3 scripts/with_server.py -- env GOPROXY=off GOFLAGS= CGO_ENABLED=1 \
-    CGO_LDFLAGS="-L$golib -Wl,-rpath,$golib" \
+    PKG_CONFIG_PATH="$goprefix/lib/pkgconfig" LD_LIBRARY_PATH="$goprefix/lib" \
     bash -c 'cd bindings/go && go test -count=1 ./...'
+
+step "Go from outside the repository: go.mod replace line, pkg-config only, no run path"
+python3 tests/packaging/go_out_of_tree.py build/release

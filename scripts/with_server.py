@@ -47,7 +47,9 @@ def main():
     args += ["--discard"] if opts.discard else ["--data-dir", data_dir]
     if opts.fault_file:
         args += ["--faults", opts.fault_file]
-    server = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
+    # Its own session: a Ctrl-C at the terminal goes to the command (which may pause and
+    # report), not to the server it still talks to.
+    server = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         line = server.stdout.readline().strip()
         if not line.startswith("LISTENING "):
@@ -62,7 +64,14 @@ def main():
             "TOS_TEST_BUCKET": BUCKET,
             "TOS_ADMIN_URL": "http://127.0.0.1:%s/__admin" % port,
         })
-        status = subprocess.call(cmd, env=env)
+        # The terminal's SIGINT reaches the command too; this wrapper waits for it to finish
+        # (a handler, not SIG_IGN, so the command starts with the default disposition)
+        # rather than killing it and printing a traceback.
+        previous = signal.signal(signal.SIGINT, lambda signum, frame: None)
+        try:
+            status = subprocess.call(cmd, env=env)
+        finally:
+            signal.signal(signal.SIGINT, previous)
     finally:
         server.send_signal(signal.SIGTERM)
         try:

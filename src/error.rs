@@ -12,7 +12,8 @@ use tosupload_engine::UploadError;
 /// (the caller owns it and frees it with `tos_error_free`), or lent to an event callback
 /// (valid only during the callback; do not free). Read it with the `tos_error_*` getters;
 /// every string getter returns a string owned by the error, valid until it is freed, never
-/// NULL for a non-NULL error ("" when the detail is absent).
+/// NULL for a non-NULL error ("" when the detail is absent). Immutable: the getters may run on
+/// several threads at once; `tos_error_free` must not overlap any other use.
 pub struct tos_error {
     result: tos_result,
     message: CString,

@@ -1,7 +1,8 @@
 //! The C ABI: `extern "C"` functions, argument conversion and guards, nothing else.
 //!
 //! One file per C object family (after rustls-ffi): `client`, `upload`, `error`, `callbacks`,
-//! `cancel`, `rate_limiter`, `upload_dir`, `stream`, `log`, `crc`, `version`, plus `attributes` (the
+//! `cancel`, `rate_limiter`, `upload_dir`, `stream`, `uploads` (listing and aborting open
+//! multipart uploads), `log`, `crc`, `version`, plus `attributes` (the
 //! object attributes embedded in both upload inputs), `result` (the stable result codes), `guard`
 //! (the panic boundary and the NULL / struct_size / UTF-8 checks) and `signals` (SIGPIPE
 //! blocked on every thread that runs our I/O). Every rule about what an
@@ -35,6 +36,7 @@ mod signals;
 pub mod stream;
 pub mod upload;
 pub mod upload_dir;
+pub mod uploads;
 pub mod version;
 
 #[cfg(test)]

@@ -144,9 +144,9 @@ unsafe fn request_from(
 /// each kept in memory until the server confirms it (so a retry resends it without reading
 /// the stream again); reading waits while every buffer is in flight, so memory stays about
 /// `part_size * (task_num + 1)`. A stream that ends before one part is full goes up in one
-/// PutObject (the output's upload id is then ""). The CRC-64 of the whole stream, computed
-/// as it is read, is checked against the server's. Blocks the calling thread; `read_cb` and
-/// every other callback run on it.
+/// PutObject, as a small file does (the output's upload id is then "" and its part size 0).
+/// The CRC-64 of the whole stream, computed as it is read, is checked against the server's.
+/// Blocks the calling thread; `read_cb` and every other callback run on it.
 ///
 /// Not resumable, not even within one process: the bytes read are not kept. Every failure
 /// (a negative `read_cb` result: `TOS_ERR_STREAM_READ`; more than 10,000 parts:

@@ -270,14 +270,21 @@ fn min_sizes_are_the_first_release_layouts() {
         offset_of!(tos_client_options, insecure_skip_tls_verify) < tos_client_options::MIN_SIZE
     );
     assert!(tos_client_options::MIN_SIZE < size_of::<tos_client_options>());
-    // Nothing appended yet: once a field is, compare with its offset_of! as above.
+    // The inputs' first appended fields start where the first-release structs ended.
     assert_eq!(
         tos_upload_file_input::MIN_SIZE,
-        size_of::<tos_upload_file_input>()
+        offset_of!(tos_upload_file_input, multipart_threshold)
     );
+    assert!(tos_upload_file_input::MIN_SIZE < size_of::<tos_upload_file_input>());
     assert_eq!(
         tos_upload_dir_input::MIN_SIZE,
-        size_of::<tos_upload_dir_input>()
+        offset_of!(tos_upload_dir_input, skip_existing)
+    );
+    assert!(tos_upload_dir_input::MIN_SIZE < size_of::<tos_upload_dir_input>());
+    use crate::uploads::tos_list_uploads_input;
+    assert_eq!(
+        tos_list_uploads_input::MIN_SIZE,
+        size_of::<tos_list_uploads_input>()
     );
     assert_eq!(
         tos_upload_stream_input::MIN_SIZE,
@@ -346,6 +353,19 @@ fn fields_past_struct_size_are_read_as_zero() {
         };
         assert_eq!(options.struct_size, tos_client_options::MIN_SIZE);
         assert_eq!(options.request_budget_ms, 0);
+        let buffer = buffer_with_size::<tos_upload_file_input>(tos_upload_file_input::MIN_SIZE);
+        let Ok(input) = read_versioned(buffer.0.as_ptr().cast::<tos_upload_file_input>(), "input")
+        else {
+            panic!("a first-release struct_size was refused");
+        };
+        assert_eq!(input.multipart_threshold, 0);
+        assert!(!input.force_multipart);
+        let buffer = buffer_with_size::<tos_upload_dir_input>(tos_upload_dir_input::MIN_SIZE);
+        let Ok(input) = read_versioned(buffer.0.as_ptr().cast::<tos_upload_dir_input>(), "input")
+        else {
+            panic!("a first-release struct_size was refused");
+        };
+        assert!(!input.skip_existing);
     }
 }
 

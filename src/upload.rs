@@ -60,6 +60,20 @@ pub struct tos_upload_file_input {
     pub rate_limiter: *const tos_rate_limiter,
     /// Optional: a cancel hook to pause or abort this upload with `tos_cancel`.
     pub cancel_hook: *const tos_cancel_hook,
+    /// Optional: a file smaller than this many bytes goes up in one PutObject (one request,
+    /// CRC-64 checked, with the attributes, progress, rate limiter and cancel hook) instead of
+    /// a multipart upload; a file of exactly this size or more goes multipart. 0 = the part
+    /// size; at most 5 GiB (`TOS_ERR_INVALID_ARGUMENT` above). A single PutObject has no
+    /// upload id (`tos_upload_output_upload_id` is "", `tos_upload_output_part_size` 0) and
+    /// writes no checkpoint: pausing or aborting it stops the request, stores nothing, and
+    /// returns `TOS_PAUSED` or `TOS_ABORTED`; the next call sends the file again. A checkpoint
+    /// left by an earlier multipart attempt of the same unchanged file is still resumed (its
+    /// parts are on the server); one that no longer applies is discarded as usual
+    /// (`TOS_EVENT_KIND_CHECKPOINT_DISCARDED`, its upload aborted) before the PutObject.
+    pub multipart_threshold: u64,
+    /// true: always a multipart upload, whatever the file's size (the behaviour before
+    /// `multipart_threshold` existed).
+    pub force_multipart: bool,
 }
 
 // SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value (NULL pointers,
@@ -88,7 +102,8 @@ pub unsafe extern "C" fn tos_upload_file_input_init(
 
 /// The result of a completed upload. Made by `tos_upload_file`, freed by
 /// `tos_upload_output_free`; read with the `tos_upload_output_*` getters, whose strings are
-/// owned by the output and valid until it is freed.
+/// owned by the output and valid until it is freed. Immutable: the getters may run on several
+/// threads at once; `tos_upload_output_free` must not overlap any other use.
 pub struct tos_upload_output {
     bucket: CString,
     key: CString,
@@ -133,11 +148,14 @@ unsafe fn request_from(input: &tos_upload_file_input) -> Result<UploadFileReques
     request.checkpoint_file = optional_path(input.checkpoint_file);
     request.cancel = clone_arc(input.cancel_hook).map(|h| h.hook.clone());
     request.attributes = create_attributes(&input.attributes, "input->attributes")?;
+    request.multipart_threshold = input.multipart_threshold;
+    request.force_multipart = input.force_multipart;
     Ok(request)
 }
 
 /// Uploads one file with a multipart upload: parts in parallel, each verified with CRC-64,
-/// resumable from a checkpoint. Blocks the calling thread until the upload completes, fails,
+/// resumable from a checkpoint; or, when it is smaller than `input->multipart_threshold` (by
+/// default the part size), with one PutObject. Blocks the calling thread until the upload completes, fails,
 /// or is paused or aborted through `input->cancel_hook`; every callback runs on this thread.
 ///
 /// `client` and `input` are required; `input` is copied (it may be freed on return). On
@@ -197,7 +215,7 @@ pub unsafe extern "C" fn tos_upload_output_key(output: *const tos_upload_output)
     ffi_panic_boundary! { getter(output, ptr::null(), |o| o.key.as_ptr()) }
 }
 
-/// The multipart upload id. NULL for a NULL output.
+/// The multipart upload id ("" when the file went up in one PutObject). NULL for a NULL output.
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_output_upload_id(
     output: *const tos_upload_output,
@@ -227,7 +245,7 @@ pub unsafe extern "C" fn tos_upload_output_version_id(
     ffi_panic_boundary! { getter(output, ptr::null(), |o| o.version_id.as_ptr()) }
 }
 
-/// The request id of CompleteMultipartUpload. NULL for a NULL output.
+/// The request id of CompleteMultipartUpload (or of the PutObject). NULL for a NULL output.
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_output_request_id(
     output: *const tos_upload_output,
@@ -241,8 +259,8 @@ pub unsafe extern "C" fn tos_upload_output_crc64(output: *const tos_upload_outpu
     ffi_panic_boundary! { getter(output, 0, |o| o.crc64) }
 }
 
-/// The part size actually used (after defaults, resume, or the 10,000-part rule). 0 for a
-/// NULL output.
+/// The part size actually used (after defaults, resume, or the 10,000-part rule); 0 when the
+/// file went up in one PutObject. 0 for a NULL output.
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_output_part_size(output: *const tos_upload_output) -> u64 {
     ffi_panic_boundary! { getter(output, 0, |o| o.part_size) }

@@ -35,7 +35,8 @@ pub struct tos_dir_progress {
     pub files_done: u64,
     /// Files found so far.
     pub files_total: u64,
-    /// Of `files_done`, the files found uploaded by an earlier run (checkpoint journal).
+    /// Of `files_done`, the files found uploaded by an earlier run (checkpoint journal, or
+    /// `skip_existing`).
     pub files_skipped: u64,
     /// Files that failed.
     pub files_failed: u64,
@@ -53,8 +54,8 @@ pub enum tos_dir_event_kind {
     FileSucceeded = 2,
     /// A file failed (or could not be read or listed); `error` says why.
     FileFailed = 3,
-    /// A file is not uploaded: already uploaded by an earlier run (`etag`, `crc64` set), or
-    /// left out by policy (a symbolic link not followed, not a regular file); `reason` says.
+    /// A file is not uploaded: already uploaded by an earlier run (per the journal, or found on
+    /// the server by `skip_existing`; `etag` set, `crc64` when known), or left out by policy (a symbolic link not followed, not a regular file); `reason` says.
     FileSkipped = 4,
 }
 
@@ -186,6 +187,16 @@ pub struct tos_upload_dir_input {
     pub rate_limiter: *const tos_rate_limiter,
     /// Optional: a cancel hook to pause or abort the whole directory upload with `tos_cancel`.
     pub cancel_hook: *const tos_cancel_hook,
+    /// true: before a file is uploaded, its key is checked with HeadObject; an object of the
+    /// same size whose checksum proves the same content is not sent again
+    /// (`TOS_DIR_EVENT_KIND_FILE_SKIPPED`, reason "already on the server with the same size and
+    /// checksum", counted in `files_skipped` / `bytes_skipped`). TOS: the object's CRC-64
+    /// (`x-tos-hash-crc64ecma`) against the file's. S3: the object's CRC-64/NVME
+    /// (`x-amz-checksum-crc64nvme`, asked for with `x-amz-checksum-mode: ENABLED`) against the
+    /// file's; a store that returns no such checksum gets the file uploaded. The HEADs run
+    /// within `file_concurrency` and `max_connections`; a 404 means upload, other failures
+    /// follow the usual retries and error policy. Costs a read of each file for its CRC.
+    pub skip_existing: bool,
 }
 
 // SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value (NULL pointers,
@@ -257,6 +268,7 @@ unsafe fn request_from(input: &tos_upload_dir_input) -> Result<UploadDirRequest,
     };
     request.attributes = create_attributes(&input.attributes, "input->attributes")?;
     request.cancel = clone_arc(input.cancel_hook).map(|h| h.hook.clone());
+    request.skip_existing = input.skip_existing;
     Ok(request)
 }
 
@@ -332,7 +344,8 @@ struct DirFailure {
 /// The result of a directory upload. Made by `tos_upload_dir` (on `TOS_OK` and on
 /// `TOS_ERR_SOME_FILES_FAILED`), freed by `tos_upload_dir_output_free`; read with the
 /// `tos_upload_dir_output_*` getters, whose strings and errors are owned by the output and
-/// valid until it is freed.
+/// valid until it is freed. Immutable: the getters may run on several threads at once;
+/// `tos_upload_dir_output_free` must not overlap any other use.
 pub struct tos_upload_dir_output {
     files_uploaded: u64,
     bytes_uploaded: u64,
@@ -480,7 +493,7 @@ pub unsafe extern "C" fn tos_upload_dir_output_bytes_uploaded(
 }
 
 /// Files not sent because the checkpoint journal shows an earlier run uploaded them (and
-/// they have not changed since). Files left out by policy (symbolic links not followed,
+/// they have not changed since), or because `skip_existing` found them on the server. Files left out by policy (symbolic links not followed,
 /// excluded) are not counted. 0 for a NULL output.
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_dir_output_files_skipped(

@@ -65,4 +65,43 @@ fn version_macros_match_the_crate() {
             "{HEADER} lacks `{line}`: update after_includes in cbindgen.toml to the crate version, then regenerate"
         );
     }
+    let num = |v: &str| v.parse::<u32>().expect("a numeric version component");
+    let expected = num(env!("CARGO_PKG_VERSION_MAJOR")) * 10000
+        + num(env!("CARGO_PKG_VERSION_MINOR")) * 100
+        + num(env!("CARGO_PKG_VERSION_PATCH"));
+    let line = format!("#define TOS_VERSION_NUM {expected}");
+    assert!(
+        header.lines().any(|l| l.trim() == line),
+        "{HEADER} lacks `{line}` (MAJOR*10000 + MINOR*100 + PATCH): update after_includes in cbindgen.toml"
+    );
+}
+
+/// Every function declaration carries the export macro, which cbindgen's [fn] prefix adds:
+/// a function without it would vanish from a program built with -fvisibility=hidden.
+#[test]
+fn every_function_is_marked_tos_api() {
+    let header = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(HEADER))
+        .expect("read the header");
+    let mut functions = 0;
+    let mut previous = "";
+    for line in header.lines() {
+        let is_declaration = !line.starts_with(' ')
+            && !line.starts_with('#')
+            && !line.starts_with("typedef")
+            && line.contains(" tos_")
+            && line.contains('(');
+        if is_declaration {
+            functions += 1;
+            // cbindgen puts the prefix on a line of its own before a long declaration.
+            assert!(
+                line.starts_with("TOS_API ") || previous == "TOS_API",
+                "not marked TOS_API: {line}"
+            );
+        }
+        previous = line;
+    }
+    assert!(
+        functions > 20,
+        "found only {functions} function declarations in {HEADER}"
+    );
 }

@@ -1,8 +1,7 @@
 package tosupload
 
 /*
-#cgo CFLAGS: -I${SRCDIR}/../../include
-#cgo LDFLAGS: -L${SRCDIR}/../../build/lib -ltosupload -Wl,-rpath,${SRCDIR}/../../build/lib
+#cgo pkg-config: tosupload
 #include <stdlib.h>
 #include "tosupload.h"
 */

@@ -6,13 +6,19 @@
 // the upload (the multipart upload and the checkpoint are kept, so the same call resumes it
 // when EnableCheckpoint is set); CancelHook.Cancel(true) aborts it.
 //
-// Building: cgo needs the header (include/) and the built library. By default it looks in
-// build/lib of the repository (what `cmake -S . -B build && cmake --build build` stages) and
-// records that directory as the run path; to use another build, set for example
+// Building: the module is github.com/libtosupload/libtosupload/bindings/go (package name
+// tosupload). cgo finds the header and the library through pkg-config (`#cgo pkg-config:
+// tosupload`): install the C library (`cmake --install build --prefix PREFIX`) and set
+// PKG_CONFIG_PATH=PREFIX/lib/pkgconfig if PREFIX is not a system one. No run path is recorded:
+// a library outside the loader's directories needs LD_LIBRARY_PATH=PREFIX/lib at run time (or
+// CGO_LDFLAGS="-Wl,-rpath,PREFIX/lib" at build time). From a checkout of the repository, a
+// program's go.mod uses it with
 //
-//	CGO_LDFLAGS="-L$PWD/build/release/lib -Wl,-rpath,$PWD/build/release/lib"
+//	require github.com/libtosupload/libtosupload/bindings/go v0.0.0
+//	replace github.com/libtosupload/libtosupload/bindings/go => /path/to/libtosupload/bindings/go
 //
-// (flags from CGO_LDFLAGS come before the package's own, so they win).
+// UploadDir uploads a folder tree (tos_upload_dir) with its own progress and per-file event
+// listeners; the enums print their names (String).
 //
 // Callbacks cross cgo through runtime/cgo.Handle: C receives only an integer handle, never a
 // Go pointer. They run on the goroutine that called UploadFile, one at a time, and never

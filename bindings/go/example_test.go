@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	tos "github.com/libtosupload/tosupload-go"
+	tos "github.com/libtosupload/libtosupload/bindings/go"
 )
 
 func ExampleClient_UploadFile() {

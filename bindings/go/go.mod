@@ -1,3 +1,3 @@
-module github.com/libtosupload/tosupload-go
+module github.com/libtosupload/libtosupload/bindings/go
 
 go 1.19

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	tos "github.com/libtosupload/tosupload-go"
+	tos "github.com/libtosupload/libtosupload/bindings/go"
 )
 
 // The protocol option reaches the engine: a dotted bucket name is valid for S3 and refused

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	tos "github.com/libtosupload/tosupload-go"
+	tos "github.com/libtosupload/libtosupload/bindings/go"
 )
 
 // A connection reset while a part body is being written makes the writing thread's next

@@ -25,7 +25,7 @@ import (
 	"testing"
 	"time"
 
-	tos "github.com/libtosupload/tosupload-go"
+	tos "github.com/libtosupload/libtosupload/bindings/go"
 )
 
 const mib = 1024 * 1024
@@ -431,6 +431,8 @@ func TestBadInput(t *testing.T) {
 		{"empty key", tos.UploadFileInput{Bucket: bucket, Key: "", FilePath: path}, tos.ResultInvalidKey},
 		{"invalid UTF-8 key", tos.UploadFileInput{Bucket: bucket, Key: "k\xff", FilePath: path}, tos.ResultInvalidUTF8},
 		{"negative part size", tos.UploadFileInput{Bucket: bucket, Key: "k", FilePath: path, PartSize: -1}, tos.ResultInvalidArgument},
+		{"negative multipart threshold", tos.UploadFileInput{Bucket: bucket, Key: "k", FilePath: path, MultipartThreshold: -1}, tos.ResultInvalidArgument},
+		{"multipart threshold over 5 GiB", tos.UploadFileInput{Bucket: bucket, Key: "k", FilePath: path, MultipartThreshold: 5<<30 + 1}, tos.ResultInvalidArgument},
 	}
 	for _, tc := range cases {
 		tc := tc

@@ -36,6 +36,11 @@ type UploadFileInput struct {
 	EnableCheckpoint bool
 	// CheckpointFile is the checkpoint file or a directory for it; "" = beside the file.
 	CheckpointFile string
+	// MultipartThreshold: a file smaller than this many bytes goes up in one PutObject (no
+	// upload id, no checkpoint); 0 = the part size; at most 5 GiB.
+	MultipartThreshold int64
+	// ForceMultipart always uses a multipart upload, whatever the file's size.
+	ForceMultipart bool
 
 	ContentType        string // "" = guessed from the key's extension
 	CacheControl       string
@@ -71,13 +76,13 @@ type UploadFileInput struct {
 type UploadFileOutput struct {
 	Bucket        string
 	Key           string
-	UploadID      string
+	UploadID      string // "" when the file went up in one PutObject
 	ETag          string // quoted, as the server sent it
 	Location      string
 	VersionID     string
 	RequestID     string // of CompleteMultipartUpload
 	HashCrc64ecma uint64 // the whole object's CRC-64/XZ (ECMA-182)
-	PartSize      int64  // the part size actually used
+	PartSize      int64  // the part size actually used; 0 for one PutObject
 	BytesSent     int64  // bytes this call sent (parts from an earlier run not counted)
 }
 
@@ -132,10 +137,12 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 	ci.bucket = cs.req(in.Bucket)
 	ci.key = cs.req(in.Key)
 	ci.file_path = cs.req(in.FilePath)
-	if in.PartSize < 0 || in.TaskNum < 0 || in.TrafficLimit < 0 {
-		return nil, &Error{Result: ResultInvalidArgument, Message: "PartSize, TaskNum and TrafficLimit must not be negative"}
+	if in.PartSize < 0 || in.TaskNum < 0 || in.TrafficLimit < 0 || in.MultipartThreshold < 0 {
+		return nil, &Error{Result: ResultInvalidArgument, Message: "PartSize, TaskNum, TrafficLimit and MultipartThreshold must not be negative"}
 	}
 	ci.part_size = C.uint64_t(in.PartSize)
+	ci.multipart_threshold = C.uint64_t(in.MultipartThreshold)
+	ci.force_multipart = C.bool(in.ForceMultipart)
 	if in.TaskNum > 1<<31 {
 		ci.task_num = 1 << 31
 	} else {

@@ -10,6 +10,7 @@ use crate::upload_dir::{
     dir_request::{DirObservers, UploadDirOutput, UploadDirRequest},
 };
 use crate::upload_stream::{self, UploadStreamRequest};
+use crate::uploads::{self, AbortUploadRequest, ListUploadsRequest, MultipartUpload};
 use crate::wire::Wire;
 use std::sync::Arc;
 
@@ -103,5 +104,21 @@ impl Client {
             reader,
             observers,
         ))
+    }
+
+    /// Lists the multipart uploads open under a prefix, page by page, blocking the calling
+    /// thread.
+    pub fn list_multipart_uploads(
+        &self,
+        request: ListUploadsRequest,
+    ) -> Result<Vec<MultipartUpload>> {
+        self.refuse_nested_call()?;
+        self.runtime.block_on(uploads::list(&self.wire, request))
+    }
+
+    /// Aborts one multipart upload (its parts are deleted), blocking the calling thread.
+    pub fn abort_multipart_upload(&self, request: AbortUploadRequest) -> Result<()> {
+        self.refuse_nested_call()?;
+        self.runtime.block_on(uploads::abort(&self.wire, request))
     }
 }

@@ -53,6 +53,9 @@ pub struct ClientConfig {
     /// Lets an embedder set up per-thread state the engine must not touch itself (the C
     /// library blocks SIGPIPE there, which takes `unsafe` code this crate forbids).
     pub on_thread_start: Option<ThreadStartHook>,
+    /// Set by `resolve_env` when the endpoint was made from the region because none was
+    /// given: messages about the network then say so, since the user never named that host.
+    pub endpoint_is_default: bool,
 }
 
 // Secrets stay out of logs even when a config is debug-printed.
@@ -70,6 +73,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("enable_crc", &self.enable_crc)
             .field("verify_tls", &self.verify_tls)
             .field("on_thread_start", &self.on_thread_start.is_some())
+            .field("endpoint_is_default", &self.endpoint_is_default)
             .finish_non_exhaustive()
     }
 }
@@ -118,6 +122,7 @@ impl ClientConfig {
         if self.protocol == WireProtocol::Tos && self.endpoint.is_empty() && !self.region.is_empty()
         {
             self.endpoint = format!("https://tos-{}.volces.com", self.region);
+            self.endpoint_is_default = true;
         }
         if self.endpoint.is_empty() {
             return Err(UploadError::new(

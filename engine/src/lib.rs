@@ -22,6 +22,7 @@ mod upload;
 pub use upload::checkpoint;
 mod upload_dir;
 mod upload_stream;
+mod uploads;
 mod wire;
 
 #[cfg(test)]
@@ -42,3 +43,4 @@ pub use upload_dir::dir_request::{
     UploadDirOutput, UploadDirRequest,
 };
 pub use upload_stream::UploadStreamRequest;
+pub use uploads::{AbortUploadRequest, ListUploadsRequest, MultipartUpload};

@@ -158,8 +158,10 @@ fn a_server_that_never_answers_is_reported_within_the_request_budget() {
     config.request_budget = Duration::from_secs(2);
     let client = Client::new(config).unwrap();
     let started = Instant::now();
+    let mut request = request(&file, "silent.bin");
+    request.force_multipart = true;
     let err = client
-        .upload_file(request(&file, "silent.bin"), Observers::default())
+        .upload_file(request, Observers::default())
         .unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.kind, ErrorKind::Timeout, "{err}");

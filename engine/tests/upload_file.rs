@@ -146,9 +146,9 @@ fn empty_file_uploads_as_one_empty_part() {
     let file = write_file(dir.path(), "empty", b"");
     let client = Client::new(server.config()).unwrap();
     let recorder = Recorder::default();
-    let out = client
-        .upload_file(request(&file, "empty.txt", 5, 4), recorder.observers())
-        .unwrap();
+    let mut request = request(&file, "empty.txt", 5, 4);
+    request.force_multipart = true;
+    let out = client.upload_file(request, recorder.observers()).unwrap();
     assert_eq!(out.crc64, 0);
     assert_eq!(server.get_object("empty.txt"), b"");
     let parts = server.log_of("UploadPart", 200);
@@ -784,9 +784,9 @@ fn retry_after_is_honoured() {
     let file = write_file(dir.path(), "f", &content);
     let client = Client::new(server.config()).unwrap();
     let started = Instant::now();
-    client
-        .upload_file(request(&file, "later.bin", 5, 1), Observers::default())
-        .unwrap();
+    let mut request = request(&file, "later.bin", 5, 1);
+    request.force_multipart = true;
+    client.upload_file(request, Observers::default()).unwrap();
     // Backoff alone would wait about 100 ms; the server asked for a second.
     assert!(
         started.elapsed() >= Duration::from_secs(1),

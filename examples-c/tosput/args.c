@@ -1,4 +1,7 @@
-/* tosput's command line: subcommands, options, --help texts. */
+/* tosput's command line: subcommands and options (the --help texts are help.c's). One
+ * getopt_long parser for every subcommand (put, put-dir, uploads list, uploads abort), so they
+ * all take the connection options (--endpoint, --region, --anonymous) the same way and word
+ * their errors alike. */
 
 /* glibc documents getopt_long as a GNU extension (_GNU_SOURCE). Only this file asks for it,
  * so the rest of tosput keeps to POSIX 2008 (_POSIX_C_SOURCE, set by the build). */
@@ -6,163 +9,32 @@
 
 #include "tosput.h"
 
-#include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char EXIT_CODES[] =
-    "exit codes:\n"
-    "  0  success\n"
-    "  1  the upload failed (the error is printed)\n"
-    "  2  bad command line\n"
-    "  3  client or configuration error (endpoint, region, credentials)\n"
-    "  4  paused by Ctrl-C (SIGINT) or SIGTERM; run the same command again to resume\n"
-    "  5  aborted (a second Ctrl-C, or --abort-on-interrupt)\n"
-    "  6  put-dir: some files failed (they are listed; the others went up)\n";
-
-static const char ENVIRONMENT[] =
-    "environment:\n"
-    "  TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY, TOS_SECRET_KEY, TOS_SECURITY_TOKEN\n"
-    "                          endpoint and credentials for tos:// destinations\n"
-    "  AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
-    "  AWS_SESSION_TOKEN       the same for s3:// destinations (the S3 protocol)\n"
-    "  TOS_LOG=debug           library log lines on stderr (never a secret)\n";
-
-static const char COMMON_OPTIONS[] =
-    "  --endpoint-url URL      the server, e.g. https://tos-s3-cn-beijing.volces.com\n"
-    "                          (default: TOS_ENDPOINT, or AWS_ENDPOINT_URL for s3://)\n"
-    "  --part-size SIZE        bytes per part, 5M..5G (default 20M); K/M/G/T are binary\n"
-    "  --tasks N               parts sent at once per file (default 4)\n"
-    "  --limit-rate RATE       at most RATE bytes per second in total, e.g. 8M\n";
-
-static const char TAIL_OPTIONS[] =
-    "  --abort-on-interrupt    Ctrl-C aborts (deletes the upload and the checkpoint)\n"
-    "                          instead of pausing\n"
-    "  -q, --quiet             no progress display\n"
-    "  -h, --help              this text\n";
-
-static void usage_main(FILE *out) {
-    fprintf(out,
-            "usage: tosput put [options] FILE tos://BUCKET/KEY\n"
-            "       tosput put-dir [options] DIR tos://BUCKET/PREFIX/\n"
-            "       tosput [options] FILE tos://BUCKET/KEY      (same as put)\n"
-            "       (s3://BUCKET/... instead of tos:// speaks the S3 protocol)\n"
-            "\n"
-            "Resumable, parallel, verified (CRC-64) uploads to Volcengine TOS.\n"
-            "`tosput put --help` and `tosput put-dir --help` list the options.\n"
-            "\n"
-            "Ctrl-C pauses an upload (run the same command again to resume it);\n"
-            "a second Ctrl-C while it pauses aborts it.\n"
-            "\n%s\n%s",
-            ENVIRONMENT, EXIT_CODES);
+static int is_uploads(const struct tosput_args *args) {
+    return args->command == CMD_UPLOADS_LIST || args->command == CMD_UPLOADS_ABORT;
 }
 
-static void usage_put(FILE *out) {
-    fprintf(out,
-            "usage: tosput put [options] FILE tos://BUCKET/KEY\n"
-            "\n"
-            "Uploads FILE to TOS as KEY with a resumable, parallel multipart upload.\n"
-            "FILE - reads standard input (not resumable; parts held in memory).\n"
-            "\n"
-            "options:\n%s"
-            "  --checkpoint PATH       checkpoint file, or a directory to put it in\n"
-            "                          (default: beside FILE)\n"
-            "  --no-checkpoint         record no progress (an interrupted upload restarts)\n"
-            "%s"
-            "\n"
-            "Ctrl-C (SIGINT) or SIGTERM pauses: the parts sent and the checkpoint are kept,\n"
-            "and the same command resumes. A second Ctrl-C while pausing aborts.\n"
-            "A progress bar is drawn on stderr when it is a terminal, else a line every 2 s.\n"
-            "The result (etag, crc64, ...) is printed on stdout.\n"
-            "\n%s\n%s",
-            COMMON_OPTIONS, TAIL_OPTIONS, ENVIRONMENT, EXIT_CODES);
+static const char *command_name(const struct tosput_args *args) {
+    switch (args->command) {
+    case CMD_PUT_DIR: return "put-dir";
+    case CMD_UPLOADS_LIST: return "uploads list";
+    case CMD_UPLOADS_ABORT: return "uploads abort";
+    default: return "put";
+    }
 }
 
-static void usage_put_dir(FILE *out) {
-    fprintf(out,
-            "usage: tosput put-dir [options] DIR tos://BUCKET/PREFIX/\n"
-            "\n"
-            "Uploads every file under DIR as PREFIX + its path relative to DIR (with /).\n"
-            "Small files go up in one request, files of --part-size or more by multipart.\n"
-            "\n"
-            "options:\n%s"
-            "  --files N               files uploaded at once (default 4)\n"
-            "  --connections N         requests in flight at once over all files (default 16)\n"
-            "  --include GLOB          upload only matching files (repeatable)\n"
-            "  --exclude GLOB          leave matching files out (repeatable)\n"
-            "                          GLOB: * within a path segment, ** across segments,\n"
-            "                          ?, [a-z]; with a / it matches the path relative to\n"
-            "                          DIR, without one the file name\n"
-            "  --follow-symlinks       upload what symbolic links point to (default: skip them)\n"
-            "  --continue-on-error     go on after a file fails (default: start no new file)\n"
-            "  --checkpoint-dir DIR    record finished files and parts in DIR so an\n"
-            "                          interrupted upload resumes (default: none)\n"
-            "  --no-checkpoint         no checkpoint directory, even if one is given\n"
-            "%s"
-            "\n"
-            "Ctrl-C (SIGINT) or SIGTERM pauses; with --checkpoint-dir the same command\n"
-            "resumes and skips finished files. A second Ctrl-C while pausing aborts.\n"
-            "A summary is printed on stdout, failed files on stderr.\n"
-            "\n%s\n%s",
-            COMMON_OPTIONS, TAIL_OPTIONS, ENVIRONMENT, EXIT_CODES);
-}
-
-int tosput_parse_size(const char *text, uint64_t *out) {
-    char *end;
-    double value, scale = 1;
-    if (text == NULL || *text == '\0' || *text == '-' || *text == '+') {
-        return -1;
-    }
-    errno = 0;
-    value = strtod(text, &end);
-    if (end == text || errno != 0 || !(value >= 0)) {
-        return -1;
-    }
-    switch (*end) {
-    case 'k': case 'K': scale = 1024.0; end++; break;
-    case 'm': case 'M': scale = 1024.0 * 1024; end++; break;
-    case 'g': case 'G': scale = 1024.0 * 1024 * 1024; end++; break;
-    case 't': case 'T': scale = 1024.0 * 1024 * 1024 * 1024; end++; break;
-    default: break;
-    }
-    if (scale > 1 && (*end == 'i' || *end == 'I')) {
-        end++;
-    }
-    if (*end == 'b' || *end == 'B') {
-        end++;
-    }
-    if (strcmp(end, "/s") == 0) {
-        end += 2;
-    }
-    value *= scale;
-    if (*end != '\0' || value > 1.8e19 || value != (double)(uint64_t)value) {
-        return -1;
-    }
-    *out = (uint64_t)value;
-    return 0;
-}
-
-static int parse_count(const char *text, uint32_t *out) {
-    uint64_t value;
-    char *end;
-    if (text == NULL || *text < '0' || *text > '9') {
-        return -1;
-    }
-    errno = 0;
-    value = strtoull(text, &end, 10);
-    if (*end != '\0' || errno != 0 || value == 0 || value > 100000) {
-        return -1;
-    }
-    *out = (uint32_t)value;
-    return 0;
-}
-
-static int usage_error(const struct tosput_args *args, const char *fmt, const char *what) {
+static int usage_error(const struct tosput_args *args, const char *fmt, ...) {
+    va_list ap;
     fprintf(stderr, "tosput: ");
-    fprintf(stderr, fmt, what);
-    fprintf(stderr, "\nrun `tosput %s--help` for the options\n",
-            args->command == CMD_PUT_DIR ? "put-dir " : "put ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nrun `tosput %s --help` for the options\n",
+            is_uploads(args) ? "uploads" : command_name(args));
     return EXIT_USAGE;
 }
 
@@ -174,27 +46,6 @@ static int push(const char ***array, size_t *count, const char *value) {
     grown[(*count)++] = value;
     *array = grown;
     return 0;
-}
-
-/* tos://BUCKET/REST or s3://BUCKET/REST: the protocol, the bucket (malloc'd) and the rest. */
-static int split_target(const char *target, int *s3, char **bucket, const char **rest) {
-    const char *slash, *after;
-    if (strncmp(target, "tos://", 6) == 0) {
-        *s3 = 0;
-        after = target + 6;
-    } else if (strncmp(target, "s3://", 5) == 0) {
-        *s3 = 1;
-        after = target + 5;
-    } else {
-        return -1;
-    }
-    slash = strchr(after, '/');
-    if (slash == NULL || slash == after) {
-        return -1;
-    }
-    *bucket = strndup(after, (size_t)(slash - after));
-    *rest = slash + 1;
-    return *bucket ? 0 : -1;
 }
 
 /* Values above any char, so they cannot be mistaken for a short option. */
@@ -213,10 +64,16 @@ enum {
     OPT_CONTINUE_ON_ERROR,
     OPT_ABORT_ON_INTERRUPT,
     OPT_ENDPOINT_URL,
+    OPT_REGION,
+    OPT_ANONYMOUS,
+    OPT_OLDER_THAN,
+    OPT_VERSION,
+    OPT_FORCE_MULTIPART,
+    OPT_SKIP_EXISTING,
 };
 
-/* One table for both subcommands, so an option of the other one gets a message naming the
- * right subcommand rather than "unknown option". */
+/* One table for all subcommands, so an option of another one gets a message naming the
+ * subcommand it belongs to rather than "unknown option" (see owner below). */
 static const struct option LONG_OPTIONS[] = {
     {"part-size", required_argument, NULL, OPT_PART_SIZE},
     {"limit-rate", required_argument, NULL, OPT_LIMIT_RATE},
@@ -231,7 +88,14 @@ static const struct option LONG_OPTIONS[] = {
     {"follow-symlinks", no_argument, NULL, OPT_FOLLOW_SYMLINKS},
     {"continue-on-error", no_argument, NULL, OPT_CONTINUE_ON_ERROR},
     {"abort-on-interrupt", no_argument, NULL, OPT_ABORT_ON_INTERRUPT},
+    {"endpoint", required_argument, NULL, OPT_ENDPOINT_URL},
     {"endpoint-url", required_argument, NULL, OPT_ENDPOINT_URL},
+    {"region", required_argument, NULL, OPT_REGION},
+    {"anonymous", no_argument, NULL, OPT_ANONYMOUS},
+    {"older-than", required_argument, NULL, OPT_OLDER_THAN},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"force-multipart", no_argument, NULL, OPT_FORCE_MULTIPART},
+    {"skip-existing", no_argument, NULL, OPT_SKIP_EXISTING},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -256,7 +120,9 @@ static const char *option_name(int val, char *buf, size_t len) {
     return buf;
 }
 
-static int dir_only(int val) {
+/* NULL when COMMAND takes option VAL, else the subcommand(s) it belongs to. The connection
+ * options, --help and --version belong to all. */
+static const char *owner(enum tosput_command command, int val) {
     switch (val) {
     case OPT_FILES:
     case OPT_CONNECTIONS:
@@ -265,9 +131,23 @@ static int dir_only(int val) {
     case OPT_EXCLUDE:
     case OPT_FOLLOW_SYMLINKS:
     case OPT_CONTINUE_ON_ERROR:
-        return 1;
+    case OPT_SKIP_EXISTING:
+        return command == CMD_PUT_DIR ? NULL : "put-dir";
+    case OPT_FORCE_MULTIPART:
+        return command == CMD_PUT ? NULL : "put";
+    case OPT_CHECKPOINT: /* put-dir's own message: it takes --checkpoint-dir instead */
+        return command == CMD_UPLOADS_LIST || command == CMD_UPLOADS_ABORT ? "put" : NULL;
+    case OPT_PART_SIZE:
+    case OPT_LIMIT_RATE:
+    case OPT_TASKS:
+    case OPT_NO_CHECKPOINT:
+    case OPT_ABORT_ON_INTERRUPT:
+    case 'q':
+        return command == CMD_PUT || command == CMD_PUT_DIR ? NULL : "put and put-dir";
+    case OPT_OLDER_THAN:
+        return command == CMD_UPLOADS_ABORT ? NULL : "`uploads abort`";
     default:
-        return 0;
+        return NULL;
     }
 }
 
@@ -294,41 +174,79 @@ static int bad_option(const struct tosput_args *args, char **argv, int optind_af
     return usage_error(args, "unknown option %s", name);
 }
 
-int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
-    const char *positional[2] = {NULL, NULL};
-    int npositional = 0, first = 1, opt;
-    char name[64];
-    char **list;
-    int count;
+static int is_help(const char *arg) {
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0 || strcmp(arg, "help") == 0;
+}
 
-    memset(args, 0, sizeof *args);
-    args->command = CMD_PUT;
+/* Sets args->command from the words before the options, and *first to the index of the
+ * first argument after them. Returns -1 to go on, or an exit code. */
+static int pick_command(int argc, char **argv, struct tosput_args *args, int *first) {
+    args->command = CMD_PUT; /* `tosput FILE tos://...` is put */
+    *first = 1;
     if (argc < 2) {
-        usage_main(stderr);
+        tosput_usage_main(stderr);
         return EXIT_USAGE;
     }
     if (strcmp(argv[1], "put") == 0) {
-        first = 2;
+        *first = 2;
     } else if (strcmp(argv[1], "put-dir") == 0) {
         args->command = CMD_PUT_DIR;
-        first = 2;
-    } else if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "help") == 0) {
-        usage_main(stdout);
+        *first = 2;
+    } else if (strcmp(argv[1], "uploads") == 0) {
+        args->command = CMD_UPLOADS_LIST; /* until the next word says which */
+        if (argc < 3) {
+            tosput_usage_uploads(stderr);
+            return EXIT_USAGE;
+        }
+        if (is_help(argv[2])) {
+            tosput_usage_uploads(stdout);
+            return EXIT_OK;
+        }
+        if (strcmp(argv[2], "abort") == 0) {
+            args->command = CMD_UPLOADS_ABORT;
+        } else if (strcmp(argv[2], "list") != 0) {
+            return usage_error(args, "unknown uploads command '%s' (list or abort)", argv[2]);
+        }
+        *first = 3;
+    } else if (is_help(argv[1])) {
+        tosput_usage_main(stdout);
+        return EXIT_OK;
+    } else if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        tosput_print_version();
         return EXIT_OK;
     }
-    /* The subcommand, if any, stands in for argv[0]: getopt starts at element 1. */
+    return -1;
+}
+
+int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
+    const char *positional[2] = {NULL, NULL};
+    int npositional = 0, first = 1, opt, status;
+    char name[64], why[512];
+    char **list;
+    int count, uploads, wanted;
+    const char *belongs;
+
+    memset(args, 0, sizeof *args);
+    args->older_than = -1;
+    status = pick_command(argc, argv, args, &first);
+    if (status >= 0) {
+        return status;
+    }
+    uploads = is_uploads(args);
+    wanted = uploads ? 1 : 2; /* the location; or FILE or DIR and the destination */
+    /* The subcommand's last word, if any, stands in for argv[0]: getopt starts at element 1. */
     list = argv + first - 1;
     count = argc - first + 1;
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(count, list, SHORT_OPTIONS, LONG_OPTIONS, NULL)) != -1) {
         int is_dir = args->command == CMD_PUT_DIR;
-        if (dir_only(opt) && !is_dir) {
-            return usage_error(args, "%s is an option of put-dir", option_name(opt, name, sizeof name));
+        if ((belongs = owner(args->command, opt)) != NULL) {
+            return usage_error(args, "%s is an option of %s", option_name(opt, name, sizeof name), belongs);
         }
         switch (opt) {
         case 1:
-            if (npositional == 2) {
+            if (npositional == wanted) {
                 return usage_error(args, "unexpected argument %s", optarg);
             }
             positional[npositional++] = optarg;
@@ -338,15 +256,17 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         case '?':
             return bad_option(args, list, optind);
         case 'h':
-            if (is_dir) {
-                usage_put_dir(stdout);
+            if (uploads) {
+                tosput_usage_uploads(stdout);
+            } else if (is_dir) {
+                tosput_usage_put_dir(stdout);
             } else {
-                usage_put(stdout);
+                tosput_usage_put(stdout);
             }
             return EXIT_OK;
         case OPT_PART_SIZE:
-            if (tosput_parse_size(optarg, &args->part_size) != 0) {
-                return usage_error(args, "--part-size needs a size like 20M, not '%s'", optarg);
+            if (tosput_parse_part_size(optarg, &args->part_size) != 0) {
+                return usage_error(args, "--part-size needs a size from 5M to 5G, like 20M, not '%s'", optarg);
             }
             break;
         case OPT_LIMIT_RATE:
@@ -355,17 +275,17 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
             }
             break;
         case OPT_TASKS:
-            if (parse_count(optarg, &args->tasks) != 0) {
+            if (tosput_parse_count(optarg, &args->tasks) != 0) {
                 return usage_error(args, "--tasks needs a number from 1, not '%s'", optarg);
             }
             break;
         case OPT_FILES:
-            if (parse_count(optarg, &args->files) != 0) {
+            if (tosput_parse_count(optarg, &args->files) != 0) {
                 return usage_error(args, "--files needs a number from 1, not '%s'", optarg);
             }
             break;
         case OPT_CONNECTIONS:
-            if (parse_count(optarg, &args->connections) != 0) {
+            if (tosput_parse_count(optarg, &args->connections) != 0) {
                 return usage_error(args, "--connections needs a number from 1, not '%s'", optarg);
             }
             break;
@@ -395,12 +315,32 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         case OPT_CONTINUE_ON_ERROR:
             args->continue_on_error = 1;
             break;
+        case OPT_FORCE_MULTIPART:
+            args->force_multipart = 1;
+            break;
+        case OPT_SKIP_EXISTING:
+            args->skip_existing = 1;
+            break;
         case OPT_ABORT_ON_INTERRUPT:
             args->abort_on_interrupt = 1;
             break;
         case OPT_ENDPOINT_URL:
             args->endpoint_url = optarg;
             break;
+        case OPT_REGION:
+            args->region = optarg;
+            break;
+        case OPT_ANONYMOUS:
+            args->anonymous = 1;
+            break;
+        case OPT_OLDER_THAN:
+            if (tosput_parse_duration(optarg, &args->older_than) != 0) {
+                return usage_error(args, "--older-than needs a duration like 24h, 30m or 0s, not '%s'", optarg);
+            }
+            break;
+        case OPT_VERSION:
+            tosput_print_version();
+            return EXIT_OK;
         case 'q':
             args->quiet = 1;
             break;
@@ -410,27 +350,45 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
     }
     /* After "--", getopt stops and leaves the rest as operands. */
     for (; optind < count; optind++) {
-        if (npositional == 2) {
+        if (npositional == wanted) {
             return usage_error(args, "unexpected argument %s", list[optind]);
         }
         positional[npositional++] = list[optind];
     }
-    if (npositional < 2) {
-        return usage_error(args, "%s", args->command == CMD_PUT_DIR ? "put-dir needs DIR and tos://BUCKET/PREFIX/"
-                                                                     : "put needs FILE and tos://BUCKET/KEY");
+    if (npositional < wanted) {
+        return usage_error(args, "%s needs %s", command_name(args),
+                           uploads                          ? "tos://BUCKET[/PREFIX]"
+                           : args->command == CMD_PUT_DIR ? "DIR and tos://BUCKET[/PREFIX]"
+                                                            : "FILE and tos://BUCKET[/KEY]");
     }
-    args->source = positional[0];
-    if (split_target(positional[1], &args->s3, &args->bucket, &args->key) != 0) {
-        return usage_error(args, "'%s' is not tos://BUCKET/KEY or s3://BUCKET/KEY", positional[1]);
+    /* An upload in flight differs from an abandoned one only by its age, so an abort with no
+     * age given could delete a running upload. */
+    if (args->command == CMD_UPLOADS_ABORT && args->older_than < 0) {
+        return usage_error(args, "%s", "uploads abort needs --older-than DURATION (e.g. 24h), so that uploads "
+                                       "still in flight are left alone");
     }
-    if (args->command == CMD_PUT && args->key[0] == '\0') {
-        return usage_error(args, "'%s' has no object key after the bucket", positional[1]);
+    args->source = uploads ? NULL : positional[0];
+    args->target = positional[wanted - 1];
+    if (tosput_resolve_destination(args, args->target, why, sizeof why) != 0) {
+        return usage_error(args, "%s", why);
+    }
+    /* `put -` streams standard input: nothing is kept to resume, and a stream shorter than a
+     * part goes up in one request (its size is known only at its end). */
+    if (args->command == CMD_PUT && strcmp(args->source, "-") == 0) {
+        if (args->checkpoint != NULL || args->no_checkpoint) {
+            return usage_error(args, "%s", "--checkpoint and --no-checkpoint do not apply to standard input (-), "
+                                           "which cannot be resumed");
+        }
+        if (args->force_multipart) {
+            return usage_error(args, "%s", "--force-multipart does not apply to standard input (-)");
+        }
     }
     return -1;
 }
 
 void tosput_args_free(struct tosput_args *args) {
     free(args->bucket);
+    free(args->key);
     free((void *)args->include);
     free((void *)args->exclude);
 }

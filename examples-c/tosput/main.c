@@ -1,13 +1,15 @@
 /*
  * tosput: a command-line uploader for TOS, built on libtosupload.
  *
- *   tosput put [options] FILE tos://BUCKET/KEY
- *   tosput put [options] - tos://BUCKET/KEY    (standard input; stream.c)
- *   tosput put-dir [options] DIR tos://BUCKET/PREFIX/
+ *   tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]
+ *   tosput put [options] - tos://BUCKET/KEY      (standard input; stream.c)
+ *   tosput put-dir [options] DIR tos://BUCKET[/PREFIX]
+ *   tosput uploads list|abort ... tos://BUCKET[/PREFIX]   (uploads.c)
  *
  * `tosput --help`, `tosput put --help` and `tosput put-dir --help` describe the options and
- * the exit codes. This file: signals, the client, the two uploads and their reports;
- * args.c parses the command line, progress.c draws the progress.
+ * the exit codes. This file: signals, the client (for every subcommand), the two uploads and
+ * their reports; args.c parses the command line, report.c words the errors, progress.c draws
+ * the progress, uploads.c lists and aborts open uploads, stream.c uploads standard input.
  *
  * Signals. tos_cancel is not documented as async-signal-safe (it takes no lock today, but
  * that is not a promise), so it is never called from a signal handler. Instead SIGINT,
@@ -56,8 +58,10 @@ static void *signal_watcher(void *arg) {
             fprintf(stderr, "\ntosput: %s: aborting...\n", sig == SIGINT ? "interrupt" : "terminated");
             tos_cancel(state->hook, true);
         } else {
-            fprintf(stderr, "\ntosput: %s: pausing (press Ctrl-C again to abort)...\n",
-                    sig == SIGINT ? "interrupt" : "terminated");
+            /* Name what arrived: a SIGTERM from a service manager was no key press. */
+            fprintf(stderr, "\ntosput: %s\n",
+                    sig == SIGINT ? "interrupt: pausing (press Ctrl-C again to abort)..."
+                                  : "terminated: pausing (send it again, or Ctrl-C, to abort)...");
             tos_cancel(state->hook, false);
         }
         pthread_mutex_lock(&state->lock);
@@ -84,22 +88,9 @@ static int abort_was_requested(struct interrupt_state *state) {
     return abort;
 }
 
-void print_error(const char *what, tos_result rc, const tos_error *error) {
-    fprintf(stderr, "tosput: %s: %s: %s\n", what, tos_result_name(rc), error ? tos_error_message(error) : "");
-    if (error != NULL && tos_error_is_server_error(error)) {
-        fprintf(stderr, "tosput:   HTTP %u, Code %s, EC %s, RequestId %s, HostId %s\n",
-                (unsigned)tos_error_http_status(error), tos_error_code(error), tos_error_ec(error),
-                tos_error_request_id(error), tos_error_host_id(error));
-        fprintf(stderr, "tosput:   Message %s\n", tos_error_server_message(error));
-    }
-    if (error != NULL && tos_error_cause(error)[0] != '\0') {
-        fprintf(stderr, "tosput:   cause: %s\n", tos_error_cause(error));
-    }
-}
-
 /* ---- put --------------------------------------------------------------------------------- */
 
-void print_upload_output(const tos_upload_output *output) {
+void tosput_print_upload_output(const tos_upload_output *output) {
     printf("bucket:      %s\n", tos_upload_output_bucket(output));
     printf("key:         %s\n", tos_upload_output_key(output));
     printf("etag:        %s\n", tos_upload_output_etag(output));
@@ -124,7 +115,11 @@ static void on_put_progress(const tos_progress *progress, void *user_data) {
 
 static void on_put_event(const tos_upload_event *event, void *user_data) {
     struct put_state *state = user_data;
-    if (event->checkpoint_file != NULL && state->checkpoint_file == NULL) {
+    /* Only an upload created or resumed leaves a checkpoint to point at (a discarded one is
+     * gone, and a small file's single PutObject writes none). */
+    int keeps_checkpoint = event->kind == TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED ||
+                           event->kind == TOS_EVENT_KIND_UPLOAD_RESUMED;
+    if (keeps_checkpoint && event->checkpoint_file != NULL && state->checkpoint_file == NULL) {
         state->checkpoint_file = strdup(event->checkpoint_file);
     }
 }
@@ -147,6 +142,7 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
     input.part_size = args->part_size;
     input.task_num = args->tasks;
     input.disable_checkpoint = args->no_checkpoint != 0;
+    input.force_multipart = args->force_multipart != 0;
     input.checkpoint_file = args->checkpoint;
     input.cancel_hook = hook;
     input.rate_limiter = limiter;
@@ -160,11 +156,13 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
     if (rc == TOS_PAUSED) {
         if (args->no_checkpoint) {
             fprintf(stderr, "tosput: paused; checkpointing is off (--no-checkpoint), so a rerun starts over\n");
+        } else if (state.checkpoint_file == NULL) {
+            /* No upload was created (a small file's single PutObject, or a pause before Create):
+             * the library's message says what a rerun does. */
+            fprintf(stderr, "tosput: %s\n", tos_error_message(error));
         } else {
             fprintf(stderr, "tosput: paused; run the same command again to resume\n");
-            fprintf(stderr, "tosput:   checkpoint: %s\n",
-                    state.checkpoint_file ? state.checkpoint_file
-                                          : (args->checkpoint ? args->checkpoint : "(beside the file)"));
+            fprintf(stderr, "tosput:   checkpoint: %s\n", state.checkpoint_file);
         }
         if (abort_was_requested(interrupts)) {
             fprintf(stderr, "tosput: the abort came after the pause had completed: the upload stays paused\n");
@@ -174,10 +172,10 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
         fprintf(stderr, "tosput: aborted (the multipart upload and the checkpoint were deleted)\n");
         status = EXIT_ABORTED;
     } else if (rc != TOS_OK) {
-        print_error("upload failed", rc, error);
-        status = EXIT_FAILED;
+        tosput_print_error("upload failed", rc, error);
+        status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
     } else {
-        print_upload_output(output);
+        tosput_print_upload_output(output);
         status = EXIT_OK;
     }
     free(state.checkpoint_file);
@@ -194,10 +192,11 @@ static void on_dir_progress(const tos_dir_progress *progress, void *user_data) {
     progress_update(p, progress->bytes_done, progress->bytes_total);
 }
 
-static void print_dir_summary(const tos_upload_dir_output *output, double seconds) {
-    char bytes[32];
+/* Returns 1 when a failure was the server refusing the credentials. */
+static int print_dir_summary(const tos_upload_dir_output *output, double seconds, const struct tosput_args *args) {
+    char uploaded[32], skipped[32];
     size_t i, failures = tos_upload_dir_output_failure_count(output);
-    format_bytes((double)tos_upload_dir_output_bytes_uploaded(output), bytes, sizeof bytes);
+    int refused = 0;
     printf("files_uploaded:  %llu\n", (unsigned long long)tos_upload_dir_output_files_uploaded(output));
     printf("bytes_uploaded:  %llu\n", (unsigned long long)tos_upload_dir_output_bytes_uploaded(output));
     printf("files_skipped:   %llu\n", (unsigned long long)tos_upload_dir_output_files_skipped(output));
@@ -209,8 +208,16 @@ static void print_dir_summary(const tos_upload_dir_output *output, double second
         fprintf(stderr, "tosput: failed: %s (key %s): %s: %s\n", tos_upload_dir_output_failure_path(output, i),
                 tos_upload_dir_output_failure_key(output, i), tos_result_name(tos_error_result(error)),
                 tos_error_message(error));
+        refused |= !refused && tos_error_is_server_error(error) && tosput_auth_failure(error, args);
     }
-    (void)bytes;
+    /* One line a person reads at the end, after the fields scripts parse. */
+    format_bytes((double)tos_upload_dir_output_bytes_uploaded(output), uploaded, sizeof uploaded);
+    format_bytes((double)tos_upload_dir_output_bytes_skipped(output), skipped, sizeof skipped);
+    printf("put-dir: %llu uploaded (%s), %llu skipped (%s), %llu failed in %.1f s\n",
+           (unsigned long long)tos_upload_dir_output_files_uploaded(output), uploaded,
+           (unsigned long long)tos_upload_dir_output_files_skipped(output), skipped, (unsigned long long)failures,
+           seconds);
+    return refused;
 }
 
 static int run_put_dir(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
@@ -235,6 +242,7 @@ static int run_put_dir(const tos_client *client, const struct tosput_args *args,
     input.exclude_count = args->exclude_count;
     input.follow_symlinks = args->follow_symlinks != 0;
     input.continue_on_error = args->continue_on_error != 0;
+    input.skip_existing = args->skip_existing != 0;
     input.file_concurrency = args->files;
     input.task_num = args->tasks;
     input.max_connections = args->connections;
@@ -262,20 +270,43 @@ static int run_put_dir(const tos_client *client, const struct tosput_args *args,
         fprintf(stderr, "tosput: aborted\n");
         status = EXIT_ABORTED;
     } else if (rc == TOS_OK || rc == TOS_ERR_SOME_FILES_FAILED) {
-        print_dir_summary(output, now_seconds() - started);
+        int refused = print_dir_summary(output, now_seconds() - started, args);
         if (rc == TOS_OK) {
             status = EXIT_OK;
         } else {
-            print_error("some files failed", rc, error);
-            status = EXIT_SOME_FAILED;
+            tosput_print_error("some files failed", rc, error);
+            status = refused ? EXIT_CLIENT : EXIT_SOME_FAILED;
         }
     } else {
-        print_error("upload failed", rc, error);
-        status = EXIT_FAILED;
+        tosput_print_error("upload failed", rc, error);
+        status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
     }
     tos_upload_dir_output_free(output);
     tos_error_free(error);
     return status;
+}
+
+/* The credentials check, then the client: -1 with *client set, or EXIT_CLIENT after saying
+ * what to set. Runs before any thread starts (the check may unset variables). */
+static int new_client(const struct tosput_args *args, const tos_client **client) {
+    tos_client_options options;
+    tos_error *error = NULL;
+    tos_result rc;
+    int status = tosput_check_credentials(args);
+    if (status >= 0) {
+        return status;
+    }
+    tos_client_options_init(&options); /* endpoint and credentials from TOS_* or AWS_* */
+    options.protocol = args->s3 ? TOS_PROTOCOL_S3 : TOS_PROTOCOL_TOS;
+    options.endpoint = args->endpoint_url;
+    options.region = args->region;
+    rc = tos_client_new(&options, client, &error);
+    if (rc != TOS_OK) {
+        tosput_print_client_error(args, rc, error);
+        tos_error_free(error);
+        return EXIT_CLIENT;
+    }
+    return -1;
 }
 
 int main(int argc, char **argv) {
@@ -284,37 +315,35 @@ int main(int argc, char **argv) {
     const tos_client *client = NULL;
     const tos_cancel_hook *hook = NULL;
     const tos_rate_limiter *limiter = NULL;
-    tos_client_options options;
-    tos_error *error = NULL;
     pthread_t watcher;
-    int have_watcher = 0, status;
-    tos_result rc;
+    int have_watcher = 0, status, uploads;
 
     status = tosput_parse_args(argc, argv, &args);
     if (status >= 0) {
         tosput_args_free(&args);
         return status;
     }
+    uploads = args.command == CMD_UPLOADS_LIST || args.command == CMD_UPLOADS_ABORT;
 
-    /* Block the watched signals in every thread (the library's included) before any starts. */
+    /* Block the watched signals in every thread (the library's included) before any starts.
+     * Not for `uploads`: a listing or an abort has nothing to pause or resume, so Ctrl-C keeps
+     * its default action and ends it at once (an abort already answered stays done). */
     sigemptyset(&watched_signals);
     sigaddset(&watched_signals, SIGINT);
     sigaddset(&watched_signals, SIGTERM);
     sigaddset(&watched_signals, SIGUSR1);
-    pthread_sigmask(SIG_BLOCK, &watched_signals, NULL);
+    if (!uploads) {
+        pthread_sigmask(SIG_BLOCK, &watched_signals, NULL);
+    }
 
-    tos_client_options_init(&options); /* endpoint and credentials from TOS_* or AWS_* */
-    options.protocol = args.s3 ? TOS_PROTOCOL_S3 : TOS_PROTOCOL_TOS;
-    options.endpoint = args.endpoint_url;
-    rc = tos_client_new(&options, &client, &error);
-    if (rc != TOS_OK) {
-        print_error(args.s3 ? "cannot create the client (check --endpoint-url, AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID, "
-                              "AWS_SECRET_ACCESS_KEY)"
-                            : "cannot create the client (check TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY, TOS_SECRET_KEY)",
-                    rc, error);
-        tos_error_free(error);
+    status = new_client(&args, &client);
+    if (status < 0 && uploads) {
+        status = tosput_uploads_run(client, &args);
+    }
+    if (status >= 0) {
+        tos_client_free(client);
         tosput_args_free(&args);
-        return EXIT_CLIENT;
+        return status;
     }
     hook = tos_cancel_hook_new();
     memset(&interrupts, 0, sizeof interrupts);

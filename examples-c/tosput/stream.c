@@ -60,19 +60,10 @@ int tosput_put_stream(const tos_client *client, const struct tosput_args *args, 
     tos_error *error = NULL;
     struct stdin_source source;
     struct progress progress;
-    size_t key_len = strlen(args->key);
     tos_result rc;
     int status;
 
-    if (key_len == 0 || args->key[key_len - 1] == '/') {
-        fprintf(stderr, "tosput: standard input needs a full object key, not '%s' (a prefix)\n", args->key);
-        return EXIT_USAGE;
-    }
-    if (args->checkpoint != NULL || args->no_checkpoint) {
-        fprintf(stderr, "tosput: --checkpoint and --no-checkpoint do not apply to standard input, "
-                        "which cannot be resumed\n");
-        return EXIT_USAGE;
-    }
+    /* args.c has refused a prefix as the key, and the checkpoint options. */
     memset(&source, 0, sizeof source);
     source.cancel_called = cancel_called;
     source.cancel_arg = cancel_arg;
@@ -96,13 +87,13 @@ int tosput_put_stream(const tos_client *client, const struct tosput_args *args, 
         fprintf(stderr, "tosput: aborted: standard input cannot be resumed, so the multipart upload was deleted\n");
         status = EXIT_ABORTED;
     } else if (rc != TOS_OK) {
-        print_error("upload of standard input failed", rc, error);
+        tosput_print_error("upload of standard input failed", rc, error);
         if (source.read_errno != 0) {
             fprintf(stderr, "tosput:   reading standard input: %s\n", strerror(source.read_errno));
         }
-        status = EXIT_FAILED;
+        status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
     } else {
-        print_upload_output(output);
+        tosput_print_upload_output(output);
         status = EXIT_OK;
     }
     tos_upload_output_free(output);

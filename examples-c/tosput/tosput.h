@@ -1,7 +1,11 @@
 /*
  * tosput: a command-line uploader for TOS built on libtosupload (see main.c).
- * Shared declarations of its parts: args.c (command line), progress.c (progress display),
- * main.c (signals and the uploads), stream.c (`put -`: standard input).
+ * Shared declarations of its parts: args.c (command line), help.c (--help texts),
+ * values.c (option values), destination.c (tos://BUCKET/KEY to bucket and key),
+ * report.c (errors and their exit codes),
+ * progress.c (progress display), main.c (signals, the client and the uploads),
+ * uploads.c (`tosput uploads`: the multipart uploads left open on the server),
+ * stream.c (`put -`: standard input).
  */
 #ifndef TOSPUT_H
 #define TOSPUT_H
@@ -11,6 +15,16 @@
 #include <stdio.h>
 
 #include "tosupload.h"
+
+/* The version of the library tosput is built with (set by the build), which `--version`
+ * prints beside the one it runs with. */
+#ifndef TOSPUT_VERSION
+#define TOSPUT_VERSION "unknown"
+#endif
+
+/* The part sizes the library accepts, checked here so a bad --part-size is a usage error. */
+#define TOSPUT_MIN_PART_SIZE ((uint64_t)5 << 20)
+#define TOSPUT_MAX_PART_SIZE ((uint64_t)5 << 30)
 
 /* Exit codes (also in --help). */
 enum {
@@ -23,13 +37,14 @@ enum {
     EXIT_SOME_FAILED = 6,
 };
 
-enum tosput_command { CMD_PUT = 1, CMD_PUT_DIR = 2 };
+enum tosput_command { CMD_PUT = 1, CMD_PUT_DIR = 2, CMD_UPLOADS_LIST = 3, CMD_UPLOADS_ABORT = 4 };
 
 struct tosput_args {
     enum tosput_command command;
-    const char *source;      /* FILE or DIR */
+    const char *source;      /* FILE or DIR; NULL for uploads */
+    const char *target;      /* tos://BUCKET/... as given (points into argv) */
     char *bucket;            /* from tos://BUCKET/... (malloc'd) */
-    const char *key;         /* KEY (put) or PREFIX (put-dir), points into argv */
+    char *key;               /* KEY (put) or PREFIX (put-dir, uploads), resolved by destination.c (malloc'd) */
     uint64_t part_size;      /* 0 = library default */
     uint64_t rate;           /* bytes per second; 0 = unlimited */
     uint32_t tasks, files, connections;
@@ -38,18 +53,55 @@ struct tosput_args {
     const char **include, **exclude; /* malloc'd arrays of argv strings */
     size_t include_count, exclude_count;
     int follow_symlinks, continue_on_error, abort_on_interrupt, quiet;
+    int force_multipart, skip_existing;
     int s3;                  /* an s3:// destination: the S3 protocol */
-    const char *endpoint_url; /* --endpoint-url, points into argv; NULL = from the environment */
+    const char *endpoint_url; /* --endpoint(-url), points into argv; NULL = from the environment */
+    const char *region;      /* --region, points into argv; NULL = from the environment */
+    int anonymous;           /* --anonymous: unsigned requests, credentials not required */
+    int64_t older_than;      /* uploads abort --older-than, in seconds; -1 = not given */
 };
+
+/* help.c: the --help texts, on stdout when asked for and on stderr after a mistake. */
+void tosput_usage_main(FILE *out);
+void tosput_usage_put(FILE *out);
+void tosput_usage_put_dir(FILE *out);
+void tosput_usage_uploads(FILE *out);
+/* tosput's version and the library's. */
+void tosput_print_version(void);
 
 /* Parses the command line. Returns -1 to go on, or an exit code to return at once (0 after
  * --help, EXIT_USAGE after a message on stderr). */
 int tosput_parse_args(int argc, char **argv, struct tosput_args *args);
 void tosput_args_free(struct tosput_args *args);
 
-/* "20M" -> 20971520: a number (fraction allowed) with an optional binary suffix K, M, G or T
- * (KiB, MiB, ...; "B" and a trailing "/s" are accepted). Returns 0 on success. */
+/* values.c. "20M" -> 20971520: a number (fraction allowed) with an optional binary suffix
+ * K, M, G or T (KiB, MiB, ...; "B" and a trailing "/s" are accepted). Returns 0 on success. */
 int tosput_parse_size(const char *text, uint64_t *out);
+/* A size within TOSPUT_MIN_PART_SIZE..TOSPUT_MAX_PART_SIZE. */
+int tosput_parse_part_size(const char *text, uint64_t *out);
+/* 1..100000. */
+int tosput_parse_count(const char *text, uint32_t *out);
+/* "1h30m" -> 5400: one or more NUMBER UNIT pairs, units s, m, h, d. */
+int tosput_parse_duration(const char *text, int64_t *out);
+
+/* destination.c: sets s3, bucket and key of args from TARGET (args->command and, for put,
+ * args->source must be set). Returns 0, or -1 with the reason in why. */
+int tosput_resolve_destination(struct tosput_args *args, const char *target, char *why, size_t why_len);
+
+/* `tosput uploads list|abort` (uploads.c), on a client made from ARGS. Returns the exit code. */
+int tosput_uploads_run(const tos_client *client, const struct tosput_args *args);
+
+/* report.c */
+void tosput_print_error(const char *what, tos_result rc, const tos_error *error);
+/* main.c: the result of an upload on stdout, one `name: value` line per field. */
+void tosput_print_upload_output(const tos_upload_output *output);
+/* Returns -1 when the credentials are there (or --anonymous, which unsets them), else prints
+ * what to set and returns EXIT_CLIENT. Call before any thread starts. */
+int tosput_check_credentials(const struct tosput_args *args);
+/* tos_client_new failed: the error and what to set. */
+void tosput_print_client_error(const struct tosput_args *args, tos_result rc, const tos_error *error);
+/* 1 (after printing a hint) when the server refused the credentials, e.g. a wrong secret. */
+int tosput_auth_failure(const tos_error *error, const struct tosput_args *args);
 
 /* The progress display on stderr: a redrawn bar on a terminal (at most 10 redraws a
  * second), plain lines every 2 s otherwise, nothing when quiet. Not thread-safe: it is
@@ -77,10 +129,6 @@ void progress_break_line(struct progress *p);
 /* "12.3 MiB" */
 void format_bytes(double bytes, char *out, size_t len);
 double now_seconds(void);
-
-/* The result of an upload on stdout; a failure on stderr with every detail of `error`. */
-void print_upload_output(const tos_upload_output *output);
-void print_error(const char *what, tos_result rc, const tos_error *error);
 
 /* `put -`: uploads standard input (stream.c). `cancel_called(cancel_arg)` says whether
  * tos_cancel was called on `hook`, so a read waiting for input can give up. */

@@ -12,6 +12,7 @@ mod objects;
 mod reqlog;
 mod routing;
 mod s3;
+mod s3_list;
 mod service;
 mod sign;
 mod storage;

@@ -7,9 +7,10 @@ use crate::body::{empty, RespBody};
 use crate::errors::TosError;
 use crate::objects::stored_attrs;
 use crate::service::Ctx;
+use crate::storage::UploadMeta;
 use crate::util::iso8601;
 
-const MAX_LIST: usize = 1000;
+pub const MAX_LIST: usize = 1000;
 
 fn upload_id(ctx: &Ctx) -> String {
     ctx.target.param("uploadId").unwrap_or_default().to_string()
@@ -179,27 +180,63 @@ pub async fn list_parts(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErro
     Ok(ctx.finish_json(ctx.base(200), &body))
 }
 
+/// One page of ListMultipartUploads, in both front ends' order (key, then creation), and
+/// whether more follow. The page starts after the upload named by both markers, or (S3's
+/// rule, which TOS follows) after every key up to `key_marker` when `id_marker` is absent or
+/// names no upload.
+pub fn uploads_page(
+    mut all: Vec<UploadMeta>,
+    key_marker: &str,
+    id_marker: &str,
+    max: usize,
+) -> (Vec<UploadMeta>, bool) {
+    all.sort_by(|a, b| {
+        (&a.key, a.initiated_ms, &a.upload_id).cmp(&(&b.key, b.initiated_ms, &b.upload_id))
+    });
+    let start = if key_marker.is_empty() {
+        0
+    } else {
+        let exact = all
+            .iter()
+            .position(|u| u.key == key_marker && u.upload_id == id_marker);
+        exact.map_or_else(
+            || {
+                all.iter()
+                    .position(|u| {
+                        u.key.as_str() > key_marker
+                            || (u.key == key_marker
+                                && !id_marker.is_empty()
+                                && u.upload_id.as_str() > id_marker)
+                    })
+                    .unwrap_or(all.len())
+            },
+            |i| i + 1,
+        )
+    };
+    let mut page: Vec<UploadMeta> = all.drain(start.min(all.len())..).collect();
+    let truncated = page.len() > max;
+    page.truncate(max);
+    (page, truncated)
+}
+
 pub async fn list_uploads(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
-    let prefix = ctx.target.param("prefix").unwrap_or("").to_string();
+    let param = |name: &str| ctx.target.param(name).unwrap_or("").to_string();
+    let (prefix, key_marker, id_marker) = (
+        param("prefix"),
+        param("key-marker"),
+        param("upload-id-marker"),
+    );
     let max = int_param(ctx, "max-uploads", MAX_LIST)?.clamp(1, MAX_LIST);
-    let key_marker = ctx.target.param("key-marker").unwrap_or("").to_string();
-    let uploads: Vec<_> = ctx
-        .state
-        .store
-        .list_uploads(&ctx.bucket, &prefix)?
-        .into_iter()
-        .filter(|u| key_marker.is_empty() || u.key > key_marker)
-        .collect();
-    let page = &uploads[..uploads.len().min(max)];
-    let truncated = uploads.len() > page.len();
-    let last = page.last();
+    let all = ctx.state.store.list_uploads(&ctx.bucket, &prefix)?;
+    let (page, truncated) = uploads_page(all, &key_marker, &id_marker, max);
+    let next = page.last().filter(|_| truncated);
     let body = json!({
         "Bucket": ctx.bucket,
         "Prefix": prefix,
         "KeyMarker": key_marker,
-        "UploadIdMarker": "",
-        "NextKeyMarker": last.map_or("", |u| u.key.as_str()),
-        "NextUploadIdMarker": last.map_or("", |u| u.upload_id.as_str()),
+        "UploadIdMarker": id_marker,
+        "NextKeyMarker": next.map_or("", |u| u.key.as_str()),
+        "NextUploadIdMarker": next.map_or("", |u| u.upload_id.as_str()),
         "MaxUploads": max,
         "IsTruncated": truncated,
         "CommonPrefixes": [],

@@ -21,9 +21,11 @@ use hyper::{HeaderMap, Method, Request, Response};
 
 use crate::body::{empty, full, ReqBody, RespBody};
 use crate::errors::TosError;
+use crate::multipart::MAX_LIST;
 use crate::reqlog::Entry;
 use crate::service::{AppState, ConnCtx};
 use crate::sign::{parse_query, percent_decode};
+use crate::storage::UploadMeta;
 use crate::util::{http_date, iso8601, now_ms, unique_id};
 
 struct Part {
@@ -34,6 +36,7 @@ struct Part {
 struct Upload {
     bucket: String,
     key: String,
+    initiated_ms: u64,
     parts: BTreeMap<u32, Part>,
 }
 
@@ -234,7 +237,7 @@ async fn receive(
     })
 }
 
-fn xml_escape(s: &str) -> String {
+pub(crate) fn xml_escape(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
@@ -486,13 +489,29 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
                 xml_escape(&r.bucket)
             ),
         )),
-        "ListMultipartUploads" => Ok(xml(
-            r.ok(),
-            format!(
-                "<ListMultipartUploadsResult><Bucket>{}</Bucket><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>",
-                xml_escape(&r.bucket)
-            ),
-        )),
+        "ListMultipartUploads" => {
+            let param = |name: &str| r.param(name).unwrap_or("").to_string();
+            let max = param("max-uploads").parse().unwrap_or(MAX_LIST).clamp(1, MAX_LIST);
+            let prefix = param("prefix");
+            let open: Vec<UploadMeta> = r.s3.uploads.lock().unwrap().iter()
+                .filter(|(_, u)| u.bucket == r.bucket && u.key.starts_with(&prefix))
+                .map(|(id, u)| UploadMeta {
+                    key: u.key.clone(),
+                    upload_id: id.clone(),
+                    initiated_ms: u.initiated_ms,
+                    attrs: Vec::new(),
+                    forbid_overwrite: false,
+                })
+                .collect();
+            let listing = crate::s3_list::Listing {
+                bucket: &r.bucket,
+                prefix: &prefix,
+                key_marker: &param("key-marker"),
+                id_marker: &param("upload-id-marker"),
+                max,
+            };
+            Ok(xml(r.ok(), listing.render(open)))
+        }
         "CreateMultipartUpload" => {
             let _ = r.body.drain(None).await;
             let id = unique_id();
@@ -501,6 +520,7 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
                 Upload {
                     bucket: r.bucket.clone(),
                     key: r.key.clone(),
+                    initiated_ms: now_ms(),
                     parts: BTreeMap::new(),
                 },
             );

@@ -467,7 +467,9 @@ impl Store {
                 .filter_map(|u| u.meta.clone())
                 .filter(|m| m.key.starts_with(prefix))
                 .collect();
-            v.sort_by(|a, b| (&a.key, a.initiated_ms).cmp(&(&b.key, b.initiated_ms)));
+            v.sort_by(|a, b| {
+                (&a.key, a.initiated_ms, &a.upload_id).cmp(&(&b.key, b.initiated_ms, &b.upload_id))
+            });
             Ok(v)
         })
     }

@@ -147,6 +147,37 @@ static int64_t hostile_read(uint8_t *buf, size_t capacity, void *user_data) {
     }
 }
 
+static void fuzz_listing(const tos_client *server_client, const tos_cancel_hook *hook) {
+    tos_list_uploads_input input;
+    tos_multipart_upload_list *list = NULL;
+    tos_error *error = NULL;
+    size_t i, count;
+    tos_result rc;
+
+    tos_list_uploads_input_init(&input);
+    input.struct_size = hostile_size(sizeof input);
+    input.bucket = maybe(tu_env("TOS_TEST_BUCKET"));
+    input.prefix = maybe("fuzz/");
+    input.limit = below(2) ? 0 : hostile_number();
+    input.page_size = below(2) ? 0 : (uint32_t)hostile_number();
+    input.cancel_hook = hook;
+    rc = tos_list_multipart_uploads(server_client, &input, &list, &error);
+    CHECK((rc == TOS_OK) == (list != NULL), "tos_list_multipart_uploads: list and %s disagree", tos_result_name(rc));
+    count = tos_multipart_upload_list_count(list);
+    for (i = 0; i <= count; i++) { /* one past the end too */
+        CHECK((tos_multipart_upload_list_key(list, i) != NULL) == (i < count), "key(%zu) of %zu", i, count);
+        (void)tos_multipart_upload_list_upload_id(list, i);
+        (void)tos_multipart_upload_list_initiated(list, i);
+    }
+    tos_multipart_upload_list_free(list);
+    check_result("tos_list_multipart_uploads", rc, error);
+    error = NULL;
+    rc = tos_abort_multipart_upload(server_client, maybe(tu_env("TOS_TEST_BUCKET")), maybe("fuzz/object.bin"),
+                                    maybe("no-such-upload"), hook, &error);
+    CHECK(rc != TOS_OK, "aborting an upload that was never made succeeded");
+    check_result("tos_abort_multipart_upload", rc, error);
+}
+
 static void one_round(const tos_client *server_client) {
     tos_client_options options;
     tos_upload_file_input input;
@@ -242,6 +273,7 @@ static void one_round(const tos_client *server_client) {
           "tos_upload_dir: output and %s disagree", tos_result_name(rc));
     tos_upload_dir_output_free(dir_out);
     check_result("tos_upload_dir", rc, error);
+    fuzz_listing(server_client, hook);
     tos_cancel_hook_free(hook);
 }
 

@@ -30,9 +30,11 @@ struct first_release_client_options {
     bool insecure_skip_tls_verify;
 };
 
-/* The minimum struct_size of the inputs: nothing has been appended to them yet. */
-#define UPLOAD_FILE_INPUT_MIN_SIZE sizeof(tos_upload_file_input)
-#define UPLOAD_DIR_INPUT_MIN_SIZE sizeof(tos_upload_dir_input)
+/* The minimum struct_size of the inputs (the first release's sizeof, as src/ writes them):
+ * the fields appended since (multipart_threshold, force_multipart, skip_existing) lie past it
+ * and must read as zero. */
+#define UPLOAD_FILE_INPUT_MIN_SIZE ((size_t)272)
+#define UPLOAD_DIR_INPUT_MIN_SIZE ((size_t)328)
 
 /* Reads a whole file; *len_out gets its size. NULL on failure. */
 static unsigned char *read_file(const char *path, size_t *len_out) {
@@ -181,6 +183,9 @@ static void test_file(const tos_client *client, const char *bucket, const char *
     state.hook = tos_cancel_hook_new();
     memset(&input, 0, sizeof input);
     input.struct_size = UPLOAD_FILE_INPUT_MIN_SIZE;
+    /* Past the old struct, so never read: read, it would send the file in one PutObject,
+     * which has no part to pause after. */
+    input.multipart_threshold = 5ULL * 1024 * MIB;
     input.bucket = bucket;
     input.key = "min-struct/file.bin";
     input.file_path = file;

@@ -3,7 +3,7 @@
 // with the file's, progress and events through std::function, an exception thrown by a
 // callback (stops the upload, rethrown with its own type), pause and resume, abort from
 // another thread, input and server errors as tos::Error, both rate limiters, and the
-// ownership rules (move-only Client, shared CancelHook and RateLimiter).
+// ownership rules (move-only Client, shared CancelHook and RateLimiter), and folder uploads.
 #include "tosupload.hpp"
 
 #include <cctype>
@@ -22,6 +22,7 @@
 #include <vector>
 
 #include <netdb.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -306,6 +307,27 @@ void test_multipart(const tos::Client &client, const std::string &bucket) {
           "last progress");
 }
 
+// Under multipart_threshold a file is one PutObject (no upload id, no multipart event);
+// with_force_multipart keeps Create/UploadPart/Complete.
+void test_small_file(const tos::Client &client, const std::string &bucket) {
+    TempFile f(1000);
+    for (bool force : {false, true}) {
+        const std::string key = force ? "cpp/small-forced.bin" : "cpp/small-put.bin";
+        int created = 0;
+        tos::UploadFileInput in(bucket, key, f.path);
+        in.with_checkpoint(false).with_multipart_threshold(1001).with_force_multipart(force).with_events(
+            [&](const tos::UploadEvent &e) {
+                created += e.kind == TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED;
+            });
+        tos::UploadFileOutput out = client.upload_file(in);
+        check_object_bytes(bucket, key, f.path);
+        CHECK(out.crc64 == f.crc, key);
+        CHECK(out.upload_id.empty() != force && created == (force ? 1 : 0), key << " upload id '" << out.upload_id
+                                                                                << "', " << created << " Create");
+        CHECK((out.part_size == 0) != force, key << " part size " << out.part_size);
+    }
+}
+
 struct CallbackFailure : std::logic_error {
     using std::logic_error::logic_error;
 };
@@ -460,6 +482,67 @@ void test_rate_limit_callback(const tos::Client &client, const std::string &buck
     CHECK(out.crc64 == f.crc, out.crc64);
 }
 
+// upload_dir: a tree with a multipart file, small ones and a dangling symbolic link (followed,
+// so it fails). Every good file reads back identical; the failure is returned (not thrown)
+// in the output and reported by an event; a missing folder throws.
+void test_upload_dir(const tos::Client &client, const std::string &bucket) {
+    TempFile big(12 * MiB + 3);
+    const std::string dir = big.dir;
+    const std::vector<std::pair<std::string, std::uint64_t>> small = {{"small.txt", 10},
+                                                                       {"sub/deep/c.bin", 100 * 1024}};
+    CHECK(mkdir((dir + "/sub").c_str(), 0700) == 0 && mkdir((dir + "/sub/deep").c_str(), 0700) == 0, "mkdir");
+    for (const auto &f : small) {
+        std::vector<char> data(f.second, 'x');
+        std::ofstream(dir + "/" + f.first, std::ios::binary)
+            .write(data.data(), static_cast<std::streamsize>(data.size()));
+    }
+    CHECK(symlink((dir + "/missing").c_str(), (dir + "/dangling").c_str()) == 0, std::strerror(errno));
+
+    tos::UploadDirInput in(bucket, dir, "cpp-dir/");
+    in.part_size = 5 * MiB;
+    in.follow_symlinks = true;
+    in.continue_on_error = true;
+    std::vector<tos::DirEvent> events;
+    std::vector<tos::DirProgress> progress;
+    in.on_event = [&](const tos::DirEvent &e) { events.push_back(e); };
+    in.on_progress = [&](const tos::DirProgress &p) { progress.push_back(p); };
+    tos::UploadDirOutput out = client.upload_dir(in);
+
+    const std::uint64_t total = 12 * MiB + 3 + 10 + 100 * 1024;
+    CHECK(!out.ok() && out.error && out.error->result() == TOS_ERR_SOME_FILES_FAILED,
+          (out.error ? out.error->what() : "no error"));
+    CHECK(out.files_uploaded == 3 && out.bytes_uploaded == total,
+          out.files_uploaded << " files, " << out.bytes_uploaded);
+    CHECK(out.failures.size() == 1 && out.failures[0].key == "cpp-dir/dangling" &&
+              out.failures[0].path == dir + "/dangling",
+          out.failures.size());
+    check_object_bytes(bucket, "cpp-dir/data.bin", big.path);
+    for (const auto &f : small) {
+        check_object_bytes(bucket, "cpp-dir/" + f.first, dir + "/" + f.first);
+    }
+    int succeeded = 0, failed = 0;
+    for (const auto &e : events) {
+        if (e.kind == TOS_DIR_EVENT_KIND_FILE_SUCCEEDED) {
+            succeeded++;
+            CHECK(!e.etag.empty() && e.crc64, e.key);
+        } else if (e.kind == TOS_DIR_EVENT_KIND_FILE_FAILED) {
+            failed++;
+            CHECK(e.error && e.key == "cpp-dir/dangling", e.key);
+        }
+    }
+    CHECK(succeeded == 3 && failed == 1, succeeded << " succeeded, " << failed << " failed");
+    CHECK(!progress.empty() && progress.back().walk_complete && progress.back().files_done == 3 &&
+              progress.back().files_failed == 1 && progress.back().bytes_done == total,
+          progress.size());
+
+    try {
+        client.upload_dir(tos::UploadDirInput(bucket, dir + "/no-such-folder"));
+        CHECK(false, "no error for a missing folder");
+    } catch (const tos::Error &e) {
+        CHECK(e.result() == TOS_ERR_FILE_NOT_FOUND, e.what());
+    }
+}
+
 } // namespace
 
 int main() {
@@ -470,10 +553,12 @@ int main() {
     try {
         tos::Client client = make_client();
         test_multipart(client, bucket);
+        test_small_file(client, bucket);
         test_callback_exception(client, bucket);
         test_pause_and_abort(client, bucket);
         test_errors(client, bucket);
         test_rate_limit_callback(client, bucket);
+        test_upload_dir(client, bucket);
     } catch (const std::exception &e) {
         std::cerr << "FAIL: unexpected exception: " << e.what() << "\n";
         failures++;

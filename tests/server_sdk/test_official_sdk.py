@@ -162,3 +162,28 @@ def test_retry_after_injected_500(server, tmp_path):
     assert [e["status"] for e in log if e["op"] == "UploadPart" and e["part_number"] == 2] == [500, 200]
     with open(path, "rb") as f:
         assert read_back(client, "retried.bin") == f.read()
+
+
+def test_list_multipart_uploads_pages_like_tos(server):
+    """The SDK's list_multipart_uploads pages through the server's answers (what
+    `tosput uploads` and tos_list_multipart_uploads rely on): markers, prefix, times."""
+    client = server.client()
+    made = [(key, client.create_multipart_upload(BUCKET, key).upload_id)
+            for key in ["logs/a", "logs/b", "logs/b", "logs/c", "zzz"]]
+    seen, key_marker, id_marker, pages = [], None, None, 0
+    while True:
+        page = client.list_multipart_uploads(BUCKET, prefix="logs/", key_marker=key_marker,
+                                             upload_id_marker=id_marker, max_uploads=2)
+        pages += 1
+        assert page.max_uploads == 2 and page.prefix == "logs/"
+        for upload in page.uploads:
+            assert upload.initiated is not None and upload.initiated.tzinfo is not None
+            seen.append((upload.key, upload.upload_id))
+        if not page.is_truncated:
+            break
+        key_marker, id_marker = page.next_key_marker, page.next_upload_id_marker
+    assert pages == 2
+    assert sorted(seen) == sorted(m for m in made if m[0].startswith("logs/"))
+    client.abort_multipart_upload(BUCKET, "logs/b", made[1][1])
+    left = client.list_multipart_uploads(BUCKET, prefix="logs/b").uploads
+    assert [(u.key, u.upload_id) for u in left] == [made[2]]

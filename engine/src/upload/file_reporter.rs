@@ -46,13 +46,21 @@ impl Reporter {
         }
     }
 
+    pub fn has_acquire_callback(&self) -> bool {
+        self.observers.acquire.is_some()
+    }
+
+    pub fn shared_limiter(&self) -> Option<std::sync::Arc<dyn crate::RateLimiter>> {
+        self.observers.shared_limiter.clone()
+    }
+
     /// The limiter that part bodies consult, and where their requests for the user's limiter
     /// callback arrive, to be answered with `acquire` on the thread that runs the callbacks.
     pub fn limiter(&self) -> (Limiter, mpsc::UnboundedReceiver<AcquireRequest>) {
         let (ask_limiter, acquire_requests) = mpsc::unbounded_channel();
-        let limiter = match &self.observers.shared_limiter {
-            _ if self.observers.acquire.is_some() => Limiter::Callback(ask_limiter),
-            Some(shared) => Limiter::Shared(std::sync::Arc::clone(shared)),
+        let limiter = match self.shared_limiter() {
+            _ if self.has_acquire_callback() => Limiter::Callback(ask_limiter),
+            Some(shared) => Limiter::Shared(shared),
             None => Limiter::None,
         };
         (limiter, acquire_requests)

@@ -10,6 +10,8 @@ pub const DEFAULT_PART_SIZE: u64 = 20 * MIB;
 pub const MIN_PART_SIZE: u64 = 5 * MIB;
 pub const MAX_PART_SIZE: u64 = 5 * 1024 * MIB;
 pub const MAX_PARTS: u64 = 10_000;
+/// The most one PutObject may carry (TOS and S3 alike).
+pub const MAX_PUT_OBJECT_SIZE: u64 = 5 * 1024 * MIB;
 pub const DEFAULT_TASK_NUM: u32 = 4;
 pub const MAX_TASK_NUM: u32 = 1000;
 
@@ -48,6 +50,10 @@ pub struct UploadFileRequest {
     pub checkpoint_file: Option<PathBuf>,
     pub attributes: CreateAttributes,
     pub cancel: Option<CancelHook>,
+    /// Files smaller than this go up in one PutObject; 0 means the part size; at most 5 GiB.
+    pub multipart_threshold: u64,
+    /// Always a multipart upload, whatever the size.
+    pub force_multipart: bool,
 }
 
 impl UploadFileRequest {
@@ -62,6 +68,8 @@ impl UploadFileRequest {
             checkpoint_file: None,
             attributes: CreateAttributes::default(),
             cancel: None,
+            multipart_threshold: 0,
+            force_multipart: false,
         }
     }
 }
@@ -70,6 +78,7 @@ impl UploadFileRequest {
 pub struct UploadFileOutput {
     pub bucket: String,
     pub key: String,
+    /// Empty when the file went up in one PutObject.
     pub upload_id: String,
     /// As the server sent it (quoted).
     pub etag: String,
@@ -77,7 +86,8 @@ pub struct UploadFileOutput {
     pub version_id: String,
     pub crc64: u64,
     pub request_id: String,
-    /// The part size actually used (after defaults, resume, or the 10,000-part rule).
+    /// The part size actually used (after defaults, resume, or the 10,000-part rule); 0 when
+    /// the file went up in one PutObject.
     pub part_size: u64,
     /// Bytes this call sent (excluding parts found already on the server).
     pub bytes_sent: u64,

@@ -11,6 +11,8 @@ pub(crate) mod messages;
 pub(crate) mod parts;
 pub(crate) mod plan;
 mod resume;
+pub(crate) mod single_put;
+mod single_put_file;
 pub(crate) mod validate;
 pub(crate) mod workers;
 
@@ -60,21 +62,28 @@ pub(crate) async fn upload_file(
         part_size: source.part_size,
         task_num: source.task_num,
         checkpoint_path: source.checkpoint_path,
+        one_put: source.one_put,
         checkpoint: Checkpoint::default(),
         reporter,
         bytes_sent: 0,
         limits,
         request,
     };
+    let plan = if session.one_put {
+        "one PutObject unless a checkpoint resumes".to_string()
+    } else {
+        format!(
+            "parts of {} bytes, {} tasks",
+            session.part_size, session.task_num
+        )
+    };
     log!(
         Level::Info,
-        "upload {} to {}/{}: {} bytes, parts of {} bytes, {} tasks",
+        "upload {} to {}/{}: {} bytes, {plan}",
         session.request.file_path.display(),
         session.request.bucket,
         session.request.key,
         session.identity.size,
-        session.part_size,
-        session.task_num
     );
     let started = std::time::Instant::now();
     let result = session.run().await;
@@ -114,6 +123,7 @@ struct Session {
     part_size: u64,
     task_num: u32,
     checkpoint_path: Option<PathBuf>,
+    one_put: bool,
     checkpoint: Checkpoint,
     reporter: Reporter,
     bytes_sent: u64,
@@ -125,7 +135,11 @@ impl Session {
         if let Some(kind) = self.cancel.requested() {
             return Err(stopped_before_start(kind));
         }
+        // A checkpoint of an earlier multipart attempt of the same unchanged file is resumed
+        // even under the threshold: its parts are on the server already. One that no longer
+        // applies is discarded (its upload aborted) before the file goes in one PutObject.
         match self.resume().await? {
+            resume::Resumed::Fresh if self.one_put => return self.put_whole_file().await,
             resume::Resumed::Fresh => self.create().await?,
             resume::Resumed::Continue => {}
             resume::Resumed::Finished(out) => return Ok(out),

@@ -2,7 +2,9 @@
 
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::upload::checkpoint::{self, FileInfo};
-use crate::upload::file_request::{resolve_part_size, resolve_task_num, UploadFileRequest};
+use crate::upload::file_request::{
+    resolve_part_size, resolve_task_num, UploadFileRequest, MAX_PUT_OBJECT_SIZE,
+};
 use crate::wire::Wire;
 use std::fs::File;
 use std::io;
@@ -16,12 +18,26 @@ pub struct Source {
     pub part_size: u64,
     pub task_num: u32,
     pub checkpoint_path: Option<PathBuf>,
+    /// Small enough for one PutObject (and not forced through multipart).
+    pub one_put: bool,
 }
 
 pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> {
     wire.check_object(&request.bucket, &request.key, &request.attributes)?;
     let part_size = resolve_part_size(request.part_size)?;
     let task_num = resolve_task_num(request.task_num);
+    let threshold = match request.multipart_threshold {
+        0 => part_size,
+        size if size <= MAX_PUT_OBJECT_SIZE => size,
+        size => {
+            return Err(UploadError::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "invalid multipart threshold {size}: one PutObject takes at most {MAX_PUT_OBJECT_SIZE} bytes"
+                ),
+            ))
+        }
+    };
     let (file, identity) = open_source(&request.file_path)?;
     let checkpoint_path = if request.enable_checkpoint {
         Some(checkpoint::resolve_path(
@@ -39,6 +55,7 @@ pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> 
         part_size,
         task_num,
         checkpoint_path,
+        one_put: !request.force_multipart && identity.size < threshold,
     })
 }
 

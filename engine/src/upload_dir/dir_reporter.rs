@@ -95,3 +95,24 @@ impl DirReporter {
         self.last_emit = Instant::now();
     }
 }
+
+/// A small file's PutObject reports into the folder's aggregate.
+pub struct PutProgress<'a>(pub &'a SharedReporter);
+
+impl crate::upload::single_put::PutObserver for PutProgress<'_> {
+    fn add_bytes(&mut self, bytes: u64) {
+        lock(self.0).add_bytes(bytes);
+    }
+
+    fn has_acquire(&self) -> bool {
+        lock(self.0).has_acquire()
+    }
+
+    fn shared_limiter(&self) -> Option<Arc<dyn crate::RateLimiter>> {
+        lock(self.0).shared_limiter()
+    }
+
+    fn acquire(&mut self, want: u64) -> Permit {
+        lock(self.0).acquire(want)
+    }
+}

@@ -52,6 +52,9 @@ pub struct UploadDirRequest {
     pub error_policy: ErrorPolicy,
     pub attributes: CreateAttributes,
     pub cancel: Option<CancelHook>,
+    /// HEAD each key first; an object with the same size and a checksum proving the same
+    /// content is skipped.
+    pub skip_existing: bool,
 }
 
 impl UploadDirRequest {
@@ -72,6 +75,7 @@ impl UploadDirRequest {
             error_policy: ErrorPolicy::StopOnFirst,
             attributes: CreateAttributes::default(),
             cancel: None,
+            skip_existing: false,
         }
     }
 }
@@ -93,7 +97,8 @@ pub enum DirEventKind {
     FileStarted,
     FileSucceeded,
     FileFailed,
-    /// Already uploaded (per the journal), or not uploadable by policy (`reason` says).
+    /// Already uploaded (per the journal, or found by `skip_existing`), or not uploadable by
+    /// policy (`reason` says).
     FileSkipped,
 }
 
@@ -132,7 +137,7 @@ pub struct FileFailure {
 pub struct UploadDirOutput {
     pub files_uploaded: u64,
     pub bytes_uploaded: u64,
-    /// Files found already uploaded by an earlier run.
+    /// Files found already uploaded by an earlier run (journal or `skip_existing`).
     pub files_skipped: u64,
     pub bytes_skipped: u64,
     pub failures: Vec<FileFailure>,

@@ -6,14 +6,14 @@ mod dir_reporter;
 pub mod dir_request;
 pub(crate) mod glob;
 pub(crate) mod journal;
-mod put;
+mod one_file;
+mod skip_existing;
 mod walk;
 
 use crate::cancel::{CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::events::Observers;
-use crate::upload::file_request::{resolve_part_size, UploadFileRequest};
-use crate::upload::{self, checkpoint, SharedLimits};
+use crate::upload::checkpoint;
+use crate::upload::file_request::resolve_part_size;
 use crate::wire::protocol::ObjectReceipt;
 use crate::wire::Wire;
 use dir_reporter::{lock, DirReporter};
@@ -38,7 +38,13 @@ struct FileTask {
     identity: crate::upload::checkpoint::FileInfo,
 }
 
-type FileFuture = Pin<Box<dyn Future<Output = (FileTask, Result<ObjectReceipt>)>>>;
+/// How a file ended: sent now, or (with `skip_existing`) found on the server already.
+enum Sent {
+    Uploaded(ObjectReceipt),
+    AlreadyThere(ObjectReceipt),
+}
+
+type FileFuture = Pin<Box<dyn Future<Output = (FileTask, Result<Sent>)>>>;
 
 pub(crate) async fn upload_dir(
     wire: Arc<Wire>,
@@ -97,14 +103,10 @@ pub(crate) async fn upload_dir(
         n => n as usize,
     };
     let shared = Arc::new(Shared {
-        put: put::PutContext {
-            wire: Arc::clone(&wire),
-            bucket: request.bucket.clone(),
-            attributes: request.attributes.clone(),
-            connections: Arc::clone(&connections),
-            reporter: Arc::clone(&reporter),
-            cancel: cancel.clone(),
-        },
+        wire: Arc::clone(&wire),
+        connections: Arc::clone(&connections),
+        reporter: Arc::clone(&reporter),
+        cancel: cancel.clone(),
         part_size,
         request,
     });
@@ -196,7 +198,11 @@ fn stopped(kind: CancelKind) -> UploadError {
 }
 
 struct Shared {
-    put: put::PutContext,
+    wire: Arc<Wire>,
+    /// One permit per request in flight, over all files.
+    connections: Arc<Semaphore>,
+    reporter: dir_reporter::SharedReporter,
+    cancel: CancelHook,
     part_size: u64,
     request: UploadDirRequest,
 }
@@ -214,7 +220,7 @@ impl Shared {
             error: None,
         };
         f(&mut event);
-        lock(&self.put.reporter).event(&event);
+        lock(&self.reporter).event(&event);
     }
 
     /// Decides what to do with what the walk found; returns the files to upload.
@@ -224,7 +230,7 @@ impl Shared {
         journal: Option<&Journal>,
         output: &mut UploadDirOutput,
     ) -> Option<FileTask> {
-        let reporter = &self.put.reporter;
+        let reporter = &self.reporter;
         let key_of = |relative: &str| format!("{}{relative}", self.request.prefix);
         match item {
             WalkItem::File {
@@ -303,71 +309,11 @@ impl Shared {
         let shared = Arc::clone(self);
         Box::pin(async move {
             // A key too long or otherwise unsendable fails its file alone, before any request.
-            let result = if let Err(error) = shared.put.wire.check_key(&task.key) {
-                Err(error)
-            } else if task.identity.size < shared.part_size {
-                put::put_file(&shared.put, &task.path, &task.key).await
-            } else {
-                shared.multipart(&task, connections).await
+            let result = match shared.wire.check_key(&task.key) {
+                Err(error) => Err(error),
+                Ok(()) => shared.upload_unless_there(&task, connections).await,
             };
             (task, result)
-        })
-    }
-
-    async fn multipart(
-        &self,
-        task: &FileTask,
-        connections: Arc<Semaphore>,
-    ) -> Result<ObjectReceipt> {
-        let request = UploadFileRequest {
-            bucket: self.request.bucket.clone(),
-            key: task.key.clone(),
-            file_path: task.path.clone(),
-            part_size: self.part_size,
-            task_num: self.request.task_num,
-            enable_checkpoint: self.request.checkpoint_dir.is_some(),
-            // A trailing separator makes it a directory, with the Go SDK's file names inside.
-            checkpoint_file: self.request.checkpoint_dir.as_ref().map(|d| {
-                let mut dir = d.clone().into_os_string();
-                dir.push("/");
-                PathBuf::from(dir)
-            }),
-            attributes: self.request.attributes.clone(),
-            cancel: Some(self.put.cancel.clone()),
-        };
-        let reporter = Arc::clone(&self.put.reporter);
-        let mut counted = 0;
-        let progress_reporter = Arc::clone(&reporter);
-        let (has_acquire, shared_limiter) = {
-            let r = lock(&reporter);
-            (r.has_acquire(), r.shared_limiter())
-        };
-        let observers = Observers {
-            progress: Some(Box::new(move |status| {
-                if status.consumed_bytes > counted {
-                    lock(&progress_reporter).add_bytes(status.consumed_bytes - counted);
-                    counted = status.consumed_bytes;
-                }
-            })),
-            event: None,
-            acquire: has_acquire.then(|| {
-                let reporter = Arc::clone(&reporter);
-                Box::new(move |want| lock(&reporter).acquire(want)) as crate::events::AcquireFn
-            }),
-            shared_limiter,
-        };
-        let limits = SharedLimits {
-            connections: Some(connections),
-            leave_checkpoint: true,
-        };
-        let wire = Arc::clone(&self.put.wire);
-        let out = upload::upload_file(wire, request, observers, limits).await?;
-        Ok(ObjectReceipt {
-            etag: out.etag,
-            location: out.location,
-            version_id: out.version_id,
-            crc64: Some(out.crc64),
-            request_id: out.request_id,
         })
     }
 
@@ -385,16 +331,26 @@ impl Shared {
     fn finish(
         &self,
         task: FileTask,
-        result: Result<ObjectReceipt>,
+        result: Result<Sent>,
         journal: Option<&mut Journal>,
         output: &mut UploadDirOutput,
         cancel: &CancelHook,
     ) {
         match result {
-            Ok(receipt) => {
-                output.files_uploaded += 1;
-                output.bytes_uploaded += task.identity.size;
-                lock(&self.put.reporter).file_done();
+            Ok(sent) => {
+                let (receipt, already_there) = match sent {
+                    Sent::Uploaded(receipt) => (receipt, false),
+                    Sent::AlreadyThere(receipt) => (receipt, true),
+                };
+                if already_there {
+                    output.files_skipped += 1;
+                    output.bytes_skipped += task.identity.size;
+                    lock(&self.reporter).file_skipped(task.identity.size);
+                } else {
+                    output.files_uploaded += 1;
+                    output.bytes_uploaded += task.identity.size;
+                    lock(&self.reporter).file_done();
+                }
                 let crc = receipt.crc64.unwrap_or_default();
                 if let Some(journal) = journal {
                     let entry = DoneFile {
@@ -414,15 +370,22 @@ impl Shared {
                         }),
                     }
                 }
-                self.event(DirEventKind::FileSucceeded, &task, |e| {
+                let kind = match already_there {
+                    true => DirEventKind::FileSkipped,
+                    false => DirEventKind::FileSucceeded,
+                };
+                self.event(kind, &task, |e| {
                     e.etag = Some(receipt.etag);
-                    e.crc64 = Some(crc);
+                    e.crc64 = receipt.crc64;
+                    e.reason = already_there.then(|| {
+                        "already on the server with the same size and checksum".to_string()
+                    });
                 });
             }
             // Stopped by the cancel hook: neither done nor failed.
             Err(_) if cancel.requested().is_some() => {}
             Err(error) => {
-                lock(&self.put.reporter).file_failed();
+                lock(&self.reporter).file_failed();
                 self.event(DirEventKind::FileFailed, &task, |e| {
                     e.error = Some(error.clone())
                 });

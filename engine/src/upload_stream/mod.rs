@@ -12,10 +12,12 @@ use crate::cancel::{CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
 use crate::log::{log, Level};
+use crate::rate_limit::{Permit, RateLimiter};
 use crate::upload::file_reporter::Reporter;
 use crate::upload::file_request::{resolve_part_size, resolve_task_num, UploadFileOutput};
+use crate::upload::single_put::{self, PutObserver, SinglePut};
 use crate::upload::stopped_before_start;
-use crate::wire::file_range::{Feed, FileRange, RangeSource};
+use crate::wire::file_range::RangeSource;
 use crate::wire::{Object, Wire};
 use bytes::Bytes;
 use std::io::{self, Read};
@@ -199,44 +201,37 @@ impl StreamSession<'_> {
         Ok(Bytes::from(buf))
     }
 
-    /// The whole stream, shorter than a part, in one PutObject (retried from memory).
+    /// The whole stream, shorter than a part, in one PutObject (retried from memory), sent
+    /// by the same single PutObject as a small file's.
     async fn put_whole(&mut self, bytes: Bytes) -> Result<UploadFileOutput> {
         let size = bytes.len() as u64;
         let index = self.reporter.add_part(size);
-        let range = FileRange {
+        let put = SinglePut {
+            wire: &self.wire,
+            object: Object {
+                bucket: &self.request.bucket,
+                key: &self.request.key,
+            },
+            attributes: &self.attributes,
             source: RangeSource::Memory(bytes),
-            offset: 0,
             size,
-        };
-        let (limiter, mut acquire_requests) = self.reporter.limiter();
-        let (report_sent, mut sent) = tokio::sync::mpsc::unbounded_channel();
-        let feed = Feed {
-            limiter,
-            on_sent: Arc::new(move |bytes| {
-                let _ = report_sent.send(bytes);
-            }),
             connections: None,
+            cancel: &self.cancel,
         };
-        // Owned copies: the request runs while the loop below reports through `self`.
-        let (wire, attributes) = (Arc::clone(&self.wire), Arc::clone(&self.attributes));
-        let (bucket, key) = (self.request.bucket.clone(), self.request.key.clone());
-        let object = Object {
-            bucket: &bucket,
-            key: &key,
+        let mut progress = StreamProgress {
+            reporter: &mut self.reporter,
+            index,
+            sent: 0,
         };
-        let put = wire.put_object(object, &attributes, &range, &feed);
-        tokio::pin!(put);
-        let receipt = loop {
-            tokio::select! {
-                receipt = &mut put => break receipt?,
-                Some(bytes) = sent.recv() => self.reporter.sent(index, bytes),
-                Some(ask) = acquire_requests.recv() => {
-                    let _ = ask.reply.send(self.reporter.acquire(ask.want));
-                }
-                _ = self.cancel.cancelled() => {
-                    let kind = self.cancel.requested().unwrap_or(CancelKind::Abort);
-                    return Err(cancelled(kind));
-                }
+        let receipt = match single_put::put_object(put, &mut progress).await {
+            Ok(receipt) => receipt,
+            // A cancel stops the request with `Paused`; a stream reports it as `cancelled`.
+            Err(error) => {
+                return Err(match self.cancel.requested() {
+                    Some(kind) => cancelled(kind),
+                    None if error.kind == ErrorKind::Paused => cancelled(CancelKind::Abort),
+                    None => error,
+                })
             }
         };
         self.reporter.part_done(index, size);
@@ -250,7 +245,8 @@ impl StreamSession<'_> {
             version_id: receipt.version_id,
             crc64: receipt.crc64.unwrap_or_else(|| self.whole_crc.value()),
             request_id: receipt.request_id,
-            part_size: self.part_size,
+            // As for a small file in one PutObject: no parts.
+            part_size: 0,
             bytes_sent: size,
         })
     }
@@ -260,6 +256,32 @@ impl StreamSession<'_> {
             bucket: &self.request.bucket,
             key: &self.request.key,
         }
+    }
+}
+
+/// The short stream is the reporter's only part; its high-water mark counts retries once.
+struct StreamProgress<'a> {
+    reporter: &'a mut Reporter,
+    index: usize,
+    sent: u64,
+}
+
+impl PutObserver for StreamProgress<'_> {
+    fn add_bytes(&mut self, bytes: u64) {
+        self.sent += bytes;
+        self.reporter.sent(self.index, self.sent);
+    }
+
+    fn has_acquire(&self) -> bool {
+        self.reporter.has_acquire_callback()
+    }
+
+    fn shared_limiter(&self) -> Option<Arc<dyn RateLimiter>> {
+        self.reporter.shared_limiter()
+    }
+
+    fn acquire(&mut self, want: u64) -> Permit {
+        self.reporter.acquire(want)
     }
 }
 

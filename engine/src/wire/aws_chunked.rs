@@ -46,6 +46,13 @@ pub(crate) fn end(crc64_nvme: u64) -> Bytes {
     Bytes::from(format!("0\r\n{TRAILER_HEADER}:{checksum}\r\n\r\n"))
 }
 
+/// A store's `x-amz-checksum-crc64nvme` value, read back. Anything but base64 of exactly 8
+/// bytes (a multipart store's composite `...-N`, garbage) proves nothing, so it is `None`.
+pub(crate) fn parse_checksum(text: &str) -> Option<u64> {
+    let bytes = STANDARD.decode(text.trim()).ok()?;
+    Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,5 +86,23 @@ mod tests {
             &end(0xae8b_1486_0a79_9888)[..],
             b"0\r\nx-amz-checksum-crc64nvme:rosUhgp5mIg=\r\n\r\n"
         );
+    }
+
+    #[test]
+    fn a_checksum_header_reads_back_only_when_it_is_eight_bytes_of_base64() {
+        assert_eq!(parse_checksum("rosUhgp5mIg="), Some(0xae8b_1486_0a79_9888));
+        assert_eq!(
+            parse_checksum(" rosUhgp5mIg= "),
+            Some(0xae8b_1486_0a79_9888)
+        );
+        for bad in [
+            "",
+            "rosUhgp5mIg=-3",
+            "rosU",
+            "AAAAAAAAAAAAAA==",
+            "not base64!",
+        ] {
+            assert_eq!(parse_checksum(bad), None, "{bad:?}");
+        }
     }
 }

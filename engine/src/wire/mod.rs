@@ -9,6 +9,7 @@ pub(crate) mod aws_chunked;
 pub(crate) mod content_type;
 mod endpoint;
 pub(crate) mod file_range;
+mod network_error;
 #[cfg(test)]
 mod proptests;
 pub(crate) mod protocol;
@@ -17,6 +18,7 @@ pub(crate) mod s3;
 mod sigv4;
 pub(crate) mod tos;
 mod transport;
+pub(crate) mod uploads;
 
 use crate::attributes::CreateAttributes;
 use crate::config::{ClientConfig, WireProtocol};

@@ -89,6 +89,29 @@ pub struct PartsPage {
     pub next_marker: Option<u32>,
 }
 
+/// A multipart upload still open on the server, as ListMultipartUploads lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedUpload {
+    pub key: String,
+    pub upload_id: String,
+    /// When it was created, in Unix seconds; `None` when the server sent no readable time.
+    pub initiated: Option<i64>,
+}
+
+/// Where the next page of ListMultipartUploads starts: after this key and upload id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct UploadsMarker {
+    pub key: String,
+    pub upload_id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct UploadsPage {
+    pub uploads: Vec<ListedUpload>,
+    /// The marker for the next page, when the listing is truncated.
+    pub next_marker: Option<UploadsMarker>,
+}
+
 /// What the server says of a whole object it now holds (Complete or PutObject).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ObjectReceipt {
@@ -104,7 +127,10 @@ pub struct ObjectReceipt {
 pub struct ObjectHead {
     pub size: u64,
     pub etag: String,
+    /// TOS's CRC-64/XZ of the object.
     pub crc64: Option<u64>,
+    /// An S3 store's CRC-64/NVME of the whole object (sent when asked for).
+    pub crc64_nvme: Option<u64>,
 }
 
 /// A part to list in Complete.
@@ -177,6 +203,17 @@ pub trait Protocol: Send + Sync {
     /// One page of ListParts starting after `marker` (0 = from the start).
     fn list_parts(&self, bucket: &str, key: &str, upload_id: &str, marker: u32) -> Operation;
     fn parse_list_parts(&self, response: &Response) -> Result<PartsPage>;
+
+    /// One page of ListMultipartUploads of the keys under `prefix`, starting after `marker`
+    /// (the default marker = from the start), at most `max_uploads` long.
+    fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        marker: &UploadsMarker,
+        max_uploads: u32,
+    ) -> Operation;
+    fn parse_list_multipart_uploads(&self, response: &Response) -> Result<UploadsPage>;
 
     fn head_object(&self, bucket: &str, key: &str) -> Operation;
     fn parse_head_object(&self, response: &Response) -> Result<ObjectHead>;

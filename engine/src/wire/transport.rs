@@ -1,6 +1,7 @@
 //! Sends protocol operations over HTTP: signing each attempt afresh, reading small response
 //! bodies, classifying failures and retrying with exponential backoff, jitter and Retry-After.
 
+use super::network_error::{default_endpoint_note, host_of, network_error};
 use super::protocol::{Operation, Protocol, Response};
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, Result, UploadError};
@@ -22,8 +23,10 @@ pub(crate) struct Transport {
     max_retry_count: u32,
     idle_timeout: Duration,
     request_budget: Duration,
-    /// `host:port` of the endpoint, for messages about requests that never got an answer.
+    /// `host:port` of the endpoint (and whether it is the default), for messages about
+    /// requests that never got an answer.
     endpoint_host: String,
+    default_note: String,
     jitter_state: AtomicU64,
 }
 
@@ -92,7 +95,12 @@ impl Transport {
             max_retry_count: config.max_retry_count,
             idle_timeout: config.idle_timeout,
             request_budget: config.request_budget,
-            endpoint_host: host_of(&config.endpoint),
+            endpoint_host: format!(
+                "{}{}",
+                host_of(&config.endpoint),
+                default_endpoint_note(config)
+            ),
+            default_note: default_endpoint_note(config),
             jitter_state: AtomicU64::new(seed),
         })
     }
@@ -172,7 +180,7 @@ impl Transport {
         let response = request
             .send()
             .await
-            .map_err(|e| transport_error(operation.name, &host, e))?;
+            .map_err(|e| network_error(operation.name, &host, &self.default_note, e))?;
         let status = response.status().as_u16();
         let headers = response
             .headers()
@@ -181,7 +189,7 @@ impl Transport {
             .collect();
         let body = read_limited(response)
             .await
-            .map_err(|e| transport_error(operation.name, &host, e))?;
+            .map_err(|e| network_error(operation.name, &host, &self.default_note, e))?;
         let response = Response {
             status,
             headers,
@@ -307,39 +315,4 @@ async fn read_limited(mut response: reqwest::Response) -> reqwest::Result<bytes:
         }
     }
     Ok(body.freeze())
-}
-
-/// `host:port` of a URL, for error messages (the URL itself may be long).
-pub(crate) fn host_of(url: &str) -> String {
-    match reqwest::Url::parse(url) {
-        Ok(url) => match (url.host_str(), url.port_or_known_default()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_string(),
-            _ => "?".into(),
-        },
-        Err(_) => "?".into(),
-    }
-}
-
-fn transport_error(operation: &str, host: &str, error: reqwest::Error) -> UploadError {
-    let kind = if error.is_timeout() {
-        ErrorKind::Timeout
-    } else {
-        ErrorKind::Network
-    };
-    // The URL carries no secret (signing is in headers), but keep the text short.
-    let error = error.without_url();
-    let mut cause = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(inner) = source {
-        cause.push_str(": ");
-        cause.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    let what = if kind == ErrorKind::Timeout {
-        "timed out"
-    } else {
-        "request failed"
-    };
-    UploadError::new(kind, format!("{operation} to {host}: {what}")).with_cause(cause)
 }

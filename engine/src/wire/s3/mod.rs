@@ -36,7 +36,7 @@ use crate::wire::aws_chunked;
 use crate::wire::endpoint::{check_key_segments, host_is_ip_literal, host_is_localhost};
 use crate::wire::protocol::{
     BodyFraming, CompletedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, PartsPage,
-    Protocol, Response, SignedRequest,
+    Protocol, Response, SignedRequest, UploadsMarker, UploadsPage,
 };
 use crate::wire::sigv4;
 use std::time::SystemTime;
@@ -257,8 +257,26 @@ impl Protocol for S3Protocol {
         xml::parse_list_parts(&response.body)
     }
 
+    fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        marker: &UploadsMarker,
+        max_uploads: u32,
+    ) -> Operation {
+        crate::wire::uploads::operation(bucket, prefix, marker, max_uploads)
+    }
+
+    fn parse_list_multipart_uploads(&self, response: &Response) -> Result<UploadsPage> {
+        xml::parse_list_uploads(&response.body)
+    }
+
     fn head_object(&self, bucket: &str, key: &str) -> Operation {
-        Operation::new("HeadObject", "HEAD", bucket, key, 200)
+        let mut op = Operation::new("HeadObject", "HEAD", bucket, key, 200);
+        // Without it, stores leave out the object's checksum.
+        op.headers
+            .push(("x-amz-checksum-mode".to_string(), "ENABLED".to_string()));
+        op
     }
 
     fn parse_head_object(&self, response: &Response) -> Result<ObjectHead> {
@@ -270,6 +288,9 @@ impl Protocol for S3Protocol {
             size,
             etag: response.header("etag").unwrap_or_default().to_string(),
             crc64: None,
+            crc64_nvme: response
+                .header(aws_chunked::TRAILER_HEADER)
+                .and_then(aws_chunked::parse_checksum),
         })
     }
 

@@ -272,10 +272,36 @@ fn head_object_reads_size_and_etag() {
         ObjectHead {
             size: 10_486_784,
             etag: "\"abc-3\"".into(),
-            crc64: None
+            crc64: None,
+            crc64_nvme: None,
         }
     );
     assert!(p.parse_head_object(&response(200, &[], b"")).is_err());
+}
+
+#[test]
+fn head_object_asks_for_the_checksum_and_reads_it() {
+    let p = protocol("http://127.0.0.1:8333", Addressing::Auto);
+    let op = p.head_object("bucket", "key");
+    assert!(op
+        .headers
+        .contains(&("x-amz-checksum-mode".into(), "ENABLED".into())));
+    let head = |checksum: &str| {
+        p.parse_head_object(&response(
+            200,
+            &[
+                ("Content-Length", "9"),
+                ("x-amz-checksum-crc64nvme", checksum),
+            ],
+            b"",
+        ))
+        .unwrap()
+        .crc64_nvme
+    };
+    assert_eq!(head("rosUhgp5mIg="), Some(0xae8b_1486_0a79_9888));
+    // A composite multipart checksum or garbage proves nothing, and fails nothing.
+    assert_eq!(head("rosUhgp5mIg=-2"), None);
+    assert_eq!(head("%%%"), None);
 }
 
 #[test]

@@ -2,7 +2,8 @@
 //! and the `xmlns` attribute are ignored, so stores that add fields (TOS, MinIO) still parse.
 
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::wire::protocol::{CompletedPart, ListedPart, PartsPage};
+use crate::wire::protocol::{CompletedPart, ListedPart, PartsPage, UploadsPage};
+use crate::wire::uploads::{page, PageFields, UploadEntry};
 use bytes::Bytes;
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -142,6 +143,31 @@ pub fn parse_list_parts(body: &[u8]) -> Result<PartsPage> {
         doc.next_part_number_marker.unwrap_or(0).max(last)
     });
     Ok(PartsPage { parts, next_marker })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct ListUploadsResult {
+    #[serde(default)]
+    is_truncated: bool,
+    #[serde(default)]
+    next_key_marker: Option<String>,
+    #[serde(default)]
+    next_upload_id_marker: Option<String>,
+    #[serde(rename = "Upload", default)]
+    uploads: Vec<UploadEntry>,
+}
+
+pub fn parse_list_uploads(body: &[u8]) -> Result<UploadsPage> {
+    const OPERATION: &str = "ListMultipartUploads";
+    let doc: ListUploadsResult = from_body(OPERATION, body)?;
+    page(PageFields {
+        is_truncated: doc.is_truncated,
+        next_key_marker: doc.next_key_marker,
+        next_upload_id_marker: doc.next_upload_id_marker,
+        uploads: doc.uploads,
+    })
+    .map_err(|why| bad_body(OPERATION, why))
 }
 
 #[derive(Deserialize, Default, Debug, PartialEq, Eq)]

@@ -144,3 +144,30 @@ fn error_documents_are_recognised_by_their_root() {
     assert_eq!(parse_error(b""), None);
     assert_eq!(parse_error(b"<html><body>502</body></html>"), None);
 }
+
+#[test]
+fn list_uploads_reads_every_upload_and_the_next_markers() {
+    let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Bucket>b</Bucket><KeyMarker></KeyMarker><UploadIdMarker></UploadIdMarker>
+  <NextKeyMarker>dir/b</NextKeyMarker><NextUploadIdMarker>u2</NextUploadIdMarker>
+  <MaxUploads>2</MaxUploads><IsTruncated>true</IsTruncated>
+  <Upload><Key>dir/a</Key><UploadId>u1</UploadId><Initiated>2026-11-30T02:30:11.000Z</Initiated>
+    <StorageClass>STANDARD</StorageClass></Upload>
+  <Upload><Key>dir/b</Key><UploadId>u2</UploadId><Initiated>2026-11-30T02:30:12Z</Initiated></Upload>
+</ListMultipartUploadsResult>"#;
+    let page = parse_list_uploads(body).unwrap();
+    assert_eq!(page.uploads.len(), 2);
+    assert_eq!(page.uploads[1].key, "dir/b");
+    assert_eq!(page.uploads[1].initiated, Some(1_796_005_812));
+    let next = page.next_marker.unwrap();
+    assert_eq!(
+        (next.key.as_str(), next.upload_id.as_str()),
+        ("dir/b", "u2")
+    );
+    let last = br#"<ListMultipartUploadsResult><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>"#;
+    assert_eq!(parse_list_uploads(last).unwrap(), Default::default());
+    let no_id = br#"<ListMultipartUploadsResult><Upload><Key>k</Key></Upload></ListMultipartUploadsResult>"#;
+    assert!(parse_list_uploads(no_id).is_err());
+    assert!(parse_list_uploads(b"{\"json\":1}").is_err());
+}

@@ -1,0 +1,34 @@
+// C side of the callback bridge for folder uploads (see trampolines.c): the handle in
+// user_data names the Go state of one UploadDir call.
+#include <stdint.h>
+
+#include "tosupload.h"
+#include "_cgo_export.h"
+
+static void tosgo_dir_progress(const struct tos_dir_progress *progress, void *user_data) {
+    tosgoDirProgress((struct tos_dir_progress *)progress, (uintptr_t)user_data);
+}
+
+static void tosgo_dir_event(const struct tos_dir_event *event, void *user_data) {
+    tosgoDirEvent((struct tos_dir_event *)event, (uintptr_t)user_data);
+}
+
+static int tosgo_dir_rate(uint64_t want, uint64_t *wait_ms_out, void *user_data) {
+    return tosgoDirRate(want, wait_ms_out, (uintptr_t)user_data);
+}
+
+void tosgo_set_dir_callbacks(struct tos_upload_dir_input *input, uintptr_t handle, int progress, int event,
+                             int rate) {
+    if (progress) {
+        input->progress_cb = tosgo_dir_progress;
+        input->progress_user_data = (void *)handle;
+    }
+    if (event) {
+        input->event_cb = tosgo_dir_event;
+        input->event_user_data = (void *)handle;
+    }
+    if (rate) {
+        input->rate_limiter_cb = tosgo_dir_rate;
+        input->rate_limiter_user_data = (void *)handle;
+    }
+}

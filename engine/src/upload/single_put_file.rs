@@ -1,0 +1,99 @@
+//! A file under the multipart threshold goes up in one PutObject: one request instead of
+//! Create, UploadPart and Complete. There is no upload id and no checkpoint (a rerun simply
+//! sends the file again); progress, the rate limiter and the cancel hook work as for parts.
+
+use super::file_reporter::Reporter;
+use super::file_request::UploadFileOutput;
+use super::single_put::{self, PutObserver, SinglePut};
+use super::Session;
+use crate::cancel::CancelKind;
+use crate::error::{ErrorKind, Result, UploadError};
+use crate::rate_limit::{Permit, RateLimiter};
+use crate::wire::Object;
+use std::sync::Arc;
+
+/// The whole file is "part" 0 of the reporter, whose high-water mark counts retries once.
+struct FileProgress<'a> {
+    reporter: &'a mut Reporter,
+    sent: u64,
+}
+
+impl PutObserver for FileProgress<'_> {
+    fn add_bytes(&mut self, bytes: u64) {
+        self.sent += bytes;
+        self.reporter.sent(0, self.sent);
+    }
+
+    fn has_acquire(&self) -> bool {
+        self.reporter.has_acquire_callback()
+    }
+
+    fn shared_limiter(&self) -> Option<Arc<dyn RateLimiter>> {
+        self.reporter.shared_limiter()
+    }
+
+    fn acquire(&mut self, want: u64) -> Permit {
+        self.reporter.acquire(want)
+    }
+}
+
+impl Session {
+    pub(super) async fn put_whole_file(&mut self) -> Result<UploadFileOutput> {
+        self.reporter.started(1, 0);
+        let put = SinglePut {
+            wire: &self.wire,
+            object: Object {
+                bucket: &self.request.bucket,
+                key: &self.request.key,
+            },
+            attributes: &self.attributes,
+            source: Arc::clone(&self.file).into(),
+            size: self.identity.size,
+            connections: self.limits.connections.clone(),
+            cancel: &self.cancel,
+        };
+        let mut progress = FileProgress {
+            reporter: &mut self.reporter,
+            sent: 0,
+        };
+        let receipt = match single_put::put_object(put, &mut progress).await {
+            Ok(receipt) => receipt,
+            Err(error) => {
+                self.reporter.flush();
+                return Err(match self.cancel.requested() {
+                    Some(kind) => stopped_put(kind),
+                    None => error,
+                });
+            }
+        };
+        self.reporter.succeed();
+        Ok(UploadFileOutput {
+            bucket: self.request.bucket.clone(),
+            key: self.request.key.clone(),
+            upload_id: String::new(),
+            etag: receipt.etag,
+            location: receipt.location,
+            version_id: receipt.version_id,
+            crc64: receipt.crc64.unwrap_or_default(),
+            request_id: receipt.request_id,
+            part_size: 0,
+            bytes_sent: self.identity.size,
+        })
+    }
+}
+
+/// Nothing was stored and nothing is kept: both a pause and an abort leave no trace, and the
+/// next call sends the file again.
+fn stopped_put(kind: CancelKind) -> UploadError {
+    match kind {
+        CancelKind::Pause => UploadError::new(
+            ErrorKind::Paused,
+            "upload paused: the single PutObject was stopped before the object was stored; \
+             there is nothing to resume, the next call sends the file again",
+        ),
+        CancelKind::Abort => UploadError::new(
+            ErrorKind::Aborted,
+            "upload aborted: the single PutObject was stopped before the object was stored",
+        ),
+    }
+}

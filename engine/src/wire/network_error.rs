@@ -1,0 +1,105 @@
+//! Words for requests that got no HTTP answer, in one place. The HTTP stack's own text names
+//! neither the host nor what to check ("Connection refused (os error 111)", "received corrupt
+//! message of type InvalidContentType"), so every message here names the operation and the
+//! `host:port`, says what failed in plain words, and says when the host is the default
+//! endpoint: a user who never set one does not know where the request went. The stack's text
+//! stays as the cause. Nothing here can hold a secret: signing lives in headers, and URLs are
+//! stripped from the errors.
+
+use crate::config::{ClientConfig, WireProtocol};
+use crate::error::{ErrorKind, UploadError};
+
+/// `host:port` of a URL (or of an endpoint without a scheme, which means https).
+pub(crate) fn host_of(url: &str) -> String {
+    let url = if url.contains("://") {
+        url.to_string()
+    } else {
+        format!("https://{url}")
+    };
+    match reqwest::Url::parse(&url) {
+        Ok(url) => match (url.host_str(), url.port_or_known_default()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_string(),
+            _ => "?".into(),
+        },
+        Err(_) => "?".into(),
+    }
+}
+
+/// Appended after the host in network messages: empty, or why that host was chosen.
+pub(crate) fn default_endpoint_note(config: &ClientConfig) -> String {
+    if !config.endpoint_is_default {
+        return String::new();
+    }
+    let variable = match config.protocol {
+        WireProtocol::Tos => "TOS_ENDPOINT",
+        WireProtocol::S3 => "AWS_ENDPOINT_URL",
+    };
+    format!(
+        " (the default endpoint for region {}, since no endpoint was given and {variable} is not set)",
+        config.region
+    )
+}
+
+/// The error for a request that failed before an HTTP answer was read.
+pub(crate) fn network_error(
+    operation: &str,
+    host: &str,
+    note: &str,
+    error: reqwest::Error,
+) -> UploadError {
+    let (timeout, connect) = (error.is_timeout(), error.is_connect());
+    let error = error.without_url();
+    let mut cause = error.to_string();
+    let mut refused = false;
+    let mut source = std::error::Error::source(&error);
+    while let Some(inner) = source {
+        cause.push_str(": ");
+        cause.push_str(&inner.to_string());
+        refused |= inner
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused);
+        source = inner.source();
+    }
+    let kind = if timeout {
+        ErrorKind::Timeout
+    } else {
+        ErrorKind::Network
+    };
+    // rustls reports plain-HTTP bytes where a TLS record was due as a corrupt message.
+    let not_tls = cause.contains("InvalidContentType") || cause.contains("corrupt message");
+    let not_http = cause.contains("invalid HTTP") || cause.contains("invalid status");
+    let certificate = cause.contains("certificate");
+    let message = if not_tls {
+        format!(
+            "{operation}: TLS handshake with {host}{note} failed: the server did not answer in \
+             TLS; is the endpoint http://?"
+        )
+    } else if certificate {
+        format!(
+            "{operation}: TLS handshake with {host}{note} failed: its certificate was not \
+             accepted (see the cause)"
+        )
+    } else if cause.contains("dns error") {
+        format!("{operation} to {host}{note}: DNS lookup failed: the host name is not known")
+    } else if connect && timeout {
+        format!("{operation}: connecting to {host}{note} timed out")
+    } else if refused {
+        format!(
+            "{operation}: cannot connect to {host}{note}: connection refused (nothing listens \
+             on that port)"
+        )
+    } else if connect {
+        format!("{operation}: cannot connect to {host}{note}")
+    } else if timeout {
+        format!("{operation} to {host}{note}: timed out")
+    } else if not_http {
+        format!(
+            "{operation} to {host}{note}: the answer was not HTTP; is the endpoint https:// \
+             (or another service on that port)?"
+        )
+    } else {
+        format!("{operation} to {host}{note}: the connection failed before an answer")
+    };
+    UploadError::new(kind, message).with_cause(cause)
+}

@@ -1,0 +1,268 @@
+//! ListMultipartUploads: the request both protocols send, the paging loop, and the checks
+//! that keep a faulty or hostile listing from running forever or filling memory.
+
+use super::protocol::{ListedUpload, Operation, UploadsMarker, UploadsPage};
+use super::Wire;
+use crate::error::{ErrorKind, Result, UploadError};
+use serde::Deserialize;
+use std::collections::HashSet;
+
+/// The most a server may return per page (TOS and S3 both cap `max-uploads` at 1000).
+pub(crate) const MAX_PAGE: u32 = 1000;
+
+/// More uploads than this under one prefix is refused rather than held in memory: no real
+/// bucket keeps that many open, and a server that claims so is more likely looping.
+pub(crate) const MAX_LISTED: usize = 1_000_000;
+
+/// The request, identical in both protocols except for how it is signed.
+pub(crate) fn operation(
+    bucket: &str,
+    prefix: &str,
+    marker: &UploadsMarker,
+    max_uploads: u32,
+) -> Operation {
+    let mut op = Operation::new("ListMultipartUploads", "GET", bucket, "", 200);
+    op.query.push(("uploads".to_string(), String::new()));
+    op.query
+        .push(("max-uploads".to_string(), max_uploads.to_string()));
+    let optional = [
+        ("prefix", prefix),
+        ("key-marker", marker.key.as_str()),
+        ("upload-id-marker", marker.upload_id.as_str()),
+    ];
+    for (name, value) in optional.into_iter().filter(|(_, v)| !v.is_empty()) {
+        op.query.push((name.to_string(), value.to_string()));
+    }
+    op
+}
+
+/// One upload as both protocols' documents name its fields (JSON for TOS, XML for S3).
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UploadEntry {
+    #[serde(default)]
+    key: String,
+    #[serde(default)]
+    upload_id: String,
+    #[serde(default)]
+    initiated: String,
+}
+
+/// The fields of a page that matter, however the protocol spells the list around them.
+pub(crate) struct PageFields {
+    pub is_truncated: bool,
+    pub next_key_marker: Option<String>,
+    pub next_upload_id_marker: Option<String>,
+    pub uploads: Vec<UploadEntry>,
+}
+
+/// A page from its fields; `Err` says why it cannot be one (the protocol wraps it).
+pub(crate) fn page(fields: PageFields) -> std::result::Result<UploadsPage, &'static str> {
+    if fields
+        .uploads
+        .iter()
+        .any(|u| u.key.is_empty() || u.upload_id.is_empty())
+    {
+        return Err("an upload without a key or an upload id");
+    }
+    let uploads: Vec<ListedUpload> = fields
+        .uploads
+        .into_iter()
+        .map(|u| ListedUpload {
+            initiated: parse_iso8601(&u.initiated),
+            key: u.key,
+            upload_id: u.upload_id,
+        })
+        .collect();
+    let next_marker = next_marker(
+        fields.is_truncated,
+        fields.next_key_marker,
+        fields.next_upload_id_marker,
+        &uploads,
+    );
+    Ok(UploadsPage {
+        uploads,
+        next_marker,
+    })
+}
+
+/// The next page's marker of a truncated page: the server's, else (S3 may leave it out) the
+/// last upload listed, which is where the server would have pointed.
+fn next_marker(
+    is_truncated: bool,
+    next_key: Option<String>,
+    next_upload_id: Option<String>,
+    uploads: &[ListedUpload],
+) -> Option<UploadsMarker> {
+    if !is_truncated {
+        return None;
+    }
+    match (next_key.filter(|k| !k.is_empty()), uploads.last()) {
+        (Some(key), _) => Some(UploadsMarker {
+            key,
+            upload_id: next_upload_id.unwrap_or_default(),
+        }),
+        (None, Some(last)) => Some(UploadsMarker {
+            key: last.key.clone(),
+            upload_id: last.upload_id.clone(),
+        }),
+        (None, None) => Some(UploadsMarker::default()),
+    }
+}
+
+/// `2006-01-02T15:04:05[.fff]Z` (what TOS and S3 send as `Initiated`) to Unix seconds.
+pub(crate) fn parse_iso8601(text: &str) -> Option<i64> {
+    let text = text.trim().strip_suffix('Z')?;
+    let (date, time) = text.split_once('T')?;
+    let time = time.split_once('.').map_or(time, |(whole, _)| whole);
+    let number = |s: &str, len: usize| -> Option<i64> {
+        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
+    };
+    let mut d = date.split('-');
+    let (y, m, day) = (
+        number(d.next()?, 4)?,
+        number(d.next()?, 2)?,
+        number(d.next()?, 2)?,
+    );
+    let mut t = time.split(':');
+    let (h, min, s) = (
+        number(t.next()?, 2)?,
+        number(t.next()?, 2)?,
+        number(t.next()?, 2)?,
+    );
+    if d.next().is_some() || t.next().is_some() {
+        return None;
+    }
+    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || s > 60 {
+        return None;
+    }
+    // Days from 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + day - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = era * 146_097 + doe - 719_468;
+    Some(days * 86_400 + h * 3600 + min * 60 + s)
+}
+
+fn bad_listing(why: String) -> UploadError {
+    UploadError::new(
+        ErrorKind::Server,
+        format!("ListMultipartUploads: {why}; the listing was stopped"),
+    )
+}
+
+impl Wire {
+    /// Every multipart upload under `prefix`, page by page (`page_size` per request, 1..=1000),
+    /// stopping after `limit` uploads when it is not 0.
+    pub(crate) async fn list_multipart_uploads(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        page_size: u32,
+        limit: usize,
+    ) -> Result<Vec<ListedUpload>> {
+        let limit = if limit == 0 { MAX_LISTED } else { limit };
+        let page_size = page_size.clamp(1, MAX_PAGE);
+        let mut uploads = Vec::new();
+        let mut marker = UploadsMarker::default();
+        let mut seen = HashSet::new();
+        loop {
+            let op = self
+                .protocol
+                .list_multipart_uploads(bucket, prefix, &marker, page_size);
+            let response = self.transport.execute(&op).await?;
+            let UploadsPage {
+                uploads: page,
+                next_marker,
+            } = self.protocol.parse_list_multipart_uploads(&response)?;
+            if page.len() > page_size as usize {
+                return Err(bad_listing(format!(
+                    "the server sent {} uploads in a page of at most {page_size}",
+                    page.len()
+                )));
+            }
+            let empty = page.is_empty();
+            uploads.extend(page);
+            if uploads.len() >= limit {
+                if limit == MAX_LISTED && next_marker.is_some() {
+                    return Err(bad_listing(format!(
+                        "more than {MAX_LISTED} uploads under the prefix"
+                    )));
+                }
+                uploads.truncate(limit);
+                return Ok(uploads);
+            }
+            let Some(next) = next_marker else {
+                return Ok(uploads);
+            };
+            // Without uploads a page moves nothing forward; a marker seen before comes back
+            // round to a page already listed. Either way the paging would never end.
+            if empty {
+                return Err(bad_listing(
+                    "the server said more follow but sent an empty page".to_string(),
+                ));
+            }
+            if !seen.insert(next.clone()) || next == marker {
+                return Err(bad_listing(format!(
+                    "the server sent the marker {:?}/{:?} again",
+                    next.key, next.upload_id
+                )));
+            }
+            marker = next;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initiated_times_parse_to_unix_seconds() {
+        assert_eq!(parse_iso8601("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(
+            parse_iso8601("2026-11-30T02:30:11.123Z"),
+            Some(1_796_005_811)
+        );
+        assert_eq!(parse_iso8601("2000-02-29T23:59:59Z"), Some(951_868_799));
+        for bad in [
+            "",
+            "2026-11-30",
+            "2026-11-30T02:30:11",
+            "2026-13-01T00:00:00Z",
+            "2026-1-01T00:00:00Z",
+            "2026-11-30T02:30Z",
+            "+026-11-30T02:30:11Z",
+            "2026-11-30T02:30:11:00Z",
+        ] {
+            assert_eq!(parse_iso8601(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_truncated_page_without_markers_continues_after_its_last_upload() {
+        let listed = vec![ListedUpload {
+            key: "a".into(),
+            upload_id: "u1".into(),
+            initiated: None,
+        }];
+        assert_eq!(next_marker(false, Some("x".into()), None, &listed), None);
+        assert_eq!(
+            next_marker(true, None, None, &listed),
+            Some(UploadsMarker {
+                key: "a".into(),
+                upload_id: "u1".into()
+            })
+        );
+        assert_eq!(
+            next_marker(true, Some("b".into()), Some("u2".into()), &listed),
+            Some(UploadsMarker {
+                key: "b".into(),
+                upload_id: "u2".into()
+            })
+        );
+    }
+}

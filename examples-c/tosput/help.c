@@ -1,0 +1,163 @@
+/* tosput's --help texts and --version. The options shared by subcommands are one text each
+ * (CONNECTION_OPTIONS for all, TRANSFER_OPTIONS for put and put-dir), so a subcommand's help
+ * cannot drift from another's. */
+#include "tosput.h"
+
+static const char EXIT_CODES[] =
+    "exit codes:\n"
+    "  0  success\n"
+    "  1  the upload failed (the error is printed)\n"
+    "  2  bad command line (an unknown option, a bad value, a bad destination)\n"
+    "  3  configuration: no or incomplete credentials (without --anonymous), a bad\n"
+    "     endpoint or region, or the server refused the credentials (HTTP 403)\n"
+    "  4  paused by Ctrl-C (SIGINT) or SIGTERM; run the same command again to resume\n"
+    "  5  aborted (a second Ctrl-C or SIGTERM while pausing, or --abort-on-interrupt)\n"
+    "  6  put-dir: some files failed (they are listed; the others went up)\n";
+
+static const char DESTINATIONS[] =
+    "destinations (as aws s3 cp and tosutil; s3:// alike):\n"
+    "  put FILE tos://b/dir/name     -> object dir/name\n"
+    "  put FILE tos://b/dir/         -> object dir/ + FILE's name\n"
+    "  put FILE tos://b              -> object FILE's name (tos://b/ too)\n"
+    "  put - tos://b/dir/name        -> object dir/name, from standard input\n"
+    "  put-dir DIR tos://b/dir       -> dir/ + each path under DIR (dir/ alike)\n"
+    "  put-dir DIR tos://b           -> each path under DIR, no prefix\n";
+
+static const char ENVIRONMENT[] =
+    "environment:\n"
+    "  TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY, TOS_SECRET_KEY, TOS_SECURITY_TOKEN\n"
+    "                          endpoint and credentials for tos:// destinations\n"
+    "  AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
+    "  AWS_SESSION_TOKEN       the same for s3:// destinations (the S3 protocol)\n"
+    "  TOS_LOG=debug           library log lines on stderr (never a secret)\n";
+
+/* Every subcommand's. */
+static const char CONNECTION_OPTIONS[] =
+    "  --endpoint URL          the server, e.g. https://tos-cn-beijing.volces.com\n"
+    "                          (also --endpoint-url; default: TOS_ENDPOINT, else made\n"
+    "                          from the region; AWS_ENDPOINT_URL for s3://)\n"
+    "  --region REGION         e.g. cn-beijing (default: TOS_REGION, AWS_REGION for s3://)\n"
+    "  --anonymous             send unsigned requests; without it, missing credentials\n"
+    "                          are an error (exit 3)\n";
+
+/* put's and put-dir's. */
+static const char TRANSFER_OPTIONS[] =
+    "  --part-size SIZE        bytes per part, 5M..5G (default 20M); K/M/G/T are binary\n"
+    "  --tasks N               parts sent at once per file (default 4)\n"
+    "  --limit-rate RATE       at most RATE bytes per second in total, e.g. 8M\n";
+
+static const char TAIL_OPTIONS[] =
+    "  --abort-on-interrupt    Ctrl-C aborts (deletes the upload and the checkpoint)\n"
+    "                          instead of pausing\n"
+    "  -q, --quiet             no progress display\n"
+    "  -h, --help              this text\n"
+    "  --version               the versions of tosput and of the library\n";
+
+void tosput_print_version(void) {
+    printf("tosput %s (libtosupload %s)\n", TOSPUT_VERSION, tos_version());
+}
+
+void tosput_usage_main(FILE *out) {
+    fprintf(out,
+            "usage: tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]\n"
+            "       tosput put [options] - tos://BUCKET/KEY      (standard input)\n"
+            "       tosput put-dir [options] DIR tos://BUCKET[/PREFIX]\n"
+            "       tosput [options] FILE tos://BUCKET/KEY      (same as put)\n"
+            "       tosput --version\n"
+            "       tosput uploads list|abort ... tos://BUCKET[/PREFIX]\n"
+            "                                     (open multipart uploads: `tosput uploads --help`)\n"
+            "       (s3://BUCKET/... instead of tos:// speaks the S3 protocol)\n"
+            "\n"
+            "Resumable, parallel, verified (CRC-64) uploads to Volcengine TOS.\n"
+            "`tosput put --help` and `tosput put-dir --help` list the options.\n"
+            "\n"
+            "Ctrl-C pauses an upload (run the same command again to resume it);\n"
+            "a second Ctrl-C while it pauses aborts it.\n"
+            "\n%s\n%s\n%s",
+            DESTINATIONS, ENVIRONMENT, EXIT_CODES);
+}
+
+void tosput_usage_put(FILE *out) {
+    fprintf(out,
+            "usage: tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]\n"
+            "       tosput put [options] - tos://BUCKET/KEY\n"
+            "\n"
+            "Uploads FILE to TOS as KEY with a resumable, parallel multipart upload.\n"
+            "A destination ending in / (or only the bucket) gets FILE's name added.\n"
+            "FILE - reads standard input: not resumable (Ctrl-C aborts, no checkpoint\n"
+            "options), parts of --part-size held in memory, a full KEY needed.\n"
+            "\n"
+            "options:\n%s%s"
+            "  --checkpoint PATH       checkpoint file, or a directory to put it in\n"
+            "                          (default: beside FILE)\n"
+            "  --no-checkpoint         record no progress (an interrupted upload restarts)\n"
+            "  --force-multipart       multipart even when FILE is smaller than a part\n"
+            "                          (default: such a file goes up in one request)\n"
+            "%s"
+            "\n"
+            "Ctrl-C (SIGINT) or SIGTERM pauses: the parts sent and the checkpoint are kept,\n"
+            "and the same command resumes. A second Ctrl-C while pausing aborts.\n"
+            "A progress bar is drawn on stderr when it is a terminal, else a line every 2 s.\n"
+            "The result (etag, crc64, ...) is printed on stdout.\n"
+            "\n%s\n%s\n%s",
+            CONNECTION_OPTIONS, TRANSFER_OPTIONS, TAIL_OPTIONS, DESTINATIONS, ENVIRONMENT, EXIT_CODES);
+}
+
+void tosput_usage_put_dir(FILE *out) {
+    fprintf(out,
+            "usage: tosput put-dir [options] DIR tos://BUCKET[/PREFIX]\n"
+            "\n"
+            "Uploads every file under DIR as PREFIX/ + its path relative to DIR (with /).\n"
+            "PREFIX is a folder: tos://b/dir and tos://b/dir/ both put DIR/a.txt at dir/a.txt.\n"
+            "Small files go up in one request, files of --part-size or more by multipart.\n"
+            "\n"
+            "options:\n%s%s"
+            "  --files N               files uploaded at once (default 4)\n"
+            "  --connections N         requests in flight at once over all files (default 16)\n"
+            "  --include GLOB          upload only matching files (repeatable)\n"
+            "  --exclude GLOB          leave matching files out (repeatable)\n"
+            "                          GLOB: * within a path segment, ** across segments,\n"
+            "                          ?, [a-z]; with a / it matches the path relative to\n"
+            "                          DIR, without one the file name\n"
+            "  --follow-symlinks       upload what symbolic links point to (default: skip them)\n"
+            "  --continue-on-error     go on after a file fails (default: start no new file)\n"
+            "  --checkpoint-dir DIR    record finished files and parts in DIR so an\n"
+            "                          interrupted upload resumes (default: none)\n"
+            "  --no-checkpoint         no checkpoint directory, even if one is given\n"
+            "  --skip-existing         leave out files already at their key with the same\n"
+            "                          size and checksum (one HEAD per file)\n"
+            "%s"
+            "\n"
+            "Ctrl-C (SIGINT) or SIGTERM pauses; with --checkpoint-dir the same command\n"
+            "resumes and skips finished files. A second Ctrl-C while pausing aborts.\n"
+            "A summary is printed on stdout, failed files on stderr, and a last line of\n"
+            "files and bytes uploaded, skipped and failed.\n"
+            "\n%s\n%s\n%s",
+            CONNECTION_OPTIONS, TRANSFER_OPTIONS, TAIL_OPTIONS, DESTINATIONS, ENVIRONMENT, EXIT_CODES);
+}
+
+void tosput_usage_uploads(FILE *out) {
+    fprintf(out,
+            "usage: tosput uploads list [options] tos://BUCKET[/PREFIX]\n"
+            "       tosput uploads abort --older-than DURATION [options] tos://BUCKET[/PREFIX]\n"
+            "       (s3://BUCKET/... instead of tos:// speaks the S3 protocol)\n"
+            "\n"
+            "Multipart uploads left open on the server: by a paused `tosput put` never resumed,\n"
+            "or by a process that died. Their parts stay stored (and billed) until aborted.\n"
+            "\n"
+            "  list     one line per upload under PREFIX on stdout, tab-separated:\n"
+            "           key, upload id, initiated (UTC), age; then the count\n"
+            "  abort    aborts those initiated at least DURATION ago (their parts are\n"
+            "           deleted; a checkpoint naming one then starts afresh), printing each\n"
+            "\n"
+            "options:\n"
+            "  --older-than DURATION   required by abort: e.g. 24h, 30m, 90s, 7d, 1h30m, 0s\n"
+            "                          (0s aborts every upload, including ones in flight)\n"
+            "%s"
+            "  -h, --help              this text\n"
+            "\n%s\n"
+            "exit codes: 0 done, 1 the listing or an abort failed, 2 bad command line,\n"
+            "3 configuration: no or incomplete credentials (without --anonymous), a bad\n"
+            "endpoint or region, or the server refused the credentials (HTTP 403)\n",
+            CONNECTION_OPTIONS, ENVIRONMENT);
+}
