@@ -120,6 +120,9 @@ fn a_stream_shorter_than_a_part_goes_up_in_one_put_object() {
     assert_eq!(server.log_of("PutObject", 200).len(), 1);
     assert!(server.log_of("CreateMultipartUpload", 200).is_empty());
     assert!(out.upload_id.is_empty());
+    // As a small file sent in one PutObject reports it: no parts.
+    assert_eq!(out.part_size, 0);
+    assert_eq!(out.bytes_sent, content.len() as u64);
 }
 
 #[test]
@@ -292,4 +295,33 @@ fn the_user_limiter_is_asked_for_every_byte_on_the_calling_thread() {
     let (bytes, off_thread) = *asked.lock().unwrap();
     assert_eq!(bytes, content.len() as u64);
     assert_eq!(off_thread, 0, "limiter calls off the calling thread");
+}
+
+#[test]
+fn a_pause_during_the_single_put_object_of_a_short_stream_aborts_it() {
+    // The short stream goes through the small file's PutObject, which stops with `Paused`
+    // on a cancel: the stream must still report `Aborted`, and nothing may be stored.
+    let server = TestServer::start();
+    let client = Client::new(server.config()).unwrap();
+    let hook = CancelHook::new();
+    let mut req = request("short-paused.bin", 5, 2);
+    req.cancel = Some(hook.clone());
+    let observers = Observers {
+        acquire: Some(Box::new(move |_| {
+            hook.cancel(CancelKind::Pause);
+            tosupload_engine::Permit::GrantedAfter(std::time::Duration::from_millis(50))
+        })),
+        ..Observers::default()
+    };
+    let error = client
+        .upload_stream(
+            req,
+            &mut Source::new(pattern(2 * MIB, 9), 1 << 20),
+            observers,
+        )
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Aborted, "{error}");
+    assert!(error.message.contains("cannot be resumed"), "{error}");
+    assert!(server.head_object("short-paused.bin").is_none());
+    assert!(server.log_of("CreateMultipartUpload", 200).is_empty());
 }

@@ -4,7 +4,9 @@
 1. `cat` of a 50 MiB file piped in with 5 MiB parts and 2 tasks arrives byte-exact, and
    tosput's peak RSS stays within the memory bound (see PEAK_GROWTH_LIMIT);
 2. a short stream is one PutObject;
-3. a destination ending in / is a usage error (exit 2);
+3. a destination ending in / is a usage error (exit 2), and so are the options that do not
+   apply to a stream (--checkpoint, --no-checkpoint, --force-multipart), even without
+   credentials (the command line is judged first);
 4. Ctrl-C while the producer sends nothing stops at once: exit 5 (aborted), no upload left.
 
 usage (under scripts/with_server.py): test_tosput_stream.py PATH/TO/tosput
@@ -109,6 +111,12 @@ def main():
         run = tostest.run([tosput, "put", "-", "tos://%s/stream/dir/" % bucket])
         checks.check(run.returncode == 2 and "full object key" in run.stderr, "`-` to a prefix is a usage error",
                      run.stderr)
+        no_credentials = {"TOS_ACCESS_KEY": "", "TOS_SECRET_KEY": ""}
+        for option in (["--checkpoint", work], ["--no-checkpoint"], ["--force-multipart"]):
+            run = tostest.run([tosput, "put"] + option + ["-", "tos://%s/stream/x.bin" % bucket],
+                              env_extra=no_credentials)
+            checks.check(run.returncode == 2 and "standard input" in run.stderr,
+                         "%s with `-` is a usage error" % option[0], run.stderr)
 
         # A producer that sent 6 MiB and then nothing: Ctrl-C must not wait for more input.
         put = subprocess.Popen([tosput, "put", "--part-size", "5M", "-", "tos://%s/stream/stuck.bin" % bucket],
