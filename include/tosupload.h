@@ -12,8 +12,8 @@
  *
  * Signals: the library never raises SIGPIPE in the host process and never changes a signal
  * disposition (no sigaction, no signal). Its own threads block SIGPIPE for their whole life;
- * tos_upload_file and tos_upload_dir block it on the calling thread for the duration of the
- * call (callbacks included) and restore the caller's mask before returning, a SIGPIPE raised
+ * tos_upload_file, tos_upload_dir and tos_upload_stream block it on the calling thread for
+ * the duration of the call (callbacks included) and restore the caller's mask before returning, a SIGPIPE raised
  * meanwhile on that thread discarded. A broken connection is an error code, never a signal.
  * fork(): a client's threads do not exist in the child; create clients after fork, or a new
  * one in the child, and never use a client made before the fork there.
@@ -114,7 +114,9 @@ enum tos_result
    */
   TOS_ERR_INVALID_PART_SIZE = 108,
   /**
-   * The file would need more than 10,000 parts of the requested size.
+   * The file would need more than 10,000 parts of the requested size; or, for
+   * `tos_upload_stream`, the stream ran past 10,000 parts (found while uploading: the
+   * multipart upload was aborted; use a larger part size).
    */
   TOS_ERR_TOO_MANY_PARTS = 109,
   /**
@@ -163,6 +165,11 @@ enum tos_result
    * the `tos_error` describes the first of them.
    */
   TOS_ERR_SOME_FILES_FAILED = 206,
+  /**
+   * `tos_upload_stream` only: the read callback returned a negative value (or more bytes
+   * than asked for). The multipart upload was aborted; no object was created.
+   */
+  TOS_ERR_STREAM_READ = 207,
   /**
    * Paused by `tos_cancel(hook, false)`: the multipart upload and the checkpoint are kept,
    * and the same call with checkpointing on resumes it.
@@ -550,6 +557,22 @@ typedef struct tos_client_options {
 typedef void (*tos_log_cb)(uint32_t level, const char *message, void *user_data);
 
 /**
+ * Called for the next bytes of a `tos_upload_stream`: write at most `capacity` bytes into
+ * `buf` and return how many were written; return 0 at the end of the stream (only then:
+ * a reader with nothing yet should wait), or a negative value for an error of yours, which
+ * fails the upload with `TOS_ERR_STREAM_READ` (the value is in the message). A negative value
+ * returned after `tos_cancel` was called on the upload's hook ends it as the cancel does
+ * (`TOS_ABORTED`), so a callback waiting for input may give up when told to stop.
+ *
+ * Threading contract: like every callback of an upload, it runs on the thread that called
+ * `tos_upload_stream`, one at a time with the others, and never after it returns. It may
+ * block (reading a pipe), but a cancel is acted on only when it returns: return promptly
+ * (for example with a short read) if the upload must answer `tos_cancel` quickly.
+ * `user_data` is `tos_upload_stream_input.read_user_data`.
+ */
+typedef int64_t (*tos_read_cb)(uint8_t *buf, size_t capacity, void *user_data);
+
+/**
  * One user metadata entry (`x-tos-meta-<key>: <value>`).
  */
 typedef struct tos_meta_entry {
@@ -668,7 +691,8 @@ typedef struct tos_progress {
    */
   uint64_t consumed_bytes;
   /**
-   * The size of the file.
+   * The size of the file. For `tos_upload_stream`, whose size is known only at its end:
+   * the bytes read from the stream so far.
    */
   uint64_t total_bytes;
   /**
@@ -779,6 +803,86 @@ typedef void (*tos_event_cb)(const struct tos_upload_event *event, void *user_da
  * (`tos_upload_dir_input.rate_limiter_cb`), on the thread that called `tos_upload_dir`.
  */
 typedef int (*tos_rate_limiter_cb)(uint64_t want, uint64_t *wait_ms_out, void *user_data);
+
+/**
+ * The input of `tos_upload_stream`. Initialise with `tos_upload_stream_input_init` (or zero
+ * it and set `struct_size = sizeof(tos_upload_stream_input)`), then set the required fields:
+ * every zero field means its default. Everything is copied before `tos_upload_stream`
+ * returns; handles (`rate_limiter`, `cancel_hook`) are referenced, not consumed.
+ */
+typedef struct tos_upload_stream_input {
+  /**
+   * Required: `sizeof(tos_upload_stream_input)`, set by `tos_upload_stream_input_init`.
+   */
+  size_t struct_size;
+  /**
+   * Required: the bucket name.
+   */
+  const char *bucket;
+  /**
+   * Required: the object key.
+   */
+  const char *key;
+  /**
+   * Required: where the bytes come from.
+   */
+  tos_read_cb read_cb;
+  /**
+   * Passed to `read_cb`.
+   */
+  void *read_user_data;
+  /**
+   * Optional: bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB. The stream's size is not known,
+   * so it is never raised: a stream longer than 10,000 parts fails with
+   * `TOS_ERR_TOO_MANY_PARTS` (choose a part size of at least the stream's size / 10,000).
+   * Memory held is about `part_size * (task_num + 1)`; a part buffer that cannot be
+   * allocated fails the upload with `TOS_ERR_INVALID_PART_SIZE`.
+   */
+  uint64_t part_size;
+  /**
+   * Optional: parts sent at once; 0 = 4 (no automatic search here, unlike files: each
+   * task holds a part in memory); at most 1000.
+   */
+  uint32_t task_num;
+  /**
+   * Optional: the attributes of the object (all zero = none set).
+   */
+  struct tos_object_attributes attributes;
+  /**
+   * Optional: progress callback. `total_bytes` is the bytes read from the stream so far
+   * (its size is known only at its end), so it grows during the upload.
+   */
+  tos_progress_cb progress_cb;
+  /**
+   * Passed to `progress_cb`.
+   */
+  void *progress_user_data;
+  /**
+   * Optional: event callback (`checkpoint_file` is always NULL).
+   */
+  tos_event_cb event_cb;
+  /**
+   * Passed to `event_cb`.
+   */
+  void *event_user_data;
+  /**
+   * Optional: the caller's rate limiter callback (takes precedence over `rate_limiter`).
+   */
+  tos_rate_limiter_cb rate_limiter_cb;
+  /**
+   * Passed to `rate_limiter_cb`.
+   */
+  void *rate_limiter_user_data;
+  /**
+   * Optional: a token bucket, possibly shared with other uploads.
+   */
+  const struct tos_rate_limiter *rate_limiter;
+  /**
+   * Optional: a cancel hook to stop this upload with `tos_cancel` (pause and abort both
+   * abort it: see `tos_upload_stream`).
+   */
+  const struct tos_cancel_hook *cancel_hook;
+} tos_upload_stream_input;
 
 /**
  * The input of `tos_upload_file`. Initialise with `tos_upload_file_input_init` (or zero it
@@ -1180,7 +1284,8 @@ TOS_API const struct tos_cancel_hook *tos_cancel_hook_new(void);
  * `TOS_PAUSED` and keeps its multipart upload and checkpoint, so the same call resumes it.
  * `is_abort` true aborts: the upload returns `TOS_ABORTED` after aborting the multipart upload
  * on the server and deleting the checkpoint. The first request wins, except that an abort
- * may follow a pause not yet acted on. Returns at once; may be called from any thread and
+ * may follow a pause not yet acted on. `tos_upload_stream` cannot be paused: there both abort
+ * and return `TOS_ABORTED`. Returns at once; may be called from any thread and
  * from inside a callback. Returns `TOS_ERR_NULL_ARGUMENT` if `hook` is NULL.
  */
 TOS_API tos_result tos_cancel(const struct tos_cancel_hook *hook, bool is_abort);
@@ -1338,6 +1443,40 @@ TOS_API void tos_rate_limiter_free(const struct tos_rate_limiter *limiter);
  * `"TOS_UNKNOWN_RESULT"` for a number that is not a code. Never NULL; do not free.
  */
 TOS_API const char *tos_result_name(uint32_t result);
+
+/**
+ * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_stream_input)`.
+ * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
+ */
+TOS_API tos_result tos_upload_stream_input_init(struct tos_upload_stream_input *input);
+
+/**
+ * Uploads a stream of unknown size, read through `input->read_cb` until it returns 0: parts
+ * of `part_size` are filled from the stream and sent by up to `task_num` parallel requests,
+ * each kept in memory until the server confirms it (so a retry resends it without reading
+ * the stream again); reading waits while every buffer is in flight, so memory stays about
+ * `part_size * (task_num + 1)`. A stream that ends before one part is full goes up in one
+ * PutObject, as a small file does (the output's upload id is then "" and its part size 0).
+ * The CRC-64 of the whole stream, computed as it is read, is checked against the server's.
+ * Blocks the calling thread; `read_cb` and every other callback run on it.
+ *
+ * Not resumable, not even within one process: the bytes read are not kept. Every failure
+ * (a negative `read_cb` result: `TOS_ERR_STREAM_READ`; more than 10,000 parts:
+ * `TOS_ERR_TOO_MANY_PARTS`; a part or Complete failing) aborts the multipart upload, and no
+ * object is created. `tos_cancel(hook, true)` returns `TOS_ABORTED`; so does
+ * `tos_cancel(hook, false)`, since a paused stream could never be resumed: the multipart
+ * upload is aborted too, and the message says it was a pause.
+ *
+ * Outputs and errors as `tos_upload_file` (`tos_upload_output_free`, `tos_error_free`);
+ * input errors are found before anything is read or sent. Must not be called from inside a
+ * callback. SIGPIPE is blocked on the calling thread during the call, as by
+ * `tos_upload_file`.
+ */
+TOS_API
+tos_result tos_upload_stream(const struct tos_client *client,
+                             const struct tos_upload_stream_input *input,
+                             struct tos_upload_output **output_out,
+                             struct tos_error **error_out);
 
 /**
  * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_file_input)`.

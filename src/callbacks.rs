@@ -40,7 +40,8 @@ pub struct tos_progress {
     /// `total_bytes`. After a pause, the next call starts from the parts the server
     /// confirmed, which may be less than the last value seen before the pause.
     pub consumed_bytes: u64,
-    /// The size of the file.
+    /// The size of the file. For `tos_upload_stream`, whose size is known only at its end:
+    /// the bytes read from the stream so far.
     pub total_bytes: u64,
     /// Bytes added since the previous call.
     pub rw_once_bytes: u64,
@@ -189,6 +190,22 @@ impl UserData {
     pub(crate) fn get(&self) -> *mut c_void {
         self.0
     }
+}
+
+/// The `CCallbacks` of an input struct with the callback fields of `tos_upload_file_input`
+/// (`tos_upload_stream_input` has the same ones).
+macro_rules! c_callbacks_of {
+    ($input:expr) => {
+        $crate::callbacks::CCallbacks {
+            progress: $input.progress_cb,
+            progress_user_data: $input.progress_user_data,
+            event: $input.event_cb,
+            event_user_data: $input.event_user_data,
+            rate_limiter: $input.rate_limiter_cb,
+            rate_limiter_user_data: $input.rate_limiter_user_data,
+            shared_limiter: $crate::guard::clone_arc($input.rate_limiter),
+        }
+    };
 }
 
 /// The callbacks and limiter of one upload, copied out of `tos_upload_file_input`.

@@ -24,7 +24,8 @@ pub extern "C" fn tos_cancel_hook_new() -> *const tos_cancel_hook {
 /// `TOS_PAUSED` and keeps its multipart upload and checkpoint, so the same call resumes it.
 /// `is_abort` true aborts: the upload returns `TOS_ABORTED` after aborting the multipart upload
 /// on the server and deleting the checkpoint. The first request wins, except that an abort
-/// may follow a pause not yet acted on. Returns at once; may be called from any thread and
+/// may follow a pause not yet acted on. `tos_upload_stream` cannot be paused: there both abort
+/// and return `TOS_ABORTED`. Returns at once; may be called from any thread and
 /// from inside a callback. Returns `TOS_ERR_NULL_ARGUMENT` if `hook` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tos_cancel(hook: *const tos_cancel_hook, is_abort: bool) -> tos_result {

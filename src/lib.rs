@@ -1,8 +1,8 @@
 //! The C ABI: `extern "C"` functions, argument conversion and guards, nothing else.
 //!
 //! One file per C object family (after rustls-ffi): `client`, `upload`, `error`, `callbacks`,
-//! `cancel`, `rate_limiter`, `upload_dir`, `uploads` (listing and aborting open multipart
-//! uploads), `log`, `crc`, `version`, plus `attributes` (the
+//! `cancel`, `rate_limiter`, `upload_dir`, `stream`, `uploads` (listing and aborting open
+//! multipart uploads), `log`, `crc`, `version`, plus `attributes` (the
 //! object attributes embedded in both upload inputs), `result` (the stable result codes), `guard`
 //! (the panic boundary and the NULL / struct_size / UTF-8 checks) and `signals` (SIGPIPE
 //! blocked on every thread that runs our I/O). Every rule about what an
@@ -23,6 +23,7 @@
 mod guard;
 
 pub mod attributes;
+#[macro_use]
 pub mod callbacks;
 pub mod cancel;
 pub mod client;
@@ -32,6 +33,7 @@ pub mod log;
 pub mod rate_limiter;
 pub mod result;
 mod signals;
+pub mod stream;
 pub mod upload;
 pub mod upload_dir;
 pub mod uploads;

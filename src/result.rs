@@ -34,7 +34,9 @@ pub enum tos_result {
     TOS_ERR_INVALID_KEY = 107,
     /// The part size is outside 5 MiB ..= 5 GiB.
     TOS_ERR_INVALID_PART_SIZE = 108,
-    /// The file would need more than 10,000 parts of the requested size.
+    /// The file would need more than 10,000 parts of the requested size; or, for
+    /// `tos_upload_stream`, the stream ran past 10,000 parts (found while uploading: the
+    /// multipart upload was aborted; use a larger part size).
     TOS_ERR_TOO_MANY_PARTS = 109,
     /// The file does not exist.
     TOS_ERR_FILE_NOT_FOUND = 110,
@@ -60,6 +62,9 @@ pub enum tos_result {
     /// Unlike every other failure, the output is written too: it lists the failures, and
     /// the `tos_error` describes the first of them.
     TOS_ERR_SOME_FILES_FAILED = 206,
+    /// `tos_upload_stream` only: the read callback returned a negative value (or more bytes
+    /// than asked for). The multipart upload was aborted; no object was created.
+    TOS_ERR_STREAM_READ = 207,
     /// Paused by `tos_cancel(hook, false)`: the multipart upload and the checkpoint are kept,
     /// and the same call with checkpointing on resumes it.
     TOS_PAUSED = 300,
@@ -75,7 +80,7 @@ pub enum tos_result {
 
 impl tos_result {
     /// Every code, for tests and for `tos_result_name`.
-    pub const ALL: [tos_result; 26] = [
+    pub const ALL: [tos_result; 27] = [
         tos_result::TOS_OK,
         tos_result::TOS_ERR_NULL_ARGUMENT,
         tos_result::TOS_ERR_STRUCT_SIZE,
@@ -98,6 +103,7 @@ impl tos_result {
         tos_result::TOS_ERR_FILE_CHANGED,
         tos_result::TOS_ERR_CHECKPOINT_IO,
         tos_result::TOS_ERR_SOME_FILES_FAILED,
+        tos_result::TOS_ERR_STREAM_READ,
         tos_result::TOS_PAUSED,
         tos_result::TOS_ABORTED,
         tos_result::TOS_ERR_INTERNAL,
@@ -123,6 +129,7 @@ impl tos_result {
             ErrorKind::CrcMismatch => tos_result::TOS_ERR_CRC_MISMATCH,
             ErrorKind::FileChanged => tos_result::TOS_ERR_FILE_CHANGED,
             ErrorKind::CheckpointIo => tos_result::TOS_ERR_CHECKPOINT_IO,
+            ErrorKind::StreamRead => tos_result::TOS_ERR_STREAM_READ,
             ErrorKind::Paused => tos_result::TOS_PAUSED,
             ErrorKind::Aborted => tos_result::TOS_ABORTED,
             ErrorKind::Internal => tos_result::TOS_ERR_INTERNAL,
@@ -154,6 +161,7 @@ impl tos_result {
             tos_result::TOS_ERR_FILE_CHANGED => c"TOS_ERR_FILE_CHANGED",
             tos_result::TOS_ERR_CHECKPOINT_IO => c"TOS_ERR_CHECKPOINT_IO",
             tos_result::TOS_ERR_SOME_FILES_FAILED => c"TOS_ERR_SOME_FILES_FAILED",
+            tos_result::TOS_ERR_STREAM_READ => c"TOS_ERR_STREAM_READ",
             tos_result::TOS_PAUSED => c"TOS_PAUSED",
             tos_result::TOS_ABORTED => c"TOS_ABORTED",
             tos_result::TOS_ERR_INTERNAL => c"TOS_ERR_INTERNAL",

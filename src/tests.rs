@@ -5,6 +5,7 @@ use super::client::*;
 use super::error::*;
 use super::guard::{read_versioned, Versioned};
 use super::result::*;
+use super::stream::tos_upload_stream_input;
 use super::upload::*;
 use super::upload_dir::tos_upload_dir_input;
 use super::version::tos_version;
@@ -15,7 +16,7 @@ use tosupload_engine::{ErrorKind, ProgressKind, UploadEventKind};
 #[test]
 fn result_numbers_are_stable() {
     use tos_result::*;
-    let expected: [(tos_result, u32); 26] = [
+    let expected: [(tos_result, u32); 27] = [
         (TOS_OK, 0),
         (TOS_ERR_NULL_ARGUMENT, 100),
         (TOS_ERR_STRUCT_SIZE, 101),
@@ -38,6 +39,7 @@ fn result_numbers_are_stable() {
         (TOS_ERR_FILE_CHANGED, 204),
         (TOS_ERR_CHECKPOINT_IO, 205),
         (TOS_ERR_SOME_FILES_FAILED, 206),
+        (TOS_ERR_STREAM_READ, 207),
         (TOS_PAUSED, 300),
         (TOS_ABORTED, 301),
         (TOS_ERR_INTERNAL, 900),
@@ -288,6 +290,10 @@ fn min_sizes_are_the_first_release_layouts() {
         tos_list_uploads_input::MIN_SIZE,
         size_of::<tos_list_uploads_input>()
     );
+    assert_eq!(
+        tos_upload_stream_input::MIN_SIZE,
+        size_of::<tos_upload_stream_input>()
+    );
 }
 
 /// A `T` whose first `struct_size` bytes are zero (but `struct_size`) and whose remaining
@@ -337,6 +343,7 @@ fn struct_size_below_min_size_is_refused_and_min_size_up_to_sizeof_accepted() {
         check_struct_size_range::<tos_client_options>();
         check_struct_size_range::<tos_upload_file_input>();
         check_struct_size_range::<tos_upload_dir_input>();
+        check_struct_size_range::<tos_upload_stream_input>();
     }
 }
 

@@ -1,7 +1,7 @@
 //! `tos_upload_file`: the resumable, parallel upload of one file, and its output object.
 
 use super::attributes::{create_attributes, tos_object_attributes};
-use super::callbacks::{tos_event_cb, tos_progress_cb, tos_rate_limiter_cb, CCallbacks};
+use super::callbacks::{tos_event_cb, tos_progress_cb, tos_rate_limiter_cb};
 use super::cancel::tos_cancel_hook;
 use super::client::tos_client;
 use super::error::{cstring, tos_error};
@@ -184,15 +184,7 @@ pub unsafe extern "C" fn tos_upload_file(
         let client = clone_arc(client).ok_or_else(|| null_error("client"))?;
         let input = read_versioned(input, "input")?;
         let request = request_from(&input)?;
-        let callbacks = CCallbacks {
-            progress: input.progress_cb,
-            progress_user_data: input.progress_user_data,
-            event: input.event_cb,
-            event_user_data: input.event_user_data,
-            rate_limiter: input.rate_limiter_cb,
-            rate_limiter_user_data: input.rate_limiter_user_data,
-            shared_limiter: clone_arc(input.rate_limiter),
-        };
+        let callbacks = c_callbacks_of!(input);
         let _sigpipe = super::signals::CallerGuard::new();
         let output = client
             .client

@@ -9,6 +9,7 @@ use crate::upload_dir::{
     self,
     dir_request::{DirObservers, UploadDirOutput, UploadDirRequest},
 };
+use crate::upload_stream::{self, UploadStreamRequest};
 use crate::uploads::{self, AbortUploadRequest, ListUploadsRequest, MultipartUpload};
 use crate::wire::Wire;
 use std::sync::Arc;
@@ -84,6 +85,24 @@ impl Client {
             request,
             observers,
             upload::SharedLimits::default(),
+        ))
+    }
+
+    /// Uploads everything `reader` yields, blocking the calling thread until the stream has
+    /// ended and the object is complete, or the upload failed or was cancelled. `reader`
+    /// and every callback in `observers` run on this thread, one at a time. Not resumable.
+    pub fn upload_stream(
+        &self,
+        request: UploadStreamRequest,
+        reader: &mut dyn std::io::Read,
+        observers: Observers,
+    ) -> Result<UploadFileOutput> {
+        self.refuse_nested_call()?;
+        self.runtime.block_on(upload_stream::upload_stream(
+            Arc::clone(&self.wire),
+            request,
+            reader,
+            observers,
         ))
     }
 

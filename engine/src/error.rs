@@ -25,6 +25,8 @@ pub enum ErrorKind {
     CrcMismatch,
     FileChanged,
     CheckpointIo,
+    /// The caller's stream reader reported an error.
+    StreamRead,
     Paused,
     Aborted,
     Internal,

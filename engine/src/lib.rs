@@ -4,7 +4,7 @@
 //!
 //! Layout: `client` owns the runtime and the wire; `upload` is the resumable upload of one
 //! file (checkpoint, resume, parts, complete); `upload_dir` uploads a folder tree on top of
-//! it; `wire` turns typed operations into signed HTTP requests under one retry policy, with
+//! it; `upload_stream` uploads a stream of unknown size with the same part workers; `wire` turns typed operations into signed HTTP requests under one retry policy, with
 //! each protocol behind `wire::protocol::Protocol`. The rest is shared by all of them.
 #![forbid(unsafe_code)]
 
@@ -21,6 +21,7 @@ mod upload;
 /// The checkpoint file (the TOS Go SDK's format), public so that tools and tests can read it.
 pub use upload::checkpoint;
 mod upload_dir;
+mod upload_stream;
 mod uploads;
 mod wire;
 
@@ -41,4 +42,5 @@ pub use upload_dir::dir_request::{
     DirEvent, DirEventKind, DirObservers, DirProgress, ErrorPolicy, FileFailure, SymlinkPolicy,
     UploadDirOutput, UploadDirRequest,
 };
+pub use upload_stream::UploadStreamRequest;
 pub use uploads::{AbortUploadRequest, ListUploadsRequest, MultipartUpload};

@@ -372,6 +372,17 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
     if (tosput_resolve_destination(args, args->target, why, sizeof why) != 0) {
         return usage_error(args, "%s", why);
     }
+    /* `put -` streams standard input: nothing is kept to resume, and a stream shorter than a
+     * part goes up in one request (its size is known only at its end). */
+    if (args->command == CMD_PUT && strcmp(args->source, "-") == 0) {
+        if (args->checkpoint != NULL || args->no_checkpoint) {
+            return usage_error(args, "%s", "--checkpoint and --no-checkpoint do not apply to standard input (-), "
+                                           "which cannot be resumed");
+        }
+        if (args->force_multipart) {
+            return usage_error(args, "%s", "--force-multipart does not apply to standard input (-)");
+        }
+    }
     return -1;
 }
 

@@ -4,6 +4,7 @@
  *   put FILE tos://b/dir/name   -> dir/name
  *   put FILE tos://b/dir/       -> dir/ + FILE's base name
  *   put FILE tos://b or tos://b/-> FILE's base name
+ *   put - tos://b/dir/name      -> dir/name (standard input has no name: a KEY is needed)
  *   put-dir DIR tos://b/dir     -> dir/ + each path (a prefix is a folder: the / is added)
  *   put-dir DIR tos://b/dir/    -> the same
  *   put-dir DIR tos://b         -> each path, no prefix
@@ -86,6 +87,11 @@ int tosput_resolve_destination(struct tosput_args *args, const char *target, cha
         args->key = joined(rest, rest_len, "", 0);
     } else if ((base = base_name(args->source, &base_len)) != NULL) {
         args->key = joined(rest, rest_len, base, base_len);
+    } else if (strcmp(args->source, "-") == 0) {
+        snprintf(why, why_len,
+                 "'%s' is a prefix, and standard input (-) has no file name to add: give the full object key",
+                 target);
+        return -1;
     } else {
         snprintf(why, why_len, "'%s' ends in a folder and '%s' has no file name to add: give the object key",
                  target, args->source);

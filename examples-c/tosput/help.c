@@ -19,6 +19,7 @@ static const char DESTINATIONS[] =
     "  put FILE tos://b/dir/name     -> object dir/name\n"
     "  put FILE tos://b/dir/         -> object dir/ + FILE's name\n"
     "  put FILE tos://b              -> object FILE's name (tos://b/ too)\n"
+    "  put - tos://b/dir/name        -> object dir/name, from standard input\n"
     "  put-dir DIR tos://b/dir       -> dir/ + each path under DIR (dir/ alike)\n"
     "  put-dir DIR tos://b           -> each path under DIR, no prefix\n";
 
@@ -59,6 +60,7 @@ void tosput_print_version(void) {
 void tosput_usage_main(FILE *out) {
     fprintf(out,
             "usage: tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]\n"
+            "       tosput put [options] - tos://BUCKET/KEY      (standard input)\n"
             "       tosput put-dir [options] DIR tos://BUCKET[/PREFIX]\n"
             "       tosput [options] FILE tos://BUCKET/KEY      (same as put)\n"
             "       tosput --version\n"
@@ -78,9 +80,12 @@ void tosput_usage_main(FILE *out) {
 void tosput_usage_put(FILE *out) {
     fprintf(out,
             "usage: tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]\n"
+            "       tosput put [options] - tos://BUCKET/KEY\n"
             "\n"
             "Uploads FILE to TOS as KEY with a resumable, parallel multipart upload.\n"
             "A destination ending in / (or only the bucket) gets FILE's name added.\n"
+            "FILE - reads standard input: not resumable (Ctrl-C aborts, no checkpoint\n"
+            "options), parts of --part-size held in memory, a full KEY needed.\n"
             "\n"
             "options:\n%s%s"
             "  --checkpoint PATH       checkpoint file, or a directory to put it in\n"

@@ -2,13 +2,14 @@
  * tosput: a command-line uploader for TOS, built on libtosupload.
  *
  *   tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]
+ *   tosput put [options] - tos://BUCKET/KEY      (standard input; stream.c)
  *   tosput put-dir [options] DIR tos://BUCKET[/PREFIX]
  *   tosput uploads list|abort ... tos://BUCKET[/PREFIX]   (uploads.c)
  *
  * `tosput --help`, `tosput put --help` and `tosput put-dir --help` describe the options and
  * the exit codes. This file: signals, the client (for every subcommand), the two uploads and
  * their reports; args.c parses the command line, report.c words the errors, progress.c draws
- * the progress, uploads.c lists and aborts open uploads.
+ * the progress, uploads.c lists and aborts open uploads, stream.c uploads standard input.
  *
  * Signals. tos_cancel is not documented as async-signal-safe (it takes no lock today, but
  * that is not a promise), so it is never called from a signal handler. Instead SIGINT,
@@ -33,6 +34,7 @@ struct interrupt_state {
     pthread_mutex_t lock;
     int signals;         /* SIGINT/SIGTERM received */
     int abort_requested; /* tos_cancel(hook, true) was called */
+    int cancel_called;   /* tos_cancel was called (set after the call) */
 };
 
 static sigset_t watched_signals;
@@ -62,7 +64,20 @@ static void *signal_watcher(void *arg) {
                                   : "terminated: pausing (send it again, or Ctrl-C, to abort)...");
             tos_cancel(state->hook, false);
         }
+        pthread_mutex_lock(&state->lock);
+        state->cancel_called = 1;
+        pthread_mutex_unlock(&state->lock);
     }
+}
+
+/* For `put -`: whether the upload has been told to stop (see stream.c). */
+static int cancel_was_called(void *arg) {
+    struct interrupt_state *state = arg;
+    int called;
+    pthread_mutex_lock(&state->lock);
+    called = state->cancel_called;
+    pthread_mutex_unlock(&state->lock);
+    return called;
 }
 
 static int abort_was_requested(struct interrupt_state *state) {
@@ -74,6 +89,19 @@ static int abort_was_requested(struct interrupt_state *state) {
 }
 
 /* ---- put --------------------------------------------------------------------------------- */
+
+void tosput_print_upload_output(const tos_upload_output *output) {
+    printf("bucket:      %s\n", tos_upload_output_bucket(output));
+    printf("key:         %s\n", tos_upload_output_key(output));
+    printf("etag:        %s\n", tos_upload_output_etag(output));
+    printf("upload_id:   %s\n", tos_upload_output_upload_id(output));
+    printf("location:    %s\n", tos_upload_output_location(output));
+    printf("version_id:  %s\n", tos_upload_output_version_id(output));
+    printf("crc64:       %llu\n", (unsigned long long)tos_upload_output_crc64(output));
+    printf("request_id:  %s\n", tos_upload_output_request_id(output));
+    printf("part_size:   %llu\n", (unsigned long long)tos_upload_output_part_size(output));
+    printf("bytes_sent:  %llu\n", (unsigned long long)tos_upload_output_bytes_sent(output));
+}
 
 struct put_state {
     struct progress progress;
@@ -147,16 +175,7 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
         tosput_print_error("upload failed", rc, error);
         status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
     } else {
-        printf("bucket:      %s\n", tos_upload_output_bucket(output));
-        printf("key:         %s\n", tos_upload_output_key(output));
-        printf("etag:        %s\n", tos_upload_output_etag(output));
-        printf("upload_id:   %s\n", tos_upload_output_upload_id(output));
-        printf("location:    %s\n", tos_upload_output_location(output));
-        printf("version_id:  %s\n", tos_upload_output_version_id(output));
-        printf("crc64:       %llu\n", (unsigned long long)tos_upload_output_crc64(output));
-        printf("request_id:  %s\n", tos_upload_output_request_id(output));
-        printf("part_size:   %llu\n", (unsigned long long)tos_upload_output_part_size(output));
-        printf("bytes_sent:  %llu\n", (unsigned long long)tos_upload_output_bytes_sent(output));
+        tosput_print_upload_output(output);
         status = EXIT_OK;
     }
     free(state.checkpoint_file);
@@ -338,6 +357,8 @@ int main(int argc, char **argv) {
 
     if (args.command == CMD_PUT_DIR) {
         status = run_put_dir(client, &args, hook, limiter, &interrupts);
+    } else if (strcmp(args.source, "-") == 0) {
+        status = tosput_put_stream(client, &args, hook, limiter, cancel_was_called, &interrupts);
     } else {
         status = run_put(client, &args, hook, limiter, &interrupts);
     }

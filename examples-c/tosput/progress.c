@@ -119,8 +119,13 @@ static void draw(struct progress *p, double now) {
                      (unsigned long long)p->files_failed);
         }
     }
-    snprintf(status, sizeof status, "%5.1f%%  %s / %s  %s  %s %s%s", fraction * 100.0, done, total, rate_text,
-             p->bytes_total > 0 && p->bytes_done >= p->bytes_total ? "in" : "ETA", eta, files);
+    if (p->unknown_total) {
+        format_duration(now - p->started, eta, sizeof eta);
+        snprintf(status, sizeof status, "%s sent  %s  %s", done, rate_text, eta);
+    } else {
+        snprintf(status, sizeof status, "%5.1f%%  %s / %s  %s  %s %s%s", fraction * 100.0, done, total, rate_text,
+                 p->bytes_total > 0 && p->bytes_done >= p->bytes_total ? "in" : "ETA", eta, files);
+    }
     if (!p->tty) {
         fprintf(stderr, "tosput: %s\n", status);
         return;
@@ -131,7 +136,7 @@ static void draw(struct progress *p, double now) {
         bar = 40;
     }
     fputc('\r', stderr);
-    if (bar >= 10) {
+    if (bar >= 10 && !p->unknown_total) {
         filled = (int)(fraction * bar);
         fputc('[', stderr);
         for (i = 0; i < bar; i++) {

@@ -4,7 +4,8 @@
  * values.c (option values), destination.c (tos://BUCKET/KEY to bucket and key),
  * report.c (errors and their exit codes),
  * progress.c (progress display), main.c (signals, the client and the uploads),
- * uploads.c (`tosput uploads`: the multipart uploads left open on the server).
+ * uploads.c (`tosput uploads`: the multipart uploads left open on the server),
+ * stream.c (`put -`: standard input).
  */
 #ifndef TOSPUT_H
 #define TOSPUT_H
@@ -92,6 +93,8 @@ int tosput_uploads_run(const tos_client *client, const struct tosput_args *args)
 
 /* report.c */
 void tosput_print_error(const char *what, tos_result rc, const tos_error *error);
+/* main.c: the result of an upload on stdout, one `name: value` line per field. */
+void tosput_print_upload_output(const tos_upload_output *output);
 /* Returns -1 when the credentials are there (or --anonymous, which unsets them), else prints
  * what to set and returns EXIT_CLIENT. Call before any thread starts. */
 int tosput_check_credentials(const struct tosput_args *args);
@@ -112,6 +115,7 @@ struct progress {
     int sample_count, sample_next;
     uint64_t bytes_done, bytes_total, files_done, files_total, files_failed;
     int walk_complete;
+    int unknown_total; /* a stream: bytes and rate, no bar, percent or ETA */
 };
 
 void progress_init(struct progress *p, int quiet, int dir_mode);
@@ -125,5 +129,10 @@ void progress_break_line(struct progress *p);
 /* "12.3 MiB" */
 void format_bytes(double bytes, char *out, size_t len);
 double now_seconds(void);
+
+/* `put -`: uploads standard input (stream.c). `cancel_called(cancel_arg)` says whether
+ * tos_cancel was called on `hook`, so a read waiting for input can give up. */
+int tosput_put_stream(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
+                      const tos_rate_limiter *limiter, int (*cancel_called)(void *arg), void *cancel_arg);
 
 #endif

@@ -123,6 +123,30 @@ static void check_result(const char *call, tos_result rc, tos_error *error) {
     tos_error_free(error);
 }
 
+/* A stream that answers anything: errors, more than asked, INT64_MIN, or a few bytes, and
+ * ends after a few reads. */
+static int64_t hostile_read(uint8_t *buf, size_t capacity, void *user_data) {
+    unsigned *reads_left = user_data;
+    size_t n;
+    if (*reads_left == 0) {
+        return 0;
+    }
+    (*reads_left)--;
+    switch (below(10)) {
+    case 0:
+        return -(int64_t)(1 + below(1000));
+    case 1:
+        return (int64_t)capacity + 1 + below(10);
+    case 2:
+        return INT64_MIN;
+    default:
+        n = below(70000);
+        n = n < capacity ? n : capacity;
+        memset(buf, 'x', n);
+        return (int64_t)n;
+    }
+}
+
 static void fuzz_listing(const tos_client *server_client, const tos_cancel_hook *hook) {
     tos_list_uploads_input input;
     tos_multipart_upload_list *list = NULL;
@@ -158,6 +182,8 @@ static void one_round(const tos_client *server_client) {
     tos_client_options options;
     tos_upload_file_input input;
     tos_upload_dir_input dir_input;
+    tos_upload_stream_input stream_input;
+    unsigned reads_left = below(6);
     const tos_client *client = NULL;
     const tos_cancel_hook *hook = NULL;
     const char *patterns[3];
@@ -202,6 +228,24 @@ static void one_round(const tos_client *server_client) {
     CHECK((rc == TOS_OK) == (out != NULL), "tos_upload_file: output and %s disagree", tos_result_name(rc));
     tos_upload_output_free(out);
     check_result("tos_upload_file", rc, error);
+    error = NULL;
+
+    out = NULL;
+    tos_upload_stream_input_init(&stream_input);
+    stream_input.struct_size = hostile_size(sizeof stream_input);
+    stream_input.bucket = maybe(tu_env("TOS_TEST_BUCKET"));
+    stream_input.key = maybe("fuzz/stream.bin");
+    stream_input.read_cb = below(6) == 0 ? NULL : hostile_read;
+    stream_input.read_user_data = &reads_left;
+    stream_input.part_size = below(2) ? 0 : hostile_number();
+    stream_input.task_num = below(2) ? 0 : (uint32_t)hostile_number();
+    fill_attributes(&stream_input.attributes);
+    stream_input.cancel_hook = hook;
+    rc = tos_upload_stream(server_client, &stream_input, &out, &error);
+    CHECK((rc == TOS_OK) == (out != NULL), "tos_upload_stream: output and %s disagree", tos_result_name(rc));
+    tos_upload_output_free(out);
+    out = NULL;
+    check_result("tos_upload_stream", rc, error);
     error = NULL;
 
     tos_upload_dir_input_init(&dir_input);

@@ -12,24 +12,6 @@
 
 #include <pthread.h>
 
-struct canceller {
-    const tos_cancel_hook *hook;
-    int is_abort;
-    double delay_s;
-    double cancelled_at;
-};
-
-static void *cancel_later(void *arg) {
-    struct canceller *c = arg;
-    struct timespec ts;
-    ts.tv_sec = (time_t)c->delay_s;
-    ts.tv_nsec = (long)((c->delay_s - (double)ts.tv_sec) * 1e9);
-    nanosleep(&ts, NULL);
-    c->cancelled_at = tu_now();
-    CHECK(tos_cancel(c->hook, c->is_abort) == TOS_OK, "tos_cancel");
-    return NULL;
-}
-
 struct part_counter {
     int succeeded;
 };
@@ -46,7 +28,7 @@ static void run(const tos_client *client, const char *file, uint64_t size, const
     tos_upload_file_input input;
     tos_error *error = NULL;
     tos_upload_output *output = NULL;
-    struct canceller c;
+    struct tu_canceller c;
     struct part_counter counter = {0};
     pthread_t thread;
     tos_result rc, expected = is_abort ? TOS_ABORTED : TOS_PAUSED;
@@ -66,7 +48,7 @@ static void run(const tos_client *client, const char *file, uint64_t size, const
     c.delay_s = tu_under_valgrind() ? 4.0 : 1.0;
     c.cancelled_at = 0;
     input.cancel_hook = c.hook;
-    pthread_create(&thread, NULL, cancel_later, &c);
+    pthread_create(&thread, NULL, tu_cancel_later, &c);
     rc = tos_upload_file(client, &input, &output, &error);
     returned_at = tu_now();
     pthread_join(thread, NULL);

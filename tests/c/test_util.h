@@ -103,6 +103,26 @@ static inline const tos_client *tu_client(void) {
     return client;
 }
 
+/* A thread body (pthread_create(&t, NULL, tu_cancel_later, &canceller)) that calls
+ * tos_cancel(hook, is_abort) after delay_s and records when, to measure how fast an upload
+ * answers. */
+struct tu_canceller {
+    const tos_cancel_hook *hook;
+    int is_abort;
+    double delay_s, cancelled_at;
+};
+
+static inline void *tu_cancel_later(void *arg) {
+    struct tu_canceller *c = arg;
+    struct timespec ts;
+    ts.tv_sec = (time_t)c->delay_s;
+    ts.tv_nsec = (long)((c->delay_s - (double)ts.tv_sec) * 1e9);
+    nanosleep(&ts, NULL);
+    c->cancelled_at = tu_now();
+    CHECK(tos_cancel(c->hook, c->is_abort) == TOS_OK, "tos_cancel");
+    return NULL;
+}
+
 /* ---- admin API over HTTP/1.0 ----------------------------------------------------------- */
 
 /* Parses TOS_ADMIN_URL (http://127.0.0.1:PORT/__admin). */

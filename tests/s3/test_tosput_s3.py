@@ -197,6 +197,23 @@ def test_a_folder_with_utf8_and_space_names(tosput, store, s3, tmp_path):
     assert not s3.list_multipart_uploads(Bucket=store.bucket, Prefix=prefix).get("Uploads")
 
 
+@pytest.mark.parametrize("size", [1024, 17 * MIB + 5])
+def test_standard_input_reads_back_identical(tosput, store, s3, key, tmp_path, size):
+    # `tosput put -`: parts sent from memory (aws-chunked with the CRC-64/NVME trailer the
+    # store verifies), or one PutObject for a stream shorter than a part.
+    path = make_file(str(tmp_path / "f.bin"), size)
+    with open(path, "rb") as stdin:
+        done = subprocess.run([tosput, "put", "-q", "--part-size", "5M", "--tasks", "2", "-",
+                               "s3://%s/%s" % (store.bucket, key)],
+                              stdin=stdin, env=run_env(store), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    with open(path, "rb") as f:
+        assert read_back(s3, store.bucket, key) == f.read()
+    assert int(field(done.stdout, "bytes_sent")) == size
+    assert (field(done.stdout, "upload_id") != "") == (size > 5 * MIB)
+    assert open_uploads(s3, store.bucket, key) == []
+
+
 def uploads(tosput, store, *args):
     return subprocess.run([tosput, "uploads", *args], env=run_env(store), capture_output=True, text=True,
                           timeout=120)

@@ -145,7 +145,7 @@ impl Session {
         for part in &self.checkpoint.parts {
             let crc = if part.crc64 == 0 && part.part_size > 0 {
                 let range = FileRange {
-                    file: Arc::clone(&self.file),
+                    source: Arc::clone(&self.file).into(),
                     offset: part.offset,
                     size: part.part_size,
                 };

@@ -7,8 +7,10 @@ use crate::events::{
     Observers, PartInfo, ProgressKind, ProgressStatus, UploadEvent, UploadEventKind,
 };
 use crate::rate_limit::Permit;
+use crate::wire::file_range::{AcquireRequest, Limiter};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 
 /// Coalescing thresholds: the Go SDK reports every 512 KiB; we also flush every 100 ms.
 const RW_BYTES: u64 = 512 * 1024;
@@ -69,6 +71,18 @@ impl Reporter {
         });
     }
 
+    /// The limiter that part bodies consult, and where their requests for the user's limiter
+    /// callback arrive, to be answered with `acquire` on the thread that runs the callbacks.
+    pub fn limiter(&self) -> (Limiter, mpsc::UnboundedReceiver<AcquireRequest>) {
+        let (ask_limiter, acquire_requests) = mpsc::unbounded_channel();
+        let limiter = match self.shared_limiter() {
+            _ if self.has_acquire_callback() => Limiter::Callback(ask_limiter),
+            Some(shared) => Limiter::Shared(shared),
+            None => Limiter::None,
+        };
+        (limiter, acquire_requests)
+    }
+
     pub fn event(
         &mut self,
         kind: UploadEventKind,
@@ -125,6 +139,14 @@ impl Reporter {
         if self.pending >= RW_BYTES {
             self.flush();
         }
+    }
+
+    /// A stream's part of `size` bytes was read: the total grows with the stream, since its
+    /// size is known only at its end. Returns the part's index for `sent`.
+    pub fn add_part(&mut self, size: u64) -> usize {
+        self.total += size;
+        self.high_water.push(0);
+        self.high_water.len() - 1
     }
 
     /// A part is confirmed: count any of its bytes not yet counted.

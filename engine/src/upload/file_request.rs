@@ -29,6 +29,14 @@ pub(crate) fn resolve_part_size(asked: u64) -> Result<u64> {
     }
 }
 
+/// `task_num` as asked: 0 stays `AUTO_TASK_NUM`; anything else is clamped to 1..=1000.
+pub(crate) fn resolve_task_num(asked: u32) -> u32 {
+    match asked {
+        AUTO_TASK_NUM => AUTO_TASK_NUM,
+        n => n.clamp(1, MAX_TASK_NUM),
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct UploadFileRequest {
     pub bucket: String,

@@ -3,7 +3,7 @@
 use crate::error::UploadError;
 use crate::wire::SentPart;
 
-pub(super) enum WorkerMsg {
+pub(crate) enum WorkerMsg {
     /// High-water mark of bytes handed to the connection for this part in this attempt.
     Sent {
         part_index: usize,

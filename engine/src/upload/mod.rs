@@ -6,16 +6,16 @@ pub(crate) mod auto_tasks;
 pub mod checkpoint;
 mod checkpoint_rules;
 mod complete;
-mod file_reporter;
+pub(crate) mod file_reporter;
 pub mod file_request;
-mod messages;
-mod parts;
+pub(crate) mod messages;
+pub(crate) mod parts;
 pub(crate) mod plan;
 mod resume;
 pub(crate) mod single_put;
 mod single_put_file;
 pub(crate) mod validate;
-mod workers;
+pub(crate) mod workers;
 
 use crate::attributes::CreateAttributes;
 use crate::cancel::{CancelHook, CancelKind};
@@ -295,7 +295,7 @@ impl Session {
     }
 }
 
-fn stopped_before_start(kind: CancelKind) -> UploadError {
+pub(crate) fn stopped_before_start(kind: CancelKind) -> UploadError {
     match kind {
         CancelKind::Pause => UploadError::new(
             ErrorKind::Paused,

@@ -10,7 +10,7 @@ use crate::cancel::CancelKind;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::{PartInfo, UploadEventKind};
 use crate::log::{log, Level};
-use crate::wire::file_range::Limiter;
+use crate::wire::file_range::FileRange;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -25,7 +25,7 @@ enum Stop {
 
 /// Cancels in-flight part requests (dropping their connections) and waits until every
 /// worker is gone, so no callback can follow.
-async fn stop_workers(workers: &mut JoinSet<()>) {
+pub(crate) async fn stop_workers(workers: &mut JoinSet<()>) {
     workers.abort_all();
     while workers.join_next().await.is_some() {}
 }
@@ -53,20 +53,18 @@ impl Session {
             .map(|(part_index, p)| PartJob {
                 part_index,
                 part_number: p.part_number,
-                offset: p.offset,
-                size: p.part_size,
+                range: FileRange {
+                    source: Arc::clone(&self.file).into(),
+                    offset: p.offset,
+                    size: p.part_size,
+                },
             })
             .collect();
         self.reporter.started(parts.len(), already_done);
         if jobs.is_empty() {
             return Ok(());
         }
-        let (ask_limiter, mut acquire_requests) = mpsc::unbounded_channel();
-        let limiter = match self.reporter.shared_limiter() {
-            _ if self.reporter.has_acquire_callback() => Limiter::Callback(ask_limiter),
-            Some(shared) => Limiter::Shared(shared),
-            None => Limiter::None,
-        };
+        let (limiter, mut acquire_requests) = self.reporter.limiter();
         let (to_coordinator, mut inbox) = mpsc::unbounded_channel();
         let mut outstanding = jobs.len();
         let connection_cap = match self.limits.connection_cap {
@@ -85,7 +83,6 @@ impl Session {
             key: self.request.key.clone(),
             upload_id: self.checkpoint.upload_id.clone(),
             attributes: Arc::clone(&self.attributes),
-            file: Arc::clone(&self.file),
             limiter,
             to_coordinator,
             queue: Mutex::new(jobs),

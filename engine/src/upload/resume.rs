@@ -217,7 +217,7 @@ impl Session {
                 continue;
             }
             let range = FileRange {
-                file: Arc::clone(&self.file),
+                source: Arc::clone(&self.file).into(),
                 offset: part.offset,
                 size: part.part_size,
             };

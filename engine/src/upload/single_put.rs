@@ -1,22 +1,23 @@
-//! A whole file in one PutObject, through the same file-range sender as a part (rate limited,
-//! CRC checked, retried in place). Used by the file upload for files under its threshold and
-//! by the folder upload for its small files. Progress and the user's limiter are served here,
-//! on the thread that runs the upload's callbacks, through `PutObserver`.
+//! A whole object in one PutObject, through the same range sender as a part (rate limited,
+//! CRC checked, retried in place). Used by the file upload for files under its threshold, by
+//! the folder upload for its small files (both read from the file on each attempt) and by the
+//! stream upload for a stream shorter than one part (resent from memory). Progress and the
+//! user's limiter are served here, on the thread that runs the upload's callbacks, through
+//! `PutObserver`.
 
 use crate::attributes::CreateAttributes;
 use crate::cancel::CancelHook;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::rate_limit::{Permit, RateLimiter};
-use crate::wire::file_range::{Feed, FileRange, Limiter};
+use crate::wire::file_range::{Feed, FileRange, Limiter, RangeSource};
 use crate::wire::protocol::ObjectReceipt;
 use crate::wire::{Object, Wire};
-use std::fs::File;
 use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 
 /// Whoever owns the upload's callbacks.
 pub(crate) trait PutObserver {
-    /// `bytes` more of the file were sent; a retried attempt's bytes are counted once.
+    /// `bytes` more of the object were sent; a retried attempt's bytes are counted once.
     fn add_bytes(&mut self, bytes: u64);
     fn has_acquire(&self) -> bool;
     fn shared_limiter(&self) -> Option<Arc<dyn RateLimiter>>;
@@ -27,20 +28,21 @@ pub(crate) struct SinglePut<'a> {
     pub wire: &'a Wire,
     pub object: Object<'a>,
     pub attributes: &'a CreateAttributes,
-    pub file: Arc<File>,
+    /// The object's bytes: the file, or a stream's bytes already in memory.
+    pub source: RangeSource,
     pub size: u64,
     pub connections: Option<Arc<Semaphore>>,
     pub cancel: &'a CancelHook,
 }
 
-/// Sends the file. A cancel request drops the request in flight and returns `Paused`: there
+/// Sends the object. A cancel request drops the request in flight and returns `Paused`: there
 /// is no upload id to keep or abort, so the caller decides what to report.
-pub(crate) async fn put_file(
+pub(crate) async fn put_object(
     put: SinglePut<'_>,
     observer: &mut dyn PutObserver,
 ) -> Result<ObjectReceipt> {
     let range = FileRange {
-        file: put.file,
+        source: put.source,
         offset: 0,
         size: put.size,
     };
@@ -64,7 +66,7 @@ pub(crate) async fn put_file(
         .wire
         .put_object(put.object, put.attributes, &range, &feed);
     tokio::pin!(request);
-    // Bytes of this file already reported, so a retried attempt counts once.
+    // Bytes of this object already reported, so a retried attempt counts once.
     let mut counted = 0;
     let receipt = loop {
         tokio::select! {

@@ -47,7 +47,7 @@ impl Session {
                 key: &self.request.key,
             },
             attributes: &self.attributes,
-            file: Arc::clone(&self.file),
+            source: Arc::clone(&self.file).into(),
             size: self.identity.size,
             connections: self.limits.connections.clone(),
             cancel: &self.cancel,
@@ -56,7 +56,7 @@ impl Session {
             reporter: &mut self.reporter,
             sent: 0,
         };
-        let receipt = match single_put::put_file(put, &mut progress).await {
+        let receipt = match single_put::put_object(put, &mut progress).await {
             Ok(receipt) => receipt,
             Err(error) => {
                 self.reporter.flush();

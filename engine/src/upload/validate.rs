@@ -3,7 +3,7 @@
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::upload::checkpoint::{self, FileInfo};
 use crate::upload::file_request::{
-    resolve_part_size, UploadFileRequest, AUTO_TASK_NUM, MAX_PUT_OBJECT_SIZE, MAX_TASK_NUM,
+    resolve_part_size, resolve_task_num, UploadFileRequest, MAX_PUT_OBJECT_SIZE,
 };
 use crate::wire::Wire;
 use std::fs::File;
@@ -26,10 +26,7 @@ pub struct Source {
 pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> {
     wire.check_object(&request.bucket, &request.key, &request.attributes)?;
     let part_size = resolve_part_size(request.part_size)?;
-    let task_num = match request.task_num {
-        AUTO_TASK_NUM => AUTO_TASK_NUM,
-        n => n.clamp(1, MAX_TASK_NUM),
-    };
+    let task_num = resolve_task_num(request.task_num);
     let threshold = match request.multipart_threshold {
         0 => part_size,
         size if size <= MAX_PUT_OBJECT_SIZE => size,

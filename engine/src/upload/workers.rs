@@ -6,26 +6,23 @@ use crate::attributes::CreateAttributes;
 use crate::wire::file_range::{Feed, FileRange, Limiter};
 use crate::wire::{classify, FailureClass, Object, Wire};
 use std::collections::VecDeque;
-use std::fs::File;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
-#[derive(Debug, Clone, Copy)]
-pub(super) struct PartJob {
+#[derive(Clone)]
+pub(crate) struct PartJob {
     pub part_index: usize,
     pub part_number: u32,
-    pub offset: u64,
-    pub size: u64,
+    pub range: FileRange,
 }
 
-pub(super) struct WorkerContext {
+pub(crate) struct WorkerContext {
     pub wire: Arc<Wire>,
     pub bucket: String,
     pub key: String,
     pub upload_id: String,
     pub attributes: Arc<CreateAttributes>,
-    pub file: Arc<File>,
     pub limiter: Limiter,
     pub to_coordinator: mpsc::UnboundedSender<WorkerMsg>,
     pub queue: Mutex<VecDeque<PartJob>>,
@@ -55,7 +52,7 @@ fn retire(ctx: &WorkerContext) -> bool {
         .is_ok()
 }
 
-pub(super) async fn run_worker(ctx: Arc<WorkerContext>) {
+pub(crate) async fn run_worker(ctx: Arc<WorkerContext>) {
     let running = Running(&ctx.running);
     loop {
         if retire(&ctx) {
@@ -106,11 +103,6 @@ async fn send_part(
         }),
         connections: ctx.connections.clone(),
     };
-    let range = FileRange {
-        file: Arc::clone(&ctx.file),
-        offset: job.offset,
-        size: job.size,
-    };
     let on_retry = |error: &crate::error::UploadError| {
         let _ = ctx.to_coordinator.send(WorkerMsg::Retry {
             part_index,
@@ -127,7 +119,7 @@ async fn send_part(
             &ctx.upload_id,
             job.part_number,
             &ctx.attributes,
-            &range,
+            &job.range,
             &feed,
             &on_retry,
         )

@@ -49,12 +49,12 @@ impl Shared {
                 key: &task.key,
             },
             attributes: &self.request.attributes,
-            file: Arc::new(file),
+            source: Arc::new(file).into(),
             size: identity.size,
             connections: Some(Arc::clone(&self.connections)),
             cancel: &self.cancel,
         };
-        single_put::put_file(put, &mut dir_reporter::PutProgress(&self.reporter)).await
+        single_put::put_object(put, &mut dir_reporter::PutProgress(&self.reporter)).await
     }
 
     async fn multipart(

@@ -57,7 +57,7 @@ impl Shared {
             return Ok(None);
         }
         let range = FileRange {
-            file: Arc::new(file),
+            source: Arc::new(file).into(),
             offset: 0,
             size: identity.size,
         };
@@ -95,7 +95,7 @@ fn checksum_like(
             return Ok(None);
         }
         let slice = FileRange {
-            file: Arc::clone(&range.file),
+            source: range.source.clone(),
             offset,
             size: SLICE.min(range.size - offset),
         };

@@ -5,12 +5,11 @@
 
 use super::aws_chunked;
 use super::protocol::BodyFraming;
+pub(crate) use super::range_source::RangeSource;
 use crate::rate_limit::{Permit, RateLimiter};
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use std::collections::VecDeque;
-use std::fs::File;
 use std::io;
-use std::os::unix::fs::FileExt;
 use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use tos_crc64::Crc64;
@@ -23,10 +22,10 @@ const LIMITED_CHUNK: usize = 32 * 1024;
 /// Reads that only compute digests (no sending) use larger blocks.
 const DIGEST_CHUNK: usize = 1 << 20;
 
-/// Bytes `offset..offset + size` of an open file.
+/// Bytes `offset..offset + size` of an open file (or of a stream's part held in memory).
 #[derive(Clone)]
 pub(crate) struct FileRange {
-    pub file: Arc<File>,
+    pub source: RangeSource,
     pub offset: u64,
     pub size: u64,
 }
@@ -134,12 +133,8 @@ pub(crate) fn body(
         }
         let want = (range.size - state.sent).min(state.chunk as u64);
         acquire(&state.feed.limiter, want).await;
-        let file = Arc::clone(&range.file);
         let at = range.offset + state.sent;
-        let read = tokio::task::spawn_blocking(move || read_exact_at(&file, at, want as usize))
-            .await
-            .map_err(io::Error::other)
-            .and_then(|r| r);
+        let read = range.source.read(at, want as usize).await;
         let mut digest = state.digest.lock().unwrap_or_else(|e| e.into_inner());
         let chunk = match read {
             Ok(chunk) => chunk,
@@ -167,26 +162,6 @@ pub(crate) fn body(
     (reqwest::Body::wrap_stream(stream), digest)
 }
 
-fn read_exact_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
-    let mut buf = BytesMut::zeroed(len);
-    let mut filled = 0;
-    while filled < len {
-        match file.read_at(&mut buf[filled..], offset + filled as u64) {
-            Ok(0) => {
-                // The file is shorter than when the upload was planned.
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "the file shrank while it was being uploaded",
-                ));
-            }
-            Ok(n) => filled += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(buf.freeze())
-}
-
 /// Feeds the range to `each` in blocks of at most a MiB (for digests computed without
 /// sending, so memory stays bounded whatever the range's size).
 pub(crate) fn for_each_block(range: &FileRange, mut each: impl FnMut(&[u8])) -> io::Result<()> {
@@ -195,7 +170,7 @@ pub(crate) fn for_each_block(range: &FileRange, mut each: impl FnMut(&[u8])) -> 
     while done < range.size {
         let want = (range.size - done).min(buf.len() as u64) as usize;
         range
-            .file
+            .source
             .read_exact_at(&mut buf[..want], range.offset + done)?;
         each(&buf[..want]);
         done += want as u64;

@@ -13,6 +13,7 @@ mod network_error;
 #[cfg(test)]
 mod proptests;
 pub(crate) mod protocol;
+mod range_source;
 pub(crate) mod s3;
 mod sigv4;
 pub(crate) mod tos;
