@@ -174,7 +174,9 @@ impl Journal {
         self.file
             .write_all(encode(&entry).as_bytes())
             .map_err(|e| io_error(&self.path, "cannot append to", e))?;
-        self.done.insert(entry.relative.clone(), entry);
+        // Not added to `done`: the walk meets each file once, so only the entries loaded at
+        // open are ever looked up, and keeping every new one made memory grow with the
+        // folder (25 MiB more for 100,000 files).
         Ok(())
     }
 
