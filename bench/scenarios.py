@@ -131,7 +131,8 @@ def parse_many(text):
     for line in (text or "").splitlines():
         f = line.split()
         if f[:1] == ["upload"]:
-            uploads.append({"seconds": float(f[5]), "result": f[7], "bytes": int(f[9])})
+            uploads.append({"thread": int(f[3]), "seconds": float(f[5]), "result": f[7], "bytes": int(f[9]),
+                            "start": float(f[11])})
         elif f[:1] == ["total"]:
             total = {"seconds": float(f[2]), "bytes": int(f[4]), "failed": int(f[6])}
     return uploads, total
@@ -306,7 +307,7 @@ def scenario_dir(o, work):
     server = Server()
     R = {"files": n, "runs": runs, "load_start": loadavg(), "shapes": {}}
     try:
-        for shape in ("flat", "deep", "tiny"):
+        for shape in o.trees.split(","):
             root = os.path.join(work, "tree-" + shape)
             log("dir: writing %d files (%s)" % (n, shape))
             total = make_tree(root, n, shape, seed=7)
@@ -478,9 +479,17 @@ def scenario_many(o, work):
             ok = (code == 0 and total and total["failed"] == 0 and len(ups) == uploads
                   and sum(e["body_bytes"] for e in parts) == size * uploads)
             times = [u["seconds"] for u in ups]
+            # Uploads at the tail run beside fewer others (threads that finished early), so they
+            # are faster for a reason that is not unfairness: the spread that matters is among
+            # uploads that ran entirely while every thread was busy.
+            full_until = min((max(u["start"] + u["seconds"] for u in ups if u["thread"] == t)
+                              for t in range(threads)), default=0)
+            full = [u["seconds"] for u in ups if u["start"] + u["seconds"] <= full_until]
             run = {"ok": bool(ok), "wall": wall, "cpu": cpu, "rss": rss, "load": loadavg()[0],
                    "fastest": min(times) if times else None, "slowest": max(times) if times else None,
                    "median_upload": statistics.median(times) if times else None,
+                   "full_n": len(full), "full_fastest": min(full) if full else None,
+                   "full_slowest": max(full) if full else None,
                    "throughput_mib_s": size * uploads / MIB / wall}
             R["runs_data"].append(run)
             log("  many run %d: %s %.2f s, %.0f MiB/s, %.2f CPU-s, %.1f MiB, uploads %.2f-%.2f s (load %.2f)"
@@ -502,12 +511,15 @@ def report_many(R):
                  t, R["uploads"], R["size"] // MIB, R["tasks"], t, t * R["tasks"], R["runs"], R["load_start"],
                  R["load_end"]), "",
              "| run | wall s | MiB/s | CPU-s | peak RSS MiB | fastest upload s | median s | slowest s | "
-             "slowest / fastest | load | ok |", "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "slowest / fastest | the same while all %d threads were busy (uploads) | load | ok |" % t,
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for i, r in enumerate(R["runs_data"]):
         ratio = r["slowest"] / r["fastest"] if r["fastest"] else None
-        lines.append("| %d | %.2f | %.0f | %.2f | %.1f | %.2f | %.2f | %.2f | %s | %.2f | %s |" % (
+        full = r["full_slowest"] / r["full_fastest"] if r.get("full_fastest") else None
+        lines.append("| %d | %.2f | %.0f | %.2f | %.1f | %.2f | %.2f | %.2f | %s | %s | %.2f | %s |" % (
             i + 1, r["wall"], r["throughput_mib_s"], r["cpu"], r["rss"], r["fastest"] or 0, r["median_upload"] or 0,
-            r["slowest"] or 0, "%.2f" % ratio if ratio else "-", r["load"], "yes" if r["ok"] else "NO"))
+            r["slowest"] or 0, "%.2f" % ratio if ratio else "-",
+            "%.2f (%d)" % (full, r["full_n"]) if full else "-", r["load"], "yes" if r["ok"] else "NO"))
     good = [r for r in R["runs_data"] if r["ok"]]
     targets = []
     if good:
@@ -515,7 +527,12 @@ def report_many(R):
         rss = max(r["rss"] for r in good)
         targets.append(("peak RSS <= 32 MiB + 1 MiB x %d tasks" % (t * R["tasks"]), "%.1f MiB" % rss, rss <= limit))
         ratio = statistics.median([r["slowest"] / r["fastest"] for r in good])
-        targets.append(("slowest upload <= 2 x the fastest (median over runs)", "%.2f x" % ratio, ratio <= 2))
+        targets.append(("slowest upload <= 2 x the fastest, all uploads (median over runs)", "%.2f x" % ratio,
+                        ratio <= 2))
+        full = [r["full_slowest"] / r["full_fastest"] for r in good if r.get("full_fastest")]
+        if full:
+            targets.append(("the same among uploads that ran while every thread was busy", "%.2f x"
+                            % statistics.median(full), statistics.median(full) <= 2))
     return lines, targets
 
 
@@ -534,6 +551,7 @@ def main():
     ap.add_argument("--runs-big", type=int, default=3, help="runs of the sparse and many scenarios")
     ap.add_argument("--size-mib", type=int, default=1024)
     ap.add_argument("--dir-files", type=int, default=100000)
+    ap.add_argument("--trees", default="flat,deep,tiny", help="dir: which of flat,deep,tiny")
     ap.add_argument("--sparse-gib", type=int, default=60)
     ap.add_argument("--dense-gib", type=float, default=1)
     ap.add_argument("--many-mib", type=int, default=64)

@@ -11,8 +11,9 @@
  * and the tasks per upload (default 4), -c keeps checkpoints in CHECKPOINT_DIR (default:
  * checkpointing off). Endpoint and credentials come from TOS_*.
  *
- * Prints one line per upload, "upload N thread T seconds S result NAME bytes B", then
- * "total seconds S bytes B failed F". Exit status 0 when every upload succeeded.
+ * Prints one line per upload, "upload N thread T seconds S result NAME bytes B start S0"
+ * (S0: when it started, from the start of the first), then "total seconds S bytes B failed F".
+ * Exit status 0 when every upload succeeded.
  */
 #include "tosupload.h"
 
@@ -38,7 +39,7 @@ struct job {
 };
 
 struct result {
-    double seconds;
+    double started, seconds;
     tos_result rc;
     uint64_t bytes;
 };
@@ -68,6 +69,7 @@ static void *run_thread(void *arg) {
         input.checkpoint_file = job->checkpoint_dir;
         double started = now_s();
         tos_result rc = tos_upload_file(job->client, &input, &out, &error);
+        w->results[n].started = started;
         w->results[n].seconds = now_s() - started;
         w->results[n].rc = rc;
         w->results[n].bytes = rc == TOS_OK ? tos_upload_output_bytes_sent(out) : 0;
@@ -132,9 +134,9 @@ int main(int argc, char **argv) {
     int failed = 0;
     uint64_t bytes = 0;
     for (int n = 0; n < job.uploads; n++) {
-        printf("upload %d thread %d seconds %.4f result %s bytes %llu\n", n, n % job.threads,
+        printf("upload %d thread %d seconds %.4f result %s bytes %llu start %.4f\n", n, n % job.threads,
                results[n].seconds, tos_result_name(results[n].rc),
-               (unsigned long long)results[n].bytes);
+               (unsigned long long)results[n].bytes, results[n].started - started);
         failed += results[n].rc != TOS_OK;
         bytes += results[n].bytes;
     }
