@@ -169,6 +169,19 @@ fn a_sparse_file_round_trips_holes_and_data() {
         .unwrap();
     assert_eq!(out.crc64, crc64::checksum(&content));
     assert!(server.get_object("sparse.bin") == content, "object differs");
+
+    // All hole: every chunk is past the last data (SEEK_DATA answers ENXIO).
+    let empty = dir.path().join("holes.bin");
+    std::fs::File::create(&empty)
+        .unwrap()
+        .set_len(6 * MIB + 1)
+        .unwrap();
+    let out = client
+        .upload_file(request(&empty, "holes.bin", 5, 2), Observers::default())
+        .unwrap();
+    let zeros = vec![0u8; (6 * MIB + 1) as usize];
+    assert_eq!(out.crc64, crc64::checksum(&zeros));
+    assert!(server.get_object("holes.bin") == zeros, "object differs");
 }
 
 #[test]

@@ -238,8 +238,11 @@ impl BlockPool {
         }
         match seek(file, SeekFrom::Data(offset)) {
             Ok(data) => data >= offset + len as u64,
-            // No data at or after `offset`: a hole up to the end of the file.
-            Err(rustix::io::Errno::NXIO) => true,
+            // No data at or after `offset`: a hole up to the end of the file, or `offset` is
+            // past the end because the file shrank, which the read must report.
+            Err(rustix::io::Errno::NXIO) => file
+                .metadata()
+                .is_ok_and(|m| m.len() >= offset + len as u64),
             Err(_) => false,
         }
     }
