@@ -302,7 +302,7 @@ def resume_after_kill(server, root, nfiles, work, tag):
 
 
 def scenario_dir(o, work):
-    n = 2000 if o.quick else o.dir_files
+    n = 1000 if o.quick else o.dir_files
     runs = 1 if o.quick else o.runs
     server = Server()
     R = {"files": n, "runs": runs, "load_start": loadavg(), "shapes": {}}
