@@ -8,9 +8,11 @@
 #   3. the official TOS Python SDK 2.9.3 against the local server (its fidelity)
 #   4. every C example and C test through ctest: built with ASan+UBSan, then a release
 #      build under valgrind (plus the C++ wrapper's tests and the install/packaging tests)
-#   5. the S3 protocol against SeaweedFS (a real distributed store) through tosput, every
+#   5. a smoke run of the benchmark scenarios (bench/scenarios.py --quick: every file and
+#      byte reaches the server, a resume after kill -9 re-sends nothing the journal had)
+#   6. the S3 protocol against SeaweedFS (a real distributed store) through tosput, every
 #      object read back with boto3
-#   6. the Go binding (bindings/go): go vet, then go test against the local server, linked
+#   7. the Go binding (bindings/go): go vet, then go test against the local server, linked
 #      with cgo against the release build installed into a temporary prefix; then a Go
 #      program built outside the repository against such a prefix
 #      (tests/packaging/go_out_of_tree.py)
@@ -51,6 +53,9 @@ step "C examples and tests, release, under valgrind"
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DTOSUPLOAD_VALGRIND=ON >/dev/null
 cmake --build build/release -j "$jobs" >/dev/null
 ctest --test-dir build/release --output-on-failure -j 2
+
+step "benchmark scenarios, smoke run: correctness only (files, bytes, the journal after a kill)"
+python3 bench/scenarios.py all --quick
 
 step "S3 protocol against SeaweedFS (a real distributed store), read back with boto3"
 TOSPUT="$top/build/release/tosput" .venv/bin/python -m pytest -q tests/s3

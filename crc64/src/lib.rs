@@ -1,13 +1,17 @@
 //! CRC-64/XZ (the ECMA-182 polynomial, reflected, as TOS's `x-tos-hash-crc64ecma`) and the
 //! zlib-style combine used to check a whole object from its parts' CRCs.
+//!
+//! Both come from crc-fast, which picks the widest carry-less multiply the CPU has at run time
+//! (VPCLMULQDQ on AVX-512 machines): every byte uploaded is CRC'd, and on such machines it
+//! runs about four times faster than crc64fast's 128-bit PCLMULQDQ loop, which this crate used
+//! before.
 
-/// Reflected ECMA-182 polynomial.
-const POLY: u64 = 0xC96C_5795_D787_0F42;
+use crc_fast::CrcAlgorithm::Crc64Xz;
 
-/// Incremental CRC-64/XZ over SIMD (crc64fast).
+/// Incremental CRC-64/XZ.
 #[derive(Clone)]
 pub struct Crc64 {
-    digest: crc64fast::Digest,
+    digest: crc_fast::Digest,
 }
 
 impl Default for Crc64 {
@@ -19,79 +23,26 @@ impl Default for Crc64 {
 impl Crc64 {
     pub fn new() -> Self {
         Crc64 {
-            digest: crc64fast::Digest::new(),
+            digest: crc_fast::Digest::new(Crc64Xz),
         }
     }
 
     pub fn update(&mut self, data: &[u8]) {
-        self.digest.write(data);
+        self.digest.update(data);
     }
 
     pub fn value(&self) -> u64 {
-        self.digest.sum64()
+        self.digest.finalize()
     }
 }
 
 pub fn checksum(data: &[u8]) -> u64 {
-    let mut crc = Crc64::new();
-    crc.update(data);
-    crc.value()
+    crc_fast::checksum(Crc64Xz, data)
 }
 
-fn gf2_matrix_times(matrix: &[u64; 64], mut vector: u64) -> u64 {
-    let mut sum = 0;
-    let mut row = 0;
-    while vector != 0 {
-        if vector & 1 != 0 {
-            sum ^= matrix[row];
-        }
-        vector >>= 1;
-        row += 1;
-    }
-    sum
-}
-
-fn gf2_matrix_square(square: &mut [u64; 64], matrix: &[u64; 64]) {
-    for n in 0..64 {
-        square[n] = gf2_matrix_times(matrix, matrix[n]);
-    }
-}
-
-/// CRC of `A ++ B` from `crc(A)`, `crc(B)` and `len(B)` (zlib's crc32_combine, for 64 bits).
-pub fn combine(mut crc1: u64, crc2: u64, mut len2: u64) -> u64 {
-    if len2 == 0 {
-        return crc1;
-    }
-    let mut even = [0u64; 64];
-    let mut odd = [0u64; 64];
-    // The operator for one zero bit.
-    odd[0] = POLY;
-    let mut row = 1u64;
-    for slot in odd.iter_mut().skip(1) {
-        *slot = row;
-        row <<= 1;
-    }
-    gf2_matrix_square(&mut even, &odd); // two zero bits
-    gf2_matrix_square(&mut odd, &even); // four zero bits
-    loop {
-        gf2_matrix_square(&mut even, &odd);
-        if len2 & 1 != 0 {
-            crc1 = gf2_matrix_times(&even, crc1);
-        }
-        len2 >>= 1;
-        if len2 == 0 {
-            break;
-        }
-        gf2_matrix_square(&mut odd, &even);
-        if len2 & 1 != 0 {
-            crc1 = gf2_matrix_times(&odd, crc1);
-        }
-        len2 >>= 1;
-        if len2 == 0 {
-            break;
-        }
-    }
-    crc1 ^ crc2
+/// CRC of `A ++ B` from `crc(A)`, `crc(B)` and `len(B)`.
+pub fn combine(crc1: u64, crc2: u64, len2: u64) -> u64 {
+    crc_fast::checksum_combine(Crc64Xz, crc1, crc2, len2)
 }
 
 #[cfg(test)]

@@ -139,6 +139,51 @@ fn multipart_upload_round_trips_with_exact_progress() {
     assert!(server.open_uploads().is_empty());
 }
 
+/// Holes are sent from zeros without being read, and the data between them is read: the
+/// object must be the file, byte for byte, with islands of data at chunk and part borders.
+#[test]
+fn a_sparse_file_round_trips_holes_and_data() {
+    use std::os::unix::fs::FileExt;
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sparse.bin");
+    let size = 11 * MIB + 7;
+    let file = std::fs::File::create(&path).unwrap();
+    file.set_len(size).unwrap();
+    let islands = [
+        (0, 3000),
+        (MIB - 5, 10),
+        (5 * MIB - 100, 200),
+        (9 * MIB, 70_000),
+    ];
+    for (i, (at, len)) in islands.iter().enumerate() {
+        file.write_all_at(&pattern(*len, i as u64 + 1), *at)
+            .unwrap();
+    }
+    file.write_all_at(b"end", size - 3).unwrap();
+    drop(file);
+    let content = std::fs::read(&path).unwrap();
+    let client = Client::new(server.config()).unwrap();
+    let out = client
+        .upload_file(request(&path, "sparse.bin", 5, 2), Observers::default())
+        .unwrap();
+    assert_eq!(out.crc64, crc64::checksum(&content));
+    assert!(server.get_object("sparse.bin") == content, "object differs");
+
+    // All hole: every chunk is past the last data (SEEK_DATA answers ENXIO).
+    let empty = dir.path().join("holes.bin");
+    std::fs::File::create(&empty)
+        .unwrap()
+        .set_len(6 * MIB + 1)
+        .unwrap();
+    let out = client
+        .upload_file(request(&empty, "holes.bin", 5, 2), Observers::default())
+        .unwrap();
+    let zeros = vec![0u8; (6 * MIB + 1) as usize];
+    assert_eq!(out.crc64, crc64::checksum(&zeros));
+    assert!(server.get_object("holes.bin") == zeros, "object differs");
+}
+
 #[test]
 fn empty_file_uploads_as_one_empty_part() {
     let server = TestServer::start();

@@ -99,9 +99,10 @@ pub(crate) fn open_source(path: &std::path::Path) -> Result<(File, FileInfo)> {
             format!("{shown} is not a regular file"),
         ));
     }
+    // Only a size of 0 is suspect; a read per file would cost folders of small files a
+    // system call each.
     let mut probe = [0u8; 1];
-    let read = file.read_at(&mut probe, 0).map_err(unreadable)?;
-    if metadata.len() == 0 && read > 0 {
+    if metadata.len() == 0 && file.read_at(&mut probe, 0).map_err(unreadable)? > 0 {
         // /proc and /sys files say 0 bytes and generate their content when read: uploaded
         // by their size, they would become an empty object reported as a success.
         return Err(UploadError::new(

@@ -9,8 +9,10 @@ use crate::log::{log, Level};
 use crate::upload::checkpoint::FileInfo;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::borrow::Borrow;
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
+use std::hash::{Hash, Hasher};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
@@ -37,7 +39,7 @@ impl DoneFile {
 pub struct Journal {
     path: PathBuf,
     file: File,
-    done: HashMap<String, DoneFile>,
+    done: HashSet<ByRelative>,
 }
 
 /// One journal per (bucket, prefix, local directory).
@@ -96,13 +98,41 @@ fn plausible(entry: &DoneFile) -> bool {
     path_ok && etag_ok && entry.mtime_nanos < 1_000_000_000
 }
 
+/// An entry looked up by its relative path, which it holds once (a map keyed by a copy of the
+/// path cost a resume of 100,000 files a few MiB more).
+#[derive(Debug)]
+struct ByRelative(DoneFile);
+
+impl Hash for ByRelative {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.relative.as_str().hash(state)
+    }
+}
+
+impl PartialEq for ByRelative {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.relative == other.0.relative
+    }
+}
+
+impl Eq for ByRelative {}
+
+impl Borrow<str> for ByRelative {
+    fn borrow(&self) -> &str {
+        &self.0.relative
+    }
+}
+
 impl Journal {
     /// Loads the finished files and rewrites the journal with only the valid entries, so an
     /// unreadable or tampered line is reported once and gone, never a failure that repeats.
     pub fn open(path: &Path) -> Result<Journal> {
         let shown = path.display();
         let text = match local_file::read_bounded(path, MAX_JOURNAL_BYTES) {
-            Ok(Contents::Bytes(bytes)) => String::from_utf8_lossy(&bytes).into_owned(),
+            // Valid UTF-8 (the usual case) is taken as is: a copy would double the peak memory
+            // of a resume, the journal of 100,000 files being ~16 MB.
+            Ok(Contents::Bytes(bytes)) => String::from_utf8(bytes)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             Ok(Contents::Missing) => String::new(),
             Ok(Contents::TooLarge(size)) => {
                 log!(
@@ -121,16 +151,17 @@ impl Journal {
             }
             Err(Refused::Io(e)) => return Err(io_error(path, "cannot read", e)),
         };
-        let mut done = HashMap::new();
+        let mut done = HashSet::new();
         let mut dropped = 0usize;
         for line in text.lines().filter(|l| !l.is_empty()) {
             match decode(line) {
                 Some(entry) => {
-                    done.insert(entry.relative.clone(), entry);
+                    done.replace(ByRelative(entry));
                 }
                 None => dropped += 1,
             }
         }
+        drop(text);
         if dropped > 0 {
             log!(
                 Level::Warn,
@@ -139,16 +170,15 @@ impl Journal {
         }
         // Compact: rewrite the valid entries, dropping torn or duplicate lines.
         let tmp = path.with_extension("journal.tmp");
-        let mut compacted = String::new();
-        let mut entries: Vec<&DoneFile> = done.values().collect();
+        let mut entries: Vec<&DoneFile> = done.iter().map(|d| &d.0).collect();
         entries.sort_by(|a, b| a.relative.cmp(&b.relative));
-        for entry in entries {
-            compacted.push_str(&encode(entry));
-        }
         let write = || -> std::io::Result<()> {
-            let mut file = local_file::create_temp(&tmp)?;
-            file.write_all(compacted.as_bytes())?;
-            file.sync_all()?;
+            // Streamed, not built in memory first (it is as large as the journal).
+            let mut file = std::io::BufWriter::new(local_file::create_temp(&tmp)?);
+            for entry in entries {
+                file.write_all(encode(entry).as_bytes())?;
+            }
+            file.into_inner().map_err(|e| e.into_error())?.sync_all()?;
             fs::rename(&tmp, path)
         };
         write().map_err(|e| io_error(path, "cannot write", e))?;
@@ -165,7 +195,7 @@ impl Journal {
     }
 
     pub fn done(&self, relative: &str) -> Option<&DoneFile> {
-        self.done.get(relative)
+        self.done.get(relative).map(|d| &d.0)
     }
 
     /// One write per file: it survives the process being killed; `sync` makes it
@@ -174,7 +204,9 @@ impl Journal {
         self.file
             .write_all(encode(&entry).as_bytes())
             .map_err(|e| io_error(&self.path, "cannot append to", e))?;
-        self.done.insert(entry.relative.clone(), entry);
+        // Not added to `done`: the walk meets each file once, so only the entries loaded at
+        // open are ever looked up, and keeping every new one made memory grow with the
+        // folder (25 MiB more for 100,000 files).
         Ok(())
     }
 
@@ -240,7 +272,8 @@ mod tests {
         text.push_str("\u{1}\u{ff}garbage without a crc\n");
         fs::write(&path, text).unwrap();
         let journal = Journal::open(&path).unwrap();
-        assert_eq!(journal.done.keys().collect::<Vec<_>>(), vec!["ok.txt"]);
+        let names: Vec<&str> = journal.done.iter().map(|d| d.0.relative.as_str()).collect();
+        assert_eq!(names, vec!["ok.txt"]);
         assert_eq!(fs::read_to_string(&path).unwrap().lines().count(), 1);
     }
 

@@ -5,22 +5,32 @@
 
 use super::aws_chunked;
 use super::protocol::BodyFraming;
+use super::range_source::read_exact_at;
 pub(crate) use super::range_source::RangeSource;
 use crate::rate_limit::{Permit, RateLimiter};
 use bytes::Bytes;
 use std::collections::VecDeque;
+use std::fs::File;
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tos_crc64::Crc64;
 
 /// Chunk size without a user limiter: large enough that per-chunk costs vanish, small
-/// enough that memory stays within about a MiB per task.
+/// enough that memory stays within about a MiB per task and a chunk is still in the cache when
+/// the socket copies it.
 const CHUNK: usize = 256 * 1024;
 /// With a user limiter, ask in the sizes the Go SDK asks in.
 const LIMITED_CHUNK: usize = 32 * 1024;
 /// Reads that only compute digests (no sending) use larger blocks.
 const DIGEST_CHUNK: usize = 1 << 20;
+/// How often an unpaced body reports the bytes sent (see `report_every`).
+const REPORT_EVERY: u64 = 1024 * 1024;
+const REPORT_WITHIN: Duration = Duration::from_millis(100);
+/// Buffers a body keeps for reuse: the connection holds a few while it writes them, and
+/// one is being read.
+const POOLED_BLOCKS: usize = 4;
 
 /// Bytes `offset..offset + size` of an open file (or of a stream's part held in memory).
 #[derive(Clone)]
@@ -69,7 +79,12 @@ struct State {
     feed: Feed,
     chunk: usize,
     digest: Arc<Mutex<Digest>>,
+    pool: BlockPool,
     sent: u64,
+    /// `sent` when `on_sent` was last called, and when; how many bytes may pass between calls.
+    reported: u64,
+    reported_at: Instant,
+    report_every: u64,
     /// Set when the body is aws-chunked: the frame pieces still to yield, and the trailer's
     /// checksum so far.
     framing: Option<Framing>,
@@ -105,12 +120,25 @@ pub(crate) fn body(
         (Limiter::Callback(_), None) => LIMITED_CHUNK,
         (_, None) => CHUNK,
     };
+    // Each call is a message to the thread that runs the callbacks, a wake-up; unpaced
+    // bodies report per MiB (the progress callback is coalesced further anyway), paced ones
+    // per chunk so that a slow rate still shows progress often. Either reports a chunk that
+    // comes 100 ms after the last report, so the idle watchdog (which listens to these
+    // calls) sees a slow connection as it did when every chunk was reported.
+    let report_every = match feed.limiter {
+        Limiter::None => REPORT_EVERY,
+        _ => 1,
+    };
     let state = State {
         range: range.clone(),
         feed: feed.clone(),
         chunk,
         digest: Arc::clone(&digest),
+        pool: BlockPool::for_range(range),
         sent: 0,
+        reported: 0,
+        reported_at: Instant::now(),
+        report_every,
         framing,
     };
     let stream = futures_util::stream::try_unfold(state, |mut state| async move {
@@ -134,7 +162,10 @@ pub(crate) fn body(
         let want = (range.size - state.sent).min(state.chunk as u64);
         acquire(&state.feed.limiter, want).await;
         let at = range.offset + state.sent;
-        let read = range.source.read(at, want as usize).await;
+        let read = match &range.source {
+            RangeSource::File(file) => state.pool.read_at(file, at, want as usize).await,
+            RangeSource::Memory(_) => range.source.read(at, want as usize).await,
+        };
         let mut digest = state.digest.lock().unwrap_or_else(|e| e.into_inner());
         let chunk = match read {
             Ok(chunk) => chunk,
@@ -147,7 +178,14 @@ pub(crate) fn body(
         digest.crc.update(&chunk);
         drop(digest);
         state.sent += want;
-        (state.feed.on_sent)(state.sent);
+        if state.sent - state.reported >= state.report_every
+            || state.sent == range.size
+            || state.reported_at.elapsed() >= REPORT_WITHIN
+        {
+            state.reported = state.sent;
+            state.reported_at = Instant::now();
+            (state.feed.on_sent)(state.sent);
+        }
         if let Some(framing) = state.framing.as_mut() {
             framing.nvme.update(&chunk);
             framing.queued.push_back(chunk);
@@ -160,6 +198,154 @@ pub(crate) fn body(
         Ok(Some((chunk, state)))
     });
     (reqwest::Body::wrap_stream(stream), digest)
+}
+
+/// The buffers of one body, and how its blocks are read. A block handed to the connection
+/// comes back here when the connection drops it, so a part is read into the same few buffers
+/// over and over: no fresh pages to fault in, no zeroing, and the buffers stay warm in the
+/// cache for the CRC and the socket's copy.
+struct BlockPool {
+    spare: Arc<Mutex<Vec<Vec<u8>>>>,
+    /// The file system refused non-blocking reads once: do not ask again.
+    no_nowait: bool,
+    /// The file has fewer blocks on disk than its size needs: it may have holes.
+    sparse: bool,
+}
+
+/// What a chunk inside a hole is sent from. Never written, so its pages are the kernel's one
+/// zero page: no memory of ours, and always in the cache.
+static ZEROS: [u8; CHUNK] = [0; CHUNK];
+
+impl BlockPool {
+    fn for_range(range: &FileRange) -> BlockPool {
+        use std::os::unix::fs::MetadataExt;
+        // A range of one chunk is not worth a stat (folders of small files send many).
+        let sparse = match &range.source {
+            RangeSource::File(file) => {
+                range.size > CHUNK as u64
+                    && file
+                        .metadata()
+                        .is_ok_and(|m| m.blocks().saturating_mul(512) < m.size())
+            }
+            RangeSource::Memory(_) => false,
+        };
+        BlockPool {
+            spare: Arc::default(),
+            no_nowait: false,
+            sparse,
+        }
+    }
+
+    /// Whether `len` bytes at `offset` lie in a hole. Reading a hole makes the kernel
+    /// allocate, zero and cache a page for every 4 KiB of it (and evict as many of other
+    /// data), which made a sparse file cost twice a dense one per GiB.
+    fn in_hole(&self, file: &File, offset: u64, len: usize) -> bool {
+        use rustix::fs::{seek, SeekFrom};
+        if !self.sparse || len > ZEROS.len() {
+            return false;
+        }
+        match seek(file, SeekFrom::Data(offset)) {
+            Ok(data) => data >= offset + len as u64,
+            // No data at or after `offset`: a hole up to the end of the file, or `offset` is
+            // past the end because the file shrank, which the read must report.
+            Err(rustix::io::Errno::NXIO) => file
+                .metadata()
+                .is_ok_and(|m| m.len() >= offset + len as u64),
+            Err(_) => false,
+        }
+    }
+
+    /// `len` bytes of the file at `offset`, as a block that returns its buffer on drop.
+    /// What the page cache holds is read right here, on the connection's thread (no hand-off
+    /// to another thread and back, and the bytes land in the cache of the core that sends
+    /// them); only what would wait for the disk goes to the blocking pool, so a slow or
+    /// hung disk never stalls the runtime and a cancel still drops the request at once.
+    async fn read_at(&mut self, file: &Arc<File>, offset: u64, len: usize) -> io::Result<Bytes> {
+        if self.in_hole(file, offset, len) {
+            return Ok(Bytes::from_static(&ZEROS[..len]));
+        }
+        let reused = self.spare.lock().unwrap_or_else(|e| e.into_inner()).pop();
+        let mut buf = reused.unwrap_or_default();
+        if buf.len() < len {
+            buf.resize(len, 0);
+        }
+        let cached = if self.no_nowait {
+            0
+        } else {
+            match read_cached_at(file, offset, &mut buf[..len]) {
+                Ok(n) => n,
+                Err(_) => {
+                    self.no_nowait = true;
+                    0
+                }
+            }
+        };
+        if cached < len {
+            let file = Arc::clone(file);
+            buf = tokio::task::spawn_blocking(move || {
+                read_exact_at(&file, offset + cached as u64, &mut buf[cached..len]).map(|()| buf)
+            })
+            .await
+            .map_err(io::Error::other)
+            .and_then(|r| r)?;
+        }
+        Ok(Bytes::from_owner(Block {
+            buf,
+            len,
+            home: Arc::downgrade(&self.spare),
+        }))
+    }
+}
+
+/// Reads what can be read without waiting for the disk (`RWF_NOWAIT`): how many bytes were
+/// read, short at the first byte that is not in the page cache. An error means the file
+/// system (or the kernel, before 4.14) cannot read this way.
+fn read_cached_at(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<usize> {
+    use rustix::io::{preadv2, Errno, ReadWriteFlags};
+    let mut filled = 0;
+    while filled < buf.len() {
+        let mut slice = [io::IoSliceMut::new(&mut buf[filled..])];
+        match preadv2(
+            file,
+            &mut slice,
+            offset + filled as u64,
+            ReadWriteFlags::NOWAIT,
+        ) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(Errno::AGAIN) => break,
+            Err(Errno::INTR) => {}
+            Err(e @ (Errno::OPNOTSUPP | Errno::INVAL)) if filled == 0 => return Err(e.into()),
+            // The blocking read that follows meets the error again and reports it.
+            Err(_) => break,
+        }
+    }
+    Ok(filled)
+}
+
+struct Block {
+    buf: Vec<u8>,
+    len: usize,
+    /// Weak, so that a block still queued in a connection after its body has ended (or was
+    /// dropped) just frees its buffer.
+    home: Weak<Mutex<Vec<Vec<u8>>>>,
+}
+
+impl AsRef<[u8]> for Block {
+    fn as_ref(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+impl Drop for Block {
+    fn drop(&mut self) {
+        if let Some(home) = self.home.upgrade() {
+            let mut spare = home.lock().unwrap_or_else(|e| e.into_inner());
+            if spare.len() < POOLED_BLOCKS {
+                spare.push(std::mem::take(&mut self.buf));
+            }
+        }
+    }
 }
 
 /// Feeds the range to `each` in blocks of at most a MiB (for digests computed without

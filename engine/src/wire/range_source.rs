@@ -21,16 +21,20 @@ impl From<Arc<File>> for RangeSource {
 }
 
 impl RangeSource {
-    /// `len` bytes at `offset`, off the async threads when they come from disk.
+    /// `len` bytes at `offset`, off the async threads when they come from disk (a body
+    /// reads files through `file_range::BlockPool`, which reuses its buffers).
     pub(crate) async fn read(&self, offset: u64, len: usize) -> io::Result<Bytes> {
         match self {
             RangeSource::Memory(bytes) => memory_slice(bytes, offset, len),
             RangeSource::File(file) => {
                 let file = Arc::clone(file);
-                tokio::task::spawn_blocking(move || read_file_at(&file, offset, len))
-                    .await
-                    .map_err(io::Error::other)
-                    .and_then(|r| r)
+                tokio::task::spawn_blocking(move || {
+                    let mut buf = BytesMut::zeroed(len);
+                    read_exact_at(&file, offset, &mut buf).map(|()| buf.freeze())
+                })
+                .await
+                .map_err(io::Error::other)
+                .and_then(|r| r)
             }
         }
     }
@@ -58,8 +62,10 @@ fn memory_slice(bytes: &Bytes, offset: u64, len: usize) -> io::Result<Bytes> {
     }
 }
 
-fn read_file_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
-    let mut buf = BytesMut::zeroed(len);
+/// Fills `buf` from the file at `offset`; a file that ends early has shrunk since the upload
+/// was planned, which is an error of its own.
+pub(crate) fn read_exact_at(file: &File, offset: u64, buf: &mut [u8]) -> io::Result<()> {
+    let len = buf.len();
     let mut filled = 0;
     while filled < len {
         match file.read_at(&mut buf[filled..], offset + filled as u64) {
@@ -75,5 +81,5 @@ fn read_file_at(file: &File, offset: u64, len: usize) -> io::Result<Bytes> {
             Err(e) => return Err(e),
         }
     }
-    Ok(buf.freeze())
+    Ok(())
 }
