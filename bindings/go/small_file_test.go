@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	tos "github.com/libtosupload/tosupload-go"
+	tos "github.com/libtosupload/libtosupload/bindings/go"
 )
 
 // A file under MultipartThreshold is one PutObject; ForceMultipart keeps the three requests.
