@@ -175,6 +175,23 @@ def run(store):
              p.request("PUT", "/%s/probe/put-md5" % bucket, body=data,
                        headers={"Content-MD5": b64(hashlib.md5(other).digest())}))
 
+    # What libtosupload's PutObject sends: the plain body (UNSIGNED-PAYLOAD), the whole
+    # object's CRC-64/NVME in a header. Is a wrong one refused, nothing stored, and is the
+    # right one kept and returned on HEAD (skip-existing compares it with the file's)?
+    for right in (True, False):
+        path = "/%s/probe/put-plain-%s" % (bucket, "right" if right else "wrong")
+        headers = {"x-amz-checksum-crc64nvme": CHECKSUMS["crc64nvme"](data if right else other),
+                   "x-amz-sdk-checksum-algorithm": "CRC64NVME"}
+        p.record("PutObject, UNSIGNED-PAYLOAD, %s x-amz-checksum-crc64nvme" % ("right" if right else "WRONG"),
+                 p.request("PUT", path, headers=headers, body=data, payload_hash="UNSIGNED-PAYLOAD"))
+        p.record("    HEAD x-amz-checksum-mode: ENABLED",
+                 p.request("HEAD", path, headers={"x-amz-checksum-mode": "ENABLED"}),
+                 "(expected %s)" % CHECKSUMS["crc64nvme"](data))
+        if right:
+            status, got, stored = p.request("GET", path)
+            print("    GET: %d, data equal: %s, Content-Encoding: %s"
+                  % (status, stored == data, got.get("content-encoding", "(none)")))
+
     # PutObject's Content-Encoding is stored with the object: is the aws-chunked token needed
     # to announce the framing, and is it stripped before storing (as AWS does)?
     trailer = "x-amz-checksum-crc64nvme"

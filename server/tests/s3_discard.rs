@@ -155,8 +155,8 @@ fn multipart_with_aws_chunked_and_plain_parts() {
     assert_eq!(send(port, "HEAD", "/no-such-bucket", &[], b"").status, 404);
 }
 
-/// libtosupload's PutObject announces aws-chunked by the payload marker alone, without
-/// `Content-Encoding: aws-chunked` (that header is the stored object's encoding), and may
+/// A PutObject may announce aws-chunked by the payload marker alone, without
+/// `Content-Encoding: aws-chunked` (as libtosupload did before its PutObject went plain), and
 /// carry the caller's own encoding instead: the body is still decoded, not counted raw.
 #[test]
 fn put_object_aws_chunked_without_the_content_encoding_token() {
@@ -186,6 +186,39 @@ fn put_object_aws_chunked_without_the_content_encoding_token() {
             Some(data.len().to_string().as_str()),
             "{name}: decoded size, not the {} bytes of framing",
             wire.len()
+        );
+    }
+    let log = s.log();
+    let puts: Vec<_> = log.iter().filter(|e| e["op"] == "PutObject").collect();
+    assert_eq!(puts.len(), 2);
+    assert!(puts.iter().all(|e| e["body_bytes"] == data.len() as u64));
+}
+
+/// libtosupload's PutObject: a plain body (`UNSIGNED-PAYLOAD`, Content-Length = the size)
+/// with the object's CRC-64/NVME in `x-amz-checksum-crc64nvme`, echoed as S3 does, and the
+/// caller's Content-Encoding, if any. The body is counted as it is, not decoded.
+#[test]
+fn put_object_plain_with_a_checksum_header() {
+    let s = Server::start(&["--discard", "--s3"]);
+    let port = s.port;
+    let data = pattern(200_003, 7);
+    for (name, encoding) in [("plain", None), ("gzipped", Some("gzip"))] {
+        let mut headers = vec![
+            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD".to_string()),
+            ("x-amz-checksum-crc64nvme", "rosUhgp5mIg=".to_string()),
+            ("x-amz-sdk-checksum-algorithm", "CRC64NVME".to_string()),
+        ];
+        if let Some(encoding) = encoding {
+            headers.push(("Content-Encoding", encoding.to_string()));
+        }
+        let obj = format!("/{BUCKET}/{name}.bin");
+        let r = send(port, "PUT", &obj, &headers, &data);
+        assert_eq!(r.status, 200, "{name}: {}", r.text());
+        assert_eq!(r.header("x-amz-checksum-crc64nvme"), Some("rosUhgp5mIg="));
+        let r = send(port, "HEAD", &obj, &[], b"");
+        assert_eq!(
+            r.header("content-length"),
+            Some(data.len().to_string().as_str())
         );
     }
     let log = s.log();

@@ -76,7 +76,7 @@ def test_streaming_unsigned_trailer_is_verified(upload, name):
 
 
 @pytest.mark.parametrize("sent,stored", [
-    (None, None),                          # what libtosupload's PutObject sends
+    (None, None),                          # what libtosupload's PutObject sent until it went plain
     ("gzip", "gzip"),                      # ... with the caller's own encoding
     ("aws-chunked", "aws-chunked"),        # the documented form: stored verbatim here
     ("aws-chunked,gzip", "aws-chunked,gzip"),
@@ -85,7 +85,7 @@ def test_put_object_trailer_without_the_aws_chunked_token(store, key, sent, stor
     """PutObject with STREAMING-UNSIGNED-PAYLOAD-TRAILER: the marker alone announces the
     framing, the trailer is verified either way, and Content-Encoding is stored exactly as
     sent, aws-chunked included (AWS strips that token, SeaweedFS 4.48 does not). So the
-    library leaves the token out of PutObject (docs/s3-stores.md)."""
+    library's PutObject is not aws-chunked at all (docs/s3-stores.md)."""
     p = probe.Probe(store)
     trailer = "x-amz-checksum-crc64nvme"
     headers = {"x-amz-decoded-content-length": str(len(DATA)), "x-amz-trailer": trailer}
@@ -102,6 +102,36 @@ def test_put_object_trailer_without_the_aws_chunked_token(store, key, sent, stor
     assert put(probe.CHECKSUMS["crc64nvme"](DATA))[0] == 200
     status, reply, body = p.request("GET", path)
     assert (status, body, reply.get("content-encoding")) == (200, DATA, stored)
+
+
+@pytest.mark.parametrize("encoding", [None, "gzip"])
+def test_put_object_plain_with_a_crc64nvme_header(store, key, encoding):
+    """What libtosupload's PutObject sends (docs/s3-stores.md): the plain body with
+    UNSIGNED-PAYLOAD and the object's CRC-64/NVME in x-amz-checksum-crc64nvme. A wrong value
+    is refused before anything is stored; the right one is kept, returned on HEAD with
+    x-amz-checksum-mode (what skip-existing compares), and Content-Encoding is stored as the
+    caller sent it (nothing when none)."""
+    p = probe.Probe(store)
+    path = "/%s/%s" % (store.bucket, key)
+
+    def put(value):
+        headers = {"x-amz-checksum-crc64nvme": value, "x-amz-sdk-checksum-algorithm": "CRC64NVME"}
+        if encoding:
+            headers["Content-Encoding"] = encoding
+        return p.request("PUT", path, headers=headers, body=DATA, payload_hash="UNSIGNED-PAYLOAD")
+
+    assert code(put(probe.CHECKSUMS["crc64nvme"](OTHER))) == (400, "BadDigest")
+    assert p.request("HEAD", path)[0] == 404, "a refused body is not stored"
+    right = probe.CHECKSUMS["crc64nvme"](DATA)
+    status, reply, _ = put(right)
+    assert (status, reply.get("x-amz-checksum-crc64nvme")) == (200, right)
+    status, reply, _ = p.request("HEAD", path, headers={"x-amz-checksum-mode": "ENABLED"})
+    assert (status, reply.get("x-amz-checksum-crc64nvme")) == (200, right)
+    status, reply, body = p.request("GET", path)
+    assert (status, body, reply.get("content-encoding")) == (200, DATA, encoding)
+    # A wrong value over an existing object leaves it as it was.
+    assert code(put(probe.CHECKSUMS["crc64nvme"](OTHER))) == (400, "BadDigest")
+    assert p.request("GET", path)[2] == DATA
 
 
 @pytest.mark.parametrize("algorithm,checksum_type,expected_type", [

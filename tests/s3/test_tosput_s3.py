@@ -200,7 +200,8 @@ def test_a_folder_with_utf8_and_space_names(tosput, store, s3, tmp_path):
 @pytest.mark.parametrize("size", [1024, 17 * MIB + 5])
 def test_standard_input_reads_back_identical(tosput, store, s3, key, tmp_path, size):
     # `tosput put -`: parts sent from memory (aws-chunked with the CRC-64/NVME trailer the
-    # store verifies), or one PutObject for a stream shorter than a part.
+    # store verifies), or one PutObject for a stream shorter than a part (plain, with the
+    # buffer's CRC-64/NVME in x-amz-checksum-crc64nvme).
     path = make_file(str(tmp_path / "f.bin"), size)
     with open(path, "rb") as stdin:
         done = subprocess.run([tosput, "put", "-q", "--part-size", "5M", "--tasks", "2", "-",
@@ -246,8 +247,8 @@ def test_uploads_list_and_abort_what_boto3_left_open(tosput, store, s3, key):
 
 
 def test_put_dir_skip_existing_skips_what_a_checksum_proves_equal(tosput, store, s3, tmp_path):
-    """SeaweedFS returns the CRC-64/NVME of an object sent in one PutObject (the aws-chunked
-    trailer's), and none for a multipart object: so on a rerun the small files are skipped
+    """SeaweedFS returns the CRC-64/NVME of an object sent in one PutObject (the
+    x-amz-checksum-crc64nvme header it verified), and none for a multipart object: so on a rerun the small files are skipped
     (not rewritten: same LastModified) and the multipart one is sent again."""
     tree = tmp_path / "tree"
     small = {"a.txt": 3000, "sub/b.bin": 70000, "sub/c": 0}
@@ -295,10 +296,10 @@ def encoding_of(s3, bucket, key):
 
 @pytest.mark.parametrize("size,flags", [(3000, []), (3000, ["--force-multipart"])])
 def test_aws_chunked_is_not_stored_as_the_objects_encoding(tosput, store, s3, key, tmp_path, size, flags):
-    """Bodies travel aws-chunked, but that framing is no property of the object: AWS strips
-    the token from the stored Content-Encoding, SeaweedFS stores whatever PutObject sends.
-    One PutObject (a file under the part size) and a multipart upload both read back with
-    no encoding at all."""
+    """Parts travel aws-chunked, but that framing is no property of the object: AWS strips
+    the token from the stored Content-Encoding, SeaweedFS stores whatever PutObject sends, so
+    PutObject goes plain. One PutObject (a file under the part size) and a multipart upload
+    both read back with no encoding at all."""
     path = make_file(str(tmp_path / "e.bin"), size)
     done = put(tosput, store, path, "s3://%s/%s" % (store.bucket, key), "--part-size", "5M", *flags)
     assert done.returncode == 0, done.stderr

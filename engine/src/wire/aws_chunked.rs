@@ -40,9 +40,14 @@ pub(crate) fn frame_head(len: usize) -> Bytes {
 
 pub(crate) const FRAME_TAIL: &[u8] = b"\r\n";
 
+/// How S3 writes a CRC-64/NVME, in a trailer or a header: base64 of its big-endian bytes.
+pub(crate) fn checksum_text(crc64_nvme: u64) -> String {
+    STANDARD.encode(crc64_nvme.to_be_bytes())
+}
+
 /// The last frame, the trailer with the body's CRC-64/NVME, and the end of the body.
 pub(crate) fn end(crc64_nvme: u64) -> Bytes {
-    let checksum = STANDARD.encode(crc64_nvme.to_be_bytes());
+    let checksum = checksum_text(crc64_nvme);
     Bytes::from(format!("0\r\n{TRAILER_HEADER}:{checksum}\r\n\r\n"))
 }
 

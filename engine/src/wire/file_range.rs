@@ -364,6 +364,31 @@ pub(crate) fn for_each_block(range: &FileRange, mut each: impl FnMut(&[u8])) -> 
     Ok(())
 }
 
+/// The CRC-64/NVME of the range, read once before a body that needs it up front is sent
+/// (an S3 PutObject's checksum header). A buffer in memory is digested where it lies; a file
+/// is read by `for_each_block`, on the calling thread (call it off the async threads).
+pub(crate) fn crc64_nvme(range: &FileRange) -> io::Result<u64> {
+    let mut nvme = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme);
+    match &range.source {
+        RangeSource::Memory(bytes) => {
+            let start = usize::try_from(range.offset).unwrap_or(usize::MAX);
+            let end = usize::try_from(range.size)
+                .ok()
+                .and_then(|size| start.checked_add(size))
+                .filter(|end| *end <= bytes.len())
+                .ok_or_else(|| {
+                    io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "a range past the end of the buffered part",
+                    )
+                })?;
+            nvme.update(&bytes[start..end]);
+        }
+        RangeSource::File(_) => for_each_block(range, |block| nvme.update(block))?,
+    }
+    Ok(nvme.finalize())
+}
+
 async fn acquire(limiter: &Limiter, want: u64) {
     loop {
         let permit = match limiter {

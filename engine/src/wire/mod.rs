@@ -13,6 +13,8 @@ mod network_error;
 #[cfg(test)]
 mod proptests;
 pub(crate) mod protocol;
+#[cfg(test)]
+mod put_checksum_tests;
 mod range_source;
 pub(crate) mod s3;
 mod sigv4;
@@ -25,8 +27,8 @@ use crate::config::{ClientConfig, WireProtocol};
 use crate::error::{ErrorKind, Result, UploadError};
 use file_range::{Feed, FileRange};
 use protocol::{
-    CompletedPart, ListedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, Protocol,
-    Response,
+    BodyFraming, CompletedPart, ListedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt,
+    Protocol, Response,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -149,7 +151,10 @@ impl Wire {
         );
         let (op, what) = (&op, &format!("part {part_number}"));
         let attempt = |number| async move {
-            let (response, crc64) = self.send_range(op, range, feed, number, what).await?;
+            let framing = self.protocol.body_framing();
+            let (response, crc64) = self
+                .send_range(op, range, feed, number, what, framing)
+                .await?;
             let receipt = self.protocol.parse_upload_part(&response)?;
             self.check_crc(what, crc64, receipt.crc64)?;
             Ok(SentPart { receipt, crc64 })
@@ -160,6 +165,12 @@ impl Wire {
     }
 
     /// The whole file range in one PutObject, retried in place.
+    ///
+    /// When the protocol wants the object's CRC-64/NVME up front (S3), the range is read
+    /// once for it before the first attempt and the body goes plain. A store that refuses
+    /// the body for a checksum mismatch gets it again (corrupted on the way) unless the
+    /// range no longer has that checksum: then the file changed after the digest was taken,
+    /// no attempt can succeed, and the upload fails with `FileChanged` at once.
     pub(crate) async fn put_object(
         &self,
         object: Object<'_>,
@@ -167,12 +178,31 @@ impl Wire {
         range: &FileRange,
         feed: &Feed,
     ) -> Result<ObjectReceipt> {
+        let (crc64_nvme, framing) = if self.protocol.put_object_checksum() {
+            let crc = range_crc64_nvme(range)
+                .await
+                .map_err(|e| file_error(object.key, e))?;
+            (Some(crc), BodyFraming::Plain)
+        } else {
+            (None, self.protocol.body_framing())
+        };
         let op = self
             .protocol
-            .put_object(object.bucket, object.key, range.size, attrs);
+            .put_object(object.bucket, object.key, range.size, crc64_nvme, attrs);
         let op = &op;
         let attempt = |number| async move {
-            let (response, crc64) = self.send_range(op, range, feed, number, object.key).await?;
+            let sent = self
+                .send_range(op, range, feed, number, object.key, framing)
+                .await;
+            let (response, crc64) = match (sent, crc64_nvme) {
+                (Err(error), Some(digested)) if refused_digest(&error) => {
+                    return Err(check_unchanged(object.key, range, digested)
+                        .await
+                        .err()
+                        .unwrap_or(error));
+                }
+                (sent, _) => sent?,
+            };
             let receipt = self.protocol.parse_put_object(&response)?;
             self.check_crc(object.key, crc64, receipt.crc64)?;
             Ok(ObjectReceipt {
@@ -246,6 +276,7 @@ impl Wire {
         feed: &Feed,
         attempt: u32,
         what: &str,
+        framing: BodyFraming,
     ) -> Result<(Response, u64)> {
         // Held for the whole request, so a folder upload's connection cap is global.
         let _permit = match &feed.connections {
@@ -264,7 +295,7 @@ impl Wire {
             moved.store(started.elapsed().as_millis() as u64, Ordering::Relaxed);
             inner(bytes)
         });
-        let (body, digest) = file_range::body(range, &watched, self.protocol.body_framing());
+        let (body, digest) = file_range::body(range, &watched, framing);
         let idle = self.transport.idle_timeout();
         let send = self.transport.send_once(op, Some(body), attempt);
         tokio::pin!(send);
@@ -307,6 +338,42 @@ impl Wire {
             )),
             _ => Ok(()),
         }
+    }
+}
+
+/// The CRC-64/NVME of a range, read off the async threads.
+async fn range_crc64_nvme(range: &FileRange) -> std::io::Result<u64> {
+    let range = range.clone();
+    tokio::task::spawn_blocking(move || file_range::crc64_nvme(&range))
+        .await
+        .map_err(std::io::Error::other)
+        .and_then(|r| r)
+}
+
+/// The store refused a body because it did not match the checksum sent with it.
+fn refused_digest(error: &UploadError) -> bool {
+    error.http_status() == Some(400)
+        && error
+            .server
+            .as_ref()
+            .is_some_and(|s| s.code == "BadDigest" || s.code == "InvalidDigest")
+}
+
+/// After a refused body: whether the range still has the checksum the request declared.
+/// If not, the file changed after it was digested (retrying would be refused forever), so
+/// the error is `FileChanged`; if it has, the bytes were corrupted on the way and the
+/// caller's retry sends them again.
+async fn check_unchanged(what: &str, range: &FileRange, declared: u64) -> Result<()> {
+    match range_crc64_nvme(range).await {
+        Ok(now) if now == declared => Ok(()),
+        Ok(_) => Err(UploadError::new(
+            ErrorKind::FileChanged,
+            format!(
+                "{what}: the local file changed during the upload (its CRC-64/NVME is not the \
+                 one computed before sending, and the store refused the body for it)"
+            ),
+        )),
+        Err(e) => Err(file_error(what, e)),
     }
 }
 

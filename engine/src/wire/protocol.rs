@@ -155,6 +155,13 @@ pub trait Protocol: Send + Sync {
         BodyFraming::Plain
     }
 
+    /// Whether PutObject goes as a plain body with the whole object's CRC-64/NVME in a
+    /// header (computed before sending and passed to `put_object`), rather than framed as
+    /// parts are.
+    fn put_object_checksum(&self) -> bool {
+        false
+    }
+
     /// "tos" or "s3": recorded in checkpoints, so an upload is resumed only over its own
     /// protocol.
     fn name(&self) -> &'static str;
@@ -190,12 +197,14 @@ pub trait Protocol: Send + Sync {
 
     fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Operation;
 
-    /// A single-request upload of `content_length` bytes, streamed by the caller.
+    /// A single-request upload of `content_length` bytes, streamed by the caller;
+    /// `crc64_nvme` is the body's CRC-64/NVME when `put_object_checksum` asked for it.
     fn put_object(
         &self,
         bucket: &str,
         key: &str,
         content_length: u64,
+        crc64_nvme: Option<u64>,
         attrs: &CreateAttributes,
     ) -> Operation;
     fn parse_put_object(&self, response: &Response) -> Result<ObjectReceipt>;

@@ -39,6 +39,9 @@ pub const EMPTY_PAYLOAD_SHA256: &str =
     "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 /// An aws-chunked body whose frames are not signed, with a checksum trailer.
 pub const STREAMING_UNSIGNED_TRAILER: &str = "STREAMING-UNSIGNED-PAYLOAD-TRAILER";
+/// The payload is not hashed into the signature (a store does not verify it anyway; a
+/// checksum header protects the bytes instead).
+pub const UNSIGNED_PAYLOAD: &str = "UNSIGNED-PAYLOAD";
 
 /// RFC 3986 unreserved characters stay; everything else, UTF-8 encoded, becomes `%XX`.
 const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC

@@ -13,11 +13,13 @@
 //!   x-amz-checksum-crc32|crc64nvme`, with or without `Content-Encoding: aws-chunked`) are
 //!   decoded and verified (400 `InvalidDigest` on a wrong trailer): a checksum computed while
 //!   streaming, sent last. A PutObject's `Content-Encoding` is stored verbatim, `aws-chunked`
-//!   included, so PutObject does not send that token (see `streamed_payload`).
+//!   included, so PutObject is not framed at all (see `plain_payload`).
 //! - A part's ETag is the hex MD5 of its bytes (also in ListParts), so an MD5 computed while
 //!   streaming can be compared with the ETag after the fact, as resume already does.
 //!
-//! Chosen: trailing CRC-64/NVME. It is computed while streaming (about 8 GB/s on one core
+//! Chosen for parts: trailing CRC-64/NVME. For PutObject (one object under the part size):
+//! a plain body with `x-amz-checksum-crc64nvme`, computed in a read before sending. For
+//! parts, the trailer's CRC is computed while streaming (about 8 GB/s on one core
 //! with SIMD, so a few per cent of the CPU a part costs), the store verifies it before it
 //! keeps the part, and a refused part (400 BadDigest or InvalidDigest) is retried like any
 //! corrupted transfer. Content-MD5 would cost a second read of each part before sending
@@ -119,30 +121,18 @@ impl S3Protocol {
     }
 }
 
-/// Streamed bodies cannot be hashed before they are sent; they travel aws-chunked with a
-/// CRC-64/NVME trailer that the store verifies (see `wire::aws_chunked`). `sign` takes the
-/// payload marker from `x-amz-content-sha256`.
-///
-/// `Content-Encoding: aws-chunked` is sent only when `announce` is set (UploadPart). A
-/// PutObject's `Content-Encoding` is stored as the object's encoding: AWS strips the
-/// `aws-chunked` token first, SeaweedFS 4.48 does not (it stores `aws-chunked`, or
-/// `aws-chunked,gzip`, verbatim, and every GET then claims an encoding the bytes do not
-/// have). The framing is announced anyway by `x-amz-content-sha256:
-/// STREAMING-UNSIGNED-PAYLOAD-TRAILER`, `x-amz-decoded-content-length` and `x-amz-trailer`
-/// (the headers AWS's trailer documentation requires), and SeaweedFS decodes and verifies
-/// the trailer without the token. So PutObject carries only the caller's own encoding, if
-/// any. A part's encoding is never stored (the object's comes from CreateMultipartUpload),
-/// so parts keep the form the S3 documentation shows. docs/s3-stores.md has the measurements.
-fn streamed_payload(op: &mut Operation, content_length: u64, announce: bool) {
-    op.headers.push((
-        "Content-Length".to_string(),
-        aws_chunked::encoded_len(content_length).to_string(),
-    ));
-    if announce {
-        op.headers
-            .push(("Content-Encoding".to_string(), "aws-chunked".to_string()));
-    }
+/// Parts are streamed and not hashed before they are sent: they travel aws-chunked with a
+/// CRC-64/NVME trailer that the store verifies (see `wire::aws_chunked`), announced by
+/// `Content-Encoding: aws-chunked` as well as by the payload marker (`sign` takes it from
+/// `x-amz-content-sha256`), so that any store recognises the framing. A part's encoding is
+/// never stored (the object's comes from CreateMultipartUpload), so the token costs nothing.
+fn aws_chunked_payload(op: &mut Operation, content_length: u64) {
     let headers = [
+        (
+            "Content-Length",
+            aws_chunked::encoded_len(content_length).to_string(),
+        ),
+        ("Content-Encoding", "aws-chunked".to_string()),
         ("x-amz-decoded-content-length", content_length.to_string()),
         ("x-amz-trailer", aws_chunked::TRAILER_HEADER.to_string()),
         (
@@ -154,6 +144,33 @@ fn streamed_payload(op: &mut Operation, content_length: u64, announce: bool) {
         .extend(headers.map(|(name, value)| (name.to_string(), value)));
 }
 
+/// A PutObject goes as the plain bytes with the object's CRC-64/NVME in a header, which the
+/// store verifies before it keeps the object (SeaweedFS: 400 `BadDigest`). Not aws-chunked:
+/// a PutObject's `Content-Encoding` is stored as the object's, so the `aws-chunked` token
+/// would be stored verbatim by SeaweedFS 4.48, and without the token a store that
+/// recognises the framing only by `Content-Encoding` would store the frames as the object's
+/// bytes. A plain body means the same thing to every store. `x-amz-sdk-checksum-algorithm`
+/// is what the AWS SDKs send beside the checksum header. docs/s3-stores.md has the
+/// measurements.
+fn plain_payload(op: &mut Operation, content_length: u64, crc64_nvme: Option<u64>) {
+    op.headers
+        .push(("Content-Length".to_string(), content_length.to_string()));
+    op.headers.push((
+        "x-amz-content-sha256".to_string(),
+        sigv4::UNSIGNED_PAYLOAD.to_string(),
+    ));
+    if let Some(crc) = crc64_nvme {
+        op.headers.push((
+            aws_chunked::TRAILER_HEADER.to_string(),
+            aws_chunked::checksum_text(crc),
+        ));
+        op.headers.push((
+            "x-amz-sdk-checksum-algorithm".to_string(),
+            "CRC64NVME".to_string(),
+        ));
+    }
+}
+
 impl Protocol for S3Protocol {
     fn name(&self) -> &'static str {
         "s3"
@@ -161,6 +178,10 @@ impl Protocol for S3Protocol {
 
     fn body_framing(&self) -> BodyFraming {
         BodyFraming::AwsChunkedCrc64Nvme
+    }
+
+    fn put_object_checksum(&self) -> bool {
+        true
     }
 
     fn create_multipart_upload(
@@ -193,7 +214,7 @@ impl Protocol for S3Protocol {
             .push(("partNumber".to_string(), part_number.to_string()));
         op.query
             .push(("uploadId".to_string(), upload_id.to_string()));
-        streamed_payload(&mut op, content_length, true);
+        aws_chunked_payload(&mut op, content_length);
         op.headers.extend(headers::ssec_headers(attrs));
         op
     }
@@ -245,12 +266,13 @@ impl Protocol for S3Protocol {
         bucket: &str,
         key: &str,
         content_length: u64,
+        crc64_nvme: Option<u64>,
         attrs: &CreateAttributes,
     ) -> Operation {
         let mut op = Operation::new("PutObject", "PUT", bucket, key, 200);
+        // The caller's Content-Encoding, if any, goes out as given: it is the object's.
         op.headers = headers::create_headers(key, attrs);
-        // No aws-chunked token: this Content-Encoding is stored with the object.
-        streamed_payload(&mut op, content_length, false);
+        plain_payload(&mut op, content_length, crc64_nvme);
         op
     }
 

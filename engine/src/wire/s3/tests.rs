@@ -117,38 +117,47 @@ fn parts_travel_aws_chunked_with_a_checksum_trailer_and_ssec_headers() {
     );
     // "5\r\n" + 5 bytes + "\r\n" + "0\r\n" + trailer line (25 + 12 + 2) + "\r\n"
     assert_eq!(header(&s, "content-length"), Some("54"));
+    // The checksum comes last, in the trailer, not up front.
+    assert_eq!(header(&s, "x-amz-checksum-crc64nvme"), None);
     assert_eq!(
         header(&s, "x-amz-server-side-encryption-customer-algorithm"),
         Some("AES256")
     );
 }
 
-/// A PutObject's Content-Encoding is stored with the object (verbatim by SeaweedFS), so
-/// only the caller's own encoding goes out; the framing is announced by the payload marker.
+/// A PutObject goes plain (its Content-Encoding is the object's, so no aws-chunked token,
+/// and no framing a store could take for the object's bytes), with the whole object's
+/// CRC-64/NVME in a header for the store to verify; the caller's encoding goes out as given.
 #[test]
-fn put_object_is_aws_chunked_without_the_token_in_content_encoding() {
+fn put_object_is_plain_with_the_crc64_nvme_in_a_header() {
     let p = protocol("http://127.0.0.1:8333", Addressing::Auto);
+    // CRC-64/NVME of "123456789" (its check value), base64 of its big-endian bytes.
+    let crc = Some(0xae8b_1486_0a79_9888);
     let s = signed(
         &p,
-        &p.put_object("mybucket", "k", 5, &CreateAttributes::default()),
+        &p.put_object("mybucket", "k", 9, crc, &CreateAttributes::default()),
     );
     assert_eq!(header(&s, "content-encoding"), None);
+    assert_eq!(header(&s, "x-amz-content-sha256"), Some("UNSIGNED-PAYLOAD"));
+    assert_eq!(header(&s, "content-length"), Some("9"));
+    assert_eq!(header(&s, "x-amz-checksum-crc64nvme"), Some("rosUhgp5mIg="));
     assert_eq!(
-        header(&s, "x-amz-content-sha256"),
-        Some("STREAMING-UNSIGNED-PAYLOAD-TRAILER")
+        header(&s, "x-amz-sdk-checksum-algorithm"),
+        Some("CRC64NVME")
     );
-    assert_eq!(header(&s, "x-amz-decoded-content-length"), Some("5"));
-    assert_eq!(
-        header(&s, "x-amz-trailer"),
-        Some("x-amz-checksum-crc64nvme")
-    );
-    assert_eq!(header(&s, "content-length"), Some("54"));
+    for framing in ["x-amz-decoded-content-length", "x-amz-trailer"] {
+        assert_eq!(header(&s, framing), None, "{framing}");
+    }
+    // The checksum is signed, so a proxy cannot swap it along with the body.
+    assert!(header(&s, "authorization").unwrap().contains(
+        "content-length;content-type;host;x-amz-checksum-crc64nvme;x-amz-content-sha256"
+    ));
 
     let gzip = CreateAttributes {
         content_encoding: Some("gzip".into()),
         ..CreateAttributes::default()
     };
-    let s = signed(&p, &p.put_object("mybucket", "k", 5, &gzip));
+    let s = signed(&p, &p.put_object("mybucket", "k", 9, crc, &gzip));
     let encodings: Vec<_> = s
         .headers
         .iter()
@@ -156,9 +165,7 @@ fn put_object_is_aws_chunked_without_the_token_in_content_encoding() {
         .map(|(_, v)| v.as_str())
         .collect();
     assert_eq!(encodings, ["gzip"]);
-    assert!(header(&s, "authorization")
-        .unwrap()
-        .contains("content-encoding;content-length;content-type;host;x-amz-content-sha256"));
+    assert!(p.put_object_checksum());
 }
 
 #[test]

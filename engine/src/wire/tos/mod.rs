@@ -368,6 +368,8 @@ impl Protocol for TosProtocol {
         bucket: &str,
         key: &str,
         content_length: u64,
+        // TOS checks the body by the CRC-64/XZ it returns; nothing is asked for up front.
+        _crc64_nvme: Option<u64>,
         attrs: &CreateAttributes,
     ) -> Operation {
         let mut op = Operation::new("PutObject", "PUT", bucket, key, 200);
