@@ -48,6 +48,9 @@
 namespace tos {
 
 class Client;
+namespace detail {
+class CallHook;
+} // namespace detail
 
 /** The name of a result code, e.g. "TOS_ERR_INVALID_KEY". */
 inline std::string result_name(tos_result result) {
@@ -197,7 +200,7 @@ private:
         std::vector<const tos_cancel_hook *> active;
     };
 
-    friend class Client;
+    friend class detail::CallHook;
 
     /** Forwards this hook's cancellations, past and future, to one upload's C hook. */
     void attach(const tos_cancel_hook *h) const {
@@ -274,26 +277,11 @@ struct UploadEvent {
 using RateLimitFn = std::function<bool(std::uint64_t want, std::chrono::milliseconds &wait)>;
 
 /**
- * The input of Client::upload_file. bucket, key and file_path are required; every other
- * field starts at its default: empty or zero, except enable_checkpoint, which starts true
- * (it is the inverse of the C struct's disable_checkpoint).
+ * The attributes of the objects an upload makes (tos_object_attributes), shared by
+ * UploadFileInput and UploadDirInput. Empty or zero = not set.
  */
-struct UploadFileInput {
-    UploadFileInput() = default;
-    UploadFileInput(std::string bucket_, std::string key_, std::string file_path_)
-        : bucket(std::move(bucket_)), key(std::move(key_)), file_path(std::move(file_path_)) {}
-
-    std::string bucket;
-    std::string key;
-    std::string file_path;
-    std::uint64_t part_size = 0; ///< 5 MiB ..= 5 GiB; 0 = 20 MiB
-    std::uint32_t task_num = 0;  ///< 0 = 4
-    bool enable_checkpoint = true;
-    std::string checkpoint_file; ///< file or directory; "" = beside the file
-    /// A file smaller than this goes up in one PutObject; 0 = the part size; at most 5 GiB.
-    std::uint64_t multipart_threshold = 0;
-    bool force_multipart = false; ///< always multipart, whatever the size
-    std::string content_type;    ///< "" = guessed from the key
+struct ObjectAttributes {
+    std::string content_type; ///< "" = guessed from the key (of each file, in a folder upload)
     std::string cache_control;
     std::string content_disposition;
     std::string content_encoding;
@@ -311,6 +299,87 @@ struct UploadFileInput {
     std::string server_side_encryption_key_id;
     std::string website_redirect_location;
     std::uint64_t traffic_limit = 0; ///< bits per second; 0 = none
+};
+
+namespace detail {
+
+/** Points `out` at the strings of `in` (which must outlive it); `meta` holds the meta array. */
+inline void fill_attributes(const ObjectAttributes &in, tos_object_attributes &out,
+                            std::vector<tos_meta_entry> &meta) {
+    out.content_type = opt(in.content_type);
+    out.cache_control = opt(in.cache_control);
+    out.content_disposition = opt(in.content_disposition);
+    out.content_encoding = opt(in.content_encoding);
+    out.content_language = opt(in.content_language);
+    out.expires = in.expires;
+    out.acl = opt(in.acl);
+    out.storage_class = opt(in.storage_class);
+    meta.clear();
+    meta.reserve(in.meta.size());
+    for (const auto &kv : in.meta) {
+        meta.push_back(tos_meta_entry{kv.first.c_str(), kv.second.c_str()});
+    }
+    out.meta = meta.empty() ? nullptr : meta.data();
+    out.meta_count = meta.size();
+    out.tagging = opt(in.tagging);
+    out.forbid_overwrite = in.forbid_overwrite;
+    out.ssec_algorithm = opt(in.ssec_algorithm);
+    out.ssec_key = opt(in.ssec_key);
+    out.ssec_key_md5 = opt(in.ssec_key_md5);
+    out.server_side_encryption = opt(in.server_side_encryption);
+    out.server_side_encryption_key_id = opt(in.server_side_encryption_key_id);
+    out.website_redirect_location = opt(in.website_redirect_location);
+    out.traffic_limit = in.traffic_limit;
+}
+
+/**
+ * The C cancel hook private to one call, attached to the user's CancelHook (if any) for the
+ * life of this object, so the user's pause/abort reaches the call.
+ */
+class CallHook {
+public:
+    explicit CallHook(const std::optional<CancelHook> &user) : hook_(new_hook()), user_(user) {
+        if (user_) {
+            user_->attach(hook_.get());
+        }
+    }
+    ~CallHook() {
+        if (user_) {
+            user_->detach(hook_.get());
+        }
+    }
+    CallHook(const CallHook &) = delete;
+    CallHook &operator=(const CallHook &) = delete;
+    const tos_cancel_hook *get() const noexcept { return hook_.get(); }
+
+private:
+    HookPtr hook_;
+    const std::optional<CancelHook> &user_;
+};
+
+} // namespace detail
+
+/**
+ * The input of Client::upload_file. bucket, key and file_path are required; every other
+ * field starts at its default: empty or zero, except enable_checkpoint, which starts true
+ * (it is the inverse of the C struct's disable_checkpoint).
+ */
+struct UploadFileInput : ObjectAttributes {
+    UploadFileInput() = default;
+    UploadFileInput(std::string bucket_, std::string key_, std::string file_path_)
+        : bucket(std::move(bucket_)), key(std::move(key_)), file_path(std::move(file_path_)) {}
+
+    std::string bucket;
+    std::string key;
+    std::string file_path;
+    std::uint64_t part_size = 0; ///< 5 MiB ..= 5 GiB; 0 = 20 MiB
+    std::uint32_t task_num = 0;  ///< 0 = 4
+    bool enable_checkpoint = true;
+    std::string checkpoint_file; ///< file or directory; "" = beside the file
+    /// A file smaller than this goes up in one PutObject; 0 = the part size; at most 5 GiB.
+    std::uint64_t multipart_threshold = 0;
+    bool force_multipart = false; ///< always multipart, whatever the size
+    // The object's attributes (content_type, meta, ...): the fields of ObjectAttributes.
 
     std::function<void(const Progress &)> on_progress;
     std::function<void(const UploadEvent &)> on_event;
@@ -390,7 +459,7 @@ struct DirEvent {
  * The input of Client::upload_dir. bucket and dir are required; every other field starts
  * at its default (empty or zero). Objects are named prefix + the path relative to dir (with /).
  */
-struct UploadDirInput {
+struct UploadDirInput : ObjectAttributes {
     UploadDirInput() = default;
     UploadDirInput(std::string bucket_, std::string dir_, std::string prefix_ = {})
         : bucket(std::move(bucket_)), prefix(std::move(prefix_)), dir(std::move(dir_)) {}
@@ -408,25 +477,7 @@ struct UploadDirInput {
     std::uint64_t part_size = 0;        ///< multipart threshold and part size; 0 = 20 MiB
     std::string checkpoint_dir;         ///< journal and checkpoints; "" = not resumable
     bool continue_on_error = false;     ///< default: no new file after the first failure
-    // The attributes of every object, as in UploadFileInput.
-    std::string content_type; ///< "" = guessed from each key
-    std::string cache_control;
-    std::string content_disposition;
-    std::string content_encoding;
-    std::string content_language;
-    std::int64_t expires = 0; ///< seconds since the epoch; 0 = not set
-    std::string acl;
-    std::string storage_class;
-    std::vector<std::pair<std::string, std::string>> meta;
-    std::string tagging;
-    bool forbid_overwrite = false;
-    std::string ssec_algorithm;
-    std::string ssec_key;
-    std::string ssec_key_md5;
-    std::string server_side_encryption;
-    std::string server_side_encryption_key_id;
-    std::string website_redirect_location;
-    std::uint64_t traffic_limit = 0; ///< bits per second; 0 = none
+    // The attributes of every object: the fields of ObjectAttributes, as in UploadFileInput.
 
     std::function<void(const DirProgress &)> on_progress;
     std::function<void(const DirEvent &)> on_event;
@@ -458,9 +509,61 @@ struct UploadDirOutput {
 
 namespace detail {
 
-/** What the trampolines reach through user_data during one upload. */
+/** The conversions of the C callback arguments into the wrapper's types. */
+inline Progress convert(const tos_progress *p) {
+    return Progress{static_cast<tos_progress_kind>(p->kind), p->consumed_bytes, p->total_bytes, p->rw_once_bytes};
+}
+
+inline UploadEvent convert(const tos_upload_event *e) {
+    UploadEvent ev{static_cast<tos_event_kind>(e->kind), e->bucket ? e->bucket : "",
+                   e->key ? e->key : "", std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+    if (e->upload_id) {
+        ev.upload_id = e->upload_id;
+    }
+    if (e->checkpoint_file) {
+        ev.checkpoint_file = e->checkpoint_file;
+    }
+    if (e->has_part) {
+        PartInfo part;
+        part.number = e->part.number;
+        part.size = e->part.size;
+        part.offset = e->part.offset;
+        part.etag = e->part.etag ? e->part.etag : "";
+        if (e->part.has_crc64) {
+            part.crc64 = e->part.crc64;
+        }
+        ev.part = std::move(part);
+    }
+    if (e->error) {
+        ev.error = Error::from(tos_error_result(e->error), e->error);
+    }
+    return ev;
+}
+
+inline DirProgress convert(const tos_dir_progress *p) {
+    return DirProgress{p->bytes_done,    p->bytes_total,  p->files_done,   p->files_total,
+                       p->files_skipped, p->files_failed, p->walk_complete};
+}
+
+inline DirEvent convert(const tos_dir_event *e) {
+    DirEvent ev{static_cast<tos_dir_event_kind>(e->kind), e->path ? e->path : "", e->key ? e->key : "",
+                e->size, e->etag ? e->etag : "", std::nullopt, e->reason ? e->reason : "", std::nullopt};
+    if (e->has_crc64) {
+        ev.crc64 = e->crc64;
+    }
+    if (e->error) {
+        ev.error = Error::from(tos_error_result(e->error), e->error);
+    }
+    return ev;
+}
+
+/**
+ * What the trampolines reach through user_data during one upload (In: UploadFileInput or
+ * UploadDirInput; CProgress and CEvent: the C types of its callbacks' arguments).
+ */
+template <class In, class CProgress, class CEvent>
 struct CallState {
-    const UploadFileInput *in;
+    const In *in;
     const tos_cancel_hook *hook;
     std::exception_ptr exception;
 
@@ -477,42 +580,14 @@ struct CallState {
         }
     }
 
-    static void progress(const tos_progress *p, void *user_data) noexcept {
+    static void progress(const CProgress *p, void *user_data) noexcept {
         auto *st = static_cast<CallState *>(user_data);
-        st->guard([&] {
-            Progress pr{static_cast<tos_progress_kind>(p->kind), p->consumed_bytes, p->total_bytes,
-                        p->rw_once_bytes};
-            st->in->on_progress(pr);
-        });
+        st->guard([&] { st->in->on_progress(convert(p)); });
     }
 
-    static void event(const tos_upload_event *e, void *user_data) noexcept {
+    static void event(const CEvent *e, void *user_data) noexcept {
         auto *st = static_cast<CallState *>(user_data);
-        st->guard([&] {
-            UploadEvent ev{static_cast<tos_event_kind>(e->kind), e->bucket ? e->bucket : "",
-                           e->key ? e->key : "", std::nullopt, std::nullopt, std::nullopt, std::nullopt};
-            if (e->upload_id) {
-                ev.upload_id = e->upload_id;
-            }
-            if (e->checkpoint_file) {
-                ev.checkpoint_file = e->checkpoint_file;
-            }
-            if (e->has_part) {
-                PartInfo part;
-                part.number = e->part.number;
-                part.size = e->part.size;
-                part.offset = e->part.offset;
-                part.etag = e->part.etag ? e->part.etag : "";
-                if (e->part.has_crc64) {
-                    part.crc64 = e->part.crc64;
-                }
-                ev.part = std::move(part);
-            }
-            if (e->error) {
-                ev.error = Error::from(tos_error_result(e->error), e->error);
-            }
-            st->in->on_event(ev);
-        });
+        st->guard([&] { st->in->on_event(convert(e)); });
     }
 
     static int rate(std::uint64_t want, std::uint64_t *wait_ms_out, void *user_data) noexcept {
@@ -526,63 +601,31 @@ struct CallState {
         *wait_ms_out = static_cast<std::uint64_t>(std::max<std::chrono::milliseconds::rep>(wait.count(), 1));
         return 0;
     }
+
+    /** Sets the C input's rate limiter, cancel hook and callbacks (with this as user_data). */
+    template <class CIn>
+    void wire(CIn &ci) {
+        if (in->rate_limiter) {
+            ci.rate_limiter = in->rate_limiter->get();
+        }
+        ci.cancel_hook = hook;
+        if (in->on_progress) {
+            ci.progress_cb = &CallState::progress;
+            ci.progress_user_data = this;
+        }
+        if (in->on_event) {
+            ci.event_cb = &CallState::event;
+            ci.event_user_data = this;
+        }
+        if (in->rate_limit) {
+            ci.rate_limiter_cb = &CallState::rate;
+            ci.rate_limiter_user_data = this;
+        }
+    }
 };
 
-/** What the trampolines reach through user_data during one folder upload. */
-struct DirCallState {
-    const UploadDirInput *in;
-    const tos_cancel_hook *hook;
-    std::exception_ptr exception;
-
-    template <class F>
-    void guard(F &&f) noexcept {
-        if (exception) {
-            return;
-        }
-        try {
-            f();
-        } catch (...) {
-            exception = std::current_exception();
-            tos_cancel(hook, false);
-        }
-    }
-
-    static void progress(const tos_dir_progress *p, void *user_data) noexcept {
-        auto *st = static_cast<DirCallState *>(user_data);
-        st->guard([&] {
-            DirProgress pr{p->bytes_done,    p->bytes_total,  p->files_done,   p->files_total,
-                           p->files_skipped, p->files_failed, p->walk_complete};
-            st->in->on_progress(pr);
-        });
-    }
-
-    static void event(const tos_dir_event *e, void *user_data) noexcept {
-        auto *st = static_cast<DirCallState *>(user_data);
-        st->guard([&] {
-            DirEvent ev{static_cast<tos_dir_event_kind>(e->kind), e->path ? e->path : "", e->key ? e->key : "",
-                        e->size, e->etag ? e->etag : "", std::nullopt, e->reason ? e->reason : "", std::nullopt};
-            if (e->has_crc64) {
-                ev.crc64 = e->crc64;
-            }
-            if (e->error) {
-                ev.error = Error::from(tos_error_result(e->error), e->error);
-            }
-            st->in->on_event(ev);
-        });
-    }
-
-    static int rate(std::uint64_t want, std::uint64_t *wait_ms_out, void *user_data) noexcept {
-        auto *st = static_cast<DirCallState *>(user_data);
-        bool ok = true;
-        std::chrono::milliseconds wait{1};
-        st->guard([&] { ok = st->in->rate_limit(want, wait); });
-        if (ok || st->exception) {
-            return 1;
-        }
-        *wait_ms_out = static_cast<std::uint64_t>(std::max<std::chrono::milliseconds::rep>(wait.count(), 1));
-        return 0;
-    }
-};
+using FileCallState = CallState<UploadFileInput, tos_progress, tos_upload_event>;
+using DirCallState = CallState<UploadDirInput, tos_dir_progress, tos_dir_event>;
 
 inline std::string str(const char *s) { return s ? s : ""; }
 
@@ -647,62 +690,12 @@ public:
         ci.checkpoint_file = detail::opt(in.checkpoint_file);
         ci.multipart_threshold = in.multipart_threshold;
         ci.force_multipart = in.force_multipart;
-        ci.attributes.content_type = detail::opt(in.content_type);
-        ci.attributes.cache_control = detail::opt(in.cache_control);
-        ci.attributes.content_disposition = detail::opt(in.content_disposition);
-        ci.attributes.content_encoding = detail::opt(in.content_encoding);
-        ci.attributes.content_language = detail::opt(in.content_language);
-        ci.attributes.expires = in.expires;
-        ci.attributes.acl = detail::opt(in.acl);
-        ci.attributes.storage_class = detail::opt(in.storage_class);
         std::vector<tos_meta_entry> meta;
-        meta.reserve(in.meta.size());
-        for (const auto &kv : in.meta) {
-            meta.push_back(tos_meta_entry{kv.first.c_str(), kv.second.c_str()});
-        }
-        ci.attributes.meta = meta.empty() ? nullptr : meta.data();
-        ci.attributes.meta_count = meta.size();
-        ci.attributes.tagging = detail::opt(in.tagging);
-        ci.attributes.forbid_overwrite = in.forbid_overwrite;
-        ci.attributes.ssec_algorithm = detail::opt(in.ssec_algorithm);
-        ci.attributes.ssec_key = detail::opt(in.ssec_key);
-        ci.attributes.ssec_key_md5 = detail::opt(in.ssec_key_md5);
-        ci.attributes.server_side_encryption = detail::opt(in.server_side_encryption);
-        ci.attributes.server_side_encryption_key_id = detail::opt(in.server_side_encryption_key_id);
-        ci.attributes.website_redirect_location = detail::opt(in.website_redirect_location);
-        ci.attributes.traffic_limit = in.traffic_limit;
-        if (in.rate_limiter) {
-            ci.rate_limiter = in.rate_limiter->get();
-        }
+        detail::fill_attributes(in, ci.attributes, meta);
 
-        detail::HookPtr hook = detail::new_hook();
-        ci.cancel_hook = hook.get();
-        detail::CallState st{&in, hook.get(), nullptr};
-        if (in.on_progress) {
-            ci.progress_cb = &detail::CallState::progress;
-            ci.progress_user_data = &st;
-        }
-        if (in.on_event) {
-            ci.event_cb = &detail::CallState::event;
-            ci.event_user_data = &st;
-        }
-        if (in.rate_limit) {
-            ci.rate_limiter_cb = &detail::CallState::rate;
-            ci.rate_limiter_user_data = &st;
-        }
-
-        struct Detach {
-            const std::optional<CancelHook> &user;
-            const tos_cancel_hook *h;
-            ~Detach() {
-                if (user) {
-                    user->detach(h);
-                }
-            }
-        } detach{in.cancel_hook, hook.get()};
-        if (in.cancel_hook) {
-            in.cancel_hook->attach(hook.get());
-        }
+        detail::CallHook hook(in.cancel_hook);
+        detail::FileCallState st{&in, hook.get(), nullptr};
+        st.wire(ci);
 
         tos_upload_output *raw_out = nullptr;
         tos_error *raw_err = nullptr;
@@ -763,60 +756,12 @@ public:
         ci.part_size = in.part_size;
         ci.checkpoint_dir = detail::opt(in.checkpoint_dir);
         ci.continue_on_error = in.continue_on_error;
-        ci.attributes.content_type = detail::opt(in.content_type);
-        ci.attributes.cache_control = detail::opt(in.cache_control);
-        ci.attributes.content_disposition = detail::opt(in.content_disposition);
-        ci.attributes.content_encoding = detail::opt(in.content_encoding);
-        ci.attributes.content_language = detail::opt(in.content_language);
-        ci.attributes.expires = in.expires;
-        ci.attributes.acl = detail::opt(in.acl);
-        ci.attributes.storage_class = detail::opt(in.storage_class);
         std::vector<tos_meta_entry> meta;
-        for (const auto &kv : in.meta) {
-            meta.push_back(tos_meta_entry{kv.first.c_str(), kv.second.c_str()});
-        }
-        ci.attributes.meta = meta.empty() ? nullptr : meta.data();
-        ci.attributes.meta_count = meta.size();
-        ci.attributes.tagging = detail::opt(in.tagging);
-        ci.attributes.forbid_overwrite = in.forbid_overwrite;
-        ci.attributes.ssec_algorithm = detail::opt(in.ssec_algorithm);
-        ci.attributes.ssec_key = detail::opt(in.ssec_key);
-        ci.attributes.ssec_key_md5 = detail::opt(in.ssec_key_md5);
-        ci.attributes.server_side_encryption = detail::opt(in.server_side_encryption);
-        ci.attributes.server_side_encryption_key_id = detail::opt(in.server_side_encryption_key_id);
-        ci.attributes.website_redirect_location = detail::opt(in.website_redirect_location);
-        ci.attributes.traffic_limit = in.traffic_limit;
-        if (in.rate_limiter) {
-            ci.rate_limiter = in.rate_limiter->get();
-        }
+        detail::fill_attributes(in, ci.attributes, meta);
 
-        detail::HookPtr hook = detail::new_hook();
-        ci.cancel_hook = hook.get();
+        detail::CallHook hook(in.cancel_hook);
         detail::DirCallState st{&in, hook.get(), nullptr};
-        if (in.on_progress) {
-            ci.progress_cb = &detail::DirCallState::progress;
-            ci.progress_user_data = &st;
-        }
-        if (in.on_event) {
-            ci.event_cb = &detail::DirCallState::event;
-            ci.event_user_data = &st;
-        }
-        if (in.rate_limit) {
-            ci.rate_limiter_cb = &detail::DirCallState::rate;
-            ci.rate_limiter_user_data = &st;
-        }
-        struct Detach {
-            const std::optional<CancelHook> &user;
-            const tos_cancel_hook *h;
-            ~Detach() {
-                if (user) {
-                    user->detach(h);
-                }
-            }
-        } detach{in.cancel_hook, hook.get()};
-        if (in.cancel_hook) {
-            in.cancel_hook->attach(hook.get());
-        }
+        st.wire(ci);
 
         tos_upload_dir_output *raw_out = nullptr;
         tos_error *raw_err = nullptr;

@@ -113,13 +113,7 @@ unsafe impl Versioned for tos_client_options {
 /// `sizeof(tos_client_options)`. Returns `TOS_ERR_NULL_ARGUMENT` if `options` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tos_client_options_init(options: *mut tos_client_options) -> tos_result {
-    ffi_panic_boundary! {
-        if options.is_null() {
-            return tos_result::TOS_ERR_NULL_ARGUMENT;
-        }
-        init_versioned(options);
-        tos_result::TOS_OK
-    }
+    init_versioned(options)
 }
 
 unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_error> {

@@ -200,8 +200,16 @@ pub(crate) unsafe fn read_versioned<T: Versioned>(
     Ok(value.assume_init())
 }
 
-/// Zeroes a versioned struct and sets its `struct_size` (the `_init` functions).
-pub(crate) unsafe fn init_versioned<T: Versioned>(ptr: *mut T) {
-    std::ptr::write_bytes(ptr, 0, 1);
-    ptr.cast::<usize>().write(std::mem::size_of::<T>());
+/// The whole body of every `_init` function: `TOS_ERR_NULL_ARGUMENT` for NULL, else zeroes the
+/// versioned struct, sets its `struct_size` and returns `TOS_OK`. (The `_init` functions stay
+/// written out one by one, with their doc comments, because cbindgen does not expand macros.)
+pub(crate) unsafe fn init_versioned<T: Versioned>(ptr: *mut T) -> tos_result {
+    ffi_panic_boundary! {
+        if ptr.is_null() {
+            return tos_result::TOS_ERR_NULL_ARGUMENT;
+        }
+        std::ptr::write_bytes(ptr, 0, 1);
+        ptr.cast::<usize>().write(std::mem::size_of::<T>());
+        tos_result::TOS_OK
+    }
 }

@@ -93,13 +93,7 @@ unsafe impl Versioned for tos_upload_stream_input {
 pub unsafe extern "C" fn tos_upload_stream_input_init(
     input: *mut tos_upload_stream_input,
 ) -> tos_result {
-    ffi_panic_boundary! {
-        if input.is_null() {
-            return tos_result::TOS_ERR_NULL_ARGUMENT;
-        }
-        init_versioned(input);
-        tos_result::TOS_OK
-    }
+    init_versioned(input)
 }
 
 /// The caller's read callback as the engine's reader.

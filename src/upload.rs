@@ -95,13 +95,7 @@ unsafe impl Versioned for tos_upload_file_input {
 pub unsafe extern "C" fn tos_upload_file_input_init(
     input: *mut tos_upload_file_input,
 ) -> tos_result {
-    ffi_panic_boundary! {
-        if input.is_null() {
-            return tos_result::TOS_ERR_NULL_ARGUMENT;
-        }
-        init_versioned(input);
-        tos_result::TOS_OK
-    }
+    init_versioned(input)
 }
 
 /// The result of a completed upload. Made by `tos_upload_file`, freed by

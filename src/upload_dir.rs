@@ -222,13 +222,7 @@ unsafe impl Versioned for tos_upload_dir_input {
 /// Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_dir_input_init(input: *mut tos_upload_dir_input) -> tos_result {
-    ffi_panic_boundary! {
-        if input.is_null() {
-            return tos_result::TOS_ERR_NULL_ARGUMENT;
-        }
-        init_versioned(input);
-        tos_result::TOS_OK
-    }
+    init_versioned(input)
 }
 
 /// `count` strings at `array` (NULL with count 0 = none); every entry required.

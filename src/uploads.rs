@@ -51,13 +51,7 @@ unsafe impl Versioned for tos_list_uploads_input {
 pub unsafe extern "C" fn tos_list_uploads_input_init(
     input: *mut tos_list_uploads_input,
 ) -> tos_result {
-    ffi_panic_boundary! {
-        if input.is_null() {
-            return tos_result::TOS_ERR_NULL_ARGUMENT;
-        }
-        init_versioned(input);
-        tos_result::TOS_OK
-    }
+    init_versioned(input)
 }
 
 struct ListedUpload {

@@ -44,10 +44,7 @@ func tosgoEvent(e *C.struct_tos_upload_event, h C.uintptr_t) {
 		UploadID:       optString(e.upload_id),
 		CheckpointFile: optString(e.checkpoint_file),
 		TaskNum:        int(e.task_num),
-	}
-	if e.error != nil {
-		// Lent to the callback: copied, never freed here.
-		ev.Err = newError(Result(C.tos_error_result(e.error)), (*C.struct_tos_error)(e.error))
+		Err:            lentError((*C.struct_tos_error)(e.error)),
 	}
 	if e.has_part {
 		part := &UploadPartInfo{
@@ -70,8 +67,14 @@ func tosgoEvent(e *C.struct_tos_upload_event, h C.uintptr_t) {
 //export tosgoRate
 func tosgoRate(want C.uint64_t, waitOut *C.uint64_t, h C.uintptr_t) C.int {
 	st := cgo.Handle(h).Value().(*callState)
+	return st.rate(st.in.RateLimiter, want, waitOut)
+}
+
+// rate asks the caller's RateLimiter through guard (tosgoRate and tosgoDirRate): 1 = send
+// now (also once a listener panicked), 0 = wait *waitOut ms (at least 1) and ask again.
+func (st *callState) rate(limiter RateLimiter, want C.uint64_t, waitOut *C.uint64_t) C.int {
 	ok, wait := true, time.Duration(0)
-	st.guard(func() { ok, wait = st.in.RateLimiter.Acquire(int64(want)) })
+	st.guard(func() { ok, wait = limiter.Acquire(int64(want)) })
 	if ok || st.panicked {
 		return 1
 	}
@@ -81,4 +84,13 @@ func tosgoRate(want C.uint64_t, waitOut *C.uint64_t, h C.uintptr_t) C.int {
 	}
 	*waitOut = C.uint64_t(ms)
 	return 0
+}
+
+// lentError copies the error an event lends to its callback (never freed here) into an
+// *Error; a nil error (not a nil *Error) for NULL, since the events' Err fields are errors.
+func lentError(e *C.struct_tos_error) error {
+	if e == nil {
+		return nil
+	}
+	return newError(Result(C.tos_error_result(e)), e)
 }

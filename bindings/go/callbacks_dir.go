@@ -9,10 +9,7 @@ package tosupload
 */
 import "C"
 
-import (
-	"runtime/cgo"
-	"time"
-)
+import "runtime/cgo"
 
 //export tosgoDirProgress
 func tosgoDirProgress(p *C.struct_tos_dir_progress, h C.uintptr_t) {
@@ -37,6 +34,7 @@ func tosgoDirEvent(e *C.struct_tos_dir_event, h C.uintptr_t) {
 		Path: C.GoString(e.path),
 		Key:  C.GoString(e.key),
 		Size: int64(e.size),
+		Err:  lentError((*C.struct_tos_error)(e.error)),
 	}
 	if e.etag != nil {
 		ev.ETag = C.GoString(e.etag)
@@ -48,25 +46,11 @@ func tosgoDirEvent(e *C.struct_tos_dir_event, h C.uintptr_t) {
 	if e.reason != nil {
 		ev.Reason = C.GoString(e.reason)
 	}
-	if e.error != nil {
-		// Lent to the callback: copied, never freed here.
-		ev.Err = newError(Result(C.tos_error_result(e.error)), (*C.struct_tos_error)(e.error))
-	}
 	st.guard(func() { st.dir.DirEventListener.DirEventChange(ev) })
 }
 
 //export tosgoDirRate
 func tosgoDirRate(want C.uint64_t, waitOut *C.uint64_t, h C.uintptr_t) C.int {
 	st := cgo.Handle(h).Value().(*dirCallState)
-	ok, wait := true, time.Duration(0)
-	st.guard(func() { ok, wait = st.dir.RateLimiter.Acquire(int64(want)) })
-	if ok || st.panicked {
-		return 1
-	}
-	ms := wait.Milliseconds()
-	if ms < 1 {
-		ms = 1
-	}
-	*waitOut = C.uint64_t(ms)
-	return 0
+	return st.rate(st.dir.RateLimiter, want, waitOut)
 }

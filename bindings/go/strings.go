@@ -5,6 +5,14 @@ import "fmt"
 // The names are the constants' names without the type's prefix, so a log line reads as the
 // code that produced it; an unknown number prints as Type(n), as for Protocol.
 
+// enumString is the String method of the enumerations: the name in names, else Type(n).
+func enumString[T ~int | ~uint32](names map[T]string, v T, typeName string) string {
+	if s, ok := names[v]; ok {
+		return s
+	}
+	return fmt.Sprintf("%s(%d)", typeName, int64(v))
+}
+
 var dataTransferTypeNames = map[DataTransferType]string{
 	DataTransferStarted:   "Started",
 	DataTransferRW:        "RW",
@@ -14,10 +22,7 @@ var dataTransferTypeNames = map[DataTransferType]string{
 
 // String names the kind, e.g. "Succeeded".
 func (t DataTransferType) String() string {
-	if s, ok := dataTransferTypeNames[t]; ok {
-		return s
-	}
-	return fmt.Sprintf("DataTransferType(%d)", int(t))
+	return enumString(dataTransferTypeNames, t, "DataTransferType")
 }
 
 var uploadEventTypeNames = map[UploadEventType]string{
@@ -36,10 +41,7 @@ var uploadEventTypeNames = map[UploadEventType]string{
 
 // String names the kind, e.g. "UploadPartSucceeded".
 func (t UploadEventType) String() string {
-	if s, ok := uploadEventTypeNames[t]; ok {
-		return s
-	}
-	return fmt.Sprintf("UploadEventType(%d)", int(t))
+	return enumString(uploadEventTypeNames, t, "UploadEventType")
 }
 
 var dirEventTypeNames = map[DirEventType]string{
@@ -51,21 +53,16 @@ var dirEventTypeNames = map[DirEventType]string{
 
 // String names the kind, e.g. "FileSucceeded".
 func (t DirEventType) String() string {
-	if s, ok := dirEventTypeNames[t]; ok {
-		return s
-	}
-	return fmt.Sprintf("DirEventType(%d)", int(t))
+	return enumString(dirEventTypeNames, t, "DirEventType")
+}
+
+var addressingNames = map[Addressing]string{
+	AddressingAuto:         "Auto",
+	AddressingPathStyle:    "PathStyle",
+	AddressingCustomDomain: "CustomDomain",
 }
 
 // String names the addressing style, e.g. "PathStyle".
 func (a Addressing) String() string {
-	switch a {
-	case AddressingAuto:
-		return "Auto"
-	case AddressingPathStyle:
-		return "PathStyle"
-	case AddressingCustomDomain:
-		return "CustomDomain"
-	}
-	return fmt.Sprintf("Addressing(%d)", uint32(a))
+	return enumString(addressingNames, a, "Addressing")
 }

@@ -14,10 +14,8 @@ import (
 	"context"
 	"runtime"
 	"runtime/cgo"
-	"sort"
 	"sync"
 	"time"
-	"unsafe"
 )
 
 // UploadFileInput is the input of Client.UploadFile. Bucket, Key and FilePath are required;
@@ -150,69 +148,93 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 	}
 	ci.disable_checkpoint = C.bool(!in.EnableCheckpoint)
 	ci.checkpoint_file = cs.opt(in.CheckpointFile)
-	ci.attributes.content_type = cs.opt(in.ContentType)
-	ci.attributes.cache_control = cs.opt(in.CacheControl)
-	ci.attributes.content_disposition = cs.opt(in.ContentDisposition)
-	ci.attributes.content_encoding = cs.opt(in.ContentEncoding)
-	ci.attributes.content_language = cs.opt(in.ContentLanguage)
-	if !in.Expires.IsZero() {
-		ci.attributes.expires = C.int64_t(in.Expires.Unix())
+	attrs := in.attributes()
+	cs.attributes(&attrs, &ci.attributes)
+
+	st := &callState{in: in}
+	var out *C.struct_tos_upload_output
+	defer func() { C.tos_upload_output_free(out) }() // NULL-safe; also when a listener panicked
+	err := runUpload(ctx, in.TokenBucket, in.CancelHook, st, st,
+		func(rl *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, h C.uintptr_t) (C.tos_result, *C.struct_tos_error) {
+			ci.rate_limiter = rl
+			ci.cancel_hook = hook
+			C.tosgo_set_callbacks(&ci, h, cbool(in.DataTransferListener != nil),
+				cbool(in.UploadEventListener != nil), cbool(in.RateLimiter != nil))
+			var cerr *C.struct_tos_error
+			rc := C.tos_upload_file(c.ptr, &ci, &out, &cerr)
+			runtime.KeepAlive(c)
+			return rc, cerr
+		})
+	if err != nil {
+		return nil, err
 	}
-	ci.attributes.acl = cs.opt(in.ACL)
-	ci.attributes.storage_class = cs.opt(in.StorageClass)
-	ci.attributes.tagging = cs.opt(in.Tagging)
-	ci.attributes.forbid_overwrite = C.bool(in.ForbidOverwrite)
-	ci.attributes.ssec_algorithm = cs.opt(in.SSECAlgorithm)
-	ci.attributes.ssec_key = cs.opt(in.SSECKey)
-	ci.attributes.ssec_key_md5 = cs.opt(in.SSECKeyMD5)
-	ci.attributes.server_side_encryption = cs.opt(in.ServerSideEncryption)
-	ci.attributes.server_side_encryption_key_id = cs.opt(in.ServerSideEncryptionKeyID)
-	ci.attributes.website_redirect_location = cs.opt(in.WebsiteRedirectLocation)
-	ci.attributes.traffic_limit = C.uint64_t(in.TrafficLimit)
-	if len(in.Meta) > 0 {
-		keys := make([]string, 0, len(in.Meta))
-		for k := range in.Meta {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		n := len(keys)
-		// C memory: the array holds pointers, so it must not be Go memory.
-		arr := (*C.struct_tos_meta_entry)(C.calloc(C.size_t(n), C.size_t(unsafe.Sizeof(C.struct_tos_meta_entry{}))))
-		cs = append(cs, unsafe.Pointer(arr))
-		entries := unsafe.Slice(arr, n)
-		for i, k := range keys {
-			entries[i].key = cs.req(k)
-			entries[i].value = cs.req(in.Meta[k])
-		}
-		ci.attributes.meta = arr
-		ci.attributes.meta_count = C.size_t(n)
+	return &UploadFileOutput{
+		Bucket:        C.GoString(C.tos_upload_output_bucket(out)),
+		Key:           C.GoString(C.tos_upload_output_key(out)),
+		UploadID:      C.GoString(C.tos_upload_output_upload_id(out)),
+		ETag:          C.GoString(C.tos_upload_output_etag(out)),
+		Location:      C.GoString(C.tos_upload_output_location(out)),
+		VersionID:     C.GoString(C.tos_upload_output_version_id(out)),
+		RequestID:     C.GoString(C.tos_upload_output_request_id(out)),
+		HashCrc64ecma: uint64(C.tos_upload_output_crc64(out)),
+		PartSize:      int64(C.tos_upload_output_part_size(out)),
+		BytesSent:     int64(C.tos_upload_output_bytes_sent(out)),
+	}, nil
+}
+
+// attributes gathers the object attributes of in, as UploadDirInput holds them.
+func (in *UploadFileInput) attributes() ObjectAttributes {
+	return ObjectAttributes{
+		ContentType:               in.ContentType,
+		CacheControl:              in.CacheControl,
+		ContentDisposition:        in.ContentDisposition,
+		ContentEncoding:           in.ContentEncoding,
+		ContentLanguage:           in.ContentLanguage,
+		Expires:                   in.Expires,
+		ACL:                       in.ACL,
+		StorageClass:              in.StorageClass,
+		Meta:                      in.Meta,
+		Tagging:                   in.Tagging,
+		ForbidOverwrite:           in.ForbidOverwrite,
+		SSECAlgorithm:             in.SSECAlgorithm,
+		SSECKey:                   in.SSECKey,
+		SSECKeyMD5:                in.SSECKeyMD5,
+		ServerSideEncryption:      in.ServerSideEncryption,
+		ServerSideEncryptionKeyID: in.ServerSideEncryptionKeyID,
+		WebsiteRedirectLocation:   in.WebsiteRedirectLocation,
+		TrafficLimit:              in.TrafficLimit,
 	}
-	var tb *TokenBucket
-	if in.TokenBucket != nil {
-		tb = in.TokenBucket
+}
+
+// runUpload is what UploadFile and UploadDir share around their C call. It holds tb (if
+// any) for the call, makes the call's private cancel hook, attaches it to user (if any) and
+// to ctx, and registers handleValue (whose embedded callState is st) for the listeners'
+// trampolines; call sets these in its C input and makes the C call. A listener's panic is
+// raised again here, after the returned error is freed. A failure is returned as an *Error
+// (ErrPaused also wrapping ctx.Err() when ctx was done); nil for TOS_OK.
+func runUpload(ctx context.Context, tb *TokenBucket, user *CancelHook, st *callState, handleValue interface{},
+	call func(rl *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, h C.uintptr_t) (C.tos_result, *C.struct_tos_error)) error {
+	var rl *C.struct_tos_rate_limiter
+	if tb != nil {
 		if !tb.own.acquire() { // keeps it from being freed during the call
-			return nil, ErrClosed
+			return ErrClosed
 		}
 		defer tb.own.release()
-		ci.rate_limiter = tb.ptr
+		rl = tb.ptr
 	}
 
 	hook := C.tos_cancel_hook_new()
 	if hook == nil {
-		return nil, &Error{Result: ResultInternal, Message: "tos_cancel_hook_new failed"}
+		return &Error{Result: ResultInternal, Message: "tos_cancel_hook_new failed"}
 	}
 	defer C.tos_cancel_hook_free(hook)
-	ci.cancel_hook = hook
-
-	st := &callState{in: in, hook: hook}
-	h := cgo.NewHandle(st)
+	st.hook = hook
+	h := cgo.NewHandle(handleValue)
 	defer h.Delete()
-	C.tosgo_set_callbacks(&ci, C.uintptr_t(h), cbool(in.DataTransferListener != nil),
-		cbool(in.UploadEventListener != nil), cbool(in.RateLimiter != nil))
 
-	if in.CancelHook != nil {
-		in.CancelHook.attach(hook)
-		defer in.CancelHook.detach(hook)
+	if user != nil {
+		user.attach(hook)
+		defer user.detach(hook)
 	}
 	done := make(chan struct{})
 	var watcher sync.WaitGroup
@@ -228,16 +250,13 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 		}()
 	}
 
-	var out *C.struct_tos_upload_output
-	var cerr *C.struct_tos_error
-	rc := Result(C.tos_upload_file(c.ptr, &ci, &out, &cerr))
+	crc, cerr := call(rl, hook, C.uintptr_t(h))
+	rc := Result(crc)
 	close(done)
 	watcher.Wait() // the hook is freed only once nothing can call tos_cancel on it
-	runtime.KeepAlive(c)
 	runtime.KeepAlive(tb)
 
 	if st.panicked {
-		C.tos_upload_output_free(out)
 		C.tos_error_free(cerr)
 		panic(st.panicVal)
 	}
@@ -246,21 +265,9 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 		if e.Result == ResultPaused && ctx.Err() != nil {
 			e.wrapped = ctx.Err()
 		}
-		return nil, e
+		return e
 	}
-	defer C.tos_upload_output_free(out)
-	return &UploadFileOutput{
-		Bucket:        C.GoString(C.tos_upload_output_bucket(out)),
-		Key:           C.GoString(C.tos_upload_output_key(out)),
-		UploadID:      C.GoString(C.tos_upload_output_upload_id(out)),
-		ETag:          C.GoString(C.tos_upload_output_etag(out)),
-		Location:      C.GoString(C.tos_upload_output_location(out)),
-		VersionID:     C.GoString(C.tos_upload_output_version_id(out)),
-		RequestID:     C.GoString(C.tos_upload_output_request_id(out)),
-		HashCrc64ecma: uint64(C.tos_upload_output_crc64(out)),
-		PartSize:      int64(C.tos_upload_output_part_size(out)),
-		BytesSent:     int64(C.tos_upload_output_bytes_sent(out)),
-	}, nil
+	return nil
 }
 
 func cbool(b bool) C.int {

@@ -13,8 +13,6 @@ import "C"
 import (
 	"context"
 	"runtime"
-	"runtime/cgo"
-	"sync"
 )
 
 // ResultSomeFilesFailed: UploadDir went through, but some files failed; the output lists them.
@@ -179,72 +177,25 @@ func (c *Client) UploadDir(ctx context.Context, in *UploadDirInput) (*UploadDirO
 	ci.continue_on_error = C.bool(in.ContinueOnError)
 	cs.attributes(&in.Attributes, &ci.attributes)
 
-	var tb *TokenBucket
-	if in.TokenBucket != nil {
-		tb = in.TokenBucket
-		if !tb.own.acquire() { // keeps it from being freed during the call
-			return nil, ErrClosed
-		}
-		defer tb.own.release()
-		ci.rate_limiter = tb.ptr
-	}
-
-	hook := C.tos_cancel_hook_new()
-	if hook == nil {
-		return nil, &Error{Result: ResultInternal, Message: "tos_cancel_hook_new failed"}
-	}
-	defer C.tos_cancel_hook_free(hook)
-	ci.cancel_hook = hook
-
-	st := &dirCallState{callState: callState{hook: hook}, dir: in}
-	h := cgo.NewHandle(st)
-	defer h.Delete()
-	C.tosgo_set_dir_callbacks(&ci, C.uintptr_t(h), cbool(in.DirProgressListener != nil),
-		cbool(in.DirEventListener != nil), cbool(in.RateLimiter != nil))
-
-	if in.CancelHook != nil {
-		in.CancelHook.attach(hook)
-		defer in.CancelHook.detach(hook)
-	}
-	done := make(chan struct{})
-	var watcher sync.WaitGroup
-	if ctx.Done() != nil {
-		watcher.Add(1)
-		go func() {
-			defer watcher.Done()
-			select {
-			case <-ctx.Done():
-				C.tos_cancel(hook, false)
-			case <-done:
-			}
-		}()
-	}
-
+	st := &dirCallState{dir: in}
 	var out *C.struct_tos_upload_dir_output
-	var cerr *C.struct_tos_error
-	rc := Result(C.tos_upload_dir(c.ptr, &ci, &out, &cerr))
-	close(done)
-	watcher.Wait() // the hook is freed only once nothing can call tos_cancel on it
-	runtime.KeepAlive(c)
-	runtime.KeepAlive(tb)
-	defer C.tos_upload_dir_output_free(out)
-
-	if st.panicked {
-		C.tos_error_free(cerr)
-		panic(st.panicVal)
-	}
+	defer func() { C.tos_upload_dir_output_free(out) }() // NULL-safe; also when a listener panicked
+	err := runUpload(ctx, in.TokenBucket, in.CancelHook, &st.callState, st,
+		func(rl *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, h C.uintptr_t) (C.tos_result, *C.struct_tos_error) {
+			ci.rate_limiter = rl
+			ci.cancel_hook = hook
+			C.tosgo_set_dir_callbacks(&ci, h, cbool(in.DirProgressListener != nil),
+				cbool(in.DirEventListener != nil), cbool(in.RateLimiter != nil))
+			var cerr *C.struct_tos_error
+			rc := C.tos_upload_dir(c.ptr, &ci, &out, &cerr)
+			runtime.KeepAlive(c)
+			return rc, cerr
+		})
 	var result *UploadDirOutput
 	if out != nil {
 		result = dirOutput(out)
 	}
-	if rc != ResultOK {
-		e := takeError(rc, cerr)
-		if e.Result == ResultPaused && ctx.Err() != nil {
-			e.wrapped = ctx.Err()
-		}
-		return result, e
-	}
-	return result, nil
+	return result, err
 }
 
 // dirOutput copies the C output; the failures' errors are lent by it, so they are copied too.
