@@ -214,14 +214,17 @@ pub trait Protocol: Send + Sync {
     fn parse_list_parts(&self, response: &Response) -> Result<PartsPage>;
 
     /// One page of ListMultipartUploads of the keys under `prefix`, starting after `marker`
-    /// (the default marker = from the start), at most `max_uploads` long.
+    /// (the default marker = from the start), at most `max_uploads` long. The request is the
+    /// same in both protocols; only its answer is parsed differently.
     fn list_multipart_uploads(
         &self,
         bucket: &str,
         prefix: &str,
         marker: &UploadsMarker,
         max_uploads: u32,
-    ) -> Operation;
+    ) -> Operation {
+        crate::wire::uploads::operation(bucket, prefix, marker, max_uploads)
+    }
     fn parse_list_multipart_uploads(&self, response: &Response) -> Result<UploadsPage>;
 
     fn head_object(&self, bucket: &str, key: &str) -> Operation;

@@ -40,7 +40,7 @@ use crate::wire::aws_chunked;
 use crate::wire::endpoint::{check_key_segments, host_is_ip_literal, host_is_localhost};
 use crate::wire::protocol::{
     BodyFraming, CompletedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, PartsPage,
-    Protocol, Response, SignedRequest, UploadsMarker, UploadsPage,
+    Protocol, Response, SignedRequest, UploadsPage,
 };
 use crate::wire::sigv4;
 use std::time::SystemTime;
@@ -294,16 +294,6 @@ impl Protocol for S3Protocol {
 
     fn parse_list_parts(&self, response: &Response) -> Result<PartsPage> {
         xml::parse_list_parts(&response.body)
-    }
-
-    fn list_multipart_uploads(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        marker: &UploadsMarker,
-        max_uploads: u32,
-    ) -> Operation {
-        crate::wire::uploads::operation(bucket, prefix, marker, max_uploads)
     }
 
     fn parse_list_multipart_uploads(&self, response: &Response) -> Result<UploadsPage> {

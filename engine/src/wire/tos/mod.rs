@@ -11,7 +11,7 @@ use crate::wire::content_type::guess_from_key;
 use crate::wire::endpoint::{check_key_segments, host_is_ip_literal, parse_endpoint};
 use crate::wire::protocol::{
     CompletedPart, ListedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, PartsPage,
-    Protocol, Response, SignedRequest, UploadsMarker, UploadsPage,
+    Protocol, Response, SignedRequest, UploadsPage,
 };
 use crate::wire::sigv4;
 use bytes::Bytes;
@@ -450,16 +450,6 @@ impl Protocol for TosProtocol {
             None
         };
         Ok(PartsPage { parts, next_marker })
-    }
-
-    fn list_multipart_uploads(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        marker: &UploadsMarker,
-        max_uploads: u32,
-    ) -> Operation {
-        crate::wire::uploads::operation(bucket, prefix, marker, max_uploads)
     }
 
     fn parse_list_multipart_uploads(&self, response: &Response) -> Result<UploadsPage> {
