@@ -67,8 +67,13 @@ step "Go binding: go vet and go test against the local server (cgo, installed re
 # Standard library only: no module proxy is needed or used. cgo finds the library as a user's
 # program would, through `#cgo pkg-config: tosupload` and an installed prefix (a temporary
 # one here); nothing records a run path, so the tests find it through LD_LIBRARY_PATH.
-goprefix="$(mktemp -d)"
-trap 'rm -rf "$goprefix"' EXIT
+# Go's build cache keeps a cgo package's link flags (pkg-config's -L) from an earlier build of
+# the same sources, so a prefix at a new path each run made the second run fail to link
+# ("cannot find -ltosupload"): the prefix is the same path every time, with a build cache of
+# its own beside it, which no build against another prefix has filled.
+goprefix="$top/build/go-prefix"
+export GOCACHE="$top/build/go-cache"
+rm -rf "$goprefix"
 cmake --install build/release --prefix "$goprefix" >/dev/null
 (
     cd bindings/go
