@@ -184,6 +184,7 @@ pub type tos_rate_limiter_cb =
 pub(crate) struct UserData(pub(crate) *mut c_void);
 // SAFETY: see above; the pointer is only handed back to the caller's own callback.
 unsafe impl Send for UserData {}
+unsafe impl Sync for UserData {}
 
 impl UserData {
     // A method, so closures capture the whole `UserData` (which is `Send`), not its field.

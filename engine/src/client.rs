@@ -7,6 +7,8 @@ use crate::events::Observers;
 use crate::upload::{self, file_request::UploadFileOutput, file_request::UploadFileRequest};
 use crate::upload_dir::{
     self,
+    caller_queue::{CallerQueue, FinishOnDrop},
+    dir_reporter::DirCallbacks,
     dir_request::{DirObservers, UploadDirOutput, UploadDirRequest},
 };
 use crate::upload_stream::{self, UploadStreamRequest};
@@ -48,18 +50,38 @@ impl Client {
 
     /// Uploads a folder tree, blocking like `upload_file`; every callback runs on this thread.
     /// Per-file failures are listed in the output (the call itself fails only on bad input,
-    /// pause or abort).
+    /// pause or abort). The upload itself runs on the runtime's threads
+    /// (`upload_dir::caller_queue` says why).
     pub fn upload_dir(
         &self,
         request: UploadDirRequest,
-        observers: DirObservers,
+        mut observers: DirObservers,
     ) -> Result<UploadDirOutput> {
         self.refuse_nested_call()?;
-        self.runtime.block_on(upload_dir::upload_dir(
-            Arc::clone(&self.wire),
-            request,
-            observers,
-        ))
+        let queue = Arc::new(CallerQueue::default());
+        let callbacks = DirCallbacks {
+            queue: Arc::clone(&queue),
+            wants_events: observers.event.is_some(),
+            wants_progress: observers.progress.is_some(),
+            has_acquire: observers.acquire.is_some(),
+            shared_limiter: observers.shared_limiter.clone(),
+        };
+        let upload = upload_dir::upload_dir(Arc::clone(&self.wire), request, callbacks);
+        let finish = FinishOnDrop(Arc::clone(&queue));
+        let task = self.runtime.spawn(async move {
+            let _finish = finish;
+            upload.await
+        });
+        // A callback that panics unwinds out of `serve`: the upload must not go on alone.
+        let mut stop = AbortOnDrop(Some(task.abort_handle()));
+        queue.serve(&mut observers);
+        stop.0 = None;
+        self.runtime.block_on(task).unwrap_or_else(|e| {
+            Err(UploadError::new(
+                ErrorKind::Internal,
+                format!("the directory upload stopped unexpectedly: {e}"),
+            ))
+        })
     }
 
     fn refuse_nested_call(&self) -> Result<()> {
@@ -120,5 +142,16 @@ impl Client {
     pub fn abort_multipart_upload(&self, request: AbortUploadRequest) -> Result<()> {
         self.refuse_nested_call()?;
         self.runtime.block_on(uploads::abort(&self.wire, request))
+    }
+}
+
+/// Aborts the task when dropped while still armed.
+struct AbortOnDrop(Option<tokio::task::AbortHandle>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(task) = self.0.take() {
+            task.abort();
+        }
     }
 }

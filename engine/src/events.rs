@@ -75,12 +75,12 @@ pub struct UploadEvent {
     pub task_num: Option<u32>,
 }
 
-pub type ProgressFn = Box<dyn FnMut(&ProgressStatus) + Send>;
-pub type EventFn = Box<dyn FnMut(&UploadEvent) + Send>;
+pub type ProgressFn = Box<dyn FnMut(&ProgressStatus) + Send + Sync>;
+pub type EventFn = Box<dyn FnMut(&UploadEvent) + Send + Sync>;
 
 /// The user's limiter callback; answers like `RateLimiter::acquire`. It is called on the
 /// same thread as the other callbacks of the upload, so it needs no locking of its own.
-pub type AcquireFn = Box<dyn FnMut(u64) -> super::rate_limit::Permit + Send>;
+pub type AcquireFn = Box<dyn FnMut(u64) -> super::rate_limit::Permit + Send + Sync>;
 
 /// Everything an upload calls back into. All callbacks of one upload run on the thread that
 /// called `upload_file`, one at a time, and never after it returns.

@@ -72,7 +72,7 @@ pub fn http_date(ms: u64) -> String {
 }
 
 pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    hex::encode(bytes)
 }
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);

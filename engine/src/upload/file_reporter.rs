@@ -28,6 +28,8 @@ pub struct Reporter {
     last_emit: Instant,
     /// Per part: the most bytes ever handed over in any attempt, so retries count once.
     high_water: Vec<u64>,
+    /// Set when the user's limiter callback is served elsewhere (see `SharedLimits`).
+    pub acquire_sink: Option<mpsc::UnboundedSender<AcquireRequest>>,
 }
 
 impl Reporter {
@@ -43,6 +45,7 @@ impl Reporter {
             pending: 0,
             last_emit: Instant::now(),
             high_water: Vec::new(),
+            acquire_sink: None,
         }
     }
 
@@ -75,10 +78,11 @@ impl Reporter {
     /// callback arrive, to be answered with `acquire` on the thread that runs the callbacks.
     pub fn limiter(&self) -> (Limiter, mpsc::UnboundedReceiver<AcquireRequest>) {
         let (ask_limiter, acquire_requests) = mpsc::unbounded_channel();
-        let limiter = match self.shared_limiter() {
+        let limiter = match (&self.acquire_sink, self.shared_limiter()) {
+            (Some(sink), _) => Limiter::Callback(sink.clone()),
             _ if self.has_acquire_callback() => Limiter::Callback(ask_limiter),
-            Some(shared) => Limiter::Shared(shared),
-            None => Limiter::None,
+            (None, Some(shared)) => Limiter::Shared(shared),
+            (None, None) => Limiter::None,
         };
         (limiter, acquire_requests)
     }

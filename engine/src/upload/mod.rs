@@ -41,6 +41,10 @@ pub(crate) struct SharedLimits {
     /// Leave the checkpoint after success: the folder upload removes it once its journal
     /// records the file, so a kill in between costs a HEAD on the rerun, not the whole file.
     pub leave_checkpoint: bool,
+    /// Where the user's limiter callback is asked, when it runs elsewhere than this
+    /// upload's coordinator (a folder upload's callbacks run on the caller's thread).
+    pub acquire_sink:
+        Option<tokio::sync::mpsc::UnboundedSender<crate::wire::file_range::AcquireRequest>>,
 }
 
 pub(crate) async fn upload_file(
@@ -57,6 +61,7 @@ pub(crate) async fn upload_file(
         source.identity.size,
     );
     reporter.checkpoint_file = source.checkpoint_path.clone();
+    reporter.acquire_sink = limits.acquire_sink.clone();
     let mut session = Session {
         wire,
         attributes: Arc::new(request.attributes.clone()),

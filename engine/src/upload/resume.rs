@@ -253,6 +253,5 @@ fn md5_and_crc(range: &FileRange) -> std::io::Result<(String, u64)> {
         md5.update(block);
         crc.update(block);
     })?;
-    let hex = md5.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok((hex, crc.value()))
+    Ok((hex::encode(md5.finalize()), crc.value()))
 }

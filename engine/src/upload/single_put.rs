@@ -8,20 +8,21 @@
 use crate::attributes::CreateAttributes;
 use crate::cancel::CancelHook;
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::rate_limit::{Permit, RateLimiter};
-use crate::wire::file_range::{Feed, FileRange, Limiter, RangeSource};
+use crate::rate_limit::RateLimiter;
+use crate::wire::file_range::{AcquireRequest, Feed, FileRange, Limiter, RangeSource};
 use crate::wire::protocol::ObjectReceipt;
 use crate::wire::{Object, Wire};
 use std::sync::Arc;
 use tokio::sync::{mpsc, Semaphore};
 
 /// Whoever owns the upload's callbacks.
-pub(crate) trait PutObserver {
+pub(crate) trait PutObserver: Send {
     /// `bytes` more of the object were sent; a retried attempt's bytes are counted once.
     fn add_bytes(&mut self, bytes: u64);
     fn has_acquire(&self) -> bool;
     fn shared_limiter(&self) -> Option<Arc<dyn RateLimiter>>;
-    fn acquire(&mut self, want: u64) -> Permit;
+    /// Has the user's limiter callback answer `ask`, on the thread that runs the callbacks.
+    fn answer_acquire(&mut self, ask: AcquireRequest);
 }
 
 pub(crate) struct SinglePut<'a> {
@@ -78,7 +79,7 @@ pub(crate) async fn put_object(
                 }
             }
             Some(ask) = acquire_requests.recv() => {
-                let _ = ask.reply.send(observer.acquire(ask.want));
+                observer.answer_acquire(ask);
             }
             _ = put.cancel.cancelled() => {
                 return Err(UploadError::new(ErrorKind::Paused, "stopped by the cancel hook"));

@@ -8,7 +8,8 @@ use super::single_put::{self, PutObserver, SinglePut};
 use super::Session;
 use crate::cancel::CancelKind;
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::rate_limit::{Permit, RateLimiter};
+use crate::rate_limit::RateLimiter;
+use crate::wire::file_range::AcquireRequest;
 use crate::wire::Object;
 use std::sync::Arc;
 
@@ -32,8 +33,8 @@ impl PutObserver for FileProgress<'_> {
         self.reporter.shared_limiter()
     }
 
-    fn acquire(&mut self, want: u64) -> Permit {
-        self.reporter.acquire(want)
+    fn answer_acquire(&mut self, ask: AcquireRequest) {
+        let _ = ask.reply.send(self.reporter.acquire(ask.want));
     }
 }
 

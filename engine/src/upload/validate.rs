@@ -83,8 +83,20 @@ pub(crate) fn open_source(path: &std::path::Path) -> Result<(File, FileInfo)> {
             format!("{shown} is not a regular file"),
         ));
     }
-    let unreadable = |e: io::Error| {
-        UploadError::new(ErrorKind::FileUnreadable, format!("cannot read {shown}")).with_cause(e)
+    open_regular(path)
+}
+
+/// Opens what a stat just found to be a regular file (`open_source`'s, or a folder walk's,
+/// which spares each small file a second stat) and checks again on the open descriptor.
+pub(crate) fn open_regular(path: &std::path::Path) -> Result<(File, FileInfo)> {
+    let shown = path.display();
+    let unreadable = |e: io::Error| match e.kind() {
+        io::ErrorKind::NotFound => UploadError::new(
+            ErrorKind::FileNotFound,
+            format!("invalid file path {shown}: the file does not exist"),
+        ),
+        _ => UploadError::new(ErrorKind::FileUnreadable, format!("cannot read {shown}"))
+            .with_cause(e),
     };
     // Without blocking: the path may have been replaced by a FIFO since the stat.
     let file = std::fs::OpenOptions::new()

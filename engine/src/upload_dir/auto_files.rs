@@ -61,7 +61,7 @@ impl FileTuner {
 }
 
 fn announce(reporter: &SharedReporter, files: usize) {
-    lock(reporter).event(&DirEvent {
+    lock(reporter).event(DirEvent {
         kind: DirEventKind::FileConcurrencyChanged,
         path: PathBuf::new(),
         key: String::new(),

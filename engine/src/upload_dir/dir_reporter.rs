@@ -1,15 +1,29 @@
-//! Aggregate progress and per-file events for a directory upload, behind one lock that
-//! every file's future shares (they all run on the caller's thread, so it is uncontended).
+//! Aggregate progress and per-file events for a directory upload, behind one lock that the
+//! file futures share. The callbacks themselves run on the caller's thread: what they are
+//! asked travels through the `CallerQueue`.
 
-use super::dir_request::{DirEvent, DirObservers, DirProgress};
-use crate::rate_limit::Permit;
+use super::caller_queue::{CallerQueue, ToCaller};
+use super::dir_request::{DirEvent, DirProgress};
+use crate::wire::file_range::AcquireRequest;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
 
 const INTERVAL: Duration = Duration::from_millis(100);
 
+/// Which callbacks the caller has, and where to reach them.
+pub struct DirCallbacks {
+    pub queue: Arc<CallerQueue>,
+    pub wants_events: bool,
+    pub wants_progress: bool,
+    pub has_acquire: bool,
+    pub shared_limiter: Option<Arc<dyn crate::RateLimiter>>,
+}
+
 pub struct DirReporter {
-    observers: DirObservers,
+    callbacks: DirCallbacks,
+    /// Where part and object bodies ask the user's limiter callback, when there is one.
+    acquire_sink: Option<mpsc::UnboundedSender<AcquireRequest>>,
     progress: DirProgress,
     reported: DirProgress,
     last_emit: Instant,
@@ -22,9 +36,21 @@ pub fn lock(reporter: &SharedReporter) -> std::sync::MutexGuard<'_, DirReporter>
 }
 
 impl DirReporter {
-    pub fn new(observers: DirObservers) -> SharedReporter {
+    /// Runs on the runtime: forwards the limiter's questions to the caller's thread.
+    pub fn new(callbacks: DirCallbacks) -> SharedReporter {
+        let acquire_sink = callbacks.has_acquire.then(|| {
+            let (sink, mut asks) = mpsc::unbounded_channel::<AcquireRequest>();
+            let queue = Arc::clone(&callbacks.queue);
+            tokio::spawn(async move {
+                while let Some(ask) = asks.recv().await {
+                    queue.push(ToCaller::Acquire(ask));
+                }
+            });
+            sink
+        });
         Arc::new(Mutex::new(DirReporter {
-            observers,
+            callbacks,
+            acquire_sink,
             progress: DirProgress::default(),
             reported: DirProgress::default(),
             last_emit: Instant::now(),
@@ -59,25 +85,22 @@ impl DirReporter {
         self.progress.files_failed += 1;
     }
 
-    pub fn event(&mut self, event: &DirEvent) {
-        if let Some(callback) = self.observers.event.as_mut() {
-            callback(event);
+    pub fn wants_events(&self) -> bool {
+        self.callbacks.wants_events
+    }
+
+    pub fn event(&mut self, event: DirEvent) {
+        if self.callbacks.wants_events {
+            self.callbacks.queue.push(ToCaller::Event(event));
         }
     }
 
-    pub fn has_acquire(&self) -> bool {
-        self.observers.acquire.is_some()
+    pub fn acquire_sink(&self) -> Option<mpsc::UnboundedSender<AcquireRequest>> {
+        self.acquire_sink.clone()
     }
 
     pub fn shared_limiter(&self) -> Option<Arc<dyn crate::RateLimiter>> {
-        self.observers.shared_limiter.clone()
-    }
-
-    pub fn acquire(&mut self, want: u64) -> Permit {
-        self.observers
-            .acquire
-            .as_mut()
-            .map_or(Permit::Granted, |callback| callback(want))
+        self.callbacks.shared_limiter.clone()
     }
 
     /// Reports when something changed and 100 ms have passed.
@@ -88,8 +111,8 @@ impl DirReporter {
     }
 
     pub fn emit(&mut self) {
-        if let Some(callback) = self.observers.progress.as_mut() {
-            callback(&self.progress);
+        if self.callbacks.wants_progress {
+            self.callbacks.queue.push(ToCaller::Progress(self.progress));
         }
         self.reported = self.progress;
         self.last_emit = Instant::now();
@@ -105,14 +128,14 @@ impl crate::upload::single_put::PutObserver for PutProgress<'_> {
     }
 
     fn has_acquire(&self) -> bool {
-        lock(self.0).has_acquire()
+        lock(self.0).callbacks.has_acquire
     }
 
     fn shared_limiter(&self) -> Option<Arc<dyn crate::RateLimiter>> {
         lock(self.0).shared_limiter()
     }
 
-    fn acquire(&mut self, want: u64) -> Permit {
-        lock(self.0).acquire(want)
+    fn answer_acquire(&mut self, ask: AcquireRequest) {
+        lock(self.0).callbacks.queue.push(ToCaller::Acquire(ask));
     }
 }

@@ -120,8 +120,8 @@ pub struct DirEvent {
     pub file_concurrency: Option<u32>,
 }
 
-pub type DirProgressFn = Box<dyn FnMut(&DirProgress) + Send>;
-pub type DirEventFn = Box<dyn FnMut(&DirEvent) + Send>;
+pub type DirProgressFn = Box<dyn FnMut(&DirProgress) + Send + Sync>;
+pub type DirEventFn = Box<dyn FnMut(&DirEvent) + Send + Sync>;
 
 /// As `Observers`: every callback runs on the thread that called `upload_dir`, one at a time.
 #[derive(Default)]

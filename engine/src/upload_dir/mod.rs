@@ -3,7 +3,8 @@
 //! a journal so a rerun skips finished files, aggregate progress, one connection cap.
 
 mod auto_files;
-mod dir_reporter;
+pub(crate) mod caller_queue;
+pub(crate) mod dir_reporter;
 pub mod dir_request;
 pub(crate) mod glob;
 pub(crate) mod journal;
@@ -17,7 +18,7 @@ use crate::upload::checkpoint;
 use crate::upload::file_request::resolve_part_size;
 use crate::wire::protocol::ObjectReceipt;
 use crate::wire::Wire;
-use dir_reporter::{lock, DirReporter};
+use dir_reporter::{lock, DirCallbacks, DirReporter};
 use dir_request::*;
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use journal::{DoneFile, Journal};
@@ -29,8 +30,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
 use walk::{WalkItem, WalkOptions};
 
-/// Files found but not yet started; bounds the walker's lead over the uploads.
-const WALK_QUEUE: usize = 16 * 1024;
+/// Batches of files found but not yet started; bounds the walker's lead over the uploads
+/// (at most 16,384 files).
+const WALK_QUEUE: usize = 256;
 
 struct FileTask {
     path: PathBuf,
@@ -46,12 +48,12 @@ enum Sent {
     AlreadyThere(ObjectReceipt),
 }
 
-type FileFuture = Pin<Box<dyn Future<Output = (FileTask, Result<Sent>)>>>;
+type FileFuture = Pin<Box<dyn Future<Output = (FileTask, Result<Sent>)> + Send>>;
 
 pub(crate) async fn upload_dir(
     wire: Arc<Wire>,
     request: UploadDirRequest,
-    observers: DirObservers,
+    callbacks: DirCallbacks,
 ) -> Result<UploadDirOutput> {
     wire.check_bucket(&request.bucket)?;
     wire.check_prefix(&request.prefix)?;
@@ -95,7 +97,8 @@ pub(crate) async fn upload_dir(
     if let Some(kind) = cancel.requested() {
         return Err(stopped(kind));
     }
-    let reporter = DirReporter::new(observers);
+    let queue = Arc::clone(&callbacks.queue);
+    let reporter = DirReporter::new(callbacks);
     let max_connections = match request.max_connections {
         0 => DEFAULT_MAX_CONNECTIONS as usize,
         n => n as usize,
@@ -124,6 +127,7 @@ pub(crate) async fn upload_dir(
         walk::walk(&root, &walk_options, &found_tx, &walk_cancel)
     });
 
+    let mut found_batch = Vec::new().into_iter();
     let mut output = UploadDirOutput::default();
     let mut running: FuturesUnordered<FileFuture> = FuturesUnordered::new();
     let mut walk_done = false;
@@ -136,7 +140,9 @@ pub(crate) async fn upload_dir(
         tokio::select! {
             biased;
             _ = cancel.cancelled(), if !stopping => stopping = true,
-            item = found.recv(), if !walk_done && !stopping && running.len() < file_concurrency => {
+            // The caller's thread is behind with the events: start nothing until it catches up.
+            _ = queue.room(), if !queue.has_room() => {}
+            item = next_found(&mut found, &mut found_batch), if !walk_done && !stopping && running.len() < file_concurrency && queue.has_room() => {
                 let Some(item) = item else {
                     walk_done = true;
                     lock(&reporter).walk_complete();
@@ -158,14 +164,19 @@ pub(crate) async fn upload_dir(
                     stopping = true;
                 }
             }
-            _ = ticker.tick() => lock(&reporter).tick(),
+            _ = ticker.tick() => {
+                lock(&reporter).tick();
+                if let Some(journal) = journal.as_mut() {
+                    record_journal_failure(journal.flush_if_due(), journal, &mut output);
+                }
+            }
         }
     }
     drop(found);
     let _ = walker.await;
     lock(&reporter).emit();
-    if let Some(journal) = &journal {
-        journal.sync();
+    if let Some(journal) = journal.as_mut() {
+        record_journal_failure(journal.sync(), journal, &mut output);
     }
     if let Some(kind) = cancel.requested() {
         if kind == CancelKind::Abort {
@@ -181,6 +192,29 @@ pub(crate) async fn upload_dir(
         }
     }
     Ok(output)
+}
+
+/// The files were uploaded; only their record is lost, so the call reports a failure that
+/// names the journal rather than failing files that are on the server.
+fn record_journal_failure(written: Result<()>, journal: &Journal, output: &mut UploadDirOutput) {
+    if let Err(error) = written {
+        output.failures.push(FileFailure {
+            path: journal.path().to_path_buf(),
+            key: String::new(),
+            error,
+        });
+    }
+}
+
+async fn next_found(
+    found: &mut mpsc::Receiver<Vec<WalkItem>>,
+    batch: &mut std::vec::IntoIter<WalkItem>,
+) -> Option<WalkItem> {
+    if let Some(item) = batch.next() {
+        return Some(item);
+    }
+    *batch = found.recv().await?.into_iter();
+    batch.next()
 }
 
 fn walk_options(request: &UploadDirRequest) -> Result<WalkOptions> {
@@ -219,6 +253,9 @@ struct Shared {
 
 impl Shared {
     fn event(&self, kind: DirEventKind, task: &FileTask, f: impl FnOnce(&mut DirEvent)) {
+        if !lock(&self.reporter).wants_events() {
+            return;
+        }
         let mut event = DirEvent {
             kind,
             path: task.path.clone(),
@@ -231,7 +268,7 @@ impl Shared {
             file_concurrency: None,
         };
         f(&mut event);
-        lock(&self.reporter).event(&event);
+        lock(&self.reporter).event(event);
     }
 
     /// Decides what to do with what the walk found; returns the files to upload.
@@ -375,7 +412,12 @@ impl Shared {
                         etag: receipt.etag.clone(),
                         crc64: crc,
                     };
-                    match journal.record(entry) {
+                    // A multipart file's checkpoint goes only once its entry is on disk.
+                    let recorded = match journal.record(entry) {
+                        Ok(()) if task.identity.size >= self.part_size => journal.flush(),
+                        other => other,
+                    };
+                    match recorded {
                         Ok(()) => self.remove_file_checkpoint(&task),
                         Err(error) => output.failures.push(FileFailure {
                             path: task.path.clone(),

@@ -41,7 +41,7 @@ impl Shared {
     async fn put_small(&self, task: &FileTask) -> Result<ObjectReceipt> {
         // As for a single file: never blocks on a FIFO swapped in since the walk, and refuses a
         // file whose stat size of 0 hides content (it would become an empty object).
-        let (file, identity) = upload::validate::open_source(&task.path)?;
+        let (file, identity) = upload::validate::open_regular(&task.path)?;
         let put = SinglePut {
             wire: &self.wire,
             object: Object {
@@ -84,9 +84,9 @@ impl Shared {
         let reporter = Arc::clone(&self.reporter);
         let mut counted = 0;
         let progress_reporter = Arc::clone(&reporter);
-        let (has_acquire, shared_limiter) = {
+        let (acquire_sink, shared_limiter) = {
             let r = lock(&reporter);
-            (r.has_acquire(), r.shared_limiter())
+            (r.acquire_sink(), r.shared_limiter())
         };
         let observers = Observers {
             progress: Some(Box::new(move |status| {
@@ -96,16 +96,14 @@ impl Shared {
                 }
             })),
             event: None,
-            acquire: has_acquire.then(|| {
-                let reporter = Arc::clone(&reporter);
-                Box::new(move |want| lock(&reporter).acquire(want)) as crate::events::AcquireFn
-            }),
+            acquire: None,
             shared_limiter,
         };
         let limits = SharedLimits {
             connection_cap: self.max_connections,
             connections: Some(connections),
             leave_checkpoint: true,
+            acquire_sink,
         };
         let wire = Arc::clone(&self.wire);
         let out = upload::upload_file(wire, request, observers, limits).await?;

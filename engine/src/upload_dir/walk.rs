@@ -38,8 +38,42 @@ pub enum WalkItem {
     },
 }
 
+/// Items travel in batches: one hand-off per file cost a folder of small files a thread
+/// wake-up each. A batch leaves early when the uploads have taken everything sent, so they
+/// never wait on a slow walk for a full batch.
+const BATCH: usize = 64;
+
 /// Returns when the walk is done, the receiver is gone or the cancel hook fired.
-pub fn walk(root: &Path, options: &WalkOptions, out: &mpsc::Sender<WalkItem>, cancel: &CancelHook) {
+pub fn walk(
+    root: &Path,
+    options: &WalkOptions,
+    out: &mpsc::Sender<Vec<WalkItem>>,
+    cancel: &CancelHook,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    let stop = || cancel.requested().is_some() || out.is_closed();
+    walk_into(root, options, stop, |item| {
+        batch.push(item);
+        let taken_all = out.capacity() == out.max_capacity();
+        if batch.len() < BATCH && !taken_all {
+            return true;
+        }
+        let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+        out.blocking_send(full).is_ok()
+    });
+    if !batch.is_empty() {
+        let _ = out.blocking_send(batch);
+    }
+}
+
+/// Hands each item to `send` until it returns false, the walk is done or `stop` says so
+/// (checked between entries, so even a walk that sends nothing ends).
+fn walk_into(
+    root: &Path,
+    options: &WalkOptions,
+    stop: impl Fn() -> bool,
+    mut send: impl FnMut(WalkItem) -> bool,
+) {
     let mut entries = WalkDir::new(root)
         .min_depth(1)
         .max_depth(if options.recursive { usize::MAX } else { 1 })
@@ -47,7 +81,7 @@ pub fn walk(root: &Path, options: &WalkOptions, out: &mpsc::Sender<WalkItem>, ca
         .sort_by_file_name()
         .into_iter();
     loop {
-        if cancel.requested().is_some() || out.is_closed() {
+        if stop() {
             return;
         }
         let item = match entries.next() {
@@ -71,7 +105,7 @@ pub fn walk(root: &Path, options: &WalkOptions, out: &mpsc::Sender<WalkItem>, ca
             }
             Some(Err(error)) => walk_error(root, error),
         };
-        if out.blocking_send(item).is_err() {
+        if !send(item) {
             return;
         }
     }

@@ -12,11 +12,12 @@ use crate::cancel::{CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
 use crate::log::{log, Level};
-use crate::rate_limit::{Permit, RateLimiter};
+use crate::rate_limit::RateLimiter;
 use crate::upload::file_reporter::Reporter;
 use crate::upload::file_request::{
     resolve_part_size, resolve_task_num, UploadFileOutput, AUTO_TASK_NUM,
 };
+use crate::wire::file_range::AcquireRequest;
 
 /// `task_num` 0 for a stream: a fixed count, not the file upload's automatic search, because
 /// every task holds a part in memory and the search would grow memory to find the rate.
@@ -289,8 +290,8 @@ impl PutObserver for StreamProgress<'_> {
         self.reporter.shared_limiter()
     }
 
-    fn acquire(&mut self, want: u64) -> Permit {
-        self.reporter.acquire(want)
+    fn answer_acquire(&mut self, ask: AcquireRequest) {
+        let _ = ask.reply.send(self.reporter.acquire(ask.want));
     }
 }
 

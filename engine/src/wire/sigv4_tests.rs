@@ -36,6 +36,7 @@ fn check_suite(v: &Vector<'_>) {
         secret_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
         region: "us-east-1",
         service: "service",
+        key_cache: None,
     };
     let got = sign_vector(&creds, SUITE_DATE, v);
     assert_eq!(got.canonical_request, v.creq);
@@ -273,6 +274,7 @@ fn s3_example(v: &Vector<'_>) -> Signature {
         secret_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
         region: "us-east-1",
         service: "s3",
+        key_cache: None,
     };
     sign_vector(&creds, "20130524T000000Z", v)
 }
@@ -361,4 +363,44 @@ fn paths_are_encoded_per_segment_and_never_normalised() {
     assert_eq!(encode_path("/b//k/"), "/b//k/");
     assert_eq!(encode_path("k"), "/k");
     assert_eq!(encode("a/b=c&d"), "a%2Fb%3Dc%26d");
+}
+
+/// A cached key signs exactly as a fresh one, and a new day derives a new key instead of
+/// reusing yesterday's.
+#[test]
+fn the_cached_signing_key_follows_the_date() {
+    let cache = SigningKeyCache::default();
+    let fresh = Credentials {
+        access_key: "AKIDEXAMPLE",
+        secret_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        region: "us-east-1",
+        service: "service",
+        key_cache: None,
+    };
+    let cached = Credentials {
+        key_cache: Some(&cache),
+        ..fresh
+    };
+    let v = Vector {
+        method: "GET",
+        path: "/",
+        query: &[],
+        headers: &[SUITE_HOST, ("X-Amz-Date", "20150830T123600Z")],
+        payload: b"",
+        creq: "",
+        creq_hash: "",
+        authz: "",
+    };
+    for date in [
+        "20150830T123600Z",
+        "20150830T235959Z",
+        "20150831T000000Z",
+        "20150830T123600Z",
+    ] {
+        assert_eq!(
+            sign_vector(&cached, date, &v).authorization,
+            sign_vector(&fresh, date, &v).authorization,
+            "{date}"
+        );
+    }
 }

@@ -63,6 +63,7 @@ pub struct S3Protocol {
     access_key: String,
     secret_key: String,
     security_token: String,
+    key_cache: sigv4::SigningKeyCache,
     region: String,
 }
 
@@ -88,6 +89,7 @@ impl S3Protocol {
             access_key: config.access_key.clone(),
             secret_key: config.secret_key.clone(),
             security_token: config.security_token.clone(),
+            key_cache: Default::default(),
             region,
         })
     }
@@ -368,6 +370,7 @@ impl Protocol for S3Protocol {
             secret_key: &self.secret_key,
             region: &self.region,
             service: "s3",
+            key_cache: Some(&self.key_cache),
         };
         let signature = sigv4::sign(
             &sigv4::AWS4,

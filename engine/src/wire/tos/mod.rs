@@ -34,6 +34,7 @@ pub struct TosProtocol {
     access_key: String,
     secret_key: String,
     security_token: String,
+    key_cache: sigv4::SigningKeyCache,
     region: String,
 }
 
@@ -53,6 +54,7 @@ impl TosProtocol {
             access_key: config.access_key.clone(),
             secret_key: config.secret_key.clone(),
             security_token: config.security_token.clone(),
+            key_cache: Default::default(),
             region: config.region.clone(),
         })
     }
@@ -531,6 +533,7 @@ impl Protocol for TosProtocol {
             access_key: &self.access_key,
             secret_key: &self.secret_key,
             region: &self.region,
+            key_cache: Some(&self.key_cache),
         };
         let input = SignInput {
             method: operation.method,

@@ -8,6 +8,7 @@ pub struct Credentials<'a> {
     pub access_key: &'a str,
     pub secret_key: &'a str,
     pub region: &'a str,
+    pub key_cache: Option<&'a sigv4::SigningKeyCache>,
 }
 
 pub struct SignInput<'a> {
@@ -40,6 +41,7 @@ pub fn authorization(creds: &Credentials<'_>, input: &SignInput<'_>) -> String {
         secret_key: creds.secret_key,
         region: creds.region,
         service: "tos",
+        key_cache: creds.key_cache,
     };
     let input = sigv4::SignInput {
         method: input.method,
@@ -69,6 +71,7 @@ mod tests {
             access_key: "AKIAIOSFODNN7EXAMPLE",
             secret_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             region: "cn-north-1",
+            key_cache: None,
         };
         let hdrs = headers(&[
             ("Host", "test.tos.com:8080"),
@@ -95,6 +98,7 @@ mod tests {
             access_key: "AKTEST",
             secret_key: "SKTEST",
             region: "cn-beijing",
+            key_cache: None,
         };
         let hdrs = headers(&[
             ("Content-Type", "application/octet-stream"),
@@ -122,6 +126,7 @@ mod tests {
             access_key: "AKTEST",
             secret_key: "SKTEST",
             region: "cn-beijing",
+            key_cache: None,
         };
         let hdrs = headers(&[
             ("Content-Type", "application/octet-stream"),
