@@ -184,6 +184,8 @@ pub type tos_rate_limiter_cb =
 pub(crate) struct UserData(pub(crate) *mut c_void);
 // SAFETY: see above; the pointer is only handed back to the caller's own callback.
 unsafe impl Send for UserData {}
+// SAFETY: the engine keeps it only inside `FnMut` closures, which can be called through
+// `&mut` alone; a shared reference to one cannot reach the caller's callback.
 unsafe impl Sync for UserData {}
 
 impl UserData {
