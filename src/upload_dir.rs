@@ -113,7 +113,9 @@ pub struct tos_dir_event {
 pub type tos_dir_progress_cb =
     Option<unsafe extern "C" fn(progress: *const tos_dir_progress, user_data: *mut c_void)>;
 
-/// Called for each file of a directory upload: started, succeeded, failed, skipped.
+/// Called for each file of a directory upload: started, succeeded, failed, skipped. Events
+/// arrive in batches, at most about 20 ms after they happen; while this callback is 4,096
+/// events behind, no new file starts.
 ///
 /// Threading contract: as `tos_dir_progress_cb` (the calling thread, one at a time, never
 /// after `tos_upload_dir` returns). `event` and every pointer in it are valid only during the
