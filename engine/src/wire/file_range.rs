@@ -27,6 +27,12 @@ const LIMITED_CHUNK: usize = 32 * 1024;
 const DIGEST_CHUNK: usize = 1 << 20;
 /// How often an unpaced body reports the bytes sent (see `report_every`).
 const REPORT_EVERY: u64 = 1024 * 1024;
+/// A body lets the other connections on its thread have a turn this often. While the socket
+/// takes data, the connection writes on, and tokio's budget (128 writes) let one connection
+/// send several MiB per turn: with 32 parts in flight, a small request (creating or
+/// completing another upload) waited 25-35 ms for its turn, which made concurrent uploads
+/// unequal.
+const YIELD_EVERY: u64 = 1 << 20;
 const REPORT_WITHIN: Duration = Duration::from_millis(100);
 /// Buffers a body keeps for reuse: the connection holds a few while it writes them, and
 /// one is being read.
@@ -81,6 +87,8 @@ struct State {
     digest: Arc<Mutex<Digest>>,
     pool: BlockPool,
     sent: u64,
+    /// `sent` when this body last let the other tasks of its runtime thread run.
+    yielded_at: u64,
     /// `sent` when `on_sent` was last called, and when; how many bytes may pass between calls.
     reported: u64,
     reported_at: Instant,
@@ -136,6 +144,7 @@ pub(crate) fn body(
         digest: Arc::clone(&digest),
         pool: BlockPool::for_range(range),
         sent: 0,
+        yielded_at: 0,
         reported: 0,
         reported_at: Instant::now(),
         report_every,
@@ -158,6 +167,10 @@ pub(crate) fn body(
         let range = &state.range;
         if state.sent >= range.size {
             return Ok(None);
+        }
+        if state.sent - state.yielded_at >= YIELD_EVERY {
+            state.yielded_at = state.sent;
+            tokio::task::yield_now().await;
         }
         let want = (range.size - state.sent).min(state.chunk as u64);
         acquire(&state.feed.limiter, want).await;
