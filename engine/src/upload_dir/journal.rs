@@ -317,6 +317,36 @@ mod tests {
     }
 
     #[test]
+    fn entries_wait_in_memory_until_due_full_flushed_or_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.journal");
+        let lines = || fs::read_to_string(&path).unwrap().lines().count();
+        let mut journal = Journal::open(&path).unwrap();
+        journal.record(entry("one")).unwrap();
+        journal.flush_if_due().unwrap();
+        assert_eq!(lines(), 0, "written before it was due");
+        std::thread::sleep(FLUSH_INTERVAL);
+        journal.flush_if_due().unwrap();
+        assert_eq!(lines(), 1);
+        // Enough waiting bytes are written at once, without waiting for the interval.
+        let long = "x".repeat(1000);
+        let mut recorded = 1;
+        while lines() == 1 {
+            journal.record(entry(&format!("{long}{recorded}"))).unwrap();
+            recorded += 1;
+            assert!(recorded < 1000, "never written");
+        }
+        journal.record(entry("last")).unwrap();
+        journal.flush().unwrap();
+        assert_eq!(lines(), recorded + 1);
+        journal.record(entry("dropped, not lost")).unwrap();
+        drop(journal);
+        assert_eq!(lines(), recorded + 2);
+        let journal = Journal::open(&path).unwrap();
+        assert!(journal.done("dropped, not lost").is_some());
+    }
+
+    #[test]
     fn tampered_and_garbage_lines_are_dropped_and_the_journal_rewritten() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.journal");
