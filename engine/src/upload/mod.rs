@@ -5,6 +5,7 @@
 pub(crate) mod auto_tasks;
 pub mod checkpoint;
 mod checkpoint_rules;
+mod checkpoint_saves;
 mod complete;
 pub(crate) mod file_reporter;
 pub mod file_request;
@@ -75,6 +76,7 @@ pub(crate) async fn upload_file(
         checkpoint: Checkpoint::default(),
         reporter,
         bytes_sent: 0,
+        saves: checkpoint_saves::SavePolicy::new(0, std::time::Instant::now()),
         limits,
         request,
     };
@@ -137,6 +139,7 @@ struct Session {
     reporter: Reporter,
     bytes_sent: u64,
     limits: SharedLimits,
+    saves: checkpoint_saves::SavePolicy,
 }
 
 impl Session {
@@ -163,11 +166,15 @@ impl Session {
         self.complete().await
     }
 
-    fn save_checkpoint(&self) -> Result<()> {
-        match &self.checkpoint_path {
+    fn save_checkpoint(&mut self) -> Result<()> {
+        let saved = match &self.checkpoint_path {
             Some(path) => checkpoint::save(path, &self.checkpoint),
             None => Ok(()),
+        };
+        if saved.is_ok() {
+            self.saves.saved(std::time::Instant::now());
         }
+        saved
     }
 
     fn remove_checkpoint(&self) {
@@ -253,6 +260,12 @@ impl Session {
         self.reporter.flush();
         match kind {
             CancelKind::Pause => {
+                if self.saves.unsaved() {
+                    if let Err(error) = self.save_checkpoint() {
+                        // The resume finds those parts with ListParts instead.
+                        log!(Level::Warn, "{error}");
+                    }
+                }
                 let where_ = self
                     .checkpoint_path
                     .as_ref()

@@ -2,6 +2,7 @@
 //! records each one in the checkpoint and runs the callbacks.
 
 use super::auto_tasks::{Decision, TaskTuner, MAX_AUTO_TASKS};
+use super::checkpoint_saves::SavePolicy;
 use super::file_request::AUTO_TASK_NUM;
 use super::messages::WorkerMsg;
 use super::workers::{self, PartJob, WorkerContext};
@@ -61,6 +62,7 @@ impl Session {
             })
             .collect();
         self.reporter.started(parts.len(), already_done);
+        self.saves = SavePolicy::new(parts.len(), Instant::now());
         if jobs.is_empty() {
             return Ok(());
         }
@@ -140,6 +142,9 @@ impl Session {
         }
         stop_workers(&mut workers).await;
         self.reporter.flush();
+        if self.saves.unsaved() {
+            self.save_checkpoint()?;
+        }
         match first_failure {
             Some(error) => Err(error),
             None => Ok(()),
@@ -218,7 +223,9 @@ impl Session {
                 part.is_completed = true;
                 let size = part.part_size;
                 self.bytes_sent += size;
-                self.save_checkpoint().map_err(Stop::Checkpoint)?;
+                if self.saves.part_done(Instant::now()) {
+                    self.save_checkpoint().map_err(Stop::Checkpoint)?;
+                }
                 self.reporter.part_done(part_index, size);
                 let info = self.part_info(part_index);
                 self.reporter
