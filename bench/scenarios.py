@@ -304,10 +304,12 @@ def resume_after_kill(server, root, nfiles, work, tag):
 def scenario_dir(o, work):
     n = 1000 if o.quick else o.dir_files
     runs = 1 if o.quick else o.runs
-    server = Server()
     R = {"files": n, "runs": runs, "load_start": loadavg(), "shapes": {}}
-    try:
-        for shape in o.trees.split(","):
+    for shape in o.trees.split(","):
+        # A fresh server per tree, so that no tree meets a server that holds the request log of
+        # the trees before it (half a million entries).
+        server = Server()
+        try:
             root = os.path.join(work, "tree-" + shape)
             log("dir: writing %d files (%s)" % (n, shape))
             total = make_tree(root, n, shape, seed=7)
@@ -332,8 +334,8 @@ def scenario_dir(o, work):
                 log("  %s resume: %s" % (shape, res["resume"]))
             R["shapes"][shape] = res
             shutil.rmtree(root, ignore_errors=True)
-    finally:
-        server.stop()
+        finally:
+            server.stop()
     R["load_end"] = loadavg()
     return R
 
