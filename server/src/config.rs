@@ -31,12 +31,15 @@ pub struct Config {
     pub s3: bool,
     /// The emulated WAN link (all off by default).
     pub link: crate::link::LinkSettings,
+    /// In discard mode, ETags are MD5s of the bytes as in disk mode (slower), so a client can
+    /// check what it finds on the server against its file.
+    pub md5_etags: bool,
 }
 
 pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --discard] \
 [--bucket NAME]... [--access-key AK] [--secret-key SK] [--region R] \
 [--custom-domain BUCKET] [--faults FILE] [--tls-self-signed] [--s3 --discard] \
-[--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE]
+[--discard --md5-etags] [--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE]
   RATE: bytes per second, or with a unit: 200Mbit, 2Gbit/s, 25MB/s, 25MiB/s; SIZE: 4MiB, 64K";
 
 fn value(p: &mut Parser, flag: &str) -> Result<OsString, String> {
@@ -77,6 +80,7 @@ impl Config {
         let mut faults_file = None;
         let mut tls_self_signed = false;
         let mut s3 = false;
+        let mut md5_etags = false;
         let mut link = crate::link::LinkSettings::default();
         let mut p = Parser::from_args(args);
         while let Some(arg) = p.next().map_err(parse_error)? {
@@ -102,6 +106,7 @@ impl Config {
                 }
                 Arg::Long("tls-self-signed") => tls_self_signed = true,
                 Arg::Long("s3") => s3 = true,
+                Arg::Long("md5-etags") => md5_etags = true,
                 Arg::Long("link-rtt-ms") => {
                     link.rtt_ms = string(&mut p, "--link-rtt-ms")?
                         .parse()
@@ -130,6 +135,9 @@ impl Config {
         crate::link::check(&link).map_err(|e| format!("--link-*: {e}"))?;
         if s3 && !discard {
             return Err("--s3 needs --discard: the S3 front end keeps no data".into());
+        }
+        if md5_etags && !discard {
+            return Err("--md5-etags needs --discard: disk mode always makes MD5 ETags".into());
         }
         let owns_data_dir = data_dir.is_none() && !discard;
         let storage = match (data_dir, discard) {
@@ -171,6 +179,7 @@ impl Config {
             owns_data_dir,
             s3,
             link,
+            md5_etags,
         })
     }
 }
@@ -200,6 +209,8 @@ mod tests {
         assert_eq!(c.buckets, ["aaa", "bbb"]);
         assert_eq!(c.region, "r");
         assert!(parse(&["--discard", "--data-dir", "x"]).is_err());
+        assert!(parse(&["--md5-etags"]).is_err());
+        assert!(parse(&["--discard", "--md5-etags"]).unwrap().md5_etags);
         assert!(parse(&["--bogus"]).is_err());
     }
 

@@ -41,7 +41,8 @@ fn load_state(cfg: Config) -> Result<AppState, String> {
         StorageMode::Disk(d) => Some(d.clone()),
         StorageMode::Discard => None,
     };
-    let store = storage::Store::open(root).map_err(|e| format!("cannot open data dir: {e}"))?;
+    let store = storage::Store::open(root, cfg.md5_etags)
+        .map_err(|e| format!("cannot open data dir: {e}"))?;
     for b in &cfg.buckets {
         store.create_bucket(b).map_err(|e| e.message)?;
     }

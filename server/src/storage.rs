@@ -60,6 +60,8 @@ struct Bucket {
 pub struct Store {
     root: Option<PathBuf>,
     buckets: Mutex<BTreeMap<String, Bucket>>,
+    /// Discard mode makes MD5 ETags too (`--md5-etags`).
+    md5_etags: bool,
 }
 
 /// Receives a request body chunk by chunk; hashing happens as data arrives so
@@ -99,7 +101,8 @@ impl Sink {
             f.into_inner().map_err(|e| e.into_error())?;
         }
         let crc = self.crc.value();
-        // Without MD5 (discard mode) the ETag is derived from the CRC to keep CPU low.
+        // Without MD5 (discard mode, unless `--md5-etags`) the ETag is derived from the CRC to
+        // keep CPU low.
         let etag = match self.md5.take() {
             Some(m) => hex(&m.finalize()),
             None => format!("{crc:016x}"),
@@ -167,10 +170,11 @@ pub fn multipart_etag(parts: &[PartMeta]) -> String {
 }
 
 impl Store {
-    pub fn open(root: Option<PathBuf>) -> io::Result<Store> {
+    pub fn open(root: Option<PathBuf>, md5_etags: bool) -> io::Result<Store> {
         let store = Store {
             root,
             buckets: Mutex::new(BTreeMap::new()),
+            md5_etags,
         };
         if let Some(root) = &store.root {
             fs::create_dir_all(root)?;
@@ -273,7 +277,7 @@ impl Store {
                     Some(Md5::new()),
                 )
             }
-            None => (None, None, None),
+            None => (None, None, self.md5_etags.then(Md5::new)),
         };
         Ok(Sink {
             file,
