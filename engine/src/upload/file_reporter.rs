@@ -2,6 +2,7 @@
 //! coalesced progress and upload events. It lives on the coordinator, so callbacks never
 //! run concurrently and stop when the upload returns.
 
+use super::single_put::PutObserver;
 use crate::error::UploadError;
 use crate::events::{
     Observers, PartInfo, ProgressKind, ProgressStatus, UploadEvent, UploadEventKind,
@@ -189,5 +190,42 @@ impl Reporter {
             Some(callback) => callback(want),
             None => Permit::Granted,
         }
+    }
+}
+
+/// One PutObject reported as part `index` of the reporter, whose high-water mark counts a
+/// retried attempt's bytes once (a small file's whole body, or a short stream's).
+pub(crate) struct PartProgress<'a> {
+    reporter: &'a mut Reporter,
+    index: usize,
+    sent: u64,
+}
+
+impl<'a> PartProgress<'a> {
+    pub fn new(reporter: &'a mut Reporter, index: usize) -> Self {
+        PartProgress {
+            reporter,
+            index,
+            sent: 0,
+        }
+    }
+}
+
+impl PutObserver for PartProgress<'_> {
+    fn add_bytes(&mut self, bytes: u64) {
+        self.sent += bytes;
+        self.reporter.sent(self.index, self.sent);
+    }
+
+    fn has_acquire(&self) -> bool {
+        self.reporter.has_acquire_callback()
+    }
+
+    fn shared_limiter(&self) -> Option<std::sync::Arc<dyn crate::RateLimiter>> {
+        self.reporter.shared_limiter()
+    }
+
+    fn answer_acquire(&mut self, ask: AcquireRequest) {
+        let _ = ask.reply.send(self.reporter.acquire(ask.want));
     }
 }

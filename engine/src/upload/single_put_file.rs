@@ -2,41 +2,14 @@
 //! Create, UploadPart and Complete. There is no upload id and no checkpoint (a rerun simply
 //! sends the file again); progress, the rate limiter and the cancel hook work as for parts.
 
-use super::file_reporter::Reporter;
+use super::file_reporter::PartProgress;
 use super::file_request::UploadFileOutput;
-use super::single_put::{self, PutObserver, SinglePut};
+use super::single_put::{self, SinglePut};
 use super::Session;
 use crate::cancel::CancelKind;
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::rate_limit::RateLimiter;
-use crate::wire::file_range::AcquireRequest;
 use crate::wire::Object;
 use std::sync::Arc;
-
-/// The whole file is "part" 0 of the reporter, whose high-water mark counts retries once.
-struct FileProgress<'a> {
-    reporter: &'a mut Reporter,
-    sent: u64,
-}
-
-impl PutObserver for FileProgress<'_> {
-    fn add_bytes(&mut self, bytes: u64) {
-        self.sent += bytes;
-        self.reporter.sent(0, self.sent);
-    }
-
-    fn has_acquire(&self) -> bool {
-        self.reporter.has_acquire_callback()
-    }
-
-    fn shared_limiter(&self) -> Option<Arc<dyn RateLimiter>> {
-        self.reporter.shared_limiter()
-    }
-
-    fn answer_acquire(&mut self, ask: AcquireRequest) {
-        let _ = ask.reply.send(self.reporter.acquire(ask.want));
-    }
-}
 
 impl Session {
     pub(super) async fn put_whole_file(&mut self) -> Result<UploadFileOutput> {
@@ -53,10 +26,8 @@ impl Session {
             connections: self.limits.connections.clone(),
             cancel: &self.cancel,
         };
-        let mut progress = FileProgress {
-            reporter: &mut self.reporter,
-            sent: 0,
-        };
+        // The whole file is "part" 0 of the reporter.
+        let mut progress = PartProgress::new(&mut self.reporter, 0);
         let receipt = match single_put::put_object(put, &mut progress).await {
             Ok(receipt) => receipt,
             Err(error) => {

@@ -12,17 +12,15 @@ use crate::cancel::{CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
 use crate::log::{log, Level};
-use crate::rate_limit::RateLimiter;
-use crate::upload::file_reporter::Reporter;
+use crate::upload::file_reporter::{PartProgress, Reporter};
 use crate::upload::file_request::{
     resolve_part_size, resolve_task_num, UploadFileOutput, AUTO_TASK_NUM,
 };
-use crate::wire::file_range::AcquireRequest;
 
 /// `task_num` 0 for a stream: a fixed count, not the file upload's automatic search, because
 /// every task holds a part in memory and the search would grow memory to find the rate.
 const DEFAULT_STREAM_TASK_NUM: u32 = 4;
-use crate::upload::single_put::{self, PutObserver, SinglePut};
+use crate::upload::single_put::{self, SinglePut};
 use crate::upload::stopped_before_start;
 use crate::wire::file_range::RangeSource;
 use crate::wire::{Object, Wire};
@@ -228,11 +226,8 @@ impl StreamSession<'_> {
             connections: None,
             cancel: &self.cancel,
         };
-        let mut progress = StreamProgress {
-            reporter: &mut self.reporter,
-            index,
-            sent: 0,
-        };
+        // The short stream is the reporter's only part.
+        let mut progress = PartProgress::new(&mut self.reporter, index);
         let receipt = match single_put::put_object(put, &mut progress).await {
             Ok(receipt) => receipt,
             // A cancel stops the request with `Paused`; a stream reports it as `cancelled`.
@@ -266,32 +261,6 @@ impl StreamSession<'_> {
             bucket: &self.request.bucket,
             key: &self.request.key,
         }
-    }
-}
-
-/// The short stream is the reporter's only part; its high-water mark counts retries once.
-struct StreamProgress<'a> {
-    reporter: &'a mut Reporter,
-    index: usize,
-    sent: u64,
-}
-
-impl PutObserver for StreamProgress<'_> {
-    fn add_bytes(&mut self, bytes: u64) {
-        self.sent += bytes;
-        self.reporter.sent(self.index, self.sent);
-    }
-
-    fn has_acquire(&self) -> bool {
-        self.reporter.has_acquire_callback()
-    }
-
-    fn shared_limiter(&self) -> Option<Arc<dyn RateLimiter>> {
-        self.reporter.shared_limiter()
-    }
-
-    fn answer_acquire(&mut self, ask: AcquireRequest) {
-        let _ = ask.reply.send(self.reporter.acquire(ask.want));
     }
 }
 
