@@ -76,11 +76,9 @@ impl Client {
         let mut stop = AbortOnDrop(Some(task.abort_handle()));
         queue.serve(&mut observers);
         stop.0 = None;
+        // The task is aborted only while unwinding, so a join error here is a panic of ours.
         self.runtime.block_on(task).unwrap_or_else(|e| {
-            Err(UploadError::new(
-                ErrorKind::Internal,
-                format!("the directory upload stopped unexpectedly: {e}"),
-            ))
+            Err(UploadError::new(ErrorKind::Panic, "the directory upload panicked").with_cause(e))
         })
     }
 
