@@ -1087,7 +1087,7 @@ typedef struct tos_dir_event {
 
 /**
  * Called for each file of a directory upload: started, succeeded, failed, skipped. Events
- * arrive in batches, at most about 20 ms after they happen; while this callback is 4,096
+ * arrive in batches, at most about 5 ms after they happen; while this callback is 4,096
  * events behind, no new file starts.
  *
  * Threading contract: as `tos_dir_progress_cb` (the calling thread, one at a time, never

@@ -114,7 +114,7 @@ pub type tos_dir_progress_cb =
     Option<unsafe extern "C" fn(progress: *const tos_dir_progress, user_data: *mut c_void)>;
 
 /// Called for each file of a directory upload: started, succeeded, failed, skipped. Events
-/// arrive in batches, at most about 20 ms after they happen; while this callback is 4,096
+/// arrive in batches, at most about 5 ms after they happen; while this callback is 4,096
 /// events behind, no new file starts.
 ///
 /// Threading contract: as `tos_dir_progress_cb` (the calling thread, one at a time, never

@@ -20,8 +20,10 @@ pub(crate) enum ToCaller {
 }
 
 /// Events wait at most this long for the caller (it wakes by itself), unless this many are
-/// waiting, which wakes it at once.
-const BATCH_DELAY: Duration = Duration::from_millis(20);
+/// waiting, which wakes it at once. Short enough for a program that reacts to an event (a
+/// cancel when a file starts) to act before much more is sent; at 15,000 files a second it
+/// still hands over about 150 events per wake-up.
+const BATCH_DELAY: Duration = Duration::from_millis(5);
 const BATCH_EVENTS: usize = 256;
 /// While more than this many callbacks wait (the user's event callback is slower than the
 /// uploads), the upload starts no new file, so the queue cannot grow with the folder.
