@@ -29,6 +29,19 @@ def find_binary():
     return max(existing, key=os.path.getmtime)
 
 
+def start(extra_args, new_session=False):
+    """Starts tos-local-server on a free port with `extra_args`; returns (process, port).
+    Exits when it does not start."""
+    args = [find_binary(), "--port", "0"] + list(extra_args)
+    server = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, start_new_session=new_session)
+    line = server.stdout.readline().strip()
+    if not line.startswith("LISTENING "):
+        server.kill()
+        server.wait()
+        sys.exit("tos-local-server did not start: %r" % line)
+    return server, line.rsplit(":", 1)[1]
+
+
 def main():
     argv = sys.argv[1:]
     if "--" not in argv:
@@ -43,18 +56,18 @@ def main():
         sys.exit(__doc__)
 
     data_dir = tempfile.mkdtemp(prefix="tos-local-server-")
-    args = [find_binary(), "--port", "0", "--bucket", BUCKET]
+    args = ["--bucket", BUCKET]
     args += ["--discard"] if opts.discard else ["--data-dir", data_dir]
     if opts.fault_file:
         args += ["--faults", opts.fault_file]
     # Its own session: a Ctrl-C at the terminal goes to the command (which may pause and
     # report), not to the server it still talks to.
-    server = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
-        line = server.stdout.readline().strip()
-        if not line.startswith("LISTENING "):
-            sys.exit("with_server.py: server did not start: %r" % line)
-        port = line.rsplit(":", 1)[1]
+        server, port = start(args, new_session=True)
+    except SystemExit:
+        shutil.rmtree(data_dir, ignore_errors=True)
+        raise
+    try:
         env = dict(os.environ)
         env.update({
             "TOS_ENDPOINT": "http://127.0.0.1:%s" % port,

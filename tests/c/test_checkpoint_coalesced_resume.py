@@ -37,16 +37,6 @@ KEY = "big/sparse.bin"
 KILL_AFTER = 400
 
 
-def start_server():
-    args = [with_server.find_binary(), "--port", "0", "--bucket", BUCKET, "--discard", "--md5-etags"]
-    proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline().strip()
-    if not line.startswith("LISTENING 127.0.0.1:"):
-        proc.kill()
-        sys.exit("FAIL: the server did not start: %r" % line)
-    return proc, "http://" + line.split(" ", 1)[1]
-
-
 def server_log(endpoint):
     with urllib.request.urlopen(endpoint + "/__admin/log", timeout=60) as reply:
         return json.loads(reply.read())
@@ -65,7 +55,8 @@ def main():
     if len(sys.argv) != 2:
         sys.exit(__doc__)
     tosput = sys.argv[1]
-    server, endpoint = start_server()
+    server, port = with_server.start(["--bucket", BUCKET, "--discard", "--md5-etags"])
+    endpoint = "http://127.0.0.1:%s" % port
     work = tempfile.mkdtemp(prefix="tos-coalesced-")
     try:
         path = os.path.join(work, "sparse.bin")

@@ -10,7 +10,6 @@ usage (under scripts/with_server.py): test_tosput_destinations.py PATH/TO/tosput
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import urllib.parse
@@ -88,16 +87,6 @@ def run_rows(scheme, admin, work, env, check_bytes):
             checks.check([stored(admin, key) for key in keys] == wanted, "  the objects hold the files' bytes")
 
 
-def start_s3_server():
-    args = [with_server.find_binary(), "--port", "0", "--bucket", bucket, "--s3", "--discard"]
-    server = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
-    line = server.stdout.readline().strip()
-    if not line.startswith("LISTENING "):
-        server.kill()
-        sys.exit("the S3 server did not start: %r" % line)
-    return server, line.rsplit(":", 1)[1]
-
-
 def main():
     admin = tostest.env("TOS_ADMIN_URL")
     with tempfile.TemporaryDirectory() as work:
@@ -113,7 +102,7 @@ def main():
                          "%s %s %s -> exit 2 (%s)" % (command, source, target, words),
                          "exit %d: %s" % (run.returncode, run.stderr))
 
-        server, port = start_s3_server()
+        server, port = with_server.start(["--bucket", bucket, "--s3", "--discard"])
         try:
             s3_env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:%s" % port, "AWS_REGION": "us-east-1",
                       "AWS_ACCESS_KEY_ID": "AKTEST", "AWS_SECRET_ACCESS_KEY": "SKTEST"}

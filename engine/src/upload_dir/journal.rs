@@ -47,10 +47,11 @@ pub struct Journal {
     pending_files: usize,
 }
 
-/// Entries wait in memory at most this long (or until this many bytes) before one write
-/// appends them all: a write per file cost a folder of 1 KiB files a system call each. A
-/// kill loses at most the entries waiting, and a rerun sends their files again; no file the
-/// journal records is ever sent twice.
+/// Entries wait in memory this long (or until this many bytes) before one write appends them
+/// all: a write per file cost a folder of 1 KiB files a system call each. The folder loop
+/// checks on its 100 ms tick, so an entry waits up to about twice this. A kill loses at most
+/// the entries waiting, and a rerun sends their files again; no file the journal records is
+/// ever sent twice.
 pub const FLUSH_INTERVAL: Duration = Duration::from_millis(100);
 const FLUSH_BYTES: usize = 64 * 1024;
 
