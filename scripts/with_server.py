@@ -55,6 +55,11 @@ def main():
     if not cmd:
         sys.exit(__doc__)
 
+    # A timeout's SIGTERM (ctest, `timeout`) must still stop the server and remove its data:
+    # by default Python would die at once and leave both behind. Raising SystemExit runs the
+    # `finally` below, and subprocess.call kills the command on its way out.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, lambda signum, frame: sys.exit(128 + signum))
     data_dir = tempfile.mkdtemp(prefix="tos-local-server-")
     args = ["--bucket", BUCKET]
     args += ["--discard"] if opts.discard else ["--data-dir", data_dir]

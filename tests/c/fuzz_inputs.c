@@ -5,13 +5,16 @@
  * undefined behaviour in any C library).
  *
  * usage (under scripts/with_server.py): fuzz_inputs [ITERATIONS [SEED]]
- * Without SEED, runs the fixed seed 1 and then a random one; every seed is printed so a
- * failure can be replayed with `fuzz_inputs N SEED`.
+ * Without SEED, runs the fixed seeds 1 and LARGE_TREE_SEED and then a random one; every seed
+ * is printed so a failure can be replayed with `fuzz_inputs N SEED`.
  */
 #include "test_util.h"
 
 #include <string.h>
 #include <time.h>
+
+/* Picks "/" as a folder to upload (once the whole machine was sent, for 20 minutes). */
+#define LARGE_TREE_SEED 135525194083677ULL
 
 static uint64_t state;
 static char dir[] = "/tmp/tos-fuzz-XXXXXX";
@@ -178,6 +181,24 @@ static void fuzz_listing(const tos_client *server_client, const tos_cancel_hook 
     check_result("tos_abort_multipart_upload", rc, error);
 }
 
+/* A hostile `dir` may name a real tree ("/" or ".."): uploading the machine is what was
+ * asked, but not what a test can wait for. Past a small budget the upload is aborted through
+ * its own cancel hook, which also exercises cancelling a walk of a large tree. */
+struct dir_budget {
+    const tos_cancel_hook *hook;
+    double spent_at; /* 0 until the budget is spent */
+};
+static unsigned budget_spent; /* printed, so a run shows the large-tree case was reached */
+
+static void spend_dir_budget(const tos_dir_progress *progress, void *user_data) {
+    struct dir_budget *budget = user_data;
+    if (budget->spent_at == 0 && (progress->files_total > 50 || progress->bytes_total > (8u << 20))) {
+        budget->spent_at = tu_now();
+        budget_spent++;
+        tos_cancel(budget->hook, true);
+    }
+}
+
 static void one_round(const tos_client *server_client) {
     tos_client_options options;
     tos_upload_file_input input;
@@ -186,6 +207,8 @@ static void one_round(const tos_client *server_client) {
     unsigned reads_left = below(6);
     const tos_client *client = NULL;
     const tos_cancel_hook *hook = NULL;
+    const tos_cancel_hook *own_dir_hook = NULL;
+    struct dir_budget dir_budget;
     const char *patterns[3];
     tos_upload_output *out = NULL;
     tos_upload_dir_output *dir_out = NULL;
@@ -267,8 +290,16 @@ static void one_round(const tos_client *server_client) {
     dir_input.part_size = below(2) ? 0 : hostile_number();
     dir_input.continue_on_error = below(2);
     fill_attributes(&dir_input.attributes);
-    dir_input.cancel_hook = hook;
+    dir_budget.spent_at = 0;
+    dir_budget.hook = hook != NULL ? hook : (own_dir_hook = tos_cancel_hook_new());
+    dir_input.cancel_hook = dir_budget.hook;
+    dir_input.progress_cb = spend_dir_budget;
+    dir_input.progress_user_data = &dir_budget;
     rc = tos_upload_dir(server_client, &dir_input, &dir_out, &error);
+    tos_cancel_hook_free(own_dir_hook);
+    /* Generous for valgrind; the 200 ms bound itself is measured by test_pause_abort_latency. */
+    CHECK(dir_budget.spent_at == 0 || tu_now() - dir_budget.spent_at < 5.0,
+          "tos_upload_dir returned %.1f s after it was aborted", tu_now() - dir_budget.spent_at);
     CHECK((rc == TOS_OK || rc == TOS_ERR_SOME_FILES_FAILED) == (dir_out != NULL),
           "tos_upload_dir: output and %s disagree", tos_result_name(rc));
     tos_upload_dir_output_free(dir_out);
@@ -309,12 +340,14 @@ int main(int argc, char **argv) {
         run(strtoull(argv[2], NULL, 10), iterations, client);
     } else {
         run(1, iterations, client);
+        run(LARGE_TREE_SEED, iterations, client);
         run((uint64_t)time(NULL) ^ ((uint64_t)getpid() << 32), iterations, client);
     }
     tos_client_free(client);
     for (i = 0; i < 3; i++) {
         unlink(files[i]);
     }
+    printf("fuzz_inputs: %u folder uploads of a large tree stopped by their budget\n", budget_spent);
     printf("fuzz_inputs: %s\n", tu_failures ? "FAILED" : "all checks passed");
     return tu_failures ? 1 : 0;
 }
