@@ -351,7 +351,9 @@ enum tos_dir_event_kind
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * A file's upload starts.
+   * A file's upload starts. Exactly one SUCCEEDED, FAILED or SKIPPED follows for the same
+   * path: SKIPPED when `skip_existing` then finds the file on the server. A file the
+   * journal or a policy skips gets SKIPPED alone, without STARTED.
    */
   TOS_DIR_EVENT_KIND_FILE_STARTED = 1,
   /**

@@ -48,7 +48,9 @@ pub struct tos_dir_progress {
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum tos_dir_event_kind {
-    /// A file's upload starts.
+    /// A file's upload starts. Exactly one SUCCEEDED, FAILED or SKIPPED follows for the same
+    /// path: SKIPPED when `skip_existing` then finds the file on the server. A file the
+    /// journal or a policy skips gets SKIPPED alone, without STARTED.
     FileStarted = 1,
     /// A file was uploaded; `etag` and `crc64` are set.
     FileSucceeded = 2,

@@ -76,6 +76,21 @@ fn an_unchanged_tree_is_only_headed_and_a_same_size_change_is_sent_again() {
     }
     let big = skipped.iter().find(|e| e.key == "t/big.bin").unwrap();
     assert_eq!(big.crc64, Some(crc64::checksum(&big_content)));
+    // The documented sequence: each file STARTED (the HEAD is work done), then SKIPPED, and
+    // nothing else.
+    for event in &skipped {
+        let of_key: Vec<DirEventKind> = events
+            .iter()
+            .filter(|e| e.key == event.key)
+            .map(|e| e.kind)
+            .collect();
+        assert_eq!(
+            of_key,
+            [DirEventKind::FileStarted, DirEventKind::FileSkipped],
+            "{}",
+            event.key
+        );
+    }
     drop(events);
 
     // One byte changed, same size: only that file is sent again.
