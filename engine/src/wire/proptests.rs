@@ -52,11 +52,7 @@ fn response() -> impl Strategy<Value = Response> {
             .prop_map(String::into_bytes),
     ];
     (100u16..600, prop::collection::vec(header, 0..5), body).prop_map(|(status, headers, body)| {
-        Response {
-            status,
-            headers,
-            body: Bytes::from(body),
-        }
+        Response::from_pairs(status, headers, Bytes::from(body))
     })
 }
 

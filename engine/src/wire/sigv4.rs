@@ -70,6 +70,9 @@ pub fn encode_path(path: &str) -> String {
 
 /// The query string exactly as signed; the URL uses the same text so the two cannot differ.
 pub fn canonical_query(query: &[(String, String)]) -> String {
+    if query.is_empty() {
+        return String::new();
+    }
     let mut pairs: Vec<(String, String)> =
         query.iter().map(|(k, v)| (encode(k), encode(v))).collect();
     pairs.sort();
@@ -124,7 +127,7 @@ pub struct SignInput<'a> {
     /// Unencoded pairs.
     pub query: &'a [(String, String)],
     /// Every header to sign; must include `host` and `x-amz-date`.
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [(&'a str, &'a str)],
     pub payload_hash: &'a str,
     /// `yyyyMMddTHHmmssZ`
     pub date: &'a str,
@@ -141,38 +144,59 @@ pub struct Signature {
 }
 
 pub fn sign(scheme: &Scheme, creds: &Credentials<'_>, input: &SignInput<'_>) -> Signature {
-    let (canonical_headers, signed_headers) = canonical_headers(input.headers);
-    let canonical_request = format!(
-        "{}\n{}\n{}\n{}\n{}\n{}",
-        input.method,
-        input.canonical_path,
-        canonical_query(input.query),
-        canonical_headers,
-        signed_headers,
-        input.payload_hash
-    );
+    // Every request is signed, small files' included: the strings are built in place, with
+    // one allocation each, rather than through a `format!` per header.
+    let headers = sorted_headers(input.headers);
+    let mut canonical_request = String::with_capacity(256);
+    for part in [input.method, "\n", input.canonical_path, "\n"] {
+        canonical_request.push_str(part);
+    }
+    canonical_request.push_str(&canonical_query(input.query));
+    canonical_request.push('\n');
+    write_canonical_headers(&headers, &mut canonical_request);
+    canonical_request.push('\n');
+    let signed_headers_at = canonical_request.len();
+    write_signed_headers(&headers, &mut canonical_request);
+    let signed_headers_end = canonical_request.len();
+    canonical_request.push('\n');
+    canonical_request.push_str(input.payload_hash);
+
     let short_date = &input.date[..8.min(input.date.len())];
-    let scope = format!(
-        "{short_date}/{}/{}/{}",
-        creds.region, creds.service, scheme.terminator
-    );
-    let algorithm = scheme.algorithm;
-    let string_to_sign = format!(
-        "{algorithm}\n{}\n{scope}\n{}",
-        input.date,
-        sha256_hex(canonical_request.as_bytes())
-    );
+    let mut string_to_sign = String::with_capacity(160);
+    for part in [scheme.algorithm, "\n", input.date, "\n"] {
+        string_to_sign.push_str(part);
+    }
+    let scope_at = string_to_sign.len();
+    for part in [short_date, "/", creds.region, "/", creds.service, "/"] {
+        string_to_sign.push_str(part);
+    }
+    string_to_sign.push_str(scheme.terminator);
+    let scope_end = string_to_sign.len();
+    string_to_sign.push('\n');
+    string_to_sign.push_str(&sha256_hex(canonical_request.as_bytes()));
+
     let derive = || signing_key(scheme, creds, short_date);
     let k_signing = match creds.key_cache {
         Some(cache) => cache.key(derive, short_date),
         None => derive(),
     };
     let signature = hex::encode(hmac(&k_signing, string_to_sign.as_bytes()));
-    let separator = scheme.separator;
-    let authorization = format!(
-        "{algorithm} Credential={}/{scope}{separator}SignedHeaders={signed_headers}{separator}Signature={signature}",
-        creds.access_key
-    );
+    let mut authorization = String::with_capacity(256);
+    for part in [
+        scheme.algorithm,
+        " Credential=",
+        creds.access_key,
+        "/",
+        &string_to_sign[scope_at..scope_end],
+        scheme.separator,
+        "SignedHeaders=",
+        &canonical_request[signed_headers_at..signed_headers_end],
+        scheme.separator,
+        "Signature=",
+        &signature,
+    ] {
+        authorization.push_str(part);
+    }
     Signature {
         canonical_request,
         string_to_sign,
@@ -180,29 +204,48 @@ pub fn sign(scheme: &Scheme, creds: &Credentials<'_>, input: &SignInput<'_>) -> 
     }
 }
 
-/// Names lower-cased, values trimmed with inner runs of spaces collapsed, repeated names
-/// joined with `,` in the order given, sorted by name.
-fn canonical_headers(headers: &[(String, String)]) -> (String, String) {
-    let mut merged: Vec<(String, String)> = Vec::new();
-    for (name, value) in headers {
-        let name = name.trim().to_ascii_lowercase();
-        let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-        match merged.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, existing)) => {
-                existing.push(',');
-                existing.push_str(&value);
-            }
-            None => merged.push((name, value)),
-        }
-    }
-    merged.sort_by(|a, b| a.0.cmp(&b.0));
-    let canonical = merged.iter().map(|(n, v)| format!("{n}:{v}\n")).collect();
-    let signed = merged
+/// Names lower-cased and sorted; a stable sort keeps repeated names in the order given.
+fn sorted_headers<'a>(headers: &[(&'a str, &'a str)]) -> Vec<(String, &'a str)> {
+    let mut sorted: Vec<(String, &str)> = headers
         .iter()
-        .map(|(n, _)| n.as_str())
-        .collect::<Vec<_>>()
-        .join(";");
-    (canonical, signed)
+        .map(|(name, value)| (name.trim().to_ascii_lowercase(), *value))
+        .collect();
+    sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    sorted
+}
+
+/// `name:value\n` per name: values trimmed with inner runs of spaces collapsed, a repeated
+/// name's values joined with `,`.
+fn write_canonical_headers(sorted: &[(String, &str)], out: &mut String) {
+    for (i, (name, value)) in sorted.iter().enumerate() {
+        let repeats_previous = i > 0 && sorted[i - 1].0 == *name;
+        if repeats_previous {
+            out.pop(); // the previous value's '\n'
+            out.push(',');
+        } else {
+            out.push_str(name);
+            out.push(':');
+        }
+        for (n, word) in value.split_whitespace().enumerate() {
+            if n > 0 {
+                out.push(' ');
+            }
+            out.push_str(word);
+        }
+        out.push('\n');
+    }
+}
+
+fn write_signed_headers(sorted: &[(String, &str)], out: &mut String) {
+    for (i, (name, _)) in sorted.iter().enumerate() {
+        if i > 0 && sorted[i - 1].0 == *name {
+            continue;
+        }
+        if i > 0 {
+            out.push(';');
+        }
+        out.push_str(name);
+    }
 }
 
 fn signing_key(scheme: &Scheme, creds: &Credentials<'_>, short_date: &str) -> [u8; 32] {

@@ -47,7 +47,6 @@ fn check_suite(v: &Vector<'_>) {
 fn sign_vector(creds: &Credentials<'_>, date: &str, v: &Vector<'_>) -> Signature {
     let path = encode_path(v.path);
     let query = owned(v.query);
-    let headers = owned(v.headers);
     let payload_hash = sha256_hex(v.payload);
     sign(
         &AWS4,
@@ -56,7 +55,7 @@ fn sign_vector(creds: &Credentials<'_>, date: &str, v: &Vector<'_>) -> Signature
             method: v.method,
             canonical_path: &path,
             query: &query,
-            headers: &headers,
+            headers: v.headers,
             payload_hash: &payload_hash,
             date,
         },

@@ -180,13 +180,9 @@ impl Transport {
         // small files about 2 % of their CPU.
         let failed =
             |e| network_error(operation.name, &host_of(&signed.url), &self.default_note, e);
-        let response = request.send().await.map_err(failed)?;
+        let mut response = request.send().await.map_err(failed)?;
         let status = response.status().as_u16();
-        let headers = response
-            .headers()
-            .iter()
-            .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
-            .collect();
+        let headers = std::mem::take(response.headers_mut());
         let body = read_limited(response).await.map_err(failed)?;
         let response = Response {
             status,

@@ -363,8 +363,11 @@ impl Protocol for S3Protocol {
                 self.security_token.clone(),
             ));
         }
-        let mut to_sign = headers.clone();
-        to_sign.push(("host".to_string(), host));
+        let to_sign: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .chain([("host", host.as_str())])
+            .collect();
         let creds = sigv4::Credentials {
             access_key: &self.access_key,
             secret_key: &self.secret_key,

@@ -219,14 +219,11 @@ fn anonymous_requests_are_not_signed() {
 }
 
 fn response(status: u16, headers: &[(&str, &str)], body: &'static [u8]) -> Response {
-    Response {
+    Response::from_pairs(
         status,
-        headers: headers
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        body: bytes::Bytes::from_static(body),
-    }
+        headers.iter().copied(),
+        bytes::Bytes::from_static(body),
+    )
 }
 
 #[test]

@@ -527,8 +527,11 @@ impl Protocol for TosProtocol {
                 self.security_token.clone(),
             ));
         }
-        let mut to_sign = headers.clone();
-        to_sign.push(("host".to_string(), host));
+        let to_sign: Vec<(&str, &str)> = headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str()))
+            .chain([("host", host.as_str())])
+            .collect();
         let creds = Credentials {
             access_key: &self.access_key,
             secret_key: &self.secret_key,
@@ -701,16 +704,13 @@ mod tests {
     fn error_bodies_keep_every_field() {
         let p = protocol("http://127.0.0.1:9000", Addressing::Auto);
         let op = p.abort_multipart_upload("b", "k", "u");
-        let response = Response {
-            status: 404,
-            headers: vec![
-                ("x-tos-request-id".into(), "req-1".into()),
-                ("Retry-After".into(), "2".into()),
-            ],
-            body: Bytes::from_static(
+        let response = Response::from_pairs(
+            404,
+            [("x-tos-request-id", "req-1"), ("Retry-After", "2")],
+            Bytes::from_static(
                 br#"{"Code":"NoSuchUpload","Message":"gone","HostId":"h","EC":"0005-00000044"}"#,
             ),
-        };
+        );
         let err = p.parse_error(&op, &response);
         let detail = err.server.unwrap();
         assert_eq!(detail.status, 404);

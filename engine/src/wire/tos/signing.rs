@@ -17,7 +17,7 @@ pub struct SignInput<'a> {
     pub canonical_path: &'a str,
     pub query: &'a [(String, String)],
     /// Every header of the request; the ones TOS signs are picked here.
-    pub headers: &'a [(String, String)],
+    pub headers: &'a [(&'a str, &'a str)],
     pub date: &'a str,
 }
 
@@ -26,16 +26,16 @@ fn is_signed_header(lower_name: &str) -> bool {
 }
 
 pub fn authorization(creds: &Credentials<'_>, input: &SignInput<'_>) -> String {
-    let signed: Vec<(String, String)> = input
+    let signed: Vec<(&str, &str)> = input
         .headers
         .iter()
         .filter(|(name, _)| is_signed_header(&name.to_ascii_lowercase()))
-        .cloned()
+        .copied()
         .collect();
     let payload = signed
         .iter()
         .find(|(name, _)| name.eq_ignore_ascii_case("x-tos-content-sha256"))
-        .map_or(EMPTY_PAYLOAD_SHA256, |(_, value)| value.as_str());
+        .map_or(EMPTY_PAYLOAD_SHA256, |(_, value)| *value);
     let creds = sigv4::Credentials {
         access_key: creds.access_key,
         secret_key: creds.secret_key,
@@ -58,13 +58,6 @@ pub fn authorization(creds: &Credentials<'_>, input: &SignInput<'_>) -> String {
 mod tests {
     use super::*;
 
-    fn headers(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
-
     #[test]
     fn vector_a_go_test_alg_v4() {
         let creds = Credentials {
@@ -73,10 +66,10 @@ mod tests {
             region: "cn-north-1",
             key_cache: None,
         };
-        let hdrs = headers(&[
+        let hdrs = [
             ("Host", "test.tos.com:8080"),
             ("X-Tos-Date", "20210721T104454Z"),
-        ]);
+        ];
         let input = SignInput {
             method: "GET",
             canonical_path: "/test.txt",
@@ -100,13 +93,13 @@ mod tests {
             region: "cn-beijing",
             key_cache: None,
         };
-        let hdrs = headers(&[
+        let hdrs = [
             ("Content-Type", "application/octet-stream"),
             ("Host", "mybucket.tos-cn-beijing.example.com"),
             ("x-tos-content-sha256", "UNSIGNED-PAYLOAD"),
             ("x-tos-date", "20261125T082352Z"),
             ("User-Agent", "not signed"),
-        ]);
+        ];
         let query = vec![("uploads".to_string(), String::new())];
         let input = SignInput {
             method: "POST",
@@ -128,12 +121,12 @@ mod tests {
             region: "cn-beijing",
             key_cache: None,
         };
-        let hdrs = headers(&[
+        let hdrs = [
             ("Content-Type", "application/octet-stream"),
             ("Host", "127.0.0.1:18086"),
             ("X-Tos-Date", "20261125T082533Z"),
             ("X-Tos-Forbid-Overwrite", "false"),
-        ]);
+        ];
         let query = vec![("uploads".to_string(), String::new())];
         let input = SignInput {
             method: "POST",
