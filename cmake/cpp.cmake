@@ -17,6 +17,9 @@ tos_server_test(example_cpp_upload_file $<TARGET_FILE:upload_file_cpp>)
 tos_cxx_program(test_cpp_wrapper tests/cpp/test_cpp_wrapper.cpp)
 tos_server_test(cpp_test_wrapper $<TARGET_FILE:test_cpp_wrapper>)
 
+tos_cxx_program(test_cpp_stream_uploads tests/cpp/test_cpp_stream_uploads.cpp)
+tos_server_test(cpp_test_stream_uploads $<TARGET_FILE:test_cpp_stream_uploads>)
+
 # The wrapper header alone, as C++17, warnings as errors.
 add_test(NAME cpp_header_compiles_cxx17
   COMMAND ${CMAKE_CXX_COMPILER} -std=c++17 -Wall -Wextra -Wpedantic -Werror -fsyntax-only

@@ -26,6 +26,10 @@
  * Folders: client.upload_dir(tos::UploadDirInput("bucket", "local/dir", "prefix/")) with the
  * same callbacks, rate limiters and cancel hooks; it returns (rather than throws) when some
  * files failed, listing them, so check UploadDirOutput::ok().
+ *
+ * Streams: client.upload_stream(tos::UploadStreamInput("bucket", "key", tos::read_from(std::cin))).
+ * Stale uploads: client.list_multipart_uploads(tos::ListUploadsInput("bucket", "prefix/")) and
+ * client.abort_multipart_upload(bucket, key, upload_id).
  */
 #ifndef TOSUPLOAD_HPP
 #define TOSUPLOAD_HPP
@@ -37,6 +41,7 @@
 #include <cstdint>
 #include <exception>
 #include <functional>
+#include <istream>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -432,6 +437,48 @@ struct UploadFileOutput {
     std::uint64_t bytes_sent = 0; ///< by this call (parts resumed from a checkpoint not counted)
 };
 
+/**
+ * Reads the next bytes of a stream into `buf`, at most `capacity`; returns how many, and 0
+ * only at the end. It may block. An exception fails the upload (nothing is left on the
+ * server) and is rethrown by Client::upload_stream.
+ */
+using ReadFn = std::function<std::size_t(std::uint8_t *buf, std::size_t capacity)>;
+
+/** A ReadFn over a std::istream (std::cin, an std::ifstream): reads it to its end; a stream
+ * that goes bad fails the upload. The stream must outlive the upload. */
+inline ReadFn read_from(std::istream &is) {
+    return [&is](std::uint8_t *buf, std::size_t capacity) -> std::size_t {
+        is.read(reinterpret_cast<char *>(buf), static_cast<std::streamsize>(capacity));
+        if (is.bad()) {
+            throw std::runtime_error("reading the input stream failed");
+        }
+        return static_cast<std::size_t>(is.gcount());
+    };
+}
+
+/**
+ * The input of Client::upload_stream (tos_upload_stream): bytes of unknown size, such as a
+ * pipe. bucket, key and read are required. Not resumable: a pause aborts it too.
+ */
+struct UploadStreamInput : ObjectAttributes {
+    UploadStreamInput() = default;
+    UploadStreamInput(std::string bucket_, std::string key_, ReadFn read_)
+        : bucket(std::move(bucket_)), key(std::move(key_)), read(std::move(read_)) {}
+
+    std::string bucket;
+    std::string key;
+    ReadFn read;
+    /// 5 MiB ..= 5 GiB; 0 = 20 MiB. Never raised (the size is unknown): at most 10,000 parts.
+    std::uint64_t part_size = 0;
+    std::uint32_t task_num = 0; ///< parts in flight, each held in memory; 0 = 4
+
+    std::function<void(const Progress &)> on_progress; ///< total_bytes grows as the stream is read
+    std::function<void(const UploadEvent &)> on_event;
+    RateLimitFn rate_limit;                  ///< takes precedence over rate_limiter
+    std::optional<RateLimiter> rate_limiter; ///< shared token bucket
+    std::optional<CancelHook> cancel_hook;
+};
+
 /** Aggregate progress of a folder upload (tos_dir_progress). */
 struct DirProgress {
     std::uint64_t bytes_done;    ///< of the files done (sent now, or found up by an earlier run)
@@ -505,6 +552,27 @@ struct UploadDirOutput {
     std::vector<DirFailure> failures;
     std::optional<Error> error; ///< the first failure, when there are failures
     bool ok() const noexcept { return failures.empty() && !error; }
+};
+
+/** The input of Client::list_multipart_uploads (tos_list_multipart_uploads). */
+struct ListUploadsInput {
+    ListUploadsInput() = default;
+    explicit ListUploadsInput(std::string bucket_, std::string prefix_ = {})
+        : bucket(std::move(bucket_)), prefix(std::move(prefix_)) {}
+
+    std::string bucket;
+    std::string prefix;          ///< only keys starting with it; "" = every key
+    std::uint64_t limit = 0;     ///< stop after this many; 0 = all (more than 1,000,000 is an error)
+    std::uint32_t page_size = 0; ///< uploads per request, 1..=1000; 0 = 1000
+    std::optional<CancelHook> cancel_hook;
+};
+
+/** An open multipart upload, as listed. */
+struct MultipartUpload {
+    std::string key;
+    std::string upload_id; ///< what Client::abort_multipart_upload takes
+    /// Unset when the server sent no readable time.
+    std::optional<std::chrono::system_clock::time_point> initiated;
 };
 
 namespace detail {
@@ -627,7 +695,38 @@ struct CallState {
 using FileCallState = CallState<UploadFileInput, tos_progress, tos_upload_event>;
 using DirCallState = CallState<UploadDirInput, tos_dir_progress, tos_dir_event>;
 
+using StreamCallState = CallState<UploadStreamInput, tos_progress, tos_upload_event>;
+
 inline std::string str(const char *s) { return s ? s : ""; }
+
+/** tos_read_cb over UploadStreamInput::read: an exception (or a count past `capacity`) is
+ * kept for upload_stream to rethrow, and the negative answer fails the upload. */
+inline std::int64_t read_stream(std::uint8_t *buf, std::size_t capacity, void *user_data) noexcept {
+    auto *st = static_cast<StreamCallState *>(user_data);
+    std::size_t n = 0;
+    st->guard([&] {
+        n = st->in->read(buf, capacity);
+        if (n > capacity) {
+            throw std::length_error("the read function returned more bytes than it had room for");
+        }
+    });
+    return st->exception ? -1 : static_cast<std::int64_t>(n);
+}
+
+inline UploadFileOutput convert(const tos_upload_output *out) {
+    UploadFileOutput o;
+    o.bucket = str(tos_upload_output_bucket(out));
+    o.key = str(tos_upload_output_key(out));
+    o.upload_id = str(tos_upload_output_upload_id(out));
+    o.etag = str(tos_upload_output_etag(out));
+    o.location = str(tos_upload_output_location(out));
+    o.version_id = str(tos_upload_output_version_id(out));
+    o.request_id = str(tos_upload_output_request_id(out));
+    o.crc64 = tos_upload_output_crc64(out);
+    o.part_size = tos_upload_output_part_size(out);
+    o.bytes_sent = tos_upload_output_bytes_sent(out);
+    return o;
+}
 
 } // namespace detail
 
@@ -676,9 +775,7 @@ public:
      * (paused and aborted included), or rethrows what a callback threw.
      */
     UploadFileOutput upload_file(const UploadFileInput &in) const {
-        if (client_ == nullptr) {
-            throw Error(TOS_ERR_NULL_ARGUMENT, "the client was moved from");
-        }
+        check_not_moved();
         tos_upload_file_input ci;
         tos_upload_file_input_init(&ci);
         ci.bucket = in.bucket.c_str();
@@ -708,18 +805,7 @@ public:
         if (rc != TOS_OK) {
             throw Error::from(rc, err.get());
         }
-        UploadFileOutput o;
-        o.bucket = detail::str(tos_upload_output_bucket(out.get()));
-        o.key = detail::str(tos_upload_output_key(out.get()));
-        o.upload_id = detail::str(tos_upload_output_upload_id(out.get()));
-        o.etag = detail::str(tos_upload_output_etag(out.get()));
-        o.location = detail::str(tos_upload_output_location(out.get()));
-        o.version_id = detail::str(tos_upload_output_version_id(out.get()));
-        o.request_id = detail::str(tos_upload_output_request_id(out.get()));
-        o.crc64 = tos_upload_output_crc64(out.get());
-        o.part_size = tos_upload_output_part_size(out.get());
-        o.bytes_sent = tos_upload_output_bytes_sent(out.get());
-        return o;
+        return detail::convert(out.get());
     }
 
     /**
@@ -729,9 +815,7 @@ public:
      * rethrows what a callback threw.
      */
     UploadDirOutput upload_dir(const UploadDirInput &in) const {
-        if (client_ == nullptr) {
-            throw Error(TOS_ERR_NULL_ARGUMENT, "the client was moved from");
-        }
+        check_not_moved();
         tos_upload_dir_input ci;
         tos_upload_dir_input_init(&ci);
         ci.bucket = in.bucket.c_str();
@@ -793,7 +877,101 @@ public:
         return o;
     }
 
+    /**
+     * Uploads a stream of unknown size (tos_upload_stream), read through in.read on this
+     * thread. Throws tos::Error on failure (a pause or abort is Error::aborted(): a stream
+     * cannot be resumed), or rethrows what a callback or in.read threw.
+     */
+    UploadFileOutput upload_stream(const UploadStreamInput &in) const {
+        check_not_moved();
+        if (!in.read) {
+            throw Error(TOS_ERR_NULL_ARGUMENT, "UploadStreamInput::read is required");
+        }
+        tos_upload_stream_input ci;
+        tos_upload_stream_input_init(&ci);
+        ci.bucket = in.bucket.c_str();
+        ci.key = in.key.c_str();
+        ci.part_size = in.part_size;
+        ci.task_num = in.task_num;
+        std::vector<tos_meta_entry> meta;
+        detail::fill_attributes(in, ci.attributes, meta);
+
+        detail::CallHook hook(in.cancel_hook);
+        detail::StreamCallState st{&in, hook.get(), nullptr};
+        st.wire(ci);
+        ci.read_cb = &detail::read_stream;
+        ci.read_user_data = &st;
+
+        tos_upload_output *raw_out = nullptr;
+        tos_error *raw_err = nullptr;
+        tos_result rc = tos_upload_stream(client_, &ci, &raw_out, &raw_err);
+        std::unique_ptr<tos_upload_output, void (*)(tos_upload_output *)> out(raw_out, tos_upload_output_free);
+        std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
+        if (st.exception) {
+            std::rethrow_exception(st.exception);
+        }
+        if (rc != TOS_OK) {
+            throw Error::from(rc, err.get());
+        }
+        return detail::convert(out.get());
+    }
+
+    /** The open multipart uploads of a bucket (tos_list_multipart_uploads), every page. */
+    std::vector<MultipartUpload> list_multipart_uploads(const ListUploadsInput &in) const {
+        check_not_moved();
+        tos_list_uploads_input ci;
+        tos_list_uploads_input_init(&ci);
+        ci.bucket = in.bucket.c_str();
+        ci.prefix = detail::opt(in.prefix);
+        ci.limit = in.limit;
+        ci.page_size = in.page_size;
+        detail::CallHook hook(in.cancel_hook);
+        ci.cancel_hook = hook.get();
+
+        tos_multipart_upload_list *raw_list = nullptr;
+        tos_error *raw_err = nullptr;
+        tos_result rc = tos_list_multipart_uploads(client_, &ci, &raw_list, &raw_err);
+        std::unique_ptr<tos_multipart_upload_list, void (*)(tos_multipart_upload_list *)> list(
+            raw_list, tos_multipart_upload_list_free);
+        std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
+        if (rc != TOS_OK) {
+            throw Error::from(rc, err.get());
+        }
+        std::vector<MultipartUpload> uploads(tos_multipart_upload_list_count(list.get()));
+        for (std::size_t i = 0; i < uploads.size(); i++) {
+            uploads[i].key = detail::str(tos_multipart_upload_list_key(list.get(), i));
+            uploads[i].upload_id = detail::str(tos_multipart_upload_list_upload_id(list.get(), i));
+            if (std::int64_t secs = tos_multipart_upload_list_initiated(list.get(), i)) {
+                uploads[i].initiated = std::chrono::system_clock::time_point(std::chrono::seconds(secs));
+            }
+        }
+        return uploads;
+    }
+
+    /**
+     * Aborts an open multipart upload (tos_abort_multipart_upload): its parts are deleted.
+     * Throws tos::Error: TOS_ERR_SERVER with code() "NoSuchUpload" when none is open.
+     */
+    void abort_multipart_upload(const std::string &bucket, const std::string &key, const std::string &upload_id,
+                                const std::optional<CancelHook> &cancel_hook = std::nullopt) const {
+        check_not_moved();
+        detail::CallHook hook(cancel_hook);
+        tos_error *raw_err = nullptr;
+        tos_result rc =
+            tos_abort_multipart_upload(client_, bucket.c_str(), key.c_str(), upload_id.c_str(), hook.get(), &raw_err);
+        std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
+        if (rc != TOS_OK) {
+            throw Error::from(rc, err.get());
+        }
+    }
+
 private:
+    void check_not_moved() const {
+        if (client_ == nullptr) {
+            throw Error(TOS_ERR_NULL_ARGUMENT, "the client was moved from");
+        }
+    }
+
     const tos_client *client_ = nullptr;
 };
 
