@@ -12,8 +12,8 @@ import (
 	"unsafe"
 )
 
-// ObjectAttributes are the headers, ACL, metadata and encryption of every object of a folder
-// upload (UploadDirInput.Attributes); the zero value sets none.
+// ObjectAttributes are the headers, ACL, metadata and encryption of the objects an upload
+// creates (UploadDirInput.Attributes, UploadStreamInput.Attributes); the zero value sets none.
 type ObjectAttributes struct {
 	ContentType               string // "" = guessed from each key's extension
 	CacheControl              string

@@ -18,12 +18,15 @@
 //	replace github.com/libtosupload/libtosupload/bindings/go => /path/to/libtosupload/bindings/go
 //
 // UploadDir uploads a folder tree (tos_upload_dir) with its own progress and per-file event
-// listeners; the enums print their names (String).
+// listeners; the enums print their names (String). UploadStream uploads what an io.Reader
+// yields, of unknown size (tos_upload_stream); it cannot be resumed, so a cancelled context
+// aborts it. ListMultipartUploads and AbortMultipartUpload find and remove the multipart
+// uploads left open by paused uploads or dead processes.
 //
 // Callbacks cross cgo through runtime/cgo.Handle: C receives only an integer handle, never a
 // Go pointer. They run on the goroutine that called UploadFile, one at a time, and never
-// after it returns. A panic in a listener is recovered at the C boundary, pauses the upload,
-// and is raised again from UploadFile once the library has returned.
+// after it returns. A panic in a listener (or a stream's Reader) is recovered at the C
+// boundary, stops the upload, and is raised again from the call once the library has returned.
 //
 // Signals: Go's runtime lets a SIGPIPE raised outside Go code (a C thread, or a cgo call)
 // take its default action and kill the process. The library never raises one here: its

@@ -77,7 +77,7 @@ type Error struct {
 	HostID        string
 	Cause         string // the underlying I/O or transport error, if any
 
-	wrapped error // the context's error when a cancelled context paused the upload
+	wrapped error // the context's error when it stopped the call; the Reader's in ResultStreamRead
 }
 
 func (e *Error) Error() string {
@@ -110,8 +110,8 @@ func (e *Error) Is(target error) bool {
 	return false
 }
 
-// Unwrap returns context.Canceled or context.DeadlineExceeded when the context paused the
-// upload, nil otherwise.
+// Unwrap returns context.Canceled or context.DeadlineExceeded when the context stopped the
+// call, the Reader's error when it failed UploadStream (ResultStreamRead), nil otherwise.
 func (e *Error) Unwrap() error { return e.wrapped }
 
 // newError copies a borrowed tos_error.

@@ -1,7 +1,7 @@
-// C side of the callback bridge. The library calls these plain C functions; each forwards to
-// an exported Go function with the cgo.Handle that user_data carries, so no Go pointer ever
-// crosses into C (cgo pointer rules) and no integer-to-pointer conversion happens in Go
-// (go vet's unsafeptr check).
+// C side of the callback bridge of UploadFile and UploadStream. The library calls these plain
+// C functions; each forwards to an exported Go function with the cgo.Handle that user_data
+// carries, so no Go pointer ever crosses into C (cgo pointer rules) and no integer-to-pointer
+// conversion happens in Go (go vet's unsafeptr check).
 #include <stdint.h>
 
 #include "tosupload.h"
@@ -21,6 +21,30 @@ static int tosgo_rate(uint64_t want, uint64_t *wait_ms_out, void *user_data) {
 
 void tosgo_set_callbacks(struct tos_upload_file_input *input, uintptr_t handle, int progress, int event,
                          int rate) {
+    if (progress) {
+        input->progress_cb = tosgo_progress;
+        input->progress_user_data = (void *)handle;
+    }
+    if (event) {
+        input->event_cb = tosgo_event;
+        input->event_user_data = (void *)handle;
+    }
+    if (rate) {
+        input->rate_limiter_cb = tosgo_rate;
+        input->rate_limiter_user_data = (void *)handle;
+    }
+}
+
+static int64_t tosgo_read(uint8_t *buf, size_t capacity, void *user_data) {
+    return tosgoRead(buf, capacity, (uintptr_t)user_data);
+}
+
+// The listeners of a stream reach the same callState as UploadFile's, through handle; the
+// reader has its own handle (read_handle), since it needs more than a callState.
+void tosgo_set_stream_callbacks(struct tos_upload_stream_input *input, uintptr_t read_handle, uintptr_t handle,
+                                int progress, int event, int rate) {
+    input->read_cb = tosgo_read;
+    input->read_user_data = (void *)read_handle;
     if (progress) {
         input->progress_cb = tosgo_progress;
         input->progress_user_data = (void *)handle;

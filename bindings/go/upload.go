@@ -70,7 +70,7 @@ type UploadFileInput struct {
 	CancelHook *CancelHook
 }
 
-// UploadFileOutput is the result of a completed upload.
+// UploadFileOutput is the result of a completed UploadFile or UploadStream.
 type UploadFileOutput struct {
 	Bucket        string
 	Key           string
@@ -168,6 +168,11 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 	if err != nil {
 		return nil, err
 	}
+	return uploadOutput(out), nil
+}
+
+// uploadOutput copies the C output of UploadFile and UploadStream.
+func uploadOutput(out *C.struct_tos_upload_output) *UploadFileOutput {
 	return &UploadFileOutput{
 		Bucket:        C.GoString(C.tos_upload_output_bucket(out)),
 		Key:           C.GoString(C.tos_upload_output_key(out)),
@@ -179,7 +184,7 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 		HashCrc64ecma: uint64(C.tos_upload_output_crc64(out)),
 		PartSize:      int64(C.tos_upload_output_part_size(out)),
 		BytesSent:     int64(C.tos_upload_output_bytes_sent(out)),
-	}, nil
+	}
 }
 
 // attributes gathers the object attributes of in, as UploadDirInput holds them.
