@@ -1325,7 +1325,9 @@ tos_result tos_client_new(const struct tos_client_options *options,
 /**
  * Frees a client. Accepts NULL. Uploads running on other threads keep the client alive
  * until they return; no new upload may start with a freed client. Must not be called from
- * inside a callback.
+ * inside a callback. Returns within about 500 ms even when a thread of the library is stuck
+ * in a system call (a read from a hung network file system): that thread is left to finish
+ * on its own.
  */
 TOS_API void tos_client_free(const struct tos_client *client);
 

@@ -185,7 +185,9 @@ pub unsafe extern "C" fn tos_client_new(
 
 /// Frees a client. Accepts NULL. Uploads running on other threads keep the client alive
 /// until they return; no new upload may start with a freed client. Must not be called from
-/// inside a callback.
+/// inside a callback. Returns within about 500 ms even when a thread of the library is stuck
+/// in a system call (a read from a hung network file system): that thread is left to finish
+/// on its own.
 #[no_mangle]
 pub unsafe extern "C" fn tos_client_free(client: *const tos_client) {
     ffi_panic_boundary! {

@@ -15,10 +15,36 @@ use crate::upload_stream::{self, UploadStreamRequest};
 use crate::uploads::{self, AbortUploadRequest, ListUploadsRequest, MultipartUpload};
 use crate::wire::Wire;
 use std::sync::Arc;
+use std::time::Duration;
+
+/// How long dropping a client waits for the runtime's threads (`OwnedRuntime`).
+pub const SHUTDOWN_WAIT: Duration = Duration::from_millis(500);
 
 pub struct Client {
     wire: Arc<Wire>,
-    runtime: tokio::runtime::Runtime,
+    runtime: OwnedRuntime,
+}
+
+/// The client's runtime, whose drop waits at most `SHUTDOWN_WAIT` for its threads. tokio's
+/// own drop waits for every blocking task to return, so one stuck in the kernel (a read from
+/// a hung network file system, the walk of a FUSE mount that never answers) would hang
+/// `tos_client_free` for good. Such a thread is left to finish on its own: it owns what it
+/// uses, and no callback of the caller's runs on it.
+struct OwnedRuntime(Option<tokio::runtime::Runtime>);
+
+impl std::ops::Deref for OwnedRuntime {
+    type Target = tokio::runtime::Runtime;
+    fn deref(&self) -> &tokio::runtime::Runtime {
+        self.0.as_ref().expect("the runtime is taken only by drop")
+    }
+}
+
+impl Drop for OwnedRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_timeout(SHUTDOWN_WAIT);
+        }
+    }
 }
 
 impl Client {
@@ -45,7 +71,10 @@ impl Client {
             let _guard = runtime.enter();
             Arc::new(Wire::new(&config)?)
         };
-        Ok(Client { wire, runtime })
+        Ok(Client {
+            wire,
+            runtime: OwnedRuntime(Some(runtime)),
+        })
     }
 
     /// Uploads a folder tree, blocking like `upload_file`; every callback runs on this thread.
@@ -151,5 +180,52 @@ impl Drop for AbortOnDrop {
         if let Some(task) = self.0.take() {
             task.abort();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn client() -> Client {
+        let mut config = ClientConfig::new();
+        config.endpoint = "http://127.0.0.1:9".into();
+        config.region = "cn-beijing".into();
+        config.access_key = "AK".into();
+        config.secret_key = "SK".into();
+        Client::new(config).unwrap()
+    }
+
+    #[test]
+    fn dropping_an_idle_client_returns_at_once() {
+        let client = client();
+        client
+            .runtime
+            .block_on(async { tokio::task::yield_now().await });
+        let freeing = Instant::now();
+        drop(client);
+        let took = freeing.elapsed();
+        assert!(took < Duration::from_millis(200), "the drop took {took:?}");
+    }
+
+    #[test]
+    fn dropping_the_client_does_not_wait_for_a_stuck_blocking_task() {
+        let client = client();
+        // As a read from a hung network file system would be: stuck in the kernel, deaf to
+        // any cancel.
+        let (started, running) = std::sync::mpsc::channel();
+        client.runtime.spawn_blocking(move || {
+            started.send(()).unwrap();
+            std::thread::sleep(Duration::from_secs(20));
+        });
+        running.recv().unwrap();
+        let freeing = Instant::now();
+        drop(client);
+        let took = freeing.elapsed();
+        assert!(
+            took < SHUTDOWN_WAIT + Duration::from_secs(1),
+            "the drop took {took:?}"
+        );
     }
 }
