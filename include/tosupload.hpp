@@ -728,6 +728,21 @@ inline UploadFileOutput convert(const tos_upload_output *out) {
     return o;
 }
 
+/** Takes ownership of what an upload call stored, then returns its output or throws: what a
+ * callback threw first, else the call's error. */
+inline UploadFileOutput upload_output(tos_result rc, tos_upload_output *raw_out, tos_error *raw_err,
+                                      const std::exception_ptr &callback_exception) {
+    std::unique_ptr<tos_upload_output, void (*)(tos_upload_output *)> out(raw_out, tos_upload_output_free);
+    std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
+    if (callback_exception) {
+        std::rethrow_exception(callback_exception);
+    }
+    if (rc != TOS_OK) {
+        throw Error::from(rc, err.get());
+    }
+    return convert(out.get());
+}
+
 } // namespace detail
 
 /** A client: thread-safe, move-only owner of a tos_client. */
@@ -794,18 +809,10 @@ public:
         detail::FileCallState st{&in, hook.get(), nullptr};
         st.wire(ci);
 
-        tos_upload_output *raw_out = nullptr;
-        tos_error *raw_err = nullptr;
-        tos_result rc = tos_upload_file(client_, &ci, &raw_out, &raw_err);
-        std::unique_ptr<tos_upload_output, void (*)(tos_upload_output *)> out(raw_out, tos_upload_output_free);
-        std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
-        if (st.exception) {
-            std::rethrow_exception(st.exception);
-        }
-        if (rc != TOS_OK) {
-            throw Error::from(rc, err.get());
-        }
-        return detail::convert(out.get());
+        tos_upload_output *out = nullptr;
+        tos_error *err = nullptr;
+        tos_result rc = tos_upload_file(client_, &ci, &out, &err);
+        return detail::upload_output(rc, out, err, st.exception);
     }
 
     /**
@@ -902,18 +909,10 @@ public:
         ci.read_cb = &detail::read_stream;
         ci.read_user_data = &st;
 
-        tos_upload_output *raw_out = nullptr;
-        tos_error *raw_err = nullptr;
-        tos_result rc = tos_upload_stream(client_, &ci, &raw_out, &raw_err);
-        std::unique_ptr<tos_upload_output, void (*)(tos_upload_output *)> out(raw_out, tos_upload_output_free);
-        std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
-        if (st.exception) {
-            std::rethrow_exception(st.exception);
-        }
-        if (rc != TOS_OK) {
-            throw Error::from(rc, err.get());
-        }
-        return detail::convert(out.get());
+        tos_upload_output *out = nullptr;
+        tos_error *err = nullptr;
+        tos_result rc = tos_upload_stream(client_, &ci, &out, &err);
+        return detail::upload_output(rc, out, err, st.exception);
     }
 
     /** The open multipart uploads of a bucket (tos_list_multipart_uploads), every page. */

@@ -6,6 +6,7 @@
 
 #include "tosupload.h"
 #include "_cgo_export.h"
+#include "trampolines.h"
 
 static void tosgo_progress(const struct tos_progress *progress, void *user_data) {
     tosgoProgress((struct tos_progress *)progress, (uintptr_t)user_data);
@@ -21,18 +22,7 @@ static int tosgo_rate(uint64_t want, uint64_t *wait_ms_out, void *user_data) {
 
 void tosgo_set_callbacks(struct tos_upload_file_input *input, uintptr_t handle, int progress, int event,
                          int rate) {
-    if (progress) {
-        input->progress_cb = tosgo_progress;
-        input->progress_user_data = (void *)handle;
-    }
-    if (event) {
-        input->event_cb = tosgo_event;
-        input->event_user_data = (void *)handle;
-    }
-    if (rate) {
-        input->rate_limiter_cb = tosgo_rate;
-        input->rate_limiter_user_data = (void *)handle;
-    }
+    TOSGO_SET_LISTENERS(input, handle, progress, event, rate, tosgo_progress, tosgo_event, tosgo_rate);
 }
 
 static int64_t tosgo_read(uint8_t *buf, size_t capacity, void *user_data) {
@@ -45,16 +35,5 @@ void tosgo_set_stream_callbacks(struct tos_upload_stream_input *input, uintptr_t
                                 int progress, int event, int rate) {
     input->read_cb = tosgo_read;
     input->read_user_data = (void *)read_handle;
-    if (progress) {
-        input->progress_cb = tosgo_progress;
-        input->progress_user_data = (void *)handle;
-    }
-    if (event) {
-        input->event_cb = tosgo_event;
-        input->event_user_data = (void *)handle;
-    }
-    if (rate) {
-        input->rate_limiter_cb = tosgo_rate;
-        input->rate_limiter_user_data = (void *)handle;
-    }
+    TOSGO_SET_LISTENERS(input, handle, progress, event, rate, tosgo_progress, tosgo_event, tosgo_rate);
 }

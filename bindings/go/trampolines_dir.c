@@ -4,6 +4,7 @@
 
 #include "tosupload.h"
 #include "_cgo_export.h"
+#include "trampolines.h"
 
 static void tosgo_dir_progress(const struct tos_dir_progress *progress, void *user_data) {
     tosgoDirProgress((struct tos_dir_progress *)progress, (uintptr_t)user_data);
@@ -19,16 +20,6 @@ static int tosgo_dir_rate(uint64_t want, uint64_t *wait_ms_out, void *user_data)
 
 void tosgo_set_dir_callbacks(struct tos_upload_dir_input *input, uintptr_t handle, int progress, int event,
                              int rate) {
-    if (progress) {
-        input->progress_cb = tosgo_dir_progress;
-        input->progress_user_data = (void *)handle;
-    }
-    if (event) {
-        input->event_cb = tosgo_dir_event;
-        input->event_user_data = (void *)handle;
-    }
-    if (rate) {
-        input->rate_limiter_cb = tosgo_dir_rate;
-        input->rate_limiter_user_data = (void *)handle;
-    }
+    TOSGO_SET_LISTENERS(input, handle, progress, event, rate, tosgo_dir_progress, tosgo_dir_event,
+                        tosgo_dir_rate);
 }
