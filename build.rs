@@ -6,8 +6,8 @@
 fn main() {
     let target_os = std::env::var("CARGO_CFG_TARGET_OS").unwrap_or_default();
     if target_os == "linux" {
-        // The crate's major as it is, also while it is 0 (libtosupload.so.0 for every 0.x);
-        // changing the ABI major means changing the crate's major.
+        // The crate's major: libtosupload.so.1 for every 1.x, so a release that breaks the ABI
+        // (a new major) cannot be loaded by programs built for the old one.
         let major =
             std::env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets CARGO_PKG_VERSION_MAJOR");
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libtosupload.so.{major}");

@@ -74,7 +74,7 @@ int main(int argc, char **argv) {
     }
     for (i = 0; i < trials; i++) {
         tos_upload_file_input input;
-        tos_upload_output *output = NULL;
+        tos_upload_file_output *output = NULL;
         struct canceller c;
         pthread_t thread;
         double returned_at;
@@ -104,7 +104,7 @@ int main(int argc, char **argv) {
         if (rc != TOS_OK && rc != TOS_PAUSED && rc != TOS_ABORTED) {
             fprintf(stderr, "cancel_latency: trial %d: %s: %s\n", i, tos_result_name(rc), tos_error_message(error));
         }
-        tos_upload_output_free(output);
+        tos_upload_file_output_free(output);
         tos_error_free(error);
         error = NULL;
         tos_cancel_hook_free(c.hook);

@@ -56,7 +56,7 @@ static void *run_thread(void *arg) {
     char key[512];
     for (int n = w->index; n < job->uploads; n += job->threads) {
         tos_upload_file_input input;
-        tos_upload_output *out = NULL;
+        tos_upload_file_output *out = NULL;
         tos_error *error = NULL;
         tos_upload_file_input_init(&input);
         snprintf(key, sizeof key, "%s%d", job->prefix, n);
@@ -72,12 +72,12 @@ static void *run_thread(void *arg) {
         w->results[n].started = started;
         w->results[n].seconds = now_s() - started;
         w->results[n].rc = rc;
-        w->results[n].bytes = rc == TOS_OK ? tos_upload_output_bytes_sent(out) : 0;
+        w->results[n].bytes = rc == TOS_OK ? tos_upload_file_output_bytes_sent(out) : 0;
         if (rc != TOS_OK) {
             fprintf(stderr, "upload %d: %s: %s\n", n, tos_result_name(rc),
                     error ? tos_error_message(error) : "");
         }
-        tos_upload_output_free(out);
+        tos_upload_file_output_free(out);
         tos_error_free(error);
     }
     return NULL;

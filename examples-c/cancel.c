@@ -30,7 +30,7 @@ static void on_event(const tos_upload_event *event, void *user_data) {
     if (event->checkpoint_file != NULL && w->checkpoint[0] == '\0') {
         snprintf(w->checkpoint, sizeof w->checkpoint, "%s", event->checkpoint_file);
     }
-    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
+    if (event->kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
         w->parts++;
         if (w->stop_after_parts > 0 && w->parts == w->stop_after_parts) {
             /* tos_cancel is one of the calls allowed inside a callback. */
@@ -53,7 +53,7 @@ static int make_file(const char *path, long size) {
 }
 
 static tos_result upload(const tos_client *client, const char *file, const char *key, struct watcher *w,
-                         tos_upload_output **output) {
+                         tos_upload_file_output **output) {
     tos_upload_file_input input;
     tos_error *error = NULL;
     tos_result rc;
@@ -79,7 +79,7 @@ int main(void) {
     const long size = 40L * 1024 * 1024;
     const tos_client *client = NULL;
     tos_client_options options;
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     struct watcher w;
     tos_result rc;
@@ -129,9 +129,9 @@ int main(void) {
     if (rc != TOS_OK) {
         goto out;
     }
-    printf("resumed: sent %llu of %ld bytes in this call\n", (unsigned long long)tos_upload_output_bytes_sent(output),
+    printf("resumed: sent %llu of %ld bytes in this call\n", (unsigned long long)tos_upload_file_output_bytes_sent(output),
            size);
-    if (tos_upload_output_bytes_sent(output) >= (uint64_t)size) {
+    if (tos_upload_file_output_bytes_sent(output) >= (uint64_t)size) {
         fprintf(stderr, "the resume sent the whole file again\n");
         goto out;
     }
@@ -158,7 +158,7 @@ int main(void) {
     printf("aborted; checkpoint removed\n");
     status = 0;
 out:
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     tos_client_free(client);
     unlink(file);
     rmdir(tmpdir);

@@ -55,7 +55,7 @@ static double now_seconds(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void draw(const tos_progress *p, void *user_data) {
+static void draw(const tos_upload_progress *p, void *user_data) {
     struct bar *bar = user_data;
     double fraction = p->total_bytes ? (double)p->consumed_bytes / (double)p->total_bytes : 1.0;
     double elapsed, rate;
@@ -69,10 +69,10 @@ static void draw(const tos_progress *p, void *user_data) {
     /* Paused from here, on the upload's own thread: tos_cancel only sets a flag, but it is
      * still not called from the signal handler itself. */
     if (interrupted && bar->hook != NULL) {
-        tos_cancel(bar->hook, false);
+        tos_pause(bar->hook);
     }
     if (!bar->on_terminal) {
-        if (tenth == bar->last_tenth && p->kind != TOS_PROGRESS_KIND_SUCCEEDED) {
+        if (tenth == bar->last_tenth && p->kind != TOS_UPLOAD_PROGRESS_KIND_SUCCEEDED) {
             goto maybe_pause;
         }
         bar->last_tenth = tenth;
@@ -90,14 +90,14 @@ static void draw(const tos_progress *p, void *user_data) {
     fflush(stdout);
 maybe_pause:
     if (bar->pause_at_40 && fraction >= PAUSE_AT) {
-        tos_cancel(bar->hook, false);
+        tos_pause(bar->hook);
         bar->pause_at_40 = 0;
     }
 }
 
 static void count_parts(const tos_upload_event *event, void *user_data) {
     struct bar *bar = user_data;
-    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
+    if (event->kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
         bar->parts_done++;
     }
 }
@@ -163,7 +163,7 @@ static int stopped_by_signal(tos_result rc, const char *dir) {
 }
 
 static tos_result run_upload(const tos_client *client, const tos_upload_file_input *input, struct bar *bar,
-                             tos_upload_output **output, tos_error **error, double *seconds) {
+                             tos_upload_file_output **output, tos_error **error, double *seconds) {
     tos_result rc;
     bar->started = now_seconds();
     bar->have_first = 0;
@@ -181,7 +181,7 @@ int main(int argc, char **argv) {
     const tos_client *client = NULL;
     const tos_rate_limiter *limiter = NULL;
     const tos_cancel_hook *hook = NULL;
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     struct bar bar;
     struct sigaction sa;
@@ -269,7 +269,7 @@ int main(int argc, char **argv) {
         goto out;
     }
     printf("\n  done: etag %s, upload id %s, parts sent after the resume: %u\n",
-           tos_upload_output_etag(output), tos_upload_output_upload_id(output), bar.parts_done);
+           tos_upload_file_output_etag(output), tos_upload_file_output_upload_id(output), bar.parts_done);
 
     printf("4. verifying: CRC-64 of the local file vs the object's\n");
     if (file_crc64(path, &local_crc) != 0) {
@@ -277,8 +277,8 @@ int main(int argc, char **argv) {
         goto out;
     }
     printf("  local  %llu\n  server %llu\n", (unsigned long long)local_crc,
-           (unsigned long long)tos_upload_output_crc64(output));
-    if (local_crc != tos_upload_output_crc64(output)) {
+           (unsigned long long)tos_upload_file_output_crc64(output));
+    if (local_crc != tos_upload_file_output_crc64(output)) {
         printf("  MISMATCH\n");
         goto out;
     }
@@ -291,7 +291,7 @@ int main(int argc, char **argv) {
     {
         /* Over both runs, the pause between them left out. Parts cut short by the pause were
          * sent again after it, so more than the file's size went over the wire. */
-        double sent = (double)(sent_before_pause + tos_upload_output_bytes_sent(output)) / 1048576.0;
+        double sent = (double)(sent_before_pause + tos_upload_file_output_bytes_sent(output)) / 1048576.0;
         printf("  average over the whole upload: %.1f MiB/s (%.1f MiB sent for the %.1f MiB file in %.2f s,\n"
                "  the pause excluded; rate limit 48 MiB/s)\n",
                seconds > 0 ? sent / seconds : 0.0, sent, (double)FILE_SIZE / 1048576.0, seconds);
@@ -299,7 +299,7 @@ int main(int argc, char **argv) {
     status = 0;
 
 out:
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     tos_error_free(error);
     tos_cancel_hook_free(hook);
     tos_rate_limiter_free(limiter);

@@ -22,18 +22,18 @@ struct counts {
 
 static const char *event_name(uint32_t kind) {
     switch (kind) {
-    case TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED: return "CreateMultipartUpload succeeded";
-    case TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_FAILED: return "CreateMultipartUpload failed";
-    case TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED: return "UploadPart succeeded";
-    case TOS_EVENT_KIND_UPLOAD_PART_FAILED: return "UploadPart failed";
-    case TOS_EVENT_KIND_UPLOAD_PART_ABORTED: return "UploadPart aborted";
-    case TOS_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_SUCCEEDED: return "CompleteMultipartUpload succeeded";
-    case TOS_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_FAILED: return "CompleteMultipartUpload failed";
-    case TOS_EVENT_KIND_UPLOAD_PART_RETRY: return "UploadPart will be retried";
-    case TOS_EVENT_KIND_UPLOAD_RESUMED: return "resumed from the checkpoint";
-    case TOS_EVENT_KIND_CHECKPOINT_DISCARDED: return "checkpoint discarded";
-    case TOS_EVENT_KIND_PART_SIZE_ADJUSTED: return "part size adjusted";
-    case TOS_EVENT_KIND_TASK_NUM_CHANGED: return "parts at once changed";
+    case TOS_UPLOAD_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED: return "CreateMultipartUpload succeeded";
+    case TOS_UPLOAD_EVENT_KIND_CREATE_MULTIPART_UPLOAD_FAILED: return "CreateMultipartUpload failed";
+    case TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED: return "UploadPart succeeded";
+    case TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_FAILED: return "UploadPart failed";
+    case TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_ABORTED: return "UploadPart aborted";
+    case TOS_UPLOAD_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_SUCCEEDED: return "CompleteMultipartUpload succeeded";
+    case TOS_UPLOAD_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_FAILED: return "CompleteMultipartUpload failed";
+    case TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_RETRY: return "UploadPart will be retried";
+    case TOS_UPLOAD_EVENT_KIND_UPLOAD_RESUMED: return "resumed from the checkpoint";
+    case TOS_UPLOAD_EVENT_KIND_CHECKPOINT_DISCARDED: return "checkpoint discarded";
+    case TOS_UPLOAD_EVENT_KIND_PART_SIZE_ADJUSTED: return "part size adjusted";
+    case TOS_UPLOAD_EVENT_KIND_TASK_NUM_CHANGED: return "parts at once changed";
     default: return "unknown event";
     }
 }
@@ -64,9 +64,9 @@ static void on_event(const tos_upload_event *event, void *user_data) {
     }
     printf("\n");
     switch (event->kind) {
-    case TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED: counts->created++; break;
-    case TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED: counts->parts++; break;
-    case TOS_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_SUCCEEDED: counts->completed++; break;
+    case TOS_UPLOAD_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED: counts->created++; break;
+    case TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED: counts->parts++; break;
+    case TOS_UPLOAD_EVENT_KIND_COMPLETE_MULTIPART_UPLOAD_SUCCEEDED: counts->completed++; break;
     default: break;
     }
 }
@@ -91,7 +91,7 @@ int main(int argc, char **argv) {
     tos_client_options options;
     tos_upload_file_input input;
     const tos_client *client = NULL;
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     struct counts counts;
     tos_result rc;
@@ -132,7 +132,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "upload failed: %s: %s\n", tos_result_name(rc), tos_error_message(error));
         goto out;
     }
-    printf("done: %d part events, etag %s\n", counts.parts, tos_upload_output_etag(output));
+    printf("done: %d part events, etag %s\n", counts.parts, tos_upload_file_output_etag(output));
     if (counts.created != 1 || counts.completed != 1 || (made[0] != '\0' && counts.parts != 4)) {
         fprintf(stderr, "unexpected events: created %d, parts %d, completed %d\n", counts.created, counts.parts,
                 counts.completed);
@@ -140,7 +140,7 @@ int main(int argc, char **argv) {
     }
     status = 0;
 out:
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     tos_error_free(error);
     tos_client_free(client);
     if (made[0] != '\0') {

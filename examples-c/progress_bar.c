@@ -23,16 +23,16 @@ struct progress_state {
 };
 
 /* Runs on the thread that called tos_upload_file, one call at a time: no locking needed. */
-static void on_progress(const tos_progress *progress, void *user_data) {
+static void on_progress(const tos_upload_progress *progress, void *user_data) {
     struct progress_state *state = user_data;
     const int width = 40;
     int filled, i;
     double fraction;
 
     state->calls++;
-    if (progress->kind == TOS_PROGRESS_KIND_STARTED) {
+    if (progress->kind == TOS_UPLOAD_PROGRESS_KIND_STARTED) {
         state->started = 1;
-    } else if (progress->kind == TOS_PROGRESS_KIND_SUCCEEDED) {
+    } else if (progress->kind == TOS_UPLOAD_PROGRESS_KIND_SUCCEEDED) {
         state->succeeded = 1;
     }
     if (progress->consumed_bytes < state->last_consumed) {
@@ -49,7 +49,7 @@ static void on_progress(const tos_progress *progress, void *user_data) {
     }
     fprintf(stderr, "] %5.1f%% %llu/%llu bytes", fraction * 100.0, (unsigned long long)progress->consumed_bytes,
             (unsigned long long)progress->total_bytes);
-    if (progress->kind == TOS_PROGRESS_KIND_SUCCEEDED || progress->kind == TOS_PROGRESS_KIND_FAILED) {
+    if (progress->kind == TOS_UPLOAD_PROGRESS_KIND_SUCCEEDED || progress->kind == TOS_UPLOAD_PROGRESS_KIND_FAILED) {
         fputc('\n', stderr);
     }
 }

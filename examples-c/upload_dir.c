@@ -85,7 +85,7 @@ struct state {
 };
 
 /* Both callbacks run on the thread that called tos_upload_dir, one at a time. */
-static void on_progress(const tos_dir_progress *p, void *user_data) {
+static void on_progress(const tos_upload_dir_progress *p, void *user_data) {
     struct state *s = user_data;
     double fraction = p->bytes_total ? (double)p->bytes_done / (double)p->bytes_total : 1.0;
     if (p->bytes_done < s->last_bytes) {
@@ -98,26 +98,26 @@ static void on_progress(const tos_dir_progress *p, void *user_data) {
     s->width_drawn = 1;
 }
 
-static void on_event(const tos_dir_event *event, void *user_data) {
+static void on_event(const tos_upload_dir_event *event, void *user_data) {
     struct state *s = user_data;
     if (s->width_drawn) {
         fputc('\n', stderr);
         s->width_drawn = 0;
     }
     switch (event->kind) {
-    case TOS_DIR_EVENT_KIND_FILE_SUCCEEDED:
+    case TOS_UPLOAD_DIR_EVENT_KIND_FILE_SUCCEEDED:
         s->succeeded_events++;
         printf("uploaded  %-48s %10llu bytes  crc64 %016llx\n", event->key, (unsigned long long)event->size,
                (unsigned long long)event->crc64);
         break;
-    case TOS_DIR_EVENT_KIND_FILE_FAILED:
+    case TOS_UPLOAD_DIR_EVENT_KIND_FILE_FAILED:
         s->failed_events++;
         printf("FAILED    %s: %s\n", event->path, tos_error_message(event->error));
         break;
-    case TOS_DIR_EVENT_KIND_FILE_SKIPPED:
+    case TOS_UPLOAD_DIR_EVENT_KIND_FILE_SKIPPED:
         printf("skipped   %s (%s)\n", event->path, event->reason ? event->reason : "");
         break;
-    case TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED:
+    case TOS_UPLOAD_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED:
         printf("now uploading %u files at once\n", (unsigned)event->file_concurrency);
         break;
     default:

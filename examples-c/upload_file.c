@@ -35,7 +35,7 @@ int main(int argc, char **argv) {
     tos_client_options options;
     tos_upload_file_input input;
     const tos_client *client = NULL;
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     tos_result rc;
     int status = 1;
@@ -86,16 +86,16 @@ int main(int argc, char **argv) {
         }
         goto out;
     }
-    printf("uploaded %s to tos://%s/%s\n", file, tos_upload_output_bucket(output), tos_upload_output_key(output));
-    printf("  etag        %s\n", tos_upload_output_etag(output));
-    printf("  upload id   %s\n", tos_upload_output_upload_id(output));
-    printf("  crc64       %llu\n", (unsigned long long)tos_upload_output_crc64(output));
-    printf("  part size   %llu\n", (unsigned long long)tos_upload_output_part_size(output));
-    printf("  bytes sent  %llu\n", (unsigned long long)tos_upload_output_bytes_sent(output));
-    status = tos_upload_output_bytes_sent(output) == 12ULL * 1024 * 1024 || made[0] == '\0' ? 0 : 1;
+    printf("uploaded %s to tos://%s/%s\n", file, tos_upload_file_output_bucket(output), tos_upload_file_output_key(output));
+    printf("  etag        %s\n", tos_upload_file_output_etag(output));
+    printf("  upload id   %s\n", tos_upload_file_output_upload_id(output));
+    printf("  crc64       %llu\n", (unsigned long long)tos_upload_file_output_crc64(output));
+    printf("  part size   %llu\n", (unsigned long long)tos_upload_file_output_part_size(output));
+    printf("  bytes sent  %llu\n", (unsigned long long)tos_upload_file_output_bytes_sent(output));
+    status = tos_upload_file_output_bytes_sent(output) == 12ULL * 1024 * 1024 || made[0] == '\0' ? 0 : 1;
 
 out:
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     tos_error_free(error);
     tos_client_free(client);
     if (made[0] != '\0') {

@@ -51,7 +51,7 @@ int main(int argc, char **argv) {
             .with_meta("example", "cpp")
             .with_progress([last = -1](const tos::Progress &p) mutable {
                 int pct = p.total_bytes ? static_cast<int>(p.consumed_bytes * 100 / p.total_bytes) : 100;
-                if (pct / 25 != last / 25 || p.kind == TOS_PROGRESS_KIND_SUCCEEDED) {
+                if (pct / 25 != last / 25 || p.kind == TOS_UPLOAD_PROGRESS_KIND_SUCCEEDED) {
                     std::cout << "  " << pct << "%\n";
                     last = pct;
                 }

@@ -250,9 +250,9 @@ private:
     std::shared_ptr<const tos_rate_limiter> p_;
 };
 
-/** Progress of an upload (tos_progress). */
+/** Progress of an upload (tos_upload_progress). */
 struct Progress {
-    tos_progress_kind kind;
+    tos_upload_progress_kind kind;
     std::uint64_t consumed_bytes;
     std::uint64_t total_bytes;
     std::uint64_t rw_once_bytes;
@@ -269,7 +269,7 @@ struct PartInfo {
 
 /** An upload event (tos_upload_event), copied: safe to keep. */
 struct UploadEvent {
-    tos_event_kind kind;
+    tos_upload_event_kind kind;
     std::string bucket;
     std::string key;
     std::optional<std::string> upload_id;
@@ -479,7 +479,7 @@ struct UploadStreamInput : ObjectAttributes {
     std::optional<CancelHook> cancel_hook;
 };
 
-/** Aggregate progress of a folder upload (tos_dir_progress). */
+/** Aggregate progress of a folder upload (tos_upload_dir_progress). */
 struct DirProgress {
     std::uint64_t bytes_done;    ///< of the files done (sent now, or found up by an earlier run)
     std::uint64_t bytes_total;   ///< of every file found so far
@@ -490,9 +490,9 @@ struct DirProgress {
     bool walk_complete; ///< the whole tree has been walked
 };
 
-/** One file's step in a folder upload (tos_dir_event), copied: safe to keep. */
+/** One file's step in a folder upload (tos_upload_dir_event), copied: safe to keep. */
 struct DirEvent {
-    tos_dir_event_kind kind;
+    tos_upload_dir_event_kind kind;
     std::string path; ///< the local path
     std::string key;  ///< the object key
     std::uint64_t size = 0;
@@ -578,12 +578,12 @@ struct MultipartUpload {
 namespace detail {
 
 /** The conversions of the C callback arguments into the wrapper's types. */
-inline Progress convert(const tos_progress *p) {
-    return Progress{static_cast<tos_progress_kind>(p->kind), p->consumed_bytes, p->total_bytes, p->rw_once_bytes};
+inline Progress convert(const tos_upload_progress *p) {
+    return Progress{static_cast<tos_upload_progress_kind>(p->kind), p->consumed_bytes, p->total_bytes, p->rw_once_bytes};
 }
 
 inline UploadEvent convert(const tos_upload_event *e) {
-    UploadEvent ev{static_cast<tos_event_kind>(e->kind), e->bucket ? e->bucket : "",
+    UploadEvent ev{static_cast<tos_upload_event_kind>(e->kind), e->bucket ? e->bucket : "",
                    e->key ? e->key : "", std::nullopt, std::nullopt, std::nullopt, std::nullopt};
     if (e->upload_id) {
         ev.upload_id = e->upload_id;
@@ -608,13 +608,13 @@ inline UploadEvent convert(const tos_upload_event *e) {
     return ev;
 }
 
-inline DirProgress convert(const tos_dir_progress *p) {
+inline DirProgress convert(const tos_upload_dir_progress *p) {
     return DirProgress{p->bytes_done,    p->bytes_total,  p->files_done,   p->files_total,
                        p->files_skipped, p->files_failed, p->walk_complete};
 }
 
-inline DirEvent convert(const tos_dir_event *e) {
-    DirEvent ev{static_cast<tos_dir_event_kind>(e->kind), e->path ? e->path : "", e->key ? e->key : "",
+inline DirEvent convert(const tos_upload_dir_event *e) {
+    DirEvent ev{static_cast<tos_upload_dir_event_kind>(e->kind), e->path ? e->path : "", e->key ? e->key : "",
                 e->size, e->etag ? e->etag : "", std::nullopt, e->reason ? e->reason : "", std::nullopt};
     if (e->has_crc64) {
         ev.crc64 = e->crc64;
@@ -644,7 +644,7 @@ struct CallState {
             f();
         } catch (...) {
             exception = std::current_exception();
-            tos_cancel(hook, false);
+            tos_pause(hook);
         }
     }
 
@@ -692,10 +692,10 @@ struct CallState {
     }
 };
 
-using FileCallState = CallState<UploadFileInput, tos_progress, tos_upload_event>;
-using DirCallState = CallState<UploadDirInput, tos_dir_progress, tos_dir_event>;
+using FileCallState = CallState<UploadFileInput, tos_upload_progress, tos_upload_event>;
+using DirCallState = CallState<UploadDirInput, tos_upload_dir_progress, tos_upload_dir_event>;
 
-using StreamCallState = CallState<UploadStreamInput, tos_progress, tos_upload_event>;
+using StreamCallState = CallState<UploadStreamInput, tos_upload_progress, tos_upload_event>;
 
 inline std::string str(const char *s) { return s ? s : ""; }
 
@@ -713,26 +713,26 @@ inline std::int64_t read_stream(std::uint8_t *buf, std::size_t capacity, void *u
     return st->exception ? -1 : static_cast<std::int64_t>(n);
 }
 
-inline UploadFileOutput convert(const tos_upload_output *out) {
+inline UploadFileOutput convert(const tos_upload_file_output *out) {
     UploadFileOutput o;
-    o.bucket = str(tos_upload_output_bucket(out));
-    o.key = str(tos_upload_output_key(out));
-    o.upload_id = str(tos_upload_output_upload_id(out));
-    o.etag = str(tos_upload_output_etag(out));
-    o.location = str(tos_upload_output_location(out));
-    o.version_id = str(tos_upload_output_version_id(out));
-    o.request_id = str(tos_upload_output_request_id(out));
-    o.crc64 = tos_upload_output_crc64(out);
-    o.part_size = tos_upload_output_part_size(out);
-    o.bytes_sent = tos_upload_output_bytes_sent(out);
+    o.bucket = str(tos_upload_file_output_bucket(out));
+    o.key = str(tos_upload_file_output_key(out));
+    o.upload_id = str(tos_upload_file_output_upload_id(out));
+    o.etag = str(tos_upload_file_output_etag(out));
+    o.location = str(tos_upload_file_output_location(out));
+    o.version_id = str(tos_upload_file_output_version_id(out));
+    o.request_id = str(tos_upload_file_output_request_id(out));
+    o.crc64 = tos_upload_file_output_crc64(out);
+    o.part_size = tos_upload_file_output_part_size(out);
+    o.bytes_sent = tos_upload_file_output_bytes_sent(out);
     return o;
 }
 
 /** Takes ownership of what an upload call stored, then returns its output or throws: what a
  * callback threw first, else the call's error. */
-inline UploadFileOutput upload_output(tos_result rc, tos_upload_output *raw_out, tos_error *raw_err,
+inline UploadFileOutput upload_output(tos_result rc, tos_upload_file_output *raw_out, tos_error *raw_err,
                                       const std::exception_ptr &callback_exception) {
-    std::unique_ptr<tos_upload_output, void (*)(tos_upload_output *)> out(raw_out, tos_upload_output_free);
+    std::unique_ptr<tos_upload_file_output, void (*)(tos_upload_file_output *)> out(raw_out, tos_upload_file_output_free);
     std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
     if (callback_exception) {
         std::rethrow_exception(callback_exception);
@@ -809,7 +809,7 @@ public:
         detail::FileCallState st{&in, hook.get(), nullptr};
         st.wire(ci);
 
-        tos_upload_output *out = nullptr;
+        tos_upload_file_output *out = nullptr;
         tos_error *err = nullptr;
         tos_result rc = tos_upload_file(client_, &ci, &out, &err);
         return detail::upload_output(rc, out, err, st.exception);
@@ -909,7 +909,7 @@ public:
         ci.read_cb = &detail::read_stream;
         ci.read_user_data = &st;
 
-        tos_upload_output *out = nullptr;
+        tos_upload_file_output *out = nullptr;
         tos_error *err = nullptr;
         tos_result rc = tos_upload_stream(client_, &ci, &out, &err);
         return detail::upload_output(rc, out, err, st.exception);
@@ -918,8 +918,8 @@ public:
     /** The open multipart uploads of a bucket (tos_list_multipart_uploads), every page. */
     std::vector<MultipartUpload> list_multipart_uploads(const ListUploadsInput &in) const {
         check_not_moved();
-        tos_list_uploads_input ci;
-        tos_list_uploads_input_init(&ci);
+        tos_list_multipart_uploads_input ci;
+        tos_list_multipart_uploads_input_init(&ci);
         ci.bucket = in.bucket.c_str();
         ci.prefix = detail::opt(in.prefix);
         ci.limit = in.limit;
@@ -927,20 +927,20 @@ public:
         detail::CallHook hook(in.cancel_hook);
         ci.cancel_hook = hook.get();
 
-        tos_multipart_upload_list *raw_list = nullptr;
+        tos_list_multipart_uploads_output *raw_list = nullptr;
         tos_error *raw_err = nullptr;
         tos_result rc = tos_list_multipart_uploads(client_, &ci, &raw_list, &raw_err);
-        std::unique_ptr<tos_multipart_upload_list, void (*)(tos_multipart_upload_list *)> list(
-            raw_list, tos_multipart_upload_list_free);
+        std::unique_ptr<tos_list_multipart_uploads_output, void (*)(tos_list_multipart_uploads_output *)> list(
+            raw_list, tos_list_multipart_uploads_output_free);
         std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
         if (rc != TOS_OK) {
             throw Error::from(rc, err.get());
         }
-        std::vector<MultipartUpload> uploads(tos_multipart_upload_list_count(list.get()));
+        std::vector<MultipartUpload> uploads(tos_list_multipart_uploads_output_count(list.get()));
         for (std::size_t i = 0; i < uploads.size(); i++) {
-            uploads[i].key = detail::str(tos_multipart_upload_list_key(list.get(), i));
-            uploads[i].upload_id = detail::str(tos_multipart_upload_list_upload_id(list.get(), i));
-            if (std::int64_t secs = tos_multipart_upload_list_initiated(list.get(), i)) {
+            uploads[i].key = detail::str(tos_list_multipart_uploads_output_key(list.get(), i));
+            uploads[i].upload_id = detail::str(tos_list_multipart_uploads_output_upload_id(list.get(), i));
+            if (std::int64_t secs = tos_list_multipart_uploads_output_initiated(list.get(), i)) {
                 uploads[i].initiated = std::chrono::system_clock::time_point(std::chrono::seconds(secs));
             }
         }

@@ -6,6 +6,7 @@
 
 use super::error::{cstring, tos_error};
 use super::rate_limiter::tos_rate_limiter;
+use super::reentrancy::in_callback;
 use std::ffi::{c_char, c_int, c_void, CString};
 use std::os::unix::ffi::OsStrExt;
 use std::ptr;
@@ -16,10 +17,10 @@ use tosupload_engine::{
     Observers, Permit, ProgressKind, ProgressStatus, RateLimiter, UploadEvent, UploadEventKind,
 };
 
-/// `tos_progress.kind`.
+/// `tos_upload_progress.kind`.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum tos_progress_kind {
+pub enum tos_upload_progress_kind {
     /// The upload started (first call).
     Started = 1,
     /// More bytes were sent.
@@ -30,10 +31,14 @@ pub enum tos_progress_kind {
     Failed = 4,
 }
 
-/// Progress of an upload, passed to `tos_progress_cb`.
+/// Progress of an upload, passed to `tos_upload_progress_cb`.
 #[repr(C)]
-pub struct tos_progress {
-    /// A `TOS_PROGRESS_KIND_*` value.
+pub struct tos_upload_progress {
+    /// `sizeof` this struct in the library that made it. A program compiled against a newer
+    /// header reads a field only when `TOS_FIELD_PRESENT(ptr, type, field)` says the library
+    /// wrote it.
+    pub struct_size: usize,
+    /// A `TOS_UPLOAD_PROGRESS_KIND_*` value.
     pub kind: u32,
     /// Bytes of the file sent so far (handed to the connection), counting each byte once
     /// even when its part is retried; never decreases within a call, never exceeds
@@ -50,13 +55,13 @@ pub struct tos_progress {
 /// `tos_upload_event.kind`. 1-7 are the Go SDK's upload event types; 8 and up are ours.
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum tos_event_kind {
+pub enum tos_upload_event_kind {
     CreateMultipartUploadSucceeded = 1,
     CreateMultipartUploadFailed = 2,
     /// `part` describes the part sent, with its ETag and CRC-64.
     UploadPartSucceeded = 3,
     UploadPartFailed = 4,
-    /// The upload was aborted: by `tos_cancel(hook, true)`, or because a part got HTTP 403,
+    /// The upload was aborted: by `tos_abort(hook)`, or because a part got HTTP 403,
     /// 404 or 405 (`part` and `error` then say which and why).
     UploadPartAborted = 5,
     CompleteMultipartUploadSucceeded = 6,
@@ -74,7 +79,7 @@ pub enum tos_event_kind {
     TaskNumChanged = 12,
 }
 
-impl From<UploadEventKind> for tos_event_kind {
+impl From<UploadEventKind> for tos_upload_event_kind {
     fn from(kind: UploadEventKind) -> Self {
         match kind {
             UploadEventKind::CreateMultipartUploadSucceeded => Self::CreateMultipartUploadSucceeded,
@@ -95,7 +100,7 @@ impl From<UploadEventKind> for tos_event_kind {
     }
 }
 
-impl From<ProgressKind> for tos_progress_kind {
+impl From<ProgressKind> for tos_upload_progress_kind {
     fn from(kind: ProgressKind) -> Self {
         match kind {
             ProgressKind::Started => Self::Started,
@@ -123,11 +128,15 @@ pub struct tos_part_info {
     pub crc64: u64,
 }
 
-/// An upload event, passed to `tos_event_cb`. Every pointer in it (strings, `error`) is valid
-/// only during the callback: copy what you keep. Fields may be appended in later versions.
+/// An upload event, passed to `tos_upload_event_cb`. Every pointer in it (strings, `error`) is valid
+/// only during the callback: copy what you keep. Fields may be appended in later versions: see `struct_size`.
 #[repr(C)]
 pub struct tos_upload_event {
-    /// A `TOS_EVENT_KIND_*` value.
+    /// `sizeof` this struct in the library that made it. A program compiled against a newer
+    /// header reads a field only when `TOS_FIELD_PRESENT(ptr, type, field)` says the library
+    /// wrote it.
+    pub struct_size: usize,
+    /// A `TOS_UPLOAD_EVENT_KIND_*` value.
     pub kind: u32,
     pub bucket: *const c_char,
     pub key: *const c_char,
@@ -141,7 +150,7 @@ pub struct tos_upload_event {
     pub part: tos_part_info,
     /// Why it failed (failure, retry and discard events); NULL otherwise. Lent: do not free.
     pub error: *const tos_error,
-    /// For `TOS_EVENT_KIND_TASK_NUM_CHANGED`: the parts now sent at once; 0 otherwise.
+    /// For `TOS_UPLOAD_EVENT_KIND_TASK_NUM_CHANGED`: the parts now sent at once; 0 otherwise.
     pub task_num: u32,
 }
 
@@ -149,20 +158,22 @@ pub struct tos_upload_event {
 ///
 /// Threading contract: all callbacks of one upload run on the thread that called
 /// `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
-/// then). Inside a callback only `tos_cancel`, `tos_rate_limiter_set_rate` and getters may be
-/// called. `progress` is valid only during the call. `user_data` is
+/// then). A call that sends requests
+/// or makes or frees a client returns `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`,
+/// `tos_rate_limiter_set_rate` and getters may be called. `progress` is valid only during the call. `user_data` is
 /// `tos_upload_file_input.progress_user_data`.
-pub type tos_progress_cb =
-    Option<unsafe extern "C" fn(progress: *const tos_progress, user_data: *mut c_void)>;
+pub type tos_upload_progress_cb =
+    Option<unsafe extern "C" fn(progress: *const tos_upload_progress, user_data: *mut c_void)>;
 
 /// Called for each upload event (part done, retry, resume, ...).
 ///
 /// Threading contract: all callbacks of one upload run on the thread that called
 /// `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
-/// then). Inside a callback only `tos_cancel`, `tos_rate_limiter_set_rate` and getters may be
-/// called. `event` and every pointer in it are valid only during the call. `user_data` is
+/// then). A call that sends requests
+/// or makes or frees a client returns `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`,
+/// `tos_rate_limiter_set_rate` and getters may be called. `event` and every pointer in it are valid only during the call. `user_data` is
 /// `tos_upload_file_input.event_user_data`.
-pub type tos_event_cb =
+pub type tos_upload_event_cb =
     Option<unsafe extern "C" fn(event: *const tos_upload_event, user_data: *mut c_void)>;
 
 /// The caller's own rate limiter, asked before `want` bytes of part data are sent. Return
@@ -171,8 +182,9 @@ pub type tos_event_cb =
 ///
 /// Threading contract: all callbacks of one upload run on the thread that called
 /// `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
-/// then). Inside a callback only `tos_cancel`, `tos_rate_limiter_set_rate` and getters may be
-/// called. `user_data` is `tos_upload_file_input.rate_limiter_user_data`. When set, it is used
+/// then). A call that sends requests
+/// or makes or frees a client returns `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`,
+/// `tos_rate_limiter_set_rate` and getters may be called. `user_data` is `tos_upload_file_input.rate_limiter_user_data`. When set, it is used
 /// instead of `tos_upload_file_input.rate_limiter`. `tos_upload_dir` uses it the same way
 /// (`tos_upload_dir_input.rate_limiter_cb`), on the thread that called `tos_upload_dir`.
 pub type tos_rate_limiter_cb =
@@ -213,9 +225,9 @@ macro_rules! c_callbacks_of {
 
 /// The callbacks and limiter of one upload, copied out of `tos_upload_file_input`.
 pub(crate) struct CCallbacks {
-    pub progress: tos_progress_cb,
+    pub progress: tos_upload_progress_cb,
     pub progress_user_data: *mut c_void,
-    pub event: tos_event_cb,
+    pub event: tos_upload_event_cb,
     pub event_user_data: *mut c_void,
     pub rate_limiter: tos_rate_limiter_cb,
     pub rate_limiter_user_data: *mut c_void,
@@ -228,14 +240,15 @@ impl CCallbacks {
         if let Some(cb) = self.progress {
             let user_data = UserData(self.progress_user_data);
             observers.progress = Some(Box::new(move |status: &ProgressStatus| {
-                let progress = tos_progress {
-                    kind: tos_progress_kind::from(status.kind) as u32,
+                let progress = tos_upload_progress {
+                    struct_size: std::mem::size_of::<tos_upload_progress>(),
+                    kind: tos_upload_progress_kind::from(status.kind) as u32,
                     consumed_bytes: status.consumed_bytes,
                     total_bytes: status.total_bytes,
                     rw_once_bytes: status.rw_once_bytes,
                 };
                 // SAFETY: the caller's callback, called as its typedef documents.
-                unsafe { cb(&progress, user_data.get()) };
+                in_callback(|| unsafe { cb(&progress, user_data.get()) });
             }));
         }
         if let Some(cb) = self.event {
@@ -260,7 +273,7 @@ pub(crate) fn acquire_fn(cb: tos_rate_limiter_cb, user_data: *mut c_void) -> Opt
     Some(Box::new(move |want: u64| {
         let mut wait_ms: u64 = 0;
         // SAFETY: the caller's callback, called as its typedef documents.
-        let ok = unsafe { cb(want, &mut wait_ms, user_data.get()) };
+        let ok = in_callback(|| unsafe { cb(want, &mut wait_ms, user_data.get()) });
         if ok != 0 {
             Permit::Granted
         } else {
@@ -290,7 +303,8 @@ fn call_event(
     let error = event.error.as_ref().map(tos_error::from_upload_error);
     let part = event.part.as_ref();
     let c_event = tos_upload_event {
-        kind: tos_event_kind::from(event.kind) as u32,
+        struct_size: std::mem::size_of::<tos_upload_event>(),
+        kind: tos_upload_event_kind::from(event.kind) as u32,
         bucket: bucket.as_ptr(),
         key: key.as_ptr(),
         upload_id: upload_id.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
@@ -310,5 +324,5 @@ fn call_event(
         task_num: event.task_num.unwrap_or(0),
     };
     // SAFETY: the caller's callback, called as its typedef documents.
-    unsafe { cb(&c_event, user_data) };
+    in_callback(|| unsafe { cb(&c_event, user_data) });
 }

@@ -3,11 +3,12 @@
 
 use super::error::tos_error;
 use super::guard::{check_out, init_versioned, read_versioned, string_or_empty, Versioned};
+use super::reentrancy::{inside_callback, refuse_inside_callback};
 use super::result::tos_result;
 use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
-use tosupload_engine::{Addressing, Client, ClientConfig, WireProtocol};
+use tosupload_engine::{Addressing, Client, ClientConfig, CredentialsSource, WireProtocol};
 
 /// A client: the endpoint, credentials, retry policy and connection pool shared by every
 /// upload made with it. Thread-safe: any number of threads may call `tos_upload_file` on
@@ -28,18 +29,40 @@ pub enum tos_addressing {
     CustomDomain = 2,
 }
 
+/// Where a client's credentials come from (`tos_client_options.credentials`). Only
+/// `TOS_CREDENTIALS_AUTO` reads the environment when the fields are empty; the others let a
+/// program say exactly what it wants without changing its own environment.
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum tos_credentials {
+    /// `access_key`, `secret_key` and `security_token` when `access_key` is set; otherwise all
+    /// three from the protocol's environment variables (`TOS_ACCESS_KEY`, `TOS_SECRET_KEY`,
+    /// `TOS_SECURITY_TOKEN`; S3: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_SESSION_TOKEN`); with none there, unsigned (anonymous) requests.
+    Auto = 0,
+    /// Only the fields; the environment is not read. An empty `access_key` is
+    /// `TOS_ERR_MISSING_CREDENTIALS`.
+    Static = 1,
+    /// Only the environment variables named for `TOS_CREDENTIALS_AUTO`; the three fields must
+    /// be empty (`TOS_ERR_INVALID_ARGUMENT`). No access key there is
+    /// `TOS_ERR_MISSING_CREDENTIALS`.
+    Environment = 2,
+    /// Unsigned requests (for public-read buckets); the fields must be empty and the
+    /// environment is not read.
+    Anonymous = 3,
+}
+
 /// The wire protocol (`tos_client_options.protocol`).
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum tos_protocol {
-    /// TOS's native protocol. Empty option fields come from `TOS_ENDPOINT`, `TOS_REGION`,
-    /// `TOS_ACCESS_KEY`, `TOS_SECRET_KEY`, `TOS_SECURITY_TOKEN`.
+    /// TOS's native protocol. An empty endpoint or region comes from `TOS_ENDPOINT`,
+    /// `TOS_REGION`; credentials as `credentials` says.
     Tos = 0,
     /// The S3 protocol (AWS Signature V4), for TOS's S3 endpoints
-    /// (`https://tos-s3-<region>.volces.com`) and any S3-compatible store. Empty option
-    /// fields come from `AWS_ENDPOINT_URL`, `AWS_REGION` (default `us-east-1`),
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`; an endpoint is
-    /// required. TOS-only attributes (`traffic_limit`, `forbid_overwrite`) are refused.
+    /// (`https://tos-s3-<region>.volces.com`) and any S3-compatible store. An empty endpoint
+    /// or region comes from `AWS_ENDPOINT_URL`, `AWS_REGION` (default `us-east-1`); an
+    /// endpoint is required; credentials as `credentials` says. TOS-only attributes (`traffic_limit`, `forbid_overwrite`) are refused.
     S3 = 1,
 }
 
@@ -71,12 +94,15 @@ pub struct tos_client_options {
     pub endpoint: *const c_char,
     /// Optional: the region, e.g. `cn-beijing`. NULL or "" = `TOS_REGION`.
     pub region: *const c_char,
-    /// Optional: NULL or "" = `TOS_ACCESS_KEY` (none there: anonymous requests).
+    /// The access key, for `TOS_CREDENTIALS_AUTO` and `TOS_CREDENTIALS_STATIC`.
     pub access_key: *const c_char,
-    /// Optional: NULL or "" = `TOS_SECRET_KEY`.
+    /// The secret key, with `access_key`.
     pub secret_key: *const c_char,
-    /// Optional STS token: NULL or "" = `TOS_SECURITY_TOKEN`.
+    /// Optional STS token, with `access_key`.
     pub security_token: *const c_char,
+    /// A `TOS_CREDENTIALS_*` value: where the credentials come from; 0 =
+    /// `TOS_CREDENTIALS_AUTO`.
+    pub credentials: u32,
     /// A `TOS_ADDRESSING_*` value; 0 = `TOS_ADDRESSING_AUTO`.
     pub addressing: u32,
     /// Retries after the first attempt of each request: 0 = the default (3), negative = none.
@@ -90,12 +116,9 @@ pub struct tos_client_options {
     pub disable_crc: bool,
     /// false (default): TLS certificates are verified. true is for test servers only.
     pub insecure_skip_tls_verify: bool,
-    // Fields past this point were appended after the first release; a caller compiled
-    // against an older header passes a smaller `struct_size` and gets their defaults.
     /// The longest one request may take, in milliseconds, including its retries and the waits
     /// between them; 0 = the default (120 s). A request with a body gets one more second per
-    /// MiB of body. (64-bit, so that it starts past the whole first-release struct, tail
-    /// padding included.)
+    /// MiB of body.
     pub request_budget_ms: u64,
     /// A `TOS_PROTOCOL_*` value; 0 = `TOS_PROTOCOL_TOS`.
     pub protocol: u32,
@@ -103,9 +126,9 @@ pub struct tos_client_options {
 
 // SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value.
 unsafe impl Versioned for tos_client_options {
-    // `sizeof(tos_client_options)` in the first release (through `insecure_skip_tls_verify`,
-    // 64-bit targets): programs built then pass it. Must never change.
-    const MIN_SIZE: usize = 72;
+    // `sizeof(tos_client_options)` in 1.0.0 (64-bit targets): programs built then pass it.
+    // Must never change.
+    const MIN_SIZE: usize = 88;
     const NAME: &'static str = "tos_client_options";
 }
 
@@ -123,6 +146,19 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
     config.access_key = string_or_empty(options.access_key, "options->access_key")?;
     config.secret_key = string_or_empty(options.secret_key, "options->secret_key")?;
     config.security_token = string_or_empty(options.security_token, "options->security_token")?;
+    config.credentials =
+        match options.credentials {
+            0 => CredentialsSource::Auto,
+            1 => CredentialsSource::Static,
+            2 => CredentialsSource::Environment,
+            3 => CredentialsSource::Anonymous,
+            other => return Err(tos_error::new(
+                tos_result::TOS_ERR_INVALID_ARGUMENT,
+                format!(
+                    "`options->credentials` is {other}, not one of the TOS_CREDENTIALS_* values"
+                ),
+            )),
+        };
     config.addressing = match tos_addressing::try_from(options.addressing)? {
         tos_addressing::Auto => Addressing::Auto,
         tos_addressing::PathStyle => Addressing::PathStyle,
@@ -173,6 +209,7 @@ pub unsafe extern "C" fn tos_client_new(
     error_out: *mut *mut tos_error,
 ) -> tos_result {
     ffi_boundary_with_error!(error_out, {
+        refuse_inside_callback("tos_client_new")?;
         check_out(client_out, "client_out")?;
         let options = read_versioned(options, "options")?;
         let mut config = config_from(&options)?;
@@ -183,16 +220,26 @@ pub unsafe extern "C" fn tos_client_new(
     })
 }
 
-/// Frees a client. Accepts NULL. Uploads running on other threads keep the client alive
-/// until they return; no new upload may start with a freed client. Must not be called from
-/// inside a callback. Returns within about 500 ms even when a thread of the library is stuck
-/// in a system call (a read from a hung network file system): that thread is left to finish
-/// on its own.
+/// Frees a client. Accepts NULL. Calls running on other threads keep the client alive until
+/// they return; no new call may start with a freed client. Returns within about 500 ms even
+/// when a thread of the library is stuck in a system call (a read from a hung network file
+/// system): that thread is left to finish on its own. Called from inside a callback, it
+/// returns at once and the client is freed on a thread of its own, since stopping a client's
+/// threads must not wait inside one of them.
 #[no_mangle]
 pub unsafe extern "C" fn tos_client_free(client: *const tos_client) {
     ffi_panic_boundary! {
-        if !client.is_null() {
-            drop(Arc::from_raw(client));
+        if client.is_null() {
+            return;
+        }
+        let client = Arc::from_raw(client);
+        if inside_callback() {
+            // Should no thread be available, the closure and so the client are dropped here.
+            let _ = std::thread::Builder::new()
+                .name("tos-client-free".into())
+                .spawn(move || drop(client));
+        } else {
+            drop(client);
         }
     }
 }

@@ -157,8 +157,8 @@ pub(crate) unsafe fn clone_arc<T>(ptr: *const T) -> Option<Arc<T>> {
 /// or past that release's `sizeof` (not in its tail padding): a caller built then passes
 /// that `sizeof` as `struct_size`, and its padding bytes may hold anything.
 pub(crate) unsafe trait Versioned: Sized {
-    /// `sizeof` of the first published version, written as a number because it must not
-    /// follow later changes. Callers compiled against an older header pass a smaller
+    /// `sizeof` in the first release of this major version that had the struct (1.0.0 for
+    /// all of today's), written as a number because it must not follow later changes. Callers compiled against an older header pass a smaller
     /// `struct_size`; the fields they do not know are read as zero.
     const MIN_SIZE: usize;
     const NAME: &'static str;

@@ -30,13 +30,15 @@ pub mod client;
 pub mod crc;
 pub mod error;
 pub mod log;
+pub mod multipart_uploads;
 pub mod rate_limiter;
+mod reentrancy;
 pub mod result;
 mod signals;
-pub mod stream;
-pub mod upload;
+mod stored_object;
 pub mod upload_dir;
-pub mod uploads;
+pub mod upload_file;
+pub mod upload_stream;
 pub mod version;
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 //! operation, key, status, request id and timing at debug level; retries and failures at
 //! warn / error) delivered to the caller. Never a header, a signature or a secret.
 
+use super::reentrancy::in_callback;
 use super::result::tos_result;
 use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
@@ -79,7 +80,7 @@ pub unsafe extern "C" fn tos_set_log_callback(
                     let line = CString::new(message.replace('\0', "\u{fffd}"))
                         .unwrap_or_default();
                     // SAFETY: the caller's callback, called as its typedef documents.
-                    unsafe { cb(level as u32, line.as_ptr(), user_data.get()) };
+                    in_callback(|| unsafe { cb(level as u32, line.as_ptr(), user_data.get()) });
                 });
                 log::set_sink(Some(sink), level);
             }

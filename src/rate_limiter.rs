@@ -1,5 +1,7 @@
 //! `tos_rate_limiter`: a token bucket shared by any number of uploads, so the limit is global.
 
+use super::error::tos_error;
+use super::guard::check_out;
 use super::result::tos_result;
 use std::sync::Arc;
 use tosupload_engine::{Permit, RateLimiter, TokenBucket};
@@ -17,23 +19,33 @@ impl RateLimiter for tos_rate_limiter {
     }
 }
 
-/// Makes a token bucket of `rate_bytes_per_sec` bytes per second (0 = unlimited; at least
-/// 1 KiB/s otherwise) with a burst of `capacity_bytes` (0 = a tenth of a second of the
-/// rate; at least 10 KiB). The bucket starts full. Returns NULL only if memory ran out.
+/// Makes a token bucket of `rate_bytes_per_sec` bytes per second (0 = unlimited, else at
+/// least 1024) with a burst of `capacity_bytes` (0 = a tenth of a second of the rate but at
+/// least 10 KiB, else at least 10,240). The bucket starts full. On success stores it in
+/// `*limiter_out` (free it with `tos_rate_limiter_free`); a value out of range is
+/// `TOS_ERR_INVALID_ARGUMENT` (with `*error_out` when not NULL), a NULL `limiter_out`
+/// `TOS_ERR_NULL_ARGUMENT`.
 #[no_mangle]
-pub extern "C" fn tos_rate_limiter_new(
+pub unsafe extern "C" fn tos_rate_limiter_new(
     rate_bytes_per_sec: u64,
     capacity_bytes: u64,
-) -> *const tos_rate_limiter {
-    ffi_panic_boundary! {
-        Arc::into_raw(Arc::new(tos_rate_limiter {
+    limiter_out: *mut *const tos_rate_limiter,
+    error_out: *mut *mut tos_error,
+) -> tos_result {
+    ffi_boundary_with_error!(error_out, {
+        check_out(limiter_out, "limiter_out")?;
+        TokenBucket::check(rate_bytes_per_sec, capacity_bytes)?;
+        limiter_out.write(Arc::into_raw(Arc::new(tos_rate_limiter {
             bucket: TokenBucket::new(rate_bytes_per_sec, capacity_bytes),
-        }))
-    }
+        })));
+        Ok(())
+    })
 }
 
-/// Changes the rate and burst (same meaning as in `tos_rate_limiter_new`) while uploads run;
-/// from any thread, also inside a callback. Returns `TOS_ERR_NULL_ARGUMENT` if `limiter` is NULL.
+/// Changes the rate and burst (same meaning and ranges as in `tos_rate_limiter_new`) while
+/// uploads run; from any thread, also inside a callback. Returns `TOS_ERR_NULL_ARGUMENT` if
+/// `limiter` is NULL and `TOS_ERR_INVALID_ARGUMENT` (the limit unchanged) for a value out of
+/// range.
 #[no_mangle]
 pub unsafe extern "C" fn tos_rate_limiter_set_rate(
     limiter: *const tos_rate_limiter,
@@ -44,6 +56,9 @@ pub unsafe extern "C" fn tos_rate_limiter_set_rate(
         let Some(limiter) = limiter.as_ref() else {
             return tos_result::TOS_ERR_NULL_ARGUMENT;
         };
+        if TokenBucket::check(rate_bytes_per_sec, capacity_bytes).is_err() {
+            return tos_result::TOS_ERR_INVALID_ARGUMENT;
+        }
         limiter.bucket.set_rate(rate_bytes_per_sec, capacity_bytes);
         tos_result::TOS_OK
     }

@@ -46,6 +46,9 @@ pub enum tos_result {
     TOS_ERR_FILE_UNREADABLE = 112,
     /// The checkpoint location cannot be used (its directory cannot be created or written).
     TOS_ERR_CHECKPOINT_PATH = 113,
+    /// A call that sends requests, or makes or frees a client, was made from inside one of
+    /// the library's callbacks (see "Callbacks" in the README); nothing was done.
+    TOS_ERR_REENTRANT_CALL = 114,
     /// A network failure (connection refused or reset, DNS, TLS) after all retries.
     TOS_ERR_NETWORK = 200,
     /// The server did not answer in time, after all retries.
@@ -65,11 +68,11 @@ pub enum tos_result {
     /// `tos_upload_stream` only: the read callback returned a negative value (or more bytes
     /// than asked for). The multipart upload was aborted; no object was created.
     TOS_ERR_STREAM_READ = 207,
-    /// Paused by `tos_cancel(hook, false)`: the multipart upload and the checkpoint are kept,
-    /// and the same call with checkpointing on resumes it.
+    /// Paused by `tos_pause(hook)`: the multipart upload and the checkpoint are kept, and the
+    /// same call with checkpointing on resumes it.
     TOS_PAUSED = 300,
-    /// Aborted by `tos_cancel(hook, true)`: the multipart upload is aborted on the server and
-    /// the checkpoint is deleted.
+    /// Aborted by `tos_abort(hook)`: the multipart upload is aborted on the server and the
+    /// checkpoint is deleted.
     TOS_ABORTED = 301,
     /// An unexpected internal failure (for example the runtime could not start).
     TOS_ERR_INTERNAL = 900,
@@ -78,9 +81,12 @@ pub enum tos_result {
     TOS_ERR_PANIC = 901,
 }
 
+// Written out rather than derived (strum and the like): the names must be static
+// NUL-terminated C strings, and cbindgen must see a plain enum with its doc comments; a test
+// (src/tests.rs) checks that `ALL` and `name` cover every code.
 impl tos_result {
     /// Every code, for tests and for `tos_result_name`.
-    pub const ALL: [tos_result; 27] = [
+    pub const ALL: [tos_result; 28] = [
         tos_result::TOS_OK,
         tos_result::TOS_ERR_NULL_ARGUMENT,
         tos_result::TOS_ERR_STRUCT_SIZE,
@@ -96,6 +102,7 @@ impl tos_result {
         tos_result::TOS_ERR_FILE_IS_DIRECTORY,
         tos_result::TOS_ERR_FILE_UNREADABLE,
         tos_result::TOS_ERR_CHECKPOINT_PATH,
+        tos_result::TOS_ERR_REENTRANT_CALL,
         tos_result::TOS_ERR_NETWORK,
         tos_result::TOS_ERR_TIMEOUT,
         tos_result::TOS_ERR_SERVER,
@@ -154,6 +161,7 @@ impl tos_result {
             tos_result::TOS_ERR_FILE_IS_DIRECTORY => c"TOS_ERR_FILE_IS_DIRECTORY",
             tos_result::TOS_ERR_FILE_UNREADABLE => c"TOS_ERR_FILE_UNREADABLE",
             tos_result::TOS_ERR_CHECKPOINT_PATH => c"TOS_ERR_CHECKPOINT_PATH",
+            tos_result::TOS_ERR_REENTRANT_CALL => c"TOS_ERR_REENTRANT_CALL",
             tos_result::TOS_ERR_NETWORK => c"TOS_ERR_NETWORK",
             tos_result::TOS_ERR_TIMEOUT => c"TOS_ERR_TIMEOUT",
             tos_result::TOS_ERR_SERVER => c"TOS_ERR_SERVER",

@@ -1,13 +1,13 @@
 //! Rust-side tests of the C entry points, called directly (no server needed).
 
-use super::callbacks::{tos_event_kind, tos_progress_kind};
+use super::callbacks::{tos_upload_event_kind, tos_upload_progress_kind};
 use super::client::*;
 use super::error::*;
 use super::guard::{read_versioned, Versioned};
 use super::result::*;
-use super::stream::tos_upload_stream_input;
-use super::upload::*;
 use super::upload_dir::tos_upload_dir_input;
+use super::upload_file::*;
+use super::upload_stream::tos_upload_stream_input;
 use super::version::tos_version;
 use std::ffi::CStr;
 use std::ptr;
@@ -16,7 +16,7 @@ use tosupload_engine::{ErrorKind, ProgressKind, UploadEventKind};
 #[test]
 fn result_numbers_are_stable() {
     use tos_result::*;
-    let expected: [(tos_result, u32); 27] = [
+    let expected: [(tos_result, u32); 28] = [
         (TOS_OK, 0),
         (TOS_ERR_NULL_ARGUMENT, 100),
         (TOS_ERR_STRUCT_SIZE, 101),
@@ -32,6 +32,7 @@ fn result_numbers_are_stable() {
         (TOS_ERR_FILE_IS_DIRECTORY, 111),
         (TOS_ERR_FILE_UNREADABLE, 112),
         (TOS_ERR_CHECKPOINT_PATH, 113),
+        (TOS_ERR_REENTRANT_CALL, 114),
         (TOS_ERR_NETWORK, 200),
         (TOS_ERR_TIMEOUT, 201),
         (TOS_ERR_SERVER, 202),
@@ -61,22 +62,25 @@ fn result_numbers_are_stable() {
 fn event_numbers_are_the_go_sdks() {
     // The Go SDK's UploadEventType numbers (1-7) are part of the C contract; ours follow.
     assert_eq!(
-        tos_event_kind::from(UploadEventKind::CreateMultipartUploadSucceeded) as u32,
+        tos_upload_event_kind::from(UploadEventKind::CreateMultipartUploadSucceeded) as u32,
         1
     );
     assert_eq!(
-        tos_event_kind::from(UploadEventKind::CompleteMultipartUploadFailed) as u32,
+        tos_upload_event_kind::from(UploadEventKind::CompleteMultipartUploadFailed) as u32,
         7
     );
     assert_eq!(
-        tos_event_kind::from(UploadEventKind::PartSizeAdjusted) as u32,
+        tos_upload_event_kind::from(UploadEventKind::PartSizeAdjusted) as u32,
         11
     );
     assert_eq!(
-        tos_event_kind::from(UploadEventKind::TaskNumChanged) as u32,
+        tos_upload_event_kind::from(UploadEventKind::TaskNumChanged) as u32,
         12
     );
-    assert_eq!(tos_progress_kind::from(ProgressKind::Failed) as u32, 4);
+    assert_eq!(
+        tos_upload_progress_kind::from(ProgressKind::Failed) as u32,
+        4
+    );
 }
 
 #[test]
@@ -185,7 +189,7 @@ fn upload_input_is_checked_before_the_engine() {
             std::mem::size_of::<tos_upload_file_input>()
         );
 
-        let mut output: *mut tos_upload_output = ptr::null_mut();
+        let mut output: *mut tos_upload_file_output = ptr::null_mut();
         let mut error: *mut tos_error = ptr::null_mut();
         // bucket is NULL
         let rc = tos_upload_file(client, &input, &mut output, &mut error);
@@ -219,7 +223,7 @@ fn upload_input_is_checked_before_the_engine() {
             tos_result::TOS_ERR_NULL_ARGUMENT
         );
         assert!(output.is_null());
-        tos_upload_output_free(ptr::null_mut());
+        tos_upload_file_output_free(ptr::null_mut());
         tos_error_free(ptr::null_mut());
         tos_client_free(client);
     }
@@ -234,8 +238,8 @@ fn getters_accept_null() {
             tos_error_result(ptr::null()),
             tos_result::TOS_ERR_NULL_ARGUMENT
         );
-        assert!(tos_upload_output_etag(ptr::null()).is_null());
-        assert_eq!(tos_upload_output_crc64(ptr::null()), 0);
+        assert!(tos_upload_file_output_etag(ptr::null()).is_null());
+        assert_eq!(tos_upload_file_output_crc64(ptr::null()), 0);
     }
 }
 
@@ -262,37 +266,36 @@ fn panics_become_tos_err_panic() {
 }
 
 #[test]
-fn min_sizes_are_the_first_release_layouts() {
-    use std::mem::{offset_of, size_of};
-    // tos_client_options: `request_budget_ms` is the first field appended after the first
-    // release, and starts exactly where the first-release struct (padding included) ended.
+fn min_sizes_are_the_1_0_0_layouts() {
+    use crate::multipart_uploads::{
+        tos_abort_multipart_upload_input, tos_list_multipart_uploads_input,
+    };
+    use std::mem::size_of;
+    // In 1.0.0 every input is whole at its minimum size; a field appended in 1.x must start at
+    // or past these (tests/abi/check_abi.py also holds the sizes of each release).
     assert_eq!(
         tos_client_options::MIN_SIZE,
-        offset_of!(tos_client_options, request_budget_ms)
+        size_of::<tos_client_options>()
     );
-    assert!(
-        offset_of!(tos_client_options, insecure_skip_tls_verify) < tos_client_options::MIN_SIZE
-    );
-    assert!(tos_client_options::MIN_SIZE < size_of::<tos_client_options>());
-    // The inputs' first appended fields start where the first-release structs ended.
     assert_eq!(
         tos_upload_file_input::MIN_SIZE,
-        offset_of!(tos_upload_file_input, multipart_threshold)
-    );
-    assert!(tos_upload_file_input::MIN_SIZE < size_of::<tos_upload_file_input>());
-    assert_eq!(
-        tos_upload_dir_input::MIN_SIZE,
-        offset_of!(tos_upload_dir_input, skip_existing)
-    );
-    assert!(tos_upload_dir_input::MIN_SIZE < size_of::<tos_upload_dir_input>());
-    use crate::uploads::tos_list_uploads_input;
-    assert_eq!(
-        tos_list_uploads_input::MIN_SIZE,
-        size_of::<tos_list_uploads_input>()
+        size_of::<tos_upload_file_input>()
     );
     assert_eq!(
         tos_upload_stream_input::MIN_SIZE,
         size_of::<tos_upload_stream_input>()
+    );
+    assert_eq!(
+        tos_upload_dir_input::MIN_SIZE,
+        size_of::<tos_upload_dir_input>()
+    );
+    assert_eq!(
+        tos_list_multipart_uploads_input::MIN_SIZE,
+        size_of::<tos_list_multipart_uploads_input>()
+    );
+    assert_eq!(
+        tos_abort_multipart_upload_input::MIN_SIZE,
+        size_of::<tos_abort_multipart_upload_input>()
     );
 }
 

@@ -39,7 +39,7 @@ func (s *streamState) read(buf *C.uint8_t, capacity C.size_t) int64 {
 	if s.ctx.Err() != nil {
 		// Cancelled before the negative result, so the library ends the upload as a cancel
 		// (ErrAborted) rather than as a read error; the watcher goroutine may not have run yet.
-		C.tos_cancel(s.st.hook, false)
+		C.tos_pause(s.st.hook)
 		return -1
 	}
 	if err := s.pending; err != nil {

@@ -8,8 +8,8 @@
 #include "_cgo_export.h"
 #include "trampolines.h"
 
-static void tosgo_progress(const struct tos_progress *progress, void *user_data) {
-    tosgoProgress((struct tos_progress *)progress, (uintptr_t)user_data);
+static void tosgo_progress(const struct tos_upload_progress *progress, void *user_data) {
+    tosgoProgress((struct tos_upload_progress *)progress, (uintptr_t)user_data);
 }
 
 static void tosgo_event(const struct tos_upload_event *event, void *user_data) {

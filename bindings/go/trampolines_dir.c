@@ -6,12 +6,12 @@
 #include "_cgo_export.h"
 #include "trampolines.h"
 
-static void tosgo_dir_progress(const struct tos_dir_progress *progress, void *user_data) {
-    tosgoDirProgress((struct tos_dir_progress *)progress, (uintptr_t)user_data);
+static void tosgo_dir_progress(const struct tos_upload_dir_progress *progress, void *user_data) {
+    tosgoDirProgress((struct tos_upload_dir_progress *)progress, (uintptr_t)user_data);
 }
 
-static void tosgo_dir_event(const struct tos_dir_event *event, void *user_data) {
-    tosgoDirEvent((struct tos_dir_event *)event, (uintptr_t)user_data);
+static void tosgo_dir_event(const struct tos_upload_dir_event *event, void *user_data) {
+    tosgoDirEvent((struct tos_upload_dir_event *)event, (uintptr_t)user_data);
 }
 
 static int tosgo_dir_rate(uint64_t want, uint64_t *wait_ms_out, void *user_data) {

@@ -102,7 +102,7 @@ func (st *callState) guard(f func()) {
 		if v := recover(); v != nil {
 			st.panicked = true
 			st.panicVal = v
-			C.tos_cancel(st.hook, false)
+			C.tos_pause(st.hook)
 		}
 	}()
 	f()
@@ -153,7 +153,7 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 
 	st := &callState{in: in}
 	var out *C.struct_tos_upload_output
-	defer func() { C.tos_upload_output_free(out) }() // NULL-safe; also when a listener panicked
+	defer func() { C.tos_upload_file_output_free(out) }() // NULL-safe; also when a listener panicked
 	err := runUpload(ctx, in.TokenBucket, in.CancelHook, st, st,
 		func(rl *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, h C.uintptr_t) (C.tos_result, *C.struct_tos_error) {
 			ci.rate_limiter = rl
@@ -174,16 +174,16 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 // uploadOutput copies the C output of UploadFile and UploadStream.
 func uploadOutput(out *C.struct_tos_upload_output) *UploadFileOutput {
 	return &UploadFileOutput{
-		Bucket:        C.GoString(C.tos_upload_output_bucket(out)),
-		Key:           C.GoString(C.tos_upload_output_key(out)),
-		UploadID:      C.GoString(C.tos_upload_output_upload_id(out)),
-		ETag:          C.GoString(C.tos_upload_output_etag(out)),
-		Location:      C.GoString(C.tos_upload_output_location(out)),
-		VersionID:     C.GoString(C.tos_upload_output_version_id(out)),
-		RequestID:     C.GoString(C.tos_upload_output_request_id(out)),
-		HashCrc64ecma: uint64(C.tos_upload_output_crc64(out)),
-		PartSize:      int64(C.tos_upload_output_part_size(out)),
-		BytesSent:     int64(C.tos_upload_output_bytes_sent(out)),
+		Bucket:        C.GoString(C.tos_upload_file_output_bucket(out)),
+		Key:           C.GoString(C.tos_upload_file_output_key(out)),
+		UploadID:      C.GoString(C.tos_upload_file_output_upload_id(out)),
+		ETag:          C.GoString(C.tos_upload_file_output_etag(out)),
+		Location:      C.GoString(C.tos_upload_file_output_location(out)),
+		VersionID:     C.GoString(C.tos_upload_file_output_version_id(out)),
+		RequestID:     C.GoString(C.tos_upload_file_output_request_id(out)),
+		HashCrc64ecma: uint64(C.tos_upload_file_output_crc64(out)),
+		PartSize:      int64(C.tos_upload_file_output_part_size(out)),
+		BytesSent:     int64(C.tos_upload_file_output_bytes_sent(out)),
 	}
 }
 
@@ -249,7 +249,7 @@ func runUpload(ctx context.Context, tb *TokenBucket, user *CancelHook, st *callS
 			defer watcher.Done()
 			select {
 			case <-ctx.Done():
-				C.tos_cancel(hook, false)
+				C.tos_pause(hook)
 			case <-done:
 			}
 		}()

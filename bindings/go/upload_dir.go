@@ -25,10 +25,10 @@ var ErrSomeFilesFailed error = ResultSomeFilesFailed
 type DirEventType int
 
 const (
-	DirEventFileStarted   DirEventType = C.TOS_DIR_EVENT_KIND_FILE_STARTED   // a file's upload starts
-	DirEventFileSucceeded DirEventType = C.TOS_DIR_EVENT_KIND_FILE_SUCCEEDED // ETag and HashCrc64ecma are set
-	DirEventFileFailed    DirEventType = C.TOS_DIR_EVENT_KIND_FILE_FAILED    // Err says why
-	DirEventFileSkipped   DirEventType = C.TOS_DIR_EVENT_KIND_FILE_SKIPPED   // Reason says why
+	DirEventFileStarted   DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_STARTED   // a file's upload starts
+	DirEventFileSucceeded DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_SUCCEEDED // ETag and HashCrc64ecma are set
+	DirEventFileFailed    DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_FAILED    // Err says why
+	DirEventFileSkipped   DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_SKIPPED   // Reason says why
 )
 
 // DirProgress is the aggregate progress of a folder upload.

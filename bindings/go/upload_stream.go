@@ -109,7 +109,7 @@ func (c *Client) UploadStream(ctx context.Context, in *UploadStreamInput) (*Uplo
 	rh := cgo.NewHandle(ss)
 	defer rh.Delete()
 	var out *C.struct_tos_upload_output
-	defer func() { C.tos_upload_output_free(out) }() // NULL-safe; also when the Reader panicked
+	defer func() { C.tos_upload_file_output_free(out) }() // NULL-safe; also when the Reader panicked
 	err := runUpload(ctx, in.TokenBucket, in.CancelHook, st, st,
 		func(rl *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, h C.uintptr_t) (C.tos_result, *C.struct_tos_error) {
 			ci.rate_limiter = rl

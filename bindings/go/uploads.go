@@ -44,14 +44,14 @@ func (c *Client) ListMultipartUploads(ctx context.Context, in ListUploadsInput) 
 	var cs cstrings
 	defer cs.free()
 	var ci C.struct_tos_list_uploads_input
-	C.tos_list_uploads_input_init(&ci)
+	C.tos_list_multipart_uploads_input_init(&ci)
 	ci.bucket = cs.req(in.Bucket)
 	ci.prefix = cs.opt(in.Prefix)
 	ci.limit = C.uint64_t(in.Limit)
 	ci.page_size = clampU32(in.PageSize)
 
 	var list *C.struct_tos_multipart_upload_list
-	defer func() { C.tos_multipart_upload_list_free(list) }() // NULL-safe
+	defer func() { C.tos_list_multipart_uploads_output_free(list) }() // NULL-safe
 	err := c.runControl(ctx, in.CancelHook, func(hook *C.struct_tos_cancel_hook) (C.tos_result, *C.struct_tos_error) {
 		ci.cancel_hook = hook
 		var cerr *C.struct_tos_error
@@ -61,14 +61,14 @@ func (c *Client) ListMultipartUploads(ctx context.Context, in ListUploadsInput) 
 	if err != nil {
 		return nil, err
 	}
-	n := C.tos_multipart_upload_list_count(list)
+	n := C.tos_list_multipart_uploads_output_count(list)
 	uploads := make([]MultipartUpload, 0, int(n))
 	for i := C.size_t(0); i < n; i++ {
 		u := MultipartUpload{
-			Key:      C.GoString(C.tos_multipart_upload_list_key(list, i)),
-			UploadID: C.GoString(C.tos_multipart_upload_list_upload_id(list, i)),
+			Key:      C.GoString(C.tos_list_multipart_uploads_output_key(list, i)),
+			UploadID: C.GoString(C.tos_list_multipart_uploads_output_upload_id(list, i)),
 		}
-		if secs := int64(C.tos_multipart_upload_list_initiated(list, i)); secs != 0 {
+		if secs := int64(C.tos_list_multipart_uploads_output_initiated(list, i)); secs != 0 {
 			u.Initiated = time.Unix(secs, 0)
 		}
 		uploads = append(uploads, u)

@@ -30,6 +30,24 @@ pub enum WireProtocol {
     S3,
 }
 
+/// Where the credentials come from. Only `Auto` reads the fields and then the environment;
+/// the others let an embedder say exactly what it wants without touching its own process's
+/// environment (which a library must never ask its host to change).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CredentialsSource {
+    /// The fields when an access key is given, else the protocol's environment variables,
+    /// else unsigned requests.
+    #[default]
+    Auto,
+    /// Only the fields; the environment is not read; an access key is required.
+    Static,
+    /// Only the protocol's environment variables; the fields must be empty; an access key
+    /// is required.
+    Environment,
+    /// Unsigned requests; the fields must be empty and the environment is not read.
+    Anonymous,
+}
+
 /// Fields left empty fall back to the environment (see `resolve_env`).
 #[derive(Clone, Default)]
 pub struct ClientConfig {
@@ -38,6 +56,7 @@ pub struct ClientConfig {
     pub access_key: String,
     pub secret_key: String,
     pub security_token: String,
+    pub credentials: CredentialsSource,
     pub addressing: Addressing,
     pub protocol: WireProtocol,
     /// Retries after the first attempt of each request.
@@ -67,6 +86,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("access_key", &self.access_key)
             .field("secret_key", &"<redacted>")
             .field("security_token", &"<redacted>")
+            .field("credentials", &self.credentials)
             .field("addressing", &self.addressing)
             .field("protocol", &self.protocol)
             .field("max_retry_count", &self.max_retry_count)
@@ -116,9 +136,7 @@ impl ClientConfig {
         };
         fill_from_env(&mut self.endpoint, names[0]);
         fill_from_env(&mut self.region, names[1]);
-        fill_from_env(&mut self.access_key, names[2]);
-        fill_from_env(&mut self.secret_key, names[3]);
-        fill_from_env(&mut self.security_token, names[4]);
+        self.resolve_credentials(&names[2..])?;
         if self.protocol == WireProtocol::Tos && self.endpoint.is_empty() && !self.region.is_empty()
         {
             self.endpoint = format!("https://tos-{}.volces.com", self.region);
@@ -150,6 +168,58 @@ impl ClientConfig {
             ));
         }
         Ok(self)
+    }
+}
+
+impl ClientConfig {
+    /// Applies `credentials`: `names` are the access key, secret key and token variables.
+    fn resolve_credentials(&mut self, names: &[&str]) -> Result<()> {
+        let fields_given = !(self.access_key.is_empty()
+            && self.secret_key.is_empty()
+            && self.security_token.is_empty());
+        let refuse_fields = |source: &str| {
+            UploadError::new(
+                ErrorKind::InvalidArgument,
+                format!("credentials from {source}: the access key, secret key and security token fields must be empty"),
+            )
+        };
+        match self.credentials {
+            CredentialsSource::Auto => {
+                if self.access_key.is_empty() {
+                    fill_from_env(&mut self.access_key, names[0]);
+                    fill_from_env(&mut self.secret_key, names[1]);
+                    fill_from_env(&mut self.security_token, names[2]);
+                }
+            }
+            CredentialsSource::Static => {
+                if self.access_key.is_empty() {
+                    return Err(UploadError::new(
+                        ErrorKind::MissingCredentials,
+                        "static credentials: the access key field is empty",
+                    ));
+                }
+            }
+            CredentialsSource::Environment => {
+                if fields_given {
+                    return Err(refuse_fields("the environment"));
+                }
+                fill_from_env(&mut self.access_key, names[0]);
+                fill_from_env(&mut self.secret_key, names[1]);
+                fill_from_env(&mut self.security_token, names[2]);
+                if self.access_key.is_empty() {
+                    return Err(UploadError::new(
+                        ErrorKind::MissingCredentials,
+                        format!("credentials from the environment: {} is not set", names[0]),
+                    ));
+                }
+            }
+            CredentialsSource::Anonymous => {
+                if fields_given {
+                    return Err(refuse_fields("nobody (anonymous)"));
+                }
+            }
+        }
+        Ok(())
     }
 }
 

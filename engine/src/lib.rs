@@ -31,7 +31,7 @@ mod proptests;
 pub use attributes::CreateAttributes;
 pub use cancel::{CancelHook, CancelKind};
 pub use client::Client;
-pub use config::{Addressing, ClientConfig, ThreadStartHook, WireProtocol};
+pub use config::{Addressing, ClientConfig, CredentialsSource, ThreadStartHook, WireProtocol};
 pub use error::{ErrorKind, ServerErrorDetail, UploadError};
 pub use events::{
     AcquireFn, Observers, PartInfo, ProgressKind, ProgressStatus, UploadEvent, UploadEventKind,

@@ -41,6 +41,27 @@ const MIN_RATE: u64 = 1024;
 const MIN_CAPACITY: u64 = 10 * 1024;
 
 impl TokenBucket {
+    /// Refuses a rate or burst below the bucket's floor (0 for either means its default), so
+    /// that callers are told instead of getting a different limit than they asked for.
+    pub fn check(rate: u64, capacity: u64) -> crate::error::Result<()> {
+        use crate::error::{ErrorKind, UploadError};
+        if (1..MIN_RATE).contains(&rate) {
+            return Err(UploadError::new(
+                ErrorKind::InvalidArgument,
+                format!("invalid rate {rate} bytes/s: 0 (unlimited) or at least {MIN_RATE}"),
+            ));
+        }
+        if (1..MIN_CAPACITY).contains(&capacity) {
+            return Err(UploadError::new(
+                ErrorKind::InvalidArgument,
+                format!(
+                    "invalid burst {capacity} bytes: 0 (the default) or at least {MIN_CAPACITY}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+
     /// `rate` bytes per second (0 = unlimited), `capacity` = the largest burst in bytes
     /// (0 = a tenth of a second of `rate`; at least 10 KiB). The bucket starts full.
     pub fn new(rate: u64, capacity: u64) -> Self {

@@ -15,7 +15,7 @@
  * that is not a promise), so it is never called from a signal handler. Instead SIGINT,
  * SIGTERM and SIGUSR1 are blocked in every thread before any starts (the library's worker
  * threads inherit the mask), and one watcher thread takes them with sigwait(), where any
- * function may be called. The first SIGINT/SIGTERM pauses (tos_cancel(hook, false)), the
+ * function may be called. The first SIGINT/SIGTERM pauses (tos_pause(hook)), the
  * next aborts; with --abort-on-interrupt the first aborts. When the upload returns, the main
  * thread sends SIGUSR1 to the watcher to end it (instead of pthread_cancel, which could
  * stop it inside stdio while it holds the stderr lock).
@@ -33,7 +33,7 @@ struct interrupt_state {
     int abort_on_interrupt;
     pthread_mutex_t lock;
     int signals;         /* SIGINT/SIGTERM received */
-    int abort_requested; /* tos_cancel(hook, true) was called */
+    int abort_requested; /* tos_abort(hook) was called */
     int cancel_called;   /* tos_cancel was called (set after the call) */
 };
 
@@ -56,13 +56,13 @@ static void *signal_watcher(void *arg) {
         pthread_mutex_unlock(&state->lock);
         if (abort) {
             fprintf(stderr, "\ntosput: %s: aborting...\n", sig == SIGINT ? "interrupt" : "terminated");
-            tos_cancel(state->hook, true);
+            tos_abort(state->hook);
         } else {
             /* Name what arrived: a SIGTERM from a service manager was no key press. */
             fprintf(stderr, "\ntosput: %s\n",
                     sig == SIGINT ? "interrupt: pausing (press Ctrl-C again to abort)..."
                                   : "terminated: pausing (send it again, or Ctrl-C, to abort)...");
-            tos_cancel(state->hook, false);
+            tos_pause(state->hook);
         }
         pthread_mutex_lock(&state->lock);
         state->cancel_called = 1;
@@ -90,17 +90,17 @@ static int abort_was_requested(struct interrupt_state *state) {
 
 /* ---- put --------------------------------------------------------------------------------- */
 
-void tosput_print_upload_output(const tos_upload_output *output) {
-    printf("bucket:      %s\n", tos_upload_output_bucket(output));
-    printf("key:         %s\n", tos_upload_output_key(output));
-    printf("etag:        %s\n", tos_upload_output_etag(output));
-    printf("upload_id:   %s\n", tos_upload_output_upload_id(output));
-    printf("location:    %s\n", tos_upload_output_location(output));
-    printf("version_id:  %s\n", tos_upload_output_version_id(output));
-    printf("crc64:       %llu\n", (unsigned long long)tos_upload_output_crc64(output));
-    printf("request_id:  %s\n", tos_upload_output_request_id(output));
-    printf("part_size:   %llu\n", (unsigned long long)tos_upload_output_part_size(output));
-    printf("bytes_sent:  %llu\n", (unsigned long long)tos_upload_output_bytes_sent(output));
+void tosput_print_upload_output(const tos_upload_file_output *output) {
+    printf("bucket:      %s\n", tos_upload_file_output_bucket(output));
+    printf("key:         %s\n", tos_upload_file_output_key(output));
+    printf("etag:        %s\n", tos_upload_file_output_etag(output));
+    printf("upload_id:   %s\n", tos_upload_file_output_upload_id(output));
+    printf("location:    %s\n", tos_upload_file_output_location(output));
+    printf("version_id:  %s\n", tos_upload_file_output_version_id(output));
+    printf("crc64:       %llu\n", (unsigned long long)tos_upload_file_output_crc64(output));
+    printf("request_id:  %s\n", tos_upload_file_output_request_id(output));
+    printf("part_size:   %llu\n", (unsigned long long)tos_upload_file_output_part_size(output));
+    printf("bytes_sent:  %llu\n", (unsigned long long)tos_upload_file_output_bytes_sent(output));
 }
 
 struct put_state {
@@ -108,7 +108,7 @@ struct put_state {
     char *checkpoint_file; /* from the events: where the checkpoint is */
 };
 
-static void on_put_progress(const tos_progress *progress, void *user_data) {
+static void on_put_progress(const tos_upload_progress *progress, void *user_data) {
     struct put_state *state = user_data;
     progress_update(&state->progress, progress->consumed_bytes, progress->total_bytes);
 }
@@ -117,8 +117,8 @@ static void on_put_event(const tos_upload_event *event, void *user_data) {
     struct put_state *state = user_data;
     /* Only an upload created or resumed leaves a checkpoint to point at (a discarded one is
      * gone, and a small file's single PutObject writes none). */
-    int keeps_checkpoint = event->kind == TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED ||
-                           event->kind == TOS_EVENT_KIND_UPLOAD_RESUMED;
+    int keeps_checkpoint = event->kind == TOS_UPLOAD_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED ||
+                           event->kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_RESUMED;
     if (keeps_checkpoint && event->checkpoint_file != NULL && state->checkpoint_file == NULL) {
         state->checkpoint_file = strdup(event->checkpoint_file);
     }
@@ -127,7 +127,7 @@ static void on_put_event(const tos_upload_event *event, void *user_data) {
 static int run_put(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
                    const tos_rate_limiter *limiter, struct interrupt_state *interrupts) {
     tos_upload_file_input input;
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     struct put_state state;
     tos_result rc;
@@ -179,14 +179,14 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
         status = EXIT_OK;
     }
     free(state.checkpoint_file);
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     tos_error_free(error);
     return status;
 }
 
 /* ---- put-dir ----------------------------------------------------------------------------- */
 
-static void on_dir_progress(const tos_dir_progress *progress, void *user_data) {
+static void on_dir_progress(const tos_upload_dir_progress *progress, void *user_data) {
     struct progress *p = user_data;
     progress_files(p, progress->files_done, progress->files_total, progress->files_failed, progress->walk_complete);
     progress_update(p, progress->bytes_done, progress->bytes_total);

@@ -48,7 +48,7 @@ static int64_t read_stdin(uint8_t *buf, size_t capacity, void *user_data) {
     }
 }
 
-static void on_stream_progress(const tos_progress *progress, void *user_data) {
+static void on_stream_progress(const tos_upload_progress *progress, void *user_data) {
     /* The total is the bytes read so far, not a size to aim at: shown without a bar. */
     progress_update(user_data, progress->consumed_bytes, 0);
 }
@@ -56,7 +56,7 @@ static void on_stream_progress(const tos_progress *progress, void *user_data) {
 int tosput_put_stream(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
                       const tos_rate_limiter *limiter, int (*cancel_called)(void *arg), void *cancel_arg) {
     tos_upload_stream_input input;
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     struct stdin_source source;
     struct progress progress;
@@ -96,7 +96,7 @@ int tosput_put_stream(const tos_client *client, const struct tosput_args *args, 
         tosput_print_upload_output(output);
         status = EXIT_OK;
     }
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     tos_error_free(error);
     return status;
 }

@@ -94,7 +94,7 @@ int tosput_uploads_run(const tos_client *client, const struct tosput_args *args)
 /* report.c */
 void tosput_print_error(const char *what, tos_result rc, const tos_error *error);
 /* main.c: the result of an upload on stdout, one `name: value` line per field. */
-void tosput_print_upload_output(const tos_upload_output *output);
+void tosput_print_upload_output(const tos_upload_file_output *output);
 /* Returns -1 when the credentials are there (or --anonymous, which unsets them), else prints
  * what to set and returns EXIT_CLIENT. Call before any thread starts. */
 int tosput_check_credentials(const struct tosput_args *args);

@@ -36,15 +36,15 @@ static void describe_time(int64_t initiated, int64_t now, char *when, size_t whe
 }
 
 int tosput_uploads_run(const tos_client *client, const struct tosput_args *args) {
-    tos_list_uploads_input input;
-    tos_multipart_upload_list *list = NULL;
+    tos_list_multipart_uploads_input input;
+    tos_list_multipart_uploads_output *list = NULL;
     tos_error *error = NULL;
     int64_t now = (int64_t)time(NULL);
     size_t i, count, aborted = 0, kept = 0, failed = 0;
     int aborting = args->command == CMD_UPLOADS_ABORT, refused = 0, status;
     tos_result rc;
 
-    tos_list_uploads_input_init(&input);
+    tos_list_multipart_uploads_input_init(&input);
     input.bucket = args->bucket;
     input.prefix = args->key;
     rc = tos_list_multipart_uploads(client, &input, &list, &error);
@@ -54,11 +54,11 @@ int tosput_uploads_run(const tos_client *client, const struct tosput_args *args)
         tos_error_free(error);
         return status;
     }
-    count = tos_multipart_upload_list_count(list);
+    count = tos_list_multipart_uploads_output_count(list);
     for (i = 0; i < count; i++) {
-        const char *key = tos_multipart_upload_list_key(list, i);
-        const char *id = tos_multipart_upload_list_upload_id(list, i);
-        int64_t initiated = tos_multipart_upload_list_initiated(list, i);
+        const char *key = tos_list_multipart_uploads_output_key(list, i);
+        const char *id = tos_list_multipart_uploads_output_upload_id(list, i);
+        int64_t initiated = tos_list_multipart_uploads_output_initiated(list, i);
         char when[32], age[32];
         describe_time(initiated, now, when, sizeof when, age, sizeof age);
         if (!aborting) {
@@ -90,6 +90,6 @@ int tosput_uploads_run(const tos_client *client, const struct tosput_args *args)
     } else {
         printf("%zu open upload%s under %s\n", count, count == 1 ? "" : "s", args->target);
     }
-    tos_multipart_upload_list_free(list);
+    tos_list_multipart_uploads_output_free(list);
     return refused ? EXIT_CLIENT : failed > 0 ? EXIT_FAILED : EXIT_OK;
 }

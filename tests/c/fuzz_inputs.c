@@ -151,13 +151,13 @@ static int64_t hostile_read(uint8_t *buf, size_t capacity, void *user_data) {
 }
 
 static void fuzz_listing(const tos_client *server_client, const tos_cancel_hook *hook) {
-    tos_list_uploads_input input;
-    tos_multipart_upload_list *list = NULL;
+    tos_list_multipart_uploads_input input;
+    tos_list_multipart_uploads_output *list = NULL;
     tos_error *error = NULL;
     size_t i, count;
     tos_result rc;
 
-    tos_list_uploads_input_init(&input);
+    tos_list_multipart_uploads_input_init(&input);
     input.struct_size = hostile_size(sizeof input);
     input.bucket = maybe(tu_env("TOS_TEST_BUCKET"));
     input.prefix = maybe("fuzz/");
@@ -166,13 +166,13 @@ static void fuzz_listing(const tos_client *server_client, const tos_cancel_hook 
     input.cancel_hook = hook;
     rc = tos_list_multipart_uploads(server_client, &input, &list, &error);
     CHECK((rc == TOS_OK) == (list != NULL), "tos_list_multipart_uploads: list and %s disagree", tos_result_name(rc));
-    count = tos_multipart_upload_list_count(list);
+    count = tos_list_multipart_uploads_output_count(list);
     for (i = 0; i <= count; i++) { /* one past the end too */
-        CHECK((tos_multipart_upload_list_key(list, i) != NULL) == (i < count), "key(%zu) of %zu", i, count);
-        (void)tos_multipart_upload_list_upload_id(list, i);
-        (void)tos_multipart_upload_list_initiated(list, i);
+        CHECK((tos_list_multipart_uploads_output_key(list, i) != NULL) == (i < count), "key(%zu) of %zu", i, count);
+        (void)tos_list_multipart_uploads_output_upload_id(list, i);
+        (void)tos_list_multipart_uploads_output_initiated(list, i);
     }
-    tos_multipart_upload_list_free(list);
+    tos_list_multipart_uploads_output_free(list);
     check_result("tos_list_multipart_uploads", rc, error);
     error = NULL;
     rc = tos_abort_multipart_upload(server_client, maybe(tu_env("TOS_TEST_BUCKET")), maybe("fuzz/object.bin"),
@@ -190,12 +190,12 @@ struct dir_budget {
 };
 static unsigned budget_spent; /* printed, so a run shows the large-tree case was reached */
 
-static void spend_dir_budget(const tos_dir_progress *progress, void *user_data) {
+static void spend_dir_budget(const tos_upload_dir_progress *progress, void *user_data) {
     struct dir_budget *budget = user_data;
     if (budget->spent_at == 0 && (progress->files_total > 50 || progress->bytes_total > (8u << 20))) {
         budget->spent_at = tu_now();
         budget_spent++;
-        tos_cancel(budget->hook, true);
+        tos_abort(budget->hook);
     }
 }
 
@@ -210,7 +210,7 @@ static void one_round(const tos_client *server_client) {
     const tos_cancel_hook *own_dir_hook = NULL;
     struct dir_budget dir_budget;
     const char *patterns[3];
-    tos_upload_output *out = NULL;
+    tos_upload_file_output *out = NULL;
     tos_upload_dir_output *dir_out = NULL;
     tos_error *error = NULL;
     tos_result rc;
@@ -249,7 +249,7 @@ static void one_round(const tos_client *server_client) {
     input.cancel_hook = hook;
     rc = tos_upload_file(server_client, &input, &out, &error);
     CHECK((rc == TOS_OK) == (out != NULL), "tos_upload_file: output and %s disagree", tos_result_name(rc));
-    tos_upload_output_free(out);
+    tos_upload_file_output_free(out);
     check_result("tos_upload_file", rc, error);
     error = NULL;
 
@@ -266,7 +266,7 @@ static void one_round(const tos_client *server_client) {
     stream_input.cancel_hook = hook;
     rc = tos_upload_stream(server_client, &stream_input, &out, &error);
     CHECK((rc == TOS_OK) == (out != NULL), "tos_upload_stream: output and %s disagree", tos_result_name(rc));
-    tos_upload_output_free(out);
+    tos_upload_file_output_free(out);
     out = NULL;
     check_result("tos_upload_stream", rc, error);
     error = NULL;

@@ -37,11 +37,11 @@ static void base_input(tos_upload_file_input *input) {
 }
 
 static void expect_upload(const char *what, const tos_upload_file_input *input, tos_result expected) {
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     tos_result rc = tos_upload_file(client, input, &output, &error);
     CHECK(output == NULL, "%s: output written on failure", what);
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     expect_error(what, rc, error, expected);
 }
 
@@ -82,7 +82,7 @@ int main(void) {
     error = NULL;
     rc = tos_client_new(&options, NULL, &error);
     expect_error("NULL client_out", rc, error, TOS_ERR_NULL_ARGUMENT);
-    CHECK(tos_cancel(NULL, true) == TOS_ERR_NULL_ARGUMENT, "tos_cancel(NULL)");
+    CHECK(tos_abort(NULL) == TOS_ERR_NULL_ARGUMENT, "tos_cancel(NULL)");
     CHECK(tos_rate_limiter_set_rate(NULL, 1, 1) == TOS_ERR_NULL_ARGUMENT, "tos_rate_limiter_set_rate(NULL)");
     CHECK(tos_upload_file_input_init(NULL) == TOS_ERR_NULL_ARGUMENT, "tos_upload_file_input_init(NULL)");
     CHECK(tos_upload_file(client, NULL, NULL, NULL) == TOS_ERR_NULL_ARGUMENT, "NULL error_out is allowed");

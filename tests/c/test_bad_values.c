@@ -45,11 +45,11 @@ static void base_input(tos_upload_file_input *input) {
 
 static void expect_file(const char *what, const tos_upload_file_input *input, tos_result expected,
                         const char *named) {
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     tos_result rc = tos_upload_file(client, input, &output, &error);
     CHECK(output == NULL, "%s: output written on failure", what);
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     expect(what, rc, error, expected, named);
 }
 
@@ -113,7 +113,7 @@ int main(void) {
     {
         /* TOS-only attributes over S3: refused, not silently dropped */
         const tos_client *s3 = NULL;
-        tos_upload_output *output = NULL;
+        tos_upload_file_output *output = NULL;
         tos_error *error = NULL;
         CHECK(tos_client_new(&options, &s3, NULL) == TOS_OK, "S3 client");
         tos_result rc;

@@ -115,8 +115,8 @@ struct pause_state {
 /* Pauses the upload once a part is on the server (and so in the checkpoint). */
 static void pause_after_first_part(const tos_upload_event *event, void *user_data) {
     struct pause_state *state = user_data;
-    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED && state->parts_done++ == 0) {
-        CHECK(tos_cancel(state->hook, false) == TOS_OK, "tos_cancel");
+    if (event->kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED && state->parts_done++ == 0) {
+        CHECK(tos_pause(state->hook) == TOS_OK, "tos_cancel");
     }
 }
 
@@ -168,7 +168,7 @@ static const tos_client *first_release_client(void) {
 static void test_file(const tos_client *client, const char *bucket, const char *dir) {
     char file[512];
     tos_upload_file_input input;
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     struct pause_state state;
     tos_result rc;
@@ -210,15 +210,15 @@ static void test_file(const tos_client *client, const char *bucket, const char *
     rc = tos_upload_file(client, &input, &output, &error);
     CHECK(rc == TOS_OK, "second run: %s: %s", tos_result_name(rc), error ? tos_error_message(error) : "");
     if (rc == TOS_OK) {
-        CHECK(tos_upload_output_part_size(output) == DEFAULT_PART_SIZE, "part size %llu, want the 20 MiB default",
-              (unsigned long long)tos_upload_output_part_size(output));
-        CHECK(tos_upload_output_bytes_sent(output) < size, "%llu bytes sent of %llu: the pause was not resumed",
-              (unsigned long long)tos_upload_output_bytes_sent(output), (unsigned long long)size);
+        CHECK(tos_upload_file_output_part_size(output) == DEFAULT_PART_SIZE, "part size %llu, want the 20 MiB default",
+              (unsigned long long)tos_upload_file_output_part_size(output));
+        CHECK(tos_upload_file_output_bytes_sent(output) < size, "%llu bytes sent of %llu: the pause was not resumed",
+              (unsigned long long)tos_upload_file_output_bytes_sent(output), (unsigned long long)size);
         CHECK(count_entries(dir) == 1, "%d entries beside the file: the checkpoint was not removed",
               count_entries(dir));
     }
     tos_error_free(error);
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     check_object(bucket, "min-struct/file.bin", file);
     remove(file);
 }

@@ -18,7 +18,7 @@ struct part_counter {
 
 static void on_event(const tos_upload_event *event, void *user_data) {
     struct part_counter *counter = user_data;
-    if (event->kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
+    if (event->kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
         counter->succeeded++;
     }
 }
@@ -27,7 +27,7 @@ static void run(const tos_client *client, const char *file, uint64_t size, const
                 const tos_rate_limiter *limiter, double limit_s) {
     tos_upload_file_input input;
     tos_error *error = NULL;
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     struct tu_canceller c;
     struct part_counter counter = {0};
     pthread_t thread;
@@ -62,7 +62,7 @@ static void run(const tos_client *client, const char *file, uint64_t size, const
           latency * 1000);
     CHECK(output == NULL, "output written on failure");
     CHECK(error == NULL || tos_error_result(error) == rc, "error object code");
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     tos_error_free(error);
     tos_cancel_hook_free(c.hook);
 }

@@ -14,7 +14,7 @@ struct seen {
 
 static void on_event(const tos_upload_event *event, void *user_data) {
     struct seen *seen = user_data;
-    if (event->kind == TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_FAILED) {
+    if (event->kind == TOS_UPLOAD_EVENT_KIND_CREATE_MULTIPART_UPLOAD_FAILED) {
         seen->create_failed++;
         CHECK(event->error != NULL, "failure event without an error");
         if (event->error != NULL) {
@@ -29,7 +29,7 @@ int main(void) {
     char file[256];
     const tos_client *client;
     tos_upload_file_input input;
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     struct seen seen;
     tos_result rc;
@@ -76,7 +76,7 @@ int main(void) {
     CHECK(seen.create_failed == 1, "%d CreateMultipartUpload failure events", seen.create_failed);
     CHECK(seen.status == 403 && strcmp(seen.code, "AccessDenied") == 0, "event error: %u %s", seen.status, seen.code);
     tos_error_free(error);
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     tos_client_free(client);
     unlink(file);
     rmdir(dir);

@@ -179,7 +179,7 @@ int main(int argc, char **argv) {
     start = tu_now();
     for (run = 0; run < runs; run++) {
         tos_upload_file_input input;
-        tos_upload_output *output = NULL;
+        tos_upload_file_output *output = NULL;
         tos_error *error = NULL;
         tos_result rc;
         char *object;
@@ -215,7 +215,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "run %d: %s: %s\n", run, tos_result_name(rc), error ? tos_error_message(error) : "");
             failed++;
         }
-        tos_upload_output_free(output);
+        tos_upload_file_output_free(output);
         tos_error_free(error);
         if (tu_failures > 10) {
             break;

@@ -48,9 +48,9 @@ struct counts {
     int bad_event;
 };
 
-static void on_event(const tos_dir_event *event, void *user_data) {
+static void on_event(const tos_upload_dir_event *event, void *user_data) {
     struct counts *c = user_data;
-    if (event->kind == TOS_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED) {
+    if (event->kind == TOS_UPLOAD_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED) {
         /* Not about a file: automatic file concurrency (the default) reports its count. */
         if (event->file_concurrency == 0 || event->path == NULL || event->key == NULL) {
             c->bad_event = 1;
@@ -62,22 +62,22 @@ static void on_event(const tos_dir_event *event, void *user_data) {
         c->bad_event = 1;
     }
     switch (event->kind) {
-    case TOS_DIR_EVENT_KIND_FILE_STARTED:
+    case TOS_UPLOAD_DIR_EVENT_KIND_FILE_STARTED:
         c->started++;
         break;
-    case TOS_DIR_EVENT_KIND_FILE_SUCCEEDED:
+    case TOS_UPLOAD_DIR_EVENT_KIND_FILE_SUCCEEDED:
         c->succeeded++;
         if (event->etag == NULL || !event->has_crc64 || event->error != NULL) {
             c->bad_event = 1;
         }
         break;
-    case TOS_DIR_EVENT_KIND_FILE_FAILED:
+    case TOS_UPLOAD_DIR_EVENT_KIND_FILE_FAILED:
         c->failed++;
         if (event->error == NULL || tos_error_message(event->error)[0] == '\0') {
             c->bad_event = 1;
         }
         break;
-    case TOS_DIR_EVENT_KIND_FILE_SKIPPED:
+    case TOS_UPLOAD_DIR_EVENT_KIND_FILE_SKIPPED:
         c->skipped++;
         if (event->reason == NULL) {
             c->bad_event = 1;
@@ -88,7 +88,7 @@ static void on_event(const tos_dir_event *event, void *user_data) {
     }
 }
 
-static void on_progress(const tos_dir_progress *p, void *user_data) {
+static void on_progress(const tos_upload_dir_progress *p, void *user_data) {
     struct counts *c = user_data;
     c->progress_calls++;
     if (p->bytes_done < c->last_bytes || p->bytes_done > p->bytes_total) {

@@ -17,13 +17,13 @@ static void expect_code(const char *what, tos_result rc, tos_error *error, tos_r
     tos_error_free(error);
 }
 
-static void expect_list(const char *what, const tos_client *c, const tos_list_uploads_input *input,
+static void expect_list(const char *what, const tos_client *c, const tos_list_multipart_uploads_input *input,
                         tos_result expected) {
-    tos_multipart_upload_list *list = NULL;
+    tos_list_multipart_uploads_output *list = NULL;
     tos_error *error = NULL;
     tos_result rc = tos_list_multipart_uploads(c, input, &list, &error);
     CHECK(list == NULL, "%s: list written on failure", what);
-    tos_multipart_upload_list_free(list);
+    tos_list_multipart_uploads_output_free(list);
     expect_code(what, rc, error, expected);
 }
 
@@ -35,13 +35,13 @@ static void expect_abort(const char *what, const tos_client *c, const char *buck
 }
 
 static void refuse_bad_input(const char *bucket) {
-    tos_list_uploads_input input;
+    tos_list_multipart_uploads_input input;
     tos_error *error = NULL;
     tos_result rc;
     int entries;
     char *log;
 
-    tos_list_uploads_input_init(&input);
+    tos_list_multipart_uploads_input_init(&input);
     input.bucket = bucket;
     expect_list("list: NULL client", NULL, &input, TOS_ERR_NULL_ARGUMENT);
     expect_list("list: NULL input", client, NULL, TOS_ERR_NULL_ARGUMENT);
@@ -49,7 +49,7 @@ static void refuse_bad_input(const char *bucket) {
     expect_list("list: struct_size 0", client, &input, TOS_ERR_STRUCT_SIZE);
     input.struct_size = sizeof input + 8;
     expect_list("list: struct_size too large", client, &input, TOS_ERR_STRUCT_SIZE);
-    tos_list_uploads_input_init(&input);
+    tos_list_multipart_uploads_input_init(&input);
     expect_list("list: NULL bucket", client, &input, TOS_ERR_NULL_ARGUMENT);
     input.bucket = "Not_A_Bucket";
     expect_list("list: invalid bucket", client, &input, TOS_ERR_INVALID_BUCKET);
@@ -75,12 +75,12 @@ static void refuse_bad_input(const char *bucket) {
     expect_abort("abort: invalid bucket", client, "Not_A_Bucket", "k", "id", TOS_ERR_INVALID_BUCKET);
 
     /* The getters and the free take NULL and out-of-range indexes. */
-    CHECK(tos_multipart_upload_list_count(NULL) == 0, "count of NULL");
-    CHECK(tos_multipart_upload_list_key(NULL, 0) == NULL, "key of NULL");
-    CHECK(tos_multipart_upload_list_upload_id(NULL, 0) == NULL, "upload id of NULL");
-    CHECK(tos_multipart_upload_list_initiated(NULL, 0) == 0, "initiated of NULL");
-    tos_multipart_upload_list_free(NULL);
-    CHECK(tos_list_uploads_input_init(NULL) == TOS_ERR_NULL_ARGUMENT, "init(NULL)");
+    CHECK(tos_list_multipart_uploads_output_count(NULL) == 0, "count of NULL");
+    CHECK(tos_list_multipart_uploads_output_key(NULL, 0) == NULL, "key of NULL");
+    CHECK(tos_list_multipart_uploads_output_upload_id(NULL, 0) == NULL, "upload id of NULL");
+    CHECK(tos_list_multipart_uploads_output_initiated(NULL, 0) == 0, "initiated of NULL");
+    tos_list_multipart_uploads_output_free(NULL);
+    CHECK(tos_list_multipart_uploads_input_init(NULL) == TOS_ERR_NULL_ARGUMENT, "init(NULL)");
 
     log = tu_log();
     entries = tu_log_entries(log);
@@ -89,7 +89,7 @@ static void refuse_bad_input(const char *bucket) {
 }
 
 static void pause_at_create(const tos_upload_event *event, void *user_data) {
-    if (event->kind == TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED) {
+    if (event->kind == TOS_UPLOAD_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED) {
         tos_cancel((const tos_cancel_hook *)user_data, false);
     }
 }
@@ -117,8 +117,8 @@ static void leave_open_upload(const char *bucket, const char *key, const char *p
 
 static void list_then_abort(const char *bucket) {
     char path[] = "/tmp/tos-uploads-api-XXXXXX", admin_path[256], id[128];
-    tos_list_uploads_input input;
-    tos_multipart_upload_list *list = NULL;
+    tos_list_multipart_uploads_input input;
+    tos_list_multipart_uploads_output *list = NULL;
     tos_error *error = NULL;
     tos_result rc;
     char *open_ids;
@@ -131,24 +131,24 @@ static void list_then_abort(const char *bucket) {
     leave_open_upload(bucket, "api/left.bin", path);
     leave_open_upload(bucket, "elsewhere.bin", path);
 
-    tos_list_uploads_input_init(&input);
+    tos_list_multipart_uploads_input_init(&input);
     input.bucket = bucket;
     input.prefix = "api/";
     rc = tos_list_multipart_uploads(client, &input, &list, &error);
     CHECK(rc == TOS_OK, "list: %s %s", tos_result_name(rc), error ? tos_error_message(error) : "");
-    CHECK(tos_multipart_upload_list_count(list) == 1, "count %zu", tos_multipart_upload_list_count(list));
-    if (tos_multipart_upload_list_count(list) == 1) {
-        CHECK(strcmp(tos_multipart_upload_list_key(list, 0), "api/left.bin") == 0, "key %s",
-              tos_multipart_upload_list_key(list, 0));
-        snprintf(id, sizeof id, "%s", tos_multipart_upload_list_upload_id(list, 0));
+    CHECK(tos_list_multipart_uploads_output_count(list) == 1, "count %zu", tos_list_multipart_uploads_output_count(list));
+    if (tos_list_multipart_uploads_output_count(list) == 1) {
+        CHECK(strcmp(tos_list_multipart_uploads_output_key(list, 0), "api/left.bin") == 0, "key %s",
+              tos_list_multipart_uploads_output_key(list, 0));
+        snprintf(id, sizeof id, "%s", tos_list_multipart_uploads_output_upload_id(list, 0));
         snprintf(admin_path, sizeof admin_path, "/uploads?bucket=%s", bucket);
         open_ids = tu_admin("GET", admin_path, NULL, &status);
         CHECK(open_ids != NULL && strstr(open_ids, id) != NULL, "the server does not hold %s: %s", id,
               open_ids ? open_ids : "(no answer)");
         free(open_ids);
-        age = (long)(time(NULL) - tos_multipart_upload_list_initiated(list, 0));
+        age = (long)(time(NULL) - tos_list_multipart_uploads_output_initiated(list, 0));
         CHECK(age >= -5 && age < 120, "initiated %ld s ago", age);
-        CHECK(tos_multipart_upload_list_key(list, 1) == NULL, "key past the count");
+        CHECK(tos_list_multipart_uploads_output_key(list, 1) == NULL, "key past the count");
 
         rc = tos_abort_multipart_upload(client, bucket, "api/left.bin", id, NULL, &error);
         CHECK(rc == TOS_OK, "abort: %s %s", tos_result_name(rc), error ? tos_error_message(error) : "");
@@ -162,7 +162,7 @@ static void list_then_abort(const char *bucket) {
         tos_error_free(error);
         error = NULL;
     }
-    tos_multipart_upload_list_free(list);
+    tos_list_multipart_uploads_output_free(list);
     unlink(path);
 }
 

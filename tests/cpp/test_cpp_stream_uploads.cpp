@@ -107,7 +107,7 @@ void test_list_and_abort(const tos::Client &client, const std::string &bucket) {
     tos::UploadFileInput in(bucket, key, f.path);
     std::string upload_id;
     in.with_part_size(5 * MiB).with_task_num(1).with_cancel_hook(hook).with_events([&](const tos::UploadEvent &e) {
-        if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
+        if (e.kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
             upload_id = e.upload_id.value_or("");
             hook.pause();
         }

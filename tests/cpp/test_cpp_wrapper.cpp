@@ -37,7 +37,7 @@ void test_multipart(const tos::Client &client, const std::string &bucket) {
         .with_meta("origin", "cpp-test")
         .with_progress([&](const tos::Progress &p) { progress.push_back(p); })
         .with_events([&](const tos::UploadEvent &e) {
-            if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
+            if (e.kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
                 parts.push_back(e);
             }
         });
@@ -52,8 +52,8 @@ void test_multipart(const tos::Client &client, const std::string &bucket) {
     for (const auto &e : parts) {
         CHECK(e.part && e.part->crc64 && !e.part->etag.empty() && e.upload_id == out.upload_id, e.key);
     }
-    CHECK(!progress.empty() && progress.front().kind == TOS_PROGRESS_KIND_STARTED, progress.size());
-    CHECK(!progress.empty() && progress.back().kind == TOS_PROGRESS_KIND_SUCCEEDED &&
+    CHECK(!progress.empty() && progress.front().kind == TOS_UPLOAD_PROGRESS_KIND_STARTED, progress.size());
+    CHECK(!progress.empty() && progress.back().kind == TOS_UPLOAD_PROGRESS_KIND_SUCCEEDED &&
               progress.back().consumed_bytes == progress.back().total_bytes &&
               progress.back().total_bytes == 12 * MiB + 3,
           "last progress");
@@ -69,7 +69,7 @@ void test_small_file(const tos::Client &client, const std::string &bucket) {
         tos::UploadFileInput in(bucket, key, f.path);
         in.with_checkpoint(false).with_multipart_threshold(1001).with_force_multipart(force).with_events(
             [&](const tos::UploadEvent &e) {
-                created += e.kind == TOS_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED;
+                created += e.kind == TOS_UPLOAD_EVENT_KIND_CREATE_MULTIPART_UPLOAD_SUCCEEDED;
             });
         tos::UploadFileOutput out = client.upload_file(in);
         check_object_bytes(bucket, key, f.path);
@@ -95,7 +95,7 @@ void test_callback_exception(const tos::Client &client, const std::string &bucke
         if (thrown) {
             calls_after++;
         }
-        if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
+        if (e.kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
             thrown = true;
             throw CallbackFailure("from the event callback");
         }
@@ -117,7 +117,7 @@ void test_callback_exception(const tos::Client &client, const std::string &bucke
     // The exception paused (not aborted) it: the same input without the thrower resumes.
     in.on_event = nullptr;
     bool resumed = false;
-    in.with_events([&](const tos::UploadEvent &e) { resumed = resumed || e.kind == TOS_EVENT_KIND_UPLOAD_RESUMED; });
+    in.with_events([&](const tos::UploadEvent &e) { resumed = resumed || e.kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_RESUMED; });
     in.rate_limiter.reset();
     tos::UploadFileOutput out = client.upload_file(in);
     CHECK(resumed, "no UPLOAD_RESUMED event");
@@ -133,7 +133,7 @@ void test_pause_and_abort(const tos::Client &client, const std::string &bucket) 
     tos::UploadFileInput in(bucket, "cpp/pause.bin", f.path);
     in.with_part_size(5 * MiB).with_task_num(2).with_checkpoint(true, f.dir + "/cp").with_rate_limiter(slow);
     in.with_cancel_hook(hook).with_events([hook](const tos::UploadEvent &e) {
-        if (e.kind == TOS_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
+        if (e.kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
             hook.pause(); // a copy: the same hook
         }
     });
@@ -274,10 +274,10 @@ void test_upload_dir(const tos::Client &client, const std::string &bucket) {
     }
     int succeeded = 0, failed = 0;
     for (const auto &e : events) {
-        if (e.kind == TOS_DIR_EVENT_KIND_FILE_SUCCEEDED) {
+        if (e.kind == TOS_UPLOAD_DIR_EVENT_KIND_FILE_SUCCEEDED) {
             succeeded++;
             CHECK(!e.etag.empty() && e.crc64, e.key);
-        } else if (e.kind == TOS_DIR_EVENT_KIND_FILE_FAILED) {
+        } else if (e.kind == TOS_UPLOAD_DIR_EVENT_KIND_FILE_FAILED) {
             failed++;
             CHECK(e.error && e.key == "cpp-dir/dangling", e.key);
         }

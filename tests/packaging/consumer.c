@@ -233,7 +233,7 @@ int main(int argc, char **argv) {
     tos_client_options options;
     tos_upload_file_input input;
     const tos_client *client = NULL;
-    tos_upload_output *output = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     tos_result rc;
     int status = 1;
@@ -284,9 +284,9 @@ int main(int argc, char **argv) {
         fprintf(stderr, "tos_upload_file: %s: %s\n", tos_result_name(rc), tos_error_message(error));
         goto out;
     }
-    if (tos_upload_output_crc64(output) != want || tos_upload_output_bytes_sent(output) != size) {
-        fprintf(stderr, "crc64 %llu, want %llu; %llu bytes sent\n", (unsigned long long)tos_upload_output_crc64(output),
-                (unsigned long long)want, (unsigned long long)tos_upload_output_bytes_sent(output));
+    if (tos_upload_file_output_crc64(output) != want || tos_upload_file_output_bytes_sent(output) != size) {
+        fprintf(stderr, "crc64 %llu, want %llu; %llu bytes sent\n", (unsigned long long)tos_upload_file_output_crc64(output),
+                (unsigned long long)want, (unsigned long long)tos_upload_file_output_bytes_sent(output));
         goto out;
     }
     /* The object's bytes as stored by the server, against the file's, byte for byte. */
@@ -314,7 +314,7 @@ out:
     }
     free(data);
     free(got);
-    tos_upload_output_free(output);
+    tos_upload_file_output_free(output);
     tos_error_free(error);
     tos_client_free(client);
     unlink(path);

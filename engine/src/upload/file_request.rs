@@ -29,12 +29,16 @@ pub(crate) fn resolve_part_size(asked: u64) -> Result<u64> {
     }
 }
 
-/// `task_num` as asked: 0 stays `AUTO_TASK_NUM`; anything else is clamped to 1..=1000.
-pub(crate) fn resolve_task_num(asked: u32) -> u32 {
-    match asked {
-        AUTO_TASK_NUM => AUTO_TASK_NUM,
-        n => n.clamp(1, MAX_TASK_NUM),
+/// `task_num` as asked: 0 stays `AUTO_TASK_NUM`; 1..=1000 as it is; anything above is
+/// refused before anything is sent, as every out-of-range value is (never clamped silently).
+pub(crate) fn resolve_task_num(asked: u32) -> Result<u32> {
+    if asked > MAX_TASK_NUM {
+        return Err(UploadError::new(
+            ErrorKind::InvalidArgument,
+            format!("invalid task_num {asked}: it must be 0 (automatic) or in [1, {MAX_TASK_NUM}]"),
+        ));
     }
+    Ok(asked)
 }
 
 #[derive(Debug, Clone)]
@@ -44,7 +48,7 @@ pub struct UploadFileRequest {
     pub file_path: PathBuf,
     /// 0 means 20 MiB.
     pub part_size: u64,
-    /// 0 (`AUTO_TASK_NUM`, the default) = found by measuring; otherwise clamped to 1..=1000.
+    /// 0 (`AUTO_TASK_NUM`, the default) = found by measuring; otherwise 1..=1000 (more is refused).
     pub task_num: u32,
     pub enable_checkpoint: bool,
     /// A directory or a file, by the Go SDK's rules; `None` = beside the file.

@@ -26,7 +26,7 @@ pub struct Source {
 pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> {
     wire.check_object(&request.bucket, &request.key, &request.attributes)?;
     let part_size = resolve_part_size(request.part_size)?;
-    let task_num = resolve_task_num(request.task_num);
+    let task_num = resolve_task_num(request.task_num)?;
     let threshold = match request.multipart_threshold {
         0 => part_size,
         size if size <= MAX_PUT_OBJECT_SIZE => size,

@@ -15,7 +15,7 @@ mod walk;
 use crate::cancel::{CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::upload::checkpoint;
-use crate::upload::file_request::resolve_part_size;
+use crate::upload::file_request::{resolve_part_size, resolve_task_num};
 use crate::wire::protocol::ObjectReceipt;
 use crate::wire::Wire;
 use dir_reporter::{lock, DirCallbacks, DirReporter};
@@ -59,6 +59,7 @@ pub(crate) async fn upload_dir(
     wire.check_prefix(&request.prefix)?;
     wire.check_attributes(&request.attributes)?;
     let part_size = resolve_part_size(request.part_size)?;
+    resolve_task_num(request.task_num)?;
     let walk_options = walk_options(&request)?;
     match std::fs::metadata(&request.dir) {
         Ok(meta) if meta.is_dir() => {}

@@ -39,7 +39,7 @@ pub struct UploadStreamRequest {
     pub key: String,
     /// 0 means 20 MiB. Also the unit of memory: about `part_size × (task_num + 1)` is held.
     pub part_size: u64,
-    /// 0 means the default; clamped to 1..=1000.
+    /// 0 means the default; at most 1000 (more is refused).
     pub task_num: u32,
     pub attributes: CreateAttributes,
     pub cancel: Option<CancelHook>,
@@ -69,7 +69,7 @@ pub(crate) async fn upload_stream(
 ) -> Result<UploadFileOutput> {
     wire.check_object(&request.bucket, &request.key, &request.attributes)?;
     let part_size = resolve_part_size(request.part_size)?;
-    let task_num = match resolve_task_num(request.task_num) {
+    let task_num = match resolve_task_num(request.task_num)? {
         AUTO_TASK_NUM => DEFAULT_STREAM_TASK_NUM,
         n => n,
     };

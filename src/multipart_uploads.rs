@@ -6,26 +6,27 @@ use super::cancel::tos_cancel_hook;
 use super::client::tos_client;
 use super::error::{cstring, tos_error};
 use super::guard::{
-    clone_arc, init_versioned, null_error, read_versioned, required_string, string_or_empty,
-    Versioned,
+    check_out, clone_arc, init_versioned, null_error, read_versioned, required_string,
+    string_or_empty, Versioned,
 };
+use super::reentrancy::refuse_inside_callback;
 use super::result::tos_result;
 use std::ffi::{c_char, CString};
 use std::ptr;
 use tosupload_engine::{AbortUploadRequest, ListUploadsRequest};
 
-/// The input of `tos_list_multipart_uploads`. Initialise with `tos_list_uploads_input_init`
-/// (or zero it and set `struct_size = sizeof(tos_list_uploads_input)`), then set `bucket`;
+/// The input of `tos_list_multipart_uploads`. Initialise with `tos_list_multipart_uploads_input_init`
+/// (or zero it and set `struct_size = sizeof(tos_list_multipart_uploads_input)`), then set `bucket`;
 /// every zero field means its default. Copied before the call returns.
 #[repr(C)]
-pub struct tos_list_uploads_input {
-    /// Required: `sizeof(tos_list_uploads_input)`, set by `tos_list_uploads_input_init`.
+pub struct tos_list_multipart_uploads_input {
+    /// Required: `sizeof(tos_list_multipart_uploads_input)`, set by `tos_list_multipart_uploads_input_init`.
     pub struct_size: usize,
     /// Required: the bucket name.
     pub bucket: *const c_char,
     /// Optional: list only keys starting with it; NULL or "" = every key.
     pub prefix: *const c_char,
-    /// Optional: a cancel hook; `tos_cancel` stops the listing within milliseconds, and the
+    /// Optional: a cancel hook; `tos_pause` or `tos_abort` stops the listing within milliseconds, and the
     /// call returns `TOS_PAUSED` or `TOS_ABORTED` (as the hook was pulled).
     pub cancel_hook: *const tos_cancel_hook,
     /// Optional: stop after this many uploads; 0 = all of them. Without a limit, a listing
@@ -38,18 +39,18 @@ pub struct tos_list_uploads_input {
 
 // SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value (NULL pointers,
 // zeros).
-unsafe impl Versioned for tos_list_uploads_input {
-    // `sizeof(tos_list_uploads_input)` in its first release (64-bit targets). Must never
-    // change.
+unsafe impl Versioned for tos_list_multipart_uploads_input {
+    // `sizeof(tos_list_multipart_uploads_input)` in 1.0.0 (64-bit targets): programs built then pass it. Must
+    // never change.
     const MIN_SIZE: usize = 48;
-    const NAME: &'static str = "tos_list_uploads_input";
+    const NAME: &'static str = "tos_list_multipart_uploads_input";
 }
 
-/// Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_list_uploads_input)`.
+/// Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_list_multipart_uploads_input)`.
 /// Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
 #[no_mangle]
-pub unsafe extern "C" fn tos_list_uploads_input_init(
-    input: *mut tos_list_uploads_input,
+pub unsafe extern "C" fn tos_list_multipart_uploads_input_init(
+    input: *mut tos_list_multipart_uploads_input,
 ) -> tos_result {
     init_versioned(input)
 }
@@ -61,36 +62,35 @@ struct ListedUpload {
 }
 
 /// The multipart uploads a listing found, sorted by key as the server sent them. Made by
-/// `tos_list_multipart_uploads`, freed by `tos_multipart_upload_list_free`; read with the
-/// `tos_multipart_upload_list_*` getters, whose strings live as long as the list.
-pub struct tos_multipart_upload_list {
+/// `tos_list_multipart_uploads`, freed by `tos_list_multipart_uploads_output_free`; read with the
+/// `tos_list_multipart_uploads_output_*` getters, whose strings live as long as the list.
+pub struct tos_list_multipart_uploads_output {
     uploads: Vec<ListedUpload>,
 }
 
 /// Lists the multipart uploads open in `input->bucket` under `input->prefix`, every page of
 /// them (ListMultipartUploads with key and upload-id markers). Blocks the calling thread.
 ///
-/// `client`, `input`, `input->bucket` and `list_out` are required. On success returns
-/// `TOS_OK` and stores a `tos_multipart_upload_list` in `*list_out` (free it with
-/// `tos_multipart_upload_list_free`; an empty listing is a list of count 0). On failure
+/// `client`, `input`, `input->bucket` and `output_out` are required. On success returns
+/// `TOS_OK` and stores a `tos_list_multipart_uploads_output` in `*output_out` (free it with
+/// `tos_list_multipart_uploads_output_free`; an empty listing is a list of count 0). On failure
 /// returns the code and, when `error_out` is not NULL, stores a `tos_error` there: bad input
 /// (1xx) before anything is sent; `TOS_ERR_SERVER` for an error answer, or for a listing
 /// that cannot be trusted (an unreadable page, a page larger than asked for, a marker sent
 /// twice, an empty page that claims more follow); `TOS_PAUSED` / `TOS_ABORTED` when the
-/// cancel hook was pulled. Must not be called from inside an upload callback.
+/// cancel hook was pulled. From inside a callback: `TOS_ERR_REENTRANT_CALL`.
 #[no_mangle]
 pub unsafe extern "C" fn tos_list_multipart_uploads(
     client: *const tos_client,
-    input: *const tos_list_uploads_input,
-    list_out: *mut *mut tos_multipart_upload_list,
+    input: *const tos_list_multipart_uploads_input,
+    output_out: *mut *mut tos_list_multipart_uploads_output,
     error_out: *mut *mut tos_error,
 ) -> tos_result {
     ffi_boundary_with_error!(error_out, {
         let client = clone_arc(client).ok_or_else(|| null_error("client"))?;
+        refuse_inside_callback("tos_list_multipart_uploads")?;
+        check_out(output_out, "output_out")?;
         let input = read_versioned(input, "input")?;
-        if list_out.is_null() {
-            return Err(null_error("list_out"));
-        }
         let request = ListUploadsRequest {
             bucket: required_string(input.bucket, "input->bucket")?,
             prefix: string_or_empty(input.prefix, "input->prefix")?,
@@ -100,7 +100,7 @@ pub unsafe extern "C" fn tos_list_multipart_uploads(
         };
         let _sigpipe = super::signals::CallerGuard::new();
         let uploads = client.client.list_multipart_uploads(request)?;
-        let list = tos_multipart_upload_list {
+        let list = tos_list_multipart_uploads_output {
             uploads: uploads
                 .into_iter()
                 .map(|u| ListedUpload {
@@ -110,34 +110,34 @@ pub unsafe extern "C" fn tos_list_multipart_uploads(
                 })
                 .collect(),
         };
-        list_out.write(Box::into_raw(Box::new(list)));
+        output_out.write(Box::into_raw(Box::new(list)));
         Ok(())
     })
 }
 
 fn entry<T>(
-    list: *const tos_multipart_upload_list,
+    list: *const tos_list_multipart_uploads_output,
     index: usize,
     if_none: T,
     get: impl FnOnce(&ListedUpload) -> T,
 ) -> T {
-    // SAFETY: NULL or a live `tos_multipart_upload_list`, per the getters' contract.
+    // SAFETY: NULL or a live `tos_list_multipart_uploads_output`, per the getters' contract.
     let list = unsafe { list.as_ref() };
     list.and_then(|l| l.uploads.get(index)).map_or(if_none, get)
 }
 
 /// How many uploads the list holds. 0 for a NULL list.
 #[no_mangle]
-pub unsafe extern "C" fn tos_multipart_upload_list_count(
-    list: *const tos_multipart_upload_list,
+pub unsafe extern "C" fn tos_list_multipart_uploads_output_count(
+    list: *const tos_list_multipart_uploads_output,
 ) -> usize {
     ffi_panic_boundary! { list.as_ref().map_or(0, |l| l.uploads.len()) }
 }
 
 /// The object key of upload `index`. NULL for a NULL list or an index past the count.
 #[no_mangle]
-pub unsafe extern "C" fn tos_multipart_upload_list_key(
-    list: *const tos_multipart_upload_list,
+pub unsafe extern "C" fn tos_list_multipart_uploads_output_key(
+    list: *const tos_list_multipart_uploads_output,
     index: usize,
 ) -> *const c_char {
     ffi_panic_boundary! { entry(list, index, ptr::null(), |u| u.key.as_ptr()) }
@@ -146,8 +146,8 @@ pub unsafe extern "C" fn tos_multipart_upload_list_key(
 /// The upload id of upload `index` (what `tos_abort_multipart_upload` takes). NULL for a
 /// NULL list or an index past the count.
 #[no_mangle]
-pub unsafe extern "C" fn tos_multipart_upload_list_upload_id(
-    list: *const tos_multipart_upload_list,
+pub unsafe extern "C" fn tos_list_multipart_uploads_output_upload_id(
+    list: *const tos_list_multipart_uploads_output,
     index: usize,
 ) -> *const c_char {
     ffi_panic_boundary! { entry(list, index, ptr::null(), |u| u.upload_id.as_ptr()) }
@@ -156,8 +156,8 @@ pub unsafe extern "C" fn tos_multipart_upload_list_upload_id(
 /// When upload `index` was created, in Unix seconds (UTC). 0 when the server sent no
 /// readable time, for a NULL list, or an index past the count.
 #[no_mangle]
-pub unsafe extern "C" fn tos_multipart_upload_list_initiated(
-    list: *const tos_multipart_upload_list,
+pub unsafe extern "C" fn tos_list_multipart_uploads_output_initiated(
+    list: *const tos_list_multipart_uploads_output,
     index: usize,
 ) -> i64 {
     ffi_panic_boundary! { entry(list, index, 0, |u| u.initiated) }
@@ -165,7 +165,9 @@ pub unsafe extern "C" fn tos_multipart_upload_list_initiated(
 
 /// Frees a list. Accepts NULL.
 #[no_mangle]
-pub unsafe extern "C" fn tos_multipart_upload_list_free(list: *mut tos_multipart_upload_list) {
+pub unsafe extern "C" fn tos_list_multipart_uploads_output_free(
+    list: *mut tos_list_multipart_uploads_output,
+) {
     ffi_panic_boundary! {
         if !list.is_null() {
             drop(Box::from_raw(list));
@@ -173,31 +175,67 @@ pub unsafe extern "C" fn tos_multipart_upload_list_free(list: *mut tos_multipart
     }
 }
 
-/// Aborts the multipart upload `upload_id` of `key` in `bucket`: the server deletes its
-/// parts, and the upload can no longer be resumed or completed (a checkpoint naming it then
-/// starts afresh). Blocks the calling thread.
+/// The input of `tos_abort_multipart_upload`. Initialise with
+/// `tos_abort_multipart_upload_input_init` (or zero it and set `struct_size`), then set
+/// `bucket`, `key` and `upload_id`. Copied before the call returns.
+#[repr(C)]
+pub struct tos_abort_multipart_upload_input {
+    /// Required: `sizeof(tos_abort_multipart_upload_input)`, set by
+    /// `tos_abort_multipart_upload_input_init`.
+    pub struct_size: usize,
+    /// Required: the bucket name.
+    pub bucket: *const c_char,
+    /// Required: the object key.
+    pub key: *const c_char,
+    /// Required: the upload id (as `tos_list_multipart_uploads_output_upload_id` gives it).
+    pub upload_id: *const c_char,
+    /// Optional: a cancel hook; pulling it stops the request, and the call returns
+    /// `TOS_PAUSED` or `TOS_ABORTED` (as the hook was pulled).
+    pub cancel_hook: *const tos_cancel_hook,
+}
+
+// SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value.
+unsafe impl Versioned for tos_abort_multipart_upload_input {
+    // `sizeof(tos_abort_multipart_upload_input)` in 1.0.0 (64-bit targets). Must never change.
+    const MIN_SIZE: usize = 40;
+    const NAME: &'static str = "tos_abort_multipart_upload_input";
+}
+
+/// Sets `*input` to its defaults: all zero, `struct_size =
+/// sizeof(tos_abort_multipart_upload_input)`. Returns `TOS_ERR_NULL_ARGUMENT` if `input` is
+/// NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tos_abort_multipart_upload_input_init(
+    input: *mut tos_abort_multipart_upload_input,
+) -> tos_result {
+    init_versioned(input)
+}
+
+/// Aborts the multipart upload `input->upload_id` of `input->key` in `input->bucket`: the
+/// server deletes its parts, and the upload can no longer be resumed or completed (a
+/// checkpoint naming it then starts afresh). Blocks the calling thread.
 ///
-/// `client`, `bucket`, `key` and `upload_id` are required (NULL is `TOS_ERR_NULL_ARGUMENT`;
-/// an empty `upload_id` is `TOS_ERR_INVALID_ARGUMENT`); `cancel_hook` may be NULL. Returns
+/// `client`, `input`, and its `bucket`, `key` and `upload_id` are required (NULL is
+/// `TOS_ERR_NULL_ARGUMENT`; an empty `upload_id` is `TOS_ERR_INVALID_ARGUMENT`). Returns
 /// `TOS_OK` once the server confirmed; otherwise the code and, when `error_out` is not NULL,
 /// a `tos_error` in `*error_out`: `TOS_ERR_SERVER` with code `NoSuchUpload` when no such
-/// upload is open, `TOS_PAUSED` / `TOS_ABORTED` when the hook was pulled first.
+/// upload is open, `TOS_PAUSED` / `TOS_ABORTED` when the hook was pulled first. From inside a
+/// callback: `TOS_ERR_REENTRANT_CALL`.
 #[no_mangle]
 pub unsafe extern "C" fn tos_abort_multipart_upload(
     client: *const tos_client,
-    bucket: *const c_char,
-    key: *const c_char,
-    upload_id: *const c_char,
-    cancel_hook: *const tos_cancel_hook,
+    input: *const tos_abort_multipart_upload_input,
     error_out: *mut *mut tos_error,
 ) -> tos_result {
     ffi_boundary_with_error!(error_out, {
         let client = clone_arc(client).ok_or_else(|| null_error("client"))?;
+        refuse_inside_callback("tos_abort_multipart_upload")?;
+        let input = read_versioned(input, "input")?;
         let request = AbortUploadRequest {
-            bucket: required_string(bucket, "bucket")?,
-            key: required_string(key, "key")?,
-            upload_id: required_string(upload_id, "upload_id")?,
-            cancel: clone_arc(cancel_hook).map(|h| h.hook.clone()),
+            bucket: required_string(input.bucket, "input->bucket")?,
+            key: required_string(input.key, "input->key")?,
+            upload_id: required_string(input.upload_id, "input->upload_id")?,
+            cancel: clone_arc(input.cancel_hook).map(|h| h.hook.clone()),
         };
         let _sigpipe = super::signals::CallerGuard::new();
         client.client.abort_multipart_upload(request)?;

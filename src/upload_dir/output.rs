@@ -1,0 +1,177 @@
+//! `tos_upload_dir_output`: what a directory upload did, with the list of the files that
+//! failed, and its getters.
+
+use super::events::path_cstring;
+use crate::error::{cstring, tos_error};
+use crate::result::tos_result;
+use std::ffi::{c_char, CString};
+use std::ptr;
+use tosupload_engine::UploadDirOutput;
+
+struct DirFailure {
+    path: CString,
+    key: CString,
+    error: tos_error,
+}
+
+/// The result of a directory upload. Made by `tos_upload_dir` (on `TOS_OK` and on
+/// `TOS_ERR_SOME_FILES_FAILED`), freed by `tos_upload_dir_output_free`; read with the
+/// `tos_upload_dir_output_*` getters, whose strings and errors are owned by the output and
+/// valid until it is freed. Immutable: the getters may run on several threads at once;
+/// `tos_upload_dir_output_free` must not overlap any other use.
+pub struct tos_upload_dir_output {
+    files_uploaded: u64,
+    bytes_uploaded: u64,
+    files_skipped: u64,
+    bytes_skipped: u64,
+    failures: Vec<DirFailure>,
+}
+
+impl From<&UploadDirOutput> for tos_upload_dir_output {
+    fn from(o: &UploadDirOutput) -> Self {
+        tos_upload_dir_output {
+            files_uploaded: o.files_uploaded,
+            bytes_uploaded: o.bytes_uploaded,
+            files_skipped: o.files_skipped,
+            bytes_skipped: o.bytes_skipped,
+            failures: o
+                .failures
+                .iter()
+                .map(|f| DirFailure {
+                    path: path_cstring(&f.path),
+                    key: cstring(&f.key),
+                    error: tos_error::from_upload_error(&f.error),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The error of `TOS_ERR_SOME_FILES_FAILED`: the first failure's details, retitled.
+pub(super) fn some_files_failed(output: &UploadDirOutput) -> Option<tos_error> {
+    let first = output.failures.first()?;
+    let count = output.failures.len();
+    let path = first.path.display().to_string();
+    let what = first.error.to_string();
+    // Most engine messages already name the file.
+    let first_text = if what.contains(&path) {
+        what
+    } else {
+        format!("{path}: {what}")
+    };
+    let message = format!(
+        "{count} file{} failed ({} uploaded); the first: {first_text}",
+        if count == 1 { "" } else { "s" },
+        output.files_uploaded,
+    );
+    Some(
+        tos_error::from_upload_error(&first.error)
+            .retitled(tos_result::TOS_ERR_SOME_FILES_FAILED, &message),
+    )
+}
+
+fn getter<T>(
+    output: *const tos_upload_dir_output,
+    if_null: T,
+    get: impl FnOnce(&tos_upload_dir_output) -> T,
+) -> T {
+    // SAFETY: NULL or a live `tos_upload_dir_output`, per the getters' contract.
+    unsafe { output.as_ref() }.map_or(if_null, get)
+}
+
+fn failure<T>(
+    output: *const tos_upload_dir_output,
+    index: usize,
+    if_none: T,
+    get: impl FnOnce(&DirFailure) -> T,
+) -> T {
+    // SAFETY: NULL or a live `tos_upload_dir_output`, per the getters' contract.
+    match unsafe { output.as_ref() }.and_then(|o| o.failures.get(index)) {
+        Some(f) => get(f),
+        None => if_none,
+    }
+}
+
+/// Files uploaded by this call. 0 for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_dir_output_files_uploaded(
+    output: *const tos_upload_dir_output,
+) -> u64 {
+    ffi_panic_boundary! { getter(output, 0, |o| o.files_uploaded) }
+}
+
+/// Bytes of the files uploaded by this call. 0 for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_dir_output_bytes_uploaded(
+    output: *const tos_upload_dir_output,
+) -> u64 {
+    ffi_panic_boundary! { getter(output, 0, |o| o.bytes_uploaded) }
+}
+
+/// Files not sent because the checkpoint journal shows an earlier run uploaded them (and
+/// they have not changed since), or because `skip_existing` found them on the server. Files left out by policy (symbolic links not followed,
+/// excluded) are not counted. 0 for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_dir_output_files_skipped(
+    output: *const tos_upload_dir_output,
+) -> u64 {
+    ffi_panic_boundary! { getter(output, 0, |o| o.files_skipped) }
+}
+
+/// Bytes of the files counted by `tos_upload_dir_output_files_skipped`. 0 for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_dir_output_bytes_skipped(
+    output: *const tos_upload_dir_output,
+) -> u64 {
+    ffi_panic_boundary! { getter(output, 0, |o| o.bytes_skipped) }
+}
+
+/// The number of files that failed (0 on `TOS_OK`). 0 for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_dir_output_failure_count(
+    output: *const tos_upload_dir_output,
+) -> usize {
+    ffi_panic_boundary! { getter(output, 0, |o| o.failures.len()) }
+}
+
+/// The local path of failure `index` (0-based, in the order they happened). NULL for a NULL
+/// output or an index `>= tos_upload_dir_output_failure_count`.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_dir_output_failure_path(
+    output: *const tos_upload_dir_output,
+    index: usize,
+) -> *const c_char {
+    ffi_panic_boundary! { failure(output, index, ptr::null(), |f| f.path.as_ptr()) }
+}
+
+/// The object key of failure `index`. NULL for a NULL output or an index out of range.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_dir_output_failure_key(
+    output: *const tos_upload_dir_output,
+    index: usize,
+) -> *const c_char {
+    ffi_panic_boundary! { failure(output, index, ptr::null(), |f| f.key.as_ptr()) }
+}
+
+/// Why file `index` failed: an error owned by the output (read it with the `tos_error_*`
+/// getters; do not free it), valid until the output is freed. NULL for a NULL output or an
+/// index out of range.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_dir_output_failure_error(
+    output: *const tos_upload_dir_output,
+    index: usize,
+) -> *const tos_error {
+    ffi_panic_boundary! {
+        failure(output, index, ptr::null(), |f| &f.error as *const tos_error)
+    }
+}
+
+/// Frees an output. Accepts NULL.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_dir_output_free(output: *mut tos_upload_dir_output) {
+    ffi_panic_boundary! {
+        if !output.is_null() {
+            drop(Box::from_raw(output));
+        }
+    }
+}
