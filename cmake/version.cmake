@@ -1,6 +1,6 @@
 # The library's version and SONAME for the CMake side. Cargo.toml is the one place the version
 # is written; build.rs gives the library its SONAME from the same version's major, and the
-# abi_exports_only_tos_symbols test checks that the two agree.
+# abi_check test (tests/abi/check_abi.py) checks that the two agree.
 #
 # `cargo pkgid` rather than reading Cargo.toml: it finds the package by name wherever it
 # lives in the workspace and resolves `version.workspace = true`.

@@ -33,9 +33,13 @@ static void on_event(const tos_upload_event *event, void *user_data) {
     if (event->kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED) {
         w->parts++;
         if (w->stop_after_parts > 0 && w->parts == w->stop_after_parts) {
-            /* tos_cancel is one of the calls allowed inside a callback. */
+            /* tos_pause and tos_abort are allowed inside a callback. */
             printf("%s after %d parts\n", w->is_abort ? "aborting" : "pausing", w->parts);
-            tos_cancel(w->hook, w->is_abort);
+            if (w->is_abort) {
+                tos_abort(w->hook);
+            } else {
+                tos_pause(w->hook);
+            }
         }
     }
 }
@@ -52,9 +56,12 @@ static int make_file(const char *path, long size) {
     return fclose(f);
 }
 
+/* Uploads FILE as KEY; the output, on success, goes to *output (or is freed when output is
+ * NULL: the result pointer of tos_upload_file itself is required). */
 static tos_result upload(const tos_client *client, const char *file, const char *key, struct watcher *w,
                          tos_upload_file_output **output) {
     tos_upload_file_input input;
+    tos_upload_file_output *made = NULL;
     tos_error *error = NULL;
     tos_result rc;
     tos_upload_file_input_init(&input); /* checkpointing on */
@@ -66,10 +73,15 @@ static tos_result upload(const tos_client *client, const char *file, const char 
     input.event_cb = on_event;
     input.event_user_data = w;
     input.cancel_hook = w->hook;
-    rc = tos_upload_file(client, &input, output, &error);
+    rc = tos_upload_file(client, &input, &made, &error);
     printf("tos_upload_file(%s): %s%s%s\n", key, tos_result_name(rc), error ? ": " : "",
            error ? tos_error_message(error) : "");
     tos_error_free(error);
+    if (output != NULL) {
+        *output = made;
+    } else {
+        tos_upload_file_output_free(made);
+    }
     return rc;
 }
 

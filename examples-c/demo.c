@@ -215,7 +215,11 @@ int main(int argc, char **argv) {
         report("cannot create the client", rc, error);
         goto out;
     }
-    limiter = tos_rate_limiter_new(48ull * 1024 * 1024, 0);
+    rc = tos_rate_limiter_new(48ull * 1024 * 1024, 0, &limiter, &error);
+    if (rc != TOS_OK) {
+        report("cannot create the rate limiter", rc, error);
+        goto out;
+    }
     hook = tos_cancel_hook_new();
 
     tos_upload_file_input_init(&input);

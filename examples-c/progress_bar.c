@@ -74,6 +74,7 @@ int main(int argc, char **argv) {
     tos_client_options options;
     tos_upload_file_input input;
     const tos_client *client = NULL;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     struct progress_state state;
     tos_result rc;
@@ -111,7 +112,8 @@ int main(int argc, char **argv) {
     input.disable_checkpoint = true;
     input.progress_cb = on_progress;
     input.progress_user_data = &state;
-    rc = tos_upload_file(client, &input, NULL, &error);
+    rc = tos_upload_file(client, &input, &output, &error);
+    tos_upload_file_output_free(output);
     if (rc != TOS_OK) {
         fprintf(stderr, "\nupload failed: %s: %s\n", tos_result_name(rc), tos_error_message(error));
         goto out;

@@ -53,6 +53,7 @@ static void *upload_with_shared_limiter(void *arg) {
     struct job *job = arg;
     tos_upload_file_input input;
     tos_error *error = NULL;
+    tos_upload_file_output *output = NULL;
     tos_upload_file_input_init(&input);
     input.bucket = getenv("TOS_TEST_BUCKET");
     input.key = job->key;
@@ -60,7 +61,8 @@ static void *upload_with_shared_limiter(void *arg) {
     input.part_size = 5 * 1024 * 1024;
     input.disable_checkpoint = true;
     input.rate_limiter = job->limiter; /* referenced, not consumed: shared by both uploads */
-    job->rc = tos_upload_file(job->client, &input, NULL, &error);
+    job->rc = tos_upload_file(job->client, &input, &output, &error);
+    tos_upload_file_output_free(output);
     if (job->rc != TOS_OK) {
         fprintf(stderr, "%s: %s: %s\n", job->key, tos_result_name(job->rc), tos_error_message(error));
     }
@@ -102,6 +104,7 @@ int main(void) {
     tos_client_options options;
     tos_upload_file_input input;
     tos_error *error = NULL;
+    tos_upload_file_output *output = NULL;
     struct job jobs[2];
     pthread_t threads[2];
     struct my_bucket mine;
@@ -130,9 +133,9 @@ int main(void) {
     }
 
     /* 1. one token bucket, two uploads at once */
-    limiter = tos_rate_limiter_new((uint64_t)RATE, (uint64_t)BURST);
-    if (limiter == NULL) {
-        fprintf(stderr, "tos_rate_limiter_new failed\n");
+    rc = tos_rate_limiter_new((uint64_t)RATE, (uint64_t)BURST, &limiter, &error);
+    if (rc != TOS_OK) {
+        fprintf(stderr, "tos_rate_limiter_new: %s: %s\n", tos_result_name(rc), tos_error_message(error));
         goto out;
     }
     start = now();
@@ -172,7 +175,9 @@ int main(void) {
     input.rate_limiter_cb = my_limiter;
     input.rate_limiter_user_data = &mine;
     start = now();
-    rc = tos_upload_file(client, &input, NULL, &error);
+    rc = tos_upload_file(client, &input, &output, &error);
+    tos_upload_file_output_free(output);
+    output = NULL;
     elapsed = now() - start;
     expected = ((double)size - BURST) / RATE;
     printf("callback limiter: %.0f MiB in %.2f s (at least %.2f s expected), %llu bytes asked for\n", size / MIB,

@@ -146,19 +146,20 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
     config.access_key = string_or_empty(options.access_key, "options->access_key")?;
     config.secret_key = string_or_empty(options.secret_key, "options->secret_key")?;
     config.security_token = string_or_empty(options.security_token, "options->security_token")?;
-    config.credentials =
-        match options.credentials {
-            0 => CredentialsSource::Auto,
-            1 => CredentialsSource::Static,
-            2 => CredentialsSource::Environment,
-            3 => CredentialsSource::Anonymous,
-            other => return Err(tos_error::new(
+    config.credentials = match options.credentials {
+        0 => CredentialsSource::Auto,
+        1 => CredentialsSource::Static,
+        2 => CredentialsSource::Environment,
+        3 => CredentialsSource::Anonymous,
+        other => {
+            return Err(tos_error::new(
                 tos_result::TOS_ERR_INVALID_ARGUMENT,
                 format!(
                     "`options->credentials` is {other}, not one of the TOS_CREDENTIALS_* values"
                 ),
-            )),
-        };
+            ))
+        }
+    };
     config.addressing = match tos_addressing::try_from(options.addressing)? {
         tos_addressing::Auto => Addressing::Auto,
         tos_addressing::PathStyle => Addressing::PathStyle,

@@ -90,17 +90,17 @@ static int abort_was_requested(struct interrupt_state *state) {
 
 /* ---- put --------------------------------------------------------------------------------- */
 
-void tosput_print_upload_output(const tos_upload_file_output *output) {
-    printf("bucket:      %s\n", tos_upload_file_output_bucket(output));
-    printf("key:         %s\n", tos_upload_file_output_key(output));
-    printf("etag:        %s\n", tos_upload_file_output_etag(output));
-    printf("upload_id:   %s\n", tos_upload_file_output_upload_id(output));
-    printf("location:    %s\n", tos_upload_file_output_location(output));
-    printf("version_id:  %s\n", tos_upload_file_output_version_id(output));
-    printf("crc64:       %llu\n", (unsigned long long)tos_upload_file_output_crc64(output));
-    printf("request_id:  %s\n", tos_upload_file_output_request_id(output));
-    printf("part_size:   %llu\n", (unsigned long long)tos_upload_file_output_part_size(output));
-    printf("bytes_sent:  %llu\n", (unsigned long long)tos_upload_file_output_bytes_sent(output));
+void tosput_print_stored(const struct tosput_stored *stored) {
+    printf("bucket:      %s\n", stored->bucket);
+    printf("key:         %s\n", stored->key);
+    printf("etag:        %s\n", stored->etag);
+    printf("upload_id:   %s\n", stored->upload_id);
+    printf("location:    %s\n", stored->location);
+    printf("version_id:  %s\n", stored->version_id);
+    printf("crc64:       %llu\n", (unsigned long long)stored->crc64);
+    printf("request_id:  %s\n", stored->request_id);
+    printf("part_size:   %llu\n", (unsigned long long)stored->part_size);
+    printf("bytes_sent:  %llu\n", (unsigned long long)stored->bytes_sent);
 }
 
 struct put_state {
@@ -175,7 +175,14 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
         tosput_print_error("upload failed", rc, error);
         status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
     } else {
-        tosput_print_upload_output(output);
+        struct tosput_stored stored = {
+            tos_upload_file_output_bucket(output),     tos_upload_file_output_key(output),
+            tos_upload_file_output_etag(output),       tos_upload_file_output_upload_id(output),
+            tos_upload_file_output_location(output),   tos_upload_file_output_version_id(output),
+            tos_upload_file_output_request_id(output), tos_upload_file_output_crc64(output),
+            tos_upload_file_output_part_size(output),  tos_upload_file_output_bytes_sent(output),
+        };
+        tosput_print_stored(&stored);
         status = EXIT_OK;
     }
     free(state.checkpoint_file);
@@ -300,6 +307,7 @@ static int new_client(const struct tosput_args *args, const tos_client **client)
     options.protocol = args->s3 ? TOS_PROTOCOL_S3 : TOS_PROTOCOL_TOS;
     options.endpoint = args->endpoint_url;
     options.region = args->region;
+    options.credentials = args->anonymous ? TOS_CREDENTIALS_ANONYMOUS : TOS_CREDENTIALS_AUTO;
     rc = tos_client_new(&options, client, &error);
     if (rc != TOS_OK) {
         tosput_print_client_error(args, rc, error);
@@ -340,6 +348,16 @@ int main(int argc, char **argv) {
     if (status < 0 && uploads) {
         status = tosput_uploads_run(client, &args);
     }
+    if (status < 0 && args.rate > 0) {
+        /* A rate the library refuses (below 1 KiB/s) is a usage error, found before any thread. */
+        tos_error *error = NULL;
+        tos_result rc = tos_rate_limiter_new(args.rate, 0, &limiter, &error);
+        if (rc != TOS_OK) {
+            tosput_print_error("--limit-rate", rc, error);
+            tos_error_free(error);
+            status = EXIT_USAGE;
+        }
+    }
     if (status >= 0) {
         tos_client_free(client);
         tosput_args_free(&args);
@@ -351,9 +369,6 @@ int main(int argc, char **argv) {
     interrupts.abort_on_interrupt = args.abort_on_interrupt;
     pthread_mutex_init(&interrupts.lock, NULL);
     have_watcher = pthread_create(&watcher, NULL, signal_watcher, &interrupts) == 0;
-    if (args.rate > 0) {
-        limiter = tos_rate_limiter_new(args.rate, 0);
-    }
 
     if (args.command == CMD_PUT_DIR) {
         status = run_put_dir(client, &args, hook, limiter, &interrupts);

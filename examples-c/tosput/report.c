@@ -33,12 +33,7 @@ int tosput_check_credentials(const struct tosput_args *args) {
     const char *access = variable(args->s3, "TOS_ACCESS_KEY", "AWS_ACCESS_KEY_ID");
     const char *secret = variable(args->s3, "TOS_SECRET_KEY", "AWS_SECRET_ACCESS_KEY");
     if (args->anonymous) {
-        /* The library signs whenever the variables are set: unset them in this process (no
-         * thread runs yet) so --anonymous means unsigned requests. */
-        unsetenv(access);
-        unsetenv(secret);
-        unsetenv(variable(args->s3, "TOS_SECURITY_TOKEN", "AWS_SESSION_TOKEN"));
-        return -1;
+        return -1; /* TOS_CREDENTIALS_ANONYMOUS: the variables are not read */
     }
     if (is_set(access) && is_set(secret)) {
         return -1;

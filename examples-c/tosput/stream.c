@@ -56,7 +56,7 @@ static void on_stream_progress(const tos_upload_progress *progress, void *user_d
 int tosput_put_stream(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
                       const tos_rate_limiter *limiter, int (*cancel_called)(void *arg), void *cancel_arg) {
     tos_upload_stream_input input;
-    tos_upload_file_output *output = NULL;
+    tos_upload_stream_output *output = NULL;
     tos_error *error = NULL;
     struct stdin_source source;
     struct progress progress;
@@ -93,10 +93,17 @@ int tosput_put_stream(const tos_client *client, const struct tosput_args *args, 
         }
         status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
     } else {
-        tosput_print_upload_output(output);
+        struct tosput_stored stored = {
+            tos_upload_stream_output_bucket(output),     tos_upload_stream_output_key(output),
+            tos_upload_stream_output_etag(output),       tos_upload_stream_output_upload_id(output),
+            tos_upload_stream_output_location(output),   tos_upload_stream_output_version_id(output),
+            tos_upload_stream_output_request_id(output), tos_upload_stream_output_crc64(output),
+            tos_upload_stream_output_part_size(output),  tos_upload_stream_output_bytes_sent(output),
+        };
+        tosput_print_stored(&stored);
         status = EXIT_OK;
     }
-    tos_upload_file_output_free(output);
+    tos_upload_stream_output_free(output);
     tos_error_free(error);
     return status;
 }

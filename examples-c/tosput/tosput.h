@@ -93,9 +93,14 @@ int tosput_uploads_run(const tos_client *client, const struct tosput_args *args)
 
 /* report.c */
 void tosput_print_error(const char *what, tos_result rc, const tos_error *error);
+/* What an upload stored, read from a file's or a stream's output. */
+struct tosput_stored {
+    const char *bucket, *key, *etag, *upload_id, *location, *version_id, *request_id;
+    uint64_t crc64, part_size, bytes_sent;
+};
 /* main.c: the result of an upload on stdout, one `name: value` line per field. */
-void tosput_print_upload_output(const tos_upload_file_output *output);
-/* Returns -1 when the credentials are there (or --anonymous, which unsets them), else prints
+void tosput_print_stored(const struct tosput_stored *stored);
+/* Returns -1 when the credentials are there (or --anonymous), else prints
  * what to set and returns EXIT_CLIENT. Call before any thread starts. */
 int tosput_check_credentials(const struct tosput_args *args);
 /* tos_client_new failed: the error and what to set. */

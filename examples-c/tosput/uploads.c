@@ -70,7 +70,12 @@ int tosput_uploads_run(const tos_client *client, const struct tosput_args *args)
             kept++;
             continue;
         }
-        rc = tos_abort_multipart_upload(client, args->bucket, key, id, NULL, &error);
+        tos_abort_multipart_upload_input abort_input;
+        tos_abort_multipart_upload_input_init(&abort_input);
+        abort_input.bucket = args->bucket;
+        abort_input.key = key;
+        abort_input.upload_id = id;
+        rc = tos_abort_multipart_upload(client, &abort_input, &error);
         if (rc == TOS_OK) {
             printf("aborted\t%s\t%s\t%s\t%s\n", key, id, when, age);
             aborted++;

@@ -153,6 +153,7 @@ static int64_t hostile_read(uint8_t *buf, size_t capacity, void *user_data) {
 static void fuzz_listing(const tos_client *server_client, const tos_cancel_hook *hook) {
     tos_list_multipart_uploads_input input;
     tos_list_multipart_uploads_output *list = NULL;
+    tos_abort_multipart_upload_input abort_input;
     tos_error *error = NULL;
     size_t i, count;
     tos_result rc;
@@ -175,8 +176,12 @@ static void fuzz_listing(const tos_client *server_client, const tos_cancel_hook 
     tos_list_multipart_uploads_output_free(list);
     check_result("tos_list_multipart_uploads", rc, error);
     error = NULL;
-    rc = tos_abort_multipart_upload(server_client, maybe(tu_env("TOS_TEST_BUCKET")), maybe("fuzz/object.bin"),
-                                    maybe("no-such-upload"), hook, &error);
+    tos_abort_multipart_upload_input_init(&abort_input);
+    abort_input.bucket = maybe(tu_env("TOS_TEST_BUCKET"));
+    abort_input.key = maybe("fuzz/object.bin");
+    abort_input.upload_id = maybe("no-such-upload");
+    abort_input.cancel_hook = hook;
+    rc = tos_abort_multipart_upload(server_client, below(8) == 0 ? NULL : &abort_input, &error);
     CHECK(rc != TOS_OK, "aborting an upload that was never made succeeded");
     check_result("tos_abort_multipart_upload", rc, error);
 }
@@ -211,6 +216,7 @@ static void one_round(const tos_client *server_client) {
     struct dir_budget dir_budget;
     const char *patterns[3];
     tos_upload_file_output *out = NULL;
+    tos_upload_stream_output *stream_out = NULL;
     tos_upload_dir_output *dir_out = NULL;
     tos_error *error = NULL;
     tos_result rc;
@@ -264,10 +270,10 @@ static void one_round(const tos_client *server_client) {
     stream_input.task_num = below(2) ? 0 : (uint32_t)hostile_number();
     fill_attributes(&stream_input.attributes);
     stream_input.cancel_hook = hook;
-    rc = tos_upload_stream(server_client, &stream_input, &out, &error);
-    CHECK((rc == TOS_OK) == (out != NULL), "tos_upload_stream: output and %s disagree", tos_result_name(rc));
-    tos_upload_file_output_free(out);
-    out = NULL;
+    rc = tos_upload_stream(server_client, &stream_input, &stream_out, &error);
+    CHECK((rc == TOS_OK) == (stream_out != NULL), "tos_upload_stream: output and %s disagree", tos_result_name(rc));
+    tos_upload_stream_output_free(stream_out);
+    stream_out = NULL;
     check_result("tos_upload_stream", rc, error);
     error = NULL;
 

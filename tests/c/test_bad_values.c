@@ -252,6 +252,32 @@ int main(void) {
     dir_input.dir = dir;
     dir_input.checkpoint_dir = fifo;
     expect_dir("folder checkpoint dir is a FIFO", &dir_input, TOS_ERR_CHECKPOINT_PATH, "checkpoint.fifo");
+    dir_input.checkpoint_dir = NULL;
+
+    /* out of range: refused, never clamped (1.0's rule) */
+    dir_input.task_num = 1001;
+    expect_dir("folder task_num above 1000", &dir_input, TOS_ERR_INVALID_ARGUMENT, "1001");
+    dir_input.task_num = 0;
+    base_input(&input);
+    input.task_num = 1001;
+    expect_file("task_num above 1000", &input, TOS_ERR_INVALID_ARGUMENT, "1001");
+    {
+        const tos_rate_limiter *limiter = NULL;
+        tos_error *error = NULL;
+        tos_result rc = tos_rate_limiter_new(1023, 0, &limiter, &error);
+        CHECK(limiter == NULL, "a limiter made below 1 KiB/s");
+        expect("rate limit below 1 KiB/s", rc, error, TOS_ERR_INVALID_ARGUMENT, "1023");
+        error = NULL;
+        rc = tos_rate_limiter_new(4096, 100, &limiter, &error);
+        CHECK(limiter == NULL, "a limiter made with a 100-byte burst");
+        expect("rate limiter burst below 10 KiB", rc, error, TOS_ERR_INVALID_ARGUMENT, "100");
+        error = NULL;
+        rc = tos_rate_limiter_new(4096, 0, &limiter, &error);
+        CHECK(rc == TOS_OK && limiter != NULL, "a limiter of 4 KiB/s: %s", tos_result_name(rc));
+        CHECK(tos_rate_limiter_set_rate(limiter, 10, 0) == TOS_ERR_INVALID_ARGUMENT, "set_rate below 1 KiB/s");
+        CHECK(tos_rate_limiter_new(4096, 0, NULL, NULL) == TOS_ERR_NULL_ARGUMENT, "NULL limiter_out");
+        tos_rate_limiter_free(limiter);
+    }
 
     /* nothing reached the server */
     log = tu_log();

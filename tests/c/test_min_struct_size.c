@@ -1,10 +1,11 @@
 /*
- * A program built against the first release keeps working: tos_client_new takes options
- * laid out as in the first release (struct_size = its minimum, without the fields appended
- * since), and tos_upload_file / tos_upload_dir take zeroed inputs with their minimum
- * struct_size. Every zero field must mean its documented default: 20 MiB parts, a checkpoint
- * (so a paused upload resumes), and a directory walked recursively. The objects are read
- * back through the server's admin API and compared byte for byte.
+ * A program built against 1.0.0 keeps working with every 1.x library: tos_client_new takes
+ * options of 1.0.0's size (struct_size = its minimum, whatever lies past it ignored), and
+ * tos_upload_file / tos_upload_dir take zeroed inputs with their minimum struct_size. Every
+ * zero field must mean its documented default: 20 MiB parts, a checkpoint (so a paused upload
+ * resumes), and a directory walked recursively. The objects are read back through the
+ * server's admin API and compared byte for byte. The other direction: callback payloads carry
+ * the library's struct_size, and TOS_FIELD_PRESENT tells a field of a newer header apart.
  */
 #include "test_util.h"
 
@@ -14,27 +15,17 @@
 #define MIB (1024u * 1024u)
 #define DEFAULT_PART_SIZE (20u * MIB)
 
-/* tos_client_options as the first release declared it. */
-struct first_release_client_options {
-    size_t struct_size;
-    const char *endpoint;
-    const char *region;
-    const char *access_key;
-    const char *secret_key;
-    const char *security_token;
-    uint32_t addressing;
-    int32_t max_retry_count;
-    uint32_t connect_timeout_ms;
-    uint32_t idle_timeout_ms;
-    bool disable_crc;
-    bool insecure_skip_tls_verify;
-};
+/* The minimum struct_size of each input: 1.0.0's sizeof, as src/ writes it. Fields a later 1.x
+ * appends lie past it and must read as zero. */
+#define CLIENT_OPTIONS_MIN_SIZE ((size_t)88)
+#define UPLOAD_FILE_INPUT_MIN_SIZE ((size_t)288)
+#define UPLOAD_DIR_INPUT_MIN_SIZE ((size_t)336)
 
-/* The minimum struct_size of the inputs (the first release's sizeof, as src/ writes them):
- * the fields appended since (multipart_threshold, force_multipart, skip_existing) lie past it
- * and must read as zero. */
-#define UPLOAD_FILE_INPUT_MIN_SIZE ((size_t)272)
-#define UPLOAD_DIR_INPUT_MIN_SIZE ((size_t)328)
+/* tos_upload_event as a later 1.x header might declare it: one field appended. */
+struct future_upload_event {
+    tos_upload_event known;
+    uint64_t appended_later;
+};
 
 /* Reads a whole file; *len_out gets its size. NULL on failure. */
 static unsigned char *read_file(const char *path, size_t *len_out) {
@@ -115,50 +106,51 @@ struct pause_state {
 /* Pauses the upload once a part is on the server (and so in the checkpoint). */
 static void pause_after_first_part(const tos_upload_event *event, void *user_data) {
     struct pause_state *state = user_data;
+    const struct future_upload_event *future = (const struct future_upload_event *)event;
+    CHECK(event->struct_size == sizeof(tos_upload_event), "event struct_size %zu", event->struct_size);
+    CHECK(TOS_FIELD_PRESENT(event, tos_upload_event, task_num), "task_num not present");
+    /* The library did not write what a newer header appended: a program must not read it. */
+    CHECK(!TOS_FIELD_PRESENT(&future->known, struct future_upload_event, appended_later),
+          "a field of a newer header reported present");
     if (event->kind == TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED && state->parts_done++ == 0) {
         CHECK(tos_pause(state->hook) == TOS_OK, "tos_cancel");
     }
 }
 
-static const tos_client *first_release_client(void) {
-    struct first_release_client_options old;
-    /* What the library sees past the old struct: a 1 ms request budget, which would fail the
-     * uploads if it were read. */
+static const tos_client *client_of_1_0_0(void) {
+    /* What the library sees past the 1.0.0 struct: a 1 ms request budget, which would fail the
+     * uploads if a later field were read from there. */
     union {
         tos_client_options current;
-        unsigned char bytes[sizeof(tos_client_options) + 16];
+        unsigned char bytes[CLIENT_OPTIONS_MIN_SIZE + 16];
     } buffer;
-    uint64_t trap_budget_ms = 1;
+    uint64_t trap = 1;
     const tos_client *client = NULL;
     tos_error *error = NULL;
     tos_result rc;
 
-    CHECK(sizeof old == offsetof(tos_client_options, request_budget_ms),
-          "the first-release layout is %zu bytes, request_budget_ms starts at %zu", sizeof old,
-          offsetof(tos_client_options, request_budget_ms));
-    memset(&old, 0, sizeof old);
-    old.struct_size = sizeof old;
-    old.endpoint = tu_env("TOS_ENDPOINT");
-    old.region = tu_env("TOS_REGION");
-    old.access_key = tu_env("TOS_ACCESS_KEY");
-    old.secret_key = tu_env("TOS_SECRET_KEY");
+    CHECK(sizeof(tos_client_options) >= CLIENT_OPTIONS_MIN_SIZE, "tos_client_options shrank below 1.0.0");
     memset(buffer.bytes, 0, sizeof buffer.bytes);
-    memcpy(buffer.bytes, &old, sizeof old);
-    memcpy(buffer.bytes + offsetof(tos_client_options, request_budget_ms), &trap_budget_ms, sizeof trap_budget_ms);
+    buffer.current.struct_size = CLIENT_OPTIONS_MIN_SIZE;
+    buffer.current.endpoint = tu_env("TOS_ENDPOINT");
+    buffer.current.region = tu_env("TOS_REGION");
+    buffer.current.access_key = tu_env("TOS_ACCESS_KEY");
+    buffer.current.secret_key = tu_env("TOS_SECRET_KEY");
+    memcpy(buffer.bytes + CLIENT_OPTIONS_MIN_SIZE, &trap, sizeof trap);
 
     rc = tos_client_new(&buffer.current, &client, &error);
     if (rc != TOS_OK) {
-        fprintf(stderr, "tos_client_new with a first-release struct: %s: %s\n", tos_result_name(rc),
+        fprintf(stderr, "tos_client_new with a 1.0.0 struct: %s: %s\n", tos_result_name(rc),
                 tos_error_message(error));
         tos_error_free(error);
         exit(1);
     }
-    /* One byte short of the first release is refused. */
-    buffer.current.struct_size = sizeof old - 1;
+    /* One byte short of 1.0.0 is refused. */
+    buffer.current.struct_size = CLIENT_OPTIONS_MIN_SIZE - 1;
     {
         const tos_client *refused = NULL;
         rc = tos_client_new(&buffer.current, &refused, &error);
-        CHECK(rc == TOS_ERR_STRUCT_SIZE, "struct_size %zu: %s", sizeof old - 1, tos_result_name(rc));
+        CHECK(rc == TOS_ERR_STRUCT_SIZE, "struct_size %zu: %s", CLIENT_OPTIONS_MIN_SIZE - 1, tos_result_name(rc));
         CHECK(refused == NULL, "client written on failure");
         tos_error_free(error);
     }
@@ -183,9 +175,6 @@ static void test_file(const tos_client *client, const char *bucket, const char *
     state.hook = tos_cancel_hook_new();
     memset(&input, 0, sizeof input);
     input.struct_size = UPLOAD_FILE_INPUT_MIN_SIZE;
-    /* Past the old struct, so never read: read, it would send the file in one PutObject,
-     * which has no part to pause after. */
-    input.multipart_threshold = 5ULL * 1024 * MIB;
     input.bucket = bucket;
     input.key = "min-struct/file.bin";
     input.file_path = file;
@@ -274,7 +263,7 @@ int main(void) {
         perror("mkdtemp");
         return 1;
     }
-    client = first_release_client();
+    client = client_of_1_0_0();
     test_file(client, bucket, file_dir);
     test_dir(client, bucket, tree);
     tos_client_free(client);

@@ -94,7 +94,7 @@ int main(void) {
     tu_clear_faults();
 
     /* 2. abort while parts stream under a low rate limit */
-    limiter = tos_rate_limiter_new(4 * 1024 * 1024, 512 * 1024);
+    limiter = tu_rate_limiter(4 * 1024 * 1024, 512 * 1024);
     run(client, file, size, "latency/abort.bin", 1, limiter, limit_s);
     tos_rate_limiter_free(limiter);
 

@@ -119,8 +119,9 @@ static int same_as_file(const char *path, const char *object, size_t object_len)
  * with an error code. Exit 0 when it did. */
 static int expect_failure(const char *file) {
     const tos_client *client = tu_client();
-    const tos_rate_limiter *limiter = tos_rate_limiter_new(4 * 1024 * 1024, 256 * 1024);
+    const tos_rate_limiter *limiter = tu_rate_limiter(4 * 1024 * 1024, 256 * 1024);
     tos_upload_file_input input;
+    tos_upload_file_output *output = NULL;
     tos_error *error = NULL;
     tos_result rc;
     tos_upload_file_input_init(&input);
@@ -133,7 +134,8 @@ static int expect_failure(const char *file) {
     /* Slow enough for the server to read everything sent: killed, it then closes with FIN,
      * and the client's writes that follow meet an RST in CLOSE_WAIT, which gives EPIPE. */
     input.rate_limiter = limiter;
-    rc = tos_upload_file(client, &input, NULL, &error);
+    rc = tos_upload_file(client, &input, &output, &error);
+    tos_upload_file_output_free(output);
     printf("%s: %s\n", tos_result_name(rc), error ? tos_error_message(error) : "");
     tos_error_free(error);
     tos_rate_limiter_free(limiter);

@@ -125,7 +125,7 @@ static void test_multipart(const tos_client *client) {
     struct source s;
     struct progress_seen seen = {0};
     tos_upload_stream_input input;
-    tos_upload_file_output *output = NULL;
+    tos_upload_stream_output *output = NULL;
     tos_error *error = NULL;
     uint64_t crc = 0, i;
     uint8_t block[4096];
@@ -149,10 +149,10 @@ static void test_multipart(const tos_client *client) {
         crc = tos_crc64_update(crc, block, n);
     }
     if (output != NULL) {
-        CHECK(tos_upload_file_output_crc64(output) == crc, "multipart: crc64 %llu, expected %llu",
-              (unsigned long long)tos_upload_file_output_crc64(output), (unsigned long long)crc);
-        CHECK(tos_upload_file_output_upload_id(output)[0] != '\0', "multipart: no upload id");
-        CHECK(tos_upload_file_output_bytes_sent(output) == size, "multipart: bytes_sent");
+        CHECK(tos_upload_stream_output_crc64(output) == crc, "multipart: crc64 %llu, expected %llu",
+              (unsigned long long)tos_upload_stream_output_crc64(output), (unsigned long long)crc);
+        CHECK(tos_upload_stream_output_upload_id(output)[0] != '\0', "multipart: no upload id");
+        CHECK(tos_upload_stream_output_bytes_sent(output) == size, "multipart: bytes_sent");
     }
     CHECK(s.wrong_thread == 0, "read_cb ran %d times off the calling thread", s.wrong_thread);
     CHECK(seen.succeeded == 1 && seen.backwards == 0, "progress: %d successes, %d bad calls", seen.succeeded,
@@ -163,7 +163,7 @@ static void test_multipart(const tos_client *client) {
     CHECK(tu_log_count(log, "UploadPart", 200) == 3, "expected 3 parts");
     CHECK(tu_log_count(log, "PutObject", -1) == 0, "a PutObject for a multipart stream");
     free(log);
-    tos_upload_file_output_free(output);
+    tos_upload_stream_output_free(output);
     tos_error_free(error);
 }
 
@@ -171,7 +171,7 @@ static void test_small(const tos_client *client) {
     const uint64_t size = MiB + 17;
     struct source s;
     tos_upload_stream_input input;
-    tos_upload_file_output *output = NULL;
+    tos_upload_stream_output *output = NULL;
     tos_error *error = NULL;
     int matches = 0;
     char *log;
@@ -183,19 +183,19 @@ static void test_small(const tos_client *client) {
     rc = tos_upload_stream(client, &input, &output, &error);
     CHECK(rc == TOS_OK, "small: %s: %s", tos_result_name(rc), error ? tos_error_message(error) : "");
     CHECK(object_status("stream/small.bin", size, &matches) == 200 && matches, "small: object differs");
-    CHECK(output != NULL && tos_upload_file_output_upload_id(output)[0] == '\0', "small: an upload id");
+    CHECK(output != NULL && tos_upload_stream_output_upload_id(output)[0] == '\0', "small: an upload id");
     log = tu_log();
     CHECK(tu_log_count(log, "PutObject", 200) == 1, "small: expected one PutObject");
     CHECK(tu_log_count(log, "CreateMultipartUpload", -1) == 0, "small: a multipart upload was made");
     free(log);
-    tos_upload_file_output_free(output);
+    tos_upload_stream_output_free(output);
     tos_error_free(error);
 }
 
 static void test_read_errors(const tos_client *client) {
     struct source s;
     tos_upload_stream_input input;
-    tos_upload_file_output *output = NULL;
+    tos_upload_stream_output *output = NULL;
     tos_error *error = NULL;
     int matches = 0;
     tos_result rc;
@@ -233,7 +233,7 @@ static void test_cancel(const tos_client *client, int is_abort, const tos_rate_l
     struct tu_canceller c;
     pthread_t thread;
     tos_upload_stream_input input;
-    tos_upload_file_output *output = NULL;
+    tos_upload_stream_output *output = NULL;
     tos_error *error = NULL;
     double latency;
     int matches = 0;
@@ -268,7 +268,7 @@ static void test_cancel(const tos_client *client, int is_abort, const tos_rate_l
 static void test_bad_input(const tos_client *client) {
     struct source s;
     tos_upload_stream_input input;
-    tos_upload_file_output *output = NULL;
+    tos_upload_stream_output *output = NULL;
     tos_error *error = NULL;
     tos_result rc;
 
@@ -317,7 +317,7 @@ int main(void) {
     tu_add_fault("{\"op\":\"UploadPart\",\"action\":{\"kind\":\"stall\",\"ms\":30000}}");
     test_cancel(client, 0, NULL);
     tu_clear_faults();
-    limiter = tos_rate_limiter_new(4 * 1024 * 1024, 512 * 1024);
+    limiter = tu_rate_limiter(4 * 1024 * 1024, 512 * 1024);
     test_cancel(client, 1, limiter);
     tos_rate_limiter_free(limiter);
     tos_client_free(client);

@@ -29,8 +29,14 @@ static void expect_list(const char *what, const tos_client *c, const tos_list_mu
 
 static void expect_abort(const char *what, const tos_client *c, const char *bucket, const char *key,
                          const char *upload_id, tos_result expected) {
+    tos_abort_multipart_upload_input input;
     tos_error *error = NULL;
-    tos_result rc = tos_abort_multipart_upload(c, bucket, key, upload_id, NULL, &error);
+    tos_result rc;
+    tos_abort_multipart_upload_input_init(&input);
+    input.bucket = bucket;
+    input.key = key;
+    input.upload_id = upload_id;
+    rc = tos_abort_multipart_upload(c, &input, &error);
     expect_code(what, rc, error, expected);
 }
 
@@ -63,7 +69,7 @@ static void refuse_bad_input(const char *bucket) {
     expect_list("list: page size above 1000", client, &input, TOS_ERR_INVALID_ARGUMENT);
     input.page_size = 0;
     rc = tos_list_multipart_uploads(client, &input, NULL, &error);
-    expect_code("list: NULL list_out", rc, error, TOS_ERR_NULL_ARGUMENT);
+    expect_code("list: NULL output_out", rc, error, TOS_ERR_NULL_ARGUMENT);
     error = NULL;
 
     expect_abort("abort: NULL client", NULL, bucket, "k", "id", TOS_ERR_NULL_ARGUMENT);
@@ -98,6 +104,7 @@ static void pause_at_create(const tos_upload_event *event, void *user_data) {
 static void leave_open_upload(const char *bucket, const char *key, const char *path) {
     tos_upload_file_input input;
     tos_error *error = NULL;
+    tos_upload_file_output *output = NULL;
     const tos_cancel_hook *hook = tos_cancel_hook_new();
     tos_result rc;
     tos_upload_file_input_init(&input);
@@ -109,8 +116,8 @@ static void leave_open_upload(const char *bucket, const char *key, const char *p
     input.cancel_hook = hook;
     input.event_cb = pause_at_create;
     input.event_user_data = (void *)hook;
-    rc = tos_upload_file(client, &input, NULL, &error);
-    CHECK(rc == TOS_PAUSED, "upload: %s %s", tos_result_name(rc), error ? tos_error_message(error) : "");
+    rc = tos_upload_file(client, &input, &output, &error);
+    CHECK(rc == TOS_PAUSED && output == NULL, "upload: %s %s", tos_result_name(rc), error ? tos_error_message(error) : "");
     tos_error_free(error);
     tos_cancel_hook_free(hook);
 }
@@ -150,13 +157,18 @@ static void list_then_abort(const char *bucket) {
         CHECK(age >= -5 && age < 120, "initiated %ld s ago", age);
         CHECK(tos_list_multipart_uploads_output_key(list, 1) == NULL, "key past the count");
 
-        rc = tos_abort_multipart_upload(client, bucket, "api/left.bin", id, NULL, &error);
+        tos_abort_multipart_upload_input abort_input;
+        tos_abort_multipart_upload_input_init(&abort_input);
+        abort_input.bucket = bucket;
+        abort_input.key = "api/left.bin";
+        abort_input.upload_id = id;
+        rc = tos_abort_multipart_upload(client, &abort_input, &error);
         CHECK(rc == TOS_OK, "abort: %s %s", tos_result_name(rc), error ? tos_error_message(error) : "");
         open_ids = tu_admin("GET", admin_path, NULL, &status);
         CHECK(open_ids != NULL && strstr(open_ids, id) == NULL, "still open after abort: %s",
               open_ids ? open_ids : "(no answer)");
         free(open_ids);
-        rc = tos_abort_multipart_upload(client, bucket, "api/left.bin", id, NULL, &error);
+        rc = tos_abort_multipart_upload(client, &abort_input, &error);
         CHECK(rc == TOS_ERR_SERVER && error != NULL && strcmp(tos_error_code(error), "NoSuchUpload") == 0,
               "second abort: %s", tos_result_name(rc));
         tos_error_free(error);

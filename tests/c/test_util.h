@@ -103,6 +103,19 @@ static inline const tos_client *tu_client(void) {
     return client;
 }
 
+/* A token bucket for a test; exits when the library refuses the values. */
+static inline const tos_rate_limiter *tu_rate_limiter(uint64_t rate, uint64_t burst) {
+    const tos_rate_limiter *limiter = NULL;
+    tos_error *error = NULL;
+    tos_result rc = tos_rate_limiter_new(rate, burst, &limiter, &error);
+    if (rc != TOS_OK) {
+        fprintf(stderr, "tos_rate_limiter_new: %s: %s\n", tos_result_name(rc), tos_error_message(error));
+        tos_error_free(error);
+        exit(1);
+    }
+    return limiter;
+}
+
 /* A thread body (pthread_create(&t, NULL, tu_cancel_later, &canceller)) that calls
  * tos_cancel(hook, is_abort) after delay_s and records when, to measure how fast an upload
  * answers. */
