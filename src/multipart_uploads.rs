@@ -116,61 +116,61 @@ pub unsafe extern "C" fn tos_list_multipart_uploads(
 }
 
 fn entry<T>(
-    list: *const tos_list_multipart_uploads_output,
+    output: *const tos_list_multipart_uploads_output,
     index: usize,
     if_none: T,
     get: impl FnOnce(&ListedUpload) -> T,
 ) -> T {
     // SAFETY: NULL or a live `tos_list_multipart_uploads_output`, per the getters' contract.
-    let list = unsafe { list.as_ref() };
-    list.and_then(|l| l.uploads.get(index)).map_or(if_none, get)
+    let output = unsafe { output.as_ref() };
+    output.and_then(|l| l.uploads.get(index)).map_or(if_none, get)
 }
 
-/// How many uploads the list holds. 0 for a NULL list.
+/// How many uploads the output holds. 0 for a NULL output.
 #[no_mangle]
 pub unsafe extern "C" fn tos_list_multipart_uploads_output_count(
-    list: *const tos_list_multipart_uploads_output,
+    output: *const tos_list_multipart_uploads_output,
 ) -> usize {
-    ffi_panic_boundary! { list.as_ref().map_or(0, |l| l.uploads.len()) }
+    ffi_panic_boundary! { output.as_ref().map_or(0, |l| l.uploads.len()) }
 }
 
-/// The object key of upload `index`. NULL for a NULL list or an index past the count.
+/// The object key of upload `index`. NULL for a NULL output or an index past the count.
 #[no_mangle]
 pub unsafe extern "C" fn tos_list_multipart_uploads_output_key(
-    list: *const tos_list_multipart_uploads_output,
+    output: *const tos_list_multipart_uploads_output,
     index: usize,
 ) -> *const c_char {
-    ffi_panic_boundary! { entry(list, index, ptr::null(), |u| u.key.as_ptr()) }
+    ffi_panic_boundary! { entry(output, index, ptr::null(), |u| u.key.as_ptr()) }
 }
 
 /// The upload id of upload `index` (what `tos_abort_multipart_upload` takes). NULL for a
-/// NULL list or an index past the count.
+/// NULL output or an index past the count.
 #[no_mangle]
 pub unsafe extern "C" fn tos_list_multipart_uploads_output_upload_id(
-    list: *const tos_list_multipart_uploads_output,
+    output: *const tos_list_multipart_uploads_output,
     index: usize,
 ) -> *const c_char {
-    ffi_panic_boundary! { entry(list, index, ptr::null(), |u| u.upload_id.as_ptr()) }
+    ffi_panic_boundary! { entry(output, index, ptr::null(), |u| u.upload_id.as_ptr()) }
 }
 
 /// When upload `index` was created, in Unix seconds (UTC). 0 when the server sent no
-/// readable time, for a NULL list, or an index past the count.
+/// readable time, for a NULL output, or an index past the count.
 #[no_mangle]
 pub unsafe extern "C" fn tos_list_multipart_uploads_output_initiated(
-    list: *const tos_list_multipart_uploads_output,
+    output: *const tos_list_multipart_uploads_output,
     index: usize,
 ) -> i64 {
-    ffi_panic_boundary! { entry(list, index, 0, |u| u.initiated) }
+    ffi_panic_boundary! { entry(output, index, 0, |u| u.initiated) }
 }
 
-/// Frees a list. Accepts NULL.
+/// Frees a output. Accepts NULL.
 #[no_mangle]
 pub unsafe extern "C" fn tos_list_multipart_uploads_output_free(
-    list: *mut tos_list_multipart_uploads_output,
+    output: *mut tos_list_multipart_uploads_output,
 ) {
     ffi_panic_boundary! {
-        if !list.is_null() {
-            drop(Box::from_raw(list));
+        if !output.is_null() {
+            drop(Box::from_raw(output));
         }
     }
 }

@@ -139,6 +139,11 @@ def main():
         for problem in compare_with_record(current, json.load(open(os.path.join(RECORDS, name))), exact=False):
             failures.append(f"breaks the ABI of {match.group(1)}.{match.group(2)}: {problem}")
 
+    frozen = os.path.join(RECORDS, f"v{major}.{minor}.{patch}", "tosupload.h")
+    if os.path.exists(frozen) and open(frozen).read() != open(HEADER).read():
+        failures.append(f"{frozen} is the header of {major}.{minor}.{patch} as released; the header differs "
+                        f"from it, so the version must move")
+
     for failure in failures:
         print("FAIL:", failure)
     print(f"{len(current['functions'])} functions, {len(current['structs'])} structs, "

@@ -376,7 +376,7 @@ enum tos_upload_event_kind
   TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_SUCCEEDED = 3,
   TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_FAILED = 4,
   /**
-   * The upload was aborted: by `tos_cancel(hook, true)`, or because a part got HTTP 403,
+   * The upload was aborted: by `tos_abort(hook)`, or because a part got HTTP 403,
    * 404 or 405 (`part` and `error` then say which and why).
    */
   TOS_UPLOAD_EVENT_KIND_UPLOAD_PART_ABORTED = 5,
@@ -641,20 +641,69 @@ typedef struct tos_client_options {
 typedef void (*tos_log_cb)(uint32_t level, const char *message, void *user_data);
 
 /**
- * Called for the next bytes of a `tos_upload_stream`: write at most `capacity` bytes into
- * `buf` and return how many were written; return 0 at the end of the stream (only then:
- * a reader with nothing yet should wait), or a negative value for an error of yours, which
- * fails the upload with `TOS_ERR_STREAM_READ` (the value is in the message). A negative value
- * returned after `tos_cancel` was called on the upload's hook ends it as the cancel does
- * (`TOS_ABORTED`), so a callback waiting for input may give up when told to stop.
- *
- * Threading contract: like every callback of an upload, it runs on the thread that called
- * `tos_upload_stream`, one at a time with the others, and never after it returns. It may
- * block (reading a pipe), but a cancel is acted on only when it returns: return promptly
- * (for example with a short read) if the upload must answer `tos_cancel` quickly.
- * `user_data` is `tos_upload_stream_input.read_user_data`.
+ * The input of `tos_list_multipart_uploads`. Initialise with `tos_list_multipart_uploads_input_init`
+ * (or zero it and set `struct_size = sizeof(tos_list_multipart_uploads_input)`), then set `bucket`;
+ * every zero field means its default. Copied before the call returns.
  */
-typedef int64_t (*tos_read_cb)(uint8_t *buf, size_t capacity, void *user_data);
+typedef struct tos_list_multipart_uploads_input {
+  /**
+   * Required: `sizeof(tos_list_multipart_uploads_input)`, set by `tos_list_multipart_uploads_input_init`.
+   */
+  size_t struct_size;
+  /**
+   * Required: the bucket name.
+   */
+  const char *bucket;
+  /**
+   * Optional: list only keys starting with it; NULL or "" = every key.
+   */
+  const char *prefix;
+  /**
+   * Optional: a cancel hook; `tos_pause` or `tos_abort` stops the listing within milliseconds, and the
+   * call returns `TOS_PAUSED` or `TOS_ABORTED` (as the hook was pulled).
+   */
+  const struct tos_cancel_hook *cancel_hook;
+  /**
+   * Optional: stop after this many uploads; 0 = all of them. Without a limit, a listing
+   * of more than 1,000,000 uploads fails with `TOS_ERR_SERVER` rather than grow without
+   * bound.
+   */
+  uint64_t limit;
+  /**
+   * Optional: uploads asked for per request, 1..=1000; 0 = 1000.
+   */
+  uint32_t page_size;
+} tos_list_multipart_uploads_input;
+
+/**
+ * The input of `tos_abort_multipart_upload`. Initialise with
+ * `tos_abort_multipart_upload_input_init` (or zero it and set `struct_size`), then set
+ * `bucket`, `key` and `upload_id`. Copied before the call returns.
+ */
+typedef struct tos_abort_multipart_upload_input {
+  /**
+   * Required: `sizeof(tos_abort_multipart_upload_input)`, set by
+   * `tos_abort_multipart_upload_input_init`.
+   */
+  size_t struct_size;
+  /**
+   * Required: the bucket name.
+   */
+  const char *bucket;
+  /**
+   * Required: the object key.
+   */
+  const char *key;
+  /**
+   * Required: the upload id (as `tos_list_multipart_uploads_output_upload_id` gives it).
+   */
+  const char *upload_id;
+  /**
+   * Optional: a cancel hook; pulling it stops the request, and the call returns
+   * `TOS_PAUSED` or `TOS_ABORTED` (as the hook was pulled).
+   */
+  const struct tos_cancel_hook *cancel_hook;
+} tos_abort_multipart_upload_input;
 
 /**
  * One user metadata entry (`x-tos-meta-<key>: <value>`).
@@ -760,331 +809,6 @@ typedef struct tos_object_attributes {
 } tos_object_attributes;
 
 /**
- * Progress of an upload, passed to `tos_upload_progress_cb`.
- */
-typedef struct tos_upload_progress {
-  /**
-   * `sizeof` this struct in the library that made it. A program compiled against a newer
-   * header reads a field only when `TOS_FIELD_PRESENT(ptr, type, field)` says the library
-   * wrote it.
-   */
-  size_t struct_size;
-  /**
-   * A `TOS_UPLOAD_PROGRESS_KIND_*` value.
-   */
-  uint32_t kind;
-  /**
-   * Bytes of the file sent so far (handed to the connection), counting each byte once
-   * even when its part is retried; never decreases within a call, never exceeds
-   * `total_bytes`. After a pause, the next call starts from the parts the server
-   * confirmed, which may be less than the last value seen before the pause.
-   */
-  uint64_t consumed_bytes;
-  /**
-   * The size of the file. For `tos_upload_stream`, whose size is known only at its end:
-   * the bytes read from the stream so far.
-   */
-  uint64_t total_bytes;
-  /**
-   * Bytes added since the previous call.
-   */
-  uint64_t rw_once_bytes;
-} tos_upload_progress;
-
-/**
- * Called with the progress of an upload.
- *
- * Threading contract: all callbacks of one upload run on the thread that called
- * `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
- * then). Inside a callback only `tos_cancel`, `tos_rate_limiter_set_rate` and getters may be
- * called. `progress` is valid only during the call. `user_data` is
- * `tos_upload_file_input.progress_user_data`.
- */
-typedef void (*tos_upload_progress_cb)(const struct tos_upload_progress *progress, void *user_data);
-
-/**
- * One part of a multipart upload, in `tos_upload_event.part`.
- */
-typedef struct tos_part_info {
-  /**
-   * 1-based part number.
-   */
-  uint32_t number;
-  /**
-   * Bytes in the part.
-   */
-  uint64_t size;
-  /**
-   * Where the part starts in the file.
-   */
-  uint64_t offset;
-  /**
-   * The part's ETag as the server sent it (quoted); NULL unless the part succeeded.
-   */
-  const char *etag;
-  /**
-   * True when `crc64` is set (part success).
-   */
-  bool has_crc64;
-  /**
-   * The part's CRC-64/XZ (ECMA-182), when `has_crc64`.
-   */
-  uint64_t crc64;
-} tos_part_info;
-
-/**
- * An upload event, passed to `tos_upload_event_cb`. Every pointer in it (strings, `error`) is valid
- * only during the callback: copy what you keep. Fields may be appended in later versions: see `struct_size`.
- */
-typedef struct tos_upload_event {
-  /**
-   * `sizeof` this struct in the library that made it. A program compiled against a newer
-   * header reads a field only when `TOS_FIELD_PRESENT(ptr, type, field)` says the library
-   * wrote it.
-   */
-  size_t struct_size;
-  /**
-   * A `TOS_UPLOAD_EVENT_KIND_*` value.
-   */
-  uint32_t kind;
-  const char *bucket;
-  const char *key;
-  /**
-   * The multipart upload id; NULL before one exists.
-   */
-  const char *upload_id;
-  /**
-   * The checkpoint file's path; NULL when checkpointing is off.
-   */
-  const char *checkpoint_file;
-  /**
-   * True when `part` describes a part.
-   */
-  bool has_part;
-  /**
-   * The part the event is about, when `has_part`.
-   */
-  struct tos_part_info part;
-  /**
-   * Why it failed (failure, retry and discard events); NULL otherwise. Lent: do not free.
-   */
-  const struct tos_error *error;
-  /**
-   * For `TOS_UPLOAD_EVENT_KIND_TASK_NUM_CHANGED`: the parts now sent at once; 0 otherwise.
-   */
-  uint32_t task_num;
-} tos_upload_event;
-
-/**
- * Called for each upload event (part done, retry, resume, ...).
- *
- * Threading contract: all callbacks of one upload run on the thread that called
- * `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
- * then). Inside a callback only `tos_cancel`, `tos_rate_limiter_set_rate` and getters may be
- * called. `event` and every pointer in it are valid only during the call. `user_data` is
- * `tos_upload_file_input.event_user_data`.
- */
-typedef void (*tos_upload_event_cb)(const struct tos_upload_event *event, void *user_data);
-
-/**
- * The caller's own rate limiter, asked before `want` bytes of part data are sent. Return
- * nonzero to let them go now; return 0 to refuse, after setting `*wait_ms_out` to the
- * milliseconds to wait before asking again (0 is read as 1).
- *
- * Threading contract: all callbacks of one upload run on the thread that called
- * `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
- * then). Inside a callback only `tos_cancel`, `tos_rate_limiter_set_rate` and getters may be
- * called. `user_data` is `tos_upload_file_input.rate_limiter_user_data`. When set, it is used
- * instead of `tos_upload_file_input.rate_limiter`. `tos_upload_dir` uses it the same way
- * (`tos_upload_dir_input.rate_limiter_cb`), on the thread that called `tos_upload_dir`.
- */
-typedef int (*tos_rate_limiter_cb)(uint64_t want, uint64_t *wait_ms_out, void *user_data);
-
-/**
- * The input of `tos_upload_stream`. Initialise with `tos_upload_stream_input_init` (or zero
- * it and set `struct_size = sizeof(tos_upload_stream_input)`), then set the required fields:
- * every zero field means its default. Everything is copied before `tos_upload_stream`
- * returns; handles (`rate_limiter`, `cancel_hook`) are referenced, not consumed.
- */
-typedef struct tos_upload_stream_input {
-  /**
-   * Required: `sizeof(tos_upload_stream_input)`, set by `tos_upload_stream_input_init`.
-   */
-  size_t struct_size;
-  /**
-   * Required: the bucket name.
-   */
-  const char *bucket;
-  /**
-   * Required: the object key.
-   */
-  const char *key;
-  /**
-   * Required: where the bytes come from.
-   */
-  tos_read_cb read_cb;
-  /**
-   * Passed to `read_cb`.
-   */
-  void *read_user_data;
-  /**
-   * Optional: bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB. The stream's size is not known,
-   * so it is never raised: a stream longer than 10,000 parts fails with
-   * `TOS_ERR_TOO_MANY_PARTS` (choose a part size of at least the stream's size / 10,000).
-   * Memory held is about `part_size * (task_num + 1)`; a part buffer that cannot be
-   * allocated fails the upload with `TOS_ERR_INVALID_PART_SIZE`.
-   */
-  uint64_t part_size;
-  /**
-   * Optional: parts sent at once; 0 = 4 (no automatic search here, unlike files: each
-   * task holds a part in memory); at most 1000.
-   */
-  uint32_t task_num;
-  /**
-   * Optional: the attributes of the object (all zero = none set).
-   */
-  struct tos_object_attributes attributes;
-  /**
-   * Optional: progress callback. `total_bytes` is the bytes read from the stream so far
-   * (its size is known only at its end), so it grows during the upload.
-   */
-  tos_upload_progress_cb progress_cb;
-  /**
-   * Passed to `progress_cb`.
-   */
-  void *progress_user_data;
-  /**
-   * Optional: event callback (`checkpoint_file` is always NULL).
-   */
-  tos_upload_event_cb event_cb;
-  /**
-   * Passed to `event_cb`.
-   */
-  void *event_user_data;
-  /**
-   * Optional: the caller's rate limiter callback (takes precedence over `rate_limiter`).
-   */
-  tos_rate_limiter_cb rate_limiter_cb;
-  /**
-   * Passed to `rate_limiter_cb`.
-   */
-  void *rate_limiter_user_data;
-  /**
-   * Optional: a token bucket, possibly shared with other uploads.
-   */
-  const struct tos_rate_limiter *rate_limiter;
-  /**
-   * Optional: a cancel hook to stop this upload with `tos_cancel` (pause and abort both
-   * abort it: see `tos_upload_stream`).
-   */
-  const struct tos_cancel_hook *cancel_hook;
-} tos_upload_stream_input;
-
-/**
- * The input of `tos_upload_file`. Initialise with `tos_upload_file_input_init` (or zero it
- * and set `struct_size = sizeof(tos_upload_file_input)`), then set the required fields: every
- * zero field means its default. Strings are NUL-terminated UTF-8 (paths: any bytes); optional
- * strings may be NULL or "" for "not set". Everything is copied before `tos_upload_file` returns; handles (`rate_limiter`,
- * `cancel_hook`) are referenced, not consumed.
- */
-typedef struct tos_upload_file_input {
-  /**
-   * Required: `sizeof(tos_upload_file_input)`, set by `tos_upload_file_input_init`.
-   */
-  size_t struct_size;
-  /**
-   * Required: the bucket name.
-   */
-  const char *bucket;
-  /**
-   * Required: the object key.
-   */
-  const char *key;
-  /**
-   * Required: the local file to upload.
-   */
-  const char *file_path;
-  /**
-   * Optional: bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB. Raised (with a
-   * `TOS_UPLOAD_EVENT_KIND_PART_SIZE_ADJUSTED` event) if the file would need more than 10,000 parts.
-   */
-  uint64_t part_size;
-  /**
-   * Optional: parts sent at once, at most 1000; 0 (the default) = automatic: it starts at
-   * 4, doubles while a doubling raises the measured upload rate by 10 % or more, and goes
-   * back to the count before the first doubling that does not (at most 64, never more than
-   * the parts left). Each choice is a `TOS_UPLOAD_EVENT_KIND_TASK_NUM_CHANGED` event and a debug
-   * log line with the rate measured.
-   */
-  uint32_t task_num;
-  /**
-   * false (default): progress is recorded in a checkpoint file, so a paused, failed or
-   * killed upload resumes where it stopped; the file is removed when the upload completes.
-   * true: no checkpoint; a stopped upload starts over.
-   */
-  bool disable_checkpoint;
-  /**
-   * Optional: the checkpoint file, or a directory to put it in; NULL = beside the file.
-   * Ignored with `disable_checkpoint`.
-   */
-  const char *checkpoint_file;
-  /**
-   * Optional: the attributes of the object (all zero = none set).
-   */
-  struct tos_object_attributes attributes;
-  /**
-   * Optional: progress callback.
-   */
-  tos_upload_progress_cb progress_cb;
-  /**
-   * Passed to `progress_cb`.
-   */
-  void *progress_user_data;
-  /**
-   * Optional: event callback.
-   */
-  tos_upload_event_cb event_cb;
-  /**
-   * Passed to `event_cb`.
-   */
-  void *event_user_data;
-  /**
-   * Optional: the caller's rate limiter callback (takes precedence over `rate_limiter`).
-   */
-  tos_rate_limiter_cb rate_limiter_cb;
-  /**
-   * Passed to `rate_limiter_cb`.
-   */
-  void *rate_limiter_user_data;
-  /**
-   * Optional: a token bucket, possibly shared with other uploads.
-   */
-  const struct tos_rate_limiter *rate_limiter;
-  /**
-   * Optional: a cancel hook to pause or abort this upload with `tos_cancel`.
-   */
-  const struct tos_cancel_hook *cancel_hook;
-  /**
-   * Optional: a file smaller than this many bytes goes up in one PutObject (one request,
-   * CRC-64 checked, with the attributes, progress, rate limiter and cancel hook) instead of
-   * a multipart upload; a file of exactly this size or more goes multipart. 0 = the part
-   * size; at most 5 GiB (`TOS_ERR_INVALID_ARGUMENT` above). A single PutObject has no
-   * upload id (`tos_upload_file_output_upload_id` is "", `tos_upload_file_output_part_size` 0) and
-   * writes no checkpoint: pausing or aborting it stops the request, stores nothing, and
-   * returns `TOS_PAUSED` or `TOS_ABORTED`; the next call sends the file again. A checkpoint
-   * left by an earlier multipart attempt of the same unchanged file is still resumed (its
-   * parts are on the server); one that no longer applies is discarded as usual
-   * (`TOS_UPLOAD_EVENT_KIND_CHECKPOINT_DISCARDED`, its upload aborted) before the PutObject.
-   */
-  uint64_t multipart_threshold;
-  /**
-   * true: always a multipart upload, whatever the file's size (the behaviour before
-   * `multipart_threshold` existed).
-   */
-  bool force_multipart;
-} tos_upload_file_input;
-
-/**
  * The progress of a directory upload, passed to `tos_upload_dir_progress_cb`. The totals grow
  * while the directory is still being walked (`walk_complete` false) and are final after.
  */
@@ -1132,8 +856,9 @@ typedef struct tos_upload_dir_progress {
  *
  * Threading contract: all callbacks of one directory upload run on the thread that called
  * `tos_upload_dir`, one at a time, and never after it returns (so `user_data` may be freed
- * then). Inside a callback only `tos_cancel`, `tos_rate_limiter_set_rate` and getters may be
- * called. `progress` is valid only during the call. `user_data` is
+ * then). A call that sends requests
+ * or makes or frees a client returns `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`,
+ * `tos_rate_limiter_set_rate` and getters may be called. `progress` is valid only during the call. `user_data` is
  * `tos_upload_dir_input.progress_user_data`.
  */
 typedef void (*tos_upload_dir_progress_cb)(const struct tos_upload_dir_progress *progress,
@@ -1204,6 +929,21 @@ typedef struct tos_upload_dir_event {
  * call. `user_data` is `tos_upload_dir_input.event_user_data`.
  */
 typedef void (*tos_upload_dir_event_cb)(const struct tos_upload_dir_event *event, void *user_data);
+
+/**
+ * The caller's own rate limiter, asked before `want` bytes of part data are sent. Return
+ * nonzero to let them go now; return 0 to refuse, after setting `*wait_ms_out` to the
+ * milliseconds to wait before asking again (0 is read as 1).
+ *
+ * Threading contract: all callbacks of one upload run on the thread that called
+ * `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
+ * then). A call that sends requests
+ * or makes or frees a client returns `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`,
+ * `tos_rate_limiter_set_rate` and getters may be called. `user_data` is `tos_upload_file_input.rate_limiter_user_data`. When set, it is used
+ * instead of `tos_upload_file_input.rate_limiter`. `tos_upload_dir` uses it the same way
+ * (`tos_upload_dir_input.rate_limiter_cb`), on the thread that called `tos_upload_dir`.
+ */
+typedef int (*tos_rate_limiter_cb)(uint64_t want, uint64_t *wait_ms_out, void *user_data);
 
 /**
  * The input of `tos_upload_dir`. Initialise with `tos_upload_dir_input_init` (or zero it and
@@ -1329,7 +1069,8 @@ typedef struct tos_upload_dir_input {
    */
   const struct tos_rate_limiter *rate_limiter;
   /**
-   * Optional: a cancel hook to pause or abort the whole directory upload with `tos_cancel`.
+   * Optional: a cancel hook to pause or abort the whole directory upload with `tos_pause` or
+   * `tos_abort`.
    */
   const struct tos_cancel_hook *cancel_hook;
   /**
@@ -1347,49 +1088,144 @@ typedef struct tos_upload_dir_input {
 } tos_upload_dir_input;
 
 /**
- * The input of `tos_list_multipart_uploads`. Initialise with `tos_list_multipart_uploads_input_init`
- * (or zero it and set `struct_size = sizeof(tos_list_multipart_uploads_input)`), then set `bucket`;
- * every zero field means its default. Copied before the call returns.
+ * Progress of an upload, passed to `tos_upload_progress_cb`.
  */
-typedef struct tos_list_multipart_uploads_input {
+typedef struct tos_upload_progress {
   /**
-   * Required: `sizeof(tos_list_multipart_uploads_input)`, set by `tos_list_multipart_uploads_input_init`.
+   * `sizeof` this struct in the library that made it. A program compiled against a newer
+   * header reads a field only when `TOS_FIELD_PRESENT(ptr, type, field)` says the library
+   * wrote it.
    */
   size_t struct_size;
   /**
-   * Required: the bucket name.
+   * A `TOS_UPLOAD_PROGRESS_KIND_*` value.
    */
-  const char *bucket;
+  uint32_t kind;
   /**
-   * Optional: list only keys starting with it; NULL or "" = every key.
+   * Bytes of the file sent so far (handed to the connection), counting each byte once
+   * even when its part is retried; never decreases within a call, never exceeds
+   * `total_bytes`. After a pause, the next call starts from the parts the server
+   * confirmed, which may be less than the last value seen before the pause.
    */
-  const char *prefix;
+  uint64_t consumed_bytes;
   /**
-   * Optional: a cancel hook; `tos_cancel` stops the listing within milliseconds, and the
-   * call returns `TOS_PAUSED` or `TOS_ABORTED` (as the hook was pulled).
+   * The size of the file. For `tos_upload_stream`, whose size is known only at its end:
+   * the bytes read from the stream so far.
    */
-  const struct tos_cancel_hook *cancel_hook;
+  uint64_t total_bytes;
   /**
-   * Optional: stop after this many uploads; 0 = all of them. Without a limit, a listing
-   * of more than 1,000,000 uploads fails with `TOS_ERR_SERVER` rather than grow without
-   * bound.
+   * Bytes added since the previous call.
    */
-  uint64_t limit;
-  /**
-   * Optional: uploads asked for per request, 1..=1000; 0 = 1000.
-   */
-  uint32_t page_size;
-} tos_list_multipart_uploads_input;
+  uint64_t rw_once_bytes;
+} tos_upload_progress;
 
 /**
- * The input of `tos_abort_multipart_upload`. Initialise with
- * `tos_abort_multipart_upload_input_init` (or zero it and set `struct_size`), then set
- * `bucket`, `key` and `upload_id`. Copied before the call returns.
+ * Called with the progress of an upload.
+ *
+ * Threading contract: all callbacks of one upload run on the thread that called
+ * `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
+ * then). A call that sends requests
+ * or makes or frees a client returns `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`,
+ * `tos_rate_limiter_set_rate` and getters may be called. `progress` is valid only during the call. `user_data` is
+ * `tos_upload_file_input.progress_user_data`.
  */
-typedef struct tos_abort_multipart_upload_input {
+typedef void (*tos_upload_progress_cb)(const struct tos_upload_progress *progress, void *user_data);
+
+/**
+ * One part of a multipart upload, in `tos_upload_event.part`.
+ */
+typedef struct tos_part_info {
   /**
-   * Required: `sizeof(tos_abort_multipart_upload_input)`, set by
-   * `tos_abort_multipart_upload_input_init`.
+   * 1-based part number.
+   */
+  uint32_t number;
+  /**
+   * Bytes in the part.
+   */
+  uint64_t size;
+  /**
+   * Where the part starts in the file.
+   */
+  uint64_t offset;
+  /**
+   * The part's ETag as the server sent it (quoted); NULL unless the part succeeded.
+   */
+  const char *etag;
+  /**
+   * True when `crc64` is set (part success).
+   */
+  bool has_crc64;
+  /**
+   * The part's CRC-64/XZ (ECMA-182), when `has_crc64`.
+   */
+  uint64_t crc64;
+} tos_part_info;
+
+/**
+ * An upload event, passed to `tos_upload_event_cb`. Every pointer in it (strings, `error`) is valid
+ * only during the callback: copy what you keep. Fields may be appended in later versions: see `struct_size`.
+ */
+typedef struct tos_upload_event {
+  /**
+   * `sizeof` this struct in the library that made it. A program compiled against a newer
+   * header reads a field only when `TOS_FIELD_PRESENT(ptr, type, field)` says the library
+   * wrote it.
+   */
+  size_t struct_size;
+  /**
+   * A `TOS_UPLOAD_EVENT_KIND_*` value.
+   */
+  uint32_t kind;
+  const char *bucket;
+  const char *key;
+  /**
+   * The multipart upload id; NULL before one exists.
+   */
+  const char *upload_id;
+  /**
+   * The checkpoint file's path; NULL when checkpointing is off.
+   */
+  const char *checkpoint_file;
+  /**
+   * True when `part` describes a part.
+   */
+  bool has_part;
+  /**
+   * The part the event is about, when `has_part`.
+   */
+  struct tos_part_info part;
+  /**
+   * Why it failed (failure, retry and discard events); NULL otherwise. Lent: do not free.
+   */
+  const struct tos_error *error;
+  /**
+   * For `TOS_UPLOAD_EVENT_KIND_TASK_NUM_CHANGED`: the parts now sent at once; 0 otherwise.
+   */
+  uint32_t task_num;
+} tos_upload_event;
+
+/**
+ * Called for each upload event (part done, retry, resume, ...).
+ *
+ * Threading contract: all callbacks of one upload run on the thread that called
+ * `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
+ * then). A call that sends requests
+ * or makes or frees a client returns `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`,
+ * `tos_rate_limiter_set_rate` and getters may be called. `event` and every pointer in it are valid only during the call. `user_data` is
+ * `tos_upload_file_input.event_user_data`.
+ */
+typedef void (*tos_upload_event_cb)(const struct tos_upload_event *event, void *user_data);
+
+/**
+ * The input of `tos_upload_file`. Initialise with `tos_upload_file_input_init` (or zero it
+ * and set `struct_size = sizeof(tos_upload_file_input)`), then set the required fields: every
+ * zero field means its default. Strings are NUL-terminated UTF-8 (paths: any bytes); optional
+ * strings may be NULL or "" for "not set". Everything is copied before `tos_upload_file` returns; handles (`rate_limiter`,
+ * `cancel_hook`) are referenced, not consumed.
+ */
+typedef struct tos_upload_file_input {
+  /**
+   * Required: `sizeof(tos_upload_file_input)`, set by `tos_upload_file_input_init`.
    */
   size_t struct_size;
   /**
@@ -1401,15 +1237,184 @@ typedef struct tos_abort_multipart_upload_input {
    */
   const char *key;
   /**
-   * Required: the upload id (as `tos_list_multipart_uploads_output_upload_id` gives it).
+   * Required: the local file to upload.
    */
-  const char *upload_id;
+  const char *file_path;
   /**
-   * Optional: a cancel hook; pulling it stops the request, and the call returns
-   * `TOS_PAUSED` or `TOS_ABORTED` (as the hook was pulled).
+   * Optional: bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB. Raised (with a
+   * `TOS_UPLOAD_EVENT_KIND_PART_SIZE_ADJUSTED` event) if the file would need more than 10,000 parts.
+   */
+  uint64_t part_size;
+  /**
+   * Optional: parts sent at once, at most 1000; 0 (the default) = automatic: it starts at
+   * 4, doubles while a doubling raises the measured upload rate by 10 % or more, and goes
+   * back to the count before the first doubling that does not (at most 64, never more than
+   * the parts left). Each choice is a `TOS_UPLOAD_EVENT_KIND_TASK_NUM_CHANGED` event and a debug
+   * log line with the rate measured.
+   */
+  uint32_t task_num;
+  /**
+   * false (default): progress is recorded in a checkpoint file, so a paused, failed or
+   * killed upload resumes where it stopped; the file is removed when the upload completes.
+   * true: no checkpoint; a stopped upload starts over.
+   */
+  bool disable_checkpoint;
+  /**
+   * Optional: the checkpoint file, or a directory to put it in; NULL = beside the file.
+   * Ignored with `disable_checkpoint`.
+   */
+  const char *checkpoint_file;
+  /**
+   * Optional: the attributes of the object (all zero = none set).
+   */
+  struct tos_object_attributes attributes;
+  /**
+   * Optional: progress callback.
+   */
+  tos_upload_progress_cb progress_cb;
+  /**
+   * Passed to `progress_cb`.
+   */
+  void *progress_user_data;
+  /**
+   * Optional: event callback.
+   */
+  tos_upload_event_cb event_cb;
+  /**
+   * Passed to `event_cb`.
+   */
+  void *event_user_data;
+  /**
+   * Optional: the caller's rate limiter callback (takes precedence over `rate_limiter`).
+   */
+  tos_rate_limiter_cb rate_limiter_cb;
+  /**
+   * Passed to `rate_limiter_cb`.
+   */
+  void *rate_limiter_user_data;
+  /**
+   * Optional: a token bucket, possibly shared with other uploads.
+   */
+  const struct tos_rate_limiter *rate_limiter;
+  /**
+   * Optional: a cancel hook to pause or abort this upload with `tos_pause` or `tos_abort`.
    */
   const struct tos_cancel_hook *cancel_hook;
-} tos_abort_multipart_upload_input;
+  /**
+   * Optional: a file smaller than this many bytes goes up in one PutObject (one request,
+   * CRC-64 checked, with the attributes, progress, rate limiter and cancel hook) instead of
+   * a multipart upload; a file of exactly this size or more goes multipart. 0 = the part
+   * size; at most 5 GiB (`TOS_ERR_INVALID_ARGUMENT` above). A single PutObject has no
+   * upload id (`tos_upload_file_output_upload_id` is "", `tos_upload_file_output_part_size` 0) and
+   * writes no checkpoint: pausing or aborting it stops the request, stores nothing, and
+   * returns `TOS_PAUSED` or `TOS_ABORTED`; the next call sends the file again. A checkpoint
+   * left by an earlier multipart attempt of the same unchanged file is still resumed (its
+   * parts are on the server); one that no longer applies is discarded as usual
+   * (`TOS_UPLOAD_EVENT_KIND_CHECKPOINT_DISCARDED`, its upload aborted) before the PutObject.
+   */
+  uint64_t multipart_threshold;
+  /**
+   * true: always a multipart upload, whatever the file's size (the behaviour before
+   * `multipart_threshold` existed).
+   */
+  bool force_multipart;
+} tos_upload_file_input;
+
+/**
+ * Called for the next bytes of a `tos_upload_stream`: write at most `capacity` bytes into
+ * `buf` and return how many were written; return 0 at the end of the stream (only then:
+ * a reader with nothing yet should wait), or a negative value for an error of yours, which
+ * fails the upload with `TOS_ERR_STREAM_READ` (the value is in the message). A negative value
+ * returned after the upload's hook was pulled (`tos_pause` or `tos_abort`) ends it as the cancel does
+ * (`TOS_ABORTED`), so a callback waiting for input may give up when told to stop.
+ *
+ * Threading contract: like every callback of an upload, it runs on the thread that called
+ * `tos_upload_stream`, one at a time with the others, and never after it returns. It may
+ * block (reading a pipe), but a cancel is acted on only when it returns: return promptly
+ * (for example with a short read) if the upload must answer its hook quickly.
+ * `user_data` is `tos_upload_stream_input.read_user_data`.
+ */
+typedef int64_t (*tos_read_cb)(uint8_t *buf, size_t capacity, void *user_data);
+
+/**
+ * The input of `tos_upload_stream`. Initialise with `tos_upload_stream_input_init` (or zero
+ * it and set `struct_size = sizeof(tos_upload_stream_input)`), then set the required fields:
+ * every zero field means its default. Everything is copied before `tos_upload_stream`
+ * returns; handles (`rate_limiter`, `cancel_hook`) are referenced, not consumed.
+ */
+typedef struct tos_upload_stream_input {
+  /**
+   * Required: `sizeof(tos_upload_stream_input)`, set by `tos_upload_stream_input_init`.
+   */
+  size_t struct_size;
+  /**
+   * Required: the bucket name.
+   */
+  const char *bucket;
+  /**
+   * Required: the object key.
+   */
+  const char *key;
+  /**
+   * Required: where the bytes come from.
+   */
+  tos_read_cb read_cb;
+  /**
+   * Passed to `read_cb`.
+   */
+  void *read_user_data;
+  /**
+   * Optional: bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB. The stream's size is not known,
+   * so it is never raised: a stream longer than 10,000 parts fails with
+   * `TOS_ERR_TOO_MANY_PARTS` (choose a part size of at least the stream's size / 10,000).
+   * Memory held is about `part_size * (task_num + 1)`; a part buffer that cannot be
+   * allocated fails the upload with `TOS_ERR_INVALID_PART_SIZE`.
+   */
+  uint64_t part_size;
+  /**
+   * Optional: parts sent at once; 0 = 4 (no automatic search here, unlike files: each
+   * task holds a part in memory); at most 1000.
+   */
+  uint32_t task_num;
+  /**
+   * Optional: the attributes of the object (all zero = none set).
+   */
+  struct tos_object_attributes attributes;
+  /**
+   * Optional: progress callback. `total_bytes` is the bytes read from the stream so far
+   * (its size is known only at its end), so it grows during the upload.
+   */
+  tos_upload_progress_cb progress_cb;
+  /**
+   * Passed to `progress_cb`.
+   */
+  void *progress_user_data;
+  /**
+   * Optional: event callback (`checkpoint_file` is always NULL).
+   */
+  tos_upload_event_cb event_cb;
+  /**
+   * Passed to `event_cb`.
+   */
+  void *event_user_data;
+  /**
+   * Optional: the caller's rate limiter callback (takes precedence over `rate_limiter`).
+   */
+  tos_rate_limiter_cb rate_limiter_cb;
+  /**
+   * Passed to `rate_limiter_cb`.
+   */
+  void *rate_limiter_user_data;
+  /**
+   * Optional: a token bucket, possibly shared with other uploads.
+   */
+  const struct tos_rate_limiter *rate_limiter;
+  /**
+   * Optional: a cancel hook to stop this upload with `tos_pause` or `tos_abort` (both
+   * abort it: see `tos_upload_stream`).
+   */
+  const struct tos_cancel_hook *cancel_hook;
+} tos_upload_stream_input;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1575,6 +1580,92 @@ TOS_API void tos_error_free(struct tos_error *error);
 TOS_API tos_result tos_set_log_callback(tos_log_cb cb, uint32_t max_level, void *user_data);
 
 /**
+ * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_list_multipart_uploads_input)`.
+ * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
+ */
+TOS_API
+tos_result tos_list_multipart_uploads_input_init(struct tos_list_multipart_uploads_input *input);
+
+/**
+ * Lists the multipart uploads open in `input->bucket` under `input->prefix`, every page of
+ * them (ListMultipartUploads with key and upload-id markers). Blocks the calling thread.
+ *
+ * `client`, `input`, `input->bucket` and `output_out` are required. On success returns
+ * `TOS_OK` and stores a `tos_list_multipart_uploads_output` in `*output_out` (free it with
+ * `tos_list_multipart_uploads_output_free`; an empty listing is a list of count 0). On failure
+ * returns the code and, when `error_out` is not NULL, stores a `tos_error` there: bad input
+ * (1xx) before anything is sent; `TOS_ERR_SERVER` for an error answer, or for a listing
+ * that cannot be trusted (an unreadable page, a page larger than asked for, a marker sent
+ * twice, an empty page that claims more follow); `TOS_PAUSED` / `TOS_ABORTED` when the
+ * cancel hook was pulled. From inside a callback: `TOS_ERR_REENTRANT_CALL`.
+ */
+TOS_API
+tos_result tos_list_multipart_uploads(const struct tos_client *client,
+                                      const struct tos_list_multipart_uploads_input *input,
+                                      struct tos_list_multipart_uploads_output **output_out,
+                                      struct tos_error **error_out);
+
+/**
+ * How many uploads the output holds. 0 for a NULL output.
+ */
+TOS_API
+size_t tos_list_multipart_uploads_output_count(const struct tos_list_multipart_uploads_output *output);
+
+/**
+ * The object key of upload `index`. NULL for a NULL output or an index past the count.
+ */
+TOS_API
+const char *tos_list_multipart_uploads_output_key(const struct tos_list_multipart_uploads_output *output,
+                                                  size_t index);
+
+/**
+ * The upload id of upload `index` (what `tos_abort_multipart_upload` takes). NULL for a
+ * NULL output or an index past the count.
+ */
+TOS_API
+const char *tos_list_multipart_uploads_output_upload_id(const struct tos_list_multipart_uploads_output *output,
+                                                        size_t index);
+
+/**
+ * When upload `index` was created, in Unix seconds (UTC). 0 when the server sent no
+ * readable time, for a NULL output, or an index past the count.
+ */
+TOS_API
+int64_t tos_list_multipart_uploads_output_initiated(const struct tos_list_multipart_uploads_output *output,
+                                                    size_t index);
+
+/**
+ * Frees a output. Accepts NULL.
+ */
+TOS_API
+void tos_list_multipart_uploads_output_free(struct tos_list_multipart_uploads_output *output);
+
+/**
+ * Sets `*input` to its defaults: all zero, `struct_size =
+ * sizeof(tos_abort_multipart_upload_input)`. Returns `TOS_ERR_NULL_ARGUMENT` if `input` is
+ * NULL.
+ */
+TOS_API
+tos_result tos_abort_multipart_upload_input_init(struct tos_abort_multipart_upload_input *input);
+
+/**
+ * Aborts the multipart upload `input->upload_id` of `input->key` in `input->bucket`: the
+ * server deletes its parts, and the upload can no longer be resumed or completed (a
+ * checkpoint naming it then starts afresh). Blocks the calling thread.
+ *
+ * `client`, `input`, and its `bucket`, `key` and `upload_id` are required (NULL is
+ * `TOS_ERR_NULL_ARGUMENT`; an empty `upload_id` is `TOS_ERR_INVALID_ARGUMENT`). Returns
+ * `TOS_OK` once the server confirmed; otherwise the code and, when `error_out` is not NULL,
+ * a `tos_error` in `*error_out`: `TOS_ERR_SERVER` with code `NoSuchUpload` when no such
+ * upload is open, `TOS_PAUSED` / `TOS_ABORTED` when the hook was pulled first. From inside a
+ * callback: `TOS_ERR_REENTRANT_CALL`.
+ */
+TOS_API
+tos_result tos_abort_multipart_upload(const struct tos_client *client,
+                                      const struct tos_abort_multipart_upload_input *input,
+                                      struct tos_error **error_out);
+
+/**
  * Makes a token bucket of `rate_bytes_per_sec` bytes per second (0 = unlimited, else at
  * least 1024) with a burst of `capacity_bytes` (0 = a tenth of a second of the rate but at
  * least 10 KiB, else at least 10,240). The bucket starts full. On success stores it in
@@ -1611,99 +1702,105 @@ TOS_API void tos_rate_limiter_free(const struct tos_rate_limiter *limiter);
 TOS_API const char *tos_result_name(uint32_t result);
 
 /**
- * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_stream_input)`.
+ * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_dir_input)`.
  * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
  */
-TOS_API tos_result tos_upload_stream_input_init(struct tos_upload_stream_input *input);
+TOS_API tos_result tos_upload_dir_input_init(struct tos_upload_dir_input *input);
 
 /**
- * Uploads a stream of unknown size, read through `input->read_cb` until it returns 0: parts
- * of `part_size` are filled from the stream and sent by up to `task_num` parallel requests,
- * each kept in memory until the server confirms it (so a retry resends it without reading
- * the stream again); reading waits while every buffer is in flight, so memory stays about
- * `part_size * (task_num + 1)`. A stream that ends before one part is full goes up in one
- * PutObject, as a small file does (the output's upload id is then "" and its part size 0).
- * The CRC-64 of the whole stream, computed as it is read, is checked against the server's.
- * Blocks the calling thread; `read_cb` and every other callback run on it.
+ * Uploads the files under `input->dir` as objects named `input->prefix` + their path
+ * relative to `dir`: a walk streamed to the uploads, small files in one PutObject each,
+ * large ones by resumable multipart upload, `file_concurrency` files at once under one cap
+ * of `max_connections` requests. Blocks the calling thread until every file is done, or the
+ * upload is paused or aborted through `input->cancel_hook`; every callback runs on this
+ * thread.
  *
- * Not resumable, not even within one process: the bytes read are not kept. Every failure
- * (a negative `read_cb` result: `TOS_ERR_STREAM_READ`; more than 10,000 parts:
- * `TOS_ERR_TOO_MANY_PARTS`; a part or Complete failing) aborts the multipart upload, and no
- * object is created. `tos_cancel(hook, true)` returns `TOS_ABORTED`; so does
- * `tos_cancel(hook, false)`, since a paused stream could never be resumed: the multipart
- * upload is aborted too, and the message says it was a pause.
+ * `client`, `input` and `output_out` are required; `input` is copied (it may be freed on
+ * return). `error_out` may be NULL. What is written depends on the result:
+ * - `TOS_OK`: every file found went up (or was already up, per the checkpoint journal).
+ *   `*output_out` receives a `tos_upload_dir_output`; `*error_out` is not written.
+ * - `TOS_ERR_SOME_FILES_FAILED`: the walk and the uploads ran, but some files failed (all
+ *   that could be tried were, with `continue_on_error`; otherwise no new file was started
+ *   after the first failure). The one exception to "outputs only on success": BOTH are
+ *   written. `*output_out` receives a `tos_upload_dir_output` with the counts and the list of
+ *   failures (`tos_upload_dir_output_failure_*`), and `*error_out` a `tos_error` describing
+ *   the first failure (its server details and cause included). Free both. With
+ *   `checkpoint_dir`, running the same call again retries only what is not done.
+ * - `TOS_PAUSED` / `TOS_ABORTED`: stopped through the cancel hook; a pause keeps the journal and the
+ *   large files' checkpoints in `checkpoint_dir` so the same call resumes, an abort removes
+ *   the journal. `*output_out` is not written (files that failed before the stop were
+ *   reported only by `TOS_UPLOAD_DIR_EVENT_KIND_FILE_FAILED` events); `*error_out` receives the
+ *   error.
+ * - any other code: `*output_out` is not written; `*error_out` says why. Mostly the input
+ *   was refused before anything was sent (bad bucket, part size or pattern: the code says;
+ *   `dir` missing: `TOS_ERR_FILE_NOT_FOUND`; `dir` not a directory:
+ *   `TOS_ERR_INVALID_ARGUMENT`; `checkpoint_dir` unusable: `TOS_ERR_CHECKPOINT_PATH`).
  *
- * `client`, `input` and `output_out` are required. On success stores a
- * `tos_upload_stream_output` in `*output_out` (free it with `tos_upload_stream_output_free`);
- * errors as `tos_upload_file`; input errors are found before anything is read or sent. From
- * inside a callback: `TOS_ERR_REENTRANT_CALL`. SIGPIPE is blocked on the calling thread during the call, as by
+ * From inside a callback: `TOS_ERR_REENTRANT_CALL`. SIGPIPE is handled as in
  * `tos_upload_file`.
  */
 TOS_API
-tos_result tos_upload_stream(const struct tos_client *client,
-                             const struct tos_upload_stream_input *input,
-                             struct tos_upload_stream_output **output_out,
-                             struct tos_error **error_out);
+tos_result tos_upload_dir(const struct tos_client *client,
+                          const struct tos_upload_dir_input *input,
+                          struct tos_upload_dir_output **output_out,
+                          struct tos_error **error_out);
 
 /**
- * The bucket. NULL for a NULL output.
+ * Files uploaded by this call. 0 for a NULL output.
  */
-TOS_API const char *tos_upload_stream_output_bucket(const struct tos_upload_stream_output *output);
+TOS_API uint64_t tos_upload_dir_output_files_uploaded(const struct tos_upload_dir_output *output);
 
 /**
- * The object key. NULL for a NULL output.
+ * Bytes of the files uploaded by this call. 0 for a NULL output.
  */
-TOS_API const char *tos_upload_stream_output_key(const struct tos_upload_stream_output *output);
+TOS_API uint64_t tos_upload_dir_output_bytes_uploaded(const struct tos_upload_dir_output *output);
 
 /**
- * The multipart upload id ("" when the stream went up in one PutObject). NULL for a NULL output.
- */
-TOS_API
-const char *tos_upload_stream_output_upload_id(const struct tos_upload_stream_output *output);
-
-/**
- * The object's ETag as the server sent it (quoted). NULL for a NULL output.
- */
-TOS_API const char *tos_upload_stream_output_etag(const struct tos_upload_stream_output *output);
-
-/**
- * The object's URL as the server sent it ("" if none). NULL for a NULL output.
+ * Files not sent because the checkpoint journal shows an earlier run uploaded them (and
+ * they have not changed since), or because `skip_existing` found them on the server. Files left out by policy (symbolic links not followed,
+ * excluded) are not counted. 0 for a NULL output.
  */
 TOS_API
-const char *tos_upload_stream_output_location(const struct tos_upload_stream_output *output);
+uint64_t tos_upload_dir_output_files_skipped(const struct tos_upload_dir_output *output);
 
 /**
- * The version id ("" when the bucket is not versioned). NULL for a NULL output.
+ * Bytes of the files counted by `tos_upload_dir_output_files_skipped`. 0 for a NULL output.
+ */
+TOS_API uint64_t tos_upload_dir_output_bytes_skipped(const struct tos_upload_dir_output *output);
+
+/**
+ * The number of files that failed (0 on `TOS_OK`). 0 for a NULL output.
+ */
+TOS_API size_t tos_upload_dir_output_failure_count(const struct tos_upload_dir_output *output);
+
+/**
+ * The local path of failure `index` (0-based, in the order they happened). NULL for a NULL
+ * output or an index `>= tos_upload_dir_output_failure_count`.
  */
 TOS_API
-const char *tos_upload_stream_output_version_id(const struct tos_upload_stream_output *output);
+const char *tos_upload_dir_output_failure_path(const struct tos_upload_dir_output *output,
+                                               size_t index);
 
 /**
- * The request id of CompleteMultipartUpload (or of the PutObject). NULL for a NULL output.
+ * The object key of failure `index`. NULL for a NULL output or an index out of range.
  */
 TOS_API
-const char *tos_upload_stream_output_request_id(const struct tos_upload_stream_output *output);
+const char *tos_upload_dir_output_failure_key(const struct tos_upload_dir_output *output,
+                                              size_t index);
 
 /**
- * The whole object's CRC-64/XZ (ECMA-182). 0 for a NULL output.
+ * Why file `index` failed: an error owned by the output (read it with the `tos_error_*`
+ * getters; do not free it), valid until the output is freed. NULL for a NULL output or an
+ * index out of range.
  */
-TOS_API uint64_t tos_upload_stream_output_crc64(const struct tos_upload_stream_output *output);
-
-/**
- * The part size used; 0 when the stream went up in one PutObject. 0 for a NULL output.
- */
-TOS_API uint64_t tos_upload_stream_output_part_size(const struct tos_upload_stream_output *output);
-
-/**
- * Bytes this call sent (the stream's size). 0 for a
- * NULL output.
- */
-TOS_API uint64_t tos_upload_stream_output_bytes_sent(const struct tos_upload_stream_output *output);
+TOS_API
+const struct tos_error *tos_upload_dir_output_failure_error(const struct tos_upload_dir_output *output,
+                                                            size_t index);
 
 /**
  * Frees an output. Accepts NULL.
  */
-TOS_API void tos_upload_stream_output_free(struct tos_upload_stream_output *output);
+TOS_API void tos_upload_dir_output_free(struct tos_upload_dir_output *output);
 
 /**
  * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_file_input)`.
@@ -1792,190 +1889,99 @@ TOS_API uint64_t tos_upload_file_output_bytes_sent(const struct tos_upload_file_
 TOS_API void tos_upload_file_output_free(struct tos_upload_file_output *output);
 
 /**
- * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_dir_input)`.
+ * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_upload_stream_input)`.
  * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
  */
-TOS_API tos_result tos_upload_dir_input_init(struct tos_upload_dir_input *input);
+TOS_API tos_result tos_upload_stream_input_init(struct tos_upload_stream_input *input);
 
 /**
- * Uploads the files under `input->dir` as objects named `input->prefix` + their path
- * relative to `dir`: a walk streamed to the uploads, small files in one PutObject each,
- * large ones by resumable multipart upload, `file_concurrency` files at once under one cap
- * of `max_connections` requests. Blocks the calling thread until every file is done, or the
- * upload is paused or aborted through `input->cancel_hook`; every callback runs on this
- * thread.
+ * Uploads a stream of unknown size, read through `input->read_cb` until it returns 0: parts
+ * of `part_size` are filled from the stream and sent by up to `task_num` parallel requests,
+ * each kept in memory until the server confirms it (so a retry resends it without reading
+ * the stream again); reading waits while every buffer is in flight, so memory stays about
+ * `part_size * (task_num + 1)`. A stream that ends before one part is full goes up in one
+ * PutObject, as a small file does (the output's upload id is then "" and its part size 0).
+ * The CRC-64 of the whole stream, computed as it is read, is checked against the server's.
+ * Blocks the calling thread; `read_cb` and every other callback run on it.
  *
- * `client`, `input` and `output_out` are required; `input` is copied (it may be freed on
- * return). `error_out` may be NULL. What is written depends on the result:
- * - `TOS_OK`: every file found went up (or was already up, per the checkpoint journal).
- *   `*output_out` receives a `tos_upload_dir_output`; `*error_out` is not written.
- * - `TOS_ERR_SOME_FILES_FAILED`: the walk and the uploads ran, but some files failed (all
- *   that could be tried were, with `continue_on_error`; otherwise no new file was started
- *   after the first failure). The one exception to "outputs only on success": BOTH are
- *   written. `*output_out` receives a `tos_upload_dir_output` with the counts and the list of
- *   failures (`tos_upload_dir_output_failure_*`), and `*error_out` a `tos_error` describing
- *   the first failure (its server details and cause included). Free both. With
- *   `checkpoint_dir`, running the same call again retries only what is not done.
- * - `TOS_PAUSED` / `TOS_ABORTED`: stopped by `tos_cancel`; a pause keeps the journal and the
- *   large files' checkpoints in `checkpoint_dir` so the same call resumes, an abort removes
- *   the journal. `*output_out` is not written (files that failed before the stop were
- *   reported only by `TOS_UPLOAD_DIR_EVENT_KIND_FILE_FAILED` events); `*error_out` receives the
- *   error.
- * - any other code: `*output_out` is not written; `*error_out` says why. Mostly the input
- *   was refused before anything was sent (bad bucket, part size or pattern: the code says;
- *   `dir` missing: `TOS_ERR_FILE_NOT_FOUND`; `dir` not a directory:
- *   `TOS_ERR_INVALID_ARGUMENT`; `checkpoint_dir` unusable: `TOS_ERR_CHECKPOINT_PATH`).
+ * Not resumable, not even within one process: the bytes read are not kept. Every failure
+ * (a negative `read_cb` result: `TOS_ERR_STREAM_READ`; more than 10,000 parts:
+ * `TOS_ERR_TOO_MANY_PARTS`; a part or Complete failing) aborts the multipart upload, and no
+ * object is created. `tos_abort(hook)` returns `TOS_ABORTED`; so does
+ * `tos_pause(hook)`, since a paused stream could never be resumed: the multipart
+ * upload is aborted too, and the message says it was a pause.
  *
- * From inside a callback: `TOS_ERR_REENTRANT_CALL`. SIGPIPE is handled as in
+ * `client`, `input` and `output_out` are required. On success stores a
+ * `tos_upload_stream_output` in `*output_out` (free it with `tos_upload_stream_output_free`);
+ * errors as `tos_upload_file`; input errors are found before anything is read or sent. From
+ * inside a callback: `TOS_ERR_REENTRANT_CALL`. SIGPIPE is blocked on the calling thread during the call, as by
  * `tos_upload_file`.
  */
 TOS_API
-tos_result tos_upload_dir(const struct tos_client *client,
-                          const struct tos_upload_dir_input *input,
-                          struct tos_upload_dir_output **output_out,
-                          struct tos_error **error_out);
+tos_result tos_upload_stream(const struct tos_client *client,
+                             const struct tos_upload_stream_input *input,
+                             struct tos_upload_stream_output **output_out,
+                             struct tos_error **error_out);
 
 /**
- * Files uploaded by this call. 0 for a NULL output.
+ * The bucket. NULL for a NULL output.
  */
-TOS_API uint64_t tos_upload_dir_output_files_uploaded(const struct tos_upload_dir_output *output);
+TOS_API const char *tos_upload_stream_output_bucket(const struct tos_upload_stream_output *output);
 
 /**
- * Bytes of the files uploaded by this call. 0 for a NULL output.
+ * The object key. NULL for a NULL output.
  */
-TOS_API uint64_t tos_upload_dir_output_bytes_uploaded(const struct tos_upload_dir_output *output);
+TOS_API const char *tos_upload_stream_output_key(const struct tos_upload_stream_output *output);
 
 /**
- * Files not sent because the checkpoint journal shows an earlier run uploaded them (and
- * they have not changed since), or because `skip_existing` found them on the server. Files left out by policy (symbolic links not followed,
- * excluded) are not counted. 0 for a NULL output.
+ * The multipart upload id ("" when the stream went up in one PutObject). NULL for a NULL output.
  */
 TOS_API
-uint64_t tos_upload_dir_output_files_skipped(const struct tos_upload_dir_output *output);
+const char *tos_upload_stream_output_upload_id(const struct tos_upload_stream_output *output);
 
 /**
- * Bytes of the files counted by `tos_upload_dir_output_files_skipped`. 0 for a NULL output.
+ * The object's ETag as the server sent it (quoted). NULL for a NULL output.
  */
-TOS_API uint64_t tos_upload_dir_output_bytes_skipped(const struct tos_upload_dir_output *output);
+TOS_API const char *tos_upload_stream_output_etag(const struct tos_upload_stream_output *output);
 
 /**
- * The number of files that failed (0 on `TOS_OK`). 0 for a NULL output.
- */
-TOS_API size_t tos_upload_dir_output_failure_count(const struct tos_upload_dir_output *output);
-
-/**
- * The local path of failure `index` (0-based, in the order they happened). NULL for a NULL
- * output or an index `>= tos_upload_dir_output_failure_count`.
+ * The object's URL as the server sent it ("" if none). NULL for a NULL output.
  */
 TOS_API
-const char *tos_upload_dir_output_failure_path(const struct tos_upload_dir_output *output,
-                                               size_t index);
+const char *tos_upload_stream_output_location(const struct tos_upload_stream_output *output);
 
 /**
- * The object key of failure `index`. NULL for a NULL output or an index out of range.
+ * The version id ("" when the bucket is not versioned). NULL for a NULL output.
  */
 TOS_API
-const char *tos_upload_dir_output_failure_key(const struct tos_upload_dir_output *output,
-                                              size_t index);
+const char *tos_upload_stream_output_version_id(const struct tos_upload_stream_output *output);
 
 /**
- * Why file `index` failed: an error owned by the output (read it with the `tos_error_*`
- * getters; do not free it), valid until the output is freed. NULL for a NULL output or an
- * index out of range.
+ * The request id of CompleteMultipartUpload (or of the PutObject). NULL for a NULL output.
  */
 TOS_API
-const struct tos_error *tos_upload_dir_output_failure_error(const struct tos_upload_dir_output *output,
-                                                            size_t index);
+const char *tos_upload_stream_output_request_id(const struct tos_upload_stream_output *output);
+
+/**
+ * The whole object's CRC-64/XZ (ECMA-182). 0 for a NULL output.
+ */
+TOS_API uint64_t tos_upload_stream_output_crc64(const struct tos_upload_stream_output *output);
+
+/**
+ * The part size used; 0 when the stream went up in one PutObject. 0 for a NULL output.
+ */
+TOS_API uint64_t tos_upload_stream_output_part_size(const struct tos_upload_stream_output *output);
+
+/**
+ * Bytes this call sent (the stream's size). 0 for a
+ * NULL output.
+ */
+TOS_API uint64_t tos_upload_stream_output_bytes_sent(const struct tos_upload_stream_output *output);
 
 /**
  * Frees an output. Accepts NULL.
  */
-TOS_API void tos_upload_dir_output_free(struct tos_upload_dir_output *output);
-
-/**
- * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_list_multipart_uploads_input)`.
- * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
- */
-TOS_API
-tos_result tos_list_multipart_uploads_input_init(struct tos_list_multipart_uploads_input *input);
-
-/**
- * Lists the multipart uploads open in `input->bucket` under `input->prefix`, every page of
- * them (ListMultipartUploads with key and upload-id markers). Blocks the calling thread.
- *
- * `client`, `input`, `input->bucket` and `output_out` are required. On success returns
- * `TOS_OK` and stores a `tos_list_multipart_uploads_output` in `*output_out` (free it with
- * `tos_list_multipart_uploads_output_free`; an empty listing is a list of count 0). On failure
- * returns the code and, when `error_out` is not NULL, stores a `tos_error` there: bad input
- * (1xx) before anything is sent; `TOS_ERR_SERVER` for an error answer, or for a listing
- * that cannot be trusted (an unreadable page, a page larger than asked for, a marker sent
- * twice, an empty page that claims more follow); `TOS_PAUSED` / `TOS_ABORTED` when the
- * cancel hook was pulled. From inside a callback: `TOS_ERR_REENTRANT_CALL`.
- */
-TOS_API
-tos_result tos_list_multipart_uploads(const struct tos_client *client,
-                                      const struct tos_list_multipart_uploads_input *input,
-                                      struct tos_list_multipart_uploads_output **output_out,
-                                      struct tos_error **error_out);
-
-/**
- * How many uploads the list holds. 0 for a NULL list.
- */
-TOS_API
-size_t tos_list_multipart_uploads_output_count(const struct tos_list_multipart_uploads_output *list);
-
-/**
- * The object key of upload `index`. NULL for a NULL list or an index past the count.
- */
-TOS_API
-const char *tos_list_multipart_uploads_output_key(const struct tos_list_multipart_uploads_output *list,
-                                                  size_t index);
-
-/**
- * The upload id of upload `index` (what `tos_abort_multipart_upload` takes). NULL for a
- * NULL list or an index past the count.
- */
-TOS_API
-const char *tos_list_multipart_uploads_output_upload_id(const struct tos_list_multipart_uploads_output *list,
-                                                        size_t index);
-
-/**
- * When upload `index` was created, in Unix seconds (UTC). 0 when the server sent no
- * readable time, for a NULL list, or an index past the count.
- */
-TOS_API
-int64_t tos_list_multipart_uploads_output_initiated(const struct tos_list_multipart_uploads_output *list,
-                                                    size_t index);
-
-/**
- * Frees a list. Accepts NULL.
- */
-TOS_API void tos_list_multipart_uploads_output_free(struct tos_list_multipart_uploads_output *list);
-
-/**
- * Sets `*input` to its defaults: all zero, `struct_size =
- * sizeof(tos_abort_multipart_upload_input)`. Returns `TOS_ERR_NULL_ARGUMENT` if `input` is
- * NULL.
- */
-TOS_API
-tos_result tos_abort_multipart_upload_input_init(struct tos_abort_multipart_upload_input *input);
-
-/**
- * Aborts the multipart upload `input->upload_id` of `input->key` in `input->bucket`: the
- * server deletes its parts, and the upload can no longer be resumed or completed (a
- * checkpoint naming it then starts afresh). Blocks the calling thread.
- *
- * `client`, `input`, and its `bucket`, `key` and `upload_id` are required (NULL is
- * `TOS_ERR_NULL_ARGUMENT`; an empty `upload_id` is `TOS_ERR_INVALID_ARGUMENT`). Returns
- * `TOS_OK` once the server confirmed; otherwise the code and, when `error_out` is not NULL,
- * a `tos_error` in `*error_out`: `TOS_ERR_SERVER` with code `NoSuchUpload` when no such
- * upload is open, `TOS_PAUSED` / `TOS_ABORTED` when the hook was pulled first. From inside a
- * callback: `TOS_ERR_REENTRANT_CALL`.
- */
-TOS_API
-tos_result tos_abort_multipart_upload(const struct tos_client *client,
-                                      const struct tos_abort_multipart_upload_input *input,
-                                      struct tos_error **error_out);
+TOS_API void tos_upload_stream_output_free(struct tos_upload_stream_output *output);
 
 /**
  * The version of the loaded library as a static string, e.g. `"1.0.0"`. Never NULL; do not
