@@ -29,6 +29,9 @@ const (
 	DirEventFileSucceeded DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_SUCCEEDED // ETag and HashCrc64ecma are set
 	DirEventFileFailed    DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_FAILED    // Err says why
 	DirEventFileSkipped   DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_SKIPPED   // Reason says why
+	// FileConcurrency (0: automatic) now uploads FileConcurrency files at once; Path and Key
+	// are empty.
+	DirEventFileConcurrencyChanged DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED
 )
 
 // DirProgress is the aggregate progress of a folder upload.
@@ -52,6 +55,9 @@ type DirEvent struct {
 	HashCrc64ecma *uint64 // set with ETag
 	Reason        string  // why a file was skipped
 	Err           error   // *Error, why a file failed
+	// FileConcurrency is, for DirEventFileConcurrencyChanged, the files now uploaded at
+	// once; 0 otherwise.
+	FileConcurrency int
 }
 
 // DirProgressListener receives the progress of a folder upload.
