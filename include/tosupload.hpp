@@ -440,7 +440,7 @@ struct UploadFileInput : ObjectAttributes {
     std::string key;
     std::string file_path;
     std::uint64_t part_size = 0; ///< 5 MiB ..= 5 GiB; 0 = 20 MiB
-    std::uint32_t task_num = 0;  ///< 0 = 4
+    std::uint32_t task_num = 0;  ///< at most 1000; 0 = automatic (starts at 4, searches for the fastest)
     bool enable_checkpoint = true;
     std::string checkpoint_file; ///< file or directory; "" = beside the file
     /// A file smaller than this goes up in one PutObject; 0 = the part size; at most 5 GiB.
@@ -532,7 +532,7 @@ struct UploadStreamInput : ObjectAttributes {
     ReadFn read;
     /// 5 MiB ..= 5 GiB; 0 = 20 MiB. Never raised (the size is unknown): at most 10,000 parts.
     std::uint64_t part_size = 0;
-    std::uint32_t task_num = 0; ///< parts in flight, each held in memory; 0 = 4
+    std::uint32_t task_num = 0; ///< parts in flight, each held in memory; 0 = 4; at most 1000
 
     std::function<void(const Progress &)> on_progress; ///< total_bytes grows as the stream is read
     std::function<void(const UploadEvent &)> on_event;
@@ -594,8 +594,8 @@ struct UploadDirInput : ObjectAttributes {
     std::vector<std::string> include;  ///< globs; when any, only matching files go up
     std::vector<std::string> exclude;  ///< globs of files left out
     bool follow_symlinks = false;      ///< default: links are skipped
-    std::uint32_t file_concurrency = 0; ///< files at once; 0 = 4
-    std::uint32_t task_num = 0;         ///< parts at once per large file; 0 = 4
+    std::uint32_t file_concurrency = 0; ///< files at once; 0 = automatic
+    std::uint32_t task_num = 0;         ///< parts at once per large file, at most 1000; 0 = automatic
     std::uint32_t max_connections = 0;  ///< requests in flight over all files; 0 = 16
     std::uint64_t part_size = 0;        ///< multipart threshold and part size; 0 = 20 MiB
     std::string checkpoint_dir;         ///< journal and checkpoints; "" = not resumable

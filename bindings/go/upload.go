@@ -27,7 +27,8 @@ type UploadFileInput struct {
 	// PartSize is bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB (raised if the file would need
 	// more than 10,000 parts).
 	PartSize int64
-	// TaskNum is parts sent at once; 0 = 4; at most 1000.
+	// TaskNum is parts sent at once, at most 1000 (more is ResultInvalidArgument); 0 =
+	// automatic: it starts at 4 and searches for the fastest count (UploadEventTaskNumChanged).
 	TaskNum int
 	// EnableCheckpoint records progress in a checkpoint file so a paused, failed or killed
 	// upload resumes where it stopped (off by default, as in the Go SDK).

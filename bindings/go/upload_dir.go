@@ -86,8 +86,8 @@ type UploadDirInput struct {
 	// FollowSymlinks uploads what links point to (loops and dangling links fail); by default
 	// links are skipped.
 	FollowSymlinks  bool
-	FileConcurrency int   // files at once; 0 = 4
-	TaskNum         int   // parts at once per large file; 0 = 4
+	FileConcurrency int   // files at once; 0 = automatic (DirEventFileConcurrencyChanged)
+	TaskNum         int   // parts at once per large file, at most 1000; 0 = automatic
 	MaxConnections  int   // requests in flight over all files; 0 = 16
 	PartSize        int64 // multipart threshold and part size, 5 MiB ..= 5 GiB; 0 = 20 MiB
 	// CheckpointDir makes the upload resumable as a whole: a journal of finished files and the

@@ -34,8 +34,8 @@ type UploadStreamInput struct {
 	// PartSize is bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB. The stream's size is unknown,
 	// so it is never raised: a stream longer than 10,000 parts fails (ResultTooManyParts).
 	PartSize int64
-	// TaskNum is parts sent at once; 0 = 4; at most 1000. Each holds a part in memory, so
-	// the upload uses about PartSize * (TaskNum + 1) bytes.
+	// TaskNum is parts sent at once; 0 = 4; at most 1000 (more is ResultInvalidArgument).
+	// Each holds a part in memory, so the upload uses about PartSize * (TaskNum + 1) bytes.
 	TaskNum    int
 	Attributes ObjectAttributes
 
