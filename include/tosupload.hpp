@@ -21,15 +21,28 @@
  * other uploads sharing a user CancelHook are not affected), ignores later callbacks, and
  * upload_file rethrows it once the library has returned.
  *
+ * Reentrancy: inside a callback, a call that sends requests or makes a client (upload_file,
+ * upload_dir, upload_stream, list_multipart_uploads, abort_multipart_upload, the Client
+ * constructor) is refused by the library and throws tos::Error with result()
+ * TOS_ERR_REENTRANT_CALL (reentrant_call() true) inside the callback, before anything is
+ * sent. Caught there, the outer upload goes on; left to escape, it is the callback's
+ * exception like any other: the outer upload is paused and the outer call rethrows it.
+ * CancelHook::pause()/abort(), RateLimiter::set_rate() and destroying a Client may be used
+ * in callbacks.
+ *
  * Failures are thrown as tos::Error (a std::runtime_error) carrying every field of tos_error.
  *
  * Folders: client.upload_dir(tos::UploadDirInput("bucket", "local/dir", "prefix/")) with the
  * same callbacks, rate limiters and cancel hooks; it returns (rather than throws) when some
  * files failed, listing them, so check UploadDirOutput::ok().
  *
- * Streams: client.upload_stream(tos::UploadStreamInput("bucket", "key", tos::read_from(std::cin))).
- * Stale uploads: client.list_multipart_uploads(tos::ListUploadsInput("bucket", "prefix/")) and
- * client.abort_multipart_upload(bucket, key, upload_id).
+ * Streams: client.upload_stream(tos::UploadStreamInput("bucket", "key", tos::read_from(std::cin)))
+ * returns a tos::UploadStreamOutput.
+ * Stale uploads: client.list_multipart_uploads(tos::ListMultipartUploadsInput("bucket", "prefix/"))
+ * and client.abort_multipart_upload(tos::AbortMultipartUploadInput(bucket, key, upload_id)).
+ *
+ * Versions: tos::version_num() is the loaded library's TOS_VERSION_NUM (10000 for 1.0.0);
+ * compare it with the header's TOS_VERSION_NUM before relying on what a newer minor added.
  */
 #ifndef TOSUPLOAD_HPP
 #define TOSUPLOAD_HPP
@@ -62,8 +75,12 @@ inline std::string result_name(tos_result result) {
     return tos_result_name(static_cast<std::uint32_t>(result));
 }
 
-/** The version of the loaded library, e.g. "0.1.0". */
+/** The version of the loaded library, e.g. "1.0.0". */
 inline std::string version() { return tos_version(); }
+
+/** The version of the loaded library as MAJOR*10000 + MINOR*100 + PATCH, as TOS_VERSION_NUM
+ * is for the header this program was compiled with. */
+inline std::uint32_t version_num() { return tos_version_num(); }
 
 /** Every failure of the library, with all the details of tos_error. */
 class Error : public std::runtime_error {
@@ -97,6 +114,8 @@ public:
     /** Paused by a cancel hook: the same call with checkpointing on resumes. */
     bool paused() const noexcept { return result_ == TOS_PAUSED; }
     bool aborted() const noexcept { return result_ == TOS_ABORTED; }
+    /** Made from inside a callback of the library, which refused it (see "Reentrancy"). */
+    bool reentrant_call() const noexcept { return result_ == TOS_ERR_REENTRANT_CALL; }
 
 private:
     static std::string describe(tos_result result, const std::string &message, bool server, std::uint16_t status,
@@ -153,13 +172,27 @@ inline HookPtr new_hook() {
 
 } // namespace detail
 
-/** Options of Client: an empty string or 0 means the default (strings from TOS_* variables, or
- * AWS_* ones with TOS_PROTOCOL_S3). */
+/** Where a Client's credentials come from (tos_client_options.credentials). */
+enum class Credentials : std::uint32_t {
+    /// access_key/secret_key/security_token when access_key is set, else the environment
+    /// (TOS_ACCESS_KEY..., or AWS_ACCESS_KEY_ID... with TOS_PROTOCOL_S3), else anonymous.
+    Auto = TOS_CREDENTIALS_AUTO,
+    /// Only the fields; an empty access_key is TOS_ERR_MISSING_CREDENTIALS.
+    Static = TOS_CREDENTIALS_STATIC,
+    /// Only the environment; the fields must be empty (TOS_ERR_INVALID_ARGUMENT).
+    Environment = TOS_CREDENTIALS_ENVIRONMENT,
+    /// Unsigned requests (public-read buckets); the fields must be empty.
+    Anonymous = TOS_CREDENTIALS_ANONYMOUS,
+};
+
+/** Options of Client: an empty string or 0 means the default (endpoint and region from TOS_*
+ * variables, or AWS_* ones with TOS_PROTOCOL_S3; credentials as `credentials` says). */
 struct ClientOptions {
     tos_protocol protocol = TOS_PROTOCOL_TOS;
     std::string endpoint;
     std::string region;
-    std::string access_key;
+    Credentials credentials = Credentials::Auto;
+    std::string access_key; ///< with Credentials::Auto or Credentials::Static
     std::string secret_key;
     std::string security_token;
     tos_addressing addressing = TOS_ADDRESSING_AUTO;
@@ -181,38 +214,54 @@ class CancelHook {
 public:
     CancelHook() : state_(std::make_shared<State>()) {}
 
-    /** is_abort false pauses (Error::paused()), true aborts (Error::aborted()). */
-    void cancel(bool is_abort) const {
-        std::lock_guard<std::mutex> lock(state_->mu);
-        int want = is_abort ? 2 : 1;
-        if (state_->state == 2 || state_->state == want) {
-            return;
-        }
-        state_->state = want;
-        for (const tos_cancel_hook *h : state_->active) {
-            tos_cancel(h, is_abort);
-        }
+    /** Pauses (tos_pause): the calls throw Error::paused(); the same call with checkpointing
+     * on resumes (a stream, which cannot, is aborted instead). */
+    void pause() const { pull(State::paused); }
+    /** Aborts (tos_abort): the calls throw Error::aborted() after removing what they made on
+     * the server and the checkpoint. An abort may follow a pause; nothing follows an abort. */
+    void abort() const { pull(State::aborted); }
+    /** The 0.x spelling: is_abort false pauses, true aborts. */
+    [[deprecated("use pause() or abort()")]] void cancel(bool is_abort) const {
+        pull(is_abort ? State::aborted : State::paused);
     }
-    void pause() const { cancel(false); }
-    void abort() const { cancel(true); }
 
 private:
     // The C hook of each running upload is private to the call (so a failing callback can
     // pause its own upload only); this state forwards cancel() to all of them.
     struct State {
+        enum Pulled { none, paused, aborted };
         std::mutex mu;
-        int state = 0; // 0 none, 1 paused, 2 aborted
+        Pulled pulled = none;
         std::vector<const tos_cancel_hook *> active;
     };
 
     friend class detail::CallHook;
 
-    /** Forwards this hook's cancellations, past and future, to one upload's C hook. */
+    static void forward(const tos_cancel_hook *h, State::Pulled how) noexcept {
+        if (how == State::aborted) {
+            tos_abort(h);
+        } else {
+            tos_pause(h);
+        }
+    }
+
+    void pull(State::Pulled how) const {
+        std::lock_guard<std::mutex> lock(state_->mu);
+        if (state_->pulled == State::aborted || state_->pulled == how) {
+            return;
+        }
+        state_->pulled = how;
+        for (const tos_cancel_hook *h : state_->active) {
+            forward(h, how);
+        }
+    }
+
+    /** Forwards this hook's pause or abort, past and future, to one upload's C hook. */
     void attach(const tos_cancel_hook *h) const {
         std::lock_guard<std::mutex> lock(state_->mu);
         state_->active.push_back(h);
-        if (state_->state != 0) {
-            tos_cancel(h, state_->state == 2);
+        if (state_->pulled != State::none) {
+            forward(h, state_->pulled);
         }
     }
     void detach(const tos_cancel_hook *h) const noexcept {
@@ -231,22 +280,35 @@ private:
  */
 class RateLimiter {
 public:
-    /** rate 0 = unlimited (at least 1 KiB/s otherwise); capacity 0 = a tenth of a second of rate. */
+    /**
+     * rate 0 = unlimited, else at least 1024 bytes/s; capacity 0 = a tenth of a second of the
+     * rate (at least 10 KiB), else at least 10240 bytes. A value out of range throws
+     * tos::Error (TOS_ERR_INVALID_ARGUMENT).
+     */
     explicit RateLimiter(std::uint64_t rate_bytes_per_sec, std::uint64_t capacity_bytes = 0)
-        : p_(tos_rate_limiter_new(rate_bytes_per_sec, capacity_bytes), tos_rate_limiter_free) {
-        if (!p_) {
-            throw Error(TOS_ERR_INTERNAL, "tos_rate_limiter_new failed");
-        }
-    }
+        : p_(make(rate_bytes_per_sec, capacity_bytes), tos_rate_limiter_free) {}
+    /** Same ranges as the constructor; out of range throws (TOS_ERR_INVALID_ARGUMENT) and the
+     * limit is left unchanged. May be called from inside a callback. */
     void set_rate(std::uint64_t rate_bytes_per_sec, std::uint64_t capacity_bytes = 0) const {
         tos_result rc = tos_rate_limiter_set_rate(p_.get(), rate_bytes_per_sec, capacity_bytes);
         if (rc != TOS_OK) {
-            throw Error(rc, "tos_rate_limiter_set_rate failed");
+            throw Error(rc, "tos_rate_limiter_set_rate(" + std::to_string(rate_bytes_per_sec) + ", " +
+                                std::to_string(capacity_bytes) + ") refused");
         }
     }
     const tos_rate_limiter *get() const noexcept { return p_.get(); }
 
 private:
+    static const tos_rate_limiter *make(std::uint64_t rate_bytes_per_sec, std::uint64_t capacity_bytes) {
+        const tos_rate_limiter *limiter = nullptr;
+        tos_error *error = nullptr;
+        tos_result rc = tos_rate_limiter_new(rate_bytes_per_sec, capacity_bytes, &limiter, &error);
+        if (rc != TOS_OK) {
+            detail::throw_error(rc, error);
+        }
+        return limiter;
+    }
+
     std::shared_ptr<const tos_rate_limiter> p_;
 };
 
@@ -378,7 +440,7 @@ struct UploadFileInput : ObjectAttributes {
     std::string key;
     std::string file_path;
     std::uint64_t part_size = 0; ///< 5 MiB ..= 5 GiB; 0 = 20 MiB
-    std::uint32_t task_num = 0;  ///< 0 = 4
+    std::uint32_t task_num = 0;  ///< at most 1000; 0 = automatic (starts at 4, searches for the fastest)
     bool enable_checkpoint = true;
     std::string checkpoint_file; ///< file or directory; "" = beside the file
     /// A file smaller than this goes up in one PutObject; 0 = the part size; at most 5 GiB.
@@ -423,7 +485,7 @@ struct UploadFileInput : ObjectAttributes {
     UploadFileInput &with_cancel_hook(CancelHook h) { cancel_hook = std::move(h); return *this; }
 };
 
-/** The result of a completed upload. */
+/** The result of a completed upload_file. */
 struct UploadFileOutput {
     std::string bucket;
     std::string key;
@@ -470,13 +532,27 @@ struct UploadStreamInput : ObjectAttributes {
     ReadFn read;
     /// 5 MiB ..= 5 GiB; 0 = 20 MiB. Never raised (the size is unknown): at most 10,000 parts.
     std::uint64_t part_size = 0;
-    std::uint32_t task_num = 0; ///< parts in flight, each held in memory; 0 = 4
+    std::uint32_t task_num = 0; ///< parts in flight, each held in memory; 0 = 4; at most 1000
 
     std::function<void(const Progress &)> on_progress; ///< total_bytes grows as the stream is read
     std::function<void(const UploadEvent &)> on_event;
     RateLimitFn rate_limit;                  ///< takes precedence over rate_limiter
     std::optional<RateLimiter> rate_limiter; ///< shared token bucket
     std::optional<CancelHook> cancel_hook;
+};
+
+/** The result of a completed upload_stream (tos_upload_stream_output). */
+struct UploadStreamOutput {
+    std::string bucket;
+    std::string key;
+    std::string upload_id; ///< "" when the stream went up in one PutObject
+    std::string etag;      ///< quoted, as the server sent it
+    std::string location;
+    std::string version_id;
+    std::string request_id;
+    std::uint64_t crc64 = 0;      ///< CRC-64/XZ (ECMA-182) of the object
+    std::uint64_t part_size = 0;  ///< 0 when the stream went up in one PutObject
+    std::uint64_t bytes_sent = 0; ///< the stream's size
 };
 
 /** Aggregate progress of a folder upload (tos_upload_dir_progress). */
@@ -518,8 +594,8 @@ struct UploadDirInput : ObjectAttributes {
     std::vector<std::string> include;  ///< globs; when any, only matching files go up
     std::vector<std::string> exclude;  ///< globs of files left out
     bool follow_symlinks = false;      ///< default: links are skipped
-    std::uint32_t file_concurrency = 0; ///< files at once; 0 = 4
-    std::uint32_t task_num = 0;         ///< parts at once per large file; 0 = 4
+    std::uint32_t file_concurrency = 0; ///< files at once; 0 = automatic
+    std::uint32_t task_num = 0;         ///< parts at once per large file, at most 1000; 0 = automatic
     std::uint32_t max_connections = 0;  ///< requests in flight over all files; 0 = 16
     std::uint64_t part_size = 0;        ///< multipart threshold and part size; 0 = 20 MiB
     std::string checkpoint_dir;         ///< journal and checkpoints; "" = not resumable
@@ -554,10 +630,10 @@ struct UploadDirOutput {
     bool ok() const noexcept { return failures.empty() && !error; }
 };
 
-/** The input of Client::list_multipart_uploads (tos_list_multipart_uploads). */
-struct ListUploadsInput {
-    ListUploadsInput() = default;
-    explicit ListUploadsInput(std::string bucket_, std::string prefix_ = {})
+/** The input of Client::list_multipart_uploads (tos_list_multipart_uploads_input). */
+struct ListMultipartUploadsInput {
+    ListMultipartUploadsInput() = default;
+    explicit ListMultipartUploadsInput(std::string bucket_, std::string prefix_ = {})
         : bucket(std::move(bucket_)), prefix(std::move(prefix_)) {}
 
     std::string bucket;
@@ -567,10 +643,25 @@ struct ListUploadsInput {
     std::optional<CancelHook> cancel_hook;
 };
 
+/** The 0.x name of ListMultipartUploadsInput. */
+using ListUploadsInput [[deprecated("use ListMultipartUploadsInput")]] = ListMultipartUploadsInput;
+
+/** The input of Client::abort_multipart_upload (tos_abort_multipart_upload_input). */
+struct AbortMultipartUploadInput {
+    AbortMultipartUploadInput() = default;
+    AbortMultipartUploadInput(std::string bucket_, std::string key_, std::string upload_id_)
+        : bucket(std::move(bucket_)), key(std::move(key_)), upload_id(std::move(upload_id_)) {}
+
+    std::string bucket;
+    std::string key;
+    std::string upload_id; ///< as MultipartUpload::upload_id gives it
+    std::optional<CancelHook> cancel_hook; ///< pulled, the call throws paused or aborted
+};
+
 /** An open multipart upload, as listed. */
 struct MultipartUpload {
     std::string key;
-    std::string upload_id; ///< what Client::abort_multipart_upload takes
+    std::string upload_id; ///< what AbortMultipartUploadInput takes
     /// Unset when the server sent no readable time.
     std::optional<std::chrono::system_clock::time_point> initiated;
 };
@@ -728,11 +819,28 @@ inline UploadFileOutput convert(const tos_upload_file_output *out) {
     return o;
 }
 
-/** Takes ownership of what an upload call stored, then returns its output or throws: what a
- * callback threw first, else the call's error. */
-inline UploadFileOutput upload_output(tos_result rc, tos_upload_file_output *raw_out, tos_error *raw_err,
-                                      const std::exception_ptr &callback_exception) {
-    std::unique_ptr<tos_upload_file_output, void (*)(tos_upload_file_output *)> out(raw_out, tos_upload_file_output_free);
+inline UploadStreamOutput convert(const tos_upload_stream_output *out) {
+    UploadStreamOutput o;
+    o.bucket = str(tos_upload_stream_output_bucket(out));
+    o.key = str(tos_upload_stream_output_key(out));
+    o.upload_id = str(tos_upload_stream_output_upload_id(out));
+    o.etag = str(tos_upload_stream_output_etag(out));
+    o.location = str(tos_upload_stream_output_location(out));
+    o.version_id = str(tos_upload_stream_output_version_id(out));
+    o.request_id = str(tos_upload_stream_output_request_id(out));
+    o.crc64 = tos_upload_stream_output_crc64(out);
+    o.part_size = tos_upload_stream_output_part_size(out);
+    o.bytes_sent = tos_upload_stream_output_bytes_sent(out);
+    return o;
+}
+
+/** Takes ownership of what an upload call stored (COut: tos_upload_file_output or
+ * tos_upload_stream_output, freed by free_out), then returns its converted output or
+ * throws: what a callback threw first, else the call's error. */
+template <class COut>
+auto upload_output(tos_result rc, COut *raw_out, void (*free_out)(COut *), tos_error *raw_err,
+                   const std::exception_ptr &callback_exception) {
+    std::unique_ptr<COut, void (*)(COut *)> out(raw_out, free_out);
     std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
     if (callback_exception) {
         std::rethrow_exception(callback_exception);
@@ -753,6 +861,7 @@ public:
         tos_client_options_init(&o);
         o.endpoint = detail::opt(options.endpoint);
         o.region = detail::opt(options.region);
+        o.credentials = static_cast<std::uint32_t>(options.credentials);
         o.access_key = detail::opt(options.access_key);
         o.secret_key = detail::opt(options.secret_key);
         o.security_token = detail::opt(options.security_token);
@@ -812,7 +921,7 @@ public:
         tos_upload_file_output *out = nullptr;
         tos_error *err = nullptr;
         tos_result rc = tos_upload_file(client_, &ci, &out, &err);
-        return detail::upload_output(rc, out, err, st.exception);
+        return detail::upload_output(rc, out, tos_upload_file_output_free, err, st.exception);
     }
 
     /**
@@ -889,7 +998,7 @@ public:
      * thread. Throws tos::Error on failure (a pause or abort is Error::aborted(): a stream
      * cannot be resumed), or rethrows what a callback or in.read threw.
      */
-    UploadFileOutput upload_stream(const UploadStreamInput &in) const {
+    UploadStreamOutput upload_stream(const UploadStreamInput &in) const {
         check_not_moved();
         if (!in.read) {
             throw Error(TOS_ERR_NULL_ARGUMENT, "UploadStreamInput::read is required");
@@ -909,14 +1018,14 @@ public:
         ci.read_cb = &detail::read_stream;
         ci.read_user_data = &st;
 
-        tos_upload_file_output *out = nullptr;
+        tos_upload_stream_output *out = nullptr;
         tos_error *err = nullptr;
         tos_result rc = tos_upload_stream(client_, &ci, &out, &err);
-        return detail::upload_output(rc, out, err, st.exception);
+        return detail::upload_output(rc, out, tos_upload_stream_output_free, err, st.exception);
     }
 
     /** The open multipart uploads of a bucket (tos_list_multipart_uploads), every page. */
-    std::vector<MultipartUpload> list_multipart_uploads(const ListUploadsInput &in) const {
+    std::vector<MultipartUpload> list_multipart_uploads(const ListMultipartUploadsInput &in) const {
         check_not_moved();
         tos_list_multipart_uploads_input ci;
         tos_list_multipart_uploads_input_init(&ci);
@@ -951,13 +1060,17 @@ public:
      * Aborts an open multipart upload (tos_abort_multipart_upload): its parts are deleted.
      * Throws tos::Error: TOS_ERR_SERVER with code() "NoSuchUpload" when none is open.
      */
-    void abort_multipart_upload(const std::string &bucket, const std::string &key, const std::string &upload_id,
-                                const std::optional<CancelHook> &cancel_hook = std::nullopt) const {
+    void abort_multipart_upload(const AbortMultipartUploadInput &in) const {
         check_not_moved();
-        detail::CallHook hook(cancel_hook);
+        tos_abort_multipart_upload_input ci;
+        tos_abort_multipart_upload_input_init(&ci);
+        ci.bucket = in.bucket.c_str();
+        ci.key = in.key.c_str();
+        ci.upload_id = in.upload_id.c_str();
+        detail::CallHook hook(in.cancel_hook);
+        ci.cancel_hook = hook.get();
         tos_error *raw_err = nullptr;
-        tos_result rc =
-            tos_abort_multipart_upload(client_, bucket.c_str(), key.c_str(), upload_id.c_str(), hook.get(), &raw_err);
+        tos_result rc = tos_abort_multipart_upload(client_, &ci, &raw_err);
         std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
         if (rc != TOS_OK) {
             throw Error::from(rc, err.get());

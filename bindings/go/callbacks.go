@@ -15,7 +15,7 @@ import (
 )
 
 //export tosgoProgress
-func tosgoProgress(p *C.struct_tos_progress, h C.uintptr_t) {
+func tosgoProgress(p *C.struct_tos_upload_progress, h C.uintptr_t) {
 	st := cgo.Handle(h).Value().(*callState)
 	status := &DataTransferStatus{
 		TotalBytes:    int64(p.total_bytes),

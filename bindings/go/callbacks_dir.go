@@ -12,7 +12,7 @@ import "C"
 import "runtime/cgo"
 
 //export tosgoDirProgress
-func tosgoDirProgress(p *C.struct_tos_dir_progress, h C.uintptr_t) {
+func tosgoDirProgress(p *C.struct_tos_upload_dir_progress, h C.uintptr_t) {
 	st := cgo.Handle(h).Value().(*dirCallState)
 	progress := &DirProgress{
 		BytesDone:    int64(p.bytes_done),
@@ -27,14 +27,15 @@ func tosgoDirProgress(p *C.struct_tos_dir_progress, h C.uintptr_t) {
 }
 
 //export tosgoDirEvent
-func tosgoDirEvent(e *C.struct_tos_dir_event, h C.uintptr_t) {
+func tosgoDirEvent(e *C.struct_tos_upload_dir_event, h C.uintptr_t) {
 	st := cgo.Handle(h).Value().(*dirCallState)
 	ev := &DirEvent{
-		Type: DirEventType(e.kind),
-		Path: C.GoString(e.path),
-		Key:  C.GoString(e.key),
-		Size: int64(e.size),
-		Err:  lentError((*C.struct_tos_error)(e.error)),
+		Type:            DirEventType(e.kind),
+		Path:            C.GoString(e.path),
+		Key:             C.GoString(e.key),
+		Size:            int64(e.size),
+		Err:             lentError((*C.struct_tos_error)(e.error)),
+		FileConcurrency: int(e.file_concurrency),
 	}
 	if e.etag != nil {
 		ev.ETag = C.GoString(e.etag)

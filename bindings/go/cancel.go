@@ -37,7 +37,16 @@ func (h *CancelHook) Cancel(isAbort bool) {
 		h.state = 2
 	}
 	for p := range h.active {
-		C.tos_cancel(p, C.bool(isAbort))
+		pull(p, isAbort)
+	}
+}
+
+// pull pauses or aborts one call's C hook.
+func pull(p *C.struct_tos_cancel_hook, isAbort bool) {
+	if isAbort {
+		C.tos_abort(p)
+	} else {
+		C.tos_pause(p)
 	}
 }
 
@@ -50,7 +59,7 @@ func (h *CancelHook) attach(p *C.struct_tos_cancel_hook) {
 	}
 	h.active[p] = struct{}{}
 	if h.state != 0 {
-		C.tos_cancel(p, C.bool(h.state == 2))
+		pull(p, h.state == 2)
 	}
 }
 

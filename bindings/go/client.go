@@ -14,11 +14,18 @@ import (
 	"unsafe"
 )
 
-// Version is the version of the loaded library, e.g. "0.1.0".
+// Version is the version of the loaded library, e.g. "1.0.0".
 func Version() string { return C.GoString(C.tos_version()) }
+
+// VersionNum is the version of the loaded library as MAJOR*10000 + MINOR*100 + PATCH (10000
+// for 1.0.0), to compare with HeaderVersionNum.
+func VersionNum() int { return int(C.tos_version_num()) }
 
 // HeaderVersion is the version of the header this package was compiled against.
 var HeaderVersion = fmt.Sprintf("%d.%d.%d", C.TOS_VERSION_MAJOR, C.TOS_VERSION_MINOR, C.TOS_VERSION_PATCH)
+
+// HeaderVersionNum is HeaderVersion as a number, as VersionNum is for the loaded library.
+const HeaderVersionNum = C.TOS_VERSION_NUM
 
 // Addressing says how bucket names go into URLs.
 type Addressing uint32
@@ -55,14 +62,37 @@ func (p Protocol) String() string {
 	return fmt.Sprintf("Protocol(%d)", uint32(p))
 }
 
-// ClientOptions configures NewClient. The zero value of every field means its default; empty
-// strings are read from the environment (TOS_ENDPOINT, TOS_REGION, TOS_ACCESS_KEY,
-// TOS_SECRET_KEY, TOS_SECURITY_TOKEN; the AWS_* ones with ProtocolS3).
+// Credentials says where a client's credentials come from.
+type Credentials uint32
+
+const (
+	// CredentialsAuto (the default): AccessKey, SecretKey and SecurityToken when AccessKey is
+	// set; otherwise all three from the environment (TOS_ACCESS_KEY, TOS_SECRET_KEY,
+	// TOS_SECURITY_TOKEN; with ProtocolS3 AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+	// AWS_SESSION_TOKEN); with none there, unsigned requests.
+	CredentialsAuto Credentials = C.TOS_CREDENTIALS_AUTO
+	// CredentialsStatic: only the fields, never the environment; an empty AccessKey is
+	// ResultMissingCredentials.
+	CredentialsStatic Credentials = C.TOS_CREDENTIALS_STATIC
+	// CredentialsEnvironment: only the environment variables named for CredentialsAuto; the
+	// fields must be empty (ResultInvalidArgument), and no access key there is
+	// ResultMissingCredentials.
+	CredentialsEnvironment Credentials = C.TOS_CREDENTIALS_ENVIRONMENT
+	// CredentialsAnonymous: unsigned requests (public-read buckets); the fields must be
+	// empty and the environment is not read.
+	CredentialsAnonymous Credentials = C.TOS_CREDENTIALS_ANONYMOUS
+)
+
+// ClientOptions configures NewClient. The zero value of every field means its default; an
+// empty Endpoint or Region is read from the environment (TOS_ENDPOINT, TOS_REGION; the AWS_*
+// ones with ProtocolS3), the keys as Credentials says.
 type ClientOptions struct {
-	Protocol      Protocol
-	Endpoint      string // http://host:port or https://host
-	Region        string // e.g. cn-beijing
-	AccessKey     string
+	Protocol Protocol
+	Endpoint string // http://host:port or https://host
+	Region   string // e.g. cn-beijing
+	// Credentials chooses where the keys come from; the zero value is CredentialsAuto.
+	Credentials   Credentials
+	AccessKey     string // with CredentialsAuto or CredentialsStatic
 	SecretKey     string
 	SecurityToken string
 	Addressing    Addressing
@@ -147,6 +177,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	o.access_key = cs.opt(opts.AccessKey)
 	o.secret_key = cs.opt(opts.SecretKey)
 	o.security_token = cs.opt(opts.SecurityToken)
+	o.credentials = C.uint32_t(opts.Credentials)
 	o.addressing = C.uint32_t(opts.Addressing)
 	switch {
 	case opts.MaxRetryCount < 0:

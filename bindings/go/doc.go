@@ -23,6 +23,10 @@
 // aborts it. ListMultipartUploads and AbortMultipartUpload find and remove the multipart
 // uploads left open by paused uploads or dead processes.
 //
+// ClientOptions.Credentials chooses where the keys come from (CredentialsAuto, Static,
+// Environment, Anonymous). From inside a listener, a RateLimiter or a Reader, the calls that
+// send requests or make a client return ErrReentrantCall without sending anything.
+//
 // Callbacks cross cgo through runtime/cgo.Handle: C receives only an integer handle, never a
 // Go pointer. They run on the goroutine that called UploadFile, one at a time, and never
 // after it returns. A panic in a listener (or a stream's Reader) is recovered at the C

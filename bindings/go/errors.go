@@ -32,6 +32,7 @@ const (
 	ResultFileIsDirectory    Result = C.TOS_ERR_FILE_IS_DIRECTORY
 	ResultFileUnreadable     Result = C.TOS_ERR_FILE_UNREADABLE
 	ResultCheckpointPath     Result = C.TOS_ERR_CHECKPOINT_PATH
+	ResultReentrantCall      Result = C.TOS_ERR_REENTRANT_CALL
 	ResultNetwork            Result = C.TOS_ERR_NETWORK
 	ResultTimeout            Result = C.TOS_ERR_TIMEOUT
 	ResultServer             Result = C.TOS_ERR_SERVER
@@ -52,6 +53,11 @@ var (
 	// ErrAborted: the upload was aborted (CancelHook.Cancel(true)); the multipart upload was
 	// aborted on the server and the checkpoint deleted.
 	ErrAborted error = ResultAborted
+	// ErrReentrantCall: a call that sends requests or makes a client (UploadFile, UploadDir,
+	// UploadStream, ListMultipartUploads, AbortMultipartUpload, NewClient) was made from
+	// inside a listener, a RateLimiter or a stream's Reader, and the library refused it
+	// before sending anything. CancelHook.Cancel and TokenBucket.SetRate are allowed there.
+	ErrReentrantCall error = ResultReentrantCall
 	// ErrClosed: the Client was closed.
 	ErrClosed = errors.New("tosupload: client is closed")
 )

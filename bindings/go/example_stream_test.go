@@ -42,14 +42,14 @@ func ExampleClient_AbortMultipartUpload() {
 	defer client.Close()
 	ctx := context.Background()
 	bucket := os.Getenv("TOS_TEST_BUCKET")
-	uploads, err := client.ListMultipartUploads(ctx, tos.ListUploadsInput{Bucket: bucket, Prefix: "backups/"})
+	uploads, err := client.ListMultipartUploads(ctx, tos.ListMultipartUploadsInput{Bucket: bucket, Prefix: "backups/"})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	for _, u := range uploads {
 		if !u.Initiated.IsZero() && time.Since(u.Initiated) > 24*time.Hour { // zero: time unknown
-			if err := client.AbortMultipartUpload(ctx, bucket, u.Key, u.UploadID, nil); err != nil {
+			if err := client.AbortMultipartUpload(ctx, tos.AbortMultipartUploadInput{Bucket: bucket, Key: u.Key, UploadID: u.UploadID}); err != nil {
 				fmt.Println(u.Key, err)
 			}
 		}

@@ -15,16 +15,18 @@ type TokenBucket struct {
 	ptr *C.struct_tos_rate_limiter
 }
 
-// NewTokenBucket makes a bucket of rate bytes per second (0 = unlimited; at least 1 KiB/s
-// otherwise) with a burst of capacity bytes (0 = a tenth of a second of the rate; at least
-// 10 KiB). It starts full.
+// NewTokenBucket makes a bucket of rate bytes per second (0 = unlimited, else at least 1024)
+// with a burst of capacity bytes (0 = a tenth of a second of the rate but at least 10 KiB,
+// else at least 10240). It starts full. A value out of range is an *Error with
+// ResultInvalidArgument.
 func NewTokenBucket(rate, capacity int64) (*TokenBucket, error) {
 	if rate < 0 || capacity < 0 {
 		return nil, &Error{Result: ResultInvalidArgument, Message: "rate and capacity must not be negative"}
 	}
-	p := C.tos_rate_limiter_new(C.uint64_t(rate), C.uint64_t(capacity))
-	if p == nil {
-		return nil, &Error{Result: ResultInternal, Message: "tos_rate_limiter_new failed"}
+	var p *C.struct_tos_rate_limiter
+	var cerr *C.struct_tos_error
+	if rc := C.tos_rate_limiter_new(C.uint64_t(rate), C.uint64_t(capacity), &p, &cerr); rc != C.TOS_OK {
+		return nil, takeError(Result(rc), cerr)
 	}
 	tb := &TokenBucket{ptr: p}
 	tb.own.free = func() { C.tos_rate_limiter_free(p) }
@@ -32,8 +34,9 @@ func NewTokenBucket(rate, capacity int64) (*TokenBucket, error) {
 	return tb, nil
 }
 
-// SetRate changes the rate and burst (as in NewTokenBucket), also while uploads run and from
-// inside a listener.
+// SetRate changes the rate and burst (same meaning and ranges as in NewTokenBucket), also
+// while uploads run and from inside a listener. A value out of range is an *Error with
+// ResultInvalidArgument, and the limit is left as it was.
 func (tb *TokenBucket) SetRate(rate, capacity int64) error {
 	if rate < 0 || capacity < 0 {
 		return &Error{Result: ResultInvalidArgument, Message: "rate and capacity must not be negative"}

@@ -37,6 +37,7 @@ var uploadEventTypeNames = map[UploadEventType]string{
 	UploadEventUploadResumed:                    "UploadResumed",
 	UploadEventCheckpointDiscarded:              "CheckpointDiscarded",
 	UploadEventPartSizeAdjusted:                 "PartSizeAdjusted",
+	UploadEventTaskNumChanged:                   "TaskNumChanged",
 }
 
 // String names the kind, e.g. "UploadPartSucceeded".
@@ -45,15 +46,28 @@ func (t UploadEventType) String() string {
 }
 
 var dirEventTypeNames = map[DirEventType]string{
-	DirEventFileStarted:   "FileStarted",
-	DirEventFileSucceeded: "FileSucceeded",
-	DirEventFileFailed:    "FileFailed",
-	DirEventFileSkipped:   "FileSkipped",
+	DirEventFileStarted:            "FileStarted",
+	DirEventFileSucceeded:          "FileSucceeded",
+	DirEventFileFailed:             "FileFailed",
+	DirEventFileSkipped:            "FileSkipped",
+	DirEventFileConcurrencyChanged: "FileConcurrencyChanged",
 }
 
 // String names the kind, e.g. "FileSucceeded".
 func (t DirEventType) String() string {
 	return enumString(dirEventTypeNames, t, "DirEventType")
+}
+
+var credentialsNames = map[Credentials]string{
+	CredentialsAuto:        "Auto",
+	CredentialsStatic:      "Static",
+	CredentialsEnvironment: "Environment",
+	CredentialsAnonymous:   "Anonymous",
+}
+
+// String names the choice, e.g. "Anonymous".
+func (c Credentials) String() string {
+	return enumString(credentialsNames, c, "Credentials")
 }
 
 var addressingNames = map[Addressing]string{

@@ -565,6 +565,9 @@ func TestVersion(t *testing.T) {
 	if tos.Version() != tos.HeaderVersion {
 		t.Errorf("library %s, header %s", tos.Version(), tos.HeaderVersion)
 	}
+	if tos.VersionNum() != tos.HeaderVersionNum || tos.HeaderVersionNum < 10000 {
+		t.Errorf("library %d, header %d", tos.VersionNum(), tos.HeaderVersionNum)
+	}
 	if tos.ResultInvalidKey.String() != "TOS_ERR_INVALID_KEY" || tos.ResultInvalidKey.Error() != "tosupload: TOS_ERR_INVALID_KEY" {
 		t.Errorf("Result.String: %s", tos.ResultInvalidKey.String())
 	}

@@ -27,7 +27,8 @@ type UploadFileInput struct {
 	// PartSize is bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB (raised if the file would need
 	// more than 10,000 parts).
 	PartSize int64
-	// TaskNum is parts sent at once; 0 = 4; at most 1000.
+	// TaskNum is parts sent at once, at most 1000 (more is ResultInvalidArgument); 0 =
+	// automatic: it starts at 4 and searches for the fastest count (UploadEventTaskNumChanged).
 	TaskNum int
 	// EnableCheckpoint records progress in a checkpoint file so a paused, failed or killed
 	// upload resumes where it stopped (off by default, as in the Go SDK).
@@ -70,7 +71,7 @@ type UploadFileInput struct {
 	CancelHook *CancelHook
 }
 
-// UploadFileOutput is the result of a completed UploadFile or UploadStream.
+// UploadFileOutput is the result of a completed UploadFile.
 type UploadFileOutput struct {
 	Bucket        string
 	Key           string
@@ -152,7 +153,7 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 	cs.attributes(&attrs, &ci.attributes)
 
 	st := &callState{in: in}
-	var out *C.struct_tos_upload_output
+	var out *C.struct_tos_upload_file_output
 	defer func() { C.tos_upload_file_output_free(out) }() // NULL-safe; also when a listener panicked
 	err := runUpload(ctx, in.TokenBucket, in.CancelHook, st, st,
 		func(rl *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, h C.uintptr_t) (C.tos_result, *C.struct_tos_error) {
@@ -168,11 +169,11 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 	if err != nil {
 		return nil, err
 	}
-	return uploadOutput(out), nil
+	return uploadFileOutput(out), nil
 }
 
-// uploadOutput copies the C output of UploadFile and UploadStream.
-func uploadOutput(out *C.struct_tos_upload_output) *UploadFileOutput {
+// uploadFileOutput copies the C output of UploadFile.
+func uploadFileOutput(out *C.struct_tos_upload_file_output) *UploadFileOutput {
 	return &UploadFileOutput{
 		Bucket:        C.GoString(C.tos_upload_file_output_bucket(out)),
 		Key:           C.GoString(C.tos_upload_file_output_key(out)),

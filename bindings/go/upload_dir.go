@@ -29,6 +29,9 @@ const (
 	DirEventFileSucceeded DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_SUCCEEDED // ETag and HashCrc64ecma are set
 	DirEventFileFailed    DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_FAILED    // Err says why
 	DirEventFileSkipped   DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_SKIPPED   // Reason says why
+	// FileConcurrency (0: automatic) now uploads FileConcurrency files at once; Path and Key
+	// are empty.
+	DirEventFileConcurrencyChanged DirEventType = C.TOS_UPLOAD_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED
 )
 
 // DirProgress is the aggregate progress of a folder upload.
@@ -52,6 +55,9 @@ type DirEvent struct {
 	HashCrc64ecma *uint64 // set with ETag
 	Reason        string  // why a file was skipped
 	Err           error   // *Error, why a file failed
+	// FileConcurrency is, for DirEventFileConcurrencyChanged, the files now uploaded at
+	// once; 0 otherwise.
+	FileConcurrency int
 }
 
 // DirProgressListener receives the progress of a folder upload.
@@ -80,8 +86,8 @@ type UploadDirInput struct {
 	// FollowSymlinks uploads what links point to (loops and dangling links fail); by default
 	// links are skipped.
 	FollowSymlinks  bool
-	FileConcurrency int   // files at once; 0 = 4
-	TaskNum         int   // parts at once per large file; 0 = 4
+	FileConcurrency int   // files at once; 0 = automatic (DirEventFileConcurrencyChanged)
+	TaskNum         int   // parts at once per large file, at most 1000; 0 = automatic
 	MaxConnections  int   // requests in flight over all files; 0 = 16
 	PartSize        int64 // multipart threshold and part size, 5 MiB ..= 5 GiB; 0 = 20 MiB
 	// CheckpointDir makes the upload resumable as a whole: a journal of finished files and the

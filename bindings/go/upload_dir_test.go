@@ -159,6 +159,10 @@ func TestEnumsHaveNames(t *testing.T) {
 		{tos.DataTransferType(99), "DataTransferType(99)"},
 		{tos.UploadEventUploadPartSucceeded, "UploadPartSucceeded"},
 		{tos.UploadEventPartSizeAdjusted, "PartSizeAdjusted"},
+		{tos.UploadEventTaskNumChanged, "TaskNumChanged"},
+		{tos.UploadEventType(13), "UploadEventType(13)"},
+		{tos.DirEventFileConcurrencyChanged, "FileConcurrencyChanged"},
+		{tos.CredentialsStatic, "Static"},
 		{tos.UploadEventType(0), "UploadEventType(0)"},
 		{tos.DirEventFileSkipped, "FileSkipped"},
 		{tos.AddressingPathStyle, "PathStyle"},
@@ -167,6 +171,17 @@ func TestEnumsHaveNames(t *testing.T) {
 	} {
 		if s := c.got.String(); s != c.want {
 			t.Errorf("%#v.String() = %q, want %q", c.got, s, c.want)
+		}
+	}
+	// Every kind the C API has, up to the last one, has a name of its own.
+	for k := tos.UploadEventCreateMultipartUploadSucceeded; k <= tos.UploadEventTaskNumChanged; k++ {
+		if s := k.String(); strings.HasPrefix(s, "UploadEventType(") {
+			t.Errorf("UploadEventType %d has no name", int(k))
+		}
+	}
+	for k := tos.DirEventFileStarted; k <= tos.DirEventFileConcurrencyChanged; k++ {
+		if s := k.String(); strings.HasPrefix(s, "DirEventType(") {
+			t.Errorf("DirEventType %d has no name", int(k))
 		}
 	}
 }

@@ -34,8 +34,8 @@ type UploadStreamInput struct {
 	// PartSize is bytes per part, 5 MiB ..= 5 GiB; 0 = 20 MiB. The stream's size is unknown,
 	// so it is never raised: a stream longer than 10,000 parts fails (ResultTooManyParts).
 	PartSize int64
-	// TaskNum is parts sent at once; 0 = 4; at most 1000. Each holds a part in memory, so
-	// the upload uses about PartSize * (TaskNum + 1) bytes.
+	// TaskNum is parts sent at once; 0 = 4; at most 1000 (more is ResultInvalidArgument).
+	// Each holds a part in memory, so the upload uses about PartSize * (TaskNum + 1) bytes.
 	TaskNum    int
 	Attributes ObjectAttributes
 
@@ -47,6 +47,20 @@ type UploadStreamInput struct {
 	TokenBucket *TokenBucket
 	// CancelHook aborts the upload, whether paused or aborted (a stream cannot be resumed).
 	CancelHook *CancelHook
+}
+
+// UploadStreamOutput is the result of a completed UploadStream.
+type UploadStreamOutput struct {
+	Bucket        string
+	Key           string
+	UploadID      string // "" when the stream went up in one PutObject
+	ETag          string // quoted, as the server sent it
+	Location      string
+	VersionID     string
+	RequestID     string // of CompleteMultipartUpload (or of the PutObject)
+	HashCrc64ecma uint64 // the whole object's CRC-64/XZ (ECMA-182)
+	PartSize      int64  // the part size used; 0 for one PutObject
+	BytesSent     int64  // the stream's size
 }
 
 // streamState is what the read trampoline reaches through its cgo.Handle. The listeners get
@@ -68,7 +82,7 @@ type streamState struct {
 // when it returns. A Reader failure is ErrStreamRead, wrapping the Reader's error; a panic in
 // the Reader or a listener is raised again once the library has returned. The Reader and the
 // listeners run on the calling goroutine, one at a time, and never after UploadStream returns.
-func (c *Client) UploadStream(ctx context.Context, in *UploadStreamInput) (*UploadFileOutput, error) {
+func (c *Client) UploadStream(ctx context.Context, in *UploadStreamInput) (*UploadStreamOutput, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -108,8 +122,8 @@ func (c *Client) UploadStream(ctx context.Context, in *UploadStreamInput) (*Uplo
 	ss := &streamState{st: st, ctx: ctx, r: in.Reader}
 	rh := cgo.NewHandle(ss)
 	defer rh.Delete()
-	var out *C.struct_tos_upload_output
-	defer func() { C.tos_upload_file_output_free(out) }() // NULL-safe; also when the Reader panicked
+	var out *C.struct_tos_upload_stream_output
+	defer func() { C.tos_upload_stream_output_free(out) }() // NULL-safe; also when the Reader panicked
 	err := runUpload(ctx, in.TokenBucket, in.CancelHook, st, st,
 		func(rl *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, h C.uintptr_t) (C.tos_result, *C.struct_tos_error) {
 			ci.rate_limiter = rl
@@ -133,5 +147,21 @@ func (c *Client) UploadStream(ctx context.Context, in *UploadStreamInput) (*Uplo
 	if err != nil {
 		return nil, err
 	}
-	return uploadOutput(out), nil
+	return uploadStreamOutput(out), nil
+}
+
+// uploadStreamOutput copies the C output of UploadStream.
+func uploadStreamOutput(out *C.struct_tos_upload_stream_output) *UploadStreamOutput {
+	return &UploadStreamOutput{
+		Bucket:        C.GoString(C.tos_upload_stream_output_bucket(out)),
+		Key:           C.GoString(C.tos_upload_stream_output_key(out)),
+		UploadID:      C.GoString(C.tos_upload_stream_output_upload_id(out)),
+		ETag:          C.GoString(C.tos_upload_stream_output_etag(out)),
+		Location:      C.GoString(C.tos_upload_stream_output_location(out)),
+		VersionID:     C.GoString(C.tos_upload_stream_output_version_id(out)),
+		RequestID:     C.GoString(C.tos_upload_stream_output_request_id(out)),
+		HashCrc64ecma: uint64(C.tos_upload_stream_output_crc64(out)),
+		PartSize:      int64(C.tos_upload_stream_output_part_size(out)),
+		BytesSent:     int64(C.tos_upload_stream_output_bytes_sent(out)),
+	}
 }

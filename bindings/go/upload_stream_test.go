@@ -110,7 +110,7 @@ func checkNothingLeft(t *testing.T, c *tos.Client, adminURL, bucket, key, upload
 	if status, _, body := storedObject(t, adminURL, bucket, key); status != 404 {
 		t.Errorf("object %s: HTTP %d (%d bytes), want 404", key, status, len(body))
 	}
-	uploads, err := c.ListMultipartUploads(context.Background(), tos.ListUploadsInput{Bucket: bucket, Prefix: key})
+	uploads, err := c.ListMultipartUploads(context.Background(), tos.ListMultipartUploadsInput{Bucket: bucket, Prefix: key})
 	if err != nil || len(uploads) != 0 {
 		t.Errorf("uploads left under %s: %+v, %v", key, uploads, err)
 	}

@@ -12,9 +12,9 @@ import (
 	"time"
 )
 
-// ListUploadsInput is the input of Client.ListMultipartUploads. Bucket is required; every
-// other zero field means its default.
-type ListUploadsInput struct {
+// ListMultipartUploadsInput is the input of Client.ListMultipartUploads. Bucket is required;
+// every other zero field means its default.
+type ListMultipartUploadsInput struct {
 	Bucket string
 	Prefix string // only keys starting with it; "" = every key
 	// Limit stops after this many uploads; 0 = all of them (more than 1,000,000 fails with
@@ -23,6 +23,21 @@ type ListUploadsInput struct {
 	// PageSize is uploads asked for per request, 1..=1000; 0 = 1000.
 	PageSize int
 	// CancelHook stops the listing (ErrPaused or ErrAborted, as it was pulled).
+	CancelHook *CancelHook
+}
+
+// ListUploadsInput is the name ListMultipartUploadsInput had before 1.0.
+//
+// Deprecated: use ListMultipartUploadsInput.
+type ListUploadsInput = ListMultipartUploadsInput
+
+// AbortMultipartUploadInput is the input of Client.AbortMultipartUpload. Bucket, Key and
+// UploadID are required.
+type AbortMultipartUploadInput struct {
+	Bucket   string
+	Key      string
+	UploadID string // as MultipartUpload.UploadID gives it
+	// CancelHook stops the call (ErrPaused or ErrAborted, as it was pulled); may be nil.
 	CancelHook *CancelHook
 }
 
@@ -37,20 +52,20 @@ type MultipartUpload struct {
 // page of them, sorted by key (tos_list_multipart_uploads): those a paused upload or a dead
 // process left behind. Cancelling ctx pauses the listing (ErrPaused, also wrapping
 // ctx.Err()). Every failure is an *Error.
-func (c *Client) ListMultipartUploads(ctx context.Context, in ListUploadsInput) ([]MultipartUpload, error) {
+func (c *Client) ListMultipartUploads(ctx context.Context, in ListMultipartUploadsInput) ([]MultipartUpload, error) {
 	if in.Limit < 0 || in.PageSize < 0 {
 		return nil, &Error{Result: ResultInvalidArgument, Message: "Limit and PageSize must not be negative"}
 	}
 	var cs cstrings
 	defer cs.free()
-	var ci C.struct_tos_list_uploads_input
+	var ci C.struct_tos_list_multipart_uploads_input
 	C.tos_list_multipart_uploads_input_init(&ci)
 	ci.bucket = cs.req(in.Bucket)
 	ci.prefix = cs.opt(in.Prefix)
 	ci.limit = C.uint64_t(in.Limit)
 	ci.page_size = clampU32(in.PageSize)
 
-	var list *C.struct_tos_multipart_upload_list
+	var list *C.struct_tos_list_multipart_uploads_output
 	defer func() { C.tos_list_multipart_uploads_output_free(list) }() // NULL-safe
 	err := c.runControl(ctx, in.CancelHook, func(hook *C.struct_tos_cancel_hook) (C.tos_result, *C.struct_tos_error) {
 		ci.cancel_hook = hook
@@ -76,18 +91,23 @@ func (c *Client) ListMultipartUploads(ctx context.Context, in ListUploadsInput) 
 	return uploads, nil
 }
 
-// AbortMultipartUpload aborts the multipart upload uploadID of key in bucket
+// AbortMultipartUpload aborts the multipart upload in.UploadID of in.Key in in.Bucket
 // (tos_abort_multipart_upload): the server deletes its parts, and it can no longer be
 // resumed or completed (a checkpoint naming it then starts afresh). An upload that is not
 // open is ResultServer with Code "NoSuchUpload". Cancelling ctx stops it (ErrPaused, also
-// wrapping ctx.Err()), as does hook, which may be nil. Every failure is an *Error.
-func (c *Client) AbortMultipartUpload(ctx context.Context, bucket, key, uploadID string, hook *CancelHook) error {
+// wrapping ctx.Err()), as does in.CancelHook. Every failure is an *Error.
+func (c *Client) AbortMultipartUpload(ctx context.Context, in AbortMultipartUploadInput) error {
 	var cs cstrings
 	defer cs.free()
-	cb, ck, cu := cs.req(bucket), cs.req(key), cs.req(uploadID)
-	return c.runControl(ctx, hook, func(h *C.struct_tos_cancel_hook) (C.tos_result, *C.struct_tos_error) {
+	var ci C.struct_tos_abort_multipart_upload_input
+	C.tos_abort_multipart_upload_input_init(&ci)
+	ci.bucket = cs.req(in.Bucket)
+	ci.key = cs.req(in.Key)
+	ci.upload_id = cs.req(in.UploadID)
+	return c.runControl(ctx, in.CancelHook, func(hook *C.struct_tos_cancel_hook) (C.tos_result, *C.struct_tos_error) {
+		ci.cancel_hook = hook
 		var cerr *C.struct_tos_error
-		rc := C.tos_abort_multipart_upload(c.ptr, cb, ck, cu, h, &cerr)
+		rc := C.tos_abort_multipart_upload(c.ptr, &ci, &cerr)
 		return rc, cerr
 	})
 }

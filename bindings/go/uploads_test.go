@@ -65,7 +65,7 @@ func TestListAndAbortMultipartUpload(t *testing.T) {
 		t.Fatalf("the server does not hold %s and %s: %v", id, otherID, open)
 	}
 
-	list := func(in tos.ListUploadsInput) []tos.MultipartUpload {
+	list := func(in tos.ListMultipartUploadsInput) []tos.MultipartUpload {
 		t.Helper()
 		in.Bucket = bucket
 		uploads, err := c.ListMultipartUploads(context.Background(), in)
@@ -74,7 +74,7 @@ func TestListAndAbortMultipartUpload(t *testing.T) {
 		}
 		return uploads
 	}
-	uploads := list(tos.ListUploadsInput{Prefix: base + "/"})
+	uploads := list(tos.ListMultipartUploadsInput{Prefix: base + "/"})
 	if len(uploads) != 1 || uploads[0].Key != key || uploads[0].UploadID != id {
 		t.Fatalf("listed %+v, want %s %s alone", uploads, key, id)
 	}
@@ -83,17 +83,17 @@ func TestListAndAbortMultipartUpload(t *testing.T) {
 	}
 	// Both uploads under the wider prefix, in key order ("-" before "/"), also one per page;
 	// Limit stops at one.
-	if all := list(tos.ListUploadsInput{Prefix: base, PageSize: 1}); len(all) != 2 || all[0].Key != other || all[1].Key != key {
+	if all := list(tos.ListMultipartUploadsInput{Prefix: base, PageSize: 1}); len(all) != 2 || all[0].Key != other || all[1].Key != key {
 		t.Errorf("one per page: %+v", all)
 	}
-	if limited := list(tos.ListUploadsInput{Prefix: base, Limit: 1}); len(limited) != 1 {
+	if limited := list(tos.ListMultipartUploadsInput{Prefix: base, Limit: 1}); len(limited) != 1 {
 		t.Errorf("Limit 1: %+v", limited)
 	}
 
-	if err := c.AbortMultipartUpload(context.Background(), bucket, key, id, nil); err != nil {
+	if err := c.AbortMultipartUpload(context.Background(), tos.AbortMultipartUploadInput{Bucket: bucket, Key: key, UploadID: id}); err != nil {
 		t.Fatalf("AbortMultipartUpload: %v", err)
 	}
-	if left := list(tos.ListUploadsInput{Prefix: base + "/"}); len(left) != 0 {
+	if left := list(tos.ListMultipartUploadsInput{Prefix: base + "/"}); len(left) != 0 {
 		t.Errorf("still listed after the abort: %+v", left)
 	}
 	open := openUploadIDs(t, adminURL, bucket)
@@ -101,16 +101,16 @@ func TestListAndAbortMultipartUpload(t *testing.T) {
 		t.Errorf("after aborting %s the server holds %v; want only the other one kept", id, open)
 	}
 
-	err := c.AbortMultipartUpload(context.Background(), bucket, key, id, nil)
+	err := c.AbortMultipartUpload(context.Background(), tos.AbortMultipartUploadInput{Bucket: bucket, Key: key, UploadID: id})
 	var te *tos.Error
 	if !errors.As(err, &te) || te.Result != tos.ResultServer || te.Code != "NoSuchUpload" || te.HTTPStatus != 404 {
 		t.Errorf("aborting it again: %#v, want TOS_ERR_SERVER NoSuchUpload 404", err)
 	}
 
-	if err := c.AbortMultipartUpload(context.Background(), bucket, other, otherID, tos.NewCancelHook()); err != nil {
+	if err := c.AbortMultipartUpload(context.Background(), tos.AbortMultipartUploadInput{Bucket: bucket, Key: other, UploadID: otherID, CancelHook: tos.NewCancelHook()}); err != nil {
 		t.Fatalf("aborting the other upload: %v", err)
 	}
-	if left := list(tos.ListUploadsInput{Prefix: base}); len(left) != 0 {
+	if left := list(tos.ListMultipartUploadsInput{Prefix: base}); len(left) != 0 {
 		t.Errorf("left after both aborts: %+v", left)
 	}
 }
@@ -127,22 +127,22 @@ func TestListAndAbortBadInput(t *testing.T) {
 		}
 		return te.Result
 	}
-	_, err := c.ListMultipartUploads(ctx, tos.ListUploadsInput{Bucket: "Not_A_Bucket"})
+	_, err := c.ListMultipartUploads(ctx, tos.ListMultipartUploadsInput{Bucket: "Not_A_Bucket"})
 	if code(err) != tos.ResultInvalidBucket {
 		t.Errorf("bad bucket: %v", err)
 	}
-	_, err = c.ListMultipartUploads(ctx, tos.ListUploadsInput{Bucket: bucket, PageSize: 1001})
+	_, err = c.ListMultipartUploads(ctx, tos.ListMultipartUploadsInput{Bucket: bucket, PageSize: 1001})
 	if code(err) != tos.ResultInvalidArgument {
 		t.Errorf("page size 1001: %v", err)
 	}
-	_, err = c.ListMultipartUploads(ctx, tos.ListUploadsInput{Bucket: bucket, Limit: -1})
+	_, err = c.ListMultipartUploads(ctx, tos.ListMultipartUploadsInput{Bucket: bucket, Limit: -1})
 	if code(err) != tos.ResultInvalidArgument {
 		t.Errorf("negative limit: %v", err)
 	}
-	if err := c.AbortMultipartUpload(ctx, bucket, "k", "", nil); code(err) != tos.ResultInvalidArgument {
+	if err := c.AbortMultipartUpload(ctx, tos.AbortMultipartUploadInput{Bucket: bucket, Key: "k", UploadID: ""}); code(err) != tos.ResultInvalidArgument {
 		t.Errorf("empty upload id: %v", err)
 	}
-	if err := c.AbortMultipartUpload(ctx, bucket, "", "id", nil); code(err) != tos.ResultInvalidKey {
+	if err := c.AbortMultipartUpload(ctx, tos.AbortMultipartUploadInput{Bucket: bucket, Key: "", UploadID: "id"}); code(err) != tos.ResultInvalidKey {
 		t.Errorf("empty key: %v", err)
 	}
 	var all []logEntry
@@ -152,27 +152,27 @@ func TestListAndAbortBadInput(t *testing.T) {
 
 	done, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := c.ListMultipartUploads(done, tos.ListUploadsInput{Bucket: bucket}); !errors.Is(err, tos.ErrPaused) || !errors.Is(err, context.Canceled) {
+	if _, err := c.ListMultipartUploads(done, tos.ListMultipartUploadsInput{Bucket: bucket}); !errors.Is(err, tos.ErrPaused) || !errors.Is(err, context.Canceled) {
 		t.Errorf("list with a done context: %v", err)
 	}
-	if err := c.AbortMultipartUpload(done, bucket, "k", "id", nil); !errors.Is(err, tos.ErrPaused) || !errors.Is(err, context.Canceled) {
+	if err := c.AbortMultipartUpload(done, tos.AbortMultipartUploadInput{Bucket: bucket, Key: "k", UploadID: "id"}); !errors.Is(err, tos.ErrPaused) || !errors.Is(err, context.Canceled) {
 		t.Errorf("abort with a done context: %v", err)
 	}
 	hook := tos.NewCancelHook()
 	hook.Cancel(true)
-	if _, err := c.ListMultipartUploads(ctx, tos.ListUploadsInput{Bucket: bucket, CancelHook: hook}); !errors.Is(err, tos.ErrAborted) {
+	if _, err := c.ListMultipartUploads(ctx, tos.ListMultipartUploadsInput{Bucket: bucket, CancelHook: hook}); !errors.Is(err, tos.ErrAborted) {
 		t.Errorf("list with an aborted hook: %v", err)
 	}
-	if err := c.AbortMultipartUpload(ctx, bucket, "k", "id", hook); !errors.Is(err, tos.ErrAborted) {
+	if err := c.AbortMultipartUpload(ctx, tos.AbortMultipartUploadInput{Bucket: bucket, Key: "k", UploadID: "id", CancelHook: hook}); !errors.Is(err, tos.ErrAborted) {
 		t.Errorf("abort with an aborted hook: %v", err)
 	}
 
 	closed := newClient(t)
 	closed.Close()
-	if _, err := closed.ListMultipartUploads(ctx, tos.ListUploadsInput{Bucket: bucket}); !errors.Is(err, tos.ErrClosed) {
+	if _, err := closed.ListMultipartUploads(ctx, tos.ListMultipartUploadsInput{Bucket: bucket}); !errors.Is(err, tos.ErrClosed) {
 		t.Errorf("list on a closed client: %v", err)
 	}
-	if err := closed.AbortMultipartUpload(ctx, bucket, "k", "id", nil); !errors.Is(err, tos.ErrClosed) {
+	if err := closed.AbortMultipartUpload(ctx, tos.AbortMultipartUploadInput{Bucket: bucket, Key: "k", UploadID: "id"}); !errors.Is(err, tos.ErrClosed) {
 		t.Errorf("abort on a closed client: %v", err)
 	}
 }

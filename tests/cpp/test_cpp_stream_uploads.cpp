@@ -51,7 +51,7 @@ void test_stream_of_parts(const tos::Client &client, const std::string &bucket) 
     in.part_size = 5 * MiB;
     in.task_num = 2;
     in.on_progress = [&](const tos::Progress &p) { progress.push_back(p); };
-    tos::UploadFileOutput out = client.upload_stream(in);
+    tos::UploadStreamOutput out = client.upload_stream(in);
     CHECK(out.crc64 == crc64(data), out.crc64 << " != " << crc64(data));
     CHECK(!out.upload_id.empty() && out.part_size == 5 * MiB, out.upload_id << " " << out.part_size);
     CHECK(out.bytes_sent == data.size(), out.bytes_sent);
@@ -62,8 +62,8 @@ void test_stream_of_parts(const tos::Client &client, const std::string &bucket) 
 void test_short_istream(const tos::Client &client, const std::string &bucket) {
     const std::vector<char> data = pseudo_random(1000, 11);
     std::istringstream is(std::string(data.begin(), data.end()));
-    tos::UploadFileOutput out = client.upload_stream(tos::UploadStreamInput(bucket, "cpp-stream/short.bin",
-                                                                            tos::read_from(is)));
+    tos::UploadStreamOutput out =
+        client.upload_stream(tos::UploadStreamInput(bucket, "cpp-stream/short.bin", tos::read_from(is)));
     CHECK(out.upload_id.empty() && out.part_size == 0, "one PutObject expected, upload id '" << out.upload_id << "'");
     CHECK(out.crc64 == crc64(data), out.crc64);
     check_object_bytes(bucket, "cpp-stream/short.bin", data);
@@ -96,7 +96,7 @@ void test_read_exception(const tos::Client &client, const std::string &bucket) {
     }
     const HttpReply got = admin_get_object(bucket, key);
     CHECK(got.error.empty() && got.status == 404, "object after a failed stream: HTTP " << got.status << got.error);
-    CHECK(!listed(client.list_multipart_uploads(tos::ListUploadsInput(bucket, key)), key),
+    CHECK(!listed(client.list_multipart_uploads(tos::ListMultipartUploadsInput(bucket, key)), key),
           "an upload was left open");
 }
 
@@ -120,18 +120,33 @@ void test_list_and_abort(const tos::Client &client, const std::string &bucket) {
     }
     CHECK(!upload_id.empty(), "no part succeeded before the pause");
 
-    const auto before = client.list_multipart_uploads(tos::ListUploadsInput(bucket, "cpp-uploads/"));
+    const auto before = client.list_multipart_uploads(tos::ListMultipartUploadsInput(bucket, "cpp-uploads/"));
     CHECK(listed(before, key, upload_id), before.size() << " uploads listed, not " << key << " " << upload_id);
     for (const auto &u : before) {
         const auto age = std::chrono::system_clock::now() - u.initiated.value_or(std::chrono::system_clock::time_point{});
         CHECK(u.initiated && age < std::chrono::hours(1), u.key << " initiated unknown or long ago");
     }
 
-    client.abort_multipart_upload(bucket, key, upload_id);
-    CHECK(!listed(client.list_multipart_uploads(tos::ListUploadsInput(bucket, "cpp-uploads/")), key),
+    // A pulled hook stops the abort before it is sent: the upload stays open.
+    tos::CancelHook paused;
+    paused.pause();
+    tos::AbortMultipartUploadInput abort(bucket, key, upload_id);
+    abort.cancel_hook = paused;
+    try {
+        client.abort_multipart_upload(abort);
+        CHECK(false, "an abort with a paused hook succeeded");
+    } catch (const tos::Error &e) {
+        CHECK(e.paused(), e.what());
+    }
+    CHECK(listed(client.list_multipart_uploads(tos::ListMultipartUploadsInput(bucket, "cpp-uploads/")), key, upload_id),
+          "no longer listed after a stopped abort");
+
+    abort.cancel_hook.reset();
+    client.abort_multipart_upload(abort);
+    CHECK(!listed(client.list_multipart_uploads(tos::ListMultipartUploadsInput(bucket, "cpp-uploads/")), key),
           "still listed after the abort");
     try {
-        client.abort_multipart_upload(bucket, key, upload_id);
+        client.abort_multipart_upload(abort);
         CHECK(false, "a second abort succeeded");
     } catch (const tos::Error &e) {
         CHECK(e.result() == TOS_ERR_SERVER && e.code() == "NoSuchUpload", e.what());
@@ -139,7 +154,7 @@ void test_list_and_abort(const tos::Client &client, const std::string &bucket) {
 
     tos::CancelHook pulled;
     pulled.abort();
-    tos::ListUploadsInput cancelled(bucket);
+    tos::ListMultipartUploadsInput cancelled(bucket);
     cancelled.cancel_hook = pulled;
     try {
         client.list_multipart_uploads(cancelled);

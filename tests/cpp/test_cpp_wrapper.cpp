@@ -3,10 +3,12 @@
 // with the file's, progress and events through std::function, an exception thrown by a
 // callback (stops the upload, rethrown with its own type), pause and resume, abort from
 // another thread, input and server errors as tos::Error, both rate limiters, and the
-// ownership rules (move-only Client, shared CancelHook and RateLimiter), and folder uploads.
+// ownership rules (move-only Client, shared CancelHook and RateLimiter), folder uploads, the
+// credentials choice, and the refusal of a call made from inside a callback.
 #include "cpp_test_util.hpp"
 
 #include <chrono>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -185,6 +187,12 @@ void test_errors(const tos::Client &client, const std::string &bucket) {
               e.what());
     }
     try {
+        client.upload_file(tos::UploadFileInput(bucket, "k", f.path).with_task_num(1001));
+        CHECK(false, "task_num 1001 accepted");
+    } catch (const tos::Error &e) {
+        CHECK(e.result() == TOS_ERR_INVALID_ARGUMENT, e.what());
+    }
+    try {
         tos::ClientOptions o;
         o.endpoint = "not a url";
         o.region = "cn-beijing";
@@ -232,6 +240,146 @@ void test_rate_limit_callback(const tos::Client &client, const std::string &buck
                                  .with_checkpoint(false)
                                  .with_rate_limiter(shared));
     CHECK(out.crc64 == f.crc, out.crc64);
+}
+
+// The library's floors (1024 bytes/s, a 10240-byte burst) are refused, not raised: the
+// constructor and set_rate throw, and a refused set_rate leaves the limiter usable.
+void test_rate_limiter_ranges() {
+    const std::vector<std::pair<std::uint64_t, std::uint64_t>> refused = {{1, 0}, {1023, 0}, {1024, 1}, {1024, 10239}};
+    for (const auto &[rate, capacity] : refused) {
+        try {
+            tos::RateLimiter r(rate, capacity);
+            CHECK(false, "RateLimiter(" << rate << ", " << capacity << ") accepted");
+        } catch (const tos::Error &e) {
+            CHECK(e.result() == TOS_ERR_INVALID_ARGUMENT, e.what());
+        }
+    }
+    tos::RateLimiter unlimited(0);
+    tos::RateLimiter floor(1024, 10240);
+    try {
+        floor.set_rate(1023);
+        CHECK(false, "set_rate(1023) accepted");
+    } catch (const tos::Error &e) {
+        CHECK(e.result() == TOS_ERR_INVALID_ARGUMENT, e.what());
+    }
+    floor.set_rate(0); // still usable after a refusal
+}
+
+tos::ClientOptions options_with(tos::Credentials credentials) {
+    tos::ClientOptions o;
+    o.endpoint = env("TOS_ENDPOINT");
+    o.region = env("TOS_REGION");
+    o.credentials = credentials;
+    o.max_retry_count = -1;
+    return o;
+}
+
+// Where the keys come from. Static (the fields) and Environment (TOS_ACCESS_KEY...,
+// which scripts/with_server.py sets) both sign: the upload goes through. Anonymous sends
+// unsigned requests: the local server answers 403 AccessDenied for a missing Authorization
+// header, which shows nothing was signed. Contradictory choices are refused by the
+// constructor.
+void test_credentials(const std::string &bucket) {
+    TempFile f(1000);
+    auto upload_with = [&](const tos::ClientOptions &o, const std::string &key) {
+        tos::Client c(o);
+        return c.upload_file(tos::UploadFileInput(bucket, key, f.path).with_checkpoint(false));
+    };
+    tos::ClientOptions with_keys = options_with(tos::Credentials::Static);
+    with_keys.access_key = env("TOS_ACCESS_KEY");
+    with_keys.secret_key = env("TOS_SECRET_KEY");
+    CHECK(upload_with(with_keys, "cpp/credentials-static.bin").crc64 == f.crc, "static");
+    check_object_bytes(bucket, "cpp/credentials-static.bin", f.path);
+    CHECK(upload_with(options_with(tos::Credentials::Environment), "cpp/credentials-env.bin").crc64 == f.crc,
+          "environment");
+    try {
+        upload_with(options_with(tos::Credentials::Anonymous), "cpp/credentials-anonymous.bin");
+        CHECK(false, "an unsigned upload was accepted");
+    } catch (const tos::Error &e) {
+        CHECK(e.result() == TOS_ERR_SERVER && e.http_status() == 403 && e.code() == "AccessDenied", e.what());
+    }
+
+    struct Refused {
+        const char *what;
+        tos::ClientOptions options;
+        tos_result want;
+    };
+    tos::ClientOptions anonymous_with_keys = options_with(tos::Credentials::Anonymous);
+    anonymous_with_keys.access_key = "AK";
+    anonymous_with_keys.secret_key = "SK";
+    tos::ClientOptions environment_with_key = options_with(tos::Credentials::Environment);
+    environment_with_key.access_key = "AK";
+    tos::ClientOptions static_without_keys = options_with(tos::Credentials::Static);
+    const std::vector<Refused> refused = {
+        {"Static without an access key", static_without_keys, TOS_ERR_MISSING_CREDENTIALS},
+        {"Anonymous with keys", anonymous_with_keys, TOS_ERR_INVALID_ARGUMENT},
+        {"Environment with an access key", environment_with_key, TOS_ERR_INVALID_ARGUMENT},
+        {"an unknown choice", options_with(static_cast<tos::Credentials>(99)), TOS_ERR_INVALID_ARGUMENT},
+    };
+    for (const auto &r : refused) {
+        try {
+            tos::Client c(r.options);
+            CHECK(false, r.what << ": accepted");
+        } catch (const tos::Error &e) {
+            CHECK(e.result() == r.want, r.what << ": " << e.what());
+        }
+    }
+}
+
+// Inside a callback the library refuses the calls that send requests or make a client
+// (TOS_ERR_REENTRANT_CALL, nothing sent); the wrapper throws that as tos::Error inside the
+// callback. Caught there, the outer upload completes; left to escape, it pauses the outer
+// upload and comes out of the outer call, like any callback's exception. set_rate and
+// pause stay allowed.
+void test_reentrant_call(const tos::Client &client, const std::string &bucket) {
+    TempFile f(6 * MiB + 1);
+    const std::string inner_key = "cpp/reentrant-inner.bin";
+    std::optional<tos::Error> upload_error, list_error, client_error;
+    tos::RateLimiter limiter(64 * MiB);
+    tos::UploadFileInput in(bucket, "cpp/reentrant.bin", f.path);
+    in.with_part_size(5 * MiB).with_checkpoint(false).with_rate_limiter(limiter);
+    in.with_progress([&](const tos::Progress &p) {
+        if (p.kind != TOS_UPLOAD_PROGRESS_KIND_STARTED) {
+            return;
+        }
+        try {
+            client.upload_file(tos::UploadFileInput(bucket, inner_key, f.path).with_checkpoint(false));
+        } catch (const tos::Error &e) {
+            upload_error = e;
+        }
+        try {
+            client.list_multipart_uploads(tos::ListMultipartUploadsInput(bucket));
+        } catch (const tos::Error &e) {
+            list_error = e;
+        }
+        try {
+            tos::Client another = make_client();
+        } catch (const tos::Error &e) {
+            client_error = e;
+        }
+        limiter.set_rate(128 * MiB);
+    });
+    tos::UploadFileOutput out = client.upload_file(in);
+    CHECK(out.crc64 == f.crc, "the outer upload after caught refusals: " << out.crc64);
+    CHECK(upload_error && upload_error->reentrant_call() && upload_error->result() == TOS_ERR_REENTRANT_CALL,
+          (upload_error ? upload_error->what() : "upload_file inside a callback did not throw"));
+    CHECK(list_error && list_error->reentrant_call(),
+          (list_error ? list_error->what() : "list_multipart_uploads inside a callback did not throw"));
+    CHECK(client_error && client_error->reentrant_call(),
+          (client_error ? client_error->what() : "Client() inside a callback did not throw"));
+    const HttpReply inner = admin_get_object(bucket, inner_key);
+    CHECK(inner.error.empty() && inner.status == 404, "the refused inner upload stored an object: HTTP " << inner.status);
+
+    // Not caught: the refusal leaves the callback, pauses the outer upload, and is rethrown.
+    in.on_progress = [&](const tos::Progress &) {
+        client.upload_file(tos::UploadFileInput(bucket, inner_key, f.path).with_checkpoint(false));
+    };
+    try {
+        client.upload_file(in);
+        CHECK(false, "the escaping refusal was lost");
+    } catch (const tos::Error &e) {
+        CHECK(e.reentrant_call(), e.what());
+    }
 }
 
 // upload_dir: a tree with a multipart file, small ones and a dangling symbolic link (followed,
@@ -302,6 +450,7 @@ int main() {
     CHECK(tos::version() == std::to_string(TOS_VERSION_MAJOR) + "." + std::to_string(TOS_VERSION_MINOR) + "." +
                                 std::to_string(TOS_VERSION_PATCH),
           tos::version());
+    CHECK(tos::version_num() == TOS_VERSION_NUM, tos::version_num());
     try {
         tos::Client client = make_client();
         test_multipart(client, bucket);
@@ -311,6 +460,9 @@ int main() {
         test_errors(client, bucket);
         test_rate_limit_callback(client, bucket);
         test_upload_dir(client, bucket);
+        test_rate_limiter_ranges();
+        test_credentials(bucket);
+        test_reentrant_call(client, bucket);
     } catch (const std::exception &e) {
         std::cerr << "FAIL: unexpected exception: " << e.what() << "\n";
         failures++;
