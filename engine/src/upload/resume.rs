@@ -3,7 +3,7 @@
 
 use super::checkpoint::{self, Checkpoint, Loaded};
 use super::file_request::UploadFileOutput;
-use super::{plan, unquote, Session};
+use super::{part_layout, unquote, Session};
 use crate::cancel::CancelKind;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::UploadEventKind;
@@ -84,7 +84,7 @@ impl Session {
                 ErrorKind::FileChanged,
                 "the local file changed since the checkpoint was written".to_string(),
             ))
-        } else if !plan::tiles_file(&saved.parts, self.identity.size) {
+        } else if !part_layout::tiles_file(&saved.parts, self.identity.size) {
             Some((
                 ErrorKind::CheckpointIo,
                 "its parts do not match the file's size".to_string(),

@@ -6,7 +6,7 @@
 use super::dir_reporter::{lock, SharedReporter};
 use super::dir_request::{DirEvent, DirEventKind};
 use crate::log::{log, Level};
-use crate::upload::auto_tasks::{Decision, TaskTuner};
+use crate::parts::auto_tasks::{Decision, TaskTuner};
 use std::path::PathBuf;
 use std::time::Instant;
 

@@ -4,8 +4,8 @@
 //! fsync, rename) when opened.
 
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::local_file::{self, Contents, Refused};
 use crate::log::{log, Level};
+use crate::state_file::{self, Contents, Refused};
 use crate::upload::checkpoint::FileInfo;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -140,7 +140,7 @@ impl Journal {
     /// unreadable or tampered line is reported once and gone, never a failure that repeats.
     pub fn open(path: &Path) -> Result<Journal> {
         let shown = path.display();
-        let text = match local_file::read_bounded(path, MAX_JOURNAL_BYTES) {
+        let text = match state_file::read_bounded(path, MAX_JOURNAL_BYTES) {
             // Valid UTF-8 (the usual case) is taken as is: a copy would double the peak memory
             // of a resume, the journal of 100,000 files being ~16 MB.
             Ok(Contents::Bytes(bytes)) => String::from_utf8(bytes)
@@ -186,7 +186,7 @@ impl Journal {
         entries.sort_by(|a, b| a.relative.cmp(&b.relative));
         let write = || -> std::io::Result<()> {
             // Streamed, not built in memory first (it is as large as the journal).
-            let mut file = std::io::BufWriter::new(local_file::create_temp(&tmp)?);
+            let mut file = std::io::BufWriter::new(state_file::create_temp(&tmp)?);
             for entry in entries {
                 file.write_all(encode(entry).as_bytes())?;
             }
