@@ -49,7 +49,7 @@ impl Drop for OwnedRuntime {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client> {
-        super::log::init_from_env();
+        super::logger::init_from_env();
         let config = config.resolve_env()?;
         let threads = std::thread::available_parallelism()
             .map_or(2, |n| n.get())

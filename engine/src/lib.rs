@@ -18,7 +18,7 @@ mod client;
 mod config;
 mod error;
 mod events;
-pub mod log;
+pub mod logger;
 mod open_uploads;
 mod parts;
 mod rate_limit;

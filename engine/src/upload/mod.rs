@@ -17,7 +17,6 @@ use crate::attributes::CreateAttributes;
 use crate::cancel::{stopped_before_start, CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::{Observers, PartInfo, UploadEventKind};
-use crate::log::{log, Level};
 use crate::parts::upload_reporter::Reporter;
 use crate::wire::{Object, Wire};
 use checkpoint::{Checkpoint, FileInfo};
@@ -83,8 +82,7 @@ pub(crate) async fn upload_file(
             session.part_size, session.task_num
         )
     };
-    log!(
-        Level::Info,
+    log::info!(
         "upload {} to {}/{}: {} bytes, {plan}",
         session.request.file_path.display(),
         session.request.bucket,
@@ -94,8 +92,7 @@ pub(crate) async fn upload_file(
     let started = std::time::Instant::now();
     let result = session.run().await;
     match &result {
-        Ok(out) => log!(
-            Level::Info,
+        Ok(out) => log::info!(
             "upload of {}/{} done in {:.3} s: upload id {}, CRC-64 {}, request id {}",
             out.bucket,
             out.key,
@@ -105,8 +102,7 @@ pub(crate) async fn upload_file(
             out.request_id
         ),
         Err(error) => {
-            log!(
-                Level::Info,
+            log::info!(
                 "upload of {}/{} stopped: {error}",
                 session.request.bucket,
                 session.request.key
@@ -258,7 +254,7 @@ impl Session {
                 if self.saves.unsaved() {
                     if let Err(error) = self.save_checkpoint() {
                         // The resume finds those parts with ListParts instead.
-                        log!(Level::Warn, "{error}");
+                        log::warn!("{error}");
                     }
                 }
                 let where_ = self

@@ -7,7 +7,6 @@ use super::Session;
 use crate::cancel::CancelKind;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::{PartInfo, UploadEventKind};
-use crate::log::{log, Level};
 use crate::parts::auto_tasks::{Decision, TaskTuner, MAX_AUTO_TASKS};
 use crate::parts::messages::WorkerMsg;
 use crate::parts::workers::{self, stop_workers, PartJob, WorkerContext};
@@ -165,8 +164,7 @@ impl Session {
             Decision::Change { tasks, rate } => (tasks, rate, false),
             Decision::Settled { tasks, rate } => (tasks, rate, true),
         };
-        log!(
-            Level::Debug,
+        log::debug!(
             "{}/{}: automatic concurrency: {before} tasks sent {:.1} MB/s; {} {tasks} tasks",
             self.request.bucket,
             self.request.key,
@@ -193,8 +191,7 @@ impl Session {
             } => self.reporter.sent(part_index, bytes_in_part),
             WorkerMsg::Retry { part_index, error } => {
                 let info = self.part_info(part_index);
-                log!(
-                    Level::Info,
+                log::info!(
                     "{}/{}: part {} will be retried: {error}",
                     self.request.bucket,
                     self.request.key,

@@ -4,7 +4,6 @@
 //! fsync, rename) when opened.
 
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::log::{log, Level};
 use crate::state_file::{self, Contents, Refused};
 use crate::upload::checkpoint::FileInfo;
 use md5::{Digest, Md5};
@@ -147,9 +146,7 @@ impl Journal {
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             Ok(Contents::Missing) => String::new(),
             Ok(Contents::TooLarge(size)) => {
-                log!(
-                    Level::Warn,
-                    "directory journal {shown} has {size} bytes, more than {MAX_JOURNAL_BYTES}: replaced by an empty one (finished files will be sent again)"
+                log::warn!("directory journal {shown} has {size} bytes, more than {MAX_JOURNAL_BYTES}: replaced by an empty one (finished files will be sent again)"
                 );
                 String::new()
             }
@@ -175,9 +172,7 @@ impl Journal {
         }
         drop(text);
         if dropped > 0 {
-            log!(
-                Level::Warn,
-                "directory journal {shown}: {dropped} torn or invalid lines dropped (their files will be sent again)"
+            log::warn!("directory journal {shown}: {dropped} torn or invalid lines dropped (their files will be sent again)"
             );
         }
         // Compact: rewrite the valid entries, dropping torn or duplicate lines.

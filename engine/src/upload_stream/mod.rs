@@ -11,7 +11,6 @@ use crate::attributes::CreateAttributes;
 use crate::cancel::{CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
-use crate::log::{log, Level};
 use crate::parts::upload_reporter::{PartProgress, Reporter};
 use crate::upload::file_request::{
     resolve_part_size, resolve_task_num, UploadFileOutput, AUTO_TASK_NUM,
@@ -91,8 +90,7 @@ pub(crate) async fn upload_stream(
         whole_crc: Crc64::new(),
         ended: false,
     };
-    log!(
-        Level::Info,
+    log::info!(
         "stream upload to {}/{}: parts of {} bytes, {} tasks",
         session.request.bucket,
         session.request.key,
@@ -102,8 +100,7 @@ pub(crate) async fn upload_stream(
     session.reporter.started(0, 0);
     let result = session.run().await;
     match &result {
-        Ok(out) => log!(
-            Level::Info,
+        Ok(out) => log::info!(
             "stream upload of {}/{} done: {} bytes, CRC-64 {}",
             out.bucket,
             out.key,
@@ -111,8 +108,7 @@ pub(crate) async fn upload_stream(
             out.crc64
         ),
         Err(error) => {
-            log!(
-                Level::Info,
+            log::info!(
                 "stream upload of {}/{} stopped: {error}",
                 session.request.bucket,
                 session.request.key
