@@ -22,6 +22,8 @@ pub type Sink = Arc<dyn Fn(Level, &str) + Send + Sync>;
 /// Whether `FORWARDER` is the process's logger (it may be the host's), so ours to adjust.
 static INSTALLED: AtomicBool = AtomicBool::new(false);
 
+/// On first use the logger is installed and `TOS_LOG` read, together: the C callback forces
+/// this before setting itself, so a later first client cannot replace it by the stderr sink.
 static SINK: LazyLock<RwLock<Option<Sink>>> = LazyLock::new(|| {
     let installed = log::set_logger(&FORWARDER).is_ok();
     INSTALLED.store(installed, Ordering::Relaxed);
