@@ -1,12 +1,13 @@
 //! `tos_set_log_callback`: the library's diagnostics (one line per request with its
 //! operation, key, status, request id and timing at debug level; retries and failures at
-//! warn / error) delivered to the caller. Never a header, a signature or a secret.
+//! warn / error; the HTTP and TLS crates' own lines at debug and trace) delivered to the
+//! caller through the engine's `log` logger. Never a header, a signature or a secret.
 
 use super::reentrancy::in_callback;
 use super::result::tos_result;
 use std::ffi::{c_char, c_void, CString};
 use std::sync::Arc;
-use tosupload_engine::log::{self, Level, Sink};
+use tosupload_engine::logger::{self, Level, Sink};
 
 /// `max_level` of `tos_set_log_callback` and the `level` passed to `tos_log_cb`.
 #[repr(u32)]
@@ -19,14 +20,17 @@ pub enum tos_log_level {
     /// Uploads starting, completing or stopping, and retries.
     Info = 3,
     /// Also one line per HTTP request: operation, bucket/key, part, HTTP status, request id,
-    /// time taken, attempt.
+    /// time taken, attempt; and connections made and reused, as the HTTP crates log them.
     Debug = 4,
-    /// Everything the library logs (today the same lines as `TOS_LOG_LEVEL_DEBUG`).
+    /// Everything the library logs, with the HTTP and TLS crates' traces (handshakes,
+    /// connection pool).
     Trace = 5,
 }
 
 /// Receives one log line. `level` is a `TOS_LOG_LEVEL_*` value; `message` is a
-/// NUL-terminated UTF-8 line without a trailing newline, valid only during the call.
+/// NUL-terminated UTF-8 line without a trailing newline, valid only during the call. A line
+/// of one of the HTTP or TLS crates starts with its source and a colon
+/// (`hyper_util::client::legacy::pool: ...`, `rustls::...`).
 ///
 /// Threading contract: unlike the upload callbacks, this one may be called from any thread
 /// of the library (runtime workers, the threads that called `tos_upload_file` /
@@ -60,7 +64,8 @@ impl SharedUserData {
 ///
 /// Without a callback, `TOS_LOG=error|warn|info|debug|trace` in the environment (read when
 /// the first client is created) prints the lines to stderr. Requests are logged by
-/// operation, key, status and request id: never a header, a signature or a key.
+/// operation, key, status and request id: never a header, a signature or a key, also not by
+/// the HTTP and TLS crates (tested at trace level).
 ///
 /// Thread-safe. Returns `TOS_OK`.
 #[no_mangle]
@@ -71,8 +76,8 @@ pub unsafe extern "C" fn tos_set_log_callback(
 ) -> tos_result {
     ffi_panic_boundary! {
         // Read TOS_LOG first, so a later first client does not replace this callback.
-        log::init_from_env();
-        let level = Level::from_u8(max_level.min(5) as u8);
+        logger::init_from_env();
+        let level = logger::level_from_number(max_level.min(5));
         match (cb, level) {
             (Some(cb), Some(level)) => {
                 let user_data = SharedUserData(user_data);
@@ -82,9 +87,9 @@ pub unsafe extern "C" fn tos_set_log_callback(
                     // SAFETY: the caller's callback, called as its typedef documents.
                     in_callback(|| unsafe { cb(level as u32, line.as_ptr(), user_data.get()) });
                 });
-                log::set_sink(Some(sink), level);
+                logger::set_sink(Some(sink), level);
             }
-            _ => log::set_sink(None, Level::Error),
+            _ => logger::set_sink(None, Level::Error),
         }
         tos_result::TOS_OK
     }

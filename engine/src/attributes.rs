@@ -4,6 +4,14 @@
 use crate::error::{ErrorKind, Result, UploadError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// `at` as an HTTP date (IMF-fixdate, `Sun, 06 Nov 1994 08:49:37 GMT`), for `Expires`: its
+/// range is checked by `CreateAttributes::check`, so the empty string is never sent.
+pub(crate) fn http_date(at: SystemTime) -> String {
+    jiff::Timestamp::try_from(at)
+        .and_then(|t| jiff::fmt::rfc2822::DateTimePrinter::new().timestamp_to_rfc9110_string(&t))
+        .unwrap_or_default()
+}
+
 /// Headers sent with CreateMultipartUpload (and PutObject), as in the Go SDK's
 /// `CreateMultipartUploadV2Input`. Empty strings mean "not set".
 #[derive(Debug, Clone, Default)]
@@ -67,7 +75,7 @@ impl CreateAttributes {
             check_header_value(&format!("meta {name:?}"), value)?;
         }
         if let Some(expires) = self.expires {
-            // An HTTP date runs from 1970 to 9999 (and the formatter panics outside that).
+            // HTTP dates lie between 1970 and 9999 (RFC 9110 writes the year in 4 digits).
             let last = UNIX_EPOCH + Duration::from_secs(253_402_300_799);
             if expires < UNIX_EPOCH || expires > last {
                 return Err(invalid(

@@ -1,5 +1,6 @@
 //! Pause or abort an upload from any thread, including from inside a callback.
 
+use crate::error::{ErrorKind, UploadError};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -59,6 +60,20 @@ impl CancelHook {
     /// Resolves once `cancel` has been called.
     pub async fn cancelled(&self) {
         self.inner.token.cancelled().await
+    }
+}
+
+/// The error of an upload whose cancel hook was pulled before it sent anything.
+pub(crate) fn stopped_before_start(kind: CancelKind) -> UploadError {
+    match kind {
+        CancelKind::Pause => UploadError::new(
+            ErrorKind::Paused,
+            "the cancel hook was already triggered (pause); nothing was sent",
+        ),
+        CancelKind::Abort => UploadError::new(
+            ErrorKind::Aborted,
+            "the cancel hook was already triggered (abort); nothing was sent",
+        ),
     }
 }
 

@@ -4,6 +4,7 @@
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
+use crate::open_uploads::{self, AbortUploadRequest, ListUploadsRequest, MultipartUpload};
 use crate::upload::{self, file_request::UploadFileOutput, file_request::UploadFileRequest};
 use crate::upload_dir::{
     self,
@@ -12,7 +13,6 @@ use crate::upload_dir::{
     dir_request::{DirObservers, UploadDirOutput, UploadDirRequest},
 };
 use crate::upload_stream::{self, UploadStreamRequest};
-use crate::uploads::{self, AbortUploadRequest, ListUploadsRequest, MultipartUpload};
 use crate::wire::Wire;
 use std::sync::Arc;
 use std::time::Duration;
@@ -49,7 +49,7 @@ impl Drop for OwnedRuntime {
 
 impl Client {
     pub fn new(config: ClientConfig) -> Result<Client> {
-        super::log::init_from_env();
+        super::logger::init_from_env();
         let config = config.resolve_env()?;
         let threads = std::thread::available_parallelism()
             .map_or(2, |n| n.get())
@@ -162,13 +162,15 @@ impl Client {
         request: ListUploadsRequest,
     ) -> Result<Vec<MultipartUpload>> {
         self.refuse_nested_call()?;
-        self.runtime.block_on(uploads::list(&self.wire, request))
+        self.runtime
+            .block_on(open_uploads::list(&self.wire, request))
     }
 
     /// Aborts one multipart upload (its parts are deleted), blocking the calling thread.
     pub fn abort_multipart_upload(&self, request: AbortUploadRequest) -> Result<()> {
         self.refuse_nested_call()?;
-        self.runtime.block_on(uploads::abort(&self.wire, request))
+        self.runtime
+            .block_on(open_uploads::abort(&self.wire, request))
     }
 }
 

@@ -4,8 +4,12 @@
 //!
 //! Layout: `client` owns the runtime and the wire; `upload` is the resumable upload of one
 //! file (checkpoint, resume, parts, complete); `upload_dir` uploads a folder tree on top of
-//! it; `upload_stream` uploads a stream of unknown size with the same part workers; `wire` turns typed operations into signed HTTP requests under one retry policy, with
-//! each protocol behind `wire::protocol::Protocol`. The rest is shared by all of them.
+//! it; `upload_stream` uploads a stream of unknown size; `parts` is what the three share to
+//! send bytes (part workers, automatic concurrency, progress, one-request puts);
+//! `open_uploads` lists and aborts multipart uploads left open on the server; `state_file`
+//! reads and writes the engine's own files (checkpoints, journals) safely; `wire` turns typed
+//! operations into signed HTTP requests under one retry policy, with each protocol behind
+//! `wire::protocol::Protocol`. The rest is shared by all of them.
 #![forbid(unsafe_code)]
 
 mod attributes;
@@ -14,15 +18,16 @@ mod client;
 mod config;
 mod error;
 mod events;
-mod local_file;
-pub mod log;
+pub mod logger;
+mod open_uploads;
+mod parts;
 mod rate_limit;
+mod state_file;
 mod upload;
 /// The checkpoint file (the TOS Go SDK's format), public so that tools and tests can read it.
 pub use upload::checkpoint;
 mod upload_dir;
 mod upload_stream;
-mod uploads;
 mod wire;
 
 #[cfg(test)]
@@ -36,6 +41,7 @@ pub use error::{ErrorKind, ServerErrorDetail, UploadError};
 pub use events::{
     AcquireFn, Observers, PartInfo, ProgressKind, ProgressStatus, UploadEvent, UploadEventKind,
 };
+pub use open_uploads::{AbortUploadRequest, ListUploadsRequest, MultipartUpload};
 pub use rate_limit::{Permit, RateLimiter, TokenBucket};
 pub use upload::file_request::{UploadFileOutput, UploadFileRequest};
 pub use upload_dir::dir_request::{
@@ -43,4 +49,3 @@ pub use upload_dir::dir_request::{
     UploadDirOutput, UploadDirRequest,
 };
 pub use upload_stream::UploadStreamRequest;
-pub use uploads::{AbortUploadRequest, ListUploadsRequest, MultipartUpload};

@@ -191,7 +191,7 @@ fn the_invariants_accept_what_the_engine_writes() {
             size: 12 * MIB,
             ..FileInfo::default()
         },
-        parts: crate::upload::plan::layout(12 * MIB, 5 * MIB),
+        parts: crate::upload::part_layout::layout(12 * MIB, 5 * MIB),
         ..Checkpoint::default()
     };
     assert_invariants(&cp);

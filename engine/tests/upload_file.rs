@@ -726,7 +726,7 @@ fn create_attributes_reach_the_object() {
 
 #[test]
 fn debug_logs_carry_request_ids_but_never_secrets() {
-    use tosupload_engine::log::{set_sink, Level};
+    use tosupload_engine::logger::{set_sink, Level};
     let lines = Arc::new(Mutex::new(Vec::<String>::new()));
     let sink_lines = Arc::clone(&lines);
     set_sink(

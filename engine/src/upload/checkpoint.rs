@@ -4,7 +4,7 @@
 
 pub use super::checkpoint_rules::{plausible_upload_id, validate};
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::local_file::{self, Contents, Refused};
+use crate::state_file::{self, Contents, Refused};
 use base64::engine::general_purpose::URL_SAFE;
 use base64::Engine;
 use md5::{Digest, Md5};
@@ -159,7 +159,7 @@ pub fn resolve_path(
     };
     // Checked before anything is created or sent: a FIFO here would block the load forever
     // and a device would be read without end.
-    match local_file::regular_or_absent(&path) {
+    match state_file::regular_or_absent(&path) {
         Ok(()) => {}
         Err(Refused::NotRegular(what)) => return Err(not_regular(&path, what)),
         Err(Refused::Io(e)) => return Err(invalid_location(&path, "cannot stat it").with_cause(e)),
@@ -230,7 +230,7 @@ pub fn load(path: &Path) -> Loaded {
         why,
         salvaged: None,
     };
-    let bytes = match local_file::read_bounded(path, MAX_CHECKPOINT_BYTES) {
+    let bytes = match state_file::read_bounded(path, MAX_CHECKPOINT_BYTES) {
         Ok(Contents::Missing) => return Loaded::Missing,
         Ok(Contents::Bytes(bytes)) => bytes,
         Ok(Contents::TooLarge(size)) => {
@@ -291,7 +291,7 @@ fn temp_path(path: &Path) -> PathBuf {
 
 /// A run killed in mid-save leaves its temp file; the next run removes it.
 pub fn remove_stale_temp(path: &Path) {
-    local_file::remove_stale_temp(&temp_path(path));
+    state_file::remove_stale_temp(&temp_path(path));
 }
 
 /// Atomic replace: a crash leaves either the old or the new checkpoint, never a torn one.
@@ -317,7 +317,7 @@ fn write(path: &Path, checkpoint: &Checkpoint, durable: bool) -> Result<()> {
     };
     let json = serde_json::to_vec(checkpoint).expect("plain structs serialize");
     let tmp = temp_path(path);
-    let mut file = local_file::create_temp(&tmp).map_err(io_error)?;
+    let mut file = state_file::create_temp(&tmp).map_err(io_error)?;
     file.write_all(&json).map_err(io_error)?;
     if durable {
         file.sync_all().map_err(io_error)?;
@@ -418,7 +418,7 @@ mod tests {
             upload_id: "u".into(),
             part_size: 5 * 1024 * 1024,
             file_path: "f".into(),
-            parts: super::super::plan::layout(0, 5 * 1024 * 1024),
+            parts: super::super::part_layout::layout(0, 5 * 1024 * 1024),
             ..Default::default()
         };
         // A temp file left by a killed save (here a FIFO) neither blocks nor breaks the next.

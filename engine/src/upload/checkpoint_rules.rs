@@ -118,10 +118,10 @@ mod tests {
     use super::*;
     use crate::upload::checkpoint::FileInfo;
     use crate::upload::file_request::MIB;
-    use crate::upload::plan;
+    use crate::upload::part_layout;
 
     fn good(size: u64, part_size: u64) -> Checkpoint {
-        let mut parts = plan::layout(size, part_size);
+        let mut parts = part_layout::layout(size, part_size);
         for part in &mut parts[..1] {
             part.is_completed = true;
             part.etag = "\"0123456789abcdef0123456789abcdef\"".into();

@@ -6,7 +6,6 @@ use super::file_request::UploadFileOutput;
 use super::Session;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::UploadEventKind;
-use crate::log::{log, Level};
 use crate::wire::file_range::{for_each_block, FileRange};
 use crate::wire::protocol::{CompletedPart, ObjectReceipt};
 use std::sync::Arc;
@@ -120,9 +119,7 @@ impl Session {
         if head.size != self.identity.size || head.crc64 != Some(expected) {
             return None;
         }
-        log!(
-            Level::Info,
-            "{}/{}: upload {} is gone but the object is there with the expected size and CRC-64; taking it as complete",
+        log::info!("{}/{}: upload {} is gone but the object is there with the expected size and CRC-64; taking it as complete",
             self.request.bucket,
             self.request.key,
             self.checkpoint.upload_id

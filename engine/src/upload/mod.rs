@@ -2,30 +2,24 @@
 //! the checkpoint (reconciled with the server) or create a new upload, stream the parts in
 //! parallel, complete, and verify the whole object's CRC-64.
 
-pub(crate) mod auto_tasks;
 pub mod checkpoint;
 mod checkpoint_rules;
 mod checkpoint_saves;
 mod complete;
-pub(crate) mod file_reporter;
 pub mod file_request;
-pub(crate) mod messages;
-pub(crate) mod parts;
-pub(crate) mod plan;
+pub(crate) mod part_layout;
 mod resume;
-pub(crate) mod single_put;
-mod single_put_file;
+mod send_parts;
+mod small_file;
 pub(crate) mod validate;
-pub(crate) mod workers;
 
 use crate::attributes::CreateAttributes;
-use crate::cancel::{CancelHook, CancelKind};
+use crate::cancel::{stopped_before_start, CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::{Observers, PartInfo, UploadEventKind};
-use crate::log::{log, Level};
+use crate::parts::upload_reporter::Reporter;
 use crate::wire::{Object, Wire};
 use checkpoint::{Checkpoint, FileInfo};
-use file_reporter::Reporter;
 use file_request::{UploadFileOutput, UploadFileRequest};
 use std::fs::File;
 use std::path::PathBuf;
@@ -88,8 +82,7 @@ pub(crate) async fn upload_file(
             session.part_size, session.task_num
         )
     };
-    log!(
-        Level::Info,
+    log::info!(
         "upload {} to {}/{}: {} bytes, {plan}",
         session.request.file_path.display(),
         session.request.bucket,
@@ -99,8 +92,7 @@ pub(crate) async fn upload_file(
     let started = std::time::Instant::now();
     let result = session.run().await;
     match &result {
-        Ok(out) => log!(
-            Level::Info,
+        Ok(out) => log::info!(
             "upload of {}/{} done in {:.3} s: upload id {}, CRC-64 {}, request id {}",
             out.bucket,
             out.key,
@@ -110,8 +102,7 @@ pub(crate) async fn upload_file(
             out.request_id
         ),
         Err(error) => {
-            log!(
-                Level::Info,
+            log::info!(
                 "upload of {}/{} stopped: {error}",
                 session.request.bucket,
                 session.request.key
@@ -188,7 +179,7 @@ impl Session {
     }
 
     async fn create(&mut self) -> Result<()> {
-        let (part_size, raised) = plan::fit_part_size(self.identity.size, self.part_size)?;
+        let (part_size, raised) = part_layout::fit_part_size(self.identity.size, self.part_size)?;
         if raised {
             self.reporter.event(
                 UploadEventKind::PartSizeAdjusted,
@@ -225,7 +216,7 @@ impl Session {
             encoding_type: self.attributes.content_encoding.clone().unwrap_or_default(),
             file_path: self.file_path_text(),
             file_info: self.identity,
-            parts: plan::layout(self.identity.size, part_size),
+            parts: part_layout::layout(self.identity.size, part_size),
             protocol: self.wire.protocol_name().to_string(),
             endpoint: self.wire.endpoint().to_string(),
         };
@@ -263,7 +254,7 @@ impl Session {
                 if self.saves.unsaved() {
                     if let Err(error) = self.save_checkpoint() {
                         // The resume finds those parts with ListParts instead.
-                        log!(Level::Warn, "{error}");
+                        log::warn!("{error}");
                     }
                 }
                 let where_ = self
@@ -310,19 +301,6 @@ impl Session {
             bucket: &self.request.bucket,
             key: &self.request.key,
         }
-    }
-}
-
-pub(crate) fn stopped_before_start(kind: CancelKind) -> UploadError {
-    match kind {
-        CancelKind::Pause => UploadError::new(
-            ErrorKind::Paused,
-            "the cancel hook was already triggered (pause); nothing was sent",
-        ),
-        CancelKind::Abort => UploadError::new(
-            ErrorKind::Aborted,
-            "the cancel hook was already triggered (abort); nothing was sent",
-        ),
     }
 }
 

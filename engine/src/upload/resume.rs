@@ -3,11 +3,10 @@
 
 use super::checkpoint::{self, Checkpoint, Loaded};
 use super::file_request::UploadFileOutput;
-use super::{plan, unquote, Session};
+use super::{part_layout, unquote, Session};
 use crate::cancel::CancelKind;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::UploadEventKind;
-use crate::log::{log, Level};
 use crate::wire::file_range::{for_each_block, FileRange};
 use crate::wire::protocol::ListedPart;
 use std::sync::Arc;
@@ -84,7 +83,7 @@ impl Session {
                 ErrorKind::FileChanged,
                 "the local file changed since the checkpoint was written".to_string(),
             ))
-        } else if !plan::tiles_file(&saved.parts, self.identity.size) {
+        } else if !part_layout::tiles_file(&saved.parts, self.identity.size) {
             Some((
                 ErrorKind::CheckpointIo,
                 "its parts do not match the file's size".to_string(),
@@ -167,7 +166,7 @@ impl Session {
     /// The checkpoint is removed rather than kept aside: the reason is in the event and the
     /// Warn log line, and a file kept would only be found and refused again.
     fn discard_checkpoint(&mut self, reason: UploadError) {
-        log!(Level::Warn, "{reason}");
+        log::warn!("{reason}");
         self.remove_checkpoint();
         self.reporter
             .event(UploadEventKind::CheckpointDiscarded, None, Some(reason));
@@ -234,8 +233,7 @@ impl Session {
                 part.is_completed = true;
                 part.etag = listed.etag.clone();
                 part.crc64 = crc64;
-                log!(
-                    Level::Info,
+                log::info!(
                     "part {} is on the server with the file's content; not sending it again",
                     part.part_number
                 );

@@ -5,8 +5,7 @@
 
 use super::dir_reporter::{lock, SharedReporter};
 use super::dir_request::{DirEvent, DirEventKind};
-use crate::log::{log, Level};
-use crate::upload::auto_tasks::{Decision, TaskTuner};
+use crate::parts::auto_tasks::{Decision, TaskTuner};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -47,9 +46,7 @@ impl FileTuner {
             Decision::Change { tasks, rate } => (tasks, rate, false),
             Decision::Settled { tasks, rate } => (tasks, rate, true),
         };
-        log!(
-            Level::Debug,
-            "folder upload: automatic file concurrency: {before} files moved {:.1} MB/s; {} {files} files",
+        log::debug!("folder upload: automatic file concurrency: {before} files moved {:.1} MB/s; {} {files} files",
             rate / 1e6,
             if settled { "settled at" } else { "trying" }
         );

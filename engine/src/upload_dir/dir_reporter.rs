@@ -122,7 +122,7 @@ impl DirReporter {
 /// A small file's PutObject reports into the folder's aggregate.
 pub struct PutProgress<'a>(pub &'a SharedReporter);
 
-impl crate::upload::single_put::PutObserver for PutProgress<'_> {
+impl crate::parts::whole_object::PutObserver for PutProgress<'_> {
     fn add_bytes(&mut self, bytes: u64) {
         lock(self.0).add_bytes(bytes);
     }

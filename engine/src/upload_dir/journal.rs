@@ -4,8 +4,7 @@
 //! fsync, rename) when opened.
 
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::local_file::{self, Contents, Refused};
-use crate::log::{log, Level};
+use crate::state_file::{self, Contents, Refused};
 use crate::upload::checkpoint::FileInfo;
 use md5::{Digest, Md5};
 use serde::{Deserialize, Serialize};
@@ -140,16 +139,14 @@ impl Journal {
     /// unreadable or tampered line is reported once and gone, never a failure that repeats.
     pub fn open(path: &Path) -> Result<Journal> {
         let shown = path.display();
-        let text = match local_file::read_bounded(path, MAX_JOURNAL_BYTES) {
+        let text = match state_file::read_bounded(path, MAX_JOURNAL_BYTES) {
             // Valid UTF-8 (the usual case) is taken as is: a copy would double the peak memory
             // of a resume, the journal of 100,000 files being ~16 MB.
             Ok(Contents::Bytes(bytes)) => String::from_utf8(bytes)
                 .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()),
             Ok(Contents::Missing) => String::new(),
             Ok(Contents::TooLarge(size)) => {
-                log!(
-                    Level::Warn,
-                    "directory journal {shown} has {size} bytes, more than {MAX_JOURNAL_BYTES}: replaced by an empty one (finished files will be sent again)"
+                log::warn!("directory journal {shown} has {size} bytes, more than {MAX_JOURNAL_BYTES}: replaced by an empty one (finished files will be sent again)"
                 );
                 String::new()
             }
@@ -175,9 +172,7 @@ impl Journal {
         }
         drop(text);
         if dropped > 0 {
-            log!(
-                Level::Warn,
-                "directory journal {shown}: {dropped} torn or invalid lines dropped (their files will be sent again)"
+            log::warn!("directory journal {shown}: {dropped} torn or invalid lines dropped (their files will be sent again)"
             );
         }
         // Compact: rewrite the valid entries, dropping torn or duplicate lines.
@@ -186,7 +181,7 @@ impl Journal {
         entries.sort_by(|a, b| a.relative.cmp(&b.relative));
         let write = || -> std::io::Result<()> {
             // Streamed, not built in memory first (it is as large as the journal).
-            let mut file = std::io::BufWriter::new(local_file::create_temp(&tmp)?);
+            let mut file = std::io::BufWriter::new(state_file::create_temp(&tmp)?);
             for entry in entries {
                 file.write_all(encode(entry).as_bytes())?;
             }

@@ -6,8 +6,8 @@ use super::dir_reporter::{self, lock};
 use super::{FileTask, Sent, Shared};
 use crate::error::Result;
 use crate::events::Observers;
+use crate::parts::whole_object::{self, SinglePut};
 use crate::upload::file_request::UploadFileRequest;
-use crate::upload::single_put::{self, SinglePut};
 use crate::upload::{self, SharedLimits};
 use crate::wire::protocol::ObjectReceipt;
 use crate::wire::Object;
@@ -54,7 +54,7 @@ impl Shared {
             connections: Some(Arc::clone(&self.connections)),
             cancel: &self.cancel,
         };
-        single_put::put_object(put, &mut dir_reporter::PutProgress(&self.reporter)).await
+        whole_object::put_object(put, &mut dir_reporter::PutProgress(&self.reporter)).await
     }
 
     async fn multipart(

@@ -5,14 +5,13 @@
 //! flight. A stream shorter than one part goes up in one PutObject. Nothing is resumable:
 //! a stream cannot be rewound, so a pause aborts like an abort.
 
-mod parts;
+mod multipart;
 
 use crate::attributes::CreateAttributes;
 use crate::cancel::{CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
-use crate::log::{log, Level};
-use crate::upload::file_reporter::{PartProgress, Reporter};
+use crate::parts::upload_reporter::{PartProgress, Reporter};
 use crate::upload::file_request::{
     resolve_part_size, resolve_task_num, UploadFileOutput, AUTO_TASK_NUM,
 };
@@ -20,8 +19,8 @@ use crate::upload::file_request::{
 /// `task_num` 0 for a stream: a fixed count, not the file upload's automatic search, because
 /// every task holds a part in memory and the search would grow memory to find the rate.
 const DEFAULT_STREAM_TASK_NUM: u32 = 4;
-use crate::upload::single_put::{self, SinglePut};
-use crate::upload::stopped_before_start;
+use crate::cancel::stopped_before_start;
+use crate::parts::whole_object::{self, SinglePut};
 use crate::wire::file_range::RangeSource;
 use crate::wire::{Object, Wire};
 use bytes::Bytes;
@@ -91,8 +90,7 @@ pub(crate) async fn upload_stream(
         whole_crc: Crc64::new(),
         ended: false,
     };
-    log!(
-        Level::Info,
+    log::info!(
         "stream upload to {}/{}: parts of {} bytes, {} tasks",
         session.request.bucket,
         session.request.key,
@@ -102,8 +100,7 @@ pub(crate) async fn upload_stream(
     session.reporter.started(0, 0);
     let result = session.run().await;
     match &result {
-        Ok(out) => log!(
-            Level::Info,
+        Ok(out) => log::info!(
             "stream upload of {}/{} done: {} bytes, CRC-64 {}",
             out.bucket,
             out.key,
@@ -111,8 +108,7 @@ pub(crate) async fn upload_stream(
             out.crc64
         ),
         Err(error) => {
-            log!(
-                Level::Info,
+            log::info!(
                 "stream upload of {}/{} stopped: {error}",
                 session.request.bucket,
                 session.request.key
@@ -228,7 +224,7 @@ impl StreamSession<'_> {
         };
         // The short stream is the reporter's only part.
         let mut progress = PartProgress::new(&mut self.reporter, index);
-        let receipt = match single_put::put_object(put, &mut progress).await {
+        let receipt = match whole_object::put_object(put, &mut progress).await {
             Ok(receipt) => receipt,
             // A cancel stops the request with `Paused`; a stream reports it as `cancelled`.
             Err(error) => {

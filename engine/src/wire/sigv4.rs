@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use sha2::{Digest, Sha256};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::SystemTime;
 
 /// What tells the two protocols' signatures apart.
 pub struct Scheme {
@@ -264,42 +264,25 @@ fn hmac(key: &[u8], data: &[u8]) -> [u8; 32] {
     mac.finalize().into_bytes().into()
 }
 
-/// The signing date of a request made at `now`.
+/// The signing date (`yyyyMMddTHHmmssZ`, UTC) of a request made at `now`.
 pub fn request_date(now: SystemTime) -> Result<String> {
-    let secs = now
-        .duration_since(UNIX_EPOCH)
-        .map_err(|e| {
-            UploadError::new(ErrorKind::Internal, "system clock before 1970").with_cause(e)
-        })?
-        .as_secs();
-    Ok(format_date(secs))
+    let at = jiff::Timestamp::try_from(now)
+        .ok()
+        .filter(|at| *at >= jiff::Timestamp::UNIX_EPOCH)
+        .ok_or_else(|| {
+            UploadError::new(
+                ErrorKind::Internal,
+                "the system clock is before 1970 or after 9999",
+            )
+        })?;
+    Ok(at.strftime("%Y%m%dT%H%M%SZ").to_string())
 }
 
-/// `yyyyMMddTHHmmssZ` for a Unix time, without pulling in a date crate.
+/// The signing date of a Unix time, for the test vectors.
+#[cfg(test)]
 pub fn format_date(unix_secs: u64) -> String {
-    let days = unix_secs / 86_400;
-    let secs = unix_secs % 86_400;
-    let (year, month, day) = civil_from_days(days as i64);
-    format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        secs / 3600,
-        (secs / 60) % 60,
-        secs % 60
-    )
-}
-
-/// Howard Hinnant's days-to-civil algorithm.
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    request_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(unix_secs))
+        .expect("a test date lies within the years jiff knows")
 }
 
 #[cfg(test)]

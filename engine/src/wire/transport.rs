@@ -5,7 +5,6 @@ use super::network_error::{default_endpoint_note, host_of, network_error};
 use super::protocol::{Operation, Protocol, Response};
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::log::{log, Level};
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -114,7 +113,7 @@ impl Transport {
     ) -> Result<Response> {
         let started = std::time::Instant::now();
         let result = self.send_signed(operation, body, attempt).await;
-        if crate::log::enabled(Level::Debug) {
+        if log::log_enabled!(log::Level::Debug) {
             let part = operation
                 .query
                 .iter()
@@ -122,8 +121,7 @@ impl Transport {
                 .map_or(String::new(), |(_, v)| format!(" part {v}"));
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             match &result {
-                Ok(r) => log!(
-                    Level::Debug,
+                Ok(r) => log::debug!(
                     "{} {}/{}{part}: HTTP {} request id {} in {ms:.1} ms (attempt {})",
                     operation.name,
                     operation.bucket,
@@ -132,8 +130,7 @@ impl Transport {
                     r.header("x-tos-request-id").unwrap_or("-"),
                     attempt + 1
                 ),
-                Err(e) => log!(
-                    Level::Debug,
+                Err(e) => log::debug!(
                     "{} {}/{}{part}: failed in {ms:.1} ms (attempt {}): {e}{}",
                     operation.name,
                     operation.bucket,
@@ -253,8 +250,7 @@ impl Transport {
             }
             number += 1;
             let delay = self.backoff(number, &error);
-            log!(
-                Level::Info,
+            log::info!(
                 "{name} will be retried in {} ms: {error}",
                 delay.as_millis()
             );

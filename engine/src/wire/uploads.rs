@@ -112,39 +112,16 @@ fn next_marker(
 
 /// `2006-01-02T15:04:05[.fff]Z` (what TOS and S3 send as `Initiated`) to Unix seconds.
 pub(crate) fn parse_iso8601(text: &str) -> Option<i64> {
-    let text = text.trim().strip_suffix('Z')?;
-    let (date, time) = text.split_once('T')?;
-    let time = time.split_once('.').map_or(time, |(whole, _)| whole);
-    let number = |s: &str, len: usize| -> Option<i64> {
-        (s.len() == len && s.bytes().all(|b| b.is_ascii_digit())).then(|| s.parse().ok())?
-    };
-    let mut d = date.split('-');
-    let (y, m, day) = (
-        number(d.next()?, 4)?,
-        number(d.next()?, 2)?,
-        number(d.next()?, 2)?,
-    );
-    let mut t = time.split(':');
-    let (h, min, s) = (
-        number(t.next()?, 2)?,
-        number(t.next()?, 2)?,
-        number(t.next()?, 2)?,
-    );
-    if d.next().is_some() || t.next().is_some() {
+    let text = text.trim();
+    // ISO 8601 also allows other offsets and times without seconds; neither store sends
+    // them, and a time that does not have this exact form is not trusted.
+    let seconds_given = text.as_bytes().get(16) == Some(&b':');
+    if !text.ends_with('Z') || !seconds_given {
         return None;
     }
-    if !(1..=12).contains(&m) || !(1..=31).contains(&day) || h > 23 || min > 59 || s > 60 {
-        return None;
-    }
-    // Days from 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + min * 60 + s)
+    text.parse::<jiff::Timestamp>()
+        .ok()
+        .map(|at| at.as_second())
 }
 
 fn bad_listing(why: String) -> UploadError {

@@ -284,23 +284,10 @@ pub fn wire_key(key: &str) -> String {
 }
 
 fn tos_date(unix: i64) -> String {
-    let days = unix.div_euclid(86400);
-    let sod = unix.rem_euclid(86400);
-    let z = days + 719468;
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}{m:02}{d:02}T{:02}{:02}{:02}Z",
-        sod / 3600,
-        sod % 3600 / 60,
-        sod % 60
-    )
+    jiff::Timestamp::from_second(unix)
+        .expect("a signing time within the years jiff knows")
+        .strftime("%Y%m%dT%H%M%SZ")
+        .to_string()
 }
 
 fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {

@@ -3,7 +3,6 @@
 use super::xml;
 use crate::error::{ServerErrorDetail, UploadError};
 use crate::wire::protocol::Response;
-use std::time::SystemTime;
 
 pub fn server_error(operation: &str, response: &Response) -> UploadError {
     let header = |name: &str| response.header(name).unwrap_or_default().to_string();
@@ -60,9 +59,19 @@ pub fn retry_after_secs(value: &str) -> Option<u64> {
     if let Ok(secs) = value.parse() {
         return Some(secs);
     }
-    let at = httpdate::parse_http_date(value).ok()?;
-    Some(
-        at.duration_since(SystemTime::now())
-            .map_or(0, |d| d.as_secs()),
-    )
+    let at = parse_http_date(value)?;
+    let wait = at.as_second() - jiff::Timestamp::now().as_second();
+    Some(u64::try_from(wait).unwrap_or(0))
+}
+
+/// The three forms RFC 9110 has recipients accept: IMF-fixdate, and the obsolete RFC 850 and
+/// asctime forms that old servers and proxies still send.
+fn parse_http_date(value: &str) -> Option<jiff::Timestamp> {
+    if let Ok(at) = jiff::fmt::rfc2822::DateTimeParser::new().parse_timestamp(value) {
+        return Some(at);
+    }
+    ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"]
+        .iter()
+        .find_map(|format| jiff::civil::DateTime::strptime(format, value).ok())
+        .and_then(|utc| jiff::tz::Offset::UTC.to_timestamp(utc).ok())
 }

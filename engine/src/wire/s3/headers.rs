@@ -103,7 +103,7 @@ pub fn create_headers(key: &str, attrs: &CreateAttributes) -> Vec<(String, Strin
     push(&mut h, "Content-Encoding", &attrs.content_encoding);
     push(&mut h, "Content-Language", &attrs.content_language);
     if let Some(expires) = attrs.expires {
-        h.push(("Expires".to_string(), httpdate::fmt_http_date(expires)));
+        h.push(("Expires".to_string(), crate::attributes::http_date(expires)));
     }
     push(&mut h, "x-amz-acl", &attrs.acl);
     push(&mut h, "x-amz-storage-class", &attrs.storage_class);

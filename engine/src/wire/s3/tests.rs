@@ -270,6 +270,16 @@ fn bodiless_errors_fall_back_to_headers() {
         ("hdr-req", "hdr-host")
     );
     assert_eq!(retry_after_secs("Thu, 01 Jan 1970 00:00:00 GMT"), Some(0));
+    assert_eq!(
+        retry_after_secs("Thursday, 01-Jan-70 00:00:00 GMT"),
+        Some(0)
+    );
+    assert_eq!(retry_after_secs("Thu Jan  1 00:00:00 1970"), Some(0));
+    assert_eq!(
+        retry_after_secs("Fri, 01 Jan 2100 00:00:00 GMT").map(|s| s > 0),
+        Some(true)
+    );
+    assert_eq!(retry_after_secs("soon"), None);
 }
 
 #[test]

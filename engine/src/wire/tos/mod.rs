@@ -83,7 +83,7 @@ fn create_headers(key: &str, attrs: &CreateAttributes) -> Vec<(String, String)> 
     push(&mut h, "Content-Encoding", attrs.content_encoding.as_ref());
     push(&mut h, "Content-Language", attrs.content_language.as_ref());
     if let Some(expires) = attrs.expires {
-        h.push(("Expires".to_string(), httpdate::fmt_http_date(expires)));
+        h.push(("Expires".to_string(), crate::attributes::http_date(expires)));
     }
     push(&mut h, "x-tos-acl", attrs.acl.as_ref());
     push(&mut h, "x-tos-storage-class", attrs.storage_class.as_ref());

@@ -2,12 +2,12 @@
 //! Create, UploadPart and Complete. There is no upload id and no checkpoint (a rerun simply
 //! sends the file again); progress, the rate limiter and the cancel hook work as for parts.
 
-use super::file_reporter::PartProgress;
 use super::file_request::UploadFileOutput;
-use super::single_put::{self, SinglePut};
 use super::Session;
 use crate::cancel::CancelKind;
 use crate::error::{ErrorKind, Result, UploadError};
+use crate::parts::upload_reporter::PartProgress;
+use crate::parts::whole_object::{self, SinglePut};
 use crate::wire::Object;
 use std::sync::Arc;
 
@@ -28,7 +28,7 @@ impl Session {
         };
         // The whole file is "part" 0 of the reporter.
         let mut progress = PartProgress::new(&mut self.reporter, 0);
-        let receipt = match single_put::put_object(put, &mut progress).await {
+        let receipt = match whole_object::put_object(put, &mut progress).await {
             Ok(receipt) => receipt,
             Err(error) => {
                 self.reporter.flush();

@@ -1,16 +1,15 @@
 //! The parts phase: workers stream parts in parallel while the coordinator (this thread)
 //! records each one in the checkpoint and runs the callbacks.
 
-use super::auto_tasks::{Decision, TaskTuner, MAX_AUTO_TASKS};
 use super::checkpoint_saves::SavePolicy;
 use super::file_request::AUTO_TASK_NUM;
-use super::messages::WorkerMsg;
-use super::workers::{self, PartJob, WorkerContext};
 use super::Session;
 use crate::cancel::CancelKind;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::{PartInfo, UploadEventKind};
-use crate::log::{log, Level};
+use crate::parts::auto_tasks::{Decision, TaskTuner, MAX_AUTO_TASKS};
+use crate::parts::messages::WorkerMsg;
+use crate::parts::workers::{self, stop_workers, PartJob, WorkerContext};
 use crate::wire::file_range::FileRange;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,13 +21,6 @@ use tokio::task::JoinSet;
 enum Stop {
     Fatal(UploadError),
     Checkpoint(UploadError),
-}
-
-/// Cancels in-flight part requests (dropping their connections) and waits until every
-/// worker is gone, so no callback can follow.
-pub(crate) async fn stop_workers(workers: &mut JoinSet<()>) {
-    workers.abort_all();
-    while workers.join_next().await.is_some() {}
 }
 
 /// Starts workers until `target` run (none when more already run: those retire by themselves).
@@ -172,8 +164,7 @@ impl Session {
             Decision::Change { tasks, rate } => (tasks, rate, false),
             Decision::Settled { tasks, rate } => (tasks, rate, true),
         };
-        log!(
-            Level::Debug,
+        log::debug!(
             "{}/{}: automatic concurrency: {before} tasks sent {:.1} MB/s; {} {tasks} tasks",
             self.request.bucket,
             self.request.key,
@@ -200,8 +191,7 @@ impl Session {
             } => self.reporter.sent(part_index, bytes_in_part),
             WorkerMsg::Retry { part_index, error } => {
                 let info = self.part_info(part_index);
-                log!(
-                    Level::Info,
+                log::info!(
                     "{}/{}: part {} will be retried: {error}",
                     self.request.bucket,
                     self.request.key,

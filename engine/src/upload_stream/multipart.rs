@@ -1,16 +1,16 @@
 //! The multipart side of a stream upload: the coordinator (the caller's thread) reads the
 //! next part whenever fewer than `task_num` are in flight, hands it to a part worker (the
-//! file upload's, sending from memory), and runs every callback; then completes the upload
+//! shared ones of `crate::parts`, sending from memory), and runs every callback; then completes the upload
 //! and checks the whole stream's CRC-64 against the server's.
 
 use super::{cancelled, StreamSession};
 use crate::cancel::CancelKind;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::{PartInfo, UploadEventKind};
+use crate::parts::messages::WorkerMsg;
+use crate::parts::workers::stop_workers;
+use crate::parts::workers::{run_worker, PartJob, WorkerContext};
 use crate::upload::file_request::{UploadFileOutput, MAX_PARTS};
-use crate::upload::messages::WorkerMsg;
-use crate::upload::parts::stop_workers;
-use crate::upload::workers::{run_worker, PartJob, WorkerContext};
 use crate::wire::file_range::{AcquireRequest, FileRange, RangeSource};
 use crate::wire::protocol::CompletedPart;
 use bytes::Bytes;

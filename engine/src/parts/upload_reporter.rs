@@ -2,7 +2,7 @@
 //! coalesced progress and upload events. It lives on the coordinator, so callbacks never
 //! run concurrently and stop when the upload returns.
 
-use super::single_put::PutObserver;
+use super::whole_object::PutObserver;
 use crate::error::UploadError;
 use crate::events::{
     Observers, PartInfo, ProgressKind, ProgressStatus, UploadEvent, UploadEventKind,

@@ -125,3 +125,10 @@ async fn send_part(
         )
         .await
 }
+
+/// Cancels in-flight part requests (dropping their connections) and waits until every
+/// worker is gone, so no callback can follow.
+pub(crate) async fn stop_workers(workers: &mut tokio::task::JoinSet<()>) {
+    workers.abort_all();
+    while workers.join_next().await.is_some() {}
+}
