@@ -1568,7 +1568,7 @@ TOS_API void tos_error_free(struct tos_error *error);
 
 /**
  * Sends the library's log lines with level `<= max_level` (`TOS_LOG_LEVEL_ERROR` = 1 ..
- * `TOS_LOG_LEVEL_TRACE` = 5; a larger number is read as TRACE) to `cb`, process-wide,
+ * `TOS_LOG_LEVEL_TRACE` = 5; a larger number is `TOS_ERR_INVALID_ARGUMENT`, nothing changed) to `cb`, process-wide,
  * replacing any earlier callback and the `TOS_LOG` stderr logger. `cb` NULL or `max_level`
  * 0 turns logging off. A line already being delivered when the callback is replaced may
  * still reach the old callback, so keep the old `user_data` valid a moment longer (or for
@@ -1579,9 +1579,12 @@ TOS_API void tos_error_free(struct tos_error *error);
  * operation, key, status and request id: never a header, a signature or a key, also not by
  * the HTTP and TLS crates (tested at trace level).
  *
- * Thread-safe. Returns `TOS_OK`.
+ * Thread-safe. Returns `TOS_OK`, or `TOS_ERR_INVALID_ARGUMENT` for a `max_level` above 5.
  */
-TOS_API tos_result tos_set_log_callback(tos_log_cb cb, uint32_t max_level, void *user_data);
+TOS_API
+tos_result tos_set_log_callback(tos_log_cb cb,
+                                uint32_t max_level,
+                                void *user_data);
 
 /**
  * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_list_multipart_uploads_input)`.

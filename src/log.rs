@@ -56,7 +56,7 @@ impl SharedUserData {
 }
 
 /// Sends the library's log lines with level `<= max_level` (`TOS_LOG_LEVEL_ERROR` = 1 ..
-/// `TOS_LOG_LEVEL_TRACE` = 5; a larger number is read as TRACE) to `cb`, process-wide,
+/// `TOS_LOG_LEVEL_TRACE` = 5; a larger number is `TOS_ERR_INVALID_ARGUMENT`, nothing changed) to `cb`, process-wide,
 /// replacing any earlier callback and the `TOS_LOG` stderr logger. `cb` NULL or `max_level`
 /// 0 turns logging off. A line already being delivered when the callback is replaced may
 /// still reach the old callback, so keep the old `user_data` valid a moment longer (or for
@@ -67,7 +67,7 @@ impl SharedUserData {
 /// operation, key, status and request id: never a header, a signature or a key, also not by
 /// the HTTP and TLS crates (tested at trace level).
 ///
-/// Thread-safe. Returns `TOS_OK`.
+/// Thread-safe. Returns `TOS_OK`, or `TOS_ERR_INVALID_ARGUMENT` for a `max_level` above 5.
 #[no_mangle]
 pub unsafe extern "C" fn tos_set_log_callback(
     cb: tos_log_cb,
@@ -75,9 +75,12 @@ pub unsafe extern "C" fn tos_set_log_callback(
     user_data: *mut c_void,
 ) -> tos_result {
     ffi_panic_boundary! {
+        if max_level > tos_log_level::Trace as u32 {
+            return tos_result::TOS_ERR_INVALID_ARGUMENT;
+        }
         // Read TOS_LOG first, so a later first client does not replace this callback.
         logger::init_from_env();
-        let level = logger::level_from_number(max_level.min(5));
+        let level = logger::level_from_number(max_level);
         match (cb, level) {
             (Some(cb), Some(level)) => {
                 let user_data = SharedUserData(user_data);

@@ -123,7 +123,9 @@ fn entry<T>(
 ) -> T {
     // SAFETY: NULL or a live `tos_list_multipart_uploads_output`, per the getters' contract.
     let output = unsafe { output.as_ref() };
-    output.and_then(|l| l.uploads.get(index)).map_or(if_none, get)
+    output
+        .and_then(|l| l.uploads.get(index))
+        .map_or(if_none, get)
 }
 
 /// How many uploads the output holds. 0 for a NULL output.

@@ -36,6 +36,12 @@ static void expect_client(const char *what, const tos_client_options *options, t
     expect(what, rc, error, expected, named);
 }
 
+static void ignore_line(uint32_t level, const char *message, void *user_data) {
+    (void)level;
+    (void)message;
+    (void)user_data;
+}
+
 static void base_input(tos_upload_file_input *input) {
     tos_upload_file_input_init(input);
     input->bucket = tu_env("TOS_TEST_BUCKET");
@@ -278,6 +284,8 @@ int main(void) {
         CHECK(tos_rate_limiter_new(4096, 0, NULL, NULL) == TOS_ERR_NULL_ARGUMENT, "NULL limiter_out");
         tos_rate_limiter_free(limiter);
     }
+    CHECK(tos_set_log_callback(ignore_line, TOS_LOG_LEVEL_TRACE + 1, NULL) == TOS_ERR_INVALID_ARGUMENT,
+          "a log level above TRACE");
 
     /* nothing reached the server */
     log = tu_log();

@@ -475,11 +475,12 @@ enum tos_log_level
   TOS_LOG_LEVEL_INFO = 3,
   /**
    * Also one line per HTTP request: operation, bucket/key, part, HTTP status, request id,
-   * time taken, attempt.
+   * time taken, attempt; and connections made and reused, as the HTTP crates log them.
    */
   TOS_LOG_LEVEL_DEBUG = 4,
   /**
-   * Everything the library logs (today the same lines as `TOS_LOG_LEVEL_DEBUG`).
+   * Everything the library logs, with the HTTP and TLS crates' traces (handshakes,
+   * connection pool).
    */
   TOS_LOG_LEVEL_TRACE = 5,
 };
@@ -629,7 +630,9 @@ typedef struct tos_client_options {
 
 /**
  * Receives one log line. `level` is a `TOS_LOG_LEVEL_*` value; `message` is a
- * NUL-terminated UTF-8 line without a trailing newline, valid only during the call.
+ * NUL-terminated UTF-8 line without a trailing newline, valid only during the call. A line
+ * of one of the HTTP or TLS crates starts with its source and a colon
+ * (`hyper_util::client::legacy::pool: ...`, `rustls::...`).
  *
  * Threading contract: unlike the upload callbacks, this one may be called from any thread
  * of the library (runtime workers, the threads that called `tos_upload_file` /
@@ -1565,7 +1568,7 @@ TOS_API void tos_error_free(struct tos_error *error);
 
 /**
  * Sends the library's log lines with level `<= max_level` (`TOS_LOG_LEVEL_ERROR` = 1 ..
- * `TOS_LOG_LEVEL_TRACE` = 5; a larger number is read as TRACE) to `cb`, process-wide,
+ * `TOS_LOG_LEVEL_TRACE` = 5; a larger number is `TOS_ERR_INVALID_ARGUMENT`, nothing changed) to `cb`, process-wide,
  * replacing any earlier callback and the `TOS_LOG` stderr logger. `cb` NULL or `max_level`
  * 0 turns logging off. A line already being delivered when the callback is replaced may
  * still reach the old callback, so keep the old `user_data` valid a moment longer (or for
@@ -1573,11 +1576,15 @@ TOS_API void tos_error_free(struct tos_error *error);
  *
  * Without a callback, `TOS_LOG=error|warn|info|debug|trace` in the environment (read when
  * the first client is created) prints the lines to stderr. Requests are logged by
- * operation, key, status and request id: never a header, a signature or a key.
+ * operation, key, status and request id: never a header, a signature or a key, also not by
+ * the HTTP and TLS crates (tested at trace level).
  *
- * Thread-safe. Returns `TOS_OK`.
+ * Thread-safe. Returns `TOS_OK`, or `TOS_ERR_INVALID_ARGUMENT` for a `max_level` above 5.
  */
-TOS_API tos_result tos_set_log_callback(tos_log_cb cb, uint32_t max_level, void *user_data);
+TOS_API
+tos_result tos_set_log_callback(tos_log_cb cb,
+                                uint32_t max_level,
+                                void *user_data);
 
 /**
  * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_list_multipart_uploads_input)`.
