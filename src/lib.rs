@@ -1,11 +1,13 @@
 //! The C ABI: `extern "C"` functions, argument conversion and guards, nothing else.
 //!
-//! One file per C object family (after rustls-ffi): `client`, `upload`, `error`, `callbacks`,
-//! `cancel`, `rate_limiter`, `upload_dir`, `stream`, `uploads` (listing and aborting open
-//! multipart uploads), `log`, `crc`, `version`, plus `attributes` (the
-//! object attributes embedded in both upload inputs), `result` (the stable result codes), `guard`
-//! (the panic boundary and the NULL / struct_size / UTF-8 checks) and `signals` (SIGPIPE
-//! blocked on every thread that runs our I/O). Every rule about what an
+//! One file per C object family (after rustls-ffi), named for its call: `client`,
+//! `upload_file`, `upload_stream`, `upload_dir` (a folder: input, `events`, `output`),
+//! `multipart_uploads` (listing and aborting open multipart uploads), `error`, `callbacks`,
+//! `cancel`, `rate_limiter`, `log`, `crc`, `version`; plus `attributes` (the object attributes
+//! embedded in the upload inputs), `stored_object` (what the file and stream outputs hold),
+//! `result` (the stable result codes), `guard` (the panic boundary and the NULL / struct_size
+//! / UTF-8 checks), `reentrancy` (the one rule for calls made from inside callbacks) and
+//! `signals` (SIGPIPE blocked on every thread that runs our I/O). Every rule about what an
 //! upload accepts lives in the engine; this layer only turns C values into engine values and
 //! engine errors into `tos_result` codes and `tos_error` objects.
 //!

@@ -38,7 +38,10 @@ mod tests {
         assert_eq!(guess_from_key("dir.v2/noext"), DEFAULT_CONTENT_TYPE);
         assert_eq!(guess_from_key("file.unknownext"), DEFAULT_CONTENT_TYPE);
         assert_eq!(guess_from_key("trailing."), DEFAULT_CONTENT_TYPE);
-        assert_eq!(guess_from_key("hls/index.M3U8"), "application/vnd.apple.mpegurl");
+        assert_eq!(
+            guess_from_key("hls/index.M3U8"),
+            "application/vnd.apple.mpegurl"
+        );
         assert_eq!(guess_from_key("hls/seg-001.ts"), "video/mp2t");
     }
 }
