@@ -16,6 +16,16 @@ pub const SK: &str = "SKTEST";
 pub const REGION: &str = "cn-beijing";
 pub const BUCKET: &str = "test-bucket";
 
+/// Credential variables set to keys the server does not know, in every server's environment.
+pub const FOREIGN_CREDENTIALS: &[(&str, &str)] = &[
+    ("TOS_ACCESS_KEY", "AKFOREIGN"),
+    ("TOS_SECRET_KEY", "SKFOREIGN"),
+    ("TOS_SECURITY_TOKEN", "TOKENFOREIGN"),
+    ("AWS_ACCESS_KEY_ID", "AKFOREIGN"),
+    ("AWS_SECRET_ACCESS_KEY", "SKFOREIGN"),
+    ("AWS_SESSION_TOKEN", "TOKENFOREIGN"),
+];
+
 pub struct Server {
     child: Child,
     pub port: u16,
@@ -38,12 +48,22 @@ impl Server {
     }
 
     pub fn start_in(data_dir: PathBuf, extra: &[&str]) -> Server {
+        Self::launch(data_dir, &["--access-key", AK, "--secret-key", SK], extra)
+    }
+
+    /// Without `--access-key`/`--secret-key`: the server's built-in test keys.
+    pub fn start_with_default_keys(extra: &[&str]) -> Server {
+        Self::launch(temp_dir("data"), &[], extra)
+    }
+
+    fn launch(data_dir: PathBuf, keys: &[&str], extra: &[&str]) -> Server {
         let mut args: Vec<String> = vec![
             "--port".into(),
             "0".into(),
             "--bucket".into(),
             BUCKET.into(),
         ];
+        args.extend(keys.iter().map(|s| s.to_string()));
         if !extra.contains(&"--discard") {
             args.push("--data-dir".into());
             args.push(data_dir.to_string_lossy().into_owned());
@@ -51,8 +71,9 @@ impl Server {
         args.extend(extra.iter().map(|s| s.to_string()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_tos-local-server"))
             .args(&args)
-            .env_remove("TOS_ACCESS_KEY")
-            .env_remove("TOS_SECRET_KEY")
+            // A user's own credentials, as every TOS and S3 user has them exported: the
+            // server must take its keys from its flags alone.
+            .envs(FOREIGN_CREDENTIALS.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .expect("spawn server");
