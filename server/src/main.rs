@@ -3,6 +3,7 @@
 
 mod admin;
 mod body;
+mod conditions;
 mod config;
 mod errors;
 mod faults;
@@ -14,6 +15,8 @@ mod reqlog;
 mod routing;
 mod s3;
 mod s3_list;
+mod s3_read;
+mod sent_body;
 mod service;
 mod sign;
 mod storage;

@@ -23,10 +23,11 @@ use crate::body::{empty, full, ReqBody, RespBody};
 use crate::errors::TosError;
 use crate::multipart::MAX_LIST;
 use crate::reqlog::Entry;
+use crate::s3_read::StoredObject;
 use crate::service::{AppState, ConnCtx};
 use crate::sign::{parse_query, percent_decode};
 use crate::storage::UploadMeta;
-use crate::util::{http_date, iso8601, now_ms, unique_id};
+use crate::util::{iso8601, now_ms, unique_id};
 
 struct Part {
     etag: String,
@@ -40,18 +41,12 @@ struct Upload {
     parts: BTreeMap<u32, Part>,
 }
 
-struct Object {
-    size: u64,
-    etag: String,
-    modified_ms: u64,
-}
-
 /// What the discard mode remembers: sizes and ETags, so HEAD after an upload (rclone
 /// checks the size) and Complete's part check work without any data.
 #[derive(Default)]
 pub struct S3State {
     uploads: Mutex<HashMap<String, Upload>>,
-    objects: Mutex<HashMap<(String, String), Object>>,
+    objects: Mutex<HashMap<(String, String), StoredObject>>,
 }
 
 /// Decoder for `Content-Encoding: aws-chunked` bodies: `hex[;chunk-signature=..]\r\n`,
@@ -324,7 +319,10 @@ fn error_response(
     request_id: &str,
     resource: &str,
 ) -> Response<RespBody> {
-    let b = base(e.status, request_id);
+    let mut b = base(e.status, request_id);
+    for (name, value) in &e.headers {
+        b = b.header(*name, value.as_str());
+    }
     if head {
         return no_body(b);
     }
@@ -431,6 +429,11 @@ pub async fn handle(
         upload_id: r.param("uploadId").map(str::to_string),
         status: 0,
         body_bytes: 0,
+        response_bytes: 0,
+        range: r
+            .headers
+            .get("range")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         fault: None,
     };
     let head = r.method == Method::HEAD;
@@ -470,6 +473,10 @@ pub async fn handle(
     } else {
         r.body.received
     });
+    // Every body here is a whole document, sent as one piece.
+    entry.response_bytes = hyper::body::Body::size_hint(resp.body())
+        .exact()
+        .unwrap_or(0);
     entry.time_ms = now_ms();
     state.log.push(entry);
     Ok(resp)
@@ -608,12 +615,20 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             uploads.remove(&id);
             drop(uploads);
             let etag = format!("\"{}-{}\"", unique_id(), listed.len());
+            // A checksum given to Complete is the whole object's (S3's FULL_OBJECT type).
+            let checksums = r
+                .headers
+                .iter()
+                .filter(|(k, _)| k.as_str().starts_with("x-amz-checksum-crc"))
+                .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
+                .collect();
             r.s3.objects.lock().unwrap().insert(
                 (r.bucket.clone(), r.key.clone()),
-                Object {
+                StoredObject {
                     size,
                     etag: etag.clone(),
                     modified_ms: now_ms(),
+                    checksums,
                 },
             );
             Ok(xml(
@@ -664,10 +679,11 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             let etag = declared_md5(&r.headers).map_or_else(new_etag, |m| format!("\"{m}\""));
             r.s3.objects.lock().unwrap().insert(
                 (r.bucket.clone(), r.key.clone()),
-                Object {
+                StoredObject {
                     size: got.size,
                     etag: etag.clone(),
                     modified_ms: now_ms(),
+                    checksums: got.checksums.clone(),
                 },
             );
             let mut b = r.ok().header("etag", &etag);
@@ -681,21 +697,7 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             let o = objects
                 .get(&(r.bucket.clone(), r.key.clone()))
                 .ok_or_else(TosError::no_such_key)?;
-            if op == "GetObject" {
-                return Err(TosError::new(
-                    501,
-                    "NotImplemented",
-                    "discard mode keeps no object data",
-                ));
-            }
-            Ok(r.ok()
-                .header("content-length", o.size)
-                .header("etag", &o.etag)
-                .header("last-modified", http_date(o.modified_ms))
-                .header("content-type", "application/octet-stream")
-                .header("accept-ranges", "bytes")
-                .body(empty())
-                .expect("valid response"))
+            crate::s3_read::head_or_get(&r.headers, o, r.ok(), op == "GetObject")
         }
         "DeleteObject" => {
             r.s3.objects

@@ -19,6 +19,7 @@ use crate::errors::TosError;
 use crate::faults::{Action, Faults};
 use crate::reqlog::{Entry, RequestLog};
 use crate::routing::{operation, resolve, Target};
+use crate::sent_body::SentBody;
 use crate::sign::{self, AuthError, Credentials};
 use crate::storage::{Ingested, Store};
 use crate::util::{now_ms, unique_id};
@@ -54,7 +55,7 @@ impl ConnCtx {
 
     /// SO_LINGER 0 makes the close send RST, which is what a real network failure
     /// looks like to the client; then the connection task drops the socket.
-    fn reset(&self) {
+    pub fn reset(&self) {
         // SAFETY: the connection task owns the socket and outlives this request,
         // so the descriptor is open for the duration of this borrow.
         let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.fd) };
@@ -84,6 +85,39 @@ impl LogGuard {
             e.time_ms = now_ms();
             self.state.log.push(e);
         }
+    }
+}
+
+impl LogGuard {
+    /// Hands the log entry to the response body, which writes it once its last byte has gone
+    /// out (with the bytes it carried), and arms a response-body fault.
+    fn attach(
+        &mut self,
+        resp: Response<RespBody>,
+        fault: Option<Action>,
+        conn: &ConnCtx,
+    ) -> Response<RespBody> {
+        use http_body_util::BodyExt;
+        use hyper::body::Body;
+        let Some(mut entry) = self.entry.take() else {
+            return resp;
+        };
+        entry.status = resp.status().as_u16();
+        entry.body_bytes = self.received.load(std::sync::atomic::Ordering::Relaxed);
+        let (parts, body) = resp.into_parts();
+        if body.is_end_stream() && fault.is_none() {
+            entry.time_ms = now_ms();
+            self.state.log.push(entry);
+            return Response::from_parts(parts, body);
+        }
+        let state = self.state.clone();
+        let on_done = move |sent: u64| {
+            entry.response_bytes = sent;
+            entry.time_ms = now_ms();
+            state.log.push(entry);
+        };
+        let body = SentBody::new(body, fault, conn.clone(), Box::new(on_done));
+        Response::from_parts(parts, body.boxed())
     }
 }
 
@@ -159,6 +193,9 @@ fn error_response(
         .header("server", "tos-local-server");
     if let Some(s) = e.retry_after {
         b = b.header("retry-after", s.to_string());
+    }
+    for (name, value) in &e.headers {
+        b = b.header(*name, value.as_str());
     }
     if head {
         // HEAD errors carry no body, as on real TOS.
@@ -242,6 +279,11 @@ pub async fn handle(
         upload_id: target.param("uploadId").map(str::to_string),
         status: 0,
         body_bytes: 0,
+        response_bytes: 0,
+        range: parts
+            .headers
+            .get("range")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         fault: None,
     };
 
@@ -278,6 +320,7 @@ pub async fn handle(
         received: ctx.body.counter.clone(),
     };
 
+    let mut response_fault = None;
     let result = match admitted {
         Err(e) => Err(e),
         Ok(()) => {
@@ -321,17 +364,17 @@ pub async fn handle(
                     Err(e)
                 }
                 other => {
-                    match other {
+                    match &other {
                         Some(Action::Stall {
                             ms,
                             after_bytes: None,
-                        }) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                        }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
                         Some(Action::Stall {
                             ms,
                             after_bytes: Some(n),
-                        }) => ctx.body.stall_after(n, ms),
+                        }) => ctx.body.stall_after(*n, *ms),
                         Some(Action::BadCrc) => ctx.bad_crc = true,
-                        _ => {}
+                        _ => response_fault = other.clone(),
                     }
                     dispatch(op, &mut ctx).await
                 }
@@ -346,8 +389,7 @@ pub async fn handle(
             error_response(&e, head, &ctx.request_id, &resource)
         }
     };
-    guard.push(resp.status().as_u16());
-    Ok(resp)
+    Ok(guard.attach(resp, response_fault, &conn))
 }
 
 async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {

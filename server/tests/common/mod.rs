@@ -492,3 +492,40 @@ impl Client {
         self.call("POST", key, &format!("uploadId={id}"), &[], body.as_bytes())
     }
 }
+
+/// What came back on a connection the server may cut: every byte received before the
+/// end, and the error that ended it (`None` for an orderly close).
+pub struct Cut {
+    pub resp: Resp,
+    pub error: Option<std::io::ErrorKind>,
+}
+
+impl Client {
+    /// A signed request on a fresh connection, read until the server closes or resets it.
+    pub fn send_until_cut(&self, method: &str, key: &str, headers: &[(&str, &str)]) -> Cut {
+        let head = self.signed_head(&Req {
+            method,
+            path: format!("/{}", wire_key(key)),
+            query: "",
+            headers: headers.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            body: b"",
+        });
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(format!("{head}Content-Length: 0\r\n\r\n").as_bytes())
+            .unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 64 * 1024];
+        let error = loop {
+            match s.read(&mut chunk) {
+                Ok(0) => break None,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) => break Some(e.kind()),
+            }
+        };
+        Cut {
+            resp: parse_response(&buf).expect("a response head"),
+            error,
+        }
+    }
+}
