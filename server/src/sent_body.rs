@@ -67,6 +67,8 @@ pub struct SentBody {
     held: Option<Bytes>,
     armed: Option<Armed>,
     pause: Option<(Pin<Box<Sleep>>, AfterPause)>,
+    /// A fault has closed the connection: nothing more goes out.
+    closed: bool,
     conn: ConnCtx,
     /// Called once with the bytes carried: the request's log entry.
     on_done: Option<OnDone>,
@@ -81,6 +83,7 @@ impl SentBody {
             held: None,
             armed: fault.and_then(Armed::from_action),
             pause: None,
+            closed: false,
             conn,
             on_done: Some(on_done),
         }
@@ -114,11 +117,17 @@ impl Body for SentBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
         let this = &mut *self;
+        if this.closed {
+            // The connection task may poll once more before it sees the close.
+            return Poll::Pending;
+        }
         loop {
             if let Some((sleep, _)) = this.pause.as_mut() {
                 ready!(sleep.as_mut().poll(cx));
                 let (_, then) = this.pause.take().expect("pause present");
                 if let AfterPause::Close { reset } = then {
+                    this.closed = true;
+                    this.held = None;
                     this.done();
                     if reset {
                         this.conn.reset();
@@ -168,7 +177,8 @@ impl Body for SentBody {
     }
 
     fn is_end_stream(&self) -> bool {
-        self.held.is_none()
+        !self.closed
+            && self.held.is_none()
             && self.pause.is_none()
             && !self.fault_due()
             && self.inner.is_end_stream()

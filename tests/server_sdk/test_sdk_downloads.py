@@ -76,3 +76,30 @@ def test_download_file_in_ranges(server, tmp_path):
     assert len(ranged) == 3
     assert sorted(e["response_bytes"] for e in ranged) == [2 * MIB + 5, 5 * MIB, 5 * MIB]
     assert all(e["range"].startswith("bytes=") and e["status"] == 206 for e in ranged)
+
+
+@pytest.mark.parametrize("kind", ["reset_response", "truncate_response"])
+def test_cut_body_fails_the_read(server, kind):
+    """A body cut after 1000 bytes (reset, or closed short of Content-Length) is an error to
+    the SDK's reader, never a short object; the rule's one firing spent, a retry is whole."""
+    client = server.client()
+    data = os.urandom(300_000)
+    client.put_object(BUCKET, "cut.bin", content=data)
+    server.admin("POST", "faults", {"op": "GetObject", "key": "cut.bin", "times": 1,
+                                    "action": {"kind": kind, "after_bytes": 1000}})
+    with pytest.raises(Exception):
+        client.get_object(BUCKET, "cut.bin").read()
+    assert client.get_object(BUCKET, "cut.bin").read() == data
+    cut = [e for e in server.log() if e["op"] == "GetObject"][0]
+    assert (cut["fault"], cut["response_bytes"]) == (kind, 1000)
+
+
+def test_bad_crc_on_get_is_caught_by_the_sdk(server):
+    """The SDK compares the whole object's CRC-64 header with the bytes once it reaches the end
+    of the body (iterating; a single read() never sees the end)."""
+    client = server.client()
+    client.put_object(BUCKET, "crc.bin", content=b"x" * 5000)
+    server.admin("POST", "faults", {"op": "GetObject", "times": 1, "action": {"kind": "bad_crc"}})
+    with pytest.raises(tos.exceptions.TosClientError, match="crc"):
+        b"".join(client.get_object(BUCKET, "crc.bin"))
+    assert b"".join(client.get_object(BUCKET, "crc.bin")) == b"x" * 5000
