@@ -8,6 +8,7 @@ use crate::conditions::{self, Precondition, RangeAsk};
 use crate::errors::TosError;
 use crate::names;
 use crate::service::Ctx;
+use crate::sse;
 use crate::storage::{ObjectMeta, Store};
 use crate::util::http_date;
 
@@ -100,14 +101,14 @@ pub async fn head_bucket(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErr
 }
 
 pub async fn put_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    sse::check_write(&ctx.headers)?;
     let (attrs, forbid) = stored_attrs(ctx);
     let data = ctx.ingest().await?;
     let meta = ctx
         .state
         .store
         .put_object(&ctx.bucket, ctx.key(), data, attrs, forbid)?;
-    Ok(ctx
-        .base(200)
+    Ok(sse::echo(ctx.base(200), &meta.attrs)
         .header("etag", format!("\"{}\"", meta.etag))
         .header("x-tos-hash-crc64ecma", ctx.crc_value(meta.crc))
         .header("content-length", 0)
@@ -117,6 +118,7 @@ pub async fn put_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErro
 
 pub async fn get_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
     let meta = ctx.state.store.get_object(&ctx.bucket, ctx.key())?;
+    sse::check_read(&ctx.headers, &meta)?;
     let validators = |b: Builder| {
         b.header("etag", format!("\"{}\"", meta.etag))
             .header("last-modified", http_date(meta.last_modified_ms))

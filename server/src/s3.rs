@@ -268,27 +268,10 @@ fn new_etag() -> String {
 /// The MD5 a client declared in `Content-MD5`, as hex. Echoing it as a PutObject's ETag is what
 /// S3 would report for an intact body, and rclone compares it with its own MD5.
 fn declared_md5(h: &HeaderMap) -> Option<String> {
-    let text = header(h, "content-md5")?.trim().trim_end_matches('=');
-    let mut bits = 0u32;
-    let mut nbits = 0;
-    let mut out = Vec::new();
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | v as u32;
-        nbits += 6;
-        if nbits >= 8 {
-            nbits -= 8;
-            out.push((bits >> nbits) as u8);
-        }
-    }
-    (out.len() == 16).then(|| crate::util::hex(&out))
+    crate::digest::declared_content_md5(h)
+        .ok()
+        .flatten()
+        .map(|md5| crate::util::hex(&md5))
 }
 
 fn base(status: u16, request_id: &str) -> Builder {

@@ -18,7 +18,7 @@ use crate::config::Config;
 use crate::errors::TosError;
 use crate::faults::{Action, Faults};
 use crate::reqlog::{Entry, RequestLog};
-use crate::routing::{operation, resolve, Target};
+use crate::routing::{self, operation, resolve, Target};
 use crate::sent_body::SentBody;
 use crate::sign::{self, AuthError, Credentials};
 use crate::storage::{Ingested, Store};
@@ -171,11 +171,20 @@ impl Ctx<'_> {
     }
 
     pub async fn ingest(&mut self) -> Result<Ingested, TosError> {
-        let mut sink = self.state.store.new_sink(&self.bucket)?;
+        // A malformed Content-MD5 is refused before the body is read (then drained).
+        let declared = crate::digest::declared_content_md5(&self.headers)?;
+        let mut sink = self
+            .state
+            .store
+            .new_sink(&self.bucket, declared.is_some())?;
         while let Some(chunk) = self.body.chunk().await? {
             sink.write(&chunk)?;
         }
-        Ok(sink.finish()?)
+        let data = sink.finish()?;
+        match declared {
+            Some(want) if data.md5 != Some(want) => Err(crate::digest::bad_digest()),
+            _ => Ok(data),
+        }
     }
 }
 
@@ -393,6 +402,12 @@ pub async fn handle(
 }
 
 async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    if let Some(name) = routing::unimplemented_parameter(op, &ctx.target) {
+        return Err(not_implemented(format!(
+            "{op} with ?{name} is not implemented by tos-local-server"
+        )));
+    }
+    refuse_unimplemented_headers(op, ctx)?;
     if op == "CreateBucket" {
         return objects::create_bucket(ctx).await;
     }
@@ -417,10 +432,39 @@ async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, Tos
         "AbortMultipartUpload" => multipart::abort(ctx).await,
         "ListParts" => multipart::list_parts(ctx).await,
         "ListMultipartUploads" => multipart::list_uploads(ctx).await,
-        _ => Err(TosError::new(
-            501,
-            "NotImplemented",
-            format!("{op} is not implemented"),
-        )),
+        _ => Err(not_implemented(format!("{op} is not implemented"))),
     }
+}
+
+fn not_implemented(message: String) -> TosError {
+    TosError::new(501, "NotImplemented", message)
+}
+
+/// Writes this server cannot carry out faithfully are refused rather than stored as plain
+/// bytes: a copy (the body would be empty) or Go's trailer mode (the chunk framing and
+/// trailer would become the object).
+fn refuse_unimplemented_headers(op: &str, ctx: &Ctx) -> Result<(), TosError> {
+    if !matches!(op, "PutObject" | "UploadPart") {
+        return Ok(());
+    }
+    if ctx.header("x-tos-copy-source").is_some() {
+        let copy = if op == "PutObject" {
+            "CopyObject"
+        } else {
+            "UploadPartCopy"
+        };
+        return Err(not_implemented(format!("{copy} is not implemented")));
+    }
+    let tos_chunked = ctx.header("content-encoding").is_some_and(|v| {
+        v.split(',')
+            .any(|e| e.trim().eq_ignore_ascii_case("tos-chunked"))
+    }) || ctx
+        .header("x-tos-content-sha256")
+        .is_some_and(|v| v.starts_with("STREAMING-"));
+    if tos_chunked {
+        return Err(not_implemented(
+            "tos-chunked bodies (trailer mode) are not implemented".into(),
+        ));
+    }
+    Ok(())
 }

@@ -78,6 +78,8 @@ pub struct Ingested {
     pub size: u64,
     pub crc: u64,
     pub etag: String,
+    /// The body's MD5 when it was computed (disk mode, `--md5-etags`, or asked for).
+    pub md5: Option<[u8; 16]>,
     tmp: Option<PathBuf>,
 }
 
@@ -103,14 +105,16 @@ impl Sink {
         let crc = self.crc.value();
         // Without MD5 (discard mode, unless `--md5-etags`) the ETag is derived from the CRC to
         // keep CPU low.
-        let etag = match self.md5.take() {
-            Some(m) => hex(&m.finalize()),
+        let md5: Option<[u8; 16]> = self.md5.take().map(|m| m.finalize().into());
+        let etag = match &md5 {
+            Some(m) => hex(m),
             None => format!("{crc:016x}"),
         };
         Ok(Ingested {
             size: self.size,
             crc,
             etag,
+            md5,
             tmp: self.tmp.take(),
         })
     }
@@ -261,7 +265,8 @@ impl Store {
         self.buckets.lock().unwrap().contains_key(name)
     }
 
-    pub fn new_sink(&self, bucket: &str) -> Result<Sink, TosError> {
+    /// `want_md5`: compute the MD5 even in discard mode (a `Content-MD5` to check).
+    pub fn new_sink(&self, bucket: &str, want_md5: bool) -> Result<Sink, TosError> {
         if !self.bucket_exists(bucket) {
             return Err(TosError::no_such_bucket());
         }
@@ -277,7 +282,7 @@ impl Store {
                     Some(Md5::new()),
                 )
             }
-            None => (None, None, self.md5_etags.then(Md5::new)),
+            None => (None, None, (self.md5_etags || want_md5).then(Md5::new)),
         };
         Ok(Sink {
             file,
@@ -570,6 +575,7 @@ impl Store {
                 size,
                 crc: crc_all,
                 etag: String::new(),
+                md5: None,
                 tmp: Some(tmp),
             });
         }
