@@ -9,6 +9,7 @@ mod digest;
 mod errors;
 mod faults;
 mod link;
+mod listing;
 mod multipart;
 mod names;
 mod objects;

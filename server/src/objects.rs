@@ -100,6 +100,11 @@ pub async fn head_bucket(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErr
         .expect("valid response"))
 }
 
+pub async fn delete_bucket(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    ctx.state.store.delete_bucket(&ctx.bucket)?;
+    Ok(ctx.base(204).body(empty()).expect("valid response"))
+}
+
 pub async fn put_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
     sse::check_write(&ctx.headers)?;
     let (attrs, forbid) = stored_attrs(ctx);

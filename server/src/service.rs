@@ -423,6 +423,8 @@ async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, Tos
     }
     match op {
         "HeadBucket" => objects::head_bucket(ctx).await,
+        "DeleteBucket" => objects::delete_bucket(ctx).await,
+        "ListObjects" => crate::listing::list_objects(ctx).await,
         "PutObject" => objects::put_object(ctx).await,
         "GetObject" | "HeadObject" => objects::get_object(ctx).await,
         "DeleteObject" => objects::delete_object(ctx).await,

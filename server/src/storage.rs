@@ -356,6 +356,30 @@ impl Store {
         })
     }
 
+    /// Every object of the bucket, in key (byte) order.
+    pub fn list_objects(&self, bucket: &str) -> Result<Vec<ObjectMeta>, TosError> {
+        self.with_bucket(bucket, |b| Ok(b.objects.values().cloned().collect()))
+    }
+
+    /// Removes an empty bucket: one with no object and no open multipart upload (as TOS,
+    /// 409 BucketNotEmpty otherwise).
+    pub fn delete_bucket(&self, bucket: &str) -> Result<(), TosError> {
+        let mut buckets = self.buckets.lock().unwrap();
+        let b = buckets.get(bucket).ok_or_else(TosError::no_such_bucket)?;
+        if !b.objects.is_empty() || !b.uploads.is_empty() {
+            return Err(TosError::new(
+                409,
+                "BucketNotEmpty",
+                "The bucket you tried to delete is not empty.",
+            ));
+        }
+        if let Some(d) = self.bucket_dir(bucket) {
+            fs::remove_dir_all(d)?;
+        }
+        buckets.remove(bucket);
+        Ok(())
+    }
+
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<(), TosError> {
         self.with_bucket(bucket, |b| {
             if b.objects.remove(key).is_some() {
