@@ -40,8 +40,15 @@ cargo build --quiet -p tosupload -p tos-local-server
 cargo test --workspace --quiet 2>&1 | tee "$CARGO_TARGET_DIR/cargo-test.log"
 grep -q "test result" "$CARGO_TARGET_DIR/cargo-test.log"
 
-step "official TOS Python SDK against the local server; the one test signer's vectors"
-.venv/bin/python -m pytest -q tests/server_sdk
+step "a user's own credentials exported change nothing: the demo with foreign TOS_*/AWS_* keys"
+# Every TOS user has their real keys exported; the local server must take its keys from its
+# flags alone, and the scripts must hand the test keys to the clients (README, local server).
+foreign_credentials=(TOS_ACCESS_KEY=x TOS_SECRET_KEY=y TOS_SECURITY_TOKEN=z
+                     AWS_ACCESS_KEY_ID=x AWS_SECRET_ACCESS_KEY=y AWS_SESSION_TOKEN=z)
+env "${foreign_credentials[@]}" scripts/demo.sh >/dev/null
+
+step "official TOS Python SDK against the local server (foreign keys exported); the one test signer's vectors"
+env "${foreign_credentials[@]}" .venv/bin/python -m pytest -q tests/server_sdk
 python3 scripts/tossign.py --self-test
 
 step "C examples and tests, ASan + UBSan (debug)"

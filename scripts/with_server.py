@@ -16,6 +16,9 @@ import tempfile
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUCKET = "demo-bucket"
+# The server's keys, given on its command line and to the command: never the caller's own
+# TOS_ACCESS_KEY/TOS_SECRET_KEY, which are for the real service.
+ACCESS_KEY, SECRET_KEY = "AKTEST", "SKTEST"
 
 
 def find_binary():
@@ -32,7 +35,8 @@ def find_binary():
 def start(extra_args, new_session=False):
     """Starts tos-local-server on a free port with `extra_args`; returns (process, port).
     Exits when it does not start."""
-    args = [find_binary(), "--port", "0"] + list(extra_args)
+    args = [find_binary(), "--port", "0", "--access-key", ACCESS_KEY, "--secret-key", SECRET_KEY]
+    args += list(extra_args)
     server = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, start_new_session=new_session)
     line = server.stdout.readline().strip()
     if not line.startswith("LISTENING "):
@@ -73,12 +77,14 @@ def main():
         shutil.rmtree(data_dir, ignore_errors=True)
         raise
     try:
-        env = dict(os.environ)
+        # A caller's STS token belongs to their real keys; sent with the test keys it would only
+        # confuse what the command reports.
+        env = {k: v for k, v in os.environ.items() if k != "TOS_SECURITY_TOKEN"}
         env.update({
             "TOS_ENDPOINT": "http://127.0.0.1:%s" % port,
             "TOS_REGION": "cn-beijing",
-            "TOS_ACCESS_KEY": "AKTEST",
-            "TOS_SECRET_KEY": "SKTEST",
+            "TOS_ACCESS_KEY": ACCESS_KEY,
+            "TOS_SECRET_KEY": SECRET_KEY,
             "TOS_TEST_BUCKET": BUCKET,
             "TOS_ADMIN_URL": "http://127.0.0.1:%s/__admin" % port,
         })

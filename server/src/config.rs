@@ -73,8 +73,10 @@ impl Config {
         let mut data_dir = None;
         let mut discard = false;
         let mut buckets = Vec::new();
-        let mut access_key = std::env::var("TOS_ACCESS_KEY").ok();
-        let mut secret_key = std::env::var("TOS_SECRET_KEY").ok();
+        // Never from the environment: a TOS user has their real keys in TOS_ACCESS_KEY and
+        // TOS_SECRET_KEY, while the clients of a local server are handed the test keys.
+        let mut access_key = None;
+        let mut secret_key = None;
         let mut region = "cn-beijing".to_string();
         let mut custom_domain = None;
         let mut faults_file = None;
@@ -212,6 +214,15 @@ mod tests {
         assert!(parse(&["--md5-etags"]).is_err());
         assert!(parse(&["--discard", "--md5-etags"]).unwrap().md5_etags);
         assert!(parse(&["--bogus"]).is_err());
+        assert_eq!(
+            (c.access_key.as_str(), c.secret_key.as_str()),
+            ("AKTEST", "SKTEST")
+        );
+        let c = parse(&["--access-key", "AK2", "--secret-key=SK2"]).unwrap();
+        assert_eq!(
+            (c.access_key.as_str(), c.secret_key.as_str()),
+            ("AK2", "SK2")
+        );
     }
 
     #[test]

@@ -8,6 +8,8 @@ pub struct TosError {
     pub code: String,
     pub message: String,
     pub retry_after: Option<u64>,
+    /// Headers the error answer carries besides the usual ones (416's `Content-Range`).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl TosError {
@@ -17,7 +19,31 @@ impl TosError {
             code: code.to_string(),
             message: message.into(),
             retry_after: None,
+            headers: Vec::new(),
         }
+    }
+
+    pub fn with_header(mut self, name: &'static str, value: impl Into<String>) -> TosError {
+        self.headers.push((name, value.into()));
+        self
+    }
+
+    /// 416 for a range outside an object of `size` bytes.
+    pub fn invalid_range(size: u64) -> TosError {
+        Self::new(
+            416,
+            "InvalidRange",
+            "The requested range is not satisfiable",
+        )
+        .with_header("content-range", format!("bytes */{size}"))
+    }
+
+    pub fn precondition_failed() -> TosError {
+        Self::new(
+            412,
+            "PreconditionFailed",
+            "At least one of the pre-conditions you specified did not hold",
+        )
     }
 
     pub fn no_such_upload() -> TosError {

@@ -34,6 +34,21 @@ pub enum Action {
     /// Carry the request out, then reset the connection instead of answering: a reply lost
     /// on the way back.
     DropReply,
+    /// Send the response head and `after_bytes` of its body, then reset the connection (RST):
+    /// a download cut by the network.
+    ResetResponse {
+        after_bytes: u64,
+    },
+    /// Pause `ms` once `after_bytes` of the response body have gone out, then go on.
+    StallResponse {
+        ms: u64,
+        after_bytes: u64,
+    },
+    /// Promise the whole body in Content-Length, send `after_bytes` of it, then close the
+    /// connection (FIN): a body that ends short without a network error.
+    TruncateResponse {
+        after_bytes: u64,
+    },
 }
 
 impl Action {
@@ -44,6 +59,9 @@ impl Action {
             Action::Stall { .. } => "stall",
             Action::BadCrc => "bad_crc",
             Action::DropReply => "drop_reply",
+            Action::ResetResponse { .. } => "reset_response",
+            Action::StallResponse { .. } => "stall_response",
+            Action::TruncateResponse { .. } => "truncate_response",
         }
     }
 }
@@ -157,5 +175,20 @@ mod tests {
         let one: OneOrMany =
             serde_json::from_str(r#"{"action":{"kind":"reset","after_bytes":10}}"#).unwrap();
         assert_eq!(one.into_vec().len(), 1);
+        let body_faults: OneOrMany = serde_json::from_str(
+            r#"[{"op":"GetObject","action":{"kind":"reset_response","after_bytes":5}},
+                {"action":{"kind":"stall_response","ms":9,"after_bytes":5}},
+                {"action":{"kind":"truncate_response","after_bytes":0}}]"#,
+        )
+        .unwrap();
+        let names: Vec<_> = body_faults
+            .into_vec()
+            .iter()
+            .map(|r| r.action.name())
+            .collect();
+        assert_eq!(
+            names,
+            ["reset_response", "stall_response", "truncate_response"]
+        );
     }
 }

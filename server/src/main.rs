@@ -3,19 +3,26 @@
 
 mod admin;
 mod body;
+mod conditions;
 mod config;
+mod digest;
 mod errors;
 mod faults;
 mod link;
+mod listing;
 mod multipart;
 mod names;
 mod objects;
 mod reqlog;
 mod routing;
 mod s3;
+mod s3_chunked;
 mod s3_list;
+mod s3_read;
+mod sent_body;
 mod service;
 mod sign;
+mod sse;
 mod storage;
 mod tls;
 mod util;

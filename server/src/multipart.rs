@@ -7,6 +7,7 @@ use crate::body::{empty, RespBody};
 use crate::errors::TosError;
 use crate::objects::stored_attrs;
 use crate::service::Ctx;
+use crate::sse;
 use crate::storage::UploadMeta;
 use crate::util::iso8601;
 
@@ -21,6 +22,7 @@ fn owner() -> Value {
 }
 
 pub async fn create(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    sse::check_write(&ctx.headers)?;
     let (attrs, forbid) = stored_attrs(ctx);
     let meta = ctx
         .state
@@ -30,7 +32,7 @@ pub async fn create(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
     if let Some(enc) = ctx.target.param("encoding-type") {
         body["EncodingType"] = json!(enc);
     }
-    Ok(ctx.finish_json(ctx.base(200), &body))
+    Ok(ctx.finish_json(sse::echo(ctx.base(200), &meta.attrs), &body))
 }
 
 pub async fn upload_part(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
@@ -40,6 +42,7 @@ pub async fn upload_part(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErr
         .and_then(|p| p.parse().ok())
         .filter(|n| (1..=10000).contains(n))
         .ok_or_else(|| TosError::invalid_argument("partNumber must be in [1, 10000]"))?;
+    sse::check_write(&ctx.headers)?;
     let id = upload_id(ctx);
     // Reject before reading (and storing) a body that has nowhere to go.
     ctx.state.store.check_upload(&ctx.bucket, ctx.key(), &id)?;
@@ -123,8 +126,7 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError>
         "Location": location,
         "CompletedParts": completed,
     });
-    let b = ctx
-        .base(200)
+    let b = sse::echo(ctx.base(200), &obj.attrs)
         .header("etag", format!("\"{}\"", obj.etag))
         .header("x-tos-hash-crc64ecma", ctx.crc_value(obj.crc));
     Ok(ctx.finish_json(b, &body))

@@ -4,9 +4,11 @@ use hyper::http::response::Builder;
 use hyper::{Method, Response};
 
 use crate::body::{empty, FileBody, RespBody};
+use crate::conditions::{self, Precondition, RangeAsk};
 use crate::errors::TosError;
 use crate::names;
 use crate::service::Ctx;
+use crate::sse;
 use crate::storage::{ObjectMeta, Store};
 use crate::util::http_date;
 
@@ -98,15 +100,20 @@ pub async fn head_bucket(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErr
         .expect("valid response"))
 }
 
+pub async fn delete_bucket(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    ctx.state.store.delete_bucket(&ctx.bucket)?;
+    Ok(ctx.base(204).body(empty()).expect("valid response"))
+}
+
 pub async fn put_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    sse::check_write(&ctx.headers)?;
     let (attrs, forbid) = stored_attrs(ctx);
     let data = ctx.ingest().await?;
     let meta = ctx
         .state
         .store
         .put_object(&ctx.bucket, ctx.key(), data, attrs, forbid)?;
-    Ok(ctx
-        .base(200)
+    Ok(sse::echo(ctx.base(200), &meta.attrs)
         .header("etag", format!("\"{}\"", meta.etag))
         .header("x-tos-hash-crc64ecma", ctx.crc_value(meta.crc))
         .header("content-length", 0)
@@ -114,50 +121,28 @@ pub async fn put_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErro
         .expect("valid response"))
 }
 
-/// Parses a single `bytes=` range against `size` into (start, len).
-fn parse_range(spec: &str, size: u64) -> Option<(u64, u64)> {
-    let spec = spec.trim().strip_prefix("bytes=")?;
-    if spec.contains(',') {
-        return None;
-    }
-    let (a, b) = spec.split_once('-')?;
-    let (start, end) = match (a.trim(), b.trim()) {
-        ("", n) => {
-            let n: u64 = n.parse().ok()?;
-            if n == 0 {
-                return None;
-            }
-            (size.saturating_sub(n), size.checked_sub(1)?)
-        }
-        (s, "") => (s.parse().ok()?, size.checked_sub(1)?),
-        (s, e) => (
-            s.parse().ok()?,
-            e.parse::<u64>().ok()?.min(size.checked_sub(1)?),
-        ),
-    };
-    (start <= end && start < size).then(|| (start, end - start + 1))
-}
-
 pub async fn get_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
     let meta = ctx.state.store.get_object(&ctx.bucket, ctx.key())?;
-    let (status, start, len) = match ctx.header("range") {
-        Some(r) => match parse_range(r, meta.size) {
-            Some((s, l)) => (206, s, l),
-            None => {
-                return Err(TosError::new(
-                    416,
-                    "InvalidRange",
-                    "The requested range is not satisfiable",
-                ))
-            }
-        },
-        None => (200, 0, meta.size),
+    sse::check_read(&ctx.headers, &meta)?;
+    let validators = |b: Builder| {
+        b.header("etag", format!("\"{}\"", meta.etag))
+            .header("last-modified", http_date(meta.last_modified_ms))
     };
-    let mut b = ctx
-        .base(status)
-        .header("etag", format!("\"{}\"", meta.etag))
-        .header("x-tos-hash-crc64ecma", ctx.crc_value(meta.crc))
-        .header("last-modified", http_date(meta.last_modified_ms))
+    match conditions::evaluate(&ctx.headers, &meta.etag, meta.last_modified_ms) {
+        Precondition::Proceed => {}
+        Precondition::Failed => return Err(TosError::precondition_failed()),
+        Precondition::NotModified => {
+            return Ok(validators(ctx.base(304))
+                .body(empty())
+                .expect("valid response"))
+        }
+    }
+    let (status, start, len) = match conditions::range(&ctx.headers, meta.size) {
+        RangeAsk::Whole => (200, 0, meta.size),
+        RangeAsk::Part { start, len } => (206, start, len),
+        RangeAsk::Unsatisfiable => return Err(TosError::invalid_range(meta.size)),
+    };
+    let mut b = validators(ctx.base(status))
         .header("accept-ranges", "bytes")
         .header(
             "x-tos-object-type",
@@ -173,6 +158,9 @@ pub async fn get_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErro
             "content-range",
             format!("bytes {start}-{}/{}", start + len - 1, meta.size),
         );
+    } else {
+        // The whole object's CRC only: TOS sends none with a part of it.
+        b = b.header("x-tos-hash-crc64ecma", ctx.crc_value(meta.crc));
     }
     b = with_attrs(b, &meta);
     if ctx.method == Method::HEAD || len == 0 {
@@ -208,19 +196,4 @@ pub async fn object_body(
 pub async fn delete_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
     ctx.state.store.delete_object(&ctx.bucket, ctx.key())?;
     Ok(ctx.base(204).body(empty()).expect("valid response"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::parse_range;
-
-    #[test]
-    fn ranges() {
-        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 10)));
-        assert_eq!(parse_range("bytes=90-", 100), Some((90, 10)));
-        assert_eq!(parse_range("bytes=-5", 100), Some((95, 5)));
-        assert_eq!(parse_range("bytes=95-200", 100), Some((95, 5)));
-        assert_eq!(parse_range("bytes=100-", 100), None);
-        assert_eq!(parse_range("bytes=0-0", 0), None);
-    }
 }

@@ -15,6 +15,11 @@ pub struct Entry {
     pub upload_id: Option<String>,
     pub status: u16,
     pub body_bytes: u64,
+    /// Bytes the response body carried: short of Content-Length when the client went away
+    /// or a fault cut the body.
+    pub response_bytes: u64,
+    /// The `Range` header the request asked with.
+    pub range: Option<String>,
     pub fault: Option<String>,
 }
 

@@ -107,6 +107,50 @@ pub fn operation(method: &Method, t: &Target) -> &'static str {
     }
 }
 
+/// The query parameters each operation understands. Any other names a sub-resource or option
+/// this server does not implement (`?acl`, `?tagging`, `?versions`, `reverse`...): answering
+/// such a request as the plain operation (`PUT /key?acl` as a PutObject!) would hide the
+/// client's mistake, so it is refused with 501.
+fn understood(op: &str) -> &'static [&'static str] {
+    match op {
+        "CreateMultipartUpload" => &["uploads"],
+        "UploadPart" => &["partNumber", "uploadId"],
+        "CompleteMultipartUpload" | "AbortMultipartUpload" => &["uploadId"],
+        "ListParts" => &["uploadId", "max-parts", "part-number-marker"],
+        "ListMultipartUploads" => &[
+            "uploads",
+            "prefix",
+            "delimiter",
+            "key-marker",
+            "upload-id-marker",
+            "max-uploads",
+        ],
+        "ListObjects" => &[
+            "list-type",
+            "prefix",
+            "delimiter",
+            "max-keys",
+            "marker",
+            "continuation-token",
+            "start-after",
+            "fetch-owner",
+        ],
+        _ => &[],
+    }
+}
+
+/// The first query parameter of the request that `op` does not understand, if any.
+pub fn unimplemented_parameter<'a>(op: &str, t: &'a Target) -> Option<&'a str> {
+    t.query.iter().map(|(k, _)| k.as_str()).find(|k| {
+        let generic = *k == "encoding-type"
+            || *k == "versionId"
+            || k.starts_with("response-")
+            // Presigned-URL parameters, judged by the signature check.
+            || k.to_ascii_lowercase().starts_with("x-tos-");
+        !generic && !understood(op).contains(k)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,6 +189,34 @@ mod tests {
         assert_eq!(
             operation(&Method::GET, &resolve("b.h", "/", "uploads", None)),
             "ListMultipartUploads"
+        );
+    }
+
+    #[test]
+    fn unimplemented_sub_resources() {
+        let check = |method: Method, path: &str, query: &str| {
+            let t = resolve("b.h", path, query, None);
+            unimplemented_parameter(operation(&method, &t), &t).map(str::to_string)
+        };
+        assert_eq!(check(Method::PUT, "/k", "acl"), Some("acl".into()));
+        assert_eq!(check(Method::GET, "/k", "acl="), Some("acl".into()));
+        assert_eq!(check(Method::GET, "/", "versions"), Some("versions".into()));
+        assert_eq!(
+            check(Method::DELETE, "/k", "tagging"),
+            Some("tagging".into())
+        );
+        assert_eq!(check(Method::PUT, "/k", "partNumber=1&uploadId=x"), None);
+        assert_eq!(
+            check(Method::GET, "/", "list-type=2&max-keys=5&fetch-owner=true"),
+            None
+        );
+        assert_eq!(
+            check(Method::GET, "/k", "response-content-type=a%2Fb"),
+            None
+        );
+        assert_eq!(
+            check(Method::GET, "/k", "partNumber=1"),
+            Some("partNumber".into())
         );
     }
 }

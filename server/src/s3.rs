@@ -23,10 +23,12 @@ use crate::body::{empty, full, ReqBody, RespBody};
 use crate::errors::TosError;
 use crate::multipart::MAX_LIST;
 use crate::reqlog::Entry;
+use crate::s3_chunked::AwsChunked;
+use crate::s3_read::StoredObject;
 use crate::service::{AppState, ConnCtx};
 use crate::sign::{parse_query, percent_decode};
 use crate::storage::UploadMeta;
-use crate::util::{http_date, iso8601, now_ms, unique_id};
+use crate::util::{iso8601, now_ms, unique_id};
 
 struct Part {
     etag: String,
@@ -40,131 +42,12 @@ struct Upload {
     parts: BTreeMap<u32, Part>,
 }
 
-struct Object {
-    size: u64,
-    etag: String,
-    modified_ms: u64,
-}
-
 /// What the discard mode remembers: sizes and ETags, so HEAD after an upload (rclone
 /// checks the size) and Complete's part check work without any data.
 #[derive(Default)]
 pub struct S3State {
     uploads: Mutex<HashMap<String, Upload>>,
-    objects: Mutex<HashMap<(String, String), Object>>,
-}
-
-/// Decoder for `Content-Encoding: aws-chunked` bodies: `hex[;chunk-signature=..]\r\n`,
-/// data, `\r\n`, ..., `0\r\n`, trailer lines, `\r\n`. Counts data bytes without copying them.
-#[derive(Default)]
-pub struct AwsChunked {
-    state: ChunkState,
-    line: Vec<u8>,
-    pub decoded: u64,
-    pub trailers: Vec<(String, String)>,
-}
-
-#[derive(Default, PartialEq)]
-enum ChunkState {
-    #[default]
-    Header,
-    Data(u64),
-    DataEnd(u8),
-    Trailer,
-    Done,
-}
-
-const MAX_LINE: usize = 4096;
-
-impl AwsChunked {
-    pub fn feed(&mut self, mut buf: &[u8]) -> Result<(), String> {
-        while !buf.is_empty() {
-            match self.state {
-                ChunkState::Data(left) => {
-                    let n = left.min(buf.len() as u64);
-                    self.decoded += n;
-                    buf = &buf[n as usize..];
-                    self.state = if n == left {
-                        ChunkState::DataEnd(0)
-                    } else {
-                        ChunkState::Data(left - n)
-                    };
-                }
-                ChunkState::DataEnd(seen) => {
-                    let want = b"\r\n"[seen as usize];
-                    if buf[0] != want {
-                        return Err("chunk data not followed by CRLF".into());
-                    }
-                    buf = &buf[1..];
-                    self.state = if seen == 1 {
-                        ChunkState::Header
-                    } else {
-                        ChunkState::DataEnd(1)
-                    };
-                }
-                ChunkState::Done => return Err("bytes after the final chunk".into()),
-                ChunkState::Header | ChunkState::Trailer => {
-                    let Some(nl) = buf.iter().position(|&c| c == b'\n') else {
-                        self.push_line(buf)?;
-                        return Ok(());
-                    };
-                    self.push_line(&buf[..=nl])?;
-                    buf = &buf[nl + 1..];
-                    let line = std::mem::take(&mut self.line);
-                    self.line_done(&line)?;
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn push_line(&mut self, b: &[u8]) -> Result<(), String> {
-        if self.line.len() + b.len() > MAX_LINE {
-            return Err("aws-chunked header line too long".into());
-        }
-        self.line.extend_from_slice(b);
-        Ok(())
-    }
-
-    fn line_done(&mut self, line: &[u8]) -> Result<(), String> {
-        let text = std::str::from_utf8(line)
-            .map_err(|_| "aws-chunked line is not UTF-8".to_string())?
-            .trim_end_matches(['\r', '\n']);
-        if self.state == ChunkState::Header {
-            let hex = text.split(';').next().unwrap_or("").trim();
-            let size = u64::from_str_radix(hex, 16)
-                .map_err(|_| format!("bad aws-chunked size line {text:?}"))?;
-            self.state = if size == 0 {
-                ChunkState::Trailer
-            } else {
-                ChunkState::Data(size)
-            };
-        } else if text.is_empty() {
-            self.state = ChunkState::Done;
-        } else {
-            let (k, v) = text
-                .split_once(':')
-                .ok_or_else(|| format!("bad trailer line {text:?}"))?;
-            self.trailers
-                .push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
-        }
-        Ok(())
-    }
-
-    /// Some senders end the body right after the last trailer line, without the blank line.
-    pub fn finish(&mut self) -> Result<(), String> {
-        if !self.line.is_empty() {
-            let line = std::mem::take(&mut self.line);
-            if self.state != ChunkState::Trailer {
-                return Err("aws-chunked body ends inside a chunk".into());
-            }
-            self.line_done(&line)?;
-        }
-        match self.state {
-            ChunkState::Trailer | ChunkState::Done => Ok(()),
-            _ => Err("aws-chunked body ends before its final chunk".into()),
-        }
-    }
+    objects: Mutex<HashMap<(String, String), StoredObject>>,
 }
 
 struct Received {
@@ -273,27 +156,10 @@ fn new_etag() -> String {
 /// The MD5 a client declared in `Content-MD5`, as hex. Echoing it as a PutObject's ETag is what
 /// S3 would report for an intact body, and rclone compares it with its own MD5.
 fn declared_md5(h: &HeaderMap) -> Option<String> {
-    let text = header(h, "content-md5")?.trim().trim_end_matches('=');
-    let mut bits = 0u32;
-    let mut nbits = 0;
-    let mut out = Vec::new();
-    for c in text.bytes() {
-        let v = match c {
-            b'A'..=b'Z' => c - b'A',
-            b'a'..=b'z' => c - b'a' + 26,
-            b'0'..=b'9' => c - b'0' + 52,
-            b'+' => 62,
-            b'/' => 63,
-            _ => return None,
-        };
-        bits = (bits << 6) | v as u32;
-        nbits += 6;
-        if nbits >= 8 {
-            nbits -= 8;
-            out.push((bits >> nbits) as u8);
-        }
-    }
-    (out.len() == 16).then(|| crate::util::hex(&out))
+    crate::digest::declared_content_md5(h)
+        .ok()
+        .flatten()
+        .map(|md5| crate::util::hex(&md5))
 }
 
 fn base(status: u16, request_id: &str) -> Builder {
@@ -324,7 +190,10 @@ fn error_response(
     request_id: &str,
     resource: &str,
 ) -> Response<RespBody> {
-    let b = base(e.status, request_id);
+    let mut b = base(e.status, request_id);
+    for (name, value) in &e.headers {
+        b = b.header(*name, value.as_str());
+    }
     if head {
         return no_body(b);
     }
@@ -431,6 +300,11 @@ pub async fn handle(
         upload_id: r.param("uploadId").map(str::to_string),
         status: 0,
         body_bytes: 0,
+        response_bytes: 0,
+        range: r
+            .headers
+            .get("range")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         fault: None,
     };
     let head = r.method == Method::HEAD;
@@ -470,6 +344,10 @@ pub async fn handle(
     } else {
         r.body.received
     });
+    // Every body here is a whole document, sent as one piece.
+    entry.response_bytes = hyper::body::Body::size_hint(resp.body())
+        .exact()
+        .unwrap_or(0);
     entry.time_ms = now_ms();
     state.log.push(entry);
     Ok(resp)
@@ -608,12 +486,20 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             uploads.remove(&id);
             drop(uploads);
             let etag = format!("\"{}-{}\"", unique_id(), listed.len());
+            // A checksum given to Complete is the whole object's (S3's FULL_OBJECT type).
+            let checksums = r
+                .headers
+                .iter()
+                .filter(|(k, _)| k.as_str().starts_with("x-amz-checksum-crc"))
+                .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
+                .collect();
             r.s3.objects.lock().unwrap().insert(
                 (r.bucket.clone(), r.key.clone()),
-                Object {
+                StoredObject {
                     size,
                     etag: etag.clone(),
                     modified_ms: now_ms(),
+                    checksums,
                 },
             );
             Ok(xml(
@@ -664,10 +550,11 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             let etag = declared_md5(&r.headers).map_or_else(new_etag, |m| format!("\"{m}\""));
             r.s3.objects.lock().unwrap().insert(
                 (r.bucket.clone(), r.key.clone()),
-                Object {
+                StoredObject {
                     size: got.size,
                     etag: etag.clone(),
                     modified_ms: now_ms(),
+                    checksums: got.checksums.clone(),
                 },
             );
             let mut b = r.ok().header("etag", &etag);
@@ -681,21 +568,7 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             let o = objects
                 .get(&(r.bucket.clone(), r.key.clone()))
                 .ok_or_else(TosError::no_such_key)?;
-            if op == "GetObject" {
-                return Err(TosError::new(
-                    501,
-                    "NotImplemented",
-                    "discard mode keeps no object data",
-                ));
-            }
-            Ok(r.ok()
-                .header("content-length", o.size)
-                .header("etag", &o.etag)
-                .header("last-modified", http_date(o.modified_ms))
-                .header("content-type", "application/octet-stream")
-                .header("accept-ranges", "bytes")
-                .body(empty())
-                .expect("valid response"))
+            crate::s3_read::head_or_get(&r.headers, o, r.ok(), op == "GetObject")
         }
         "DeleteObject" => {
             r.s3.objects
@@ -715,32 +588,6 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn decode(body: &[u8], step: usize) -> Result<AwsChunked, String> {
-        let mut d = AwsChunked::default();
-        for c in body.chunks(step) {
-            d.feed(c)?;
-        }
-        d.finish()?;
-        Ok(d)
-    }
-
-    #[test]
-    fn aws_chunked_any_split() {
-        let body = b"5\r\nhello\r\n3;chunk-signature=ab\r\nabc\r\n0\r\nx-amz-checksum-crc64nvme:AAAA\r\n\r\n";
-        for step in 1..body.len() {
-            let d = decode(body, step).unwrap();
-            assert_eq!(d.decoded, 8);
-            assert_eq!(
-                d.trailers,
-                [("x-amz-checksum-crc64nvme".to_string(), "AAAA".to_string())]
-            );
-        }
-        assert_eq!(decode(b"0\r\n\r\n", 2).unwrap().decoded, 0);
-        assert!(decode(b"5\r\nhel", 3).is_err());
-        assert!(decode(b"3\r\nabcX\r\n0\r\n\r\n", 4).is_err());
-        assert!(decode(b"zz\r\n", 4).is_err());
-    }
 
     #[test]
     fn content_md5() {

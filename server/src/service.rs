@@ -18,7 +18,8 @@ use crate::config::Config;
 use crate::errors::TosError;
 use crate::faults::{Action, Faults};
 use crate::reqlog::{Entry, RequestLog};
-use crate::routing::{operation, resolve, Target};
+use crate::routing::{self, operation, resolve, Target};
+use crate::sent_body::SentBody;
 use crate::sign::{self, AuthError, Credentials};
 use crate::storage::{Ingested, Store};
 use crate::util::{now_ms, unique_id};
@@ -54,7 +55,7 @@ impl ConnCtx {
 
     /// SO_LINGER 0 makes the close send RST, which is what a real network failure
     /// looks like to the client; then the connection task drops the socket.
-    fn reset(&self) {
+    pub fn reset(&self) {
         // SAFETY: the connection task owns the socket and outlives this request,
         // so the descriptor is open for the duration of this borrow.
         let fd = unsafe { std::os::fd::BorrowedFd::borrow_raw(self.fd) };
@@ -84,6 +85,39 @@ impl LogGuard {
             e.time_ms = now_ms();
             self.state.log.push(e);
         }
+    }
+}
+
+impl LogGuard {
+    /// Hands the log entry to the response body, which writes it once its last byte has gone
+    /// out (with the bytes it carried), and arms a response-body fault.
+    fn attach(
+        &mut self,
+        resp: Response<RespBody>,
+        fault: Option<Action>,
+        conn: &ConnCtx,
+    ) -> Response<RespBody> {
+        use http_body_util::BodyExt;
+        use hyper::body::Body;
+        let Some(mut entry) = self.entry.take() else {
+            return resp;
+        };
+        entry.status = resp.status().as_u16();
+        entry.body_bytes = self.received.load(std::sync::atomic::Ordering::Relaxed);
+        let (parts, body) = resp.into_parts();
+        if body.is_end_stream() && fault.is_none() {
+            entry.time_ms = now_ms();
+            self.state.log.push(entry);
+            return Response::from_parts(parts, body);
+        }
+        let state = self.state.clone();
+        let on_done = move |sent: u64| {
+            entry.response_bytes = sent;
+            entry.time_ms = now_ms();
+            state.log.push(entry);
+        };
+        let body = SentBody::new(body, fault, conn.clone(), Box::new(on_done));
+        Response::from_parts(parts, body.boxed())
     }
 }
 
@@ -137,11 +171,20 @@ impl Ctx<'_> {
     }
 
     pub async fn ingest(&mut self) -> Result<Ingested, TosError> {
-        let mut sink = self.state.store.new_sink(&self.bucket)?;
+        // A malformed Content-MD5 is refused before the body is read (then drained).
+        let declared = crate::digest::declared_content_md5(&self.headers)?;
+        let mut sink = self
+            .state
+            .store
+            .new_sink(&self.bucket, declared.is_some())?;
         while let Some(chunk) = self.body.chunk().await? {
             sink.write(&chunk)?;
         }
-        Ok(sink.finish()?)
+        let data = sink.finish()?;
+        match declared {
+            Some(want) if data.md5 != Some(want) => Err(crate::digest::bad_digest()),
+            _ => Ok(data),
+        }
     }
 }
 
@@ -159,6 +202,9 @@ fn error_response(
         .header("server", "tos-local-server");
     if let Some(s) = e.retry_after {
         b = b.header("retry-after", s.to_string());
+    }
+    for (name, value) in &e.headers {
+        b = b.header(*name, value.as_str());
     }
     if head {
         // HEAD errors carry no body, as on real TOS.
@@ -242,6 +288,11 @@ pub async fn handle(
         upload_id: target.param("uploadId").map(str::to_string),
         status: 0,
         body_bytes: 0,
+        response_bytes: 0,
+        range: parts
+            .headers
+            .get("range")
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         fault: None,
     };
 
@@ -278,6 +329,7 @@ pub async fn handle(
         received: ctx.body.counter.clone(),
     };
 
+    let mut response_fault = None;
     let result = match admitted {
         Err(e) => Err(e),
         Ok(()) => {
@@ -321,17 +373,17 @@ pub async fn handle(
                     Err(e)
                 }
                 other => {
-                    match other {
+                    match &other {
                         Some(Action::Stall {
                             ms,
                             after_bytes: None,
-                        }) => tokio::time::sleep(Duration::from_millis(ms)).await,
+                        }) => tokio::time::sleep(Duration::from_millis(*ms)).await,
                         Some(Action::Stall {
                             ms,
                             after_bytes: Some(n),
-                        }) => ctx.body.stall_after(n, ms),
+                        }) => ctx.body.stall_after(*n, *ms),
                         Some(Action::BadCrc) => ctx.bad_crc = true,
-                        _ => {}
+                        _ => response_fault = other.clone(),
                     }
                     dispatch(op, &mut ctx).await
                 }
@@ -346,11 +398,16 @@ pub async fn handle(
             error_response(&e, head, &ctx.request_id, &resource)
         }
     };
-    guard.push(resp.status().as_u16());
-    Ok(resp)
+    Ok(guard.attach(resp, response_fault, &conn))
 }
 
 async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    if let Some(name) = routing::unimplemented_parameter(op, &ctx.target) {
+        return Err(not_implemented(format!(
+            "{op} with ?{name} is not implemented by tos-local-server"
+        )));
+    }
+    refuse_unimplemented_headers(op, ctx)?;
     if op == "CreateBucket" {
         return objects::create_bucket(ctx).await;
     }
@@ -366,6 +423,8 @@ async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, Tos
     }
     match op {
         "HeadBucket" => objects::head_bucket(ctx).await,
+        "DeleteBucket" => objects::delete_bucket(ctx).await,
+        "ListObjects" => crate::listing::list_objects(ctx).await,
         "PutObject" => objects::put_object(ctx).await,
         "GetObject" | "HeadObject" => objects::get_object(ctx).await,
         "DeleteObject" => objects::delete_object(ctx).await,
@@ -375,10 +434,39 @@ async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, Tos
         "AbortMultipartUpload" => multipart::abort(ctx).await,
         "ListParts" => multipart::list_parts(ctx).await,
         "ListMultipartUploads" => multipart::list_uploads(ctx).await,
-        _ => Err(TosError::new(
-            501,
-            "NotImplemented",
-            format!("{op} is not implemented"),
-        )),
+        _ => Err(not_implemented(format!("{op} is not implemented"))),
     }
+}
+
+fn not_implemented(message: String) -> TosError {
+    TosError::new(501, "NotImplemented", message)
+}
+
+/// Writes this server cannot carry out faithfully are refused rather than stored as plain
+/// bytes: a copy (the body would be empty) or Go's trailer mode (the chunk framing and
+/// trailer would become the object).
+fn refuse_unimplemented_headers(op: &str, ctx: &Ctx) -> Result<(), TosError> {
+    if !matches!(op, "PutObject" | "UploadPart") {
+        return Ok(());
+    }
+    if ctx.header("x-tos-copy-source").is_some() {
+        let copy = if op == "PutObject" {
+            "CopyObject"
+        } else {
+            "UploadPartCopy"
+        };
+        return Err(not_implemented(format!("{copy} is not implemented")));
+    }
+    let tos_chunked = ctx.header("content-encoding").is_some_and(|v| {
+        v.split(',')
+            .any(|e| e.trim().eq_ignore_ascii_case("tos-chunked"))
+    }) || ctx
+        .header("x-tos-content-sha256")
+        .is_some_and(|v| v.starts_with("STREAMING-"));
+    if tos_chunked {
+        return Err(not_implemented(
+            "tos-chunked bodies (trailer mode) are not implemented".into(),
+        ));
+    }
+    Ok(())
 }

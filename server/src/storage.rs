@@ -14,6 +14,8 @@ use sha2::Sha256;
 use crate::errors::TosError;
 use crate::util::{hex, now_ms, unique_id};
 
+mod complete;
+
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -78,6 +80,8 @@ pub struct Ingested {
     pub size: u64,
     pub crc: u64,
     pub etag: String,
+    /// The body's MD5 when it was computed (disk mode, `--md5-etags`, or asked for).
+    pub md5: Option<[u8; 16]>,
     tmp: Option<PathBuf>,
 }
 
@@ -103,14 +107,16 @@ impl Sink {
         let crc = self.crc.value();
         // Without MD5 (discard mode, unless `--md5-etags`) the ETag is derived from the CRC to
         // keep CPU low.
-        let etag = match self.md5.take() {
-            Some(m) => hex(&m.finalize()),
+        let md5: Option<[u8; 16]> = self.md5.take().map(|m| m.finalize().into());
+        let etag = match &md5 {
+            Some(m) => hex(m),
             None => format!("{crc:016x}"),
         };
         Ok(Ingested {
             size: self.size,
             crc,
             etag,
+            md5,
             tmp: self.tmp.take(),
         })
     }
@@ -144,29 +150,6 @@ fn write_json(path: &Path, value: &impl Serialize) -> io::Result<()> {
 
 fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Option<T> {
     serde_json::from_slice(&fs::read(path).ok()?).ok()
-}
-
-pub fn multipart_etag(parts: &[PartMeta]) -> String {
-    let mut m = Md5::new();
-    for p in parts {
-        let mut bin = [0u8; 16];
-        let ok = p.etag.len() == 32
-            && (0..16).all(
-                |i| match u8::from_str_radix(&p.etag[2 * i..2 * i + 2], 16) {
-                    Ok(b) => {
-                        bin[i] = b;
-                        true
-                    }
-                    Err(_) => false,
-                },
-            );
-        if ok {
-            m.update(bin);
-        } else {
-            m.update(p.etag.as_bytes());
-        }
-    }
-    format!("{}-{}", hex(&m.finalize()), parts.len())
 }
 
 impl Store {
@@ -261,7 +244,8 @@ impl Store {
         self.buckets.lock().unwrap().contains_key(name)
     }
 
-    pub fn new_sink(&self, bucket: &str) -> Result<Sink, TosError> {
+    /// `want_md5`: compute the MD5 even in discard mode (a `Content-MD5` to check).
+    pub fn new_sink(&self, bucket: &str, want_md5: bool) -> Result<Sink, TosError> {
         if !self.bucket_exists(bucket) {
             return Err(TosError::no_such_bucket());
         }
@@ -277,7 +261,7 @@ impl Store {
                     Some(Md5::new()),
                 )
             }
-            None => (None, None, self.md5_etags.then(Md5::new)),
+            None => (None, None, (self.md5_etags || want_md5).then(Md5::new)),
         };
         Ok(Sink {
             file,
@@ -349,6 +333,30 @@ impl Store {
                 .cloned()
                 .ok_or_else(TosError::no_such_key)
         })
+    }
+
+    /// Every object of the bucket, in key (byte) order.
+    pub fn list_objects(&self, bucket: &str) -> Result<Vec<ObjectMeta>, TosError> {
+        self.with_bucket(bucket, |b| Ok(b.objects.values().cloned().collect()))
+    }
+
+    /// Removes an empty bucket: one with no object and no open multipart upload (as TOS,
+    /// 409 BucketNotEmpty otherwise).
+    pub fn delete_bucket(&self, bucket: &str) -> Result<(), TosError> {
+        let mut buckets = self.buckets.lock().unwrap();
+        let b = buckets.get(bucket).ok_or_else(TosError::no_such_bucket)?;
+        if !b.objects.is_empty() || !b.uploads.is_empty() {
+            return Err(TosError::new(
+                409,
+                "BucketNotEmpty",
+                "The bucket you tried to delete is not empty.",
+            ));
+        }
+        if let Some(d) = self.bucket_dir(bucket) {
+            fs::remove_dir_all(d)?;
+        }
+        buckets.remove(bucket);
+        Ok(())
     }
 
     pub fn delete_object(&self, bucket: &str, key: &str) -> Result<(), TosError> {
@@ -475,124 +483,6 @@ impl Store {
                 (&a.key, a.initiated_ms, &a.upload_id).cmp(&(&b.key, b.initiated_ms, &b.upload_id))
             });
             Ok(v)
-        })
-    }
-
-    /// Validates the part list, assembles the object, then swaps it in. Assembly
-    /// runs outside the lock so a large Complete does not stall other requests.
-    pub async fn complete(
-        &self,
-        bucket: &str,
-        key: &str,
-        upload_id: &str,
-        requested: Option<Vec<(u32, String)>>,
-    ) -> Result<(ObjectMeta, Vec<PartMeta>), TosError> {
-        let (meta, parts) = self.with_bucket(bucket, |b| {
-            let up = Self::upload(b, key, upload_id)?;
-            let meta = up.meta.clone().unwrap();
-            let parts: Vec<PartMeta> = match requested {
-                None => up.parts.values().cloned().collect(),
-                Some(mut req) => {
-                    req.sort_by_key(|(n, _)| *n);
-                    let mut out = Vec::with_capacity(req.len());
-                    for (i, (n, etag)) in req.iter().enumerate() {
-                        if i > 0 && req[i - 1].0 == *n {
-                            return Err(TosError::new(
-                                400,
-                                "InvalidPartOrder",
-                                format!("part {n} listed twice"),
-                            ));
-                        }
-                        let etag = etag.trim().trim_matches('"');
-                        match up.parts.get(n) {
-                            Some(p) if p.etag.eq_ignore_ascii_case(etag) => out.push(p.clone()),
-                            _ => {
-                                return Err(TosError::new(
-                                    400,
-                                    "InvalidPart",
-                                    format!("part {n} was not uploaded or its ETag does not match"),
-                                ))
-                            }
-                        }
-                    }
-                    out
-                }
-            };
-            if parts.is_empty() {
-                return Err(TosError::new(400, "InvalidRequest", "no parts to complete"));
-            }
-            if let Some(p) = parts[..parts.len() - 1]
-                .iter()
-                .find(|p| p.size < MIN_PART_SIZE)
-            {
-                return Err(TosError::new(
-                    400,
-                    "EntityTooSmall",
-                    format!(
-                        "part {} is smaller than the minimum allowed size",
-                        p.part_number
-                    ),
-                ));
-            }
-            if meta.forbid_overwrite && b.objects.contains_key(key) {
-                return Err(already_exists());
-            }
-            Ok((meta, parts))
-        })?;
-
-        let mut crc_all = 0u64;
-        let mut size = 0u64;
-        for p in &parts {
-            crc_all = tos_crc64::combine(crc_all, p.crc, p.size);
-            size += p.size;
-        }
-        let mut assembled = None;
-        if let (Some(updir), Some(bdir)) =
-            (self.upload_dir(bucket, upload_id), self.bucket_dir(bucket))
-        {
-            let tmp = bdir.join("tmp").join(unique_id());
-            let files: Vec<PathBuf> = parts
-                .iter()
-                .map(|p| updir.join(format!("part-{}.data", p.part_number)))
-                .collect();
-            let out = tmp.clone();
-            tokio::task::spawn_blocking(move || -> io::Result<()> {
-                let mut w = BufWriter::with_capacity(1 << 20, fs::File::create(&out)?);
-                for f in files {
-                    io::copy(&mut fs::File::open(f)?, &mut w)?;
-                }
-                w.into_inner().map_err(|e| e.into_error())?;
-                Ok(())
-            })
-            .await
-            .map_err(|e| TosError::internal(e.to_string()))??;
-            assembled = Some(Ingested {
-                size,
-                crc: crc_all,
-                etag: String::new(),
-                tmp: Some(tmp),
-            });
-        }
-
-        self.with_bucket(bucket, |b| {
-            Self::upload(b, key, upload_id)?;
-            if meta.forbid_overwrite && b.objects.contains_key(key) {
-                return Err(already_exists());
-            }
-            let obj = ObjectMeta {
-                key: key.to_string(),
-                size,
-                etag: multipart_etag(&parts),
-                crc: crc_all,
-                last_modified_ms: now_ms(),
-                attrs: meta.attrs.clone(),
-            };
-            self.commit_object(bucket, b, obj.clone(), assembled.as_mut())?;
-            b.uploads.remove(upload_id);
-            if let Some(d) = self.upload_dir(bucket, upload_id) {
-                let _ = fs::remove_dir_all(d);
-            }
-            Ok((obj, parts))
         })
     }
 }

@@ -153,6 +153,28 @@ fn signature_errors() {
     assert_eq!(c.call("GET", "k", "", &[], b"").status, 404);
 }
 
+/// Every server here runs with the foreign `TOS_*`/`AWS_*` credentials of
+/// `FOREIGN_CREDENTIALS` in its environment; only its flags (or the built-in test keys)
+/// may decide what it accepts.
+#[test]
+fn keys_come_from_flags_never_from_the_environment() {
+    let s = Server::start_with_default_keys(&[]);
+    let c = s.client();
+    assert_eq!(c.call("PUT", "k", "", &[], b"x").status, 200);
+    let mut foreign = s.client();
+    foreign.ak = "AKFOREIGN".into();
+    foreign.sk = "SKFOREIGN".into();
+    let r = foreign.call("GET", "k", "", &[], b"");
+    assert_eq!((r.status, r.code().as_str()), (403, "InvalidAccessKeyId"));
+
+    let s = Server::start(&["--access-key", "AK2", "--secret-key", "SK2"]);
+    let mut c = s.client();
+    (c.ak, c.sk) = ("AK2".into(), "SK2".into());
+    assert_eq!(c.call("PUT", "k", "", &[], b"x").status, 200);
+    let r = s.client().call("GET", "k", "", &[], b"");
+    assert_eq!((r.status, r.code().as_str()), (403, "InvalidAccessKeyId"));
+}
+
 #[test]
 fn buckets() {
     let s = Server::start(&[]);

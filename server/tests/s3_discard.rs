@@ -227,6 +227,78 @@ fn put_object_plain_with_a_checksum_header() {
     assert!(puts.iter().all(|e| e["body_bytes"] == data.len() as u64));
 }
 
+/// HEAD and GET as S3 answers them: ranges, preconditions, and the stored CRC-64/NVME only
+/// when asked for with `x-amz-checksum-mode: ENABLED`. No data is kept, so a GET that passes
+/// its conditions is 501.
+#[test]
+fn head_and_get_ranges_preconditions_and_checksum() {
+    let s = Server::start(&["--discard", "--s3"]);
+    let port = s.port;
+    let obj = format!("/{BUCKET}/c.bin");
+    let put = send(
+        port,
+        "PUT",
+        &obj,
+        &[("x-amz-checksum-crc64nvme", "rosUhgp5mIg=".to_string())],
+        &pattern(1000, 9),
+    );
+    let etag = put.header("etag").unwrap().to_string();
+    let head = |headers: &[(&str, String)]| send(port, "HEAD", &obj, headers, b"");
+    let get = |headers: &[(&str, String)]| send(port, "GET", &obj, headers, b"");
+    let with = |k: &'static str, v: &str| vec![(k, v.to_string())];
+
+    let h = head(&[]);
+    assert_eq!(h.status, 200);
+    assert_eq!(h.header("etag"), Some(etag.as_str()));
+    assert!(h.header("last-modified").is_some());
+    assert_eq!(h.header("x-amz-checksum-crc64nvme"), None);
+    let h = head(&with("x-amz-checksum-mode", "ENABLED"));
+    assert_eq!(h.header("x-amz-checksum-crc64nvme"), Some("rosUhgp5mIg="));
+    assert_eq!(h.header("x-amz-checksum-type"), Some("FULL_OBJECT"));
+
+    let h = head(&with("range", "bytes=10-19"));
+    assert_eq!(h.status, 206);
+    assert_eq!(h.header("content-range"), Some("bytes 10-19/1000"));
+    assert_eq!(h.header("content-length"), Some("10"));
+    let mut ranged_with_checksum = with("range", "bytes=10-19");
+    ranged_with_checksum.push(("x-amz-checksum-mode", "ENABLED".into()));
+    assert_eq!(
+        head(&ranged_with_checksum).header("x-amz-checksum-crc64nvme"),
+        None
+    );
+    let g = get(&with("range", "bytes=1000-"));
+    assert_eq!(g.status, 416);
+    assert!(
+        g.text().contains("<Code>InvalidRange</Code>"),
+        "{}",
+        g.text()
+    );
+    assert_eq!(g.header("content-range"), Some("bytes */1000"));
+
+    assert_eq!(head(&with("if-match", "\"other\"")).status, 412);
+    assert!(get(&with("if-match", "\"other\""))
+        .text()
+        .contains("<Code>PreconditionFailed</Code>"));
+    let r = get(&with("if-none-match", &etag));
+    assert_eq!((r.status, r.body.len()), (304, 0));
+    let lm = head(&[]).header("last-modified").unwrap().to_string();
+    assert_eq!(head(&with("if-modified-since", &lm)).status, 304);
+    assert_eq!(
+        head(&with(
+            "if-unmodified-since",
+            "Mon, 01 Jan 2001 00:00:00 GMT"
+        ))
+        .status,
+        412
+    );
+    assert_eq!(get(&with("if-match", &etag)).status, 501);
+
+    let log = s.log();
+    let ranged: Vec<_> = log.iter().filter(|e| !e["range"].is_null()).collect();
+    assert_eq!(ranged.len(), 3);
+    assert_eq!(ranged[0]["range"], "bytes=10-19");
+}
+
 #[test]
 fn s3_needs_discard() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_tos-local-server"))

@@ -29,10 +29,11 @@ def server_binary():
 class LocalServer:
     def __init__(self, custom_domain=False, secret_key=SK):
         self.data_dir = tempfile.mkdtemp(prefix="tos-sdk-test-")
-        args = [server_binary(), "--port", "0", "--data-dir", self.data_dir]
+        args = [server_binary(), "--port", "0", "--data-dir", self.data_dir, "--access-key", AK,
+                "--secret-key", SK]
         args += ["--custom-domain", BUCKET] if custom_domain else ["--bucket", BUCKET]
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True,
-                                     env={k: v for k, v in os.environ.items() if not k.startswith("TOS_")})
+        # The caller's environment as it is (TOS_ACCESS_KEY and all): the keys are the flags'.
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True)
         line = self.proc.stdout.readline().strip()
         assert line.startswith("LISTENING 127.0.0.1:"), line
         self.port = int(line.rsplit(":", 1)[1])

@@ -16,6 +16,16 @@ pub const SK: &str = "SKTEST";
 pub const REGION: &str = "cn-beijing";
 pub const BUCKET: &str = "test-bucket";
 
+/// Credential variables set to keys the server does not know, in every server's environment.
+pub const FOREIGN_CREDENTIALS: &[(&str, &str)] = &[
+    ("TOS_ACCESS_KEY", "AKFOREIGN"),
+    ("TOS_SECRET_KEY", "SKFOREIGN"),
+    ("TOS_SECURITY_TOKEN", "TOKENFOREIGN"),
+    ("AWS_ACCESS_KEY_ID", "AKFOREIGN"),
+    ("AWS_SECRET_ACCESS_KEY", "SKFOREIGN"),
+    ("AWS_SESSION_TOKEN", "TOKENFOREIGN"),
+];
+
 pub struct Server {
     child: Child,
     pub port: u16,
@@ -38,12 +48,22 @@ impl Server {
     }
 
     pub fn start_in(data_dir: PathBuf, extra: &[&str]) -> Server {
+        Self::launch(data_dir, &["--access-key", AK, "--secret-key", SK], extra)
+    }
+
+    /// Without `--access-key`/`--secret-key`: the server's built-in test keys.
+    pub fn start_with_default_keys(extra: &[&str]) -> Server {
+        Self::launch(temp_dir("data"), &[], extra)
+    }
+
+    fn launch(data_dir: PathBuf, keys: &[&str], extra: &[&str]) -> Server {
         let mut args: Vec<String> = vec![
             "--port".into(),
             "0".into(),
             "--bucket".into(),
             BUCKET.into(),
         ];
+        args.extend(keys.iter().map(|s| s.to_string()));
         if !extra.contains(&"--discard") {
             args.push("--data-dir".into());
             args.push(data_dir.to_string_lossy().into_owned());
@@ -51,8 +71,9 @@ impl Server {
         args.extend(extra.iter().map(|s| s.to_string()));
         let mut child = Command::new(env!("CARGO_BIN_EXE_tos-local-server"))
             .args(&args)
-            .env_remove("TOS_ACCESS_KEY")
-            .env_remove("TOS_SECRET_KEY")
+            // A user's own credentials, as every TOS and S3 user has them exported: the
+            // server must take its keys from its flags alone.
+            .envs(FOREIGN_CREDENTIALS.iter().copied())
             .stdout(Stdio::piped())
             .spawn()
             .expect("spawn server");
@@ -456,5 +477,42 @@ impl Client {
             .collect();
         let body = serde_json::json!({ "Parts": list }).to_string();
         self.call("POST", key, &format!("uploadId={id}"), &[], body.as_bytes())
+    }
+}
+
+/// What came back on a connection the server may cut: every byte received before the
+/// end, and the error that ended it (`None` for an orderly close).
+pub struct Cut {
+    pub resp: Resp,
+    pub error: Option<std::io::ErrorKind>,
+}
+
+impl Client {
+    /// A signed request on a fresh connection, read until the server closes or resets it.
+    pub fn send_until_cut(&self, method: &str, key: &str, headers: &[(&str, &str)]) -> Cut {
+        let head = self.signed_head(&Req {
+            method,
+            path: format!("/{}", wire_key(key)),
+            query: "",
+            headers: headers.iter().map(|(k, v)| (*k, v.to_string())).collect(),
+            body: b"",
+        });
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        s.write_all(format!("{head}Content-Length: 0\r\n\r\n").as_bytes())
+            .unwrap();
+        let mut buf = Vec::new();
+        let mut chunk = [0u8; 64 * 1024];
+        let error = loop {
+            match s.read(&mut chunk) {
+                Ok(0) => break None,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                Err(e) => break Some(e.kind()),
+            }
+        };
+        Cut {
+            resp: parse_response(&buf).expect("a response head"),
+            error,
+        }
     }
 }
