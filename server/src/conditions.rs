@@ -2,7 +2,7 @@
 //! preconditions (`If-Match`, `If-None-Match`, `If-Modified-Since`, `If-Unmodified-Since`).
 //! Both front ends answer them the same way, as TOS and S3 do (RFC 9110 §13 and §14).
 
-use std::time::{Duration, UNIX_EPOCH};
+use std::time::Duration;
 
 use hyper::HeaderMap;
 
@@ -97,8 +97,10 @@ fn etag_listed(list: &str, etag: &str) -> bool {
 
 /// Seconds since the epoch of an HTTP date; an unreadable date is ignored, as RFC 9110 says.
 fn http_date_secs(text: &str) -> Option<u64> {
-    let t = httpdate::parse_http_date(text.trim()).ok()?;
-    t.duration_since(UNIX_EPOCH).ok().map(|d| d.as_secs())
+    let at = jiff::fmt::rfc2822::DateTimeParser::new()
+        .parse_timestamp(text.trim())
+        .ok()?;
+    u64::try_from(at.as_second()).ok()
 }
 
 /// RFC 9110 §13.2.2's order: `If-Match`, else `If-Unmodified-Since`; then `If-None-Match`,
