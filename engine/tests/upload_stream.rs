@@ -325,3 +325,47 @@ fn a_pause_during_the_single_put_object_of_a_short_stream_aborts_it() {
     assert!(server.head_object("short-paused.bin").is_none());
     assert!(server.log_of("CreateMultipartUpload", 200).is_empty());
 }
+
+#[test]
+fn a_stream_paused_before_it_starts_or_during_its_create_ends_aborted() {
+    // Before the fix both returned `Paused`, which promises a resume a stream cannot have.
+    let server = TestServer::start();
+    let client = Client::new(server.config()).unwrap();
+    let hook = CancelHook::new();
+    hook.cancel(CancelKind::Pause);
+    let mut req = request("paused-first.bin", 5, 2);
+    req.cancel = Some(hook);
+    let error = client
+        .upload_stream(
+            req,
+            &mut Source::new(pattern(MIB, 3), 1 << 20),
+            Observers::default(),
+        )
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Aborted, "{error}");
+
+    // A stall on Create, then a pause while it waits: the multipart upload never starts.
+    server.add_fault(r#"{"op":"CreateMultipartUpload","action":{"kind":"stall","ms":5000}}"#);
+    let hook = CancelHook::new();
+    let pauser = hook.clone();
+    let mut req = request("paused-in-create.bin", 5, 2);
+    req.cancel = Some(hook);
+    let timer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        pauser.cancel(CancelKind::Pause);
+    });
+    let started = std::time::Instant::now();
+    let error = client
+        .upload_stream(
+            req,
+            &mut Source::new(pattern(12 * MIB, 4), 1 << 20),
+            Observers::default(),
+        )
+        .unwrap_err();
+    let took = started.elapsed();
+    timer.join().unwrap();
+    // The pause stops the stalled Create (a generous bound: latency is the benchmark's).
+    assert!(took < std::time::Duration::from_secs(3), "took {took:?}");
+    assert_eq!(error.kind, ErrorKind::Aborted, "{error}");
+    assert!(server.head_object("paused-in-create.bin").is_none());
+}

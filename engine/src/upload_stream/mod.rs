@@ -74,7 +74,10 @@ pub(crate) async fn upload_stream(
     };
     let cancel = request.cancel.clone().unwrap_or_default();
     if let Some(kind) = cancel.requested() {
-        return Err(stopped_before_start(kind));
+        // A stream cannot be resumed, so even a pause that came first ends it as an abort.
+        let mut error = stopped_before_start(kind);
+        error.kind = ErrorKind::Aborted;
+        return Err(error);
     }
     let reporter = Reporter::new(observers, &request.bucket, &request.key, 0);
     let mut session = StreamSession {
@@ -98,7 +101,15 @@ pub(crate) async fn upload_stream(
         task_num
     );
     session.reporter.started(0, 0);
-    let result = session.run().await;
+    // Whatever stopped on a pause (a request, the Create) ends as an abort: a stream cannot
+    // be resumed, and nothing of it is kept.
+    let result = session.run().await.map_err(|error| match error.kind {
+        ErrorKind::Paused => UploadError {
+            kind: ErrorKind::Aborted,
+            ..error
+        },
+        _ => error,
+    });
     match &result {
         Ok(out) => log::info!(
             "stream upload of {}/{} done: {} bytes, CRC-64 {}",
