@@ -40,7 +40,10 @@ fn status_fault_with_retry_after_and_times() {
 
 #[test]
 fn status_500_on_one_part_only() {
-    let s = Server::start(&["--faults", &write_rules()]);
+    let rules = write_rules();
+    let s = Server::start(&["--faults", &rules.to_string_lossy()]);
+    // Read at start; the folder is not needed any more.
+    std::fs::remove_dir_all(rules.parent().unwrap()).unwrap();
     let c = s.client();
     let id = c.create("f", &[]);
     assert_eq!(c.part("f", &id, 1, b"one").status, 200);
@@ -51,7 +54,7 @@ fn status_500_on_one_part_only() {
     assert_eq!(r.json()["Parts"].as_array().unwrap().len(), 2);
 }
 
-fn write_rules() -> String {
+fn write_rules() -> std::path::PathBuf {
     let dir = temp_dir("rules");
     let p = dir.join("faults.json");
     std::fs::write(
@@ -59,7 +62,7 @@ fn write_rules() -> String {
         r#"[{"op":"UploadPart","part_number":2,"times":1,"action":{"kind":"status","status":500,"code":"InternalError","message":"boom"}}]"#,
     )
     .unwrap();
-    p.to_string_lossy().into_owned()
+    p
 }
 
 #[test]
