@@ -210,6 +210,9 @@ static void test_read_errors(const tos_client *client) {
     CHECK(error != NULL && tos_error_result(error) == TOS_ERR_STREAM_READ, "read error: error object");
     CHECK(error != NULL && strstr(tos_error_cause(error), "-5") != NULL, "read error: cause %s",
           error ? tos_error_cause(error) : "");
+    /* The header promises the callback's value in the message itself. */
+    CHECK(error != NULL && strstr(tos_error_message(error), "returned -5") != NULL, "read error: message %s",
+          error ? tos_error_message(error) : "");
     printf("read error: %s (%s)\n", error ? tos_error_message(error) : "", error ? tos_error_cause(error) : "");
     CHECK(object_status("stream/broken.bin", 0, &matches) == 404, "read error: an object was created");
     check_no_open_upload("read error");

@@ -286,7 +286,11 @@ fn cancelled(kind: CancelKind) -> UploadError {
 fn read_error(read_so_far: u64, error: io::Error) -> UploadError {
     UploadError::new(
         ErrorKind::StreamRead,
-        format!("reading the stream failed after {read_so_far} bytes; the upload was aborted"),
+        // The reader's own words (for the C API: the value its callback returned) belong in
+        // the message, where the header promises them, not only in the cause.
+        format!(
+            "reading the stream failed after {read_so_far} bytes ({error}); the upload was aborted"
+        ),
     )
     .with_cause(error)
 }
