@@ -80,8 +80,11 @@ pub(crate) async fn run_worker(ctx: Arc<WorkerContext>) {
                 error,
             },
         };
-        let fatal = matches!(message, WorkerMsg::Failed { fatal: true, .. });
-        if ctx.to_coordinator.send(message).is_err() || fatal {
+        // After a part failed for good this worker takes no other: the coordinator is about
+        // to empty the queue, and a worker quicker than it would start a part that spends a
+        // whole retry budget against the same failing server.
+        let failed = matches!(message, WorkerMsg::Failed { .. });
+        if ctx.to_coordinator.send(message).is_err() || failed {
             return;
         }
     }

@@ -104,7 +104,17 @@ impl Session {
                         WorkerMsg::Done { part_index, started, .. } => Some((*part_index, *started)),
                         _ => None,
                     };
-                    match self.handle(message, &mut outstanding, &mut first_failure) {
+                    let had_failed = first_failure.is_some();
+                    let handled = self.handle(message, &mut outstanding, &mut first_failure);
+                    if !had_failed && first_failure.is_some() {
+                        // A part failed for good: the server or the network is likely down for
+                        // all of them, so no part waiting in the queue is started (each would
+                        // spend a whole retry budget); the parts in flight finish or fail, and
+                        // the checkpoint keeps what is done for the next call. The time to give
+                        // up no longer grows with the number of parts.
+                        outstanding -= drain_queue(&context);
+                    }
+                    match handled {
                         Ok(()) => {
                             if let (Some(tuner), Some((part_index, started))) = (tuner.as_mut(), confirmed) {
                                 self.tune(tuner, part_index, started, &context, &mut workers);
@@ -260,4 +270,12 @@ impl Session {
             crc64: part.is_completed.then_some(part.crc64),
         }
     }
+}
+
+/// Empties the queue of parts not yet started; returns how many there were.
+fn drain_queue(context: &WorkerContext) -> usize {
+    let mut queue = context.queue.lock().unwrap_or_else(|e| e.into_inner());
+    let left = queue.len();
+    queue.clear();
+    left
 }
