@@ -314,3 +314,28 @@ fn bad_directory_input_is_refused() {
     }
     assert!(server.log().is_empty());
 }
+
+#[test]
+fn a_bucket_that_does_not_exist_ends_the_folder_once_not_file_by_file() {
+    // Before, every file failed on its own ("0 uploaded, 40 failed", one line each) and the
+    // call returned "some files failed"; the answer is the same for every file.
+    let server = TestServer::start();
+    let client = Client::new(server.config()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    for i in 0..40 {
+        write_file(dir.path(), &format!("f{i:02}.txt"), b"small");
+    }
+    let mut request = UploadDirRequest::new("no-such-bucket", "p/", dir.path());
+    request.error_policy = ErrorPolicy::Continue;
+    let error = client
+        .upload_dir(request, DirObservers::default())
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Server, "{error}");
+    assert_eq!(error.server.as_ref().unwrap().code, "NoSuchBucket");
+    assert!(error.message.contains("no-such-bucket"), "{error}");
+    let tried = server.log_of("PutObject", 404).len();
+    assert!(
+        tried < 40,
+        "{tried} files were still sent after the first NoSuchBucket"
+    );
+}

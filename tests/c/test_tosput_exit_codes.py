@@ -99,6 +99,10 @@ ROWS = [
         ["put-dir", "--continue-on-error", "{tree}", target("codes/some")], faults=[fail_key("codes/some/bad.txt")],
         words=["failed: ", "put-dir: 1 uploaded (", "1 failed"], stored="codes/some/good.txt",
         absent="codes/some/bad.txt"),
+    # One line and exit 1 for a bucket that does not exist, not a failure per file and exit 6.
+    row("put-dir into a bucket that does not exist", 1,
+        ["put-dir", "--continue-on-error", "{tree}", "tos://no-such-bucket/codes/"],
+        words=["NoSuchBucket", "no-such-bucket"]),
 ]
 
 

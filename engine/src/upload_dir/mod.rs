@@ -133,6 +133,8 @@ pub(crate) async fn upload_dir(
     let mut running: FuturesUnordered<FileFuture> = FuturesUnordered::new();
     let mut walk_done = false;
     let mut stopping = false;
+    // An answer that will be the same for every file (no such bucket) ends the whole call.
+    let mut folder_failure: Option<UploadError> = None;
     let mut ticker = tokio::time::interval(Duration::from_millis(100));
     loop {
         if (walk_done || stopping) && running.is_empty() {
@@ -164,6 +166,10 @@ pub(crate) async fn upload_dir(
                 if shared.request.error_policy == ErrorPolicy::StopOnFirst && !output.failures.is_empty() {
                     stopping = true;
                 }
+                if folder_failure.is_none() {
+                    folder_failure = output.failures.last().and_then(|f| fails_every_file(&shared.request.bucket, &f.error));
+                    stopping |= folder_failure.is_some();
+                }
             }
             _ = ticker.tick() => {
                 lock(&reporter).tick();
@@ -179,6 +185,9 @@ pub(crate) async fn upload_dir(
     if let Some(journal) = journal.as_mut() {
         record_journal_failure(journal.sync(), journal, &mut output);
     }
+    if let Some(error) = folder_failure {
+        return Err(error);
+    }
     if let Some(kind) = cancel.requested() {
         if kind == CancelKind::Abort {
             if let Some(journal) = journal {
@@ -193,6 +202,16 @@ pub(crate) async fn upload_dir(
         }
     }
     Ok(output)
+}
+
+/// A failure that every other file would meet too: the bucket does not exist. Reported once,
+/// for the whole call, instead of once per file.
+fn fails_every_file(bucket: &str, error: &UploadError) -> Option<UploadError> {
+    let server = error.server.as_ref()?;
+    (server.code == "NoSuchBucket").then(|| UploadError {
+        message: format!("bucket {bucket} does not exist (NoSuchBucket)"),
+        ..error.clone()
+    })
 }
 
 /// The files were uploaded; only their record is lost, so the call reports a failure that
