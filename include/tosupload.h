@@ -1776,6 +1776,14 @@ uint64_t tos_upload_dir_output_files_skipped(const struct tos_upload_dir_output 
 TOS_API uint64_t tos_upload_dir_output_bytes_skipped(const struct tos_upload_dir_output *output);
 
 /**
+ * Entries the walk found and left out by policy: symbolic links not followed
+ * (`follow_symlinks` false) and what is not a regular file (a FIFO, a socket, a device). Each
+ * was also a `TOS_UPLOAD_DIR_EVENT_KIND_FILE_SKIPPED` event with its reason. Not counted in
+ * `tos_upload_dir_output_files_skipped`. 0 for a NULL output.
+ */
+TOS_API uint64_t tos_upload_dir_output_files_left_out(const struct tos_upload_dir_output *output);
+
+/**
  * The number of files that failed (0 on `TOS_OK`). 0 for a NULL output.
  */
 TOS_API size_t tos_upload_dir_output_failure_count(const struct tos_upload_dir_output *output);

@@ -199,6 +199,15 @@ static void on_dir_progress(const tos_upload_dir_progress *progress, void *user_
     progress_update(p, progress->bytes_done, progress->bytes_total);
 }
 
+/* A file the walk left out by policy (a symbolic link not followed, not a regular file) is named
+ * on stderr, so nothing is skipped silently; the summary counts them. */
+static void on_dir_event(const tos_upload_dir_event *event, void *user_data) {
+    (void)user_data;
+    if (event->kind == TOS_UPLOAD_DIR_EVENT_KIND_FILE_SKIPPED && event->etag == NULL && event->reason != NULL) {
+        fprintf(stderr, "tosput: left out: %s (%s)\n", event->path, event->reason);
+    }
+}
+
 /* Returns 1 when a failure was the server refusing the credentials. */
 static int print_dir_summary(const tos_upload_dir_output *output, double seconds, const struct tosput_args *args) {
     char uploaded[32], skipped[32];
@@ -208,6 +217,7 @@ static int print_dir_summary(const tos_upload_dir_output *output, double seconds
     printf("bytes_uploaded:  %llu\n", (unsigned long long)tos_upload_dir_output_bytes_uploaded(output));
     printf("files_skipped:   %llu\n", (unsigned long long)tos_upload_dir_output_files_skipped(output));
     printf("bytes_skipped:   %llu\n", (unsigned long long)tos_upload_dir_output_bytes_skipped(output));
+    printf("files_left_out:  %llu\n", (unsigned long long)tos_upload_dir_output_files_left_out(output));
     printf("files_failed:    %llu\n", (unsigned long long)failures);
     printf("seconds:         %.1f\n", seconds);
     for (i = 0; i < failures; i++) {
@@ -220,10 +230,15 @@ static int print_dir_summary(const tos_upload_dir_output *output, double seconds
     /* One line a person reads at the end, after the fields scripts parse. */
     format_bytes((double)tos_upload_dir_output_bytes_uploaded(output), uploaded, sizeof uploaded);
     format_bytes((double)tos_upload_dir_output_bytes_skipped(output), skipped, sizeof skipped);
-    printf("put-dir: %llu uploaded (%s), %llu skipped (%s), %llu failed in %.1f s\n",
+    printf("put-dir: %llu uploaded (%s), %llu skipped (%s), %llu failed in %.1f s",
            (unsigned long long)tos_upload_dir_output_files_uploaded(output), uploaded,
            (unsigned long long)tos_upload_dir_output_files_skipped(output), skipped, (unsigned long long)failures,
            seconds);
+    if (tos_upload_dir_output_files_left_out(output) > 0) {
+        printf("; %llu left out (symbolic links not followed, or not regular files)",
+               (unsigned long long)tos_upload_dir_output_files_left_out(output));
+    }
+    printf("\n");
     return refused;
 }
 
@@ -259,6 +274,7 @@ static int run_put_dir(const tos_client *client, const struct tosput_args *args,
     input.rate_limiter = limiter;
     input.progress_cb = on_dir_progress;
     input.progress_user_data = &progress;
+    input.event_cb = on_dir_event;
     rc = tos_upload_dir(client, &input, &output, &error);
     progress_finish(&progress);
 

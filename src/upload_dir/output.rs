@@ -23,6 +23,7 @@ pub struct tos_upload_dir_output {
     files_uploaded: u64,
     bytes_uploaded: u64,
     files_skipped: u64,
+    files_left_out: u64,
     bytes_skipped: u64,
     failures: Vec<DirFailure>,
 }
@@ -33,6 +34,7 @@ impl From<&UploadDirOutput> for tos_upload_dir_output {
             files_uploaded: o.files_uploaded,
             bytes_uploaded: o.bytes_uploaded,
             files_skipped: o.files_skipped,
+            files_left_out: o.files_left_out,
             bytes_skipped: o.bytes_skipped,
             failures: o
                 .failures
@@ -124,6 +126,17 @@ pub unsafe extern "C" fn tos_upload_dir_output_bytes_skipped(
     output: *const tos_upload_dir_output,
 ) -> u64 {
     ffi_panic_boundary! { getter(output, 0, |o| o.bytes_skipped) }
+}
+
+/// Entries the walk found and left out by policy: symbolic links not followed
+/// (`follow_symlinks` false) and what is not a regular file (a FIFO, a socket, a device). Each
+/// was also a `TOS_UPLOAD_DIR_EVENT_KIND_FILE_SKIPPED` event with its reason. Not counted in
+/// `tos_upload_dir_output_files_skipped`. 0 for a NULL output.
+#[no_mangle]
+pub unsafe extern "C" fn tos_upload_dir_output_files_left_out(
+    output: *const tos_upload_dir_output,
+) -> u64 {
+    ffi_panic_boundary! { getter(output, 0, |o| o.files_left_out) }
 }
 
 /// The number of files that failed (0 on `TOS_OK`). 0 for a NULL output.

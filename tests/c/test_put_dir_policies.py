@@ -28,9 +28,11 @@ def main():
         run = tostest.run([tosput, "put-dir", "--quiet"] + list(options) + [root, target])
         return run, tostest.summary(run.stdout)
 
-    def expect(what, root, options, code, uploaded=None, failed=None, stderr_has=None):
+    def expect(what, root, options, code, uploaded=None, failed=None, stderr_has=None, left_out=None):
         run, s = put_dir(root, *options)
         ok = run.returncode == code
+        if left_out is not None:
+            ok = ok and s.get("files_left_out") == str(left_out)
         if uploaded is not None:
             ok = ok and s.get("files_uploaded") == str(uploaded)
         if failed is not None:
@@ -54,8 +56,10 @@ def main():
         os.symlink("..", os.path.join(root, "docs", "loop"))
         os.symlink("a.txt", os.path.join(root, "link-to-a"))
 
-        # Symlinks skipped (default): the 5 regular files go up, exit 0.
-        expect("symlinks skipped", root, [], 0, uploaded=5, failed=0)
+        # Symlinks skipped (default): the 5 regular files go up, exit 0; the 3 links are
+        # counted and named, not skipped silently.
+        expect("symlinks skipped", root, [], 0, uploaded=5, failed=0, left_out=3,
+               stderr_has="left out: %s (symbolic link not followed)" % os.path.join(root, "link-to-a"))
         # Followed: link-to-a uploads, the dangling link and the loop fail.
         expect("followed, continue-on-error", root, ["--follow-symlinks", "--continue-on-error"], 6,
                uploaded=6, failed=2, stderr_has="dangling")

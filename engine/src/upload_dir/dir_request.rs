@@ -146,5 +146,8 @@ pub struct UploadDirOutput {
     /// Files found already uploaded by an earlier run (journal or `skip_existing`).
     pub files_skipped: u64,
     pub bytes_skipped: u64,
+    /// Entries the walk found and left out by policy: symbolic links not followed, and what
+    /// is not a regular file (each also a `FileSkipped` event with its reason).
+    pub files_left_out: u64,
     pub failures: Vec<FileFailure>,
 }

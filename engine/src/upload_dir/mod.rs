@@ -345,6 +345,7 @@ impl Shared {
                     identity: Default::default(),
                     started: std::time::Instant::now(),
                 };
+                output.files_left_out += 1;
                 self.event(DirEventKind::FileSkipped, &task, |e| {
                     e.reason = Some(reason)
                 });
