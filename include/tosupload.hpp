@@ -625,6 +625,7 @@ struct UploadDirOutput {
     std::uint64_t bytes_uploaded = 0;
     std::uint64_t files_skipped = 0; ///< found uploaded by an earlier run
     std::uint64_t bytes_skipped = 0;
+    std::uint64_t files_left_out = 0; ///< symbolic links not followed, entries not regular files
     std::vector<DirFailure> failures;
     std::optional<Error> error; ///< the first failure, when there are failures
     bool ok() const noexcept { return failures.empty() && !error; }
@@ -980,6 +981,7 @@ public:
         o.bytes_uploaded = tos_upload_dir_output_bytes_uploaded(out.get());
         o.files_skipped = tos_upload_dir_output_files_skipped(out.get());
         o.bytes_skipped = tos_upload_dir_output_bytes_skipped(out.get());
+        o.files_left_out = tos_upload_dir_output_files_left_out(out.get());
         std::size_t n = tos_upload_dir_output_failure_count(out.get());
         for (std::size_t i = 0; i < n; i++) {
             const tos_error *e = tos_upload_dir_output_failure_error(out.get(), i);

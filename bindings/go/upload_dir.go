@@ -119,6 +119,7 @@ type UploadDirOutput struct {
 	BytesUploaded int64
 	FilesSkipped  int64 // found uploaded by an earlier run
 	BytesSkipped  int64
+	FilesLeftOut  int64        // symbolic links not followed, entries that are not regular files
 	Failures      []DirFailure // with ContinueOnError, every failed file
 }
 
@@ -211,6 +212,7 @@ func dirOutput(out *C.struct_tos_upload_dir_output) *UploadDirOutput {
 		BytesUploaded: int64(C.tos_upload_dir_output_bytes_uploaded(out)),
 		FilesSkipped:  int64(C.tos_upload_dir_output_files_skipped(out)),
 		BytesSkipped:  int64(C.tos_upload_dir_output_bytes_skipped(out)),
+		FilesLeftOut:  int64(C.tos_upload_dir_output_files_left_out(out)),
 	}
 	n := C.tos_upload_dir_output_failure_count(out)
 	for i := C.size_t(0); i < n; i++ {

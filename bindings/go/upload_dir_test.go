@@ -185,3 +185,22 @@ func TestEnumsHaveNames(t *testing.T) {
 		}
 	}
 }
+
+// Symbolic links not followed are counted, not skipped silently.
+func TestUploadDirCountsTheLinksItLeavesOut(t *testing.T) {
+	bucket, _ := env(t)
+	client := newClient(t)
+	dir := writeTree(t, map[string]int{"a.txt": 10})
+	if err := os.Symlink("a.txt", filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.UploadDir(context.Background(), &tos.UploadDirInput{
+		Bucket: bucket, Prefix: fmt.Sprintf("go-left-out-%d/", time.Now().UnixNano()), Dir: dir,
+	})
+	if err != nil {
+		t.Fatalf("UploadDir: %v", err)
+	}
+	if out.FilesUploaded != 1 || out.FilesLeftOut != 1 {
+		t.Errorf("uploaded %d, left out %d; want 1 and 1", out.FilesUploaded, out.FilesLeftOut)
+	}
+}
