@@ -15,7 +15,6 @@ mod proptests;
 pub(crate) mod protocol;
 #[cfg(test)]
 mod put_checksum_tests;
-mod range_source;
 pub(crate) mod s3;
 mod sigv4;
 pub(crate) mod tos;
