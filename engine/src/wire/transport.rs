@@ -129,7 +129,8 @@ impl Transport {
                     operation.bucket,
                     operation.key,
                     r.status,
-                    r.header("x-tos-request-id").unwrap_or("-"),
+                    r.header(self.protocol.site().dialect.request_id_header)
+                        .unwrap_or("-"),
                     attempt + 1
                 ),
                 Err(e) => log!(
