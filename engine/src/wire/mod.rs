@@ -1,22 +1,27 @@
 //! The wire layer: typed object-storage operations in, typed results or typed errors out.
-//! Everything the uploads know of the network goes through `Wire`; everything specific to
-//! one protocol (addressing, signing, headers, body formats, error documents) sits behind
-//! `protocol::Protocol`, so a second protocol is new files under this folder, not edits of
-//! `upload/` or `upload_dir/`. Every operation runs under the one retry policy of
-//! `transport::Transport`.
+//! Everything the uploads know of the network goes through `Wire`. Both protocols are
+//! shaped as S3 is, so the skeleton lives here once: addressing and URLs (`endpoint`),
+//! signing (`signer`, `sigv4`), the operations (`protocol::Protocol`'s provided methods),
+//! their attribute headers (`object_headers`), documents (`documents`) and paging (`parts`,
+//! `uploads`). `tos/` and `s3/` keep what each names or encodes its own way. Every
+//! operation runs under the one retry policy of `transport::Transport`.
 
 pub(crate) mod aws_chunked;
 pub(crate) mod content_type;
+mod documents;
 mod endpoint;
 pub(crate) mod file_range;
+mod messages;
 mod network_error;
+mod object_headers;
+mod parts;
 #[cfg(test)]
 mod proptests;
 pub(crate) mod protocol;
 #[cfg(test)]
 mod put_checksum_tests;
-mod range_source;
 pub(crate) mod s3;
+mod signer;
 mod sigv4;
 pub(crate) mod tos;
 mod transport;
@@ -27,8 +32,8 @@ use crate::config::{ClientConfig, WireProtocol};
 use crate::error::{ErrorKind, Result, UploadError};
 use file_range::{Feed, FileRange};
 use protocol::{
-    BodyFraming, CompletedPart, ListedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt,
-    Protocol, Response,
+    BodyFraming, CompletedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, Protocol,
+    Response,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -226,29 +231,6 @@ impl Wire {
                 .complete_multipart_upload(object.bucket, object.key, upload_id, parts);
         let response = self.transport.execute(&op).await?;
         self.protocol.parse_complete_multipart_upload(&response)
-    }
-
-    /// Every part the server holds for the upload, page by page.
-    pub(crate) async fn list_parts(
-        &self,
-        object: Object<'_>,
-        upload_id: &str,
-    ) -> Result<Vec<ListedPart>> {
-        let mut parts = Vec::new();
-        let mut marker = 0;
-        loop {
-            let op = self
-                .protocol
-                .list_parts(object.bucket, object.key, upload_id, marker);
-            let response = self.transport.execute(&op).await?;
-            let page = self.protocol.parse_list_parts(&response)?;
-            parts.extend(page.parts);
-            match page.next_marker {
-                // A marker that does not move forward would page forever.
-                Some(next) if next > marker => marker = next,
-                _ => return Ok(parts),
-            }
-        }
     }
 
     pub(crate) async fn abort_multipart_upload(

@@ -1,182 +1,96 @@
-//! The one seam between the upload logic and a wire protocol: addressing, signing, request
-//! and response formats. The upload logic speaks only `Operation` and the receipts below, so
-//! an S3-compatible protocol (SigV4, XML bodies) is another implementation of `Protocol`.
+//! The one seam between the upload logic and a wire protocol. The upload logic speaks only
+//! `Operation` and the receipts of `messages`. Both protocols are shaped as S3 is: the same
+//! operations, addressed, paged and signed the same way, built once here (`Protocol`'s
+//! provided methods) from what each protocol names or encodes its own way: its `Dialect`
+//! (names, rules, document format, error documents, signing scheme) and, for S3, how bodies
+//! are framed.
 
+use super::aws_chunked;
+use super::documents::{bad_body, Documents, ErrorHeaders};
+use super::endpoint::{check_key_length, check_key_segments, Endpoint};
+// Re-exported: the upload logic names these types by their old home, `wire::protocol`.
+pub use super::messages::{
+    BodyFraming, CompletedPart, ListedPart, ListedUpload, ObjectHead, ObjectReceipt, Operation,
+    PartReceipt, PartsPage, Response, SignedRequest, UploadsMarker, UploadsPage,
+};
+use super::object_headers::{
+    create_headers, ssec_headers, traffic_limit_header, ObjectHeaderNames,
+};
+use super::signer::{Signer, Signing};
 use crate::attributes::CreateAttributes;
-use crate::error::{Result, UploadError};
-use bytes::Bytes;
-use reqwest::header::HeaderMap;
+use crate::config::ClientConfig;
+use crate::error::{ErrorKind, Result, UploadError};
 use std::time::SystemTime;
 
-/// One request of the protocol before addressing and signing.
-#[derive(Debug, Clone)]
-pub struct Operation {
-    /// Used in error messages and logs, e.g. "UploadPart".
+/// What a protocol names its own way, read by the operations `Protocol` builds.
+pub struct Dialect {
+    /// "tos" or "s3": recorded in checkpoints, so an upload is resumed only over its own
+    /// protocol.
     pub name: &'static str,
-    pub method: &'static str,
-    pub bucket: String,
-    pub key: String,
-    pub query: Vec<(String, String)>,
-    pub headers: Vec<(String, String)>,
-    /// Small in-memory bodies only (Complete); part data is streamed separately.
-    pub body: Bytes,
-    pub expected_status: u16,
+    /// The response header with the server's id of the request (logs, receipts).
+    pub request_id_header: &'static str,
+    pub version_id_header: &'static str,
+    /// Where an error's ids are looked for when its document has none.
+    pub error_headers: ErrorHeaders,
+    /// Turns an unexpected response to an operation (named) into an error carrying every
+    /// server detail.
+    pub parse_error: fn(&str, &Response) -> UploadError,
+    /// Refuses, before anything is sent, attributes this protocol cannot express.
+    pub check_attributes: fn(&CreateAttributes) -> Result<()>,
+    /// What the protocol refuses in an object name beyond its length and dot segments.
+    pub check_key_text: fn(&str) -> Result<()>,
+    /// The server's CRC-64/XZ of what it stored (TOS).
+    pub crc64_header: Option<&'static str>,
+    /// A store's CRC-64/NVME of a whole object, when HeadObject asks for it (S3).
+    pub crc64_nvme_header: Option<&'static str>,
+    /// Sent with HeadObject.
+    pub head_object_headers: &'static [(&'static str, &'static str)],
+    pub object_headers: ObjectHeaderNames,
+    pub documents: &'static dyn Documents,
+    pub signing: Signing,
+    /// The longest object name, in bytes of UTF-8.
+    pub max_key_bytes: usize,
+    /// Whether bucket names may contain dots (S3's may, TOS's may not).
+    pub dotted_buckets: bool,
+    /// Whether `Addressing::Auto` addresses `localhost` path-style.
+    pub localhost_path_style: bool,
 }
 
-impl Operation {
-    /// An operation on an object with no query, headers or body yet.
-    pub fn new(
-        name: &'static str,
-        method: &'static str,
-        bucket: &str,
-        key: &str,
-        expected_status: u16,
-    ) -> Operation {
-        Operation {
-            name,
-            method,
-            bucket: bucket.to_string(),
-            key: key.to_string(),
-            query: Vec::new(),
-            headers: Vec::new(),
-            body: Bytes::new(),
-            expected_status,
-        }
+/// The store a protocol talks to: its dialect, its endpoint and the client's credentials.
+pub struct Site {
+    pub dialect: &'static Dialect,
+    pub endpoint: Endpoint,
+    pub signer: Signer,
+}
+
+impl Site {
+    pub fn new(dialect: &'static Dialect, config: &ClientConfig, region: String) -> Result<Site> {
+        Ok(Site {
+            dialect,
+            endpoint: Endpoint::new(config, dialect.localhost_path_style)?,
+            signer: Signer::new(&dialect.signing, config, region),
+        })
     }
 }
 
-/// A request ready to send: absolute URL and every header, signed.
-#[derive(Debug, Clone)]
-pub struct SignedRequest {
-    pub url: String,
-    pub headers: Vec<(String, String)>,
+fn content_length(length: u64) -> Vec<(String, String)> {
+    vec![("Content-Length".to_string(), length.to_string())]
 }
 
-/// A response with its (small) body read. The headers stay in the map the HTTP client built
-/// (copying each into a pair of Strings cost every small file a dozen allocations).
-#[derive(Debug, Clone, Default)]
-pub struct Response {
-    pub status: u16,
-    pub headers: HeaderMap,
-    pub body: Bytes,
-}
-
-impl Response {
-    /// A header's value, looked up case-insensitively; None for a value that is not text.
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(name)?.to_str().ok()
-    }
-
-    /// A response built from name/value pairs, as tests write them; a pair that is not a
-    /// valid header is left out, as it could not have come off the wire.
-    #[cfg(test)]
-    pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
-        status: u16,
-        pairs: impl IntoIterator<Item = (K, V)>,
-        body: Bytes,
-    ) -> Response {
-        use reqwest::header::{HeaderName, HeaderValue};
-        let mut headers = HeaderMap::new();
-        for (name, value) in pairs {
-            let name = HeaderName::from_bytes(name.as_ref().as_bytes());
-            let value = HeaderValue::from_bytes(value.as_ref().as_bytes());
-            if let (Ok(name), Ok(value)) = (name, value) {
-                headers.append(name, value);
-            }
-        }
-        Response {
-            status,
-            headers,
-            body,
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartReceipt {
-    /// As the server sent it (quoted).
-    pub etag: String,
-    pub crc64: Option<u64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedPart {
-    pub part_number: u32,
-    pub size: u64,
-    pub etag: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct PartsPage {
-    pub parts: Vec<ListedPart>,
-    /// The marker for the next page, when the listing is truncated.
-    pub next_marker: Option<u32>,
-}
-
-/// A multipart upload still open on the server, as ListMultipartUploads lists it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedUpload {
-    pub key: String,
-    pub upload_id: String,
-    /// When it was created, in Unix seconds; `None` when the server sent no readable time.
-    pub initiated: Option<i64>,
-}
-
-/// Where the next page of ListMultipartUploads starts: after this key and upload id.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
-pub struct UploadsMarker {
-    pub key: String,
-    pub upload_id: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct UploadsPage {
-    pub uploads: Vec<ListedUpload>,
-    /// The marker for the next page, when the listing is truncated.
-    pub next_marker: Option<UploadsMarker>,
-}
-
-/// What the server says of a whole object it now holds (Complete or PutObject).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ObjectReceipt {
-    pub etag: String,
-    pub location: String,
-    pub version_id: String,
-    pub crc64: Option<u64>,
-    pub request_id: String,
-}
-
-/// What HeadObject says of an object: enough to tell whether it is the one we uploaded.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ObjectHead {
-    pub size: u64,
-    pub etag: String,
-    /// TOS's CRC-64/XZ of the object.
-    pub crc64: Option<u64>,
-    /// An S3 store's CRC-64/NVME of the whole object (sent when asked for).
-    pub crc64_nvme: Option<u64>,
-}
-
-/// A part to list in Complete.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CompletedPart {
-    pub part_number: u32,
-    pub etag: String,
-}
-
-/// How a streamed body (a part, a small object) travels on the wire.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BodyFraming {
-    /// The bytes as they are.
-    Plain,
-    /// aws-chunked frames with a CRC-64/NVME trailer that the store verifies.
-    AwsChunkedCrc64Nvme,
-}
-
+/// Operations are built, signed and read by the provided methods, the same for every
+/// protocol; an implementation supplies its `Site` and overrides the payload hooks where its
+/// bodies are framed or checked differently. The provided methods are not overridden.
 pub trait Protocol: Send + Sync {
+    fn site(&self) -> &Site;
+
     /// How part and object bodies are sent; the operations' headers must agree with it.
     fn body_framing(&self) -> BodyFraming {
         BodyFraming::Plain
+    }
+
+    /// The headers that say how long a part's body is and how it is framed.
+    fn part_payload_headers(&self, content_length: u64) -> Vec<(String, String)> {
+        self::content_length(content_length)
     }
 
     /// Whether PutObject goes as a plain body with the whole object's CRC-64/NVME in a
@@ -186,17 +100,40 @@ pub trait Protocol: Send + Sync {
         false
     }
 
-    /// "tos" or "s3": recorded in checkpoints, so an upload is resumed only over its own
-    /// protocol.
-    fn name(&self) -> &'static str;
+    /// The headers that say how long a PutObject's body is and how it is checked.
+    fn put_payload_headers(
+        &self,
+        content_length: u64,
+        _crc64_nvme: Option<u64>,
+    ) -> Vec<(String, String)> {
+        self::content_length(content_length)
+    }
+
+    /// An error the store sent under a success status.
+    fn error_in_success(&self, _operation: &str, _response: &Response) -> Option<UploadError> {
+        None
+    }
+
+    /// "tos" or "s3".
+    fn name(&self) -> &'static str {
+        self.site().dialect.name
+    }
 
     fn create_multipart_upload(
         &self,
         bucket: &str,
         key: &str,
         attrs: &CreateAttributes,
-    ) -> Operation;
-    fn parse_create_multipart_upload(&self, response: &Response) -> Result<String>;
+    ) -> Operation {
+        let mut op = Operation::new("CreateMultipartUpload", "POST", bucket, key, 200);
+        op.query.push(("uploads".to_string(), String::new()));
+        op.headers = create_headers(&self.site().dialect.object_headers, key, attrs);
+        op
+    }
+
+    fn parse_create_multipart_upload(&self, response: &Response) -> Result<String> {
+        self.site().dialect.documents.upload_id(&response.body)
+    }
 
     /// The caller streams `content_length` bytes of body.
     fn upload_part(
@@ -207,8 +144,28 @@ pub trait Protocol: Send + Sync {
         part_number: u32,
         content_length: u64,
         attrs: &CreateAttributes,
-    ) -> Operation;
-    fn parse_upload_part(&self, response: &Response) -> Result<PartReceipt>;
+    ) -> Operation {
+        let names = &self.site().dialect.object_headers;
+        let mut op = Operation::new("UploadPart", "PUT", bucket, key, 200);
+        op.query
+            .push(("partNumber".to_string(), part_number.to_string()));
+        op.query
+            .push(("uploadId".to_string(), upload_id.to_string()));
+        op.headers = self.part_payload_headers(content_length);
+        op.headers.extend(ssec_headers(names, attrs));
+        op.headers.extend(traffic_limit_header(names, attrs));
+        op
+    }
+
+    fn parse_upload_part(&self, response: &Response) -> Result<PartReceipt> {
+        let etag = response
+            .header("etag")
+            .ok_or_else(|| bad_body("UploadPart", "no ETag header"))?;
+        Ok(PartReceipt {
+            etag: etag.to_string(),
+            crc64: server_crc64(self.site().dialect, response, "UploadPart")?,
+        })
+    }
 
     fn complete_multipart_upload(
         &self,
@@ -216,10 +173,36 @@ pub trait Protocol: Send + Sync {
         key: &str,
         upload_id: &str,
         parts: &[CompletedPart],
-    ) -> Operation;
-    fn parse_complete_multipart_upload(&self, response: &Response) -> Result<ObjectReceipt>;
+    ) -> Operation {
+        let mut op = Operation::new("CompleteMultipartUpload", "POST", bucket, key, 200);
+        op.query
+            .push(("uploadId".to_string(), upload_id.to_string()));
+        let (body, content_type) = self.site().dialect.documents.complete_request(parts);
+        op.body = body;
+        op.headers
+            .push(("Content-Type".to_string(), content_type.to_string()));
+        op
+    }
 
-    fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Operation;
+    fn parse_complete_multipart_upload(&self, response: &Response) -> Result<ObjectReceipt> {
+        const OPERATION: &str = "CompleteMultipartUpload";
+        if let Some(error) = self.error_in_success(OPERATION, response) {
+            return Err(error);
+        }
+        let completed = self.site().dialect.documents.completed(&response.body)?;
+        let receipt = object_receipt(self.site().dialect, response, completed.etag, OPERATION)?;
+        Ok(ObjectReceipt {
+            location: completed.location,
+            ..receipt
+        })
+    }
+
+    fn abort_multipart_upload(&self, bucket: &str, key: &str, upload_id: &str) -> Operation {
+        let mut op = Operation::new("AbortMultipartUpload", "DELETE", bucket, key, 204);
+        op.query
+            .push(("uploadId".to_string(), upload_id.to_string()));
+        op
+    }
 
     /// A single-request upload of `content_length` bytes, streamed by the caller;
     /// `crc64_nvme` is the body's CRC-64/NVME when `put_object_checksum` asked for it.
@@ -230,16 +213,32 @@ pub trait Protocol: Send + Sync {
         content_length: u64,
         crc64_nvme: Option<u64>,
         attrs: &CreateAttributes,
-    ) -> Operation;
-    fn parse_put_object(&self, response: &Response) -> Result<ObjectReceipt>;
+    ) -> Operation {
+        let names = &self.site().dialect.object_headers;
+        let mut op = Operation::new("PutObject", "PUT", bucket, key, 200);
+        // The caller's Content-Encoding, if any, goes out as given: it is the object's.
+        op.headers = create_headers(names, key, attrs);
+        op.headers
+            .extend(self.put_payload_headers(content_length, crc64_nvme));
+        op.headers.extend(traffic_limit_header(names, attrs));
+        op
+    }
+
+    fn parse_put_object(&self, response: &Response) -> Result<ObjectReceipt> {
+        object_receipt(self.site().dialect, response, String::new(), "PutObject")
+    }
 
     /// One page of ListParts starting after `marker` (0 = from the start).
-    fn list_parts(&self, bucket: &str, key: &str, upload_id: &str, marker: u32) -> Operation;
-    fn parse_list_parts(&self, response: &Response) -> Result<PartsPage>;
+    fn list_parts(&self, bucket: &str, key: &str, upload_id: &str, marker: u32) -> Operation {
+        super::parts::operation(bucket, key, upload_id, marker)
+    }
+
+    fn parse_list_parts(&self, response: &Response) -> Result<PartsPage> {
+        self.site().dialect.documents.parts_page(&response.body)
+    }
 
     /// One page of ListMultipartUploads of the keys under `prefix`, starting after `marker`
-    /// (the default marker = from the start), at most `max_uploads` long. The request is the
-    /// same in both protocols; only its answer is parsed differently.
+    /// (the default marker = from the start), at most `max_uploads` long.
     fn list_multipart_uploads(
         &self,
         bucket: &str,
@@ -247,25 +246,107 @@ pub trait Protocol: Send + Sync {
         marker: &UploadsMarker,
         max_uploads: u32,
     ) -> Operation {
-        crate::wire::uploads::operation(bucket, prefix, marker, max_uploads)
+        super::uploads::operation(bucket, prefix, marker, max_uploads)
     }
-    fn parse_list_multipart_uploads(&self, response: &Response) -> Result<UploadsPage>;
 
-    fn head_object(&self, bucket: &str, key: &str) -> Operation;
-    fn parse_head_object(&self, response: &Response) -> Result<ObjectHead>;
+    fn parse_list_multipart_uploads(&self, response: &Response) -> Result<UploadsPage> {
+        self.site().dialect.documents.uploads_page(&response.body)
+    }
 
-    /// Turns an unexpected response into an error carrying every server detail.
-    fn parse_error(&self, operation: &Operation, response: &Response) -> UploadError;
+    fn head_object(&self, bucket: &str, key: &str) -> Operation {
+        let mut op = Operation::new("HeadObject", "HEAD", bucket, key, 200);
+        let extra = self.site().dialect.head_object_headers.iter();
+        op.headers
+            .extend(extra.map(|(name, value)| (name.to_string(), value.to_string())));
+        op
+    }
+
+    fn parse_head_object(&self, response: &Response) -> Result<ObjectHead> {
+        let dialect = self.site().dialect;
+        let size = response
+            .header("content-length")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .ok_or_else(|| bad_body("HeadObject", "no valid Content-Length header"))?;
+        let crc64_nvme = dialect
+            .crc64_nvme_header
+            .and_then(|name| response.header(name));
+        Ok(ObjectHead {
+            size,
+            etag: response.header("etag").unwrap_or_default().to_string(),
+            // HEAD is only ever asked "is this our object?": an unreadable CRC cannot prove it
+            // is, which is all a caller needs to know.
+            crc64: server_crc64(dialect, response, "HeadObject").ok().flatten(),
+            crc64_nvme: crc64_nvme.and_then(aws_chunked::parse_checksum),
+        })
+    }
 
     /// Addresses and signs `operation` for sending at `now` (called again on every retry).
-    fn sign(&self, operation: &Operation, now: SystemTime) -> Result<SignedRequest>;
+    fn sign(&self, operation: &Operation, now: SystemTime) -> Result<SignedRequest> {
+        let site = self.site();
+        let location = site.endpoint.locate(operation)?;
+        let headers = site.signer.headers(operation, &location, now)?;
+        Ok(SignedRequest {
+            url: location.url,
+            headers,
+        })
+    }
 
     /// Validates a bucket name before anything is sent.
-    fn check_bucket(&self, bucket: &str) -> Result<()>;
+    fn check_bucket(&self, bucket: &str) -> Result<()> {
+        let site = self.site();
+        site.endpoint
+            .check_bucket(bucket, site.dialect.dotted_buckets)
+    }
 
     /// Validates an object name (or a key prefix) before anything is sent.
-    fn check_key(&self, key: &str) -> Result<()>;
+    fn check_key(&self, key: &str) -> Result<()> {
+        let dialect = self.site().dialect;
+        check_key_length(key, dialect.max_key_bytes)?;
+        (dialect.check_key_text)(key)?;
+        check_key_segments(key)
+    }
 
     /// Refuses, before anything is sent, attributes this protocol cannot express.
-    fn check_attributes(&self, attrs: &CreateAttributes) -> Result<()>;
+    fn check_attributes(&self, attrs: &CreateAttributes) -> Result<()> {
+        (self.site().dialect.check_attributes)(attrs)
+    }
+
+    /// Turns an unexpected response into an error carrying every server detail.
+    fn parse_error(&self, operation: &Operation, response: &Response) -> UploadError {
+        (self.site().dialect.parse_error)(operation.name, response)
+    }
+}
+
+/// The server's CRC-64/XZ of what it stored, where the protocol sends one.
+fn server_crc64(dialect: &Dialect, response: &Response, operation: &str) -> Result<Option<u64>> {
+    let Some(text) = dialect.crc64_header.and_then(|name| response.header(name)) else {
+        return Ok(None);
+    };
+    text.trim().parse::<u64>().map(Some).map_err(|_| {
+        UploadError::new(
+            ErrorKind::Server,
+            format!("{operation}: the server returned an invalid CRC-64 header {text:?}"),
+        )
+    })
+}
+
+/// What Complete or PutObject says of the object; `etag` from the body, else the header.
+fn object_receipt(
+    dialect: &Dialect,
+    response: &Response,
+    etag: String,
+    operation: &str,
+) -> Result<ObjectReceipt> {
+    let header = |name: &str| response.header(name).unwrap_or_default().to_string();
+    Ok(ObjectReceipt {
+        etag: if etag.is_empty() {
+            header("etag")
+        } else {
+            etag
+        },
+        location: String::new(),
+        version_id: header(dialect.version_id_header),
+        crc64: server_crc64(dialect, response, operation)?,
+        request_id: header(dialect.request_id_header),
+    })
 }

@@ -127,7 +127,8 @@ impl Transport {
                     operation.bucket,
                     operation.key,
                     r.status,
-                    r.header("x-tos-request-id").unwrap_or("-"),
+                    r.header(self.protocol.site().dialect.request_id_header)
+                        .unwrap_or("-"),
                     attempt + 1
                 ),
                 Err(e) => log::debug!(
@@ -272,6 +273,11 @@ impl Transport {
 
     /// Delay before retry number `attempt` (1-based): 100 ms doubling, ±25 % jitter, at
     /// most 10 s; a server's Retry-After wins when it asks for longer (up to 60 s).
+    ///
+    /// Hand-written rather than taken from a crate: `backon` adds jitter of up to a whole
+    /// delay (not ±25 %) and runs a retry loop of its own beside ours, which owns the attempt
+    /// numbers sent in `x-sdk-retry-count`, the budget and Retry-After, and `backoff` is
+    /// unmaintained (RUSTSEC-2025-0012).
     fn backoff(&self, attempt: u32, error: &UploadError) -> Duration {
         let exp = BACKOFF_BASE
             .saturating_mul(1 << (attempt.saturating_sub(1)).min(16))

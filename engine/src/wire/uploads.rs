@@ -1,4 +1,5 @@
-//! ListMultipartUploads: the request both protocols send, the paging loop, and the checks
+//! ListMultipartUploads: the request both protocols send, a page from the fields both
+//! protocols' listings carry, the paging loop, and the checks
 //! that keep a faulty or hostile listing from running forever or filling memory.
 
 use super::protocol::{ListedUpload, Operation, UploadsMarker, UploadsPage};
@@ -39,7 +40,7 @@ pub(crate) fn operation(
 /// One upload as both protocols' documents name its fields (JSON for TOS, XML for S3).
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-pub(crate) struct UploadEntry {
+struct UploadEntry {
     #[serde(default)]
     key: String,
     #[serde(default)]
@@ -48,25 +49,37 @@ pub(crate) struct UploadEntry {
     initiated: String,
 }
 
-/// The fields of a page that matter, however the protocol spells the list around them.
-pub(crate) struct PageFields {
-    pub is_truncated: bool,
-    pub next_key_marker: Option<String>,
-    pub next_upload_id_marker: Option<String>,
-    pub uploads: Vec<UploadEntry>,
+/// A page of ListMultipartUploads as both protocols name its fields; only the list is
+/// spelled apart.
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+pub(crate) struct UploadsListing {
+    #[serde(default)]
+    is_truncated: bool,
+    #[serde(default)]
+    next_key_marker: Option<String>,
+    #[serde(default)]
+    next_upload_id_marker: Option<String>,
+    /// S3 repeats an `Upload` element per upload.
+    #[serde(rename = "Upload", default)]
+    upload: Vec<UploadEntry>,
+    /// TOS lists them in one `Uploads` array (or null).
+    #[serde(rename = "Uploads", default)]
+    uploads: Option<Vec<UploadEntry>>,
 }
 
-/// A page from its fields; `Err` says why it cannot be one (the protocol wraps it).
-pub(crate) fn page(fields: PageFields) -> std::result::Result<UploadsPage, &'static str> {
-    if fields
-        .uploads
+/// A page from its listing; `Err` says why it cannot be one.
+pub(crate) fn page(listing: UploadsListing) -> std::result::Result<UploadsPage, &'static str> {
+    let entries: Vec<UploadEntry> = (listing.upload.into_iter())
+        .chain(listing.uploads.into_iter().flatten())
+        .collect();
+    if entries
         .iter()
         .any(|u| u.key.is_empty() || u.upload_id.is_empty())
     {
         return Err("an upload without a key or an upload id");
     }
-    let uploads: Vec<ListedUpload> = fields
-        .uploads
+    let uploads: Vec<ListedUpload> = entries
         .into_iter()
         .map(|u| ListedUpload {
             initiated: parse_iso8601(&u.initiated),
@@ -75,9 +88,9 @@ pub(crate) fn page(fields: PageFields) -> std::result::Result<UploadsPage, &'sta
         })
         .collect();
     let next_marker = next_marker(
-        fields.is_truncated,
-        fields.next_key_marker,
-        fields.next_upload_id_marker,
+        listing.is_truncated,
+        listing.next_key_marker,
+        listing.next_upload_id_marker,
         &uploads,
     );
     Ok(UploadsPage {

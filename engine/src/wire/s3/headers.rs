@@ -1,8 +1,25 @@
-//! `CreateAttributes` as S3 request headers, and the refusal of what S3 cannot express.
+//! S3's names for the object's attributes, and the refusal of what S3 cannot express.
 
 use crate::attributes::{is_token_byte, CreateAttributes};
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::wire::content_type::guess_from_key;
+use crate::wire::object_headers::ObjectHeaderNames;
+
+pub(super) const NAMES: ObjectHeaderNames = ObjectHeaderNames {
+    acl: "x-amz-acl",
+    storage_class: "x-amz-storage-class",
+    tagging: "x-amz-tagging",
+    forbid_overwrite: None,
+    website_redirect_location: "x-amz-website-redirect-location",
+    server_side_encryption: "x-amz-server-side-encryption",
+    server_side_encryption_key_id: "x-amz-server-side-encryption-aws-kms-key-id",
+    ssec_algorithm: "x-amz-server-side-encryption-customer-algorithm",
+    ssec_key: "x-amz-server-side-encryption-customer-key",
+    ssec_key_md5: "x-amz-server-side-encryption-customer-key-MD5",
+    meta_prefix: "x-amz-meta-",
+    // Raw header text, which `check_attributes` makes sure a header can carry.
+    meta_text: str::to_string,
+    traffic_limit: None,
+};
 
 /// Canned ACLs of the S3 API reference (PutObject `x-amz-acl`).
 const ACLS: &[&str] = &[
@@ -37,7 +54,7 @@ fn refuse(message: String) -> Result<()> {
 
 /// Everything is checked before a request is sent: a TOS-only attribute silently dropped
 /// would leave an object without the protection or limit the caller asked for.
-pub fn check_attributes(attrs: &CreateAttributes) -> Result<()> {
+pub(super) fn check_attributes(attrs: &CreateAttributes) -> Result<()> {
     if attrs.traffic_limit.is_some_and(|limit| limit > 0) {
         return refuse(
             "traffic_limit is a TOS extension that S3 stores do not support; \
@@ -87,73 +104,10 @@ fn set(value: &Option<String>) -> Option<&str> {
     value.as_deref().filter(|v| !v.is_empty())
 }
 
-fn push(headers: &mut Vec<(String, String)>, name: &str, value: &Option<String>) {
-    if let Some(value) = set(value) {
-        headers.push((name.to_string(), value.to_string()));
-    }
-}
-
-/// Headers of CreateMultipartUpload and PutObject.
-pub fn create_headers(key: &str, attrs: &CreateAttributes) -> Vec<(String, String)> {
-    let mut h = Vec::new();
-    let content_type = set(&attrs.content_type).unwrap_or_else(|| guess_from_key(key));
-    h.push(("Content-Type".to_string(), content_type.to_string()));
-    push(&mut h, "Cache-Control", &attrs.cache_control);
-    push(&mut h, "Content-Disposition", &attrs.content_disposition);
-    push(&mut h, "Content-Encoding", &attrs.content_encoding);
-    push(&mut h, "Content-Language", &attrs.content_language);
-    if let Some(expires) = attrs.expires {
-        h.push(("Expires".to_string(), crate::attributes::http_date(expires)));
-    }
-    push(&mut h, "x-amz-acl", &attrs.acl);
-    push(&mut h, "x-amz-storage-class", &attrs.storage_class);
-    push(&mut h, "x-amz-tagging", &attrs.tagging);
-    push(
-        &mut h,
-        "x-amz-website-redirect-location",
-        &attrs.website_redirect_location,
-    );
-    push(
-        &mut h,
-        "x-amz-server-side-encryption",
-        &attrs.server_side_encryption,
-    );
-    push(
-        &mut h,
-        "x-amz-server-side-encryption-aws-kms-key-id",
-        &attrs.server_side_encryption_key_id,
-    );
-    h.extend(ssec_headers(attrs));
-    for (name, value) in &attrs.meta {
-        h.push((format!("x-amz-meta-{name}"), value.clone()));
-    }
-    h
-}
-
-/// SSE-C headers go on Create, on every part and on PutObject.
-pub fn ssec_headers(attrs: &CreateAttributes) -> Vec<(String, String)> {
-    let mut h = Vec::new();
-    push(
-        &mut h,
-        "x-amz-server-side-encryption-customer-algorithm",
-        &attrs.ssec_algorithm,
-    );
-    push(
-        &mut h,
-        "x-amz-server-side-encryption-customer-key",
-        &attrs.ssec_key,
-    );
-    push(
-        &mut h,
-        "x-amz-server-side-encryption-customer-key-MD5",
-        &attrs.ssec_key_md5,
-    );
-    h
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::object_headers::{create_headers, ssec_headers};
 
     #[test]
     fn every_attribute_becomes_its_s3_header() {
@@ -173,7 +127,7 @@ mod tests {
             website_redirect_location: Some("/other".into()),
             ..CreateAttributes::default()
         };
-        let h = create_headers("photo.JPG", &attrs);
+        let h = create_headers(&NAMES, "photo.JPG", &attrs);
         let get = |name: &str| {
             h.iter()
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
@@ -190,7 +144,7 @@ mod tests {
             Some("bWQ1")
         );
         assert!(!h.iter().any(|(k, _)| k.starts_with("x-tos")));
-        assert_eq!(ssec_headers(&attrs).len(), 3);
+        assert_eq!(ssec_headers(&NAMES, &attrs).len(), 3);
     }
 
     #[test]

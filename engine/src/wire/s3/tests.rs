@@ -1,6 +1,11 @@
 use super::errors::retry_after_secs;
 use super::*;
+use crate::attributes::CreateAttributes;
+use crate::config::Addressing;
+use crate::error::ErrorKind;
+use crate::wire::protocol::{CompletedPart, ObjectHead, Operation, SignedRequest};
 use std::time::Duration;
+use std::time::SystemTime;
 
 fn protocol(endpoint: &str, addressing: Addressing) -> S3Protocol {
     let config = ClientConfig {

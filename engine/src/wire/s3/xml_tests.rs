@@ -1,6 +1,9 @@
 //! Documents shaped as in the S3 API reference's examples.
 
 use super::*;
+use crate::wire::documents::Documents;
+use crate::wire::protocol::{ListedPart, PartsPage};
+use serde::Deserialize;
 
 #[test]
 fn upload_id_is_read_from_initiate_result() {
@@ -11,11 +14,11 @@ fn upload_id_is_read_from_initiate_result() {
   <UploadId>VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA</UploadId>
 </InitiateMultipartUploadResult>"#;
     assert_eq!(
-        parse_upload_id(body).unwrap(),
+        Xml.upload_id(body).unwrap(),
         "VXBsb2FkIElEIGZvciA2aWWpbmcncyBteS1tb3ZpZS5tMnRzIHVwbG9hZA"
     );
-    assert!(parse_upload_id(b"<InitiateMultipartUploadResult/>").is_err());
-    assert!(parse_upload_id(b"not xml").is_err());
+    assert!(Xml.upload_id(b"<InitiateMultipartUploadResult/>").is_err());
+    assert!(Xml.upload_id(b"not xml").is_err());
 }
 
 #[test]
@@ -30,7 +33,7 @@ fn complete_body_lists_parts_in_order_with_quoted_etags() {
             etag: "\"a1\"".into(),
         },
     ];
-    let xml = String::from_utf8(complete_body(&parts).to_vec()).unwrap();
+    let xml = String::from_utf8(Xml::complete_body(&parts).to_vec()).unwrap();
     let first = xml.find("<PartNumber>1</PartNumber>").unwrap();
     let second = xml.find("<PartNumber>2</PartNumber>").unwrap();
     assert!(first < second, "{xml}");
@@ -63,7 +66,7 @@ fn complete_result_keeps_etag_and_location() {
   <Key>Example-Object</Key>
   <ETag>"3858f62230ac3c915f300c664312c11f-9"</ETag>
 </CompleteMultipartUploadResult>"#;
-    let result = parse_complete(body).unwrap();
+    let result = Xml.completed(body).unwrap();
     assert_eq!(result.etag, "\"3858f62230ac3c915f300c664312c11f-9\"");
     assert!(result.location.ends_with("/Example-Object"));
     assert_eq!(
@@ -96,7 +99,7 @@ fn list_parts_pages_follow_next_part_number_marker() {
     <Size>10485760</Size>
   </Part>
 </ListPartsResult>"#;
-    let page = parse_list_parts(body).unwrap();
+    let page = Xml.parts_page(body).unwrap();
     assert_eq!(page.next_marker, Some(3));
     assert_eq!(page.parts.len(), 2);
     assert_eq!(
@@ -112,14 +115,14 @@ fn list_parts_pages_follow_next_part_number_marker() {
 #[test]
 fn list_parts_last_page_and_empty_page() {
     let last = br#"<ListPartsResult><IsTruncated>false</IsTruncated><NextPartNumberMarker>1</NextPartNumberMarker><Part><PartNumber>1</PartNumber><ETag>"e"</ETag><Size>5</Size></Part></ListPartsResult>"#;
-    let page = parse_list_parts(last).unwrap();
+    let page = Xml.parts_page(last).unwrap();
     assert_eq!(page.next_marker, None);
     assert_eq!(page.parts.len(), 1);
     let empty = br#"<ListPartsResult><IsTruncated>false</IsTruncated></ListPartsResult>"#;
-    assert_eq!(parse_list_parts(empty).unwrap(), PartsPage::default());
+    assert_eq!(Xml.parts_page(empty).unwrap(), PartsPage::default());
     // Truncated without a marker: the last listed part stands in for it.
     let odd = br#"<ListPartsResult><IsTruncated>true</IsTruncated><Part><PartNumber>7</PartNumber><ETag>"e"</ETag><Size>5</Size></Part></ListPartsResult>"#;
-    assert_eq!(parse_list_parts(odd).unwrap().next_marker, Some(7));
+    assert_eq!(Xml.parts_page(odd).unwrap().next_marker, Some(7));
 }
 
 #[test]
@@ -133,16 +136,17 @@ fn error_documents_are_recognised_by_their_root() {
   <HostId>host-id-1</HostId>
 </Error>"#;
     assert_eq!(
-        parse_error(body),
+        Xml::decode_error(body),
         Some(ErrorDoc {
             code: "NoSuchKey".into(),
             message: "The resource you requested does not exist".into(),
             request_id: "4442587FB7D0A2F9".into(),
             host_id: "host-id-1".into(),
+            ec: String::new(),
         })
     );
-    assert_eq!(parse_error(b""), None);
-    assert_eq!(parse_error(b"<html><body>502</body></html>"), None);
+    assert_eq!(Xml::decode_error(b""), None);
+    assert_eq!(Xml::decode_error(b"<html><body>502</body></html>"), None);
 }
 
 #[test]
@@ -156,7 +160,7 @@ fn list_uploads_reads_every_upload_and_the_next_markers() {
     <StorageClass>STANDARD</StorageClass></Upload>
   <Upload><Key>dir/b</Key><UploadId>u2</UploadId><Initiated>2026-11-30T02:30:12Z</Initiated></Upload>
 </ListMultipartUploadsResult>"#;
-    let page = parse_list_uploads(body).unwrap();
+    let page = Xml.uploads_page(body).unwrap();
     assert_eq!(page.uploads.len(), 2);
     assert_eq!(page.uploads[1].key, "dir/b");
     assert_eq!(page.uploads[1].initiated, Some(1_796_005_812));
@@ -166,8 +170,8 @@ fn list_uploads_reads_every_upload_and_the_next_markers() {
         ("dir/b", "u2")
     );
     let last = br#"<ListMultipartUploadsResult><IsTruncated>false</IsTruncated></ListMultipartUploadsResult>"#;
-    assert_eq!(parse_list_uploads(last).unwrap(), Default::default());
+    assert_eq!(Xml.uploads_page(last).unwrap(), Default::default());
     let no_id = br#"<ListMultipartUploadsResult><Upload><Key>k</Key></Upload></ListMultipartUploadsResult>"#;
-    assert!(parse_list_uploads(no_id).is_err());
-    assert!(parse_list_uploads(b"{\"json\":1}").is_err());
+    assert!(Xml.uploads_page(no_id).is_err());
+    assert!(Xml.uploads_page(b"{\"json\":1}").is_err());
 }

@@ -1,62 +1,33 @@
 //! TOS4-HMAC-SHA256 request signing (header form), docs/protocol.md §8: Signature V4 under
 //! TOS's names (`wire::sigv4`), signing only `host`, `content-type` and the `x-tos-*` headers,
-//! with the payload hash the request declares in `x-tos-content-sha256`.
+//! with the payload hash the request declares in `x-tos-content-sha256` (else the empty one).
 
-use crate::wire::sigv4::{self, EMPTY_PAYLOAD_SHA256, TOS4};
+use crate::wire::signer::Signing;
+use crate::wire::sigv4::TOS4;
 
-pub struct Credentials<'a> {
-    pub access_key: &'a str,
-    pub secret_key: &'a str,
-    pub region: &'a str,
-    pub key_cache: Option<&'a sigv4::SigningKeyCache>,
-}
-
-pub struct SignInput<'a> {
-    pub method: &'a str,
-    /// Already encoded (`sigv4::encode_path`).
-    pub canonical_path: &'a str,
-    pub query: &'a [(String, String)],
-    /// Every header of the request; the ones TOS signs are picked here.
-    pub headers: &'a [(&'a str, &'a str)],
-    pub date: &'a str,
-}
+pub(super) const SIGNING: Signing = Signing {
+    scheme: &TOS4,
+    service: "tos",
+    date_header: "x-tos-date",
+    security_token_header: "x-tos-security-token",
+    content_sha256_header: "x-tos-content-sha256",
+    signs_header: Some(is_signed_header),
+    hash_undeclared_body: false,
+};
 
 fn is_signed_header(lower_name: &str) -> bool {
     lower_name == "host" || lower_name == "content-type" || lower_name.starts_with("x-tos")
 }
 
-pub fn authorization(creds: &Credentials<'_>, input: &SignInput<'_>) -> String {
-    let signed: Vec<(&str, &str)> = input
-        .headers
-        .iter()
-        .filter(|(name, _)| is_signed_header(&name.to_ascii_lowercase()))
-        .copied()
-        .collect();
-    let payload = signed
-        .iter()
-        .find(|(name, _)| name.eq_ignore_ascii_case("x-tos-content-sha256"))
-        .map_or(EMPTY_PAYLOAD_SHA256, |(_, value)| *value);
-    let creds = sigv4::Credentials {
-        access_key: creds.access_key,
-        secret_key: creds.secret_key,
-        region: creds.region,
-        service: "tos",
-        key_cache: creds.key_cache,
-    };
-    let input = sigv4::SignInput {
-        method: input.method,
-        canonical_path: input.canonical_path,
-        query: input.query,
-        headers: &signed,
-        payload_hash: payload,
-        date: input.date,
-    };
-    sigv4::sign(&TOS4, &creds, &input).authorization
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::signer;
+    use crate::wire::sigv4::{self, Credentials, SignInput, EMPTY_PAYLOAD_SHA256};
+
+    fn authorization(creds: &Credentials<'_>, input: &SignInput<'_>) -> String {
+        signer::authorization(&SIGNING, creds, input)
+    }
 
     #[test]
     fn vector_a_go_test_alg_v4() {
@@ -64,6 +35,7 @@ mod tests {
             access_key: "AKIAIOSFODNN7EXAMPLE",
             secret_key: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
             region: "cn-north-1",
+            service: "tos",
             key_cache: None,
         };
         let hdrs = [
@@ -75,6 +47,7 @@ mod tests {
             canonical_path: "/test.txt",
             query: &[],
             headers: &hdrs,
+            payload_hash: EMPTY_PAYLOAD_SHA256,
             date: "20210721T104454Z",
         };
         assert_eq!(
@@ -91,6 +64,7 @@ mod tests {
             access_key: "AKTEST",
             secret_key: "SKTEST",
             region: "cn-beijing",
+            service: "tos",
             key_cache: None,
         };
         let hdrs = [
@@ -106,6 +80,7 @@ mod tests {
             canonical_path: "/dir/obj.bin",
             query: &query,
             headers: &hdrs,
+            payload_hash: "UNSIGNED-PAYLOAD",
             date: "20261125T082352Z",
         };
         assert!(authorization(&creds, &input).ends_with(
@@ -119,6 +94,7 @@ mod tests {
             access_key: "AKTEST",
             secret_key: "SKTEST",
             region: "cn-beijing",
+            service: "tos",
             key_cache: None,
         };
         let hdrs = [
@@ -133,6 +109,7 @@ mod tests {
             canonical_path: "/mybucket/dir/obj.bin",
             query: &query,
             headers: &hdrs,
+            payload_hash: EMPTY_PAYLOAD_SHA256,
             date: "20261125T082533Z",
         };
         let auth = authorization(&creds, &input);

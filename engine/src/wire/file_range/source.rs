@@ -22,7 +22,7 @@ impl From<Arc<File>> for RangeSource {
 
 impl RangeSource {
     /// `len` bytes at `offset`, off the async threads when they come from disk (a body
-    /// reads files through `file_range::BlockPool`, which reuses its buffers).
+    /// reads files through `file_range::block_pool::BlockPool`, which reuses its buffers).
     pub(crate) async fn read(&self, offset: u64, len: usize) -> io::Result<Bytes> {
         match self {
             RangeSource::Memory(bytes) => memory_slice(bytes, offset, len),
