@@ -9,6 +9,7 @@ pub(crate) mod aws_chunked;
 pub(crate) mod content_type;
 mod endpoint;
 pub(crate) mod file_range;
+pub(crate) mod get_object;
 mod network_error;
 #[cfg(test)]
 mod proptests;

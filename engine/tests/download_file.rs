@@ -1,0 +1,595 @@
+//! The engine's resumable download against the real local server: byte-exact results,
+//! destinations, hostile keys, pause and resume (checked in the server's request log),
+//! faults in the middle of a body, CRC and object changes, untrusted checkpoints.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use tos_crc64 as crc64;
+use tosupload_engine::download_checkpoint;
+use tosupload_engine::{
+    CancelHook, CancelKind, Client, DownloadEvent, DownloadEventKind, DownloadFileRequest,
+    DownloadObservers, ErrorKind, Observers, Permit, ProgressKind, ProgressStatus,
+    UploadFileRequest,
+};
+
+#[derive(Default, Clone)]
+struct Recorder {
+    progress: Arc<Mutex<Vec<ProgressStatus>>>,
+    events: Arc<Mutex<Vec<DownloadEvent>>>,
+}
+
+impl Recorder {
+    fn observers(&self) -> DownloadObservers {
+        let progress = Arc::clone(&self.progress);
+        let events = Arc::clone(&self.events);
+        DownloadObservers {
+            progress: Some(Box::new(move |p| progress.lock().unwrap().push(*p))),
+            event: Some(Box::new(move |e| events.lock().unwrap().push(e.clone()))),
+            ..DownloadObservers::default()
+        }
+    }
+
+    fn kinds(&self) -> Vec<DownloadEventKind> {
+        self.events.lock().unwrap().iter().map(|e| e.kind).collect()
+    }
+
+    fn count(&self, kind: DownloadEventKind) -> usize {
+        self.kinds().iter().filter(|k| **k == kind).count()
+    }
+
+    /// Inclusive ranges reported done.
+    fn done_ranges(&self) -> Vec<(u64, u64)> {
+        self.events
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|e| e.kind == DownloadEventKind::DownloadPartSucceeded)
+            .map(|e| {
+                let part = e.part.unwrap();
+                (part.range_start, part.range_end)
+            })
+            .collect()
+    }
+
+    fn assert_progress(&self, total: u64, starts_at: u64) {
+        let progress = self.progress.lock().unwrap();
+        assert_eq!(progress[0].kind, ProgressKind::Started);
+        assert_eq!(progress[0].consumed_bytes, starts_at);
+        let mut last = starts_at;
+        for p in progress.iter() {
+            assert_eq!(p.total_bytes, total);
+            assert!(p.consumed_bytes >= last, "progress went backwards");
+            last = p.consumed_bytes;
+        }
+        let succeeded: Vec<_> = progress
+            .iter()
+            .filter(|p| p.kind == ProgressKind::Succeeded)
+            .collect();
+        assert_eq!(succeeded.len(), 1);
+        assert_eq!(progress.last().unwrap().kind, ProgressKind::Succeeded);
+        assert_eq!(progress.last().unwrap().consumed_bytes, total);
+    }
+}
+
+struct Setup {
+    server: TestServer,
+    client: Client,
+    dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        let server = TestServer::start();
+        let client = Client::new(server.config()).unwrap();
+        Setup {
+            server,
+            client,
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn put(&self, key: &str, content: &[u8]) {
+        put_with(&self.client, self.dir.path(), key, content);
+    }
+
+    fn request(&self, key: &str, name: &str) -> DownloadFileRequest {
+        let mut request = DownloadFileRequest::new(BUCKET, key, self.dir.path().join(name));
+        request.part_size = 5 * MIB;
+        request.task_num = 2;
+        request
+    }
+
+    /// File names in the test directory, sorted, without the upload sources.
+    fn files(&self) -> Vec<String> {
+        let mut names: Vec<String> = std::fs::read_dir(self.dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.starts_with("source-"))
+            .collect();
+        names.sort();
+        names
+    }
+
+    fn gets_since(&self, seq: u64) -> Vec<Value> {
+        self.server
+            .log()
+            .into_iter()
+            .filter(|e| e["op"] == "GetObject" && e["seq"].as_u64().unwrap() > seq)
+            .collect()
+    }
+}
+
+fn put_with(client: &Client, dir: &Path, key: &str, content: &[u8]) {
+    let source = write_file(dir, &format!("source-{}", key.replace('/', "_")), content);
+    let mut request = UploadFileRequest::new(BUCKET, key, &source);
+    request.enable_checkpoint = false;
+    client.upload_file(request, Observers::default()).unwrap();
+    std::fs::remove_file(source).unwrap();
+}
+
+/// `bytes=a-b` of a log entry.
+fn range_of(entry: &Value) -> (u64, u64) {
+    let text = entry["range"].as_str().expect("a ranged GET");
+    let (a, b) = text
+        .strip_prefix("bytes=")
+        .unwrap()
+        .split_once('-')
+        .unwrap();
+    (a.parse().unwrap(), b.parse().unwrap())
+}
+
+fn checkpoint_of(dir: &Path, name: &str, key: &str) -> PathBuf {
+    let target = dir.join(name);
+    dir.join(download_checkpoint::file_name(&target, BUCKET, key, None))
+}
+
+/// An observer that pauses the download once `ranges` ranges are done.
+fn pause_after(recorder: &Recorder, hook: &CancelHook, ranges: usize) -> DownloadObservers {
+    let mut observers = recorder.observers();
+    let mut inner = observers.event.take().unwrap();
+    let hook = hook.clone();
+    let mut seen = 0;
+    observers.event = Some(Box::new(move |e| {
+        if e.kind == DownloadEventKind::DownloadPartSucceeded {
+            seen += 1;
+            if seen == ranges {
+                hook.cancel(CancelKind::Pause);
+            }
+        }
+        inner(e);
+    }));
+    observers
+}
+
+#[test]
+fn a_multi_range_object_arrives_byte_exact_with_its_crc() {
+    let s = Setup::new();
+    let data = pattern(13 * MIB + 3, 1);
+    s.put("dir/big.bin", &data);
+    let recorder = Recorder::default();
+    let mut request = s.request("dir/big.bin", "out.bin");
+    request.task_num = 3;
+    let out = s
+        .client
+        .download_file(request, recorder.observers())
+        .unwrap();
+    assert_eq!(std::fs::read(s.dir.path().join("out.bin")).unwrap(), data);
+    assert_eq!(out.size, data.len() as u64);
+    assert_eq!(out.crc64, Some(crc64::checksum(&data)));
+    assert_eq!(out.bytes_received, data.len() as u64);
+    assert_eq!(out.destination, s.dir.path().join("out.bin"));
+    assert!(out.etag.starts_with('"'));
+    assert_eq!(recorder.count(DownloadEventKind::DownloadPartSucceeded), 3);
+    assert_eq!(
+        recorder.count(DownloadEventKind::CreateTempFileSucceeded),
+        1
+    );
+    assert_eq!(
+        recorder.kinds().last(),
+        Some(&DownloadEventKind::RenameTempFileSucceeded)
+    );
+    recorder.assert_progress(data.len() as u64, 0);
+    // Nothing but the destination is left: no temp, no checkpoint.
+    assert_eq!(s.files(), ["out.bin"]);
+    let mut ranges: Vec<_> = s.gets_since(0).iter().map(range_of).collect();
+    ranges.sort();
+    assert_eq!(
+        ranges,
+        [
+            (0, 5 * MIB - 1),
+            (5 * MIB, 10 * MIB - 1),
+            (10 * MIB, 13 * MIB + 2)
+        ]
+    );
+    for get in s.gets_since(0) {
+        assert_eq!(get["status"], 206);
+    }
+}
+
+#[test]
+fn empty_and_one_byte_objects() {
+    let s = Setup::new();
+    s.put("empty", b"");
+    s.put("one", b"x");
+    let out = s
+        .client
+        .download_file(
+            s.request("empty", "empty.out"),
+            DownloadObservers::default(),
+        )
+        .unwrap();
+    assert_eq!(out.size, 0);
+    assert_eq!(std::fs::read(s.dir.path().join("empty.out")).unwrap(), b"");
+    assert!(s.gets_since(0).is_empty(), "no GET for an empty object");
+    let out = s
+        .client
+        .download_file(s.request("one", "one.out"), DownloadObservers::default())
+        .unwrap();
+    assert_eq!(out.crc64, Some(crc64::checksum(b"x")));
+    assert_eq!(std::fs::read(s.dir.path().join("one.out")).unwrap(), b"x");
+    let gets = s.gets_since(0);
+    assert_eq!(gets.len(), 1);
+    assert_eq!(gets[0]["range"], "bytes=0-0");
+    assert_eq!(s.files(), ["empty.out", "one.out"]);
+}
+
+#[test]
+fn destinations_directory_existing_file_and_missing_parents() {
+    let s = Setup::new();
+    let data = pattern(100_000, 2);
+    s.put("a/b/name.txt", &data);
+    // An existing directory: the key's last segment inside it.
+    let inside = s.dir.path().join("into");
+    std::fs::create_dir(&inside).unwrap();
+    let mut request = s.request("a/b/name.txt", "into");
+    request.file_path = inside.clone();
+    let out = s
+        .client
+        .download_file(request, DownloadObservers::default())
+        .unwrap();
+    assert_eq!(out.destination, inside.join("name.txt"));
+    assert_eq!(std::fs::read(inside.join("name.txt")).unwrap(), data);
+    // A path ending in '/' that does not exist yet: made, then the same.
+    let mut request = s.request("a/b/name.txt", "");
+    request.file_path = PathBuf::from(format!("{}/new/dir/", s.dir.path().display()));
+    let out = s
+        .client
+        .download_file(request, DownloadObservers::default())
+        .unwrap();
+    assert_eq!(std::fs::read(&out.destination).unwrap(), data);
+    assert!(out.destination.ends_with("new/dir/name.txt"));
+    // An existing file is replaced.
+    std::fs::write(
+        s.dir.path().join("old.txt"),
+        b"old contents, longer than nothing",
+    )
+    .unwrap();
+    s.client
+        .download_file(
+            s.request("a/b/name.txt", "old.txt"),
+            DownloadObservers::default(),
+        )
+        .unwrap();
+    assert_eq!(std::fs::read(s.dir.path().join("old.txt")).unwrap(), data);
+    // Missing parents of a file path are made.
+    s.client
+        .download_file(
+            s.request("a/b/name.txt", "p/q/r.txt"),
+            DownloadObservers::default(),
+        )
+        .unwrap();
+    assert_eq!(std::fs::read(s.dir.path().join("p/q/r.txt")).unwrap(), data);
+}
+
+#[test]
+fn a_key_ending_in_a_slash() {
+    let s = Setup::new();
+    s.put("folder/", b"");
+    let mut request = s.request("folder/", "");
+    request.file_path = PathBuf::from(format!("{}/", s.dir.path().display()));
+    let out = s
+        .client
+        .download_file(request, DownloadObservers::default())
+        .unwrap();
+    assert_eq!(out.destination, s.dir.path().join("folder"));
+    assert!(s.dir.path().join("folder").is_dir());
+    let error = s
+        .client
+        .download_file(
+            s.request("folder/", "file.out"),
+            DownloadObservers::default(),
+        )
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidKey);
+    assert!(!s.dir.path().join("file.out").exists());
+}
+
+#[test]
+fn hostile_keys_and_bad_numbers_are_refused_before_any_request() {
+    let s = Setup::new();
+    let into_dir = PathBuf::from(format!("{}/d/", s.dir.path().display()));
+    for key in ["../x", "a/..", "a/../../x", "x\0y", "."] {
+        let mut request = s.request(key, "");
+        request.file_path = into_dir.clone();
+        let error = s
+            .client
+            .download_file(request, DownloadObservers::default())
+            .unwrap_err();
+        assert_eq!(error.kind, ErrorKind::InvalidKey, "{key:?}: {error}");
+    }
+    let mut request = s.request("k", "k.out");
+    request.task_num = 1001;
+    let error = s
+        .client
+        .download_file(request, DownloadObservers::default())
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidArgument);
+    let mut request = s.request("k", "k.out");
+    request.part_size = MIB;
+    let error = s
+        .client
+        .download_file(request, DownloadObservers::default())
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::InvalidPartSize);
+    assert!(s.server.log().is_empty(), "a request was sent");
+    assert!(s.files().is_empty());
+}
+
+#[test]
+fn pause_then_resume_fetches_no_completed_range_again() {
+    let s = Setup::new();
+    let data = pattern(20 * MIB + 17, 3);
+    s.put("big", &data);
+    let hook = CancelHook::new();
+    let first = Recorder::default();
+    let mut request = s.request("big", "big.out");
+    request.task_num = 1;
+    request.cancel = Some(hook.clone());
+    let error = s
+        .client
+        .download_file(request.clone(), pause_after(&first, &hook, 2))
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Paused);
+    assert!(!s.dir.path().join("big.out").exists());
+    assert!(checkpoint_of(s.dir.path(), "big.out", "big").exists());
+    let done = first.done_ranges();
+    assert!(done.len() >= 2);
+    let mark = s.server.last_seq();
+    let second = Recorder::default();
+    request.cancel = None;
+    let out = s.client.download_file(request, second.observers()).unwrap();
+    assert_eq!(std::fs::read(s.dir.path().join("big.out")).unwrap(), data);
+    assert_eq!(second.count(DownloadEventKind::DownloadResumed), 1);
+    assert_eq!(second.count(DownloadEventKind::CheckpointDiscarded), 0);
+    let kept: u64 = done.iter().map(|(a, b)| b + 1 - a).sum();
+    second.assert_progress(data.len() as u64, kept);
+    assert_eq!(out.bytes_received, data.len() as u64 - kept);
+    for get in s.gets_since(mark) {
+        let (a, b) = range_of(&get);
+        for (da, db) in &done {
+            assert!(b < *da || a > *db, "range {a}-{b} fetched again");
+        }
+    }
+    let fetched: u64 = s
+        .gets_since(0)
+        .iter()
+        .map(|e| e["response_bytes"].as_u64().unwrap())
+        .sum();
+    assert!(fetched < 2 * data.len() as u64, "fetched {fetched}");
+    assert_eq!(s.files(), ["big.out"]);
+}
+
+fn mid_body_fault_is_retried_for_the_rest_of_the_range(kind: &str) {
+    let s = Setup::new();
+    let data = pattern(12 * MIB, 4);
+    s.put("f", &data);
+    s.server.add_fault(&format!(
+        r#"{{"op":"GetObject","times":1,"action":{{"kind":"{kind}","after_bytes":1048576}}}}"#
+    ));
+    let recorder = Recorder::default();
+    let mut request = s.request("f", "f.out");
+    request.task_num = 1;
+    s.client
+        .download_file(request, recorder.observers())
+        .unwrap();
+    assert_eq!(std::fs::read(s.dir.path().join("f.out")).unwrap(), data);
+    assert_eq!(recorder.count(DownloadEventKind::DownloadPartRetry), 1);
+    let gets = s.gets_since(0);
+    let faulted = gets.iter().find(|e| !e["fault"].is_null()).unwrap();
+    let (a, b) = range_of(faulted);
+    let rest = gets
+        .iter()
+        .find(|e| e["seq"].as_u64() > faulted["seq"].as_u64() && range_of(e).1 == b)
+        .unwrap();
+    assert_eq!(
+        range_of(rest),
+        (a + MIB, b),
+        "the retry asks only for the rest"
+    );
+    recorder.assert_progress(data.len() as u64, 0);
+}
+
+#[test]
+fn a_reset_in_the_middle_of_a_body_is_retried_from_the_last_byte() {
+    mid_body_fault_is_retried_for_the_rest_of_the_range("reset_response");
+}
+
+#[test]
+fn a_truncated_body_is_retried_from_the_last_byte() {
+    mid_body_fault_is_retried_for_the_rest_of_the_range("truncate_response");
+}
+
+#[test]
+fn a_crc_mismatch_leaves_nothing_behind() {
+    let s = Setup::new();
+    let data = pattern(6 * MIB, 5);
+    s.put("c", &data);
+    s.server
+        .add_fault(r#"{"op":"HeadObject","times":1,"action":{"kind":"bad_crc"}}"#);
+    let error = s
+        .client
+        .download_file(s.request("c", "c.out"), DownloadObservers::default())
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::CrcMismatch, "{error}");
+    assert!(s.files().is_empty(), "left: {:?}", s.files());
+    // Not stuck: the next call downloads afresh.
+    s.client
+        .download_file(s.request("c", "c.out"), DownloadObservers::default())
+        .unwrap();
+    assert_eq!(std::fs::read(s.dir.path().join("c.out")).unwrap(), data);
+}
+
+#[test]
+fn an_object_replaced_between_runs_starts_afresh() {
+    let s = Setup::new();
+    let old = pattern(12 * MIB, 6);
+    s.put("r", &old);
+    let hook = CancelHook::new();
+    let mut request = s.request("r", "r.out");
+    request.task_num = 1;
+    request.cancel = Some(hook.clone());
+    let error = s
+        .client
+        .download_file(request.clone(), pause_after(&Recorder::default(), &hook, 1))
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Paused);
+    let new = pattern(11 * MIB, 7);
+    s.put("r", &new);
+    let recorder = Recorder::default();
+    request.cancel = None;
+    s.client
+        .download_file(request, recorder.observers())
+        .unwrap();
+    assert_eq!(recorder.kinds()[0], DownloadEventKind::CheckpointDiscarded);
+    assert_eq!(std::fs::read(s.dir.path().join("r.out")).unwrap(), new);
+    assert_eq!(s.files(), ["r.out"], "the old temp file is removed");
+}
+
+#[test]
+fn an_object_replaced_during_the_download_fails_with_object_changed() {
+    let s = Setup::new();
+    s.put("x", &pattern(16 * MIB, 8));
+    // Held here too: a client must not be dropped inside another's runtime, where the
+    // callback (and so its captures) ends.
+    let other = Arc::new(Client::new(s.server.config()).unwrap());
+    let replacer = Arc::clone(&other);
+    let scratch = tempfile::tempdir().unwrap();
+    let recorder = Recorder::default();
+    let mut observers = recorder.observers();
+    let mut inner = observers.event.take().unwrap();
+    let mut replaced = false;
+    observers.event = Some(Box::new(move |e| {
+        if e.kind == DownloadEventKind::DownloadPartSucceeded && !replaced {
+            replaced = true;
+            // Callbacks run inside the client's runtime: the replacing upload runs on a
+            // thread of its own.
+            std::thread::scope(|scope| {
+                scope
+                    .spawn(|| put_with(&replacer, scratch.path(), "x", &pattern(16 * MIB, 9)))
+                    .join()
+                    .unwrap()
+            });
+        }
+        inner(e);
+    }));
+    // Every body chunk asks the coordinator first, so no range moves on while the
+    // replacement runs.
+    observers.acquire = Some(Box::new(|_| Permit::Granted));
+    let mut request = s.request("x", "x.out");
+    request.task_num = 1;
+    let error = s.client.download_file(request, observers).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::ObjectChanged, "{error}");
+    assert!(error.message.contains("changed on the server"));
+    assert!(s.files().is_empty(), "left: {:?}", s.files());
+    assert_eq!(recorder.count(DownloadEventKind::DownloadPartFailed), 1);
+    drop(other);
+}
+
+#[test]
+fn a_corrupt_checkpoint_is_discarded_with_its_temp_file() {
+    let s = Setup::new();
+    let data = pattern(12 * MIB, 10);
+    s.put("k", &data);
+    let hook = CancelHook::new();
+    let mut request = s.request("k", "k.out");
+    request.task_num = 1;
+    request.cancel = Some(hook.clone());
+    s.client
+        .download_file(request.clone(), pause_after(&Recorder::default(), &hook, 1))
+        .unwrap_err();
+    let checkpoint = checkpoint_of(s.dir.path(), "k.out", "k");
+    std::fs::write(&checkpoint, b"{\"Bucket\": [not json").unwrap();
+    let recorder = Recorder::default();
+    request.cancel = None;
+    s.client
+        .download_file(request, recorder.observers())
+        .unwrap();
+    assert_eq!(recorder.kinds()[0], DownloadEventKind::CheckpointDiscarded);
+    assert_eq!(std::fs::read(s.dir.path().join("k.out")).unwrap(), data);
+    assert_eq!(s.files(), ["k.out"]);
+}
+
+#[test]
+fn a_tampered_range_of_the_temp_file_is_fetched_again() {
+    let s = Setup::new();
+    let data = pattern(16 * MIB, 11);
+    s.put("t", &data);
+    let hook = CancelHook::new();
+    let first = Recorder::default();
+    let mut request = s.request("t", "t.out");
+    request.task_num = 1;
+    request.cancel = Some(hook.clone());
+    s.client
+        .download_file(request.clone(), pause_after(&first, &hook, 2))
+        .unwrap_err();
+    let temp = s
+        .files()
+        .into_iter()
+        .find(|n| n.starts_with("t.out.temp."))
+        .unwrap();
+    let (start, _) = first.done_ranges()[0];
+    let mut bytes = std::fs::read(s.dir.path().join(&temp)).unwrap();
+    bytes[start as usize + 100] ^= 0xff;
+    std::fs::write(s.dir.path().join(&temp), bytes).unwrap();
+    let mark = s.server.last_seq();
+    let recorder = Recorder::default();
+    request.cancel = None;
+    s.client
+        .download_file(request, recorder.observers())
+        .unwrap();
+    assert_eq!(std::fs::read(s.dir.path().join("t.out")).unwrap(), data);
+    assert_eq!(recorder.count(DownloadEventKind::CheckpointDiscarded), 1);
+    assert_eq!(recorder.count(DownloadEventKind::DownloadResumed), 1);
+    let refetched: Vec<_> = s.gets_since(mark).iter().map(range_of).collect();
+    assert!(refetched.iter().any(|(a, _)| *a == start), "{refetched:?}");
+    let (second_start, _) = first.done_ranges()[1];
+    assert!(
+        !refetched.iter().any(|(a, _)| *a == second_start),
+        "an intact range was fetched again"
+    );
+    assert_eq!(s.files(), ["t.out"]);
+}
+
+#[test]
+fn abort_removes_the_temp_file_and_the_checkpoint() {
+    let s = Setup::new();
+    s.put("a", &pattern(12 * MIB, 12));
+    let hook = CancelHook::new();
+    let mut observers = DownloadObservers::default();
+    let aborter = hook.clone();
+    observers.event = Some(Box::new(move |e| {
+        if e.kind == DownloadEventKind::DownloadPartSucceeded {
+            aborter.cancel(CancelKind::Abort);
+        }
+    }));
+    let mut request = s.request("a", "a.out");
+    request.task_num = 1;
+    request.cancel = Some(hook);
+    let error = s.client.download_file(request, observers).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Aborted);
+    assert!(s.files().is_empty(), "left: {:?}", s.files());
+}
