@@ -593,3 +593,149 @@ fn abort_removes_the_temp_file_and_the_checkpoint() {
     assert_eq!(error.kind, ErrorKind::Aborted);
     assert!(s.files().is_empty(), "left: {:?}", s.files());
 }
+
+#[test]
+fn a_stalled_body_is_retried_from_the_last_byte_after_the_idle_timeout() {
+    let server = TestServer::start();
+    let mut config = server.config();
+    config.idle_timeout = std::time::Duration::from_secs(1);
+    let client = Client::new(config).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let data = pattern(6 * MIB, 13);
+    put_with(&client, dir.path(), "s", &data);
+    server.add_fault(
+        r#"{"op":"GetObject","times":1,"action":{"kind":"stall_response","ms":4000,"after_bytes":1048576}}"#,
+    );
+    let mut request = DownloadFileRequest::new(BUCKET, "s", dir.path().join("s.out"));
+    request.part_size = 5 * MIB;
+    request.task_num = 1;
+    client
+        .download_file(request, DownloadObservers::default())
+        .unwrap();
+    assert_eq!(std::fs::read(dir.path().join("s.out")).unwrap(), data);
+    let gets: Vec<_> = server
+        .log()
+        .into_iter()
+        .filter(|e| e["op"] == "GetObject")
+        .map(|e| range_of(&e))
+        .collect();
+    assert!(gets.contains(&(MIB, 5 * MIB - 1)), "{gets:?}");
+}
+
+#[test]
+fn a_pause_is_answered_at_once_even_while_a_body_stalls() {
+    let s = Setup::new();
+    let data = pattern(12 * MIB, 14);
+    s.put("p", &data);
+    s.server.add_fault(
+        r#"{"op":"GetObject","times":1,"action":{"kind":"stall_response","ms":5000,"after_bytes":1048576}}"#,
+    );
+    let hook = CancelHook::new();
+    let mut request = s.request("p", "p.out");
+    request.task_num = 1;
+    request.cancel = Some(hook.clone());
+    let cancelled_at = Arc::new(Mutex::new(None));
+    let pauser = {
+        let cancelled_at = Arc::clone(&cancelled_at);
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(500));
+            *cancelled_at.lock().unwrap() = Some(std::time::Instant::now());
+            hook.cancel(CancelKind::Pause);
+        })
+    };
+    let error = s
+        .client
+        .download_file(request.clone(), DownloadObservers::default())
+        .unwrap_err();
+    let answered = cancelled_at.lock().unwrap().unwrap().elapsed();
+    pauser.join().unwrap();
+    assert_eq!(error.kind, ErrorKind::Paused);
+    assert!(
+        answered < std::time::Duration::from_millis(200),
+        "{answered:?}"
+    );
+    assert!(checkpoint_of(s.dir.path(), "p.out", "p").exists());
+    assert!(s.files().iter().any(|n| n.starts_with("p.out.temp.")));
+    request.cancel = None;
+    s.client
+        .download_file(request, DownloadObservers::default())
+        .unwrap();
+    assert_eq!(std::fs::read(s.dir.path().join("p.out")).unwrap(), data);
+    assert_eq!(s.files(), ["p.out"]);
+}
+
+#[test]
+fn a_destination_that_cannot_be_written_is_a_local_write_error() {
+    let s = Setup::new();
+    s.put("w", b"data");
+    std::fs::write(s.dir.path().join("plain"), b"a file, not a directory").unwrap();
+    let error = s
+        .client
+        .download_file(s.request("w", "plain/w.out"), DownloadObservers::default())
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::LocalWrite, "{error}");
+    assert!(error.message.contains("plain"), "{error}");
+}
+
+/// A small tmpfs mounted for one test (root only), unmounted on drop.
+struct SmallDisk(PathBuf);
+
+impl SmallDisk {
+    fn mount(at: PathBuf, size: &str) -> Option<SmallDisk> {
+        std::fs::create_dir_all(&at).unwrap();
+        let mounted = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&at)
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        mounted.then_some(SmallDisk(at))
+    }
+
+    fn grow(&self, size: &str) {
+        let status = std::process::Command::new("mount")
+            .args(["-o", &format!("remount,size={size}")])
+            .arg(&self.0)
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn a_full_disk_keeps_the_checkpoint_usable_for_a_rerun() {
+    let s = Setup::new();
+    let data = pattern(12 * MIB, 15);
+    s.put("full", &data);
+    let Some(disk) = SmallDisk::mount(s.dir.path().join("disk"), "8m") else {
+        eprintln!("skipped: mounting a tmpfs needs root");
+        return;
+    };
+    let target = disk.0.join("full.out");
+    let mut request = DownloadFileRequest::new(BUCKET, "full", &target);
+    request.part_size = 5 * MIB;
+    request.task_num = 1;
+    // The checkpoint lives off the full disk, as it would on another volume.
+    request.checkpoint_file = Some(s.dir.path().join("cp/"));
+    let error = s
+        .client
+        .download_file(request.clone(), DownloadObservers::default())
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::LocalWrite, "{error}");
+    assert!(error.message.contains("full.out.temp."), "{error}");
+    assert!(!target.exists());
+    disk.grow("32m");
+    let recorder = Recorder::default();
+    s.client
+        .download_file(request, recorder.observers())
+        .unwrap();
+    assert_eq!(recorder.count(DownloadEventKind::DownloadResumed), 1);
+    assert_eq!(recorder.count(DownloadEventKind::CheckpointDiscarded), 0);
+    assert_eq!(std::fs::read(&target).unwrap(), data);
+}
