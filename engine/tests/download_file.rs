@@ -739,3 +739,66 @@ fn a_full_disk_keeps_the_checkpoint_usable_for_a_rerun() {
     assert_eq!(recorder.count(DownloadEventKind::CheckpointDiscarded), 0);
     assert_eq!(std::fs::read(&target).unwrap(), data);
 }
+
+#[test]
+fn sse_c_keys_are_sent_but_only_their_md5_is_stored() {
+    use base64::Engine;
+    use md5::Digest;
+    let s = Setup::new();
+    let key_bytes = [7u8; 32];
+    let key = base64::engine::general_purpose::STANDARD.encode(key_bytes);
+    let key_md5 = base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(key_bytes));
+    let data = pattern(11 * MIB, 16);
+    let source = write_file(s.dir.path(), "source-sse", &data);
+    let mut upload = UploadFileRequest::new(BUCKET, "sse", &source);
+    upload.enable_checkpoint = false;
+    upload.attributes.ssec_algorithm = Some("AES256".into());
+    upload.attributes.ssec_key = Some(key.clone());
+    upload.attributes.ssec_key_md5 = Some(key_md5.clone());
+    s.client.upload_file(upload, Observers::default()).unwrap();
+    // Without the key the object cannot be read: refused by the HEAD, nothing written.
+    let error = s
+        .client
+        .download_file(s.request("sse", "sse.out"), DownloadObservers::default())
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Server, "{error}");
+    assert!(s.files().is_empty());
+    let hook = CancelHook::new();
+    let mut request = s.request("sse", "sse.out");
+    request.task_num = 1;
+    request.ssec_algorithm = Some("AES256".into());
+    request.ssec_key = Some(key.clone());
+    request.ssec_key_md5 = Some(key_md5.clone());
+    request.cancel = Some(hook.clone());
+    s.client
+        .download_file(request.clone(), pause_after(&Recorder::default(), &hook, 1))
+        .unwrap_err();
+    let checkpoint =
+        std::fs::read_to_string(checkpoint_of(s.dir.path(), "sse.out", "sse")).unwrap();
+    assert!(!checkpoint.contains(&key), "the SSE-C key was stored");
+    assert!(checkpoint.contains(&key_md5));
+    assert!(!format!("{request:?}").contains(&key));
+    request.cancel = None;
+    s.client
+        .download_file(request, DownloadObservers::default())
+        .unwrap();
+    assert_eq!(std::fs::read(s.dir.path().join("sse.out")).unwrap(), data);
+}
+
+#[test]
+fn a_shared_token_bucket_paces_the_body() {
+    let s = Setup::new();
+    let data = pattern(6 * MIB, 17);
+    s.put("slow", &data);
+    let observers = DownloadObservers {
+        shared_limiter: Some(Arc::new(tosupload_engine::TokenBucket::new(8 * MIB, 0))),
+        ..DownloadObservers::default()
+    };
+    let started = std::time::Instant::now();
+    s.client
+        .download_file(s.request("slow", "slow.out"), observers)
+        .unwrap();
+    let took = started.elapsed();
+    assert!(took >= std::time::Duration::from_millis(600), "{took:?}");
+    assert_eq!(std::fs::read(s.dir.path().join("slow.out")).unwrap(), data);
+}

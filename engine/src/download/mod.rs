@@ -43,7 +43,22 @@ pub(crate) async fn download_file(
         bucket: &request.bucket,
         key: &request.key,
     };
-    let head = wire.head_for_read(object, &options).await?;
+    // A HEAD against a slow server must not hold back a pause or abort.
+    let head = tokio::select! {
+        head = wire.head_for_read(object, &options) => head?,
+        () = cancel.cancelled() => {
+            return Err(match cancel.requested().unwrap_or(CancelKind::Pause) {
+                CancelKind::Pause => UploadError::new(
+                    ErrorKind::Paused,
+                    "download paused during the HEAD; nothing was written",
+                ),
+                CancelKind::Abort => UploadError::new(
+                    ErrorKind::Aborted,
+                    "download aborted during the HEAD; nothing was written",
+                ),
+            });
+        }
+    };
     let target = match destination {
         Destination::Directory(dir) => return make_directory(&request, &head, dir).await,
         Destination::File(target) => target,
@@ -185,6 +200,9 @@ pub(crate) struct Session {
 impl Session {
     async fn run(&mut self) -> Result<DownloadFileOutput> {
         let already = self.plan().await?;
+        if let Some(kind) = self.cancel.requested() {
+            return Err(self.stop(kind).await);
+        }
         self.reporter.started(self.head.size, already);
         self.fetch_missing().await?;
         if let Some(kind) = self.cancel.requested() {

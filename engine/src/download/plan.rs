@@ -152,6 +152,11 @@ impl Session {
             if !range.is_completed {
                 continue;
             }
+            // Reading back gigabytes takes a while: a pause keeps the ranges not yet
+            // proven as they were recorded, for the next run to prove.
+            if self.cancel.requested().is_some() {
+                break;
+            }
             // The cheap proof that the bytes on disk are the ones recorded: a crash without
             // the data on disk, or an edit of the temp file, changes the range's CRC.
             let on_disk = temp_file::crc_of(&file, range.range_start, range.byte_count()).await;
