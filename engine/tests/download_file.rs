@@ -802,3 +802,69 @@ fn a_shared_token_bucket_paces_the_body() {
     assert!(took >= std::time::Duration::from_millis(600), "{took:?}");
     assert_eq!(std::fs::read(s.dir.path().join("slow.out")).unwrap(), data);
 }
+
+#[test]
+fn the_checkpoint_is_the_go_sdks_and_a_go_checkpoint_resumes() {
+    let s = Setup::new();
+    let data = pattern(12 * MIB, 18);
+    s.put("go", &data);
+    let hook = CancelHook::new();
+    let first = Recorder::default();
+    let mut request = s.request("go", "go.out");
+    request.task_num = 1;
+    request.cancel = Some(hook.clone());
+    s.client
+        .download_file(request.clone(), pause_after(&first, &hook, 1))
+        .unwrap_err();
+    let path = checkpoint_of(s.dir.path(), "go.out", "go");
+    let text = std::fs::read_to_string(&path).unwrap();
+    // The Go SDK's keys, in its order.
+    let order = [
+        "\"Bucket\"",
+        "\"Key\"",
+        "\"PartSize\"",
+        "\"IfModifiedSince\":\"0001-01-01T00:00:00Z\"",
+        "\"IfUnmodifiedSince\":\"0001-01-01T00:00:00Z\"",
+        "\"ObjectInfo\":{\"Etag\":\"\\\"",
+        "\"HashCrc64Ecma\"",
+        "\"LastModified\"",
+        "\"ObjectSize\"",
+        "\"FileInfo\":{\"FilePath\"",
+        "\"PartsInfo\":[{\"PartNumber\":1,\"RangeStart\":0,\"RangeEnd\":5242879,\"HashCrc64Ecma\"",
+        "\"IsCompleted\":true",
+        "\"IsCompleted\":false",
+        "}],\"TempFilePath\"",
+    ];
+    let positions: Vec<_> = order
+        .iter()
+        .map(|k| {
+            text.find(k)
+                .unwrap_or_else(|| panic!("{k} missing in {text}"))
+        })
+        .collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{text}");
+    // As Go before 2.8 wrote it (no top-level TempFilePath), with times in another zone.
+    let value: Value = serde_json::from_str(&text).unwrap();
+    let modified: jiff::Timestamp = value["ObjectInfo"]["LastModified"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let local = modified
+        .display_with_offset(jiff::tz::offset(8))
+        .to_string();
+    let cut = text.rfind(",\"TempFilePath\"").unwrap();
+    let legacy = format!("{}}}", &text[..cut]).replace(
+        value["ObjectInfo"]["LastModified"].as_str().unwrap(),
+        &local,
+    );
+    std::fs::write(&path, legacy).unwrap();
+    let mark = s.server.last_seq();
+    let second = Recorder::default();
+    request.cancel = None;
+    s.client.download_file(request, second.observers()).unwrap();
+    assert_eq!(second.count(DownloadEventKind::CheckpointDiscarded), 0);
+    assert_eq!(second.count(DownloadEventKind::DownloadResumed), 1);
+    assert!(s.gets_since(mark).iter().all(|g| range_of(g).0 != 0));
+    assert_eq!(std::fs::read(s.dir.path().join("go.out")).unwrap(), data);
+}

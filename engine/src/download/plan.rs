@@ -125,7 +125,31 @@ impl Session {
     }
 
     /// Keeps a checkpoint that passes every check; `Err` says why it cannot be kept.
-    async fn try_resume(&mut self, found: DownloadCheckpoint) -> std::result::Result<u64, String> {
+    async fn try_resume(
+        &mut self,
+        mut found: DownloadCheckpoint,
+    ) -> std::result::Result<u64, String> {
+        // Go before 2.8 wrote no top-level temp path: its temp is in `FileInfo`, or is
+        // `<target>.temp`. Either is still only accepted if it is one of the target's.
+        if found.temp_file_path.is_empty() {
+            found.temp_file_path = if found.file.temp_file_path.is_empty() {
+                let mut legacy = self.target.as_os_str().to_owned();
+                legacy.push(".temp");
+                legacy.to_string_lossy().into_owned()
+            } else {
+                found.file.temp_file_path.clone()
+            };
+        }
+        // Times are instants: the same one written in another zone is the same condition.
+        for time in [
+            &mut found.if_modified_since,
+            &mut found.if_unmodified_since,
+            &mut found.object.last_modified,
+        ] {
+            if let Ok(at) = time.parse::<jiff::Timestamp>() {
+                *time = at.to_string();
+            }
+        }
         let temp_path = PathBuf::from(&found.temp_file_path);
         if !temp_file::belongs_to(&temp_path, &self.target) {
             return Err(format!(
@@ -136,6 +160,11 @@ impl Session {
         }
         let mut expected = self.expected_checkpoint(&temp_path);
         expected.parts.clone_from(&found.parts);
+        // The top-level path is the one used; `FileInfo`'s copy is informational.
+        expected
+            .file
+            .temp_file_path
+            .clone_from(&found.file.temp_file_path);
         if found != expected {
             return Err(self.difference(&found, &expected));
         }
