@@ -224,3 +224,64 @@ fn check_content_range(response: &reqwest::Response, from: u64, range: ByteRange
 fn bad_answer(what: String) -> UploadError {
     UploadError::new(ErrorKind::Network, format!("GetObject: {what}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{ClientConfig, WireProtocol};
+
+    fn get_headers(protocol: WireProtocol) -> Operation {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let _inside = runtime.enter();
+        let mut config = ClientConfig::new();
+        config.endpoint = "http://127.0.0.1:9".into();
+        config.region = "cn-beijing".into();
+        config.protocol = protocol;
+        let wire = Wire::new(&config).unwrap();
+        let options = ReadOptions {
+            version_id: Some("v1".into()),
+            if_match: Some("\"e\"".into()),
+            ssec_algorithm: Some("AES256".into()),
+            ssec_key: Some("a2V5".into()),
+            ssec_key_md5: Some("bWQ1".into()),
+            traffic_limit: Some(819_200),
+            ..ReadOptions::default()
+        };
+        let mut op = Operation::new("GetObject", "GET", "b", "k", 206);
+        wire.add_read_options(&mut op, &options, true);
+        op
+    }
+
+    fn names(op: &Operation) -> Vec<&str> {
+        op.headers.iter().map(|(name, _)| name.as_str()).collect()
+    }
+
+    #[test]
+    fn each_protocol_gets_its_own_header_names() {
+        let tos = get_headers(WireProtocol::Tos);
+        assert_eq!(tos.query, [("versionId".to_string(), "v1".to_string())]);
+        assert_eq!(
+            names(&tos),
+            [
+                "If-Match",
+                "x-tos-server-side-encryption-customer-algorithm",
+                "x-tos-server-side-encryption-customer-key",
+                "x-tos-server-side-encryption-customer-key-md5",
+                "x-tos-traffic-limit",
+            ]
+        );
+        let s3 = get_headers(WireProtocol::S3);
+        assert_eq!(
+            names(&s3),
+            [
+                "If-Match",
+                "x-amz-server-side-encryption-customer-algorithm",
+                "x-amz-server-side-encryption-customer-key",
+                "x-amz-server-side-encryption-customer-key-MD5",
+            ]
+        );
+    }
+}
