@@ -90,7 +90,7 @@ impl Session {
             for entry in std::fs::read_dir(dir)?.flatten() {
                 let path = entry.path();
                 let is_file = entry.file_type().is_ok_and(|t| t.is_file());
-                if is_file && temp_file::belongs_to(&path, &target) {
+                if is_file && temp_file::named_by_us(&path, &target) {
                     let _ = std::fs::remove_file(&path);
                 }
             }

@@ -34,6 +34,13 @@ pub(crate) fn fresh_path(target: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Whether `path` has the name this engine gives temp files of `target`
+/// (`<target>.temp.<digits>`): only such files are swept. `<target>.temp` alone (Go before
+/// 2.8) may be a user's own file, and is touched only when a checkpoint names it.
+pub(crate) fn named_by_us(path: &Path, target: &Path) -> bool {
+    belongs_to(path, target) && path.as_os_str().len() > target.as_os_str().len() + ".temp".len()
+}
+
 /// Whether `path` can be a temp file of `target` (`<target>.temp` or `<target>.temp.<digits>`):
 /// a checkpoint is untrusted, so a path it names is used or deleted only when it is one.
 pub(crate) fn belongs_to(path: &Path, target: &Path) -> bool {
@@ -209,5 +216,7 @@ mod tests {
         assert!(!belongs_to(Path::new("/d/a.bin.temp.12x"), target));
         assert!(!belongs_to(Path::new("/etc/passwd"), target));
         assert!(!belongs_to(Path::new("/d/a.bin"), target));
+        assert!(named_by_us(Path::new("/d/a.bin.temp.123"), target));
+        assert!(!named_by_us(Path::new("/d/a.bin.temp"), target));
     }
 }
