@@ -868,3 +868,28 @@ fn the_checkpoint_is_the_go_sdks_and_a_go_checkpoint_resumes() {
     assert!(s.gets_since(mark).iter().all(|g| range_of(g).0 != 0));
     assert_eq!(std::fs::read(s.dir.path().join("go.out")).unwrap(), data);
 }
+
+#[test]
+fn automatic_concurrency_reports_its_task_count() {
+    let s = Setup::new();
+    let data = pattern(21 * MIB, 19);
+    s.put("auto", &data);
+    let recorder = Recorder::default();
+    let mut request = s.request("auto", "auto.out");
+    request.task_num = 0;
+    s.client
+        .download_file(request, recorder.observers())
+        .unwrap();
+    assert_eq!(std::fs::read(s.dir.path().join("auto.out")).unwrap(), data);
+    let events = recorder.events.lock().unwrap();
+    let first_tasks = events
+        .iter()
+        .find(|e| e.kind == DownloadEventKind::TaskNumChanged)
+        .and_then(|e| e.task_num);
+    // The uploads' search starts at 4 ranges (here 5 ranges exist).
+    assert_eq!(first_tasks, Some(4));
+    assert_eq!(
+        events.last().unwrap().kind,
+        DownloadEventKind::RenameTempFileSucceeded
+    );
+}

@@ -6,8 +6,10 @@ use super::events::{DownloadEventKind, DownloadPartInfo};
 use super::fetch::{self, FetchContext, Pacer, RangeJob, RangeMsg};
 use super::Session;
 use crate::error::{ErrorKind, Result, UploadError};
+use crate::parts::auto_tasks::{Decision, TaskTuner, MAX_AUTO_TASKS};
 use crate::wire::get_object::ByteRange;
 use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -70,10 +72,17 @@ impl Session {
             pacer,
             queue: Mutex::new(jobs),
             to_coordinator,
+            target: AtomicUsize::new(0),
+            running: AtomicUsize::new(0),
         });
+        let mut tuner = (self.task_num == 0)
+            .then(|| TaskTuner::new(MAX_AUTO_TASKS.min(remaining), Instant::now()));
+        let tasks = tuner.as_ref().map_or(self.task_num, TaskTuner::tasks);
+        ctx.target.store(tasks, Ordering::SeqCst);
         let mut workers = JoinSet::new();
-        for _ in 0..self.task_num.min(remaining) {
-            workers.spawn(fetch::run_worker(Arc::clone(&ctx)));
+        fetch::spawn_up_to(tasks, &ctx, &mut workers);
+        if tuner.is_some() {
+            self.reporter.tasks_changed(tasks);
         }
         let many = self.checkpoint.parts.len() > SAVE_EVERY_RANGE_UP_TO;
         let mut last_save = Instant::now();
@@ -97,8 +106,11 @@ impl Session {
                         self.reporter
                             .event(DownloadEventKind::DownloadPartRetry, Some(part), Some(error));
                     }
-                    RangeMsg::Done { index, crc64 } => {
+                    RangeMsg::Done { index, crc64, started } => {
                         remaining -= 1;
+                        if let Some(tuner) = tuner.as_mut() {
+                            self.tune(tuner, index, started, &ctx, &mut workers);
+                        }
                         let range = &mut self.checkpoint.parts[index];
                         range.is_completed = true;
                         range.crc64 = crc64;
@@ -145,7 +157,7 @@ impl Session {
         // Ranges finished while the loop was stopping are recorded too.
         while let Ok(message) = messages.try_recv() {
             match message {
-                RangeMsg::Done { index, crc64 } => {
+                RangeMsg::Done { index, crc64, .. } => {
                     let range = &mut self.checkpoint.parts[index];
                     range.is_completed = true;
                     range.crc64 = crc64;
@@ -165,6 +177,29 @@ impl Session {
                 Err(self.stop(kind).await)
             }
             Err(Some((index, error))) => Err(self.range_failed(index, error)),
+        }
+    }
+
+    /// Automatic concurrency: the uploads' search, fed with the ranges' rates.
+    fn tune(
+        &mut self,
+        tuner: &mut TaskTuner,
+        index: usize,
+        started: Instant,
+        ctx: &Arc<FetchContext>,
+        workers: &mut JoinSet<()>,
+    ) {
+        let waiting = ctx.queue.lock().unwrap_or_else(|e| e.into_inner()).len();
+        let before = tuner.tasks();
+        let size = self.checkpoint.parts[index].byte_count();
+        let tasks = match tuner.part_done(size, started, Instant::now(), waiting) {
+            Decision::Keep => return,
+            Decision::Change { tasks, .. } | Decision::Settled { tasks, .. } => tasks,
+        };
+        ctx.target.store(tasks, Ordering::SeqCst);
+        fetch::spawn_up_to(tasks, ctx, workers);
+        if tasks != before {
+            self.reporter.tasks_changed(tasks);
         }
     }
 

@@ -27,7 +27,8 @@ pub enum DownloadEventKind {
     /// The checkpoint (or a range it records) was unusable; `error` says why. Its temp file
     /// is removed and the download starts afresh.
     CheckpointDiscarded,
-    /// Reserved for automatic concurrency; not sent while `task_num` 0 means a fixed default.
+    /// Automatic concurrency (`task_num` 0) set the number of ranges fetched at once to
+    /// `task_num`: once at the start, then each time its search changes it.
     TaskNumChanged,
 }
 
@@ -128,6 +129,17 @@ impl Reporter {
                 kind,
                 part,
                 error,
+                ..self.template.clone()
+            };
+            callback(&event);
+        }
+    }
+
+    pub fn tasks_changed(&mut self, tasks: usize) {
+        if let Some(callback) = self.observers.event.as_mut() {
+            let event = DownloadEvent {
+                kind: DownloadEventKind::TaskNumChanged,
+                task_num: u32::try_from(tasks).ok(),
                 ..self.template.clone()
             };
             callback(&event);

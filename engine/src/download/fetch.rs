@@ -11,7 +11,9 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
 
 pub(crate) struct AcquireAsk {
@@ -52,9 +54,20 @@ impl Pacer {
 
 pub(crate) enum RangeMsg {
     Received(u64),
-    Retry { index: usize, error: UploadError },
-    Done { index: usize, crc64: u64 },
-    Failed { index: usize, error: UploadError },
+    Retry {
+        index: usize,
+        error: UploadError,
+    },
+    Done {
+        index: usize,
+        crc64: u64,
+        /// When the worker began the range, for automatic concurrency's rate.
+        started: Instant,
+    },
+    Failed {
+        index: usize,
+        error: UploadError,
+    },
 }
 
 pub(crate) struct RangeJob {
@@ -72,6 +85,43 @@ pub(crate) struct FetchContext {
     pub pacer: Pacer,
     pub queue: Mutex<VecDeque<RangeJob>>,
     pub to_coordinator: mpsc::UnboundedSender<RangeMsg>,
+    /// How many workers should run; automatic concurrency lowers it to retire some.
+    pub target: AtomicUsize,
+    /// How many run; the coordinator adds to it before spawning one.
+    pub running: AtomicUsize,
+}
+
+/// Counts a worker out when it ends for any reason, a cancel included.
+struct Running<'a>(&'a AtomicUsize);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// A worker above the target leaves between ranges, never within one; the decrement and
+/// the check are one step, so two workers cannot both leave for one slot.
+fn retire(ctx: &FetchContext) -> bool {
+    ctx.running
+        .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |running| {
+            (running > ctx.target.load(Ordering::SeqCst)).then(|| running - 1)
+        })
+        .is_ok()
+}
+
+/// Spawns workers until `tasks` run (or the ranges left are all taken).
+pub(crate) fn spawn_up_to(
+    tasks: usize,
+    ctx: &Arc<FetchContext>,
+    workers: &mut tokio::task::JoinSet<()>,
+) {
+    let waiting = ctx.queue.lock().unwrap_or_else(|e| e.into_inner()).len();
+    let running = ctx.running.load(Ordering::SeqCst);
+    for _ in running..tasks.min(running + waiting) {
+        ctx.running.fetch_add(1, Ordering::SeqCst);
+        workers.spawn(run_worker(Arc::clone(ctx)));
+    }
 }
 
 struct Sink<'a> {
@@ -92,7 +142,13 @@ impl BodySink for Sink<'_> {
 }
 
 pub(crate) async fn run_worker(ctx: Arc<FetchContext>) {
+    let running = Running(&ctx.running);
     loop {
+        if retire(&ctx) {
+            std::mem::forget(running);
+            return;
+        }
+        let started = Instant::now();
         let job = ctx
             .queue
             .lock()
@@ -103,6 +159,7 @@ pub(crate) async fn run_worker(ctx: Arc<FetchContext>) {
             Ok(crc64) => RangeMsg::Done {
                 index: job.index,
                 crc64,
+                started,
             },
             Err(error) => RangeMsg::Failed {
                 index: job.index,

@@ -108,7 +108,7 @@ pub(crate) async fn download_file(
         request,
     };
     log::info!(
-        "download {}/{} to {}: {} bytes in ranges of {} bytes, {} at once",
+        "download {}/{} to {}: {} bytes in ranges of {} bytes, {} at once (0 = automatic)",
         session.request.bucket,
         session.request.key,
         session.target.display(),
@@ -187,6 +187,7 @@ pub(crate) struct Session {
     reporter: Reporter,
     cancel: CancelHook,
     part_size: u64,
+    /// 0 = automatic.
     task_num: usize,
     checkpoint_path: Option<PathBuf>,
     target: PathBuf,

@@ -10,9 +10,6 @@ use std::time::SystemTime;
 pub const DEFAULT_PART_SIZE: u64 = 20 * 1024 * 1024;
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 pub const MAX_PART_SIZE: u64 = 5 * 1024 * 1024 * 1024;
-/// Ranges fetched at once when `task_num` is 0: downloads write to one local disk, whose
-/// throughput four streams usually saturate.
-pub const DEFAULT_TASK_NUM: u32 = 4;
 pub const MAX_TASK_NUM: u32 = 1000;
 
 #[derive(Clone)]
@@ -25,7 +22,7 @@ pub struct DownloadFileRequest {
     pub file_path: PathBuf,
     /// Bytes per ranged GET: 0 = 20 MiB; otherwise 5 MiB..=5 GiB.
     pub part_size: u64,
-    /// Ranges fetched at once: 0 = `DEFAULT_TASK_NUM`; at most 1000.
+    /// Ranges fetched at once: 0 = automatic (the uploads' search); at most 1000.
     pub task_num: u32,
     pub enable_checkpoint: bool,
     /// A file, or a directory to hold the checkpoint under its default name.
@@ -114,6 +111,7 @@ pub struct DownloadFileOutput {
 /// The request's numbers, settled.
 pub(crate) struct Checked {
     pub part_size: u64,
+    /// 0 = automatic.
     pub task_num: usize,
 }
 
@@ -140,7 +138,6 @@ pub(crate) fn check(request: &DownloadFileRequest) -> Result<Checked> {
         }
     };
     let task_num = match request.task_num {
-        0 => DEFAULT_TASK_NUM,
         n if n <= MAX_TASK_NUM => n,
         n => {
             return Err(UploadError::new(
