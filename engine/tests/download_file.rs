@@ -893,3 +893,49 @@ fn automatic_concurrency_reports_its_task_count() {
         DownloadEventKind::RenameTempFileSucceeded
     );
 }
+
+#[test]
+fn the_sse_c_key_is_in_no_log_line_error_or_event() {
+    use base64::Engine;
+    use md5::Digest;
+    use tosupload_engine::logger::{set_sink, Level};
+    let s = Setup::new();
+    let key_bytes = [42u8; 32];
+    let key = base64::engine::general_purpose::STANDARD.encode(key_bytes);
+    let key_md5 = base64::engine::general_purpose::STANDARD.encode(md5::Md5::digest(key_bytes));
+    let source = write_file(s.dir.path(), "source-log", &pattern(6 * MIB, 20));
+    let mut upload = UploadFileRequest::new(BUCKET, "log", &source);
+    upload.attributes.ssec_algorithm = Some("AES256".into());
+    upload.attributes.ssec_key = Some(key.clone());
+    upload.attributes.ssec_key_md5 = Some(key_md5.clone());
+    s.client.upload_file(upload, Observers::default()).unwrap();
+    let lines: Arc<Mutex<Vec<String>>> = Arc::default();
+    let sink_lines = Arc::clone(&lines);
+    set_sink(
+        Some(Arc::new(move |_, message: &str| {
+            sink_lines.lock().unwrap().push(message.to_string())
+        })),
+        Level::Trace,
+    );
+    // One GET refused and retried, so error paths log too, then a successful run.
+    s.server
+        .add_fault(r#"{"op":"GetObject","times":1,"action":{"kind":"status","status":503,"code":"ServiceUnavailable"}}"#);
+    let recorder = Recorder::default();
+    let mut request = s.request("log", "log.out");
+    request.ssec_algorithm = Some("AES256".into());
+    request.ssec_key = Some(key.clone());
+    request.ssec_key_md5 = Some(key_md5);
+    s.client
+        .download_file(request, recorder.observers())
+        .unwrap();
+    set_sink(None, Level::Trace);
+    let lines = lines.lock().unwrap();
+    assert!(!lines.is_empty());
+    for line in lines.iter() {
+        assert!(!line.contains(&key), "the key in a log line: {line}");
+    }
+    for event in recorder.events.lock().unwrap().iter() {
+        assert!(!format!("{event:?}").contains(&key));
+    }
+    assert_eq!(recorder.count(DownloadEventKind::DownloadPartRetry), 1);
+}
