@@ -154,21 +154,31 @@ impl Session {
         workers.abort_all();
         while workers.join_next().await.is_some() {}
         drop(ask);
-        // Ranges finished while the loop was stopping are recorded too.
+        // Ranges finished while the loop was stopping are recorded too, and reported like
+        // the others: every range the checkpoint holds had its success event.
+        let mut late = Vec::new();
         while let Ok(message) = messages.try_recv() {
             match message {
                 RangeMsg::Done { index, crc64, .. } => {
                     let range = &mut self.checkpoint.parts[index];
                     range.is_completed = true;
                     range.crc64 = crc64;
-                    unsaved = true;
+                    late.push((index, crc64));
                 }
-                RangeMsg::Received(bytes) => self.bytes_received += bytes,
+                RangeMsg::Received(bytes) => {
+                    self.bytes_received += bytes;
+                    self.reporter.received(bytes);
+                }
                 _ => {}
             }
         }
-        if unsaved {
+        if unsaved || !late.is_empty() {
             self.save_checkpoint();
+        }
+        for (index, crc64) in late {
+            let part = self.part_info(index, Some(crc64));
+            self.reporter
+                .event(DownloadEventKind::DownloadPartSucceeded, Some(part), None);
         }
         match outcome {
             Ok(()) => Ok(()),
