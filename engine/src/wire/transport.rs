@@ -220,11 +220,20 @@ impl Transport {
             return Ok(response);
         }
         let headers = std::mem::take(response.headers_mut());
-        let body = read_limited(response).await.unwrap_or_default();
+        // An error document is small; a 200 to a ranged GET may be a whole object, which is
+        // not read past the bound.
+        let mut body = bytes::BytesMut::new();
+        while body.len() < MAX_RESPONSE_BODY {
+            match response.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        body.truncate(MAX_RESPONSE_BODY);
         let response = Response {
             status,
             headers,
-            body,
+            body: body.freeze(),
         };
         Err(self.protocol.parse_error(operation, &response))
     }
