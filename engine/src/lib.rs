@@ -6,11 +6,11 @@
 //! file (checkpoint, resume, parts, complete); `upload_dir` uploads a folder tree on top of
 //! it; `upload_stream` uploads a stream of unknown size; `parts` is what the three share to
 //! send bytes (part workers, automatic concurrency, progress, one-request puts);
-//! `download` is the resumable download of one object to a
-//! file (ranged GETs into a temp file, checkpoint, rename); `open_uploads` lists and aborts multipart uploads left open on the server; `state_file`
-//! reads and writes the engine's own files (checkpoints, journals) safely; `wire` turns typed
-//! operations into signed HTTP requests under one retry policy, with each protocol behind
-//! `wire::protocol::Protocol`. The rest is shared by all of them.
+//! `download` is the resumable download of one object to a file (ranged GETs into a temp
+//! file, checkpoint, rename); `open_uploads` lists and aborts multipart uploads left open on
+//! the server; `state_file` reads and writes the engine's own files (checkpoints, journals)
+//! safely; `wire` turns typed operations into signed HTTP requests under one retry policy,
+//! with each protocol behind `wire::protocol::Protocol`. The rest is shared by all of them.
 #![forbid(unsafe_code)]
 
 mod attributes;
