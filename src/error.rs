@@ -36,6 +36,12 @@ pub(crate) fn cstring(text: &str) -> CString {
         .unwrap_or_else(|_| CString::new(text.replace('\0', "\u{fffd}")).expect("no NUL left"))
 }
 
+/// A local path as the C string of its bytes (paths need not be UTF-8).
+pub(crate) fn path_cstring(path: &std::path::Path) -> CString {
+    use std::os::unix::ffi::OsStrExt;
+    CString::new(path.as_os_str().as_bytes()).unwrap_or_else(|_| cstring(&path.to_string_lossy()))
+}
+
 impl tos_error {
     pub(crate) fn new(result: tos_result, message: impl Into<String>) -> tos_error {
         tos_error {

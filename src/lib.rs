@@ -30,6 +30,7 @@ pub mod callbacks;
 pub mod cancel;
 pub mod client;
 pub mod crc;
+pub mod download_file;
 pub mod error;
 pub mod log;
 pub mod multipart_uploads;

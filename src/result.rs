@@ -68,6 +68,16 @@ pub enum tos_result {
     /// `tos_upload_stream` only: the read callback returned a negative value (or more bytes
     /// than asked for). The multipart upload was aborted; no object was created.
     TOS_ERR_STREAM_READ = 207,
+    /// `tos_download_file` only: the object was replaced on the server during the download
+    /// (a ranged GET no longer matched the ETag it started with). Nothing is at the
+    /// destination, the temporary file and checkpoint are removed; the next call downloads
+    /// the new object from the start.
+    TOS_ERR_OBJECT_CHANGED = 208,
+    /// `tos_download_file` only: a local file could not be written, synced or renamed (no
+    /// space left, a read-only directory, permission denied); the message names the path and
+    /// the system's error. The checkpoint stays usable: after the cause is fixed, the same
+    /// call resumes.
+    TOS_ERR_LOCAL_WRITE = 209,
     /// Paused by `tos_pause(hook)`: the multipart upload and the checkpoint are kept, and the
     /// same call with checkpointing on resumes it.
     TOS_PAUSED = 300,
@@ -86,7 +96,7 @@ pub enum tos_result {
 // (src/tests.rs) checks that `ALL` and `name` cover every code.
 impl tos_result {
     /// Every code, for tests and for `tos_result_name`.
-    pub const ALL: [tos_result; 28] = [
+    pub const ALL: [tos_result; 30] = [
         tos_result::TOS_OK,
         tos_result::TOS_ERR_NULL_ARGUMENT,
         tos_result::TOS_ERR_STRUCT_SIZE,
@@ -111,6 +121,8 @@ impl tos_result {
         tos_result::TOS_ERR_CHECKPOINT_IO,
         tos_result::TOS_ERR_SOME_FILES_FAILED,
         tos_result::TOS_ERR_STREAM_READ,
+        tos_result::TOS_ERR_OBJECT_CHANGED,
+        tos_result::TOS_ERR_LOCAL_WRITE,
         tos_result::TOS_PAUSED,
         tos_result::TOS_ABORTED,
         tos_result::TOS_ERR_INTERNAL,
@@ -137,6 +149,8 @@ impl tos_result {
             ErrorKind::FileChanged => tos_result::TOS_ERR_FILE_CHANGED,
             ErrorKind::CheckpointIo => tos_result::TOS_ERR_CHECKPOINT_IO,
             ErrorKind::StreamRead => tos_result::TOS_ERR_STREAM_READ,
+            ErrorKind::ObjectChanged => tos_result::TOS_ERR_OBJECT_CHANGED,
+            ErrorKind::LocalWrite => tos_result::TOS_ERR_LOCAL_WRITE,
             ErrorKind::Paused => tos_result::TOS_PAUSED,
             ErrorKind::Aborted => tos_result::TOS_ABORTED,
             ErrorKind::Internal => tos_result::TOS_ERR_INTERNAL,
@@ -170,6 +184,8 @@ impl tos_result {
             tos_result::TOS_ERR_CHECKPOINT_IO => c"TOS_ERR_CHECKPOINT_IO",
             tos_result::TOS_ERR_SOME_FILES_FAILED => c"TOS_ERR_SOME_FILES_FAILED",
             tos_result::TOS_ERR_STREAM_READ => c"TOS_ERR_STREAM_READ",
+            tos_result::TOS_ERR_OBJECT_CHANGED => c"TOS_ERR_OBJECT_CHANGED",
+            tos_result::TOS_ERR_LOCAL_WRITE => c"TOS_ERR_LOCAL_WRITE",
             tos_result::TOS_PAUSED => c"TOS_PAUSED",
             tos_result::TOS_ABORTED => c"TOS_ABORTED",
             tos_result::TOS_ERR_INTERNAL => c"TOS_ERR_INTERNAL",

@@ -16,7 +16,7 @@ use tosupload_engine::{ErrorKind, ProgressKind, UploadEventKind};
 #[test]
 fn result_numbers_are_stable() {
     use tos_result::*;
-    let expected: [(tos_result, u32); 28] = [
+    let expected: [(tos_result, u32); 30] = [
         (TOS_OK, 0),
         (TOS_ERR_NULL_ARGUMENT, 100),
         (TOS_ERR_STRUCT_SIZE, 101),
@@ -41,6 +41,8 @@ fn result_numbers_are_stable() {
         (TOS_ERR_CHECKPOINT_IO, 205),
         (TOS_ERR_SOME_FILES_FAILED, 206),
         (TOS_ERR_STREAM_READ, 207),
+        (TOS_ERR_OBJECT_CHANGED, 208),
+        (TOS_ERR_LOCAL_WRITE, 209),
         (TOS_PAUSED, 300),
         (TOS_ABORTED, 301),
         (TOS_ERR_INTERNAL, 900),
@@ -296,6 +298,11 @@ fn min_sizes_are_the_1_0_0_layouts() {
     assert_eq!(
         tos_abort_multipart_upload_input::MIN_SIZE,
         size_of::<tos_abort_multipart_upload_input>()
+    );
+    use crate::download_file::tos_download_file_input;
+    assert_eq!(
+        tos_download_file_input::MIN_SIZE,
+        size_of::<tos_download_file_input>()
     );
 }
 

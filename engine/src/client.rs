@@ -2,6 +2,11 @@
 //! from many threads at once.
 
 use crate::config::ClientConfig;
+use crate::download::{
+    self,
+    events::DownloadObservers,
+    request::{DownloadFileOutput, DownloadFileRequest},
+};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
 use crate::open_uploads::{self, AbortUploadRequest, ListUploadsRequest, MultipartUpload};
@@ -151,6 +156,22 @@ impl Client {
             Arc::clone(&self.wire),
             request,
             reader,
+            observers,
+        ))
+    }
+
+    /// Downloads one object to a file, resumably, blocking the calling thread until it is
+    /// done, paused or aborted. Every callback in `observers` runs on this thread, one at a
+    /// time.
+    pub fn download_file(
+        &self,
+        request: DownloadFileRequest,
+        observers: DownloadObservers,
+    ) -> Result<DownloadFileOutput> {
+        self.refuse_nested_call()?;
+        self.runtime.block_on(download::download_file(
+            Arc::clone(&self.wire),
+            request,
             observers,
         ))
     }

@@ -27,6 +27,12 @@ pub enum ErrorKind {
     CheckpointIo,
     /// The caller's stream reader reported an error.
     StreamRead,
+    /// A download found the object replaced on the server while it ran (a ranged GET
+    /// answered 412 to the ETag the download started with, or another size).
+    ObjectChanged,
+    /// A download could not write, sync or rename its local files (no space, read-only,
+    /// permission denied); the message names the path and the OS error.
+    LocalWrite,
     Paused,
     Aborted,
     Internal,

@@ -6,16 +6,20 @@
 //! file (checkpoint, resume, parts, complete); `upload_dir` uploads a folder tree on top of
 //! it; `upload_stream` uploads a stream of unknown size; `parts` is what the three share to
 //! send bytes (part workers, automatic concurrency, progress, one-request puts);
-//! `open_uploads` lists and aborts multipart uploads left open on the server; `state_file`
-//! reads and writes the engine's own files (checkpoints, journals) safely; `wire` turns typed
-//! operations into signed HTTP requests under one retry policy, with each protocol behind
-//! `wire::protocol::Protocol`. The rest is shared by all of them.
+//! `download` is the resumable download of one object to a file (ranged GETs into a temp
+//! file, checkpoint, rename); `open_uploads` lists and aborts multipart uploads left open on
+//! the server; `state_file` reads and writes the engine's own files (checkpoints, journals)
+//! safely; `wire` turns typed operations into signed HTTP requests under one retry policy,
+//! with each protocol behind `wire::protocol::Protocol`. The rest is shared by all of them.
 #![forbid(unsafe_code)]
 
 mod attributes;
 mod cancel;
 mod client;
 mod config;
+mod download;
+/// The download checkpoint file (the TOS Go SDK's format), public for tools and tests.
+pub use download::checkpoint as download_checkpoint;
 mod error;
 mod events;
 pub mod logger;
@@ -37,6 +41,8 @@ pub use attributes::CreateAttributes;
 pub use cancel::{CancelHook, CancelKind};
 pub use client::Client;
 pub use config::{Addressing, ClientConfig, CredentialsSource, ThreadStartHook, WireProtocol};
+pub use download::events::{DownloadEvent, DownloadEventKind, DownloadObservers, DownloadPartInfo};
+pub use download::request::{DownloadFileOutput, DownloadFileRequest};
 pub use error::{ErrorKind, ServerErrorDetail, UploadError};
 pub use events::{
     AcquireFn, Observers, PartInfo, ProgressKind, ProgressStatus, UploadEvent, UploadEventKind,

@@ -3,12 +3,10 @@
 
 use super::tos_upload_dir_input;
 use crate::callbacks::{acquire_fn, UserData};
-use crate::error::{cstring, tos_error};
+use crate::error::{cstring, path_cstring, tos_error};
 use crate::guard::clone_arc;
 use crate::reentrancy::in_callback;
-use std::ffi::{c_char, c_void, CString};
-use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
+use std::ffi::{c_char, c_void};
 use std::ptr;
 use std::sync::Arc;
 use tosupload_engine::{DirEvent, DirEventKind, DirObservers, DirProgress, RateLimiter};
@@ -123,10 +121,6 @@ pub type tos_upload_dir_progress_cb =
 /// call. `user_data` is `tos_upload_dir_input.event_user_data`.
 pub type tos_upload_dir_event_cb =
     Option<unsafe extern "C" fn(event: *const tos_upload_dir_event, user_data: *mut c_void)>;
-
-pub(super) fn path_cstring(path: &Path) -> CString {
-    CString::new(path.as_os_str().as_bytes()).unwrap_or_else(|_| cstring(&path.to_string_lossy()))
-}
 
 pub(super) fn observers_from(input: &tos_upload_dir_input) -> DirObservers {
     let mut observers = DirObservers::default();

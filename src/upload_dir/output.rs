@@ -1,7 +1,7 @@
 //! `tos_upload_dir_output`: what a directory upload did, with the list of the files that
 //! failed, and its getters.
 
-use super::events::path_cstring;
+use crate::error::path_cstring;
 use crate::error::{cstring, tos_error};
 use crate::result::tos_result;
 use std::ffi::{c_char, CString};

@@ -11,6 +11,7 @@ pub(crate) mod content_type;
 mod documents;
 mod endpoint;
 pub(crate) mod file_range;
+pub(crate) mod get_object;
 mod messages;
 mod network_error;
 mod object_headers;

@@ -193,6 +193,57 @@ impl Transport {
         Ok(response)
     }
 
+    /// One attempt whose successful answer keeps its body unread, for the caller to stream
+    /// (a download's range); an unexpected status has its small body read for the error.
+    pub(crate) async fn open_body(
+        &self,
+        operation: &Operation,
+        attempt: u32,
+    ) -> Result<reqwest::Response> {
+        let signed = self.protocol.sign(operation, SystemTime::now())?;
+        let method = reqwest::Method::from_bytes(operation.method.as_bytes())
+            .map_err(|e| UploadError::new(ErrorKind::Internal, "bad HTTP method").with_cause(e))?;
+        let mut request = self.http.request(method, &signed.url);
+        for (name, value) in &signed.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if attempt > 0 {
+            request = request.header(
+                "x-sdk-retry-count",
+                format!("attempt={attempt}; max={}", self.max_retry_count),
+            );
+        }
+        let failed =
+            |e| network_error(operation.name, &host_of(&signed.url), &self.default_note, e);
+        let mut response = request.send().await.map_err(failed)?;
+        let status = response.status().as_u16();
+        if status == operation.expected_status {
+            return Ok(response);
+        }
+        let headers = std::mem::take(response.headers_mut());
+        // An error document is small; a 200 to a ranged GET may be a whole object, which is
+        // not read past the bound.
+        let mut body = bytes::BytesMut::new();
+        while body.len() < MAX_RESPONSE_BODY {
+            match response.chunk().await {
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                _ => break,
+            }
+        }
+        body.truncate(MAX_RESPONSE_BODY);
+        let response = Response {
+            status,
+            headers,
+            body: body.freeze(),
+        };
+        Err(self.protocol.parse_error(operation, &response))
+    }
+
+    /// Turns a failure while reading a streamed body into the error a request failure gets.
+    pub(crate) fn body_error(&self, operation: &str, error: reqwest::Error) -> UploadError {
+        network_error(operation, &self.endpoint_host, "", error)
+    }
+
     /// The one retry policy: runs `attempt` (numbered from 0) until it succeeds, fails in a
     /// way a retry cannot mend, or the retries run out; waits with backoff between attempts
     /// and tells `on_retry` of each failure that will be retried.

@@ -200,6 +200,20 @@ enum tos_result
    */
   TOS_ERR_STREAM_READ = 207,
   /**
+   * `tos_download_file` only: the object was replaced on the server during the download
+   * (a ranged GET no longer matched the ETag it started with). Nothing is at the
+   * destination, the temporary file and checkpoint are removed; the next call downloads
+   * the new object from the start.
+   */
+  TOS_ERR_OBJECT_CHANGED = 208,
+  /**
+   * `tos_download_file` only: a local file could not be written, synced or renamed (no
+   * space left, a read-only directory, permission denied); the message names the path and
+   * the system's error. The checkpoint stays usable: after the cause is fixed, the same
+   * call resumes.
+   */
+  TOS_ERR_LOCAL_WRITE = 209,
+  /**
    * Paused by `tos_pause(hook)`: the multipart upload and the checkpoint are kept, and the
    * same call with checkpointing on resumes it.
    */
@@ -454,6 +468,101 @@ typedef uint32_t tos_upload_dir_event_kind;
 #endif // __cplusplus
 
 /**
+ * `tos_download_progress.kind`.
+ */
+enum tos_download_progress_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * The download started (first call; `consumed_bytes` is what an earlier run kept).
+   */
+  TOS_DOWNLOAD_PROGRESS_KIND_STARTED = 1,
+  /**
+   * More bytes were written to the temporary file.
+   */
+  TOS_DOWNLOAD_PROGRESS_KIND_READ_WRITE = 2,
+  /**
+   * The file is in place at its destination (last call on success).
+   */
+  TOS_DOWNLOAD_PROGRESS_KIND_SUCCEEDED = 3,
+  /**
+   * The download failed or was aborted (last call then; a pause has no final call).
+   */
+  TOS_DOWNLOAD_PROGRESS_KIND_FAILED = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum tos_download_progress_kind tos_download_progress_kind;
+#else
+typedef uint32_t tos_download_progress_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * `tos_download_event.kind`. 1-7 are the Go SDK's download event types; 8 and up are ours.
+ */
+enum tos_download_event_kind
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A new temporary file was made beside the destination (`temp_file`).
+   */
+  TOS_DOWNLOAD_EVENT_KIND_CREATE_TEMP_FILE_SUCCEEDED = 1,
+  /**
+   * The temporary file could not be made; `error` says why.
+   */
+  TOS_DOWNLOAD_EVENT_KIND_CREATE_TEMP_FILE_FAILED = 2,
+  /**
+   * A range is in the temporary file, synced, and recorded; `part` says which.
+   */
+  TOS_DOWNLOAD_EVENT_KIND_DOWNLOAD_PART_SUCCEEDED = 3,
+  /**
+   * A range failed after its retries; `error` says why.
+   */
+  TOS_DOWNLOAD_EVENT_KIND_DOWNLOAD_PART_FAILED = 4,
+  /**
+   * The download was aborted (`tos_abort`, or HTTP 403/404/405 on a range).
+   */
+  TOS_DOWNLOAD_EVENT_KIND_DOWNLOAD_PART_ABORTED = 5,
+  /**
+   * The temporary file was renamed over the destination.
+   */
+  TOS_DOWNLOAD_EVENT_KIND_RENAME_TEMP_FILE_SUCCEEDED = 6,
+  /**
+   * The rename failed; `error` says why.
+   */
+  TOS_DOWNLOAD_EVENT_KIND_RENAME_TEMP_FILE_FAILED = 7,
+  /**
+   * A range attempt failed and is retried from its last byte written; `error` says why.
+   */
+  TOS_DOWNLOAD_EVENT_KIND_DOWNLOAD_PART_RETRY = 8,
+  /**
+   * The checkpoint was found valid: its ranges (each checked against the temporary file)
+   * are kept.
+   */
+  TOS_DOWNLOAD_EVENT_KIND_DOWNLOAD_RESUMED = 9,
+  /**
+   * The checkpoint or a range it records was unusable (`error` says why): a fresh start.
+   */
+  TOS_DOWNLOAD_EVENT_KIND_CHECKPOINT_DISCARDED = 10,
+  /**
+   * Reserved: the ranges fetched at once changed (`task_num`).
+   */
+  TOS_DOWNLOAD_EVENT_KIND_TASK_NUM_CHANGED = 11,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum tos_download_event_kind tos_download_event_kind;
+#else
+typedef uint32_t tos_download_event_kind;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
  * `max_level` of `tos_set_log_callback` and the `level` passed to `tos_log_cb`.
  */
 enum tos_log_level
@@ -505,6 +614,14 @@ typedef struct tos_cancel_hook tos_cancel_hook;
  * one client at once. Made by `tos_client_new`, freed by `tos_client_free`.
  */
 typedef struct tos_client tos_client;
+
+/**
+ * The result of a completed `tos_download_file`, freed by `tos_download_file_output_free`;
+ * read with the `tos_download_file_output_*` getters, whose strings are owned by the output
+ * and valid until it is freed. Immutable: the getters may run on several threads at once;
+ * `tos_download_file_output_free` must not overlap any other use.
+ */
+typedef struct tos_download_file_output tos_download_file_output;
 
 /**
  * The details of a failure. Made by the library and returned through `tos_error **error_out`
@@ -627,6 +744,263 @@ typedef struct tos_client_options {
    */
   uint32_t protocol;
 } tos_client_options;
+
+/**
+ * Progress of a download, passed to `tos_download_progress_cb`.
+ */
+typedef struct tos_download_progress {
+  /**
+   * `sizeof` this struct in the library that made it. A program compiled against a newer
+   * header reads a field only when `TOS_FIELD_PRESENT(ptr, type, field)` says the library
+   * wrote it.
+   */
+  size_t struct_size;
+  /**
+   * A `TOS_DOWNLOAD_PROGRESS_KIND_*` value.
+   */
+  uint32_t kind;
+  /**
+   * Bytes of the object in the temporary file so far (ranges kept from an earlier run
+   * included); never decreases within a call, never exceeds `total_bytes`.
+   */
+  uint64_t consumed_bytes;
+  /**
+   * The object's size.
+   */
+  uint64_t total_bytes;
+  /**
+   * Bytes added since the previous call.
+   */
+  uint64_t rw_once_bytes;
+} tos_download_progress;
+
+/**
+ * Called with the progress of a download.
+ *
+ * Threading contract: all callbacks of one download run on the thread that called
+ * `tos_download_file`, one at a time, and never after it returns (so `user_data` may be
+ * freed then). A call that sends requests or makes or frees a client returns
+ * `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`, `tos_rate_limiter_set_rate` and
+ * getters may be called. `progress` is valid only during the call.
+ */
+typedef void (*tos_download_progress_cb)(const struct tos_download_progress *progress,
+                                         void *user_data);
+
+/**
+ * One range of the object, in `tos_download_event.part`.
+ */
+typedef struct tos_download_part_info {
+  /**
+   * 1-based part number.
+   */
+  uint32_t number;
+  /**
+   * The range's first byte in the object.
+   */
+  uint64_t range_start;
+  /**
+   * The range's last byte (inclusive, as in the Go SDK's checkpoint).
+   */
+  uint64_t range_end;
+  /**
+   * True when `crc64` is set (a range written).
+   */
+  bool has_crc64;
+  /**
+   * The range's CRC-64/XZ (ECMA-182), when `has_crc64`.
+   */
+  uint64_t crc64;
+} tos_download_part_info;
+
+/**
+ * A download event, passed to `tos_download_event_cb`. Every pointer in it is valid only
+ * during the callback: copy what you keep. Fields may be appended in later versions: see
+ * `struct_size`.
+ */
+typedef struct tos_download_event {
+  /**
+   * `sizeof` this struct in the library that made it (see `TOS_FIELD_PRESENT`).
+   */
+  size_t struct_size;
+  /**
+   * A `TOS_DOWNLOAD_EVENT_KIND_*` value.
+   */
+  uint32_t kind;
+  const char *bucket;
+  const char *key;
+  /**
+   * The version downloaded; NULL when none was asked for.
+   */
+  const char *version_id;
+  /**
+   * The destination file.
+   */
+  const char *file_path;
+  /**
+   * The temporary file beside it; NULL before one exists.
+   */
+  const char *temp_file;
+  /**
+   * The checkpoint file; NULL when checkpointing is off.
+   */
+  const char *checkpoint_file;
+  /**
+   * True when `part` describes a range.
+   */
+  bool has_part;
+  /**
+   * The range the event is about, when `has_part`.
+   */
+  struct tos_download_part_info part;
+  /**
+   * Why it failed (failure, retry, discard events); NULL otherwise. Lent: do not free.
+   */
+  const struct tos_error *error;
+  /**
+   * For `TOS_DOWNLOAD_EVENT_KIND_TASK_NUM_CHANGED`: the ranges now fetched at once.
+   */
+  uint32_t task_num;
+} tos_download_event;
+
+/**
+ * Called for each download event (temp file made, range done, retry, resume, rename, ...).
+ * Threading contract as `tos_download_progress_cb`; `event` and every pointer in it are
+ * valid only during the call.
+ */
+typedef void (*tos_download_event_cb)(const struct tos_download_event *event, void *user_data);
+
+/**
+ * The caller's own rate limiter, asked before `want` bytes of part data are sent. Return
+ * nonzero to let them go now; return 0 to refuse, after setting `*wait_ms_out` to the
+ * milliseconds to wait before asking again (0 is read as 1).
+ *
+ * Threading contract: all callbacks of one upload run on the thread that called
+ * `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
+ * then). A call that sends requests
+ * or makes or frees a client returns `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`,
+ * `tos_rate_limiter_set_rate` and getters may be called. `user_data` is `tos_upload_file_input.rate_limiter_user_data`. When set, it is used
+ * instead of `tos_upload_file_input.rate_limiter`. `tos_upload_dir` uses it the same way
+ * (`tos_upload_dir_input.rate_limiter_cb`), on the thread that called `tos_upload_dir`.
+ */
+typedef int (*tos_rate_limiter_cb)(uint64_t want, uint64_t *wait_ms_out, void *user_data);
+
+/**
+ * The input of `tos_download_file`. Initialise with `tos_download_file_input_init` (or zero
+ * it and set `struct_size = sizeof(tos_download_file_input)`), then set the required fields:
+ * every zero field means its default. Strings are NUL-terminated UTF-8 (paths: any bytes);
+ * optional strings may be NULL or "" for "not set". Everything is copied before
+ * `tos_download_file` returns; handles (`rate_limiter`, `cancel_hook`) are referenced.
+ */
+typedef struct tos_download_file_input {
+  /**
+   * Required: `sizeof(tos_download_file_input)`, set by `tos_download_file_input_init`.
+   */
+  size_t struct_size;
+  /**
+   * Required: the bucket name.
+   */
+  const char *bucket;
+  /**
+   * Required: the object key.
+   */
+  const char *key;
+  /**
+   * Optional: the version to download; NULL = the latest.
+   */
+  const char *version_id;
+  /**
+   * Required: the destination file, or a directory (one that exists, or a path ending in
+   * `/`) to put the key's last segment in. Missing parent directories are made. The file
+   * appears there only when the whole object is written and verified.
+   */
+  const char *file_path;
+  /**
+   * Optional: bytes per ranged GET, 5 MiB ..= 5 GiB; 0 = 20 MiB.
+   */
+  uint64_t part_size;
+  /**
+   * Optional: ranges fetched at once, at most 1000; 0 = the default (4).
+   */
+  uint32_t task_num;
+  /**
+   * false (default): finished ranges are recorded in a checkpoint file, so a paused, failed
+   * or killed download resumes where it stopped; true: none, a stopped download starts over.
+   */
+  bool disable_checkpoint;
+  /**
+   * Optional: the checkpoint file, or a directory to put it in; NULL = beside the
+   * destination, named as the TOS Go SDK names it. Ignored with `disable_checkpoint`.
+   */
+  const char *checkpoint_file;
+  /**
+   * Optional: `If-Match` on every request; NULL = the ETag the object has when the
+   * download starts, so a file never mixes two versions of the object.
+   */
+  const char *if_match;
+  /**
+   * Optional: `If-None-Match`.
+   */
+  const char *if_none_match;
+  /**
+   * Optional: `If-Modified-Since`, in seconds since the Unix epoch; 0 = not set.
+   */
+  int64_t if_modified_since;
+  /**
+   * Optional: `If-Unmodified-Since`, in seconds since the Unix epoch; 0 = not set.
+   */
+  int64_t if_unmodified_since;
+  /**
+   * SSE-C: the algorithm (`AES256`), for an object stored with a customer key.
+   */
+  const char *ssec_algorithm;
+  /**
+   * SSE-C: the base64 key. Sent on every request; never logged or written to the
+   * checkpoint (which keeps only its MD5).
+   */
+  const char *ssec_key;
+  /**
+   * SSE-C: the base64 MD5 of the key.
+   */
+  const char *ssec_key_md5;
+  /**
+   * Optional: server-side traffic limit in bits per second (`x-tos-traffic-limit`); 0 = none.
+   */
+  uint64_t traffic_limit;
+  /**
+   * Optional: progress callback.
+   */
+  tos_download_progress_cb progress_cb;
+  /**
+   * Passed to `progress_cb`.
+   */
+  void *progress_user_data;
+  /**
+   * Optional: event callback.
+   */
+  tos_download_event_cb event_cb;
+  /**
+   * Passed to `event_cb`.
+   */
+  void *event_user_data;
+  /**
+   * Optional: the caller's rate limiter callback, asked before body bytes are written
+   * (takes precedence over `rate_limiter`).
+   */
+  tos_rate_limiter_cb rate_limiter_cb;
+  /**
+   * Passed to `rate_limiter_cb`.
+   */
+  void *rate_limiter_user_data;
+  /**
+   * Optional: a token bucket, possibly shared with other transfers.
+   */
+  const struct tos_rate_limiter *rate_limiter;
+  /**
+   * Optional: a cancel hook to pause (`tos_pause`: the temporary file and checkpoint are
+   * kept) or abort (`tos_abort`: both removed) this download.
+   */
+  const struct tos_cancel_hook *cancel_hook;
+} tos_download_file_input;
 
 /**
  * Receives one log line. `level` is a `TOS_LOG_LEVEL_*` value; `message` is a
@@ -932,21 +1306,6 @@ typedef struct tos_upload_dir_event {
  * call. `user_data` is `tos_upload_dir_input.event_user_data`.
  */
 typedef void (*tos_upload_dir_event_cb)(const struct tos_upload_dir_event *event, void *user_data);
-
-/**
- * The caller's own rate limiter, asked before `want` bytes of part data are sent. Return
- * nonzero to let them go now; return 0 to refuse, after setting `*wait_ms_out` to the
- * milliseconds to wait before asking again (0 is read as 1).
- *
- * Threading contract: all callbacks of one upload run on the thread that called
- * `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
- * then). A call that sends requests
- * or makes or frees a client returns `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`,
- * `tos_rate_limiter_set_rate` and getters may be called. `user_data` is `tos_upload_file_input.rate_limiter_user_data`. When set, it is used
- * instead of `tos_upload_file_input.rate_limiter`. `tos_upload_dir` uses it the same way
- * (`tos_upload_dir_input.rate_limiter_cb`), on the thread that called `tos_upload_dir`.
- */
-typedef int (*tos_rate_limiter_cb)(uint64_t want, uint64_t *wait_ms_out, void *user_data);
 
 /**
  * The input of `tos_upload_dir`. Initialise with `tos_upload_dir_input_init` (or zero it and
@@ -1508,6 +1867,99 @@ TOS_API uint64_t tos_crc64_update(uint64_t crc, const void *data, size_t len);
  * parts' CRCs. Thread-safe.
  */
 TOS_API uint64_t tos_crc64_combine(uint64_t crc1, uint64_t crc2, uint64_t len2);
+
+/**
+ * Sets `*input` to its defaults: all zero, `struct_size = sizeof(tos_download_file_input)`.
+ * Returns `TOS_ERR_NULL_ARGUMENT` if `input` is NULL.
+ */
+TOS_API tos_result tos_download_file_input_init(struct tos_download_file_input *input);
+
+/**
+ * Downloads one object to a file: ranged GETs in parallel into a temporary file beside the
+ * destination, each range streamed to disk (memory does not grow with the object or the
+ * range), checked for its length and synced before it is recorded in the checkpoint;
+ * resumable after a pause, a network failure or a crash (completed ranges are checked
+ * against the temporary file and never fetched again). The file appears at the destination
+ * only when the whole object is written, its CRC-64 matches the server's, and it is synced:
+ * never a partial or mixed file there. Every GET carries `If-Match` with the ETag the
+ * download started with: an object replaced meanwhile fails the call with
+ * `TOS_ERR_OBJECT_CHANGED` (its temporary file and checkpoint removed), and a change
+ * between two calls is found by the next one, which starts afresh
+ * (`TOS_DOWNLOAD_EVENT_KIND_CHECKPOINT_DISCARDED`). Blocks the calling thread; every
+ * callback runs on it.
+ *
+ * `client`, `input` and `output_out` are required; `input` is copied. On success stores a
+ * `tos_download_file_output` in `*output_out` (free it with `tos_download_file_output_free`);
+ * on failure returns the code and, when `error_out` is not NULL, a `tos_error`:
+ * `TOS_ERR_LOCAL_WRITE` when the temporary file cannot be written, synced or renamed (no
+ * space, a read-only directory; after space is freed the same call resumes),
+ * `TOS_ERR_CRC_MISMATCH` when the whole file does not match the server's CRC-64 (nothing is
+ * kept: the next call starts afresh), `TOS_PAUSED` / `TOS_ABORTED`. A hostile key (`..`, an
+ * empty last segment) is refused before any request: nothing is ever written outside the
+ * destination directory. From inside a callback: `TOS_ERR_REENTRANT_CALL`. SIGPIPE is
+ * handled as in `tos_upload_file`.
+ */
+TOS_API
+tos_result tos_download_file(const struct tos_client *client,
+                             const struct tos_download_file_input *input,
+                             struct tos_download_file_output **output_out,
+                             struct tos_error **error_out);
+
+/**
+ * The bucket. NULL for a NULL output.
+ */
+TOS_API const char *tos_download_file_output_bucket(const struct tos_download_file_output *output);
+
+/**
+ * The object key. NULL for a NULL output.
+ */
+TOS_API const char *tos_download_file_output_key(const struct tos_download_file_output *output);
+
+/**
+ * The object's ETag as the server sent it (quoted). NULL for a NULL output.
+ */
+TOS_API const char *tos_download_file_output_etag(const struct tos_download_file_output *output);
+
+/**
+ * The version id ("" when the bucket is not versioned). NULL for a NULL output.
+ */
+TOS_API
+const char *tos_download_file_output_version_id(const struct tos_download_file_output *output);
+
+/**
+ * The file written: the destination, or inside it when it named a directory (for a key
+ * ending in `/`, the directory made). NULL for a NULL output.
+ */
+TOS_API
+const char *tos_download_file_output_file_path(const struct tos_download_file_output *output);
+
+/**
+ * The object's size in bytes. 0 for a NULL output.
+ */
+TOS_API uint64_t tos_download_file_output_size(const struct tos_download_file_output *output);
+
+/**
+ * True when the server gave the object's CRC-64 and the file was checked against it.
+ */
+TOS_API bool tos_download_file_output_has_crc64(const struct tos_download_file_output *output);
+
+/**
+ * The object's CRC-64/XZ (ECMA-182), which the file matched, when
+ * `tos_download_file_output_has_crc64`; 0 otherwise and for a NULL output.
+ */
+TOS_API uint64_t tos_download_file_output_crc64(const struct tos_download_file_output *output);
+
+/**
+ * Body bytes this call received (ranges kept from an earlier run not counted). 0 for a NULL
+ * output.
+ */
+TOS_API
+uint64_t tos_download_file_output_bytes_received(const struct tos_download_file_output *output);
+
+/**
+ * Frees an output. Accepts NULL.
+ */
+TOS_API void tos_download_file_output_free(struct tos_download_file_output *output);
 
 /**
  * The result code of the failure (never `TOS_OK`); `TOS_ERR_NULL_ARGUMENT` for a NULL error.

@@ -1,0 +1,222 @@
+//! The temp file a download fills before it becomes the destination: sized up front,
+//! written at positions by every range at once, synced before a range counts as done, and
+//! read back to prove what a checkpoint claims. Every file system call runs on the blocking
+//! pool, so a slow disk never holds a runtime thread and a cancel is answered at once.
+
+use super::destination::local_write;
+use crate::error::{ErrorKind, Result, UploadError};
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tos_crc64::Crc64;
+
+/// Body chunks are gathered to this size before one positioned write, so the blocking pool
+/// is asked once per MiB, not once per network chunk.
+pub(crate) const WRITE_BATCH: usize = 1 << 20;
+
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .unwrap_or_else(|e| Err(io::Error::other(e)))
+}
+
+/// `<target>.temp.<unix nanos>`, beside the target.
+pub(crate) fn fresh_path(target: &Path) -> PathBuf {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let mut name = target.as_os_str().to_owned();
+    name.push(format!(".temp.{nanos}"));
+    PathBuf::from(name)
+}
+
+/// Whether `path` has the name this engine gives temp files of `target`
+/// (`<target>.temp.<digits>`): only such files are swept. `<target>.temp` alone (Go before
+/// 2.8) may be a user's own file, and is touched only when a checkpoint names it.
+pub(crate) fn named_by_us(path: &Path, target: &Path) -> bool {
+    belongs_to(path, target) && path.as_os_str().len() > target.as_os_str().len() + ".temp".len()
+}
+
+/// Whether `path` can be a temp file of `target` (`<target>.temp` or `<target>.temp.<digits>`):
+/// a checkpoint is untrusted, so a path it names is used or deleted only when it is one.
+pub(crate) fn belongs_to(path: &Path, target: &Path) -> bool {
+    let (path, target) = (
+        path.as_os_str().as_encoded_bytes(),
+        target.as_os_str().as_encoded_bytes(),
+    );
+    let Some(rest) = path
+        .strip_prefix(target)
+        .and_then(|r| r.strip_prefix(b".temp"))
+    else {
+        return false;
+    };
+    rest.is_empty()
+        || rest
+            .strip_prefix(b".")
+            .is_some_and(|digits| !digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+}
+
+/// A new temp file of `size` bytes (sparse until written).
+pub(crate) async fn create(path: &Path, size: u64) -> Result<Arc<File>> {
+    let owned = path.to_path_buf();
+    blocking(move || {
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&owned)?;
+        if let Err(e) = file.set_len(size) {
+            let _ = std::fs::remove_file(&owned);
+            return Err(e);
+        }
+        Ok(file)
+    })
+    .await
+    .map(Arc::new)
+    .map_err(|e| local_write(path, "cannot create the temp file", e))
+}
+
+/// An existing temp file, only if it is a regular file of exactly `size` bytes.
+pub(crate) async fn reopen(path: &Path, size: u64) -> std::result::Result<Arc<File>, String> {
+    let owned = path.to_path_buf();
+    let opened = blocking(move || {
+        let metadata = std::fs::symlink_metadata(&owned)?;
+        if !metadata.file_type().is_file() {
+            return Err(io::Error::other("not a regular file"));
+        }
+        let file = OpenOptions::new().read(true).write(true).open(&owned)?;
+        Ok((file.metadata()?.len(), file))
+    })
+    .await;
+    match opened {
+        Ok((len, file)) if len == size => Ok(Arc::new(file)),
+        Ok((len, _)) => Err(format!(
+            "the temp file {} has {len} bytes, not {size}",
+            path.display()
+        )),
+        Err(e) => Err(format!("the temp file {} is unusable: {e}", path.display())),
+    }
+}
+
+pub(crate) async fn remove(path: &Path) {
+    let owned = path.to_path_buf();
+    let _ = blocking(move || std::fs::remove_file(owned)).await;
+}
+
+/// The CRC-64 of `len` bytes at `offset`, read back from the file.
+pub(crate) async fn crc_of(file: &Arc<File>, offset: u64, len: u64) -> io::Result<u64> {
+    let file = Arc::clone(file);
+    blocking(move || {
+        let mut crc = Crc64::new();
+        let mut block = vec![0u8; WRITE_BATCH];
+        let mut done = 0;
+        while done < len {
+            let want = (len - done).min(WRITE_BATCH as u64) as usize;
+            file.read_exact_at(&mut block[..want], offset + done)?;
+            crc.update(&block[..want]);
+            done += want as u64;
+        }
+        Ok(crc.value())
+    })
+    .await
+}
+
+/// The CRC-64/NVME of the whole file, for an S3 store's full-object checksum.
+pub(crate) async fn crc64_nvme_of(file: &Arc<File>, len: u64) -> io::Result<u64> {
+    let file = Arc::clone(file);
+    blocking(move || {
+        let mut nvme = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme);
+        let mut block = vec![0u8; WRITE_BATCH];
+        let mut done = 0;
+        while done < len {
+            let want = (len - done).min(WRITE_BATCH as u64) as usize;
+            file.read_exact_at(&mut block[..want], done)?;
+            nvme.update(&block[..want]);
+            done += want as u64;
+        }
+        Ok(nvme.finalize())
+    })
+    .await
+}
+
+/// Writes one range: gathers chunks into batches, computes the range's CRC-64 on the way.
+pub(crate) struct RangeWriter {
+    file: Arc<File>,
+    path: Arc<PathBuf>,
+    batch: Vec<u8>,
+    /// File offset of `batch[0]`.
+    batch_at: u64,
+    crc: Crc64,
+}
+
+impl RangeWriter {
+    pub fn new(file: Arc<File>, path: Arc<PathBuf>, start: u64) -> RangeWriter {
+        RangeWriter {
+            file,
+            path,
+            batch: Vec::with_capacity(WRITE_BATCH),
+            batch_at: start,
+            crc: Crc64::new(),
+        }
+    }
+
+    /// Body bytes at `offset`, which must follow the previous ones.
+    pub async fn write(&mut self, offset: u64, data: &[u8]) -> Result<()> {
+        if offset != self.batch_at + self.batch.len() as u64 {
+            return Err(UploadError::new(
+                ErrorKind::Internal,
+                "a range's bytes arrived out of order",
+            ));
+        }
+        self.crc.update(data);
+        self.batch.extend_from_slice(data);
+        if self.batch.len() >= WRITE_BATCH {
+            self.flush().await?;
+        }
+        Ok(())
+    }
+
+    async fn flush(&mut self) -> Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(WRITE_BATCH));
+        let (file, at, len) = (Arc::clone(&self.file), self.batch_at, batch.len() as u64);
+        blocking(move || file.write_all_at(&batch, at))
+            .await
+            .map_err(|e| local_write(&self.path, "cannot write", e))?;
+        self.batch_at += len;
+        Ok(())
+    }
+
+    /// Writes what is left and makes the range durable: only then may it be recorded done.
+    pub async fn finish(mut self) -> Result<u64> {
+        self.flush().await?;
+        let file = Arc::clone(&self.file);
+        blocking(move || file.sync_data())
+            .await
+            .map_err(|e| local_write(&self.path, "cannot sync", e))?;
+        Ok(self.crc.value())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_targets_own_temp_names_belong_to_it() {
+        let target = Path::new("/d/a.bin");
+        assert!(belongs_to(Path::new("/d/a.bin.temp.123"), target));
+        assert!(belongs_to(Path::new("/d/a.bin.temp"), target));
+        assert!(!belongs_to(Path::new("/d/a.bin.temp.12x"), target));
+        assert!(!belongs_to(Path::new("/etc/passwd"), target));
+        assert!(!belongs_to(Path::new("/d/a.bin"), target));
+        assert!(named_by_us(Path::new("/d/a.bin.temp.123"), target));
+        assert!(!named_by_us(Path::new("/d/a.bin.temp"), target));
+    }
+}
