@@ -2,8 +2,9 @@
 //! field names, so one set of shapes (here, in `parts` and in `uploads`) serves both, and a
 //! protocol brings only its `Format`.
 
+use super::objects::{self, ObjectsListing};
 use super::parts::{self, PartsListing};
-use super::protocol::{CompletedPart, PartsPage, Response, UploadsPage};
+use super::protocol::{CompletedPart, ObjectsPage, PartsPage, Response, UploadsPage};
 use super::uploads::{self, UploadsListing};
 use crate::error::{ErrorKind, Result, ServerErrorDetail, UploadError};
 use bytes::Bytes;
@@ -36,6 +37,7 @@ pub trait Documents: Send + Sync {
     fn completed(&self, body: &[u8]) -> Result<Completed>;
     fn parts_page(&self, body: &[u8]) -> Result<PartsPage>;
     fn uploads_page(&self, body: &[u8]) -> Result<UploadsPage>;
+    fn objects_page(&self, body: &[u8]) -> Result<ObjectsPage>;
     /// `None` when the body is not an error document.
     fn error(&self, body: &[u8]) -> Option<ErrorDoc>;
 }
@@ -70,6 +72,12 @@ impl<F: Format> Documents for F {
         const OPERATION: &str = "ListMultipartUploads";
         let listing: UploadsListing = decode::<F, _>(OPERATION, body)?;
         uploads::page(listing).map_err(|why| bad_body(OPERATION, why))
+    }
+
+    fn objects_page(&self, body: &[u8]) -> Result<ObjectsPage> {
+        const OPERATION: &str = "ListObjectsV2";
+        let listing: ObjectsListing = decode::<F, _>(OPERATION, body)?;
+        objects::page(listing).map_err(|why| bad_body(OPERATION, why))
     }
 
     fn error(&self, body: &[u8]) -> Option<ErrorDoc> {

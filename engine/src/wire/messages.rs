@@ -133,6 +133,24 @@ pub struct UploadsPage {
     pub next_marker: Option<UploadsMarker>,
 }
 
+/// An object as ListObjectsV2 lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedObject {
+    pub key: String,
+    pub size: u64,
+    /// Quoted, as the server sent it.
+    pub etag: String,
+    /// TOS's CRC-64 (ECMA) of the object, when the listing carries it (`HashCrc64ecma`).
+    pub crc64: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ObjectsPage {
+    pub objects: Vec<ListedObject>,
+    /// Where the next page starts, when the listing is truncated.
+    pub next_token: Option<String>,
+}
+
 /// What the server says of a whole object it now holds (Complete or PutObject).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ObjectReceipt {

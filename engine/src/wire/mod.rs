@@ -15,6 +15,7 @@ pub(crate) mod get_object;
 mod messages;
 mod network_error;
 mod object_headers;
+pub(crate) mod objects;
 mod parts;
 #[cfg(test)]
 mod proptests;

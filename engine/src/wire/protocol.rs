@@ -10,8 +10,9 @@ use super::documents::{bad_body, Documents, ErrorHeaders};
 use super::endpoint::{check_key_length, check_key_segments, Endpoint};
 // Re-exported: the upload logic names these types by their old home, `wire::protocol`.
 pub use super::messages::{
-    BodyFraming, CompletedPart, ListedPart, ListedUpload, ObjectHead, ObjectReceipt, Operation,
-    PartReceipt, PartsPage, Response, SignedRequest, UploadsMarker, UploadsPage,
+    BodyFraming, CompletedPart, ListedObject, ListedPart, ListedUpload, ObjectHead, ObjectReceipt,
+    ObjectsPage, Operation, PartReceipt, PartsPage, Response, SignedRequest, UploadsMarker,
+    UploadsPage,
 };
 use super::object_headers::{
     create_headers, ssec_headers, traffic_limit_header, ObjectHeaderNames,
@@ -251,6 +252,22 @@ pub trait Protocol: Send + Sync {
 
     fn parse_list_multipart_uploads(&self, response: &Response) -> Result<UploadsPage> {
         self.site().dialect.documents.uploads_page(&response.body)
+    }
+
+    /// One page of ListObjectsV2 of the keys under `prefix`, from the start or from
+    /// `continuation_token`, at most `max_keys` long.
+    fn list_objects_v2(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        continuation_token: Option<&str>,
+        max_keys: u32,
+    ) -> Operation {
+        super::objects::operation(bucket, prefix, continuation_token, max_keys)
+    }
+
+    fn parse_list_objects_v2(&self, response: &Response) -> Result<ObjectsPage> {
+        self.site().dialect.documents.objects_page(&response.body)
     }
 
     fn head_object(&self, bucket: &str, key: &str) -> Operation {

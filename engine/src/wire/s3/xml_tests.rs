@@ -175,3 +175,28 @@ fn list_uploads_reads_every_upload_and_the_next_markers() {
     assert!(Xml.uploads_page(no_id).is_err());
     assert!(Xml.uploads_page(b"{\"json\":1}").is_err());
 }
+
+#[test]
+fn list_objects_v2_pages_are_read_from_xml() {
+    let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">
+  <Name>b</Name><Prefix>p/</Prefix><KeyCount>2</KeyCount><MaxKeys>2</MaxKeys>
+  <IsTruncated>true</IsTruncated><NextContinuationToken>tok==</NextContinuationToken>
+  <Contents><Key>p/a</Key><LastModified>2026-01-01T00:00:00.000Z</LastModified>
+    <ETag>&quot;e1&quot;</ETag><Size>3</Size><StorageClass>STANDARD</StorageClass></Contents>
+  <Contents><Key>p/b</Key><ETag>"e2"</ETag><Size>5</Size></Contents>
+</ListBucketResult>"#;
+    let page = Xml.objects_page(body).unwrap();
+    assert_eq!(page.next_token.as_deref(), Some("tok=="));
+    let keys: Vec<(&str, u64, &str)> = page
+        .objects
+        .iter()
+        .map(|o| (o.key.as_str(), o.size, o.etag.as_str()))
+        .collect();
+    assert_eq!(keys, [("p/a", 3, "\"e1\""), ("p/b", 5, "\"e2\"")]);
+    let one = br#"<ListBucketResult><IsTruncated>false</IsTruncated>
+        <Contents><Key>k</Key><Size>1</Size></Contents></ListBucketResult>"#;
+    assert_eq!(Xml.objects_page(one).unwrap().objects.len(), 1);
+    let empty = b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
+    assert!(Xml.objects_page(empty).unwrap().objects.is_empty());
+}

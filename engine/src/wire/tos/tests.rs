@@ -131,3 +131,28 @@ fn a_tos_page_gives_keys_ids_times_and_the_next_marker() {
     assert!(Json.uploads_page(b"<xml/>").is_err());
     assert!(Json.uploads_page(b"{}").unwrap().uploads.is_empty());
 }
+
+#[test]
+fn list_objects_v2_pages_are_read_from_json() {
+    let body = br#"{"Name":"b","Prefix":"p/","KeyCount":2,"IsTruncated":true,
+        "NextContinuationToken":"tok","CommonPrefixes":[],
+        "Contents":[{"Key":"p/a","Size":3,"ETag":"\"e1\"","HashCrc64ecma":"123"},
+                    {"Key":"p/b/","Size":0,"ETag":"\"e2\""}]}"#;
+    let page = Json.objects_page(body).unwrap();
+    assert_eq!(page.next_token.as_deref(), Some("tok"));
+    assert_eq!(page.objects.len(), 2);
+    assert_eq!(page.objects[0].key, "p/a");
+    assert_eq!(page.objects[0].size, 3);
+    assert_eq!(page.objects[0].etag, "\"e1\"");
+    assert_eq!(page.objects[0].crc64, Some(123));
+    assert_eq!(page.objects[1].crc64, None);
+    let last = Json
+        .objects_page(br#"{"IsTruncated":false,"Contents":null}"#)
+        .unwrap();
+    assert!(last.objects.is_empty() && last.next_token.is_none());
+    assert!(Json.objects_page(br#"{"IsTruncated":true}"#).is_err());
+    assert!(Json
+        .objects_page(br#"{"Contents":[{"Key":"a","HashCrc64ecma":"x"}]}"#)
+        .is_err());
+    assert!(Json.objects_page(br#"{"Contents":[{"Size":1}]}"#).is_err());
+}
