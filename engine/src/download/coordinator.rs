@@ -57,6 +57,9 @@ impl Session {
         let (to_coordinator, mut messages) = mpsc::unbounded_channel();
         let (ask, mut asks) = mpsc::unbounded_channel();
         let pacer = match self.reporter.shared_limiter() {
+            _ if self.reporter.limiter_asks.is_some() => {
+                Pacer::Callback(self.reporter.limiter_asks.clone().expect("checked"))
+            }
             _ if self.reporter.has_acquire() => Pacer::Callback(ask.clone()),
             Some(shared) => Pacer::Shared(shared),
             None => Pacer::None,

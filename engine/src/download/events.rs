@@ -84,6 +84,8 @@ const RW_INTERVAL: Duration = Duration::from_millis(100);
 
 pub(crate) struct Reporter {
     observers: DownloadObservers,
+    /// Where the ranges ask for bytes instead of the observers' callback.
+    pub limiter_asks: Option<tokio::sync::mpsc::UnboundedSender<super::fetch::AcquireAsk>>,
     pub template: DownloadEvent,
     total: u64,
     consumed: u64,
@@ -92,9 +94,14 @@ pub(crate) struct Reporter {
 }
 
 impl Reporter {
-    pub fn new(observers: DownloadObservers, template: DownloadEvent) -> Reporter {
+    pub fn new(
+        observers: DownloadObservers,
+        template: DownloadEvent,
+        limiter_asks: Option<tokio::sync::mpsc::UnboundedSender<super::fetch::AcquireAsk>>,
+    ) -> Reporter {
         Reporter {
             observers,
+            limiter_asks,
             template,
             total: 0,
             consumed: 0,

@@ -8,7 +8,7 @@ pub mod checkpoint;
 mod coordinator;
 mod destination;
 pub mod events;
-mod fetch;
+pub(crate) mod fetch;
 mod plan;
 pub mod request;
 mod temp_file;
@@ -29,6 +29,18 @@ pub(crate) async fn download_file(
     wire: Arc<Wire>,
     request: DownloadFileRequest,
     observers: DownloadObservers,
+) -> Result<DownloadFileOutput> {
+    download_file_asking(wire, request, observers, None).await
+}
+
+/// As `download_file`, but the ranges ask `limiter_asks` for their bytes instead of a
+/// callback in `observers`: a folder download serves its user's limiter on the calling
+/// thread, away from the file's own task.
+pub(crate) async fn download_file_asking(
+    wire: Arc<Wire>,
+    request: DownloadFileRequest,
+    observers: DownloadObservers,
+    limiter_asks: Option<tokio::sync::mpsc::UnboundedSender<fetch::AcquireAsk>>,
 ) -> Result<DownloadFileOutput> {
     let checked = request::check(&request)?;
     wire.check_bucket(&request.bucket)?;
@@ -95,7 +107,7 @@ pub(crate) async fn download_file(
             ..options
         },
         wire,
-        reporter: Reporter::new(observers, template),
+        reporter: Reporter::new(observers, template, limiter_asks),
         cancel,
         part_size: checked.part_size,
         task_num: checked.task_num,
