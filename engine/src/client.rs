@@ -7,6 +7,10 @@ use crate::download::{
     events::DownloadObservers,
     request::{DownloadFileOutput, DownloadFileRequest},
 };
+use crate::download_dir::{
+    self,
+    request::{DownloadDirObservers, DownloadDirOutput, DownloadDirRequest},
+};
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::Observers;
 use crate::open_uploads::{self, AbortUploadRequest, ListUploadsRequest, MultipartUpload};
@@ -174,6 +178,39 @@ impl Client {
             request,
             observers,
         ))
+    }
+
+    /// Downloads every object under a prefix into a folder, blocking like `download_file`;
+    /// every callback runs on this thread. Per-file failures (hostile keys among them) are
+    /// listed in the output; the call itself fails on bad input, a failed listing, pause or
+    /// abort. Runs on the runtime's threads, as `upload_dir` does.
+    pub fn download_dir(
+        &self,
+        request: DownloadDirRequest,
+        mut observers: DownloadDirObservers,
+    ) -> Result<DownloadDirOutput> {
+        self.refuse_nested_call()?;
+        let queue = Arc::new(CallerQueue::default());
+        let callbacks = DirCallbacks {
+            queue: Arc::clone(&queue),
+            wants_events: observers.event.is_some(),
+            wants_progress: observers.progress.is_some(),
+            has_acquire: observers.acquire.is_some(),
+            shared_limiter: observers.shared_limiter.clone(),
+        };
+        let download = download_dir::download_dir(Arc::clone(&self.wire), request, callbacks);
+        let finish = FinishOnDrop(Arc::clone(&queue));
+        let task = self.runtime.spawn(async move {
+            let _finish = finish;
+            download.await
+        });
+        // A callback that panics unwinds out of `serve`: the download must not go on alone.
+        let mut stop = AbortOnDrop(Some(task.abort_handle()));
+        queue.serve(&mut observers);
+        stop.0 = None;
+        self.runtime.block_on(task).unwrap_or_else(|e| {
+            Err(UploadError::new(ErrorKind::Panic, "the directory download panicked").with_cause(e))
+        })
     }
 
     /// Lists the multipart uploads open under a prefix, page by page, blocking the calling

@@ -7,7 +7,8 @@
 //! it; `upload_stream` uploads a stream of unknown size; `parts` is what the three share to
 //! send bytes (part workers, automatic concurrency, progress, one-request puts);
 //! `download` is the resumable download of one object to a file (ranged GETs into a temp
-//! file, checkpoint, rename); `open_uploads` lists and aborts multipart uploads left open on
+//! file, checkpoint, rename); `download_dir` downloads every object under a prefix into a
+//! folder on top of it; `open_uploads` lists and aborts multipart uploads left open on
 //! the server; `state_file` reads and writes the engine's own files (checkpoints, journals)
 //! safely; `wire` turns typed operations into signed HTTP requests under one retry policy,
 //! with each protocol behind `wire::protocol::Protocol`. The rest is shared by all of them.
@@ -18,6 +19,7 @@ mod cancel;
 mod client;
 mod config;
 mod download;
+mod download_dir;
 /// The download checkpoint file (the TOS Go SDK's format), public for tools and tests.
 pub use download::checkpoint as download_checkpoint;
 mod error;
@@ -43,6 +45,9 @@ pub use client::Client;
 pub use config::{Addressing, ClientConfig, CredentialsSource, ThreadStartHook, WireProtocol};
 pub use download::events::{DownloadEvent, DownloadEventKind, DownloadObservers, DownloadPartInfo};
 pub use download::request::{DownloadFileOutput, DownloadFileRequest};
+pub use download_dir::request::{
+    DownloadDirObservers, DownloadDirOutput, DownloadDirRequest, MAX_AUTO_DOWNLOAD_FILES,
+};
 pub use error::{ErrorKind, ServerErrorDetail, UploadError};
 pub use events::{
     AcquireFn, Observers, PartInfo, ProgressKind, ProgressStatus, UploadEvent, UploadEventKind,

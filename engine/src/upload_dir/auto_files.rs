@@ -9,7 +9,7 @@ use crate::parts::auto_tasks::{Decision, TaskTuner};
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub(super) struct FileTuner {
+pub(crate) struct FileTuner {
     tuner: TaskTuner,
 }
 

@@ -60,6 +60,18 @@ pub fn journal_path(checkpoint_dir: &Path, bucket: &str, prefix: &str, dir: &Pat
     checkpoint_dir.join(format!("dir-{}.journal", hex::encode(digest)))
 }
 
+/// One journal per (bucket, prefix, local directory) of a folder download: named apart from
+/// the upload's, so an upload and a download of the same pair never read each other's.
+pub fn download_journal_path(
+    checkpoint_dir: &Path,
+    bucket: &str,
+    prefix: &str,
+    dir: &Path,
+) -> PathBuf {
+    let digest = Md5::digest(format!("download\n{bucket}\n{prefix}\n{}", dir.display()).as_bytes());
+    checkpoint_dir.join(format!("download-dir-{}.journal", hex::encode(digest)))
+}
+
 fn io_error(path: &Path, what: &str, e: std::io::Error) -> UploadError {
     UploadError::new(
         ErrorKind::CheckpointIo,

@@ -2,7 +2,7 @@
 //! one PutObject, large ones through the resumable multipart path with their own checkpoint,
 //! a journal so a rerun skips finished files, aggregate progress, one connection cap.
 
-mod auto_files;
+pub(crate) mod auto_files;
 pub(crate) mod caller_queue;
 pub(crate) mod dir_reporter;
 pub mod dir_request;
