@@ -392,3 +392,114 @@ fn a_missing_bucket_fails_the_call() {
         .unwrap_err();
     assert_eq!(error.http_status(), Some(404), "{error}");
 }
+
+/// `bytes=a-b` of a log entry, as (a, b).
+fn range_of(entry: &Value) -> (u64, u64) {
+    let text = entry["range"].as_str().expect("a ranged GET");
+    let (first, last) = text
+        .strip_prefix("bytes=")
+        .unwrap()
+        .split_once('-')
+        .unwrap();
+    (first.parse().unwrap(), last.parse().unwrap())
+}
+
+#[test]
+fn a_large_object_paused_mid_way_resumes_through_its_own_checkpoint() {
+    let s = Setup::new();
+    let big = pattern(15 * MIB, 4);
+    s.put("p/big.bin", &big);
+    let hook = CancelHook::new();
+    let pauser = hook.clone();
+    // Slow enough (8 MiB/s) that the pause lands while the second or third range is read.
+    let observers = DirObservers {
+        progress: Some(Box::new(move |p: &DirProgress| {
+            if p.bytes_done >= 6 * MIB {
+                pauser.cancel(CancelKind::Pause);
+            }
+        })),
+        shared_limiter: Some(Arc::new(tosupload_engine::TokenBucket::new(8 * MIB, 0))),
+        ..DirObservers::default()
+    };
+    let mut request = s.request("p/");
+    request.checkpoint_dir = Some(s.checkpoints());
+    request.task_num = 1;
+    request.cancel = Some(hook);
+    let error = s
+        .client
+        .download_dir(request.clone(), observers)
+        .unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Paused);
+    assert!(!s.local().join("big.bin").exists(), "never a partial file");
+    let kept: Vec<String> = std::fs::read_dir(s.checkpoints())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert!(
+        kept.iter().any(|n| n.ends_with(".download")),
+        "the file's checkpoint is kept: {kept:?}"
+    );
+
+    let seq = s.server.last_seq();
+    request.cancel = None;
+    let output = s.download(request);
+    assert_eq!(output.files_downloaded, 1);
+    let ranges: Vec<(u64, u64)> = (s.server.log().into_iter())
+        .filter(|e| e["op"] == "GetObject" && e["seq"].as_u64().unwrap() > seq)
+        .map(|e| range_of(&e))
+        .collect();
+    assert!(
+        ranges.iter().all(|(first, _)| *first >= 5 * MIB),
+        "the first range was fetched again: {ranges:?}"
+    );
+    assert_eq!(std::fs::read(s.local().join("big.bin")).unwrap(), big);
+    assert_eq!(std::fs::read_dir(s.checkpoints()).unwrap().count(), 0);
+}
+
+#[test]
+fn abort_removes_the_journal() {
+    let s = Setup::new();
+    s.upload_tree("p/", &tree(10));
+    let hook = CancelHook::new();
+    let aborter = hook.clone();
+    let observers = DirObservers {
+        event: Some(Box::new(move |e: &DirEvent| {
+            if e.kind == DirEventKind::FileSucceeded {
+                aborter.cancel(CancelKind::Abort);
+            }
+        })),
+        ..DirObservers::default()
+    };
+    let mut request = s.request("p/");
+    request.checkpoint_dir = Some(s.checkpoints());
+    request.file_concurrency = 1;
+    request.cancel = Some(hook);
+    let error = s.client.download_dir(request, observers).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Aborted);
+    assert_eq!(std::fs::read_dir(s.checkpoints()).unwrap().count(), 0);
+}
+
+#[test]
+fn the_limiter_callback_is_asked_for_every_byte_on_the_calling_thread() {
+    let s = Setup::new();
+    let files = tree(6);
+    s.upload_tree("p/", &files);
+    let caller = std::thread::current().id();
+    let asked = Arc::new(Mutex::new((0u64, true)));
+    let record = Arc::clone(&asked);
+    let observers = DirObservers {
+        acquire: Some(Box::new(move |want| {
+            let mut asked = record.lock().unwrap();
+            asked.0 += want;
+            asked.1 &= std::thread::current().id() == caller;
+            tosupload_engine::Permit::Granted
+        })),
+        ..DirObservers::default()
+    };
+    let output = s.client.download_dir(s.request("p/"), observers).unwrap();
+    assert_eq!(output.files_downloaded, 6);
+    let (bytes, on_caller) = *asked.lock().unwrap();
+    assert!(on_caller, "a limiter question was asked on another thread");
+    assert_eq!(bytes, output.bytes_downloaded);
+    assert_eq!(read_tree(&s.local()), files);
+}
