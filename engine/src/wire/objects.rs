@@ -42,8 +42,8 @@ struct ObjectEntry {
     size: u64,
     #[serde(rename = "ETag", default)]
     etag: String,
-    /// TOS only, a decimal number in a string.
-    #[serde(rename = "HashCrc64ecma", default)]
+    /// TOS only: a decimal number, in a string (as TOS's documents write it) or bare.
+    #[serde(rename = "HashCrc64ecma", default, deserialize_with = "number_or_text")]
     hash_crc64ecma: Option<String>,
 }
 
@@ -64,6 +64,41 @@ fn absent_as_empty<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
     deserializer: D,
 ) -> std::result::Result<Vec<T>, D::Error> {
     Ok(Option::<Vec<T>>::deserialize(deserializer)?.unwrap_or_default())
+}
+
+fn number_or_text<'a, D: Deserializer<'a>>(
+    deserializer: D,
+) -> std::result::Result<Option<String>, D::Error> {
+    struct NumberOrText;
+    impl<'de> serde::de::Visitor<'de> for NumberOrText {
+        type Value = Option<String>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a CRC-64 as a number or a string")
+        }
+        fn visit_u64<E>(self, value: u64) -> std::result::Result<Self::Value, E> {
+            Ok(Some(value.to_string()))
+        }
+        fn visit_str<E>(self, value: &str) -> std::result::Result<Self::Value, E> {
+            Ok(Some(value.to_string()))
+        }
+        fn visit_unit<E>(self) -> std::result::Result<Self::Value, E> {
+            Ok(None)
+        }
+        /// An XML element seen through `deserialize_any`: its text is the `$text` entry.
+        fn visit_map<A: serde::de::MapAccess<'de>>(
+            self,
+            mut map: A,
+        ) -> std::result::Result<Self::Value, A::Error> {
+            let mut text = None;
+            while let Some((name, value)) = map.next_entry::<String, String>()? {
+                if name == "$text" {
+                    text = Some(value);
+                }
+            }
+            Ok(text)
+        }
+    }
+    deserializer.deserialize_any(NumberOrText)
 }
 
 /// A page from its listing; `Err` says why it cannot be one.

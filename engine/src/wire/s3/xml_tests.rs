@@ -195,8 +195,9 @@ fn list_objects_v2_pages_are_read_from_xml() {
         .collect();
     assert_eq!(keys, [("p/a", 3, "\"e1\""), ("p/b", 5, "\"e2\"")]);
     let one = br#"<ListBucketResult><IsTruncated>false</IsTruncated>
-        <Contents><Key>k</Key><Size>1</Size></Contents></ListBucketResult>"#;
-    assert_eq!(Xml.objects_page(one).unwrap().objects.len(), 1);
+        <Contents><Key>k</Key><Size>1</Size><HashCrc64ecma>42</HashCrc64ecma></Contents>
+        </ListBucketResult>"#;
+    assert_eq!(Xml.objects_page(one).unwrap().objects[0].crc64, Some(42));
     let empty = b"<ListBucketResult><IsTruncated>false</IsTruncated></ListBucketResult>";
     assert!(Xml.objects_page(empty).unwrap().objects.is_empty());
 }

@@ -155,4 +155,10 @@ fn list_objects_v2_pages_are_read_from_json() {
         .objects_page(br#"{"Contents":[{"Key":"a","HashCrc64ecma":"x"}]}"#)
         .is_err());
     assert!(Json.objects_page(br#"{"Contents":[{"Size":1}]}"#).is_err());
+    let bare = br#"{"Contents":[{"Key":"a","HashCrc64ecma":18446744073709551615},
+                                {"Key":"b","HashCrc64ecma":null}]}"#;
+    let crcs: Vec<Option<u64>> = (Json.objects_page(bare).unwrap().objects.iter())
+        .map(|o| o.crc64)
+        .collect();
+    assert_eq!(crcs, [Some(u64::MAX), None]);
 }
