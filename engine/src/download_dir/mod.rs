@@ -33,7 +33,6 @@ use tokio::sync::mpsc;
 /// Pages listed but not yet started: bounds the listing's lead over the downloads (4,000
 /// objects with pages of 1,000).
 const LISTING_QUEUE: usize = 4;
-const PAGE_SIZE: u32 = crate::wire::objects::MAX_PAGE;
 
 pub(crate) struct FileTask {
     key: String,
@@ -243,7 +242,11 @@ fn forward_limiter_asks(
 /// Lists every page in turn, each handed on as it comes; a listing error ends the listing
 /// and is handed on last.
 async fn list_all(shared: Arc<Shared>, pages: mpsc::Sender<Result<Vec<ListedObject>>>) {
-    let mut paging = ObjectsPaging::new(PAGE_SIZE);
+    let page_size = match shared.request.list_page_size {
+        0 => crate::wire::objects::MAX_PAGE,
+        n => n,
+    };
+    let mut paging = ObjectsPaging::new(page_size);
     let (bucket, prefix) = (&shared.request.bucket, &shared.request.prefix);
     while !paging.finished() {
         let page = tokio::select! {

@@ -41,6 +41,8 @@ pub struct DownloadDirRequest {
     /// A local file of the object's size whose CRC-64 is the object's is left as it is.
     pub skip_existing: bool,
     pub cancel: Option<CancelHook>,
+    /// Keys asked per ListObjectsV2 page: 0 = 1,000 (the most both stores give).
+    pub list_page_size: u32,
 }
 
 impl DownloadDirRequest {
@@ -58,6 +60,7 @@ impl DownloadDirRequest {
             error_policy: ErrorPolicy::StopOnFirst,
             skip_existing: false,
             cancel: None,
+            list_page_size: 0,
         }
     }
 }
