@@ -1,8 +1,9 @@
 //! Folder download against the real local server: a tree uploaded with `upload_dir` comes
 //! back byte-exact; patterns, skip_existing, pause and resume from the journal, hostile keys
-//! and the error policies. (The paging checks of a hostile listing are unit tests of
-//! `wire::objects`; the key checker's refusals of keys the client cannot even upload, such as
-//! `../escape`, are unit tests of `download_dir::local_path`.)
+//! and the error policies; a listing that repeats its token, from a stand-in server. (The
+//! other paging checks of a hostile listing are unit tests of `wire::objects`; the key
+//! checker's refusals of keys the client cannot even upload, such as `../escape`, are unit
+//! tests of `download_dir::local_path`.)
 
 mod common;
 
@@ -503,4 +504,61 @@ fn the_limiter_callback_is_asked_for_every_byte_on_the_calling_thread() {
     assert!(on_caller, "a limiter question was asked on another thread");
     assert_eq!(bytes, output.bytes_downloaded);
     assert_eq!(read_tree(&s.local()), files);
+}
+
+/// A listing that hands back the same continuation token ends the call with an error after
+/// two pages, instead of looping: a stand-in server that answers every request with a
+/// truncated page and the token "same".
+#[test]
+fn a_listing_that_repeats_its_continuation_token_is_an_error_not_a_loop() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let requests = Arc::new(Mutex::new(Vec::<String>::new()));
+    let seen = Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for (page, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { return };
+            let mut head = Vec::new();
+            let mut byte = [0u8; 1];
+            while !head.ends_with(b"\r\n\r\n") && stream.read(&mut byte).unwrap_or(0) == 1 {
+                head.push(byte[0]);
+            }
+            let head = String::from_utf8_lossy(&head).into_owned();
+            seen.lock()
+                .unwrap()
+                .push(head.lines().next().unwrap_or("").to_string());
+            let body = format!(
+                r#"{{"IsTruncated":true,"NextContinuationToken":"same","Contents":[{{"Key":"p/k{page}","Size":1,"ETag":"\"e\"","HashCrc64ecma":"1"}}]}}"#
+            );
+            let answer = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes());
+        }
+    });
+    let config = tosupload_engine::ClientConfig {
+        endpoint: format!("http://{address}"),
+        region: "cn-beijing".into(),
+        access_key: "AKTEST".into(),
+        secret_key: "SKTEST".into(),
+        ..tosupload_engine::ClientConfig::new()
+    };
+    let client = Client::new(config).unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let mut request = DownloadDirRequest::new(BUCKET, "p/", local.path());
+    // Nothing listed is downloaded: only the listing talks to the stand-in.
+    request.include = vec!["nothing".into()];
+    let error = client
+        .download_dir(request, DirObservers::default())
+        .unwrap_err();
+    assert!(error.message.contains("again"), "{error}");
+    let requests = requests.lock().unwrap().clone();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    assert!(requests[0].contains("list-type=2"), "{requests:?}");
+    assert!(
+        requests[1].contains("continuation-token=same"),
+        "{requests:?}"
+    );
 }
