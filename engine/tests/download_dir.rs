@@ -303,7 +303,9 @@ fn a_paused_download_resumes_from_its_journal_without_fetching_finished_files() 
         output.files_downloaded + output.files_skipped,
         files.len() as u64
     );
-    assert_eq!(fetched.len() as u64, output.files_downloaded);
+    // A file whose bytes were all in when the pause came resumes from its own checkpoint
+    // with no GET at all: at most one GET per file left.
+    assert!(fetched.len() as u64 <= output.files_downloaded);
     assert_eq!(read_tree(&s.local()), files);
     // Done: the journal is gone.
     assert_eq!(std::fs::read_dir(s.checkpoints()).unwrap().count(), 0);
