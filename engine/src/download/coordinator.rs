@@ -56,13 +56,14 @@ impl Session {
         }
         let (to_coordinator, mut messages) = mpsc::unbounded_channel();
         let (ask, mut asks) = mpsc::unbounded_channel();
-        let pacer = match self.reporter.shared_limiter() {
-            _ if self.reporter.limiter_asks.is_some() => {
-                Pacer::Callback(self.reporter.limiter_asks.clone().expect("checked"))
-            }
+        let pacer = match (
+            self.reporter.limiter_asks.clone(),
+            self.reporter.shared_limiter(),
+        ) {
+            (Some(forwarded), _) => Pacer::Callback(forwarded),
             _ if self.reporter.has_acquire() => Pacer::Callback(ask.clone()),
-            Some(shared) => Pacer::Shared(shared),
-            None => Pacer::None,
+            (None, Some(shared)) => Pacer::Shared(shared),
+            (None, None) => Pacer::None,
         };
         let (file, temp_path) = self.temp.clone().expect("planned before fetching");
         let ctx = Arc::new(FetchContext {
