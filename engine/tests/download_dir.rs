@@ -564,3 +564,23 @@ fn a_listing_that_repeats_its_continuation_token_is_an_error_not_a_loop() {
         "{requests:?}"
     );
 }
+
+#[test]
+fn the_s3_protocol_lists_signed_and_reads_its_xml() {
+    // The S3 front end keeps no data and lists nothing: the request is signed with SigV4
+    // and its XML answer read.
+    let server = TestServer::start_with(&["--s3", "--discard"]);
+    let config = tosupload_engine::ClientConfig {
+        protocol: tosupload_engine::WireProtocol::S3,
+        ..server.config()
+    };
+    let client = Client::new(config).unwrap();
+    let local = tempfile::tempdir().unwrap();
+    let request = DownloadDirRequest::new(BUCKET, "p/", local.path());
+    let output = client
+        .download_dir(request, DirObservers::default())
+        .unwrap();
+    assert_eq!(output.files_downloaded, 0);
+    assert!(output.failures.is_empty());
+    assert_eq!(server.log_of("ListObjects", 200).len(), 1);
+}
