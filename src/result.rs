@@ -203,9 +203,15 @@ impl tos_result {
 /// `"TOS_UNKNOWN_RESULT"` for a number that is not a code. Never NULL; do not free.
 #[no_mangle]
 pub extern "C" fn tos_result_name(result: u32) -> *const c_char {
-    ffi_panic_boundary! {
+    let name: *const c_char = ffi_panic_boundary! {
         tos_result::from_u32(result)
             .map_or(c"TOS_UNKNOWN_RESULT", tos_result::name)
             .as_ptr()
+    };
+    // The boundary's answer to a panic is NULL; this function promises a string, always.
+    if name.is_null() {
+        c"TOS_UNKNOWN_RESULT".as_ptr()
+    } else {
+        name
     }
 }
