@@ -130,6 +130,25 @@ pub(crate) unsafe fn string_or_empty(ptr: *const c_char, what: &str) -> Result<S
     Ok(opt_str(ptr, what)?.unwrap_or_default().to_owned())
 }
 
+/// `count` strings at `array` (NULL with count 0 = none); every entry required.
+pub(crate) unsafe fn string_array(
+    array: *const *const c_char,
+    count: usize,
+    what: &str,
+) -> Result<Vec<String>, tos_error> {
+    if count == 0 {
+        return Ok(Vec::new());
+    }
+    if array.is_null() {
+        return Err(null_error(what));
+    }
+    std::slice::from_raw_parts(array, count)
+        .iter()
+        .enumerate()
+        .map(|(i, s)| required_string(*s, &format!("{what}[{i}]")))
+        .collect()
+}
+
 /// A local path: any bytes but NUL, taken as they are (`OsStr::from_bytes`), not as UTF-8.
 /// NULL and "" are `None`.
 pub(crate) unsafe fn optional_path(ptr: *const c_char) -> Option<PathBuf> {

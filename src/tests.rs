@@ -299,6 +299,11 @@ fn min_sizes_are_the_1_0_0_layouts() {
         tos_abort_multipart_upload_input::MIN_SIZE,
         size_of::<tos_abort_multipart_upload_input>()
     );
+    use crate::download_dir::tos_download_dir_input;
+    assert_eq!(
+        tos_download_dir_input::MIN_SIZE,
+        size_of::<tos_download_dir_input>()
+    );
     use crate::download_file::tos_download_file_input;
     assert_eq!(
         tos_download_file_input::MIN_SIZE,

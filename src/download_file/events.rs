@@ -70,7 +70,8 @@ pub enum tos_download_event_kind {
     DownloadResumed = 9,
     /// The checkpoint or a range it records was unusable (`error` says why): a fresh start.
     CheckpointDiscarded = 10,
-    /// Reserved: the ranges fetched at once changed (`task_num`).
+    /// Automatic concurrency (`task_num` 0) now fetches `task_num` ranges at once: once at the
+    /// start, then at each change its search makes.
     TaskNumChanged = 11,
 }
 
@@ -148,7 +149,9 @@ pub type tos_download_progress_cb =
 
 /// Called for each download event (temp file made, range done, retry, resume, rename, ...).
 /// Threading contract as `tos_download_progress_cb`; `event` and every pointer in it are
-/// valid only during the call.
+/// valid only during the call. Events are delivered in order but may lag the transfer by a
+/// few ranges on a busy machine: to act at an exact byte, use the rate limiter callback,
+/// which is asked before bytes are written.
 pub type tos_download_event_cb =
     Option<unsafe extern "C" fn(event: *const tos_download_event, user_data: *mut c_void)>;
 

@@ -43,7 +43,9 @@ pub struct tos_download_file_input {
     pub file_path: *const c_char,
     /// Optional: bytes per ranged GET, 5 MiB ..= 5 GiB; 0 = 20 MiB.
     pub part_size: u64,
-    /// Optional: ranges fetched at once, at most 1000; 0 = the default (4).
+    /// Optional: ranges fetched at once, at most 1000; 0 (the default) = automatic, as for
+    /// uploads: it starts at 4 and doubles while that raises the measured rate (at most 64);
+    /// each choice is a `TOS_DOWNLOAD_EVENT_KIND_TASK_NUM_CHANGED` event.
     pub task_num: u32,
     /// false (default): finished ranges are recorded in a checkpoint file, so a paused, failed
     /// or killed download resumes where it stopped; true: none, a stopped download starts over.

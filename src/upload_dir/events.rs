@@ -3,11 +3,11 @@
 
 use super::tos_upload_dir_input;
 use crate::callbacks::{acquire_fn, UserData};
-use crate::error::{cstring, path_cstring, tos_error};
+use crate::error::tos_error;
+use crate::folder::EventStrings;
 use crate::guard::clone_arc;
 use crate::reentrancy::in_callback;
 use std::ffi::{c_char, c_void};
-use std::ptr;
 use std::sync::Arc;
 use tosupload_engine::{DirEvent, DirEventKind, DirObservers, DirProgress, RateLimiter};
 
@@ -160,24 +160,18 @@ fn call_event(
     event: &DirEvent,
 ) {
     // Owned C copies that live until the callback returns.
-    let path = path_cstring(&event.path);
-    let key = cstring(&event.key);
-    let etag = event.etag.as_deref().map(cstring);
-    let reason = event.reason.as_deref().map(cstring);
-    let error = event.error.as_ref().map(tos_error::from_upload_error);
+    let strings = EventStrings::of(event);
     let c_event = tos_upload_dir_event {
         struct_size: std::mem::size_of::<tos_upload_dir_event>(),
         kind: tos_upload_dir_event_kind::from(event.kind) as u32,
-        path: path.as_ptr(),
-        key: key.as_ptr(),
+        path: strings.path.as_ptr(),
+        key: strings.key.as_ptr(),
         size: event.size,
-        etag: etag.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
+        etag: strings.etag(),
         has_crc64: event.crc64.is_some(),
         crc64: event.crc64.unwrap_or(0),
-        reason: reason.as_ref().map_or(ptr::null(), |s| s.as_ptr()),
-        error: error
-            .as_ref()
-            .map_or(ptr::null(), |e| e as *const tos_error),
+        reason: strings.reason(),
+        error: strings.error(),
         file_concurrency: event.file_concurrency.unwrap_or(0),
     };
     // SAFETY: the caller's callback, called as its typedef documents.

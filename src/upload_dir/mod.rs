@@ -14,7 +14,7 @@ use crate::client::tos_client;
 use crate::error::tos_error;
 use crate::guard::{
     check_out, clone_arc, init_versioned, null_error, optional_path, read_versioned,
-    required_string, string_or_empty, Versioned,
+    required_string, string_array, string_or_empty, Versioned,
 };
 use crate::rate_limiter::tos_rate_limiter;
 use crate::reentrancy::refuse_inside_callback;
@@ -125,25 +125,6 @@ unsafe impl Versioned for tos_upload_dir_input {
 #[no_mangle]
 pub unsafe extern "C" fn tos_upload_dir_input_init(input: *mut tos_upload_dir_input) -> tos_result {
     init_versioned(input)
-}
-
-/// `count` strings at `array` (NULL with count 0 = none); every entry required.
-unsafe fn string_array(
-    array: *const *const c_char,
-    count: usize,
-    what: &str,
-) -> Result<Vec<String>, tos_error> {
-    if count == 0 {
-        return Ok(Vec::new());
-    }
-    if array.is_null() {
-        return Err(null_error(what));
-    }
-    std::slice::from_raw_parts(array, count)
-        .iter()
-        .enumerate()
-        .map(|(i, s)| required_string(*s, &format!("{what}[{i}]")))
-        .collect()
 }
 
 unsafe fn request_from(input: &tos_upload_dir_input) -> Result<UploadDirRequest, tos_error> {

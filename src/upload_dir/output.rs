@@ -1,18 +1,11 @@
 //! `tos_upload_dir_output`: what a directory upload did, with the list of the files that
 //! failed, and its getters.
 
-use crate::error::path_cstring;
-use crate::error::{cstring, tos_error};
-use crate::result::tos_result;
-use std::ffi::{c_char, CString};
+use crate::error::tos_error;
+use crate::folder::{self, Failure};
+use std::ffi::c_char;
 use std::ptr;
 use tosupload_engine::UploadDirOutput;
-
-struct DirFailure {
-    path: CString,
-    key: CString,
-    error: tos_error,
-}
 
 /// The result of a directory upload. Made by `tos_upload_dir` (on `TOS_OK` and on
 /// `TOS_ERR_SOME_FILES_FAILED`), freed by `tos_upload_dir_output_free`; read with the
@@ -25,7 +18,7 @@ pub struct tos_upload_dir_output {
     files_skipped: u64,
     files_left_out: u64,
     bytes_skipped: u64,
-    failures: Vec<DirFailure>,
+    failures: Vec<Failure>,
 }
 
 impl From<&UploadDirOutput> for tos_upload_dir_output {
@@ -36,40 +29,14 @@ impl From<&UploadDirOutput> for tos_upload_dir_output {
             files_skipped: o.files_skipped,
             files_left_out: o.files_left_out,
             bytes_skipped: o.bytes_skipped,
-            failures: o
-                .failures
-                .iter()
-                .map(|f| DirFailure {
-                    path: path_cstring(&f.path),
-                    key: cstring(&f.key),
-                    error: tos_error::from_upload_error(&f.error),
-                })
-                .collect(),
+            failures: folder::failures_of(&o.failures),
         }
     }
 }
 
 /// The error of `TOS_ERR_SOME_FILES_FAILED`: the first failure's details, retitled.
 pub(super) fn some_files_failed(output: &UploadDirOutput) -> Option<tos_error> {
-    let first = output.failures.first()?;
-    let count = output.failures.len();
-    let path = first.path.display().to_string();
-    let what = first.error.to_string();
-    // Most engine messages already name the file.
-    let first_text = if what.contains(&path) {
-        what
-    } else {
-        format!("{path}: {what}")
-    };
-    let message = format!(
-        "{count} file{} failed ({} uploaded); the first: {first_text}",
-        if count == 1 { "" } else { "s" },
-        output.files_uploaded,
-    );
-    Some(
-        tos_error::from_upload_error(&first.error)
-            .retitled(tos_result::TOS_ERR_SOME_FILES_FAILED, &message),
-    )
+    folder::some_files_failed(&output.failures, output.files_uploaded, "uploaded")
 }
 
 fn getter<T>(
@@ -85,7 +52,7 @@ fn failure<T>(
     output: *const tos_upload_dir_output,
     index: usize,
     if_none: T,
-    get: impl FnOnce(&DirFailure) -> T,
+    get: impl FnOnce(&Failure) -> T,
 ) -> T {
     // SAFETY: NULL or a live `tos_upload_dir_output`, per the getters' contract.
     match unsafe { output.as_ref() }.and_then(|o| o.failures.get(index)) {
