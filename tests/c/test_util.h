@@ -245,12 +245,24 @@ static inline void tu_add_fault(const char *rule_json) {
     free(reply);
 }
 
+/* A clear that silently failed would leave an earlier test's faults armed, or its requests
+ * counted: the test would then check the wrong thing. Exits on anything but 200. */
+static inline void tu_admin_delete_or_exit(const char *path) {
+    int status = 0;
+    char *reply = tu_admin("DELETE", path, NULL, &status);
+    if (reply == NULL || status != 200) {
+        fprintf(stderr, "DELETE %s failed (HTTP %d): %s\n", path, status, reply ? reply : "");
+        exit(1);
+    }
+    free(reply);
+}
+
 static inline void tu_clear_faults(void) {
-    free(tu_admin("DELETE", "/faults", NULL, NULL));
+    tu_admin_delete_or_exit("/faults");
 }
 
 static inline void tu_clear_log(void) {
-    free(tu_admin("DELETE", "/log", NULL, NULL));
+    tu_admin_delete_or_exit("/log");
 }
 
 static inline char *tu_log(void) {
