@@ -53,6 +53,15 @@ static inline int tu_under_valgrind(void) {
     return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
 }
 
+/* How soon a cancelled call must return in a test, in seconds. The product's target is
+ * 200 ms, and the benchmark measures it (bench/README.md, the pause/abort p99 target); a
+ * test on a loaded, shared machine asserts only a bound that no working cancel comes near,
+ * so it fails on a cancel that waits for stalled or rate-limited parts to finish, never on
+ * a busy scheduler. */
+static inline double tu_cancel_limit_s(void) {
+    return tu_under_valgrind() ? 4.0 : 2.0;
+}
+
 /* Writes `size` bytes of a deterministic pattern to `path`. Returns 0 on success. */
 static inline int tu_make_file(const char *path, uint64_t size) {
     FILE *f = fopen(path, "wb");
