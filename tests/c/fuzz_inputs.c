@@ -364,6 +364,7 @@ int main(int argc, char **argv) {
     for (i = 0; i < 3; i++) {
         unlink(files[i]);
     }
+    rmdir(dir); /* each run made one: left, they piled up in /tmp */
     printf("fuzz_inputs: %u folder uploads of a large tree stopped by their budget\n", budget_spent);
     printf("fuzz_inputs: %s\n", tu_failures ? "FAILED" : "all checks passed");
     return tu_failures ? 1 : 0;
