@@ -16,8 +16,8 @@ import (
 // write fail with EPIPE, which raises SIGPIPE on that thread. Go's runtime forwards a SIGPIPE
 // raised outside Go code (a library thread, or this thread inside a cgo call) to the
 // default action, which kills the process: this test binary would die, not fail. The
-// library blocks SIGPIPE on its threads and on the calling thread during the call, so the
-// uploads end byte-exact (after a retry) or with an error.
+// library blocks SIGPIPE on its threads and on the calling thread during the call, and
+// retries the reset part, so every upload ends byte-exact.
 func TestConnectionResetsNeverKillTheProcess(t *testing.T) {
 	bucket, adminURL := env(t)
 	c := newClient(t)
@@ -43,9 +43,13 @@ func TestConnectionResetsNeverKillTheProcess(t *testing.T) {
 			Bucket: bucket, Key: key, FilePath: path, PartSize: 5 * mib, TaskNum: 2,
 		})
 		if err != nil {
+			// One reset part, with the client's default retries: the retry must carry the
+			// upload through, so any error is a failure, a well-formed one included.
 			var e *tos.Error
 			if !errors.As(err, &e) {
 				t.Errorf("run %d: an error that is not a *tos.Error: %v", run, err)
+			} else {
+				t.Errorf("run %d: one reset part failed the upload despite retries: %v", run, err)
 			}
 			failed++
 			continue

@@ -97,13 +97,16 @@ fn folder_grows_files_at_once_when_round_trips_bind() {
     let client = Client::new(server.config()).unwrap();
     let out = client.upload_dir(request, observers).unwrap();
     assert!(out.failures.is_empty());
+    // It starts at 4 and grows, never past the 16 connections. How far and in how many steps
+    // depends on the throughput measured, which a loaded machine bends: an idle one goes
+    // 4, 8, 16, a busy one may stop at 8 or step back once.
     let counts = task_events(&events);
-    assert_eq!(counts, [4, 8, 16], "{counts:?}");
+    assert_eq!(counts.first(), Some(&4), "{counts:?}");
+    assert!(counts.iter().any(|&n| n >= 8), "never grew: {counts:?}");
+    assert!(counts.iter().all(|&n| n <= 16), "past 16: {counts:?}");
     let stats = server.admin_json(Method::GET, "stats", "");
-    assert!(
-        stats["max_requests_in_flight"].as_u64().unwrap() >= 12,
-        "{stats}"
-    );
+    let most = stats["max_requests_in_flight"].as_u64().unwrap();
+    assert!((8..=16).contains(&most), "{stats}");
     for i in [0usize, 47, 95] {
         let got = server.get_object(&format!("tree/f{i:03}.bin"));
         assert!(got == files[i], "tree/f{i:03}.bin differs");

@@ -110,16 +110,38 @@ fn every_callback_runs_on_the_calling_thread_and_the_limiter_is_asked_for_every_
 
 #[test]
 fn a_slow_event_callback_holds_the_upload_back_and_loses_nothing() {
-    let server = TestServer::start();
+    let server = Arc::new(TestServer::start());
     let dir = tempfile::tempdir().unwrap();
     // 3,000 files make 6,000 events: more than may wait for the caller at once.
     small_files(dir.path(), 3000);
     let client = Client::new(server.config()).unwrap();
     let events = Arc::new(Mutex::new(Vec::<(DirEventKind, String)>::new()));
+    // Files the server had stored when the upload, its first event held, stood still.
+    let stored_while_held = Arc::new(AtomicU64::new(u64::MAX));
     let observers = {
         let events = events.clone();
+        let server = server.clone();
+        let stored_while_held = stored_while_held.clone();
         DirObservers {
             event: Some(Box::new(move |e| {
+                if events.lock().unwrap().is_empty() {
+                    // The first event blocks until the server's count of stored files has
+                    // not moved for half a second: the upload has stopped, or finished.
+                    let mut last = u64::MAX;
+                    let mut still_since = std::time::Instant::now();
+                    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+                    while still_since.elapsed() < Duration::from_millis(500)
+                        && std::time::Instant::now() < deadline
+                    {
+                        let stored = server.log_of("PutObject", 200).len() as u64;
+                        if stored != last {
+                            last = stored;
+                            still_since = std::time::Instant::now();
+                        }
+                        thread::sleep(Duration::from_millis(50));
+                    }
+                    stored_while_held.store(last, Ordering::SeqCst);
+                }
                 thread::sleep(Duration::from_micros(100));
                 events.lock().unwrap().push((e.kind, e.key.clone()));
             })),
@@ -129,6 +151,14 @@ fn a_slow_event_callback_holds_the_upload_back_and_loses_nothing() {
     let request = UploadDirRequest::new(BUCKET, "slow/", dir.path());
     let out = client.upload_dir(request, observers).unwrap();
     assert_eq!(out.files_uploaded, 3000);
+    // Held back: with the caller stuck on its first event, the events waiting for it filled
+    // the queue and the upload stopped starting files well before the end of the folder.
+    let stored = stored_while_held.load(Ordering::SeqCst);
+    println!("{stored} of 3,000 files stored while the first event was held");
+    assert!(
+        stored < 3000,
+        "the upload ran on to {stored} of 3,000 files while the event callback was stuck"
+    );
     let events = events.lock().unwrap();
     let started: std::collections::HashSet<&String> = events
         .iter()

@@ -314,7 +314,7 @@ fn a_cancel_ends_a_huge_walk_promptly() {
     let (result, returned) = rx.recv_timeout(Duration::from_secs(20)).expect("not ended");
     let took = returned.duration_since(cancelled);
     assert!(
-        took < Duration::from_millis(200),
+        took < CANCEL_RETURNS_WITHIN,
         "returned {took:?} after the cancel"
     );
     assert_eq!(result.unwrap_err().kind, ErrorKind::Paused);

@@ -28,11 +28,26 @@ def main():
         run = tostest.run([tosput, "put-dir", "--quiet"] + list(options) + [root, target])
         return run, tostest.summary(run.stdout)
 
-    def expect(what, root, options, code, uploaded=None, failed=None, stderr_has=None, left_out=None):
+    def stored_keys():
+        # The keys this run's prefix received, as the server logged them: counts alone would
+        # pass an --include that let the wrong files through.
+        prefix = "policies/%d/" % counter[0]
+        return sorted(e["key"][len(prefix):] for e in tostest.server_log()
+                      if e["op"] in ("PutObject", "CompleteMultipartUpload") and e["status"] == 200
+                      and (e.get("key") or "").startswith(prefix))
+
+    def expect(what, root, options, code, uploaded=None, failed=None, stderr_has=None, keys=None,
+               left_out=None):
         run, s = put_dir(root, *options)
         ok = run.returncode == code
         if left_out is not None:
             ok = ok and s.get("files_left_out") == str(left_out)
+        if keys is not None:
+            got = stored_keys()
+            ok = ok and got == sorted(keys)
+            what += " " + repr(sorted(keys))
+            if got != sorted(keys):
+                run.stderr += "\nstored: %r" % got
         if uploaded is not None:
             ok = ok and s.get("files_uploaded") == str(uploaded)
         if failed is not None:
@@ -59,10 +74,12 @@ def main():
         # Symlinks skipped (default): the 5 regular files go up, exit 0; the 3 links are
         # counted and named, not skipped silently.
         expect("symlinks skipped", root, [], 0, uploaded=5, failed=0, left_out=3,
-               stderr_has="left out: %s (symbolic link not followed)" % os.path.join(root, "link-to-a"))
+               stderr_has="left out: %s (symbolic link not followed)" % os.path.join(root, "link-to-a"),
+               keys=["a.txt", "b.log", "docs/c.txt", "docs/tmp/d.tmp", "docs/e.md"])
         # Followed: link-to-a uploads, the dangling link and the loop fail.
         expect("followed, continue-on-error", root, ["--follow-symlinks", "--continue-on-error"], 6,
-               uploaded=6, failed=2, stderr_has="dangling")
+               uploaded=6, failed=2, stderr_has="dangling",
+               keys=["a.txt", "b.log", "docs/c.txt", "docs/tmp/d.tmp", "docs/e.md", "link-to-a"])
         run, s = put_dir(root, "--follow-symlinks", "--continue-on-error")
         checks.check("loop" in run.stderr and "TOS_ERR_SOME_FILES_FAILED" in run.stderr,
                      "the loop is listed and the error named", run.stderr)
@@ -73,10 +90,11 @@ def main():
                                                                                      run.stderr))
         # Patterns.
         expect("--exclude '*.log' --exclude 'docs/tmp/**'", root, ["--exclude", "*.log", "--exclude", "docs/tmp/**"],
-               0, uploaded=3, failed=0)
-        expect("--include '*.txt'", root, ["--include", "*.txt"], 0, uploaded=2, failed=0)
+               0, uploaded=3, failed=0, keys=["a.txt", "docs/c.txt", "docs/e.md"])
+        expect("--include '*.txt'", root, ["--include", "*.txt"], 0, uploaded=2, failed=0,
+               keys=["a.txt", "docs/c.txt"])
         expect("--include '*.txt' --exclude 'docs/*'", root, ["--include=*.txt", "--exclude=docs/*"], 0,
-               uploaded=1, failed=0)
+               uploaded=1, failed=0, keys=["a.txt"])
         # An empty tree (only empty directories).
         expect("an empty directory", os.path.join(root, "empty"), [], 0, uploaded=0, failed=0)
         # Not a directory, missing directory: the upload fails (exit 1).

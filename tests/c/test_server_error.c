@@ -71,6 +71,10 @@ int main(void) {
         CHECK(strstr(tos_error_server_message(error), "injected") != NULL, "message %s",
               tos_error_server_message(error));
         CHECK(tos_error_request_id(error)[0] != '\0', "empty request id");
+        /* The server's error body carries EC (TOS's "SSSS-NNNNNNNN", 0403-00000005 for
+         * AccessDenied) and HostId: both must reach the error object as sent. */
+        CHECK(strcmp(tos_error_ec(error), "0403-00000005") == 0, "EC %s", tos_error_ec(error));
+        CHECK(strcmp(tos_error_host_id(error), "tos-local-server") == 0, "HostId %s", tos_error_host_id(error));
         CHECK(tos_error_message(error)[0] != '\0', "empty message");
     }
     CHECK(seen.create_failed == 1, "%d CreateMultipartUpload failure events", seen.create_failed);

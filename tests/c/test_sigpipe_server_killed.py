@@ -15,7 +15,7 @@ lands there is a matter of timing (test_sigpipe's FIN-then-RST fault is the depe
 reproducer); this test checks the outcome of a vanished server: an error code, no signal, no
 hang.
 `test_sigpipe --expect-failure` exits 0 when its upload failed with an error code and the
-host's signal state is untouched; tosput must exit with a non-zero status. Runs go three at a
+host's signal state is untouched; tosput must exit 1 (the upload failed). Runs go three at a
 time to keep the test short.
 """
 import concurrent.futures
@@ -82,9 +82,12 @@ def one_run(server_bin, argv, work, seed):
         code = client.returncode
         if code < 0:
             return "the client died of signal %d (%s)" % (-code, signal.Signals(-code).name), output
-        expected_zero = os.path.basename(argv[0]).startswith("test_sigpipe")
-        if (code == 0) != expected_zero:
-            return "unexpected exit status %d" % code, output
+        # The documented codes only: test_sigpipe --expect-failure exits 0 when the upload failed
+        # cleanly, tosput 1 for a failed upload (`tosput --help`). Any other non-zero status is
+        # something else going wrong, a sanitizer's report (exit 23) for one.
+        expected = 0 if os.path.basename(argv[0]).startswith("test_sigpipe") else 1
+        if code != expected:
+            return "exit status %d, not %d" % (code, expected), output
         return "ok", output
     finally:
         if client is not None and client.poll() is None:

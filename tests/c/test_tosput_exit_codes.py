@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.error
 import urllib.parse
@@ -28,6 +29,11 @@ WRONG_SECRET = "not-the-secret-key"
 
 # Slow enough (12 MiB at 1 MiB/s) that a signal 1.5 s in lands mid-upload.
 SLOW = ["--part-size", "5M", "--limit-rate", "1M"]
+
+
+def stall_taken():
+    # The server drops a rule whose firings are spent: the request it holds has arrived.
+    return tostest.admin("/faults") == []
 
 
 def row(name, code, args, env=None, unset=(), faults=(), signals=(), words=(), stored=None, absent=None,
@@ -90,10 +96,13 @@ ROWS = [
         ["put", "--abort-on-interrupt"] + SLOW + ["{big}", target("codes/abort.bin")],
         signals=[(1.5, signal.SIGINT)], words=["aborted"], absent="codes/abort.bin", no_uploads=True),
     # The server holds CreateMultipartUpload 3 s, so the pause asked for by SIGTERM is still
-    # under way when the SIGINT comes.
+    # under way when the SIGINT comes. Each signal waits for an event, not a clock: SIGTERM
+    # for the Create held by the server (its stall rule taken), SIGINT for tosput's word that
+    # it is pausing (two signals pending at once would be taken in signal-number order).
     row("SIGTERM, then Ctrl-C while pausing, aborts", 5, ["put"] + SLOW + ["{big}", target("codes/abort2.bin")],
         faults=[{"op": "CreateMultipartUpload", "times": 1, "action": {"kind": "stall", "ms": 3000}}],
-        signals=[(0.7, signal.SIGTERM), (1.2, signal.SIGINT)], words=["terminated: pausing", "aborted"],
+        signals=[(stall_taken, signal.SIGTERM), ("terminated: pausing", signal.SIGINT)],
+        words=["terminated: pausing", "aborted"],
         absent="codes/abort2.bin", no_uploads=True),
     row("put-dir: one file fails, the others go up", 6,
         ["put-dir", "--continue-on-error", "{tree}", target("codes/some")], faults=[fail_key("codes/some/bad.txt")],
@@ -125,6 +134,20 @@ def open_uploads():
     return json.loads(admin_get("/uploads?" + urllib.parse.urlencode({"bucket": bucket})))
 
 
+def wait_for(when, started, stderr_seen):
+    """A signal's moment: seconds after the start, a condition (a function), or words that
+    tosput has written to its standard error."""
+    deadline = time.time() + 60
+    if isinstance(when, (int, float)):
+        time.sleep(max(0.0, started + when - time.time()))
+        return True
+    while time.time() < deadline:
+        if (when() if callable(when) else when in stderr_seen()):
+            return True
+        time.sleep(0.01)
+    return False
+
+
 def run_row(r, paths):
     tostest.clear_faults()
     for fault in r["faults"]:
@@ -137,12 +160,23 @@ def run_row(r, paths):
     uploads_before = set(open_uploads())
     started = time.time()
     proc = subprocess.Popen(args, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for at, sig in r["signals"]:
-        time.sleep(max(0.0, started + at - time.time()))
+    # Standard error is read as it comes, so a signal can wait for a word of it.
+    err_parts = []
+    reader = threading.Thread(target=lambda: err_parts.extend(iter(proc.stderr.readline, "")), daemon=True)
+    reader.start()
+    missed = []
+    for when, sig in r["signals"]:
+        if not wait_for(when, started, lambda: "".join(err_parts)):
+            missed.append(getattr(when, "__name__", when))
         proc.send_signal(sig)
-    out, err = proc.communicate(timeout=120)
+    out = proc.stdout.read()
+    proc.wait(timeout=120)
+    reader.join(timeout=30)
+    err = "".join(err_parts)
     text = out + err
-    ok = proc.returncode == r["code"] and all(w in text for w in r["words"])
+    if missed:
+        text += "\n(the signal was sent anyway after 60 s without: %s)" % missed
+    ok = not missed and proc.returncode == r["code"] and all(w in text for w in r["words"])
     ok = ok and WRONG_SECRET not in text and os.environ["TOS_SECRET_KEY"] not in text
     if r["stored"]:
         ok = ok and object_exists(r["stored"])

@@ -6,8 +6,8 @@
  *  2. a stream shorter than a part is one PutObject (server request log);
  *  3. a read callback that fails -> TOS_ERR_STREAM_READ, no object, no upload left open;
  *     one that returns more than asked -> TOS_ERR_STREAM_READ too;
- *  4. pause and abort return TOS_ABORTED within 200 ms of tos_cancel (2 s under valgrind),
- *     leaving no upload open;
+ *  4. pause and abort return TOS_ABORTED within tu_cancel_limit_s() of tos_cancel (2 s;
+ *     4 s under valgrind), leaving no upload open;
  *  5. NULL and invalid inputs get their codes before the stream is read.
  */
 #include "test_util.h"
@@ -231,7 +231,7 @@ static void test_read_errors(const tos_client *client) {
 /* An endless stream, cancelled after a second: with every part stalled by the server
  * (reading waits on the buffers), or under a low rate limit (reading and sending). */
 static void test_cancel(const tos_client *client, int is_abort, const tos_rate_limiter *limiter) {
-    const double limit_s = tu_under_valgrind() ? 2.0 : 0.2;
+    const double limit_s = tu_cancel_limit_s();
     struct source s;
     struct tu_canceller c;
     pthread_t thread;

@@ -53,6 +53,15 @@ static inline int tu_under_valgrind(void) {
     return v != NULL && v[0] != '\0' && strcmp(v, "0") != 0;
 }
 
+/* How soon a cancelled call must return in a test, in seconds. The product's target is
+ * 200 ms, and the benchmark measures it (bench/README.md, the pause/abort p99 target); a
+ * test on a loaded, shared machine asserts only a bound that no working cancel comes near,
+ * so it fails on a cancel that waits for stalled or rate-limited parts to finish, never on
+ * a busy scheduler. */
+static inline double tu_cancel_limit_s(void) {
+    return tu_under_valgrind() ? 4.0 : 2.0;
+}
+
 /* Writes `size` bytes of a deterministic pattern to `path`. Returns 0 on success. */
 static inline int tu_make_file(const char *path, uint64_t size) {
     FILE *f = fopen(path, "wb");
@@ -245,12 +254,24 @@ static inline void tu_add_fault(const char *rule_json) {
     free(reply);
 }
 
+/* A clear that silently failed would leave an earlier test's faults armed, or its requests
+ * counted: the test would then check the wrong thing. Exits on anything but 200. */
+static inline void tu_admin_delete_or_exit(const char *path) {
+    int status = 0;
+    char *reply = tu_admin("DELETE", path, NULL, &status);
+    if (reply == NULL || status != 200) {
+        fprintf(stderr, "DELETE %s failed (HTTP %d): %s\n", path, status, reply ? reply : "");
+        exit(1);
+    }
+    free(reply);
+}
+
 static inline void tu_clear_faults(void) {
-    free(tu_admin("DELETE", "/faults", NULL, NULL));
+    tu_admin_delete_or_exit("/faults");
 }
 
 static inline void tu_clear_log(void) {
-    free(tu_admin("DELETE", "/log", NULL, NULL));
+    tu_admin_delete_or_exit("/log");
 }
 
 static inline char *tu_log(void) {

@@ -12,6 +12,12 @@ use tosupload_engine::ClientConfig;
 
 pub const BUCKET: &str = "test-bucket";
 pub const MIB: u64 = 1024 * 1024;
+/// How soon a cancelled call must return in a test. The product's target is 200 ms, and the
+/// benchmark measures it (bench/README.md, the pause/abort p99 target); a test on a loaded,
+/// shared machine asserts only a bound that no working cancel comes near, so it fails on a
+/// cancel that waits for parts to finish (seconds, with the stalls these tests inject) and
+/// never on a busy scheduler.
+pub const CANCEL_RETURNS_WITHIN: Duration = Duration::from_secs(2);
 
 static BUILD_SERVER: Once = Once::new();
 
