@@ -95,8 +95,9 @@ int tosput_get(const tos_client *client, const struct tosput_args *args, const t
         if (args->no_checkpoint) {
             fprintf(stderr, "tosput: paused; checkpointing is off (--no-checkpoint), so a rerun starts over\n");
         } else {
-            fprintf(stderr, "tosput: paused; %s is untouched, run the same command again to resume\n",
-                    args->source);
+            /* FILE may name a directory, so the message speaks of the destination. */
+            fprintf(stderr, "tosput: paused; nothing was put at the destination yet: run the same command "
+                            "again to resume\n");
             if (state.checkpoint_file != NULL) {
                 fprintf(stderr, "tosput:   checkpoint: %s\n", state.checkpoint_file);
             }
