@@ -15,7 +15,6 @@
 struct get_state {
     struct progress progress;
     char *checkpoint_file; /* from the events: where a paused download's checkpoint is */
-    int resumed;           /* the checkpoint of an earlier run was used */
 };
 
 static void on_get_progress(const tos_download_progress *progress, void *user_data) {
@@ -28,13 +27,10 @@ static void on_get_event(const tos_download_event *event, void *user_data) {
     if (event->checkpoint_file != NULL && state->checkpoint_file == NULL) {
         state->checkpoint_file = strdup(event->checkpoint_file);
     }
-    if (event->kind == TOS_DOWNLOAD_EVENT_KIND_DOWNLOAD_RESUMED) {
-        state->resumed = 1;
-    }
 }
 
-static void print_downloaded(const tos_download_file_output *output, double seconds, int resumed) {
-    char size[32], received[32];
+static void print_downloaded(const tos_download_file_output *output, double seconds) {
+    char size[32], received[32], kept[64] = "";
     uint64_t total = tos_download_file_output_size(output);
     uint64_t fetched = tos_download_file_output_bytes_received(output);
     printf("bucket:          %s\n", tos_download_file_output_bucket(output));
@@ -52,8 +48,14 @@ static void print_downloaded(const tos_download_file_output *output, double seco
     printf("bytes_received:  %llu\n", (unsigned long long)fetched);
     format_bytes((double)total, size, sizeof size);
     format_bytes((double)fetched, received, sizeof received);
-    printf("get: %s to %s in %.1f s (%s received%s, %s)\n", size, tos_download_file_output_file_path(output),
-           seconds, received, resumed ? ", the rest kept from the earlier run" : "",
+    /* From the byte counts, not from the resume event: a resumed checkpoint may have kept
+     * no range at all (every range was cut by the pause). */
+    if (fetched < total) {
+        format_bytes((double)(total - fetched), kept, sizeof kept);
+        strcat(kept, " kept from the earlier run, ");
+    }
+    printf("get: %s to %s in %.1f s (%s received, %s%s)\n", size, tos_download_file_output_file_path(output),
+           seconds, received, kept,
            tos_download_file_output_has_crc64(output) ? "CRC-64 verified" : "no CRC-64 from the server");
 }
 
@@ -133,7 +135,7 @@ int tosput_get(const tos_client *client, const struct tosput_args *args, const t
         }
         status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
     } else {
-        print_downloaded(output, now_seconds() - started, state.resumed);
+        print_downloaded(output, now_seconds() - started);
         status = EXIT_OK;
     }
     free(state.checkpoint_file);
