@@ -72,10 +72,10 @@ void tosput_usage_main(FILE *out) {
             "                                     (open multipart uploads: `tosput uploads --help`)\n"
             "       (s3://BUCKET/... instead of tos:// speaks the S3 protocol)\n"
             "\n"
-            "Resumable, parallel, verified (CRC-64) uploads to Volcengine TOS, and downloads.\n"
-            "`tosput put --help`, `tosput put-dir --help` and `tosput get --help` list the options.\n"
+            "Resumable, parallel, verified (CRC-64) transfers with Volcengine TOS.\n"
+            "`tosput put --help`, `put-dir --help` and `get --help` list the options.\n"
             "\n"
-            "Ctrl-C pauses an upload or a download (run the same command again to resume it);\n"
+            "Ctrl-C pauses a transfer (run the same command again to resume it);\n"
             "a second Ctrl-C while it pauses aborts it.\n"
             "\n%s\n%s\n%s",
             DESTINATIONS, ENVIRONMENT, EXIT_CODES);
@@ -121,7 +121,8 @@ void tosput_usage_get(FILE *out) {
             "\n"
             "options:\n%s"
             "  --part-size SIZE        bytes per ranged GET, 5M..5G (default 20M)\n"
-            "  --tasks N               ranges fetched at once, 1..1000 (default 4)\n"
+            "  --tasks N               ranges fetched at once, 1..1000 (default: automatic,\n"
+            "                          from 4)\n"
             "  --limit-rate RATE       at most RATE bytes per second, e.g. 8M\n"
             "  --checkpoint PATH       checkpoint file, or a directory to put it in\n"
             "                          (default: beside FILE)\n"
