@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The acceptance of `tosput get`: a 200 MiB object (stored with `tosput put` from a pattern
 file, no sparse or repeated blocks) is downloaded byte-exact; a SIGINT in the middle of a
-rate-limited download exits 4 and leaves nothing at the destination path; the same command
+rate-limited download, on a pseudo-terminal so the progress bar is drawn as for put, exits 4
+and leaves nothing at the destination path; the same command
 then resumes, finishes byte-exact, and the server's request log shows that it fetched less
 than the whole object, and none of the ranges the checkpoint of the first run records as done.
 
@@ -11,13 +12,12 @@ import hashlib
 import json
 import os
 import re
-import signal
-import subprocess
 import sys
 import tempfile
 import time
 
 import tostest
+from test_tosput_pty import run_on_pty
 
 tosput = sys.argv[1]
 bucket = tostest.env("TOS_TEST_BUCKET")
@@ -76,11 +76,10 @@ def main():
         # The first run, interrupted half-way.
         tostest.clear_log()
         command = [tosput, "get"] + FIRST_RUN + ["tos://%s/%s" % (bucket, KEY), destination]
-        proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(INTERRUPT_AFTER)
-        proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
-        checks.check(proc.returncode == 4, "SIGINT during get exits 4", "exit %d\n%s" % (proc.returncode, out + err))
+        code, err, _ = run_on_pty(command, interrupt_after=INTERRUPT_AFTER, timeout=60)
+        checks.check(code == 4, "SIGINT during get exits 4", "exit %d\n%s" % (code, err[-2000:]))
+        checks.check("%" in err and "/s" in err and "ETA" in err and "\r" in err,
+                     "put's progress bar, redrawn in place on the terminal", err[-2000:])
         checks.check("paused;" in err and "checkpoint:" in err, "the pause is reported with the checkpoint", err)
         checks.check(not os.path.lexists(destination), "nothing at the destination path after the pause",
                      repr(os.listdir(os.path.dirname(destination))))
@@ -89,7 +88,7 @@ def main():
         # The ranges done are the checkpoint's, not those the server's log shows sent whole:
         # a range's last bytes may have left the server and still sat unread in a socket.
         finished = set()
-        m = re.search(r"checkpoint: (.+)", err)
+        m = re.search(r"checkpoint: ([^\r\n]+)", err)
         if m and os.path.exists(m.group(1).strip()):
             with open(m.group(1).strip()) as f:
                 finished = {(p["RangeStart"], p["RangeEnd"]) for p in json.load(f).get("PartsInfo", [])
