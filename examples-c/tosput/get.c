@@ -59,6 +59,10 @@ static void print_downloaded(const tos_download_file_output *output, double seco
            tos_download_file_output_has_crc64(output) ? "CRC-64 verified" : "no CRC-64 from the server");
 }
 
+static const char *scheme(const struct tosput_args *args) {
+    return args->s3 ? "s3" : "tos";
+}
+
 static int is_missing_object(const tos_error *error) {
     return error != NULL && tos_error_is_server_error(error) && tos_error_http_status(error) == 404 &&
            (tos_error_code(error)[0] == '\0' || strcmp(tos_error_code(error), "NoSuchKey") == 0);
@@ -113,9 +117,9 @@ int tosput_get(const tos_client *client, const struct tosput_args *args, const t
         status = EXIT_ABORTED;
     } else if (rc == TOS_ERR_OBJECT_CHANGED) {
         tosput_print_error("download failed", rc, error);
-        fprintf(stderr, "tosput: tos://%s/%s was replaced on the server during the download; nothing was "
+        fprintf(stderr, "tosput: %s://%s/%s was replaced on the server during the download; nothing was "
                         "written to %s, and running the command again downloads the new object\n",
-                args->bucket, args->key, args->source);
+                scheme(args), args->bucket, args->key, args->source);
         status = EXIT_FAILED;
     } else if (rc == TOS_ERR_LOCAL_WRITE) {
         /* The library's message names the file and the system's error; the hint says what a
@@ -130,8 +134,8 @@ int tosput_get(const tos_client *client, const struct tosput_args *args, const t
         if (is_missing_object(error)) {
             /* The 404 comes from the HEAD that starts a download, and a HEAD answer has no
              * body: its error code is empty, so the usual name is given here. */
-            fprintf(stderr, "tosput: no such object: tos://%s/%s (NoSuchKey; or the bucket does not exist)\n",
-                    args->bucket, args->key);
+            fprintf(stderr, "tosput: no such object: %s://%s/%s (NoSuchKey; or the bucket does not exist)\n",
+                    scheme(args), args->bucket, args->key);
         }
         status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
     } else {
