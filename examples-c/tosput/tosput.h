@@ -20,11 +20,6 @@
  * prints beside the one it runs with. */
 #ifndef TOSPUT_VERSION
 #define TOSPUT_VERSION "unknown"
-/* `get tos://BUCKET/KEY FILE` (get.c). `abort_requested(abort_arg)` says whether a second
- * signal asked for an abort, for the message after a pause. Returns the exit code. */
-int tosput_get(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
-               const tos_rate_limiter *limiter, int (*abort_requested)(void *arg), void *abort_arg);
-
 #endif
 
 /* The part sizes the library accepts, checked here so a bad --part-size is a usage error. */
@@ -49,7 +44,7 @@ struct tosput_args {
     const char *source;      /* FILE or DIR (for get: the local destination); NULL for uploads */
     const char *target;      /* tos://BUCKET/... as given (points into argv) */
     char *bucket;            /* from tos://BUCKET/... (malloc'd) */
-    char *key;               /* KEY (put) or PREFIX (put-dir, uploads), resolved by destination.c (malloc'd) */
+    char *key;               /* KEY (put, get) or PREFIX (put-dir, uploads), resolved by destination.c (malloc'd) */
     uint64_t part_size;      /* 0 = library default */
     uint64_t rate;           /* bytes per second; 0 = unlimited */
     uint32_t tasks, files, connections;
