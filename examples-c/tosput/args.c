@@ -1,5 +1,5 @@
 /* tosput's command line: subcommands and options (the --help texts are help.c's). One
- * getopt_long parser for every subcommand (put, put-dir, uploads list, uploads abort), so they
+ * getopt_long parser for every subcommand (put, put-dir, get, uploads list, uploads abort), so they
  * all take the connection options (--endpoint, --region, --anonymous) the same way and word
  * their errors alike. */
 
@@ -21,6 +21,7 @@ static int is_uploads(const struct tosput_args *args) {
 static const char *command_name(const struct tosput_args *args) {
     switch (args->command) {
     case CMD_PUT_DIR: return "put-dir";
+    case CMD_GET: return "get";
     case CMD_UPLOADS_LIST: return "uploads list";
     case CMD_UPLOADS_ABORT: return "uploads abort";
     default: return "put";
@@ -136,14 +137,14 @@ static const char *owner(enum tosput_command command, int val) {
     case OPT_FORCE_MULTIPART:
         return command == CMD_PUT ? NULL : "put";
     case OPT_CHECKPOINT: /* put-dir's own message: it takes --checkpoint-dir instead */
-        return command == CMD_UPLOADS_LIST || command == CMD_UPLOADS_ABORT ? "put" : NULL;
+        return command == CMD_UPLOADS_LIST || command == CMD_UPLOADS_ABORT ? "put and get" : NULL;
     case OPT_PART_SIZE:
     case OPT_LIMIT_RATE:
     case OPT_TASKS:
     case OPT_NO_CHECKPOINT:
     case OPT_ABORT_ON_INTERRUPT:
     case 'q':
-        return command == CMD_PUT || command == CMD_PUT_DIR ? NULL : "put and put-dir";
+        return command == CMD_PUT || command == CMD_PUT_DIR || command == CMD_GET ? NULL : "put, put-dir and get";
     case OPT_OLDER_THAN:
         return command == CMD_UPLOADS_ABORT ? NULL : "`uploads abort`";
     default:
@@ -191,6 +192,9 @@ static int pick_command(int argc, char **argv, struct tosput_args *args, int *fi
         *first = 2;
     } else if (strcmp(argv[1], "put-dir") == 0) {
         args->command = CMD_PUT_DIR;
+        *first = 2;
+    } else if (strcmp(argv[1], "get") == 0) {
+        args->command = CMD_GET;
         *first = 2;
     } else if (strcmp(argv[1], "uploads") == 0) {
         args->command = CMD_UPLOADS_LIST; /* until the next word says which */
@@ -260,6 +264,8 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
                 tosput_usage_uploads(stdout);
             } else if (is_dir) {
                 tosput_usage_put_dir(stdout);
+            } else if (args->command == CMD_GET) {
+                tosput_usage_get(stdout);
             } else {
                 tosput_usage_put(stdout);
             }
@@ -359,6 +365,7 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         return usage_error(args, "%s needs %s", command_name(args),
                            uploads                          ? "tos://BUCKET[/PREFIX]"
                            : args->command == CMD_PUT_DIR ? "DIR and tos://BUCKET[/PREFIX]"
+                           : args->command == CMD_GET     ? "tos://BUCKET/KEY and FILE"
                                                             : "FILE and tos://BUCKET[/KEY]");
     }
     /* An upload in flight differs from an abandoned one only by its age, so an abort with no
@@ -367,8 +374,13 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         return usage_error(args, "%s", "uploads abort needs --older-than DURATION (e.g. 24h), so that uploads "
                                        "still in flight are left alone");
     }
-    args->source = uploads ? NULL : positional[0];
-    args->target = positional[wanted - 1];
+    if (args->command == CMD_GET) { /* the object first, then where it goes, as cp has it */
+        args->target = positional[0];
+        args->source = positional[1];
+    } else {
+        args->source = uploads ? NULL : positional[0];
+        args->target = positional[wanted - 1];
+    }
     if (tosput_resolve_destination(args, args->target, why, sizeof why) != 0) {
         return usage_error(args, "%s", why);
     }

@@ -8,6 +8,8 @@
  *   put-dir DIR tos://b/dir     -> dir/ + each path (a prefix is a folder: the / is added)
  *   put-dir DIR tos://b/dir/    -> the same
  *   put-dir DIR tos://b         -> each path, no prefix
+ *   get tos://b/dir/name FILE   -> object dir/name (a KEY is needed; FILE may be a directory,
+ *                                  then the library puts the key's last segment in it)
  *
  * s3:// follows the same rules. `uploads list|abort tos://b/PREFIX` takes PREFIX as it is: it
  * filters keys by their start, as the server's own listing does (tos://b/stale matches
@@ -79,6 +81,14 @@ int tosput_resolve_destination(struct tosput_args *args, const char *target, cha
     }
     rest_len = strlen(rest);
     if (uploads) {
+        args->key = joined(rest, rest_len, "", 0);
+    } else if (args->command == CMD_GET) {
+        /* The library refuses keys that would climb out of FILE's directory (`..`); an empty
+         * one is a mistake on the command line, so it is a usage error here. */
+        if (rest_len == 0) {
+            snprintf(why, why_len, "'%s' names no object: give tos://BUCKET/KEY", target);
+            return -1;
+        }
         args->key = joined(rest, rest_len, "", 0);
     } else if (args->command == CMD_PUT_DIR) {
         int add_slash = rest_len > 0 && rest[rest_len - 1] != '/';

@@ -6,7 +6,8 @@
 static const char EXIT_CODES[] =
     "exit codes:\n"
     "  0  success\n"
-    "  1  the upload failed (the error is printed)\n"
+    "  1  the upload or download failed (the error is printed; for get also: the\n"
+    "     object changed on the server meanwhile, or FILE could not be written)\n"
     "  2  bad command line (an unknown option, a bad value, a bad destination)\n"
     "  3  configuration: no or incomplete credentials (without --anonymous), a bad\n"
     "     endpoint or region, or the server refused the credentials (HTTP 403)\n"
@@ -21,7 +22,9 @@ static const char DESTINATIONS[] =
     "  put FILE tos://b              -> object FILE's name (tos://b/ too)\n"
     "  put - tos://b/dir/name        -> object dir/name, from standard input\n"
     "  put-dir DIR tos://b/dir       -> dir/ + each path under DIR (dir/ alike)\n"
-    "  put-dir DIR tos://b           -> each path under DIR, no prefix\n";
+    "  put-dir DIR tos://b           -> each path under DIR, no prefix\n"
+    "  get tos://b/dir/name FILE     -> file FILE (into FILE/name when FILE is a\n"
+    "                                   directory or ends in /)\n";
 
 static const char ENVIRONMENT[] =
     "environment:\n"
@@ -40,7 +43,7 @@ static const char CONNECTION_OPTIONS[] =
     "  --anonymous             send unsigned requests; without it, missing credentials\n"
     "                          are an error (exit 3)\n";
 
-/* put's and put-dir's. */
+/* put's and put-dir's (get words its own: ranges, not parts). */
 static const char TRANSFER_OPTIONS[] =
     "  --part-size SIZE        bytes per part, 5M..5G (default 20M); K/M/G/T are binary\n"
     "  --tasks N               parts sent at once per file (default: automatic)\n"
@@ -62,16 +65,17 @@ void tosput_usage_main(FILE *out) {
             "usage: tosput put [options] FILE tos://BUCKET[/KEY or /PREFIX/]\n"
             "       tosput put [options] - tos://BUCKET/KEY      (standard input)\n"
             "       tosput put-dir [options] DIR tos://BUCKET[/PREFIX]\n"
+            "       tosput get [options] tos://BUCKET/KEY FILE   (download)\n"
             "       tosput [options] FILE tos://BUCKET/KEY      (same as put)\n"
             "       tosput --version\n"
             "       tosput uploads list|abort ... tos://BUCKET[/PREFIX]\n"
             "                                     (open multipart uploads: `tosput uploads --help`)\n"
             "       (s3://BUCKET/... instead of tos:// speaks the S3 protocol)\n"
             "\n"
-            "Resumable, parallel, verified (CRC-64) uploads to Volcengine TOS.\n"
-            "`tosput put --help` and `tosput put-dir --help` list the options.\n"
+            "Resumable, parallel, verified (CRC-64) transfers with Volcengine TOS.\n"
+            "`tosput put --help`, `put-dir --help` and `get --help` list the options.\n"
             "\n"
-            "Ctrl-C pauses an upload (run the same command again to resume it);\n"
+            "Ctrl-C pauses a transfer (run the same command again to resume it);\n"
             "a second Ctrl-C while it pauses aborts it.\n"
             "\n%s\n%s\n%s",
             DESTINATIONS, ENVIRONMENT, EXIT_CODES);
@@ -101,6 +105,40 @@ void tosput_usage_put(FILE *out) {
             "The result (etag, crc64, ...) is printed on stdout.\n"
             "\n%s\n%s\n%s",
             CONNECTION_OPTIONS, TRANSFER_OPTIONS, TAIL_OPTIONS, DESTINATIONS, ENVIRONMENT, EXIT_CODES);
+}
+
+void tosput_usage_get(FILE *out) {
+    fprintf(out,
+            "usage: tosput get [options] tos://BUCKET/KEY FILE\n"
+            "\n"
+            "Downloads the object KEY to FILE in parallel ranged GETs, resumably. FILE may be\n"
+            "a directory (one that exists, or a path ending in /): the file is then named\n"
+            "after KEY's last segment. The ranges go to a temporary file beside FILE, which\n"
+            "replaces FILE only when the whole object is there and its CRC-64 matches the\n"
+            "server's: FILE never holds a partial download. Every request is pinned to the\n"
+            "object's ETag, so an object replaced meanwhile fails the download (exit 1)\n"
+            "rather than mixing two versions.\n"
+            "\n"
+            "options:\n%s"
+            "  --part-size SIZE        bytes per ranged GET, 5M..5G (default 20M)\n"
+            "  --tasks N               ranges fetched at once, 1..1000 (default: automatic,\n"
+            "                          from 4)\n"
+            "  --limit-rate RATE       at most RATE bytes per second, e.g. 8M\n"
+            "  --checkpoint PATH       checkpoint file, or a directory to put it in\n"
+            "                          (default: beside FILE)\n"
+            "  --no-checkpoint         record no progress (an interrupted download restarts)\n"
+            "  --abort-on-interrupt    Ctrl-C aborts (deletes the partial download and the\n"
+            "                          checkpoint) instead of pausing\n"
+            "  -q, --quiet             no progress display\n"
+            "  -h, --help              this text\n"
+            "  --version               the versions of tosput and of the library\n"
+            "\n"
+            "Ctrl-C (SIGINT) or SIGTERM pauses: the ranges written and the checkpoint are\n"
+            "kept (FILE is untouched), and the same command resumes, fetching only what is\n"
+            "missing. A second Ctrl-C while pausing aborts.\n"
+            "The result (etag, size, crc64, bytes_received, ...) is printed on stdout.\n"
+            "\n%s\n%s\n%s",
+            CONNECTION_OPTIONS, DESTINATIONS, ENVIRONMENT, EXIT_CODES);
 }
 
 void tosput_usage_put_dir(FILE *out) {

@@ -5,6 +5,7 @@
  *   tosput put [options] - tos://BUCKET/KEY      (standard input; stream.c)
  *   tosput put-dir [options] DIR tos://BUCKET[/PREFIX]
  *   tosput uploads list|abort ... tos://BUCKET[/PREFIX]   (uploads.c)
+ *   tosput get [options] tos://BUCKET/KEY FILE  (get.c)
  *
  * `tosput --help`, `tosput put --help` and `tosput put-dir --help` describe the options and
  * the exit codes. This file: signals, the client (for every subcommand), the two uploads and
@@ -86,6 +87,11 @@ static int abort_was_requested(struct interrupt_state *state) {
     abort = state->abort_requested;
     pthread_mutex_unlock(&state->lock);
     return abort;
+}
+
+/* For get.c, which sees the interrupt state only through this. */
+static int abort_requested_cb(void *arg) {
+    return abort_was_requested(arg);
 }
 
 /* ---- put --------------------------------------------------------------------------------- */
@@ -388,6 +394,8 @@ int main(int argc, char **argv) {
 
     if (args.command == CMD_PUT_DIR) {
         status = run_put_dir(client, &args, hook, limiter, &interrupts);
+    } else if (args.command == CMD_GET) {
+        status = tosput_get(client, &args, hook, limiter, abort_requested_cb, &interrupts);
     } else if (strcmp(args.source, "-") == 0) {
         status = tosput_put_stream(client, &args, hook, limiter, cancel_was_called, &interrupts);
     } else {

@@ -5,7 +5,7 @@
  * report.c (errors and their exit codes),
  * progress.c (progress display), main.c (signals, the client and the uploads),
  * uploads.c (`tosput uploads`: the multipart uploads left open on the server),
- * stream.c (`put -`: standard input).
+ * stream.c (`put -`: standard input), get.c (`get`: an object to a local file).
  */
 #ifndef TOSPUT_H
 #define TOSPUT_H
@@ -37,18 +37,18 @@ enum {
     EXIT_SOME_FAILED = 6,
 };
 
-enum tosput_command { CMD_PUT = 1, CMD_PUT_DIR = 2, CMD_UPLOADS_LIST = 3, CMD_UPLOADS_ABORT = 4 };
+enum tosput_command { CMD_PUT = 1, CMD_PUT_DIR = 2, CMD_UPLOADS_LIST = 3, CMD_UPLOADS_ABORT = 4, CMD_GET = 5 };
 
 struct tosput_args {
     enum tosput_command command;
-    const char *source;      /* FILE or DIR; NULL for uploads */
+    const char *source;      /* FILE or DIR (for get: the local destination); NULL for uploads */
     const char *target;      /* tos://BUCKET/... as given (points into argv) */
     char *bucket;            /* from tos://BUCKET/... (malloc'd) */
-    char *key;               /* KEY (put) or PREFIX (put-dir, uploads), resolved by destination.c (malloc'd) */
+    char *key;               /* KEY (put, get) or PREFIX (put-dir, uploads), resolved by destination.c (malloc'd) */
     uint64_t part_size;      /* 0 = library default */
     uint64_t rate;           /* bytes per second; 0 = unlimited */
     uint32_t tasks, files, connections;
-    const char *checkpoint;  /* --checkpoint (put) or --checkpoint-dir (put-dir) */
+    const char *checkpoint;  /* --checkpoint (put, get) or --checkpoint-dir (put-dir) */
     int no_checkpoint;
     const char **include, **exclude; /* malloc'd arrays of argv strings */
     size_t include_count, exclude_count;
@@ -66,6 +66,7 @@ void tosput_usage_main(FILE *out);
 void tosput_usage_put(FILE *out);
 void tosput_usage_put_dir(FILE *out);
 void tosput_usage_uploads(FILE *out);
+void tosput_usage_get(FILE *out);
 /* tosput's version and the library's. */
 void tosput_print_version(void);
 
@@ -85,7 +86,8 @@ int tosput_parse_count(const char *text, uint32_t *out);
 int tosput_parse_duration(const char *text, int64_t *out);
 
 /* destination.c: sets s3, bucket and key of args from TARGET (args->command and, for put,
- * args->source must be set). Returns 0, or -1 with the reason in why. */
+ * args->source must be set; for get TARGET is the object). Returns 0, or -1 with the reason
+ * in why. */
 int tosput_resolve_destination(struct tosput_args *args, const char *target, char *why, size_t why_len);
 
 /* `tosput uploads list|abort` (uploads.c), on a client made from ARGS. Returns the exit code. */
@@ -139,5 +141,10 @@ double now_seconds(void);
  * tos_cancel was called on `hook`, so a read waiting for input can give up. */
 int tosput_put_stream(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
                       const tos_rate_limiter *limiter, int (*cancel_called)(void *arg), void *cancel_arg);
+
+/* `get tos://BUCKET/KEY FILE` (get.c). `abort_requested(abort_arg)` says whether a second
+ * signal asked for an abort, for the message after a pause. Returns the exit code. */
+int tosput_get(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
+               const tos_rate_limiter *limiter, int (*abort_requested)(void *arg), void *abort_arg);
 
 #endif

@@ -63,5 +63,20 @@ with tempfile.TemporaryDirectory() as work:
     expect(["put", "--no-checkpoint", os.path.join(work, "missing"), target], 1, "TOS_ERR_FILE_NOT_FOUND")
     expect(["put", path, target], 3, "set --endpoint or TOS_ENDPOINT", env={"TOS_ENDPOINT": "not a url"})
     expect(["--version"], 0, "libtosupload")
+    # get: its help, its usage errors, and a download of the object put above.
+    expect(["--help"], 0, "tosput get [options] tos://BUCKET/KEY FILE")
+    expect(["get", "--help"], 0, "--checkpoint PATH")
+    expect(["get", "--help"], 0, "get tos://b/dir/name FILE     -> file FILE")
+    expect(["get", target], 2, "get needs tos://BUCKET/KEY and FILE")
+    expect(["get", "tos://%s/" % bucket, work], 2, "names no object")
+    expect(["get", path, target], 2, "is not tos://BUCKET")
+    expect(["get", "--skip-existing", target, work], 2, "option of put-dir")
+    expect(["get", "--force-multipart", target, work], 2, "option of put")
+    expect(["get", "--part-size", "1M", target, work], 2, "--part-size needs a size from 5M to 5G")
+    expect(["uploads", "list", "--tasks", "2", "tos://%s/" % bucket], 2, "option of put, put-dir and get")
+    expect(["get", "--part-size", "5M", "--tasks", "2", "-q", target, work + "/got/"], 0,
+           "bytes_received:  7340035")
+    expect(["get", "--no-checkpoint", "--limit-rate", "64M", target, os.path.join(work, "got.bin")], 0,
+           "size:            7340035")
 print("run_tosput: %s" % ("FAILED" if failures else "all checks passed"))
 sys.exit(1 if failures else 0)

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Every exit code tosput's --help lists, each produced by real runs against the local server:
 0 done, 1 failed, 2 usage, 3 configuration (missing, incomplete or refused credentials, a bad or
-missing endpoint), 4 paused (SIGINT, SIGTERM), 5 aborted, 6 some files of put-dir failed.
+missing endpoint), 4 paused (SIGINT, SIGTERM), 5 aborted, 6 some files of put-dir failed; for
+`get` 0, 1 (no such object, a destination that cannot be written), 4 and 5.
 Failures come from the server's fault injection and its signature check; pauses from signals
 sent while a rate-limited upload runs. Each row checks the exit code, the words of the message
 and, where the outcome is on the server, the object or the open uploads there.
@@ -37,9 +38,10 @@ def stall_taken():
 
 
 def row(name, code, args, env=None, unset=(), faults=(), signals=(), words=(), stored=None, absent=None,
-        no_uploads=False):
+        no_uploads=False, no_file=None):
+    """words and no_file (a local path that must not exist afterwards) may name {paths}."""
     return dict(name=name, code=code, args=args, env=env or {}, unset=unset, faults=faults, signals=signals,
-                words=words, stored=stored, absent=absent, no_uploads=no_uploads)
+                words=words, stored=stored, absent=absent, no_uploads=no_uploads, no_file=no_file)
 
 
 def target(key):
@@ -112,6 +114,24 @@ ROWS = [
     row("put-dir into a bucket that does not exist", 1,
         ["put-dir", "--continue-on-error", "{tree}", "tos://no-such-bucket/codes/"],
         words=["NoSuchBucket", "no-such-bucket"]),
+    # get: the object of the first row, and the 12 MiB one stored here.
+    row("get: a finished download", 0, ["get", target("codes/ok.bin"), "{got}"],
+        words=["bytes_received:  1000", "CRC-64 verified"]),
+    row("get: the object does not exist", 1, ["get", target("codes/no-such-object.bin"), "{got_missing}"],
+        words=["HTTP 404", "NoSuchKey", "codes/no-such-object.bin"], no_file="{got_missing}"),
+    # Tests run as root, whom no directory's permissions stop: a path under a regular file
+    # is one no user can write (ENOTDIR, or EEXIST for the directory that cannot be made).
+    row("get: FILE under a regular file", 1, ["get", target("codes/ok.bin"), "{small}/under.bin"],
+        words=["TOS_ERR_LOCAL_WRITE", "{small}/under.bin"], no_file="{small}/under.bin"),
+    row("the 12 MiB object the next get rows read", 0, ["put", "{big}", target("codes/big.bin")],
+        words=["etag:"], stored="codes/big.bin"),
+    row("get: SIGINT pauses, and FILE is not there", 4,
+        ["get"] + SLOW + [target("codes/big.bin"), "{got_big}"], signals=[(1.5, signal.SIGINT)],
+        words=["interrupt: pausing", "paused;", "checkpoint:"], no_file="{got_big}"),
+    row("get --abort-on-interrupt: SIGINT aborts", 5,
+        ["get", "--abort-on-interrupt"] + SLOW + [target("codes/big.bin"), "{got_aborted}"],
+        signals=[(1.5, signal.SIGINT)], words=["aborted (the partial download and the checkpoint"],
+        no_file="{got_aborted}"),
 ]
 
 
@@ -176,12 +196,14 @@ def run_row(r, paths):
     text = out + err
     if missed:
         text += "\n(the signal was sent anyway after 60 s without: %s)" % missed
-    ok = not missed and proc.returncode == r["code"] and all(w in text for w in r["words"])
+    ok = not missed and proc.returncode == r["code"] and all(w.format(**paths) in text for w in r["words"])
     ok = ok and WRONG_SECRET not in text and os.environ["TOS_SECRET_KEY"] not in text
     if r["stored"]:
         ok = ok and object_exists(r["stored"])
     if r["absent"]:
         ok = ok and not object_exists(r["absent"])
+    if r["no_file"]:
+        ok = ok and not os.path.lexists(r["no_file"].format(**paths))
     if r["no_uploads"]:
         ok = ok and set(open_uploads()) <= uploads_before
     checks.check(ok, "exit %d: %s" % (r["code"], r["name"]), "exit %d\n%s" % (proc.returncode, text))
@@ -192,6 +214,8 @@ def main():
         paths = {"small": os.path.join(work, "small.bin"), "big": os.path.join(work, "big.bin"),
                  "tree": os.path.join(work, "tree"), "missing": os.path.join(work, "missing.bin"),
                  "endpoint": tostest.env("TOS_ENDPOINT")}
+        for name in ("got", "got_missing", "got_big", "got_aborted"):
+            paths[name] = os.path.join(work, name + ".bin")
         tostest.write_tree(work, {"small.bin": tostest.pattern("small", 1000),
                                   "big.bin": tostest.pattern("big", 12 * tostest.MIB)})
         tostest.write_tree(paths["tree"], {"good.txt": b"good\n", "bad.txt": b"bad\n"})
