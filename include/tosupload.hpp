@@ -1205,8 +1205,9 @@ public:
      * Downloads one object to a file (tos_download_file): ranged GETs in parallel into a
      * temporary file, renamed over the destination once the whole object is written and its
      * CRC-64 matches. Blocks until done; throws tos::Error on failure (paused(), aborted(),
-     * object_changed(), local_write(), a server error such as code() "NoSuchKey"), or
-     * rethrows what a callback threw (which pauses the download first).
+     * object_changed(), local_write(), a server error: a missing object is http_status() 404
+     * with an empty code(), from the HEAD that comes first), or rethrows what a callback threw
+     * (which pauses the download first).
      */
     DownloadFileOutput download_file(const DownloadFileInput &in) const {
         check_not_moved();

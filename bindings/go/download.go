@@ -159,9 +159,9 @@ type downloadCallState struct {
 // or is stopped. Cancelling ctx pauses it (ErrPaused, also wrapping ctx.Err(); with
 // EnableCheckpoint the same call resumes it); in.CancelHook can pause or abort it. Every
 // failure is an *Error: ErrObjectChanged when the object was replaced meanwhile,
-// ErrLocalWrite when a local file could not be written, ResultServer with the server's Code
-// (NoSuchKey, ...) otherwise. The listeners run on the calling goroutine, one at a time, and
-// never after DownloadFile returns.
+// ErrLocalWrite when a local file could not be written, ResultServer with the server's answer
+// otherwise (a missing object is HTTP 404 from the first request, a HEAD: no Code). The
+// listeners run on the calling goroutine, one at a time, and never after DownloadFile returns.
 func (c *Client) DownloadFile(ctx context.Context, in *DownloadFileInput) (*DownloadFileOutput, error) {
 	if ctx == nil {
 		ctx = context.Background()
