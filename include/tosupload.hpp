@@ -724,7 +724,7 @@ struct DownloadFileInput {
     /// segment. It appears only once the whole object is written and verified.
     std::string file_path;
     std::uint64_t part_size = 0; ///< bytes per ranged GET, 5 MiB ..= 5 GiB; 0 = 20 MiB
-    std::uint32_t task_num = 0;  ///< ranges fetched at once, at most 1000; 0 = the library's default
+    std::uint32_t task_num = 0;  ///< ranges fetched at once, at most 1000; 0 = automatic (starts at 4, searches)
     bool enable_checkpoint = true;
     std::string checkpoint_file; ///< file or directory; "" = beside the destination
     /// "" = the ETag the object has when the download starts, so the file never mixes versions.

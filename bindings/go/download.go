@@ -50,7 +50,7 @@ const (
 	DownloadEventDownloadResumed DownloadEventType = C.TOS_DOWNLOAD_EVENT_KIND_DOWNLOAD_RESUMED
 	// The checkpoint, or one range it records, was unusable (Err says why): fetched afresh.
 	DownloadEventCheckpointDiscarded DownloadEventType = C.TOS_DOWNLOAD_EVENT_KIND_CHECKPOINT_DISCARDED
-	// TaskNum now fetches TaskNum ranges at once.
+	// TaskNum (0: automatic) chose TaskNum ranges at once; also sent once at the start.
 	DownloadEventTaskNumChanged DownloadEventType = C.TOS_DOWNLOAD_EVENT_KIND_TASK_NUM_CHANGED
 )
 
@@ -94,8 +94,9 @@ type DownloadFileInput struct {
 	FilePath string
 	// PartSize is bytes per ranged GET, 5 MiB ..= 5 GiB; 0 = 20 MiB.
 	PartSize int64
-	// TaskNum is ranges fetched at once, at most 1000 (more is ResultInvalidArgument); 0 = the
-	// library's default.
+	// TaskNum is ranges fetched at once, at most 1000 (more is ResultInvalidArgument); 0 =
+	// automatic: it starts at 4 and searches for the fastest count
+	// (DownloadEventTaskNumChanged), as UploadFile does.
 	TaskNum int
 	// EnableCheckpoint records finished ranges in a checkpoint file so a paused, failed or
 	// killed download resumes where it stopped (off by default, as in the Go SDK and as in
