@@ -20,6 +20,9 @@ tos_server_test(cpp_test_wrapper $<TARGET_FILE:test_cpp_wrapper>)
 tos_cxx_program(test_cpp_stream_uploads tests/cpp/test_cpp_stream_uploads.cpp)
 tos_server_test(cpp_test_stream_uploads $<TARGET_FILE:test_cpp_stream_uploads>)
 
+tos_cxx_program(test_cpp_download tests/cpp/test_cpp_download.cpp)
+tos_server_test(cpp_test_download $<TARGET_FILE:test_cpp_download>)
+
 # The wrapper header alone, as C++17, warnings as errors.
 add_test(NAME cpp_header_compiles_cxx17
   COMMAND ${CMAKE_CXX_COMPILER} -std=c++17 -Wall -Wextra -Wpedantic -Werror -fsyntax-only

@@ -22,8 +22,8 @@
  * upload_file rethrows it once the library has returned.
  *
  * Reentrancy: inside a callback, a call that sends requests or makes a client (upload_file,
- * upload_dir, upload_stream, list_multipart_uploads, abort_multipart_upload, the Client
- * constructor) is refused by the library and throws tos::Error with result()
+ * upload_dir, upload_stream, download_file, list_multipart_uploads, abort_multipart_upload,
+ * the Client constructor) is refused by the library and throws tos::Error with result()
  * TOS_ERR_REENTRANT_CALL (reentrant_call() true) inside the callback, before anything is
  * sent. Caught there, the outer upload goes on; left to escape, it is the callback's
  * exception like any other: the outer upload is paused and the outer call rethrows it.
@@ -38,6 +38,10 @@
  *
  * Streams: client.upload_stream(tos::UploadStreamInput("bucket", "key", tos::read_from(std::cin)))
  * returns a tos::UploadStreamOutput.
+ * Downloads: client.download_file(tos::DownloadFileInput("bucket", "key", "local/file"))
+ * fetches the object in ranged GETs, resumably (checkpoint on by default, as for uploads), and
+ * returns a tos::DownloadFileOutput; its callbacks, rate limiters and cancel hooks work as
+ * upload_file's.
  * Stale uploads: client.list_multipart_uploads(tos::ListMultipartUploadsInput("bucket", "prefix/"))
  * and client.abort_multipart_upload(tos::AbortMultipartUploadInput(bucket, key, upload_id)).
  *
@@ -116,6 +120,12 @@ public:
     bool aborted() const noexcept { return result_ == TOS_ABORTED; }
     /** Made from inside a callback of the library, which refused it (see "Reentrancy"). */
     bool reentrant_call() const noexcept { return result_ == TOS_ERR_REENTRANT_CALL; }
+    /** download_file: the object was replaced on the server meanwhile; nothing was kept, the
+     * next call downloads the new object from the start. */
+    bool object_changed() const noexcept { return result_ == TOS_ERR_OBJECT_CHANGED; }
+    /** download_file: a local file could not be written, synced or renamed (message() names
+     * it); the checkpoint stays, so the same call resumes once the cause is fixed. */
+    bool local_write() const noexcept { return result_ == TOS_ERR_LOCAL_WRITE; }
 
 private:
     static std::string describe(tos_result result, const std::string &message, bool server, std::uint16_t status,
@@ -667,6 +677,108 @@ struct MultipartUpload {
     std::optional<std::chrono::system_clock::time_point> initiated;
 };
 
+/** Progress of a download (tos_download_progress). */
+struct DownloadProgress {
+    tos_download_progress_kind kind;
+    std::uint64_t consumed_bytes; ///< in the temporary file, ranges kept from an earlier run included
+    std::uint64_t total_bytes;    ///< the object's size
+    std::uint64_t rw_once_bytes;
+};
+
+/** One range of the object (tos_download_part_info), copied. */
+struct DownloadPartInfo {
+    std::uint32_t number = 0;
+    std::uint64_t range_start = 0;
+    std::uint64_t range_end = 0;        ///< inclusive, as in the TOS Go SDK's checkpoint
+    std::optional<std::uint64_t> crc64; ///< set when the range was written
+};
+
+/** A download event (tos_download_event), copied: safe to keep. */
+struct DownloadEvent {
+    tos_download_event_kind kind;
+    std::string bucket;
+    std::string key;
+    std::optional<std::string> version_id; ///< when a version was asked for
+    std::string file_path;                 ///< the destination file
+    std::optional<std::string> temp_file;  ///< once a temporary file exists
+    std::optional<std::string> checkpoint_file;
+    std::optional<DownloadPartInfo> part;
+    std::optional<Error> error;  ///< failure, retry and discard events
+    std::uint32_t task_num = 0; ///< TOS_DOWNLOAD_EVENT_KIND_TASK_NUM_CHANGED: ranges now fetched at once
+};
+
+/**
+ * The input of Client::download_file (tos_download_file_input). bucket, key and file_path are
+ * required; every other field starts at its default: empty or zero, except
+ * enable_checkpoint, which starts true (the inverse of the C struct's disable_checkpoint).
+ */
+struct DownloadFileInput {
+    DownloadFileInput() = default;
+    DownloadFileInput(std::string bucket_, std::string key_, std::string file_path_)
+        : bucket(std::move(bucket_)), key(std::move(key_)), file_path(std::move(file_path_)) {}
+
+    std::string bucket;
+    std::string key;
+    std::string version_id; ///< "" = the latest
+    /// The destination file, or a directory (existing, or ending in '/') for the key's last
+    /// segment. It appears only once the whole object is written and verified.
+    std::string file_path;
+    std::uint64_t part_size = 0; ///< bytes per ranged GET, 5 MiB ..= 5 GiB; 0 = 20 MiB
+    std::uint32_t task_num = 0;  ///< ranges fetched at once, at most 1000; 0 = automatic (starts at 4, searches)
+    bool enable_checkpoint = true;
+    std::string checkpoint_file; ///< file or directory; "" = beside the destination
+    /// "" = the ETag the object has when the download starts, so the file never mixes versions.
+    std::string if_match;
+    std::string if_none_match;
+    std::int64_t if_modified_since = 0;   ///< seconds since the epoch; 0 = not set
+    std::int64_t if_unmodified_since = 0; ///< seconds since the epoch; 0 = not set
+    std::string ssec_algorithm;
+    std::string ssec_key; ///< base64; sent, never logged nor written to the checkpoint
+    std::string ssec_key_md5;
+    std::uint64_t traffic_limit = 0; ///< bits per second; 0 = none
+
+    std::function<void(const DownloadProgress &)> on_progress;
+    std::function<void(const DownloadEvent &)> on_event;
+    RateLimitFn rate_limit;                  ///< asked before body bytes are written; takes precedence
+    std::optional<RateLimiter> rate_limiter; ///< shared token bucket
+    std::optional<CancelHook> cancel_hook;   ///< pause keeps the temporary file and checkpoint
+
+    // Builder-style setters, chainable.
+    DownloadFileInput &with_version_id(std::string v) { version_id = std::move(v); return *this; }
+    DownloadFileInput &with_part_size(std::uint64_t v) { part_size = v; return *this; }
+    DownloadFileInput &with_task_num(std::uint32_t v) { task_num = v; return *this; }
+    DownloadFileInput &with_checkpoint(bool on, std::string file = {}) {
+        enable_checkpoint = on;
+        checkpoint_file = std::move(file);
+        return *this;
+    }
+    DownloadFileInput &with_progress(std::function<void(const DownloadProgress &)> f) {
+        on_progress = std::move(f);
+        return *this;
+    }
+    DownloadFileInput &with_events(std::function<void(const DownloadEvent &)> f) {
+        on_event = std::move(f);
+        return *this;
+    }
+    DownloadFileInput &with_rate_limit(RateLimitFn f) { rate_limit = std::move(f); return *this; }
+    DownloadFileInput &with_rate_limiter(RateLimiter r) { rate_limiter = std::move(r); return *this; }
+    DownloadFileInput &with_cancel_hook(CancelHook h) { cancel_hook = std::move(h); return *this; }
+};
+
+/** The result of a completed download_file (tos_download_file_output). */
+struct DownloadFileOutput {
+    std::string bucket;
+    std::string key;
+    std::string etag;       ///< quoted, as the server sent it
+    std::string version_id; ///< "" when the bucket is not versioned
+    std::string file_path;  ///< the file written (inside file_path when that named a directory)
+    std::uint64_t size = 0;
+    /// The object's CRC-64/XZ (ECMA-182), which the file matched; unset when the server gave
+    /// none (some S3 stores), and then nothing but the ranges' lengths vouched for the file.
+    std::optional<std::uint64_t> crc64;
+    std::uint64_t bytes_received = 0; ///< by this call (ranges kept from an earlier run not counted)
+};
+
 namespace detail {
 
 /** The conversions of the C callback arguments into the wrapper's types. */
@@ -717,9 +829,55 @@ inline DirEvent convert(const tos_upload_dir_event *e) {
     return ev;
 }
 
+inline DownloadProgress convert(const tos_download_progress *p) {
+    return DownloadProgress{static_cast<tos_download_progress_kind>(p->kind), p->consumed_bytes, p->total_bytes,
+                            p->rw_once_bytes};
+}
+
+inline DownloadEvent convert(const tos_download_event *e) {
+    DownloadEvent ev{static_cast<tos_download_event_kind>(e->kind),
+                     e->bucket ? e->bucket : "",
+                     e->key ? e->key : "",
+                     std::nullopt,
+                     e->file_path ? e->file_path : "",
+                     std::nullopt,
+                     std::nullopt,
+                     std::nullopt,
+                     std::nullopt,
+                     0};
+    if (e->version_id) {
+        ev.version_id = e->version_id;
+    }
+    if (e->temp_file) {
+        ev.temp_file = e->temp_file;
+    }
+    if (e->checkpoint_file) {
+        ev.checkpoint_file = e->checkpoint_file;
+    }
+    if (e->has_part) {
+        DownloadPartInfo part;
+        part.number = e->part.number;
+        part.range_start = e->part.range_start;
+        part.range_end = e->part.range_end;
+        if (e->part.has_crc64) {
+            part.crc64 = e->part.crc64;
+        }
+        ev.part = part;
+    }
+    if (e->error) {
+        ev.error = Error::from(tos_error_result(e->error), e->error);
+    }
+    // The last field of 1.0: read only when the library that made the event wrote it.
+    if (TOS_FIELD_PRESENT(e, tos_download_event, task_num)) {
+        ev.task_num = e->task_num;
+    }
+    return ev;
+}
+
 /**
- * What the trampolines reach through user_data during one upload (In: UploadFileInput or
- * UploadDirInput; CProgress and CEvent: the C types of its callbacks' arguments).
+ * What the trampolines reach through user_data during one call (In: UploadFileInput,
+ * UploadDirInput, UploadStreamInput or DownloadFileInput; CProgress and CEvent: the C types of
+ * its callbacks' arguments).
  */
 template <class In, class CProgress, class CEvent>
 struct CallState {
@@ -789,6 +947,8 @@ using DirCallState = CallState<UploadDirInput, tos_upload_dir_progress, tos_uplo
 
 using StreamCallState = CallState<UploadStreamInput, tos_upload_progress, tos_upload_event>;
 
+using DownloadCallState = CallState<DownloadFileInput, tos_download_progress, tos_download_event>;
+
 inline std::string str(const char *s) { return s ? s : ""; }
 
 /** tos_read_cb over UploadStreamInput::read: an exception (or a count past `capacity`) is
@@ -835,11 +995,26 @@ inline UploadStreamOutput convert(const tos_upload_stream_output *out) {
     return o;
 }
 
-/** Takes ownership of what an upload call stored (COut: tos_upload_file_output or
- * tos_upload_stream_output, freed by free_out), then returns its converted output or
- * throws: what a callback threw first, else the call's error. */
+inline DownloadFileOutput convert(const tos_download_file_output *out) {
+    DownloadFileOutput o;
+    o.bucket = str(tos_download_file_output_bucket(out));
+    o.key = str(tos_download_file_output_key(out));
+    o.etag = str(tos_download_file_output_etag(out));
+    o.version_id = str(tos_download_file_output_version_id(out));
+    o.file_path = str(tos_download_file_output_file_path(out));
+    o.size = tos_download_file_output_size(out);
+    if (tos_download_file_output_has_crc64(out)) {
+        o.crc64 = tos_download_file_output_crc64(out);
+    }
+    o.bytes_received = tos_download_file_output_bytes_received(out);
+    return o;
+}
+
+/** Takes ownership of what a call stored (COut: tos_upload_file_output,
+ * tos_upload_stream_output or tos_download_file_output, freed by free_out), then returns its
+ * converted output or throws: what a callback threw first, else the call's error. */
 template <class COut>
-auto upload_output(tos_result rc, COut *raw_out, void (*free_out)(COut *), tos_error *raw_err,
+auto call_output(tos_result rc, COut *raw_out, void (*free_out)(COut *), tos_error *raw_err,
                    const std::exception_ptr &callback_exception) {
     std::unique_ptr<COut, void (*)(COut *)> out(raw_out, free_out);
     std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
@@ -922,7 +1097,7 @@ public:
         tos_upload_file_output *out = nullptr;
         tos_error *err = nullptr;
         tos_result rc = tos_upload_file(client_, &ci, &out, &err);
-        return detail::upload_output(rc, out, tos_upload_file_output_free, err, st.exception);
+        return detail::call_output(rc, out, tos_upload_file_output_free, err, st.exception);
     }
 
     /**
@@ -1023,7 +1198,46 @@ public:
         tos_upload_stream_output *out = nullptr;
         tos_error *err = nullptr;
         tos_result rc = tos_upload_stream(client_, &ci, &out, &err);
-        return detail::upload_output(rc, out, tos_upload_stream_output_free, err, st.exception);
+        return detail::call_output(rc, out, tos_upload_stream_output_free, err, st.exception);
+    }
+
+    /**
+     * Downloads one object to a file (tos_download_file): ranged GETs in parallel into a
+     * temporary file, renamed over the destination once the whole object is written and its
+     * CRC-64 matches. Blocks until done; throws tos::Error on failure (paused(), aborted(),
+     * object_changed(), local_write(), a server error: a missing object is http_status() 404
+     * with an empty code(), from the HEAD that comes first), or rethrows what a callback threw
+     * (which pauses the download first).
+     */
+    DownloadFileOutput download_file(const DownloadFileInput &in) const {
+        check_not_moved();
+        tos_download_file_input ci;
+        tos_download_file_input_init(&ci);
+        ci.bucket = in.bucket.c_str();
+        ci.key = in.key.c_str();
+        ci.version_id = detail::opt(in.version_id);
+        ci.file_path = in.file_path.c_str();
+        ci.part_size = in.part_size;
+        ci.task_num = in.task_num;
+        ci.disable_checkpoint = !in.enable_checkpoint;
+        ci.checkpoint_file = detail::opt(in.checkpoint_file);
+        ci.if_match = detail::opt(in.if_match);
+        ci.if_none_match = detail::opt(in.if_none_match);
+        ci.if_modified_since = in.if_modified_since;
+        ci.if_unmodified_since = in.if_unmodified_since;
+        ci.ssec_algorithm = detail::opt(in.ssec_algorithm);
+        ci.ssec_key = detail::opt(in.ssec_key);
+        ci.ssec_key_md5 = detail::opt(in.ssec_key_md5);
+        ci.traffic_limit = in.traffic_limit;
+
+        detail::CallHook hook(in.cancel_hook);
+        detail::DownloadCallState st{&in, hook.get(), nullptr};
+        st.wire(ci);
+
+        tos_download_file_output *out = nullptr;
+        tos_error *err = nullptr;
+        tos_result rc = tos_download_file(client_, &ci, &out, &err);
+        return detail::call_output(rc, out, tos_download_file_output_free, err, st.exception);
     }
 
     /** The open multipart uploads of a bucket (tos_list_multipart_uploads), every page. */

@@ -94,3 +94,50 @@ func lentError(e *C.struct_tos_error) error {
 	}
 	return newError(Result(C.tos_error_result(e)), e)
 }
+
+//export tosgoDownloadProgress
+func tosgoDownloadProgress(p *C.struct_tos_download_progress, h C.uintptr_t) {
+	st := cgo.Handle(h).Value().(*downloadCallState)
+	status := &DataTransferStatus{
+		TotalBytes:    int64(p.total_bytes),
+		ConsumedBytes: int64(p.consumed_bytes),
+		RWOnceBytes:   int64(p.rw_once_bytes),
+		Type:          DataTransferType(p.kind),
+	}
+	st.guard(func() { st.download.DataTransferListener.DataTransferStatusChange(status) })
+}
+
+//export tosgoDownloadEvent
+func tosgoDownloadEvent(e *C.struct_tos_download_event, h C.uintptr_t) {
+	st := cgo.Handle(h).Value().(*downloadCallState)
+	ev := &DownloadEvent{
+		Type:           DownloadEventType(e.kind),
+		Bucket:         C.GoString(e.bucket),
+		Key:            C.GoString(e.key),
+		VersionID:      C.GoString(e.version_id), // "" for NULL
+		FilePath:       C.GoString(e.file_path),
+		TempFilePath:   optString(e.temp_file),
+		CheckpointFile: optString(e.checkpoint_file),
+		TaskNum:        int(e.task_num),
+		Err:            lentError((*C.struct_tos_error)(e.error)),
+	}
+	if e.has_part {
+		part := &DownloadPartInfo{
+			PartNumber: int(e.part.number),
+			RangeStart: int64(e.part.range_start),
+			RangeEnd:   int64(e.part.range_end),
+		}
+		if e.part.has_crc64 {
+			crc := uint64(e.part.crc64)
+			part.HashCrc64ecma = &crc
+		}
+		ev.DownloadPartInfo = part
+	}
+	st.guard(func() { st.download.DownloadEventListener.EventChange(ev) })
+}
+
+//export tosgoDownloadRate
+func tosgoDownloadRate(want C.uint64_t, waitOut *C.uint64_t, h C.uintptr_t) C.int {
+	st := cgo.Handle(h).Value().(*downloadCallState)
+	return st.rate(st.download.RateLimiter, want, waitOut)
+}

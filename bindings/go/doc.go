@@ -23,13 +23,18 @@
 // aborts it. ListMultipartUploads and AbortMultipartUpload find and remove the multipart
 // uploads left open by paused uploads or dead processes.
 //
+// DownloadFile downloads one object to a file in ranged GETs, resumably (tos_download_file),
+// with the Go SDK's DownloadFileInput fields and a DownloadEventListener; as for UploadFile, a
+// cancelled context pauses it and EnableCheckpoint lets the same call resume it. Its own
+// failures are ErrObjectChanged and ErrLocalWrite.
+//
 // ClientOptions.Credentials chooses where the keys come from (CredentialsAuto, Static,
 // Environment, Anonymous). From inside a listener, a RateLimiter or a Reader, the calls that
 // send requests or make a client return ErrReentrantCall without sending anything.
 //
 // Callbacks cross cgo through runtime/cgo.Handle: C receives only an integer handle, never a
-// Go pointer. They run on the goroutine that called UploadFile, one at a time, and never
-// after it returns. A panic in a listener (or a stream's Reader) is recovered at the C
+// Go pointer. They run on the goroutine that called UploadFile (or DownloadFile, ...), one at
+// a time, and never after it returns. A panic in a listener (or a stream's Reader) is recovered at the C
 // boundary, stops the upload, and is raised again from the call once the library has returned.
 //
 // Signals: Go's runtime lets a SIGPIPE raised outside Go code (a C thread, or a cgo call)

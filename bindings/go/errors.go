@@ -47,16 +47,18 @@ const (
 
 // Sentinels for errors.Is.
 var (
-	// ErrPaused: the upload was paused (context cancelled, or CancelHook.Cancel(false)); the
-	// multipart upload and checkpoint are kept and the same call resumes it.
+	// ErrPaused: the upload or download was paused (context cancelled, or
+	// CancelHook.Cancel(false)); the multipart upload (or the download's temporary file) and
+	// the checkpoint are kept and the same call resumes it.
 	ErrPaused error = ResultPaused
-	// ErrAborted: the upload was aborted (CancelHook.Cancel(true)); the multipart upload was
-	// aborted on the server and the checkpoint deleted.
+	// ErrAborted: the upload or download was aborted (CancelHook.Cancel(true)); the
+	// multipart upload was aborted on the server (the download's temporary file removed) and
+	// the checkpoint deleted.
 	ErrAborted error = ResultAborted
 	// ErrReentrantCall: a call that sends requests or makes a client (UploadFile, UploadDir,
-	// UploadStream, ListMultipartUploads, AbortMultipartUpload, NewClient) was made from
-	// inside a listener, a RateLimiter or a stream's Reader, and the library refused it
-	// before sending anything. CancelHook.Cancel and TokenBucket.SetRate are allowed there.
+	// UploadStream, DownloadFile, ListMultipartUploads, AbortMultipartUpload, NewClient) was
+	// made from inside a listener, a RateLimiter or a stream's Reader, and the library
+	// refused it before sending anything. CancelHook.Cancel and TokenBucket.SetRate are allowed there.
 	ErrReentrantCall error = ResultReentrantCall
 	// ErrClosed: the Client was closed.
 	ErrClosed = errors.New("tosupload: client is closed")

@@ -6,13 +6,16 @@ import "time"
 type DataTransferType int
 
 const (
-	DataTransferStarted   DataTransferType = 1 // the upload started (first call)
-	DataTransferRW        DataTransferType = 2 // more bytes were confirmed sent
-	DataTransferSucceeded DataTransferType = 3 // the upload completed (last call on success)
+	DataTransferStarted DataTransferType = 1 // the transfer started (first call)
+	// More bytes were confirmed sent, or written to a download's temporary file.
+	DataTransferRW DataTransferType = 2
+	// The upload completed, or the downloaded file is in place (last call on success).
+	DataTransferSucceeded DataTransferType = 3
 	DataTransferFailed    DataTransferType = 4 // failed or aborted (last call; a pause has none)
 )
 
-// DataTransferStatus is the progress of an upload.
+// DataTransferStatus is the progress of an upload or a download. A resumed transfer starts
+// with ConsumedBytes at what the earlier run kept.
 type DataTransferStatus struct {
 	TotalBytes    int64
 	ConsumedBytes int64 // never decreases, never exceeds TotalBytes
@@ -20,7 +23,8 @@ type DataTransferStatus struct {
 	Type          DataTransferType
 }
 
-// DataTransferListener receives the progress of an upload (as in the TOS Go SDK).
+// DataTransferListener receives the progress of an upload or a download (as in the TOS Go
+// SDK).
 type DataTransferListener interface {
 	DataTransferStatusChange(status *DataTransferStatus)
 }
@@ -70,8 +74,9 @@ type UploadEventListener interface {
 	EventChange(event *UploadEvent)
 }
 
-// RateLimiter is asked before want bytes of part data are sent (as in the TOS Go SDK): return
-// ok to let them go now, or false and how long to wait before asking again.
+// RateLimiter is asked before want bytes of part data are sent, or of a download's body are
+// written (as in the TOS Go SDK): return ok to let them go now, or false and how long to wait
+// before asking again.
 type RateLimiter interface {
 	Acquire(want int64) (ok bool, timeToWait time.Duration)
 }

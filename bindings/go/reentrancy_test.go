@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"testing"
 
 	tos "github.com/libtosupload/libtosupload/bindings/go"
@@ -25,7 +27,8 @@ func TestCallsFromInsideAListenerAreRefused(t *testing.T) {
 	}
 	defer limiter.Close()
 
-	var uploadErr, streamErr, listErr, abortErr, clientErr, setRateErr error
+	downloadDest := filepath.Join(t.TempDir(), "inner.bin")
+	var uploadErr, streamErr, downloadErr, listErr, abortErr, clientErr, setRateErr error
 	called := false
 	out, err := c.UploadFile(context.Background(), &tos.UploadFileInput{
 		Bucket: bucket, Key: "go/reentrant.bin", FilePath: path, PartSize: 5 * mib, TokenBucket: limiter,
@@ -36,6 +39,7 @@ func TestCallsFromInsideAListenerAreRefused(t *testing.T) {
 			called = true
 			_, uploadErr = c.UploadFile(context.Background(), &tos.UploadFileInput{Bucket: bucket, Key: innerKey, FilePath: path})
 			_, streamErr = c.UploadStream(context.Background(), &tos.UploadStreamInput{Bucket: bucket, Key: innerKey, Reader: &eofReader{}})
+			_, downloadErr = c.DownloadFile(context.Background(), &tos.DownloadFileInput{Bucket: bucket, Key: innerKey, FilePath: downloadDest})
 			_, listErr = c.ListMultipartUploads(context.Background(), tos.ListMultipartUploadsInput{Bucket: bucket})
 			abortErr = c.AbortMultipartUpload(context.Background(), tos.AbortMultipartUploadInput{Bucket: bucket, Key: innerKey, UploadID: "id"})
 			var another *tos.Client
@@ -53,13 +57,16 @@ func TestCallsFromInsideAListenerAreRefused(t *testing.T) {
 		t.Fatal("no DataTransferStarted")
 	}
 	for what, err := range map[string]error{
-		"UploadFile": uploadErr, "UploadStream": streamErr, "ListMultipartUploads": listErr,
+		"UploadFile": uploadErr, "UploadStream": streamErr, "DownloadFile": downloadErr, "ListMultipartUploads": listErr,
 		"AbortMultipartUpload": abortErr, "NewClient": clientErr,
 	} {
 		var e *tos.Error
 		if !errors.Is(err, tos.ErrReentrantCall) || !errors.As(err, &e) || e.Result != tos.ResultReentrantCall {
 			t.Errorf("%s inside a listener: %v, want ErrReentrantCall", what, err)
 		}
+	}
+	if _, err := os.Stat(downloadDest); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused download left something at its destination: %v", err)
 	}
 	if setRateErr != nil {
 		t.Errorf("TokenBucket.SetRate inside a listener: %v", setRateErr)

@@ -45,6 +45,25 @@ func (t UploadEventType) String() string {
 	return enumString(uploadEventTypeNames, t, "UploadEventType")
 }
 
+var downloadEventTypeNames = map[DownloadEventType]string{
+	DownloadEventCreateTempFileSucceeded: "CreateTempFileSucceeded",
+	DownloadEventCreateTempFileFailed:    "CreateTempFileFailed",
+	DownloadEventDownloadPartSucceeded:   "DownloadPartSucceeded",
+	DownloadEventDownloadPartFailed:      "DownloadPartFailed",
+	DownloadEventDownloadPartAborted:     "DownloadPartAborted",
+	DownloadEventRenameTempFileSucceeded: "RenameTempFileSucceeded",
+	DownloadEventRenameTempFileFailed:    "RenameTempFileFailed",
+	DownloadEventDownloadPartRetry:       "DownloadPartRetry",
+	DownloadEventDownloadResumed:         "DownloadResumed",
+	DownloadEventCheckpointDiscarded:     "CheckpointDiscarded",
+	DownloadEventTaskNumChanged:          "TaskNumChanged",
+}
+
+// String names the kind, e.g. "DownloadPartSucceeded".
+func (t DownloadEventType) String() string {
+	return enumString(downloadEventTypeNames, t, "DownloadEventType")
+}
+
 var dirEventTypeNames = map[DirEventType]string{
 	DirEventFileStarted:            "FileStarted",
 	DirEventFileSucceeded:          "FileSucceeded",

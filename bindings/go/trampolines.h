@@ -1,6 +1,6 @@
-// What the trampoline files share: every upload input (file, stream, folder) has the same
-// three callback fields with their user_data, only of different struct types, so one macro
-// points the wanted ones at a set of trampolines.
+// What the trampoline files share: every transfer input (file, stream, folder, download) has
+// the same three callback fields with their user_data, only of different struct types, so one
+// macro points the wanted ones at a set of trampolines.
 #ifndef TOSGO_TRAMPOLINES_H
 #define TOSGO_TRAMPOLINES_H
 

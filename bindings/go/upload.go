@@ -85,7 +85,8 @@ type UploadFileOutput struct {
 	BytesSent     int64  // bytes this call sent (parts from an earlier run not counted)
 }
 
-// callState is what the C callbacks of one upload reach through their cgo.Handle.
+// callState is what the C callbacks of one call reach through their cgo.Handle (embedded in
+// the states of UploadDir and DownloadFile, which add their own input).
 type callState struct {
 	in       *UploadFileInput
 	hook     *C.struct_tos_cancel_hook
@@ -94,7 +95,7 @@ type callState struct {
 }
 
 // guard runs a listener; a panic is recovered (it must not unwind through C), pauses the
-// upload, and is raised again by UploadFile.
+// call, and is raised again by it.
 func (st *callState) guard(f func()) {
 	if st.panicked {
 		return
@@ -155,7 +156,7 @@ func (c *Client) UploadFile(ctx context.Context, in *UploadFileInput) (*UploadFi
 	st := &callState{in: in}
 	var out *C.struct_tos_upload_file_output
 	defer func() { C.tos_upload_file_output_free(out) }() // NULL-safe; also when a listener panicked
-	err := runUpload(ctx, in.TokenBucket, in.CancelHook, st, st,
+	err := runTransfer(ctx, in.TokenBucket, in.CancelHook, st, st,
 		func(rl *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, h C.uintptr_t) (C.tos_result, *C.struct_tos_error) {
 			ci.rate_limiter = rl
 			ci.cancel_hook = hook
@@ -212,13 +213,13 @@ func (in *UploadFileInput) attributes() ObjectAttributes {
 	}
 }
 
-// runUpload is what UploadFile and UploadDir share around their C call. It holds tb (if
-// any) for the call, makes the call's private cancel hook, attaches it to user (if any) and
-// to ctx, and registers handleValue (whose embedded callState is st) for the listeners'
+// runTransfer is what the uploads, DownloadFile and the control calls share around their C
+// call. It holds tb (if any) for the call, makes the call's private cancel hook, attaches it
+// to user (if any) and to ctx, and registers handleValue (whose embedded callState is st) for the listeners'
 // trampolines; call sets these in its C input and makes the C call. A listener's panic is
 // raised again here, after the returned error is freed. A failure is returned as an *Error
 // (ErrPaused also wrapping ctx.Err() when ctx was done); nil for TOS_OK.
-func runUpload(ctx context.Context, tb *TokenBucket, user *CancelHook, st *callState, handleValue interface{},
+func runTransfer(ctx context.Context, tb *TokenBucket, user *CancelHook, st *callState, handleValue interface{},
 	call func(rl *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, h C.uintptr_t) (C.tos_result, *C.struct_tos_error)) error {
 	var rl *C.struct_tos_rate_limiter
 	if tb != nil {

@@ -187,7 +187,7 @@ func (c *Client) UploadDir(ctx context.Context, in *UploadDirInput) (*UploadDirO
 	st := &dirCallState{dir: in}
 	var out *C.struct_tos_upload_dir_output
 	defer func() { C.tos_upload_dir_output_free(out) }() // NULL-safe; also when a listener panicked
-	err := runUpload(ctx, in.TokenBucket, in.CancelHook, &st.callState, st,
+	err := runTransfer(ctx, in.TokenBucket, in.CancelHook, &st.callState, st,
 		func(rl *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, h C.uintptr_t) (C.tos_result, *C.struct_tos_error) {
 			ci.rate_limiter = rl
 			ci.cancel_hook = hook

@@ -124,7 +124,7 @@ func (c *Client) UploadStream(ctx context.Context, in *UploadStreamInput) (*Uplo
 	defer rh.Delete()
 	var out *C.struct_tos_upload_stream_output
 	defer func() { C.tos_upload_stream_output_free(out) }() // NULL-safe; also when the Reader panicked
-	err := runUpload(ctx, in.TokenBucket, in.CancelHook, st, st,
+	err := runTransfer(ctx, in.TokenBucket, in.CancelHook, st, st,
 		func(rl *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, h C.uintptr_t) (C.tos_result, *C.struct_tos_error) {
 			ci.rate_limiter = rl
 			ci.cancel_hook = hook

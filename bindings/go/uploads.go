@@ -112,9 +112,9 @@ func (c *Client) AbortMultipartUpload(ctx context.Context, in AbortMultipartUplo
 	})
 }
 
-// runControl runs a list or abort call as runUpload runs an upload: ctx pauses it, user (if
+// runControl runs a list or abort call as runTransfer runs a transfer: ctx pauses it, user (if
 // any) pauses or aborts it, the Client stays open meanwhile. Without listeners, nothing
-// reaches the handle runUpload registers.
+// reaches the handle runTransfer registers.
 func (c *Client) runControl(ctx context.Context, user *CancelHook,
 	call func(hook *C.struct_tos_cancel_hook) (C.tos_result, *C.struct_tos_error)) error {
 	if ctx == nil {
@@ -128,7 +128,7 @@ func (c *Client) runControl(ctx context.Context, user *CancelHook,
 		return &Error{Result: ResultPaused, Message: "the context was done before the call started", wrapped: err}
 	}
 	st := &callState{}
-	return runUpload(ctx, nil, user, st, st,
+	return runTransfer(ctx, nil, user, st, st,
 		func(_ *C.struct_tos_rate_limiter, hook *C.struct_tos_cancel_hook, _ C.uintptr_t) (C.tos_result, *C.struct_tos_error) {
 			rc, cerr := call(hook)
 			runtime.KeepAlive(c)
