@@ -1206,7 +1206,7 @@ public:
      * temporary file, renamed over the destination once the whole object is written and its
      * CRC-64 matches. Blocks until done; throws tos::Error on failure (paused(), aborted(),
      * object_changed(), local_write(), a server error: a missing object is http_status() 404
-     * with an empty code(), from the HEAD that comes first), or rethrows what a callback threw
+     * with code() "NoSuchKey", inferred from the bodiless answer of the HEAD that comes first), or rethrows what a callback threw
      * (which pauses the download first).
      */
     DownloadFileOutput download_file(const DownloadFileInput &in) const {

@@ -27,7 +27,8 @@ pub enum tos_upload_progress_kind {
     ReadWrite = 2,
     /// The upload completed (last call on success).
     Succeeded = 3,
-    /// The upload failed or was aborted (last call then; a pause has no final call).
+    /// The upload failed or was aborted (last call then, once `STARTED` was sent: a call
+    /// refused before it starts sends no progress; a pause has no final call).
     Failed = 4,
 }
 
@@ -176,17 +177,16 @@ pub type tos_upload_progress_cb =
 pub type tos_upload_event_cb =
     Option<unsafe extern "C" fn(event: *const tos_upload_event, user_data: *mut c_void)>;
 
-/// The caller's own rate limiter, asked before `want` bytes of part data are sent. Return
-/// nonzero to let them go now; return 0 to refuse, after setting `*wait_ms_out` to the
-/// milliseconds to wait before asking again (0 is read as 1).
+/// The caller's own rate limiter, asked before `want` bytes of object data are sent (uploads)
+/// or written (downloads). Return nonzero to let them go now; return 0 to refuse, after
+/// setting `*wait_ms_out` to the milliseconds to wait before asking again (0 is read as 1).
 ///
-/// Threading contract: all callbacks of one upload run on the thread that called
-/// `tos_upload_file`, one at a time, and never after it returns (so `user_data` may be freed
-/// then). A call that sends requests
-/// or makes or frees a client returns `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`,
-/// `tos_rate_limiter_set_rate` and getters may be called. `user_data` is `tos_upload_file_input.rate_limiter_user_data`. When set, it is used
-/// instead of `tos_upload_file_input.rate_limiter`. `tos_upload_dir` uses it the same way
-/// (`tos_upload_dir_input.rate_limiter_cb`), on the thread that called `tos_upload_dir`.
+/// Threading contract: like every callback of a call, it runs on the thread that made the
+/// call, one at a time with the others, and never after it returns (so `user_data` may be
+/// freed then). A call that sends requests or makes or frees a client returns
+/// `TOS_ERR_REENTRANT_CALL` here; `tos_pause`, `tos_abort`, `tos_rate_limiter_set_rate` and
+/// getters may be called. `user_data` is the input's `rate_limiter_user_data`. When set, it
+/// is used instead of the input's `rate_limiter`.
 pub type tos_rate_limiter_cb =
     Option<unsafe extern "C" fn(want: u64, wait_ms_out: *mut u64, user_data: *mut c_void) -> c_int>;
 

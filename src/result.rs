@@ -78,11 +78,12 @@ pub enum tos_result {
     /// the system's error. The checkpoint stays usable: after the cause is fixed, the same
     /// call resumes.
     TOS_ERR_LOCAL_WRITE = 209,
-    /// Paused by `tos_pause(hook)`: the multipart upload and the checkpoint are kept, and the
-    /// same call with checkpointing on resumes it.
+    /// Paused by `tos_pause(hook)`: what lets the call resume is kept (an upload's multipart
+    /// upload and checkpoint; a download's temporary file and checkpoint; a folder's journal),
+    /// and the same call with checkpointing on resumes it.
     TOS_PAUSED = 300,
-    /// Aborted by `tos_abort(hook)`: the multipart upload is aborted on the server and the
-    /// checkpoint is deleted.
+    /// Aborted by `tos_abort(hook)`: what the call had made is removed (an upload's multipart
+    /// upload on the server and its checkpoint; a download's temporary file and checkpoint).
     TOS_ABORTED = 301,
     /// An unexpected internal failure (for example the runtime could not start).
     TOS_ERR_INTERNAL = 900,

@@ -161,7 +161,8 @@ type downloadCallState struct {
 // EnableCheckpoint the same call resumes it); in.CancelHook can pause or abort it. Every
 // failure is an *Error: ErrObjectChanged when the object was replaced meanwhile,
 // ErrLocalWrite when a local file could not be written, ResultServer with the server's answer
-// otherwise (a missing object is HTTP 404 from the first request, a HEAD: no Code). The
+// otherwise (a missing object is HTTP 404 with Code NoSuchKey, named by the library since the
+// HEAD that comes first has no body to carry it). The
 // listeners run on the calling goroutine, one at a time, and never after DownloadFile returns.
 func (c *Client) DownloadFile(ctx context.Context, in *DownloadFileInput) (*DownloadFileOutput, error) {
 	if ctx == nil {

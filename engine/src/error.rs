@@ -40,6 +40,25 @@ pub enum ErrorKind {
     Panic,
 }
 
+/// A 404 to a HEAD has no body, so no code: say which thing is missing, from the EC header
+/// where the server sent one (TOS's and the local server's bucket codes), else the object, as
+/// S3 SDKs do. Callers then tell a missing object from other failures by its code.
+fn name_a_bodiless_not_found(detail: &mut ServerErrorDetail, operation: &str) {
+    if detail.status != 404 || !detail.code.is_empty() || !operation.starts_with("Head") {
+        return;
+    }
+    let bucket_missing = matches!(detail.ec.as_str(), "0006-00000001" | "0404-00000001");
+    let (code, message) = if bucket_missing {
+        ("NoSuchBucket", "the bucket does not exist")
+    } else {
+        ("NoSuchKey", "the object does not exist")
+    };
+    detail.code = code.to_string();
+    if detail.message.is_empty() {
+        detail.message = format!("{message} (a HEAD answer has no body; the code is inferred)");
+    }
+}
+
 /// Detail of an error response from the server, for support tickets.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ServerErrorDetail {
@@ -77,7 +96,8 @@ impl UploadError {
         self
     }
 
-    pub fn server(detail: ServerErrorDetail, operation: &str) -> Self {
+    pub fn server(mut detail: ServerErrorDetail, operation: &str) -> Self {
+        name_a_bodiless_not_found(&mut detail, operation);
         let message = format!(
             "{operation} failed: HTTP {} {}: {}",
             detail.status, detail.code, detail.message

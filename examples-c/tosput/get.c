@@ -64,8 +64,7 @@ static const char *scheme(const struct tosput_args *args) {
 }
 
 static int is_missing_object(const tos_error *error) {
-    return error != NULL && tos_error_is_server_error(error) && tos_error_http_status(error) == 404 &&
-           (tos_error_code(error)[0] == '\0' || strcmp(tos_error_code(error), "NoSuchKey") == 0);
+    return error != NULL && tos_error_is_server_error(error) && strcmp(tos_error_code(error), "NoSuchKey") == 0;
 }
 
 int tosput_get(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
@@ -132,10 +131,7 @@ int tosput_get(const tos_client *client, const struct tosput_args *args, const t
     } else if (rc != TOS_OK) {
         tosput_print_error("download failed", rc, error);
         if (is_missing_object(error)) {
-            /* The 404 comes from the HEAD that starts a download, and a HEAD answer has no
-             * body: its error code is empty, so the usual name is given here. */
-            fprintf(stderr, "tosput: no such object: %s://%s/%s (NoSuchKey; or the bucket does not exist)\n",
-                    scheme(args), args->bucket, args->key);
+            fprintf(stderr, "tosput: no such object: %s://%s/%s\n", scheme(args), args->bucket, args->key);
         }
         status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
     } else {

@@ -23,7 +23,8 @@ pub enum tos_download_progress_kind {
     ReadWrite = 2,
     /// The file is in place at its destination (last call on success).
     Succeeded = 3,
-    /// The download failed or was aborted (last call then; a pause has no final call).
+    /// The download failed or was aborted (last call then, once `STARTED` was sent: a download
+    /// that fails at its first request, the HEAD, sends no progress; a pause has no final call).
     Failed = 4,
 }
 
