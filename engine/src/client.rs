@@ -93,9 +93,27 @@ impl Client {
     pub fn upload_dir(
         &self,
         request: UploadDirRequest,
-        mut observers: DirObservers,
+        observers: DirObservers,
     ) -> Result<UploadDirOutput> {
         self.refuse_nested_call()?;
+        self.run_folder(observers, "the directory upload", |callbacks| {
+            upload_dir::upload_dir(Arc::clone(&self.wire), request, callbacks)
+        })
+    }
+
+    /// A folder call: its loop runs on the runtime beside its connections while this thread
+    /// serves its callbacks from the queue (`upload_dir::caller_queue` says why), until the
+    /// loop ends.
+    fn run_folder<T, F>(
+        &self,
+        mut observers: DirObservers,
+        what: &str,
+        start: impl FnOnce(DirCallbacks) -> F,
+    ) -> Result<T>
+    where
+        T: Send + 'static,
+        F: std::future::Future<Output = Result<T>> + Send + 'static,
+    {
         let queue = Arc::new(CallerQueue::default());
         let callbacks = DirCallbacks {
             queue: Arc::clone(&queue),
@@ -104,19 +122,19 @@ impl Client {
             has_acquire: observers.acquire.is_some(),
             shared_limiter: observers.shared_limiter.clone(),
         };
-        let upload = upload_dir::upload_dir(Arc::clone(&self.wire), request, callbacks);
+        let work = start(callbacks);
         let finish = FinishOnDrop(Arc::clone(&queue));
         let task = self.runtime.spawn(async move {
             let _finish = finish;
-            upload.await
+            work.await
         });
-        // A callback that panics unwinds out of `serve`: the upload must not go on alone.
+        // A callback that panics unwinds out of `serve`: the work must not go on alone.
         let mut stop = AbortOnDrop(Some(task.abort_handle()));
         queue.serve(&mut observers);
         stop.0 = None;
         // The task is aborted only while unwinding, so a join error here is a panic of ours.
         self.runtime.block_on(task).unwrap_or_else(|e| {
-            Err(UploadError::new(ErrorKind::Panic, "the directory upload panicked").with_cause(e))
+            Err(UploadError::new(ErrorKind::Panic, format!("{what} panicked")).with_cause(e))
         })
     }
 
@@ -187,29 +205,11 @@ impl Client {
     pub fn download_dir(
         &self,
         request: DownloadDirRequest,
-        mut observers: DownloadDirObservers,
+        observers: DownloadDirObservers,
     ) -> Result<DownloadDirOutput> {
         self.refuse_nested_call()?;
-        let queue = Arc::new(CallerQueue::default());
-        let callbacks = DirCallbacks {
-            queue: Arc::clone(&queue),
-            wants_events: observers.event.is_some(),
-            wants_progress: observers.progress.is_some(),
-            has_acquire: observers.acquire.is_some(),
-            shared_limiter: observers.shared_limiter.clone(),
-        };
-        let download = download_dir::download_dir(Arc::clone(&self.wire), request, callbacks);
-        let finish = FinishOnDrop(Arc::clone(&queue));
-        let task = self.runtime.spawn(async move {
-            let _finish = finish;
-            download.await
-        });
-        // A callback that panics unwinds out of `serve`: the download must not go on alone.
-        let mut stop = AbortOnDrop(Some(task.abort_handle()));
-        queue.serve(&mut observers);
-        stop.0 = None;
-        self.runtime.block_on(task).unwrap_or_else(|e| {
-            Err(UploadError::new(ErrorKind::Panic, "the directory download panicked").with_cause(e))
+        self.run_folder(observers, "the directory download", |callbacks| {
+            download_dir::download_dir(Arc::clone(&self.wire), request, callbacks)
         })
     }
 
