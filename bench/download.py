@@ -238,9 +238,12 @@ def report(R, command):
              "certificate not verified, as `curl -k`), and the SDK reaches a second server on the same "
              "data folder with the bucket as custom domain. Cells: median (min-max)." % (
                  R["size"] // MIB, R["runs"], R["machine"]["nproc"], R["load_before"], R["load_start"],
-                 R["load_end"]), "",
-             "| protocol | client | CPU-s | CPU-s per GiB | wall s | MiB/s | peak RSS MiB | load (1 min) | failures |",
-             "|---|---|---|---|---|---|---|---|---|"]
+                 R["load_end"]), ""]
+    if R["load_before"][0] >= 0.5:
+        lines += ["**Measured with other work running on the machine** (1-minute load %.1f before the build): "
+                  "walls are noisy; CPU seconds, which the target uses, less so." % R["load_before"][0], ""]
+    lines += ["| protocol | client | CPU-s | CPU-s per GiB | wall s | MiB/s | peak RSS MiB | load (1 min) | failures |",
+              "|---|---|---|---|---|---|---|---|---|"]
     for proto, res in R["protocols"].items():
         for c in CLIENTS:
             lines.append(table_row(proto, c, res[c], R["size"]))

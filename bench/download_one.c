@@ -13,7 +13,7 @@
 
 int main(int argc, char **argv) {
     tos_client_options options;
-    tos_client *client = NULL;
+    const tos_client *client = NULL;
     tos_download_file_input input;
     tos_download_file_output *output = NULL;
     tos_error *error = NULL;
