@@ -42,12 +42,16 @@ MANY = os.path.join(common.BUILD_DIR, "bench_upload_many")
 
 
 class Server:
-    """tos-local-server --discard on a free port, HTTP or HTTPS (self-signed)."""
+    """tos-local-server on a free port, HTTP or HTTPS (self-signed): --discard, or objects kept
+    in data_dir (bench/download.py); custom_domain: every path is a key of BUCKET."""
 
-    def __init__(self, tls=False):
-        args = [common.SERVER_BIN, "--port", "0", "--bucket", BUCKET, "--discard"]
+    def __init__(self, tls=False, data_dir=None, custom_domain=False):
+        args = [common.SERVER_BIN, "--port", "0", "--bucket", BUCKET]
+        args += ["--data-dir", data_dir] if data_dir else ["--discard"]
         if tls:
             args.append("--tls-self-signed")
+        if custom_domain:
+            args += ["--custom-domain", BUCKET]
         self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=child_env())
         line = self.proc.stdout.readline().strip()
         if not line.startswith("LISTENING 127.0.0.1:"):

@@ -9,7 +9,8 @@
 #   4. every C example and C test through ctest: built with ASan+UBSan, then a release
 #      build under valgrind (plus the C++ wrapper's tests and the install/packaging tests)
 #   5. a smoke run of the benchmark scenarios (bench/scenarios.py --quick: every file and
-#      byte reaches the server, a resume after kill -9 re-sends nothing the journal had)
+#      byte reaches the server, a resume after kill -9 re-sends nothing the journal had) and of
+#      the download benchmark (bench/download.py --quick: every downloaded byte checked)
 #   6. the S3 protocol against SeaweedFS (a real distributed store) through tosput, every
 #      object read back with boto3
 #   7. the Go binding (bindings/go): go vet, then go test against the local server, linked
@@ -63,6 +64,8 @@ ctest --test-dir build/release --output-on-failure -j 2
 
 step "benchmark scenarios, smoke run: correctness only (files, bytes, the journal after a kill)"
 python3 bench/scenarios.py all --quick
+# The download benchmark at 64 MiB, one run of each client, every file checked (about 8 s).
+python3 bench/download.py --quick --no-build
 
 step "S3 protocol against SeaweedFS (a real distributed store), read back with boto3"
 TOSPUT="$top/build/release/tosput" .venv/bin/python -m pytest -q tests/s3
