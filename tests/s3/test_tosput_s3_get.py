@@ -75,8 +75,8 @@ def completed_ranges(path):
 SLOW_GET = ["--part-size", "5M", "--tasks", "2", "--limit-rate", "10M"]
 
 
-def start_slow_get(tosput, store, key, destination):
-    return subprocess.Popen([tosput, "get", "-q", *SLOW_GET, location(store, key), destination],
+def start_slow_get(tosput, store, key, destination, options=SLOW_GET):
+    return subprocess.Popen([tosput, "get", "-q", *options, location(store, key), destination],
                             env=run_env(store), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -238,7 +238,10 @@ def test_an_object_replaced_during_the_download_fails_it(tosput, store, s3, key,
     size = 40 * MIB
     s3.put_object(Bucket=store.bucket, Key=key, Body=os.urandom(size))
     destination = str(tmp_path / "changing.bin")
-    run = start_slow_get(tosput, store, key, destination)
+    # Slower than the others (about 8 s in all), so the download cannot end before boto3 has
+    # replaced the object even on a loaded machine: it fails as soon as that is done.
+    run = start_slow_get(tosput, store, key, destination,
+                         ["--part-size", "5M", "--tasks", "2", "--limit-rate", "5M"])
     wait_for_ranges(destination, 1)
     new = os.urandom(size)
     s3.put_object(Bucket=store.bucket, Key=key, Body=new)
