@@ -237,6 +237,38 @@ fn empty_and_one_byte_objects() {
     assert_eq!(s.files(), ["empty.out", "one.out"]);
 }
 
+/// The output's CRC-64 means "checked against the server's": with nothing compared (CRC
+/// checks off here; over S3, a store that keeps no full-object checksum) there is none, so
+/// `tos_download_file_output_has_crc64` is false and `tosput get` does not say "verified".
+#[test]
+fn no_crc64_is_reported_when_nothing_was_checked() {
+    let s = Setup::new();
+    let data = pattern(6 * MIB + 1, 7);
+    s.put("unchecked", &data);
+    let mut config = s.server.config();
+    config.enable_crc = false;
+    let unchecked = Client::new(config).unwrap();
+    let out = unchecked
+        .download_file(
+            s.request("unchecked", "unchecked.out"),
+            DownloadObservers::default(),
+        )
+        .unwrap();
+    assert_eq!(
+        std::fs::read(s.dir.path().join("unchecked.out")).unwrap(),
+        data
+    );
+    assert_eq!(out.crc64, None);
+    let out = s
+        .client
+        .download_file(
+            s.request("unchecked", "checked.out"),
+            DownloadObservers::default(),
+        )
+        .unwrap();
+    assert_eq!(out.crc64, Some(crc64::checksum(&data)));
+}
+
 #[test]
 fn destinations_directory_existing_file_and_missing_parents() {
     let s = Setup::new();

@@ -186,7 +186,7 @@ fn output(
         etag: head.etag.clone(),
         version_id: Some(head.version_id.clone()).filter(|v| !v.is_empty()),
         size: head.size,
-        crc64: crc64.or(head.crc64),
+        crc64,
         bytes_received,
         destination,
     }
@@ -292,9 +292,7 @@ impl Session {
             });
         }
         let combined = combined.unwrap_or(0);
-        if self.wire.verifies_crc() {
-            self.verify_whole(&file, combined).await?;
-        }
+        let checked = self.wire.verifies_crc() && self.verify_whole(&file, combined).await?;
         let (target, temp) = (self.target.clone(), temp_path.clone());
         let renamed = temp_file::blocking(move || {
             file.sync_all()?;
@@ -323,14 +321,18 @@ impl Session {
             &self.head,
             self.bytes_received,
             self.target.clone(),
-            Some(combined),
+            // The output's CRC-64 says the file was checked against the server's: over S3
+            // without a full-object checksum (or with CRC checks off) nothing was, and
+            // `tosput get` would print "CRC-64 verified" for an unchecked file.
+            checked.then_some(combined),
         ))
     }
 
     /// TOS: the combined range CRCs against HEAD's CRC-64. S3: the file's CRC-64/NVME
     /// against the store's full-object checksum when it keeps one; without one, only the
-    /// byte counts of the ranges vouch for the file.
-    async fn verify_whole(&self, file: &Arc<File>, combined: u64) -> Result<()> {
+    /// byte counts of the ranges vouch for the file. True when a server checksum was there to
+    /// compare with (and matched).
+    async fn verify_whole(&self, file: &Arc<File>, combined: u64) -> Result<bool> {
         let mismatch = |local: u64, server: u64, what: &str| {
             UploadError::new(
                 ErrorKind::CrcMismatch,
@@ -353,7 +355,9 @@ impl Session {
             if server != local {
                 return Err(mismatch(local, server, "CRC-64/NVME"));
             }
+        } else {
+            return Ok(false);
         }
-        Ok(())
+        Ok(true)
     }
 }

@@ -100,7 +100,9 @@ pub struct DownloadFileOutput {
     pub etag: String,
     pub version_id: Option<String>,
     pub size: u64,
-    /// The object's CRC-64 (TOS's ECMA one) when the server gave it.
+    /// The file's CRC-64/XZ (ECMA), only when the file was checked against a checksum the
+    /// server gave (TOS's CRC-64, or an S3 store's full-object CRC-64/NVME); `None` when
+    /// nothing was compared (no server checksum, or CRC checks off).
     pub crc64: Option<u64>,
     /// Body bytes received by this call (a resumed call counts only what it fetched).
     pub bytes_received: u64,

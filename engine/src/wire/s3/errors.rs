@@ -9,9 +9,17 @@ use crate::wire::protocol::Response;
 pub(super) fn server_error(operation: &str, response: &Response) -> UploadError {
     let doc = Xml.error(&response.body).unwrap_or_else(|| {
         let text = body_text(&response.body);
+        let text = text.trim();
+        if text.is_empty() && response.status == 404 && operation.starts_with("Head") {
+            // No code and no message: `UploadError::server` names a HEAD's bodiless 404
+            // (NoSuchKey, as S3 SDKs do), so a missing object has the same code on S3 as on
+            // TOS. Giving it "NotFound" here hid it from that naming (tosput get said
+            // "NotFound" for a missing key on SeaweedFS).
+            return ErrorDoc::default();
+        }
         ErrorDoc {
             code: code_for_bodiless(response.status).to_string(),
-            message: match text.trim() {
+            message: match text {
                 // HEAD answers never carry an error document.
                 "" => "the response carried no error document".to_string(),
                 text => text.to_string(),
