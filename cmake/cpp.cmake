@@ -23,6 +23,9 @@ tos_server_test(cpp_test_stream_uploads $<TARGET_FILE:test_cpp_stream_uploads>)
 tos_cxx_program(test_cpp_download tests/cpp/test_cpp_download.cpp)
 tos_server_test(cpp_test_download $<TARGET_FILE:test_cpp_download>)
 
+tos_cxx_program(test_cpp_download_dir tests/cpp/test_cpp_download_dir.cpp)
+tos_server_test(cpp_test_download_dir $<TARGET_FILE:test_cpp_download_dir>)
+
 # The wrapper header alone, as C++17, warnings as errors.
 add_test(NAME cpp_header_compiles_cxx17
   COMMAND ${CMAKE_CXX_COMPILER} -std=c++17 -Wall -Wextra -Wpedantic -Werror -fsyntax-only

@@ -22,8 +22,8 @@
  * upload_file rethrows it once the library has returned.
  *
  * Reentrancy: inside a callback, a call that sends requests or makes a client (upload_file,
- * upload_dir, upload_stream, download_file, list_multipart_uploads, abort_multipart_upload,
- * the Client constructor) is refused by the library and throws tos::Error with result()
+ * upload_dir, upload_stream, download_file, download_dir, list_multipart_uploads,
+ * abort_multipart_upload, the Client constructor) is refused by the library and throws tos::Error with result()
  * TOS_ERR_REENTRANT_CALL (reentrant_call() true) inside the callback, before anything is
  * sent. Caught there, the outer upload goes on; left to escape, it is the callback's
  * exception like any other: the outer upload is paused and the outer call rethrows it.
@@ -35,6 +35,8 @@
  * Folders: client.upload_dir(tos::UploadDirInput("bucket", "local/dir", "prefix/")) with the
  * same callbacks, rate limiters and cancel hooks; it returns (rather than throws) when some
  * files failed, listing them, so check UploadDirOutput::ok().
+ * client.download_dir(tos::DownloadDirInput("bucket", "local/dir", "prefix/")) is the way
+ * back (the same argument order), and returns a tos::DownloadDirOutput in the same way.
  *
  * Streams: client.upload_stream(tos::UploadStreamInput("bucket", "key", tos::read_from(std::cin)))
  * returns a tos::UploadStreamOutput.
@@ -120,11 +122,12 @@ public:
     bool aborted() const noexcept { return result_ == TOS_ABORTED; }
     /** Made from inside a callback of the library, which refused it (see "Reentrancy"). */
     bool reentrant_call() const noexcept { return result_ == TOS_ERR_REENTRANT_CALL; }
-    /** download_file: the object was replaced on the server meanwhile; nothing was kept, the
-     * next call downloads the new object from the start. */
+    /** download_file (and a download_dir failure): the object was replaced on the server
+     * meanwhile; nothing was kept, the next call downloads the new object from the start. */
     bool object_changed() const noexcept { return result_ == TOS_ERR_OBJECT_CHANGED; }
-    /** download_file: a local file could not be written, synced or renamed (message() names
-     * it); the checkpoint stays, so the same call resumes once the cause is fixed. */
+    /** download_file (and a download_dir failure): a local file could not be written, synced
+     * or renamed (message() names it); the checkpoint stays, so the same call resumes once
+     * the cause is fixed. */
     bool local_write() const noexcept { return result_ == TOS_ERR_LOCAL_WRITE; }
 
 private:
@@ -619,7 +622,7 @@ struct UploadDirInput : ObjectAttributes {
     std::optional<CancelHook> cancel_hook;
 };
 
-/** One file that failed in a folder upload. */
+/** One file that failed in a folder upload or download. */
 struct DirFailure {
     std::string path;
     std::string key;
@@ -779,6 +782,82 @@ struct DownloadFileOutput {
     std::uint64_t bytes_received = 0; ///< by this call (ranges kept from an earlier run not counted)
 };
 
+/** Aggregate progress of a folder download (tos_download_dir_progress). The totals grow while
+ * the bucket is listed and are final once listing_complete. */
+struct DownloadDirProgress {
+    std::uint64_t bytes_done;    ///< of the objects done (written now, or found done by an earlier run)
+    std::uint64_t bytes_total;   ///< of every object listed so far
+    std::uint64_t files_done;
+    std::uint64_t files_total;   ///< listed so far
+    std::uint64_t files_skipped; ///< of files_done, not fetched: journal, or skip_existing
+    std::uint64_t files_failed;
+    bool listing_complete; ///< the whole prefix has been listed
+};
+
+/** One object's step in a folder download (tos_download_dir_event), copied: safe to keep. */
+struct DownloadDirEvent {
+    tos_download_dir_event_kind kind;
+    std::string path; ///< the local path: dir joined with the key after the prefix
+    std::string key;  ///< the object key
+    std::uint64_t size = 0;
+    std::string etag;                   ///< quoted, when the listing gave it
+    std::optional<std::uint64_t> crc64; ///< when the listing (or a HEAD) gave it
+    std::string reason;                 ///< why an object was skipped
+    std::optional<Error> error;         ///< why an object failed
+    /// TOS_DOWNLOAD_DIR_EVENT_KIND_FILE_CONCURRENCY_CHANGED: the objects now fetched at once.
+    std::uint32_t file_concurrency = 0;
+};
+
+/**
+ * The input of Client::download_dir (tos_download_dir_input). bucket and dir are required;
+ * every other field starts at its default (empty or zero). The constructor takes the folder
+ * before the prefix, as UploadDirInput's does, so a tree goes up and comes back with the same
+ * arguments. An object's local path is dir joined with its key after the prefix.
+ */
+struct DownloadDirInput {
+    DownloadDirInput() = default;
+    DownloadDirInput(std::string bucket_, std::string dir_, std::string prefix_ = {})
+        : bucket(std::move(bucket_)), prefix(std::move(prefix_)), dir(std::move(dir_)) {}
+
+    std::string bucket;
+    std::string prefix; ///< "" = the whole bucket
+    std::string dir;    ///< made if missing
+    std::vector<std::string> include; ///< globs on the key after the prefix; when any, only matching objects
+    std::vector<std::string> exclude; ///< globs of objects left out
+    std::uint32_t file_concurrency = 0; ///< objects at once; 0 = automatic, at most 16
+    std::uint32_t task_num = 0;         ///< ranges at once per large object, at most 1000; 0 = automatic
+    std::uint64_t part_size = 0;        ///< bytes per ranged GET, 5 MiB ..= 5 GiB; 0 = 20 MiB
+    /// Journal and large objects' checkpoints, so a paused or failed run fetches nothing
+    /// twice; "" = not resumable. The journal is removed once every object is done.
+    std::string checkpoint_dir;
+    bool continue_on_error = false; ///< default: no new object after the first failure
+    /// Leave alone a local file with the object's size and CRC-64 (read to compare); without
+    /// a CRC-64 from the server (some S3 stores) the object is downloaded.
+    bool skip_existing = false;
+
+    std::function<void(const DownloadDirProgress &)> on_progress;
+    std::function<void(const DownloadDirEvent &)> on_event;
+    RateLimitFn rate_limit;                  ///< asked before bytes are written; takes precedence
+    std::optional<RateLimiter> rate_limiter; ///< shared token bucket
+    std::optional<CancelHook> cancel_hook;   ///< pause keeps the journal and checkpoints, abort removes them
+};
+
+/**
+ * The result of a folder download. With failed objects (TOS_ERR_SOME_FILES_FAILED)
+ * download_dir returns rather than throws, so the counts and the failures are not lost:
+ * check ok().
+ */
+struct DownloadDirOutput {
+    std::uint64_t files_downloaded = 0; ///< by this call; folder markers not counted
+    std::uint64_t bytes_downloaded = 0;
+    std::uint64_t files_skipped = 0; ///< not fetched: done by an earlier run (journal), or skip_existing
+    std::uint64_t bytes_skipped = 0;
+    std::uint64_t dirs_created = 0; ///< directories made for keys ending in '/'
+    std::vector<DirFailure> failures;
+    std::optional<Error> error; ///< the first failure, when there are failures
+    bool ok() const noexcept { return failures.empty() && !error; }
+};
+
 namespace detail {
 
 /** The conversions of the C callback arguments into the wrapper's types. */
@@ -820,6 +899,30 @@ inline DirProgress convert(const tos_upload_dir_progress *p) {
 inline DirEvent convert(const tos_upload_dir_event *e) {
     DirEvent ev{static_cast<tos_upload_dir_event_kind>(e->kind), e->path ? e->path : "", e->key ? e->key : "",
                 e->size, e->etag ? e->etag : "", std::nullopt, e->reason ? e->reason : "", std::nullopt};
+    if (e->has_crc64) {
+        ev.crc64 = e->crc64;
+    }
+    if (e->error) {
+        ev.error = Error::from(tos_error_result(e->error), e->error);
+    }
+    return ev;
+}
+
+inline DownloadDirProgress convert(const tos_download_dir_progress *p) {
+    return DownloadDirProgress{p->bytes_done,    p->bytes_total,  p->files_done,      p->files_total,
+                               p->files_skipped, p->files_failed, p->listing_complete};
+}
+
+inline DownloadDirEvent convert(const tos_download_dir_event *e) {
+    DownloadDirEvent ev{static_cast<tos_download_dir_event_kind>(e->kind),
+                        e->path ? e->path : "",
+                        e->key ? e->key : "",
+                        e->size,
+                        e->etag ? e->etag : "",
+                        std::nullopt,
+                        e->reason ? e->reason : "",
+                        std::nullopt,
+                        e->file_concurrency};
     if (e->has_crc64) {
         ev.crc64 = e->crc64;
     }
@@ -876,7 +979,7 @@ inline DownloadEvent convert(const tos_download_event *e) {
 
 /**
  * What the trampolines reach through user_data during one call (In: UploadFileInput,
- * UploadDirInput, UploadStreamInput or DownloadFileInput; CProgress and CEvent: the C types of
+ * UploadDirInput, UploadStreamInput, DownloadFileInput or DownloadDirInput; CProgress and CEvent: the C types of
  * its callbacks' arguments).
  */
 template <class In, class CProgress, class CEvent>
@@ -948,6 +1051,8 @@ using DirCallState = CallState<UploadDirInput, tos_upload_dir_progress, tos_uplo
 using StreamCallState = CallState<UploadStreamInput, tos_upload_progress, tos_upload_event>;
 
 using DownloadCallState = CallState<DownloadFileInput, tos_download_progress, tos_download_event>;
+
+using DownloadDirCallState = CallState<DownloadDirInput, tos_download_dir_progress, tos_download_dir_event>;
 
 inline std::string str(const char *s) { return s ? s : ""; }
 
@@ -1238,6 +1343,74 @@ public:
         tos_error *err = nullptr;
         tos_result rc = tos_download_file(client_, &ci, &out, &err);
         return detail::call_output(rc, out, tos_download_file_output_free, err, st.exception);
+    }
+
+    /**
+     * Downloads every object under in.prefix into in.dir (tos_download_dir), several at once,
+     * each as download_file does (never a partial file; a key that would lead outside dir
+     * fails its object). Blocks until every object is done. Returns when every object came,
+     * and also when some failed (TOS_ERR_SOME_FILES_FAILED: see DownloadDirOutput::ok());
+     * throws tos::Error otherwise (bad input, a listing that fails such as a missing bucket,
+     * paused and aborted included), or rethrows what a callback threw.
+     */
+    DownloadDirOutput download_dir(const DownloadDirInput &in) const {
+        check_not_moved();
+        tos_download_dir_input ci;
+        tos_download_dir_input_init(&ci);
+        ci.bucket = in.bucket.c_str();
+        ci.prefix = detail::opt(in.prefix);
+        ci.dir = in.dir.c_str();
+        std::vector<const char *> include, exclude;
+        for (const auto &g : in.include) {
+            include.push_back(g.c_str());
+        }
+        for (const auto &g : in.exclude) {
+            exclude.push_back(g.c_str());
+        }
+        ci.include = include.empty() ? nullptr : include.data();
+        ci.include_count = include.size();
+        ci.exclude = exclude.empty() ? nullptr : exclude.data();
+        ci.exclude_count = exclude.size();
+        ci.file_concurrency = in.file_concurrency;
+        ci.task_num = in.task_num;
+        ci.part_size = in.part_size;
+        ci.checkpoint_dir = detail::opt(in.checkpoint_dir);
+        ci.continue_on_error = in.continue_on_error;
+        ci.skip_existing = in.skip_existing;
+
+        detail::CallHook hook(in.cancel_hook);
+        detail::DownloadDirCallState st{&in, hook.get(), nullptr};
+        st.wire(ci);
+
+        tos_download_dir_output *raw_out = nullptr;
+        tos_error *raw_err = nullptr;
+        tos_result rc = tos_download_dir(client_, &ci, &raw_out, &raw_err);
+        std::unique_ptr<tos_download_dir_output, void (*)(tos_download_dir_output *)> out(
+            raw_out, tos_download_dir_output_free);
+        std::unique_ptr<tos_error, void (*)(tos_error *)> err(raw_err, tos_error_free);
+        if (st.exception) {
+            std::rethrow_exception(st.exception);
+        }
+        if ((rc != TOS_OK && rc != TOS_ERR_SOME_FILES_FAILED) || !out) {
+            throw Error::from(rc, err.get());
+        }
+        DownloadDirOutput o;
+        o.files_downloaded = tos_download_dir_output_files_downloaded(out.get());
+        o.bytes_downloaded = tos_download_dir_output_bytes_downloaded(out.get());
+        o.files_skipped = tos_download_dir_output_files_skipped(out.get());
+        o.bytes_skipped = tos_download_dir_output_bytes_skipped(out.get());
+        o.dirs_created = tos_download_dir_output_dirs_created(out.get());
+        std::size_t n = tos_download_dir_output_failure_count(out.get());
+        for (std::size_t i = 0; i < n; i++) {
+            const tos_error *e = tos_download_dir_output_failure_error(out.get(), i);
+            o.failures.push_back(DirFailure{detail::str(tos_download_dir_output_failure_path(out.get(), i)),
+                                            detail::str(tos_download_dir_output_failure_key(out.get(), i)),
+                                            Error::from(tos_error_result(e), e)});
+        }
+        if (rc != TOS_OK) {
+            o.error = Error::from(rc, err.get());
+        }
+        return o;
     }
 
     /** The open multipart uploads of a bucket (tos_list_multipart_uploads), every page. */

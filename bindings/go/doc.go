@@ -28,6 +28,12 @@
 // cancelled context pauses it and EnableCheckpoint lets the same call resume it. Its own
 // failures are ErrObjectChanged and ErrLocalWrite.
 //
+// DownloadDir brings every object under a prefix into a folder (tos_download_dir), each as
+// DownloadFile would, with its own progress and per-object event listeners
+// (DownloadDirProgressListener, DownloadDirEventListener); CheckpointDir makes it resumable
+// as a whole and SkipExisting leaves identical local files alone. As with UploadDir, failed
+// objects are listed in the output returned with ErrSomeFilesFailed.
+//
 // ClientOptions.Credentials chooses where the keys come from (CredentialsAuto, Static,
 // Environment, Anonymous). From inside a listener, a RateLimiter or a Reader, the calls that
 // send requests or make a client return ErrReentrantCall without sending anything.

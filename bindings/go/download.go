@@ -26,7 +26,8 @@ const ResultObjectChanged Result = C.TOS_ERR_OBJECT_CHANGED
 // so the same call resumes once the cause is fixed.
 const ResultLocalWrite Result = C.TOS_ERR_LOCAL_WRITE
 
-// ErrObjectChanged and ErrLocalWrite are for errors.Is on the error of DownloadFile.
+// ErrObjectChanged and ErrLocalWrite are for errors.Is on the error of DownloadFile, and on
+// the Err of a DownloadDir failure.
 var (
 	ErrObjectChanged error = ResultObjectChanged
 	ErrLocalWrite    error = ResultLocalWrite

@@ -56,9 +56,10 @@ var (
 	// the checkpoint deleted.
 	ErrAborted error = ResultAborted
 	// ErrReentrantCall: a call that sends requests or makes a client (UploadFile, UploadDir,
-	// UploadStream, DownloadFile, ListMultipartUploads, AbortMultipartUpload, NewClient) was
-	// made from inside a listener, a RateLimiter or a stream's Reader, and the library
-	// refused it before sending anything. CancelHook.Cancel and TokenBucket.SetRate are allowed there.
+	// UploadStream, DownloadFile, DownloadDir, ListMultipartUploads, AbortMultipartUpload,
+	// NewClient) was made from inside a listener, a RateLimiter or a stream's Reader, and the
+	// library refused it before sending anything. CancelHook.Cancel and TokenBucket.SetRate
+	// are allowed there.
 	ErrReentrantCall error = ResultReentrantCall
 	// ErrClosed: the Client was closed.
 	ErrClosed = errors.New("tosupload: client is closed")

@@ -35,3 +35,30 @@ func ExampleClient_UploadDir() {
 		fmt.Println(out.FilesUploaded, "files,", out.BytesUploaded, "bytes")
 	}
 }
+
+func ExampleClient_DownloadDir() {
+	client, err := tos.NewClient(tos.ClientOptions{}) // endpoint and keys from TOS_* variables
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer client.Close()
+	out, err := client.DownloadDir(context.Background(), &tos.DownloadDirInput{
+		Bucket:          os.Getenv("TOS_TEST_BUCKET"),
+		Prefix:          "backups/photos/",
+		Dir:             "photos-restored",
+		CheckpointDir:   "photos.download", // a rerun fetches nothing twice
+		SkipExisting:    true,              // files already there, same size and CRC-64, stay
+		ContinueOnError: true,
+	})
+	switch {
+	case errors.Is(err, tos.ErrSomeFilesFailed):
+		for _, f := range out.Failures {
+			fmt.Println(f.Key, f.Err)
+		}
+	case err != nil:
+		fmt.Println(err)
+	default:
+		fmt.Println(out.FilesDownloaded, "files,", out.BytesDownloaded, "bytes;", out.FilesSkipped, "already there")
+	}
+}

@@ -28,7 +28,8 @@ func TestCallsFromInsideAListenerAreRefused(t *testing.T) {
 	defer limiter.Close()
 
 	downloadDest := filepath.Join(t.TempDir(), "inner.bin")
-	var uploadErr, streamErr, downloadErr, listErr, abortErr, clientErr, setRateErr error
+	downloadDirDest := filepath.Join(t.TempDir(), "inner-dir")
+	var uploadErr, streamErr, downloadErr, downloadDirErr, listErr, abortErr, clientErr, setRateErr error
 	called := false
 	out, err := c.UploadFile(context.Background(), &tos.UploadFileInput{
 		Bucket: bucket, Key: "go/reentrant.bin", FilePath: path, PartSize: 5 * mib, TokenBucket: limiter,
@@ -40,6 +41,7 @@ func TestCallsFromInsideAListenerAreRefused(t *testing.T) {
 			_, uploadErr = c.UploadFile(context.Background(), &tos.UploadFileInput{Bucket: bucket, Key: innerKey, FilePath: path})
 			_, streamErr = c.UploadStream(context.Background(), &tos.UploadStreamInput{Bucket: bucket, Key: innerKey, Reader: &eofReader{}})
 			_, downloadErr = c.DownloadFile(context.Background(), &tos.DownloadFileInput{Bucket: bucket, Key: innerKey, FilePath: downloadDest})
+			_, downloadDirErr = c.DownloadDir(context.Background(), &tos.DownloadDirInput{Bucket: bucket, Prefix: "go/", Dir: downloadDirDest})
 			_, listErr = c.ListMultipartUploads(context.Background(), tos.ListMultipartUploadsInput{Bucket: bucket})
 			abortErr = c.AbortMultipartUpload(context.Background(), tos.AbortMultipartUploadInput{Bucket: bucket, Key: innerKey, UploadID: "id"})
 			var another *tos.Client
@@ -57,7 +59,8 @@ func TestCallsFromInsideAListenerAreRefused(t *testing.T) {
 		t.Fatal("no DataTransferStarted")
 	}
 	for what, err := range map[string]error{
-		"UploadFile": uploadErr, "UploadStream": streamErr, "DownloadFile": downloadErr, "ListMultipartUploads": listErr,
+		"UploadFile": uploadErr, "UploadStream": streamErr, "DownloadFile": downloadErr, "DownloadDir": downloadDirErr,
+		"ListMultipartUploads": listErr,
 		"AbortMultipartUpload": abortErr, "NewClient": clientErr,
 	} {
 		var e *tos.Error
@@ -65,8 +68,10 @@ func TestCallsFromInsideAListenerAreRefused(t *testing.T) {
 			t.Errorf("%s inside a listener: %v, want ErrReentrantCall", what, err)
 		}
 	}
-	if _, err := os.Stat(downloadDest); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the refused download left something at its destination: %v", err)
+	for _, dest := range []string{downloadDest, downloadDirDest} {
+		if _, err := os.Stat(dest); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("a refused download left something at %s: %v", dest, err)
+		}
 	}
 	if setRateErr != nil {
 		t.Errorf("TokenBucket.SetRate inside a listener: %v", setRateErr)

@@ -77,6 +77,19 @@ func (t DirEventType) String() string {
 	return enumString(dirEventTypeNames, t, "DirEventType")
 }
 
+var downloadDirEventTypeNames = map[DownloadDirEventType]string{
+	DownloadDirEventFileStarted:            "FileStarted",
+	DownloadDirEventFileSucceeded:          "FileSucceeded",
+	DownloadDirEventFileFailed:             "FileFailed",
+	DownloadDirEventFileSkipped:            "FileSkipped",
+	DownloadDirEventFileConcurrencyChanged: "FileConcurrencyChanged",
+}
+
+// String names the kind, e.g. "FileSkipped".
+func (t DownloadDirEventType) String() string {
+	return enumString(downloadDirEventTypeNames, t, "DownloadDirEventType")
+}
+
 var credentialsNames = map[Credentials]string{
 	CredentialsAuto:        "Auto",
 	CredentialsStatic:      "Static",

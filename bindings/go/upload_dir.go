@@ -15,10 +15,11 @@ import (
 	"runtime"
 )
 
-// ResultSomeFilesFailed: UploadDir went through, but some files failed; the output lists them.
+// ResultSomeFilesFailed: UploadDir or DownloadDir went through, but some files failed; the
+// output lists them.
 const ResultSomeFilesFailed Result = C.TOS_ERR_SOME_FILES_FAILED
 
-// ErrSomeFilesFailed is for errors.Is on the error of UploadDir.
+// ErrSomeFilesFailed is for errors.Is on the error of UploadDir and DownloadDir.
 var ErrSomeFilesFailed error = ResultSomeFilesFailed
 
 // DirEventType is the kind of a DirEvent.
@@ -106,7 +107,7 @@ type UploadDirInput struct {
 	CancelHook  *CancelHook
 }
 
-// DirFailure is one file that failed.
+// DirFailure is one file that failed, in a folder upload or download.
 type DirFailure struct {
 	Path string
 	Key  string

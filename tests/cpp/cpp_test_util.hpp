@@ -120,11 +120,11 @@ struct HttpReply {
     std::string error; // non-empty when the exchange itself failed
 };
 
-// The stored bytes of bucket/key, from the local server's admin API
-// (GET $TOS_ADMIN_URL/object?bucket=B&key=K): a minimal HTTP/1.1 GET over a POSIX socket.
-// TOS_ADMIN_URL is like http://127.0.0.1:PORT/__admin. The body is framed by
-// Content-Length (what the server sends) or chunked encoding.
-inline HttpReply admin_get_object(const std::string &bucket, const std::string &key) {
+// A request to the local server's admin API ($TOS_ADMIN_URL + what, e.g. "/log"): a minimal
+// HTTP/1.1 exchange over a POSIX socket. TOS_ADMIN_URL is like
+// http://127.0.0.1:PORT/__admin. The body is framed by Content-Length (what the server
+// sends) or chunked encoding.
+inline HttpReply admin_request(const std::string &method, const std::string &what) {
     HttpReply r;
     const std::string url = env("TOS_ADMIN_URL");
     const std::string scheme = "http://";
@@ -137,8 +137,7 @@ inline HttpReply admin_get_object(const std::string &bucket, const std::string &
     }
     const std::string host = url.substr(scheme.size(), colon - scheme.size());
     const std::string port = url.substr(colon + 1, slash - colon - 1);
-    const std::string target =
-        url.substr(slash) + "/object?bucket=" + query_escape(bucket) + "&key=" + query_escape(key);
+    const std::string target = url.substr(slash) + what;
 
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -159,7 +158,7 @@ inline HttpReply admin_get_object(const std::string &bucket, const std::string &
     }
     freeaddrinfo(ai);
     const std::string request =
-        "GET " + target + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nConnection: close\r\n\r\n";
+        method + " " + target + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nConnection: close\r\n\r\n";
     for (std::size_t sent = 0; sent < request.size();) {
         ssize_t n = write(fd, request.data() + sent, request.size() - sent);
         if (n < 0 && errno == EINTR) {
@@ -233,6 +232,11 @@ inline HttpReply admin_get_object(const std::string &bucket, const std::string &
         r.body.assign(rest.begin(), rest.end());
     }
     return r;
+}
+
+// The stored bytes of bucket/key (GET $TOS_ADMIN_URL/object?bucket=B&key=K).
+inline HttpReply admin_get_object(const std::string &bucket, const std::string &key) {
+    return admin_request("GET", "/object?bucket=" + query_escape(bucket) + "&key=" + query_escape(key));
 }
 
 // Reads bucket/key back from the server and compares it with `want` byte for byte.
