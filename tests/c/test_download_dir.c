@@ -135,6 +135,8 @@ static void upload_tree(void) {
     tos_upload_dir_output *output = NULL;
     tos_error *error = NULL;
     tos_result rc;
+    char *log;
+    tu_clear_log();
     tos_upload_dir_input_init(&input);
     input.bucket = bucket;
     input.prefix = PREFIX;
@@ -146,6 +148,10 @@ static void upload_tree(void) {
         exit(1);
     }
     tos_upload_dir_output_free(output);
+    /* The 11 MiB file must be a multipart object, so its download has several ranges. */
+    log = tu_log();
+    CHECK(tu_log_count(log, "UploadPart", 200) == 3, "the 11 MiB file went up in three 5 MiB parts: %s", log);
+    free(log);
 }
 
 /* GetObject entries in the server's log for `key`. */
