@@ -7,6 +7,7 @@
     exits 4 with only whole files in the folder; the same command then exits 0 with every file
     byte-exact, skips exactly the files the first run put in place, and the server's log shows
     no GetObject for any of them;
+  - with --abort-on-interrupt a SIGINT exits 5, and the checkpoint folder keeps no journal;
   - --include downloads only the matching objects;
   - a fault on one object's GetObject with --continue-on-error exits 6, names the key on
     stderr, counts one failure, and every other object is downloaded.
@@ -148,6 +149,28 @@ def interrupt_and_resume(work, files):
     checks.check(not left, "the journal and checkpoints are gone after success", str(left))
 
 
+def abort_on_interrupt(work, files):
+    out = os.path.join(work, "aborted")
+    checkpoints = os.path.join(work, "abort-checkpoints")
+    run = subprocess.Popen([tosput, "get-dir", "-q", "--files", "1", "--limit-rate", "256K", "--abort-on-interrupt",
+                            "--checkpoint-dir", checkpoints, "tos://%s/%s" % (bucket, PREFIX), out],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    # Interrupt once the download is under way: a file is in place (renamed, not a temporary).
+    while not any(".temp." not in os.path.basename(rel) for rel in local_tree(out)):
+        if run.poll() is not None or time.time() > deadline:
+            break
+        time.sleep(0.05)
+    run.send_signal(signal.SIGINT)
+    out_text, err_text = run.communicate(timeout=120)
+    checks.check(run.returncode == 5, "SIGINT with --abort-on-interrupt exits 5 (aborted)",
+                 "exit %d\n%s%s" % (run.returncode, out_text, err_text))
+    journals = [n for n in (os.listdir(checkpoints) if os.path.isdir(checkpoints) else []) if n.endswith(".journal")]
+    checks.check(not journals, "the abort removes the journal", str(journals))
+    partial = [rel for rel in local_tree(out) if ".temp." in os.path.basename(rel)]
+    checks.check(not partial, "the abort leaves no temporary file", str(partial))
+
+
 def include_only(work, files):
     out = os.path.join(work, "included")
     run = get_dir(out, "--include", "*.txt", "--exclude", "note-3.txt")
@@ -192,6 +215,7 @@ def main():
             return checks.done()
         round_trip(work, files)
         interrupt_and_resume(work, files)
+        abort_on_interrupt(work, files)
         include_only(work, files)
         one_object_fails(work, files)
     finally:
