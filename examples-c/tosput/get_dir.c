@@ -80,7 +80,8 @@ int tosput_get_dir(const tos_client *client, const struct tosput_args *args, con
 
     if (rc == TOS_PAUSED) {
         if (args->checkpoint == NULL) {
-            fprintf(stderr, "tosput: paused; without --checkpoint-dir a rerun downloads every object again\n");
+            fprintf(stderr, "tosput: paused; without --checkpoint-dir a rerun downloads every object again "
+                            "(with --skip-existing it keeps the files already in place)\n");
         } else {
             fprintf(stderr, "tosput: paused; the objects in DIR are whole, none is partial: run the same "
                             "command again to resume\n");
