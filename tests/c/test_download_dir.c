@@ -383,7 +383,8 @@ static void test_include_exclude(void) {
     input.exclude_count = 2;
     output = download("include/exclude", &input, TOS_OK);
     CHECK(tos_download_dir_output_files_downloaded(output) == sizeof wanted / sizeof wanted[0],
-          "include/exclude: %llu objects downloaded", (unsigned long long)tos_download_dir_output_files_downloaded(output));
+          "include/exclude: %llu objects downloaded",
+          (unsigned long long)tos_download_dir_output_files_downloaded(output));
     tos_download_dir_output_free(output);
     for (i = 0; i < TREE_COUNT; i++) {
         int is_wanted = 0;
