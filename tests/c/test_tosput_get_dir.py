@@ -10,7 +10,8 @@
   - with --abort-on-interrupt a SIGINT exits 5, and the checkpoint folder keeps no journal;
   - --include downloads only the matching objects;
   - a fault on one object's GetObject with --continue-on-error exits 6, names the key on
-    stderr, counts one failure, and every other object is downloaded.
+    stderr, counts one failure, and every other object is downloaded; without the option it
+    exits 6 too.
 
 Keys with a `..` segment cannot be stored by our uploader, so hostile keys are left to the
 engine's tests.
@@ -190,8 +191,12 @@ def one_object_fails(work, files):
                        "action": {"kind": "status", "status": 400, "code": "InvalidRequest"}})
     try:
         run = get_dir(out, "--continue-on-error", "--files", "2")
+        # Without --continue-on-error no new object starts after the failure: still exit 6.
+        stopped = get_dir(os.path.join(work, "stopped"), "--files", "1")
     finally:
         tostest.clear_faults()
+    checks.check(stopped.returncode == 6 and "(key %s)" % failing_key in stopped.stderr,
+                 "without --continue-on-error a failing object also exits 6 naming its key", show(stopped))
     checks.check(run.returncode == 6, "a failing object exits 6", show(run))
     checks.check("failed: " in run.stderr and "(key %s)" % failing_key in run.stderr,
                  "the failure is on stderr with its key", run.stderr[-2000:])
