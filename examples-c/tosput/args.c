@@ -1,5 +1,5 @@
 /* tosput's command line: subcommands and options (the --help texts are help.c's). One
- * getopt_long parser for every subcommand (put, put-dir, get, uploads list, uploads abort), so they
+ * getopt_long parser for every subcommand (put, put-dir, get, get-dir, uploads list, uploads abort), so they
  * all take the connection options (--endpoint, --region, --anonymous) the same way and word
  * their errors alike. */
 
@@ -22,6 +22,7 @@ static const char *command_name(const struct tosput_args *args) {
     switch (args->command) {
     case CMD_PUT_DIR: return "put-dir";
     case CMD_GET: return "get";
+    case CMD_GET_DIR: return "get-dir";
     case CMD_UPLOADS_LIST: return "uploads list";
     case CMD_UPLOADS_ABORT: return "uploads abort";
     default: return "put";
@@ -126,25 +127,27 @@ static const char *option_name(int val, char *buf, size_t len) {
 static const char *owner(enum tosput_command command, int val) {
     switch (val) {
     case OPT_FILES:
-    case OPT_CONNECTIONS:
     case OPT_CHECKPOINT_DIR:
     case OPT_INCLUDE:
     case OPT_EXCLUDE:
-    case OPT_FOLLOW_SYMLINKS:
     case OPT_CONTINUE_ON_ERROR:
     case OPT_SKIP_EXISTING:
+        return command == CMD_PUT_DIR || command == CMD_GET_DIR ? NULL : "put-dir and get-dir";
+    case OPT_CONNECTIONS:
+    case OPT_FOLLOW_SYMLINKS:
         return command == CMD_PUT_DIR ? NULL : "put-dir";
     case OPT_FORCE_MULTIPART:
         return command == CMD_PUT ? NULL : "put";
     case OPT_CHECKPOINT: /* put-dir's own message: it takes --checkpoint-dir instead */
         return command == CMD_UPLOADS_LIST || command == CMD_UPLOADS_ABORT ? "put and get" : NULL;
+    case OPT_NO_CHECKPOINT: /* get-dir keeps no checkpoint unless --checkpoint-dir asks for one */
+        return command == CMD_PUT || command == CMD_PUT_DIR || command == CMD_GET ? NULL : "put, put-dir and get";
     case OPT_PART_SIZE:
     case OPT_LIMIT_RATE:
     case OPT_TASKS:
-    case OPT_NO_CHECKPOINT:
     case OPT_ABORT_ON_INTERRUPT:
     case 'q':
-        return command == CMD_PUT || command == CMD_PUT_DIR || command == CMD_GET ? NULL : "put, put-dir and get";
+        return command == CMD_UPLOADS_LIST || command == CMD_UPLOADS_ABORT ? "put, put-dir, get and get-dir" : NULL;
     case OPT_OLDER_THAN:
         return command == CMD_UPLOADS_ABORT ? NULL : "`uploads abort`";
     default:
@@ -196,6 +199,9 @@ static int pick_command(int argc, char **argv, struct tosput_args *args, int *fi
     } else if (strcmp(argv[1], "get") == 0) {
         args->command = CMD_GET;
         *first = 2;
+    } else if (strcmp(argv[1], "get-dir") == 0) {
+        args->command = CMD_GET_DIR;
+        *first = 2;
     } else if (strcmp(argv[1], "uploads") == 0) {
         args->command = CMD_UPLOADS_LIST; /* until the next word says which */
         if (argc < 3) {
@@ -244,7 +250,7 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(count, list, SHORT_OPTIONS, LONG_OPTIONS, NULL)) != -1) {
-        int is_dir = args->command == CMD_PUT_DIR;
+        int is_dir = args->command == CMD_PUT_DIR || args->command == CMD_GET_DIR;
         if ((belongs = owner(args->command, opt)) != NULL) {
             return usage_error(args, "%s is an option of %s", option_name(opt, name, sizeof name), belongs);
         }
@@ -262,6 +268,8 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         case 'h':
             if (uploads) {
                 tosput_usage_uploads(stdout);
+            } else if (args->command == CMD_GET_DIR) {
+                tosput_usage_get_dir(stdout);
             } else if (is_dir) {
                 tosput_usage_put_dir(stdout);
             } else if (args->command == CMD_GET) {
@@ -297,7 +305,8 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
             break;
         case OPT_CHECKPOINT:
             if (is_dir) {
-                return usage_error(args, "%s is an option of put; put-dir takes --checkpoint-dir", "--checkpoint");
+                return usage_error(args, "--checkpoint is an option of put and get; %s takes --checkpoint-dir",
+                                   command_name(args));
             }
             args->checkpoint = optarg;
             break;
@@ -366,6 +375,7 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
                            uploads                          ? "tos://BUCKET[/PREFIX]"
                            : args->command == CMD_PUT_DIR ? "DIR and tos://BUCKET[/PREFIX]"
                            : args->command == CMD_GET     ? "tos://BUCKET/KEY and FILE"
+                           : args->command == CMD_GET_DIR ? "tos://BUCKET[/PREFIX] and DIR"
                                                             : "FILE and tos://BUCKET[/KEY]");
     }
     /* An upload in flight differs from an abandoned one only by its age, so an abort with no
@@ -374,7 +384,7 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         return usage_error(args, "%s", "uploads abort needs --older-than DURATION (e.g. 24h), so that uploads "
                                        "still in flight are left alone");
     }
-    if (args->command == CMD_GET) { /* the object first, then where it goes, as cp has it */
+    if (args->command == CMD_GET || args->command == CMD_GET_DIR) { /* the source first, as cp has it */
         args->target = positional[0];
         args->source = positional[1];
     } else {

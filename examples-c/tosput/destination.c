@@ -10,6 +10,8 @@
  *   put-dir DIR tos://b         -> each path, no prefix
  *   get tos://b/dir/name FILE   -> object dir/name (a KEY is needed; FILE may be a directory,
  *                                  then the library puts the key's last segment in it)
+ *   get-dir tos://b/dir DIR     -> every object under dir/ (a prefix is a folder, as for
+ *                                  put-dir, so dir2/x is not under tos://b/dir)
  *
  * s3:// follows the same rules. `uploads list|abort tos://b/PREFIX` takes PREFIX as it is: it
  * filters keys by their start, as the server's own listing does (tos://b/stale matches
@@ -69,10 +71,11 @@ int tosput_resolve_destination(struct tosput_args *args, const char *target, cha
     const char *rest, *base;
     size_t rest_len, base_len = 0;
     int uploads = args->command == CMD_UPLOADS_LIST || args->command == CMD_UPLOADS_ABORT;
+    const char *rest_name = uploads || args->command == CMD_GET_DIR ? "PREFIX" : "KEY";
 
     if (strncmp(target, "tos://", 6) != 0 && strncmp(target, "s3://", 5) != 0) {
         snprintf(why, why_len, "'%s' is not tos://BUCKET[/%s] or s3://BUCKET[/%s]", target,
-                 uploads ? "PREFIX" : "KEY", uploads ? "PREFIX" : "KEY");
+                 rest_name, rest_name);
         return -1;
     }
     if (split_target(target, &args->s3, &args->bucket, &rest) != 0) {
@@ -90,7 +93,7 @@ int tosput_resolve_destination(struct tosput_args *args, const char *target, cha
             return -1;
         }
         args->key = joined(rest, rest_len, "", 0);
-    } else if (args->command == CMD_PUT_DIR) {
+    } else if (args->command == CMD_PUT_DIR || args->command == CMD_GET_DIR) {
         int add_slash = rest_len > 0 && rest[rest_len - 1] != '/';
         args->key = joined(rest, rest_len, "/", add_slash ? 1 : 0);
     } else if (rest_len > 0 && rest[rest_len - 1] != '/') {

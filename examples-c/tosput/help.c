@@ -13,7 +13,8 @@ static const char EXIT_CODES[] =
     "     endpoint or region, or the server refused the credentials (HTTP 403)\n"
     "  4  paused by Ctrl-C (SIGINT) or SIGTERM; run the same command again to resume\n"
     "  5  aborted (a second Ctrl-C or SIGTERM while pausing, or --abort-on-interrupt)\n"
-    "  6  put-dir: some files failed (they are listed; the others went up)\n";
+    "  6  put-dir, get-dir: some files failed (they are listed; the others were\n"
+    "     transferred)\n";
 
 static const char DESTINATIONS[] =
     "destinations (as aws s3 cp and tosutil; s3:// alike):\n"
@@ -24,7 +25,9 @@ static const char DESTINATIONS[] =
     "  put-dir DIR tos://b/dir       -> dir/ + each path under DIR (dir/ alike)\n"
     "  put-dir DIR tos://b           -> each path under DIR, no prefix\n"
     "  get tos://b/dir/name FILE     -> file FILE (into FILE/name when FILE is a\n"
-    "                                   directory or ends in /)\n";
+    "                                   directory or ends in /)\n"
+    "  get-dir tos://b/dir DIR       -> DIR/ + each key under dir/, minus dir/\n"
+    "                                   (tos://b/dir/ alike; tos://b: every key)\n";
 
 static const char ENVIRONMENT[] =
     "environment:\n"
@@ -66,6 +69,7 @@ void tosput_usage_main(FILE *out) {
             "       tosput put [options] - tos://BUCKET/KEY      (standard input)\n"
             "       tosput put-dir [options] DIR tos://BUCKET[/PREFIX]\n"
             "       tosput get [options] tos://BUCKET/KEY FILE   (download)\n"
+            "       tosput get-dir [options] tos://BUCKET[/PREFIX] DIR\n"
             "       tosput [options] FILE tos://BUCKET/KEY      (same as put)\n"
             "       tosput --version\n"
             "       tosput uploads list|abort ... tos://BUCKET[/PREFIX]\n"
@@ -73,7 +77,8 @@ void tosput_usage_main(FILE *out) {
             "       (s3://BUCKET/... instead of tos:// speaks the S3 protocol)\n"
             "\n"
             "Resumable, parallel, verified (CRC-64) transfers with Volcengine TOS.\n"
-            "`tosput put --help`, `put-dir --help` and `get --help` list the options.\n"
+            "`tosput put --help`, `put-dir --help`, `get --help` and `get-dir --help` list\n"
+            "the options.\n"
             "\n"
             "Ctrl-C pauses a transfer (run the same command again to resume it);\n"
             "a second Ctrl-C while it pauses aborts it.\n"
@@ -172,6 +177,46 @@ void tosput_usage_put_dir(FILE *out) {
             "files and bytes uploaded, skipped and failed.\n"
             "\n%s\n%s\n%s",
             CONNECTION_OPTIONS, TRANSFER_OPTIONS, TAIL_OPTIONS, DESTINATIONS, ENVIRONMENT, EXIT_CODES);
+}
+
+void tosput_usage_get_dir(FILE *out) {
+    fprintf(out,
+            "usage: tosput get-dir [options] tos://BUCKET[/PREFIX] DIR\n"
+            "\n"
+            "Downloads every object under PREFIX/ into DIR (made if missing) as DIR/ + its\n"
+            "key after PREFIX/. PREFIX is a folder, as for put-dir: tos://b/dir and\n"
+            "tos://b/dir/ both put dir/a.txt at DIR/a.txt. A key ending in / becomes a\n"
+            "directory. Each object goes to a temporary file renamed into place only when\n"
+            "whole and its CRC-64 matches the server's: DIR never holds a partial file.\n"
+            "A key that would lead outside DIR (.. or . segments, //, a leading /, a\n"
+            "backslash, a symbolic link on the way) is a failed object, never written.\n"
+            "\n"
+            "options:\n%s"
+            "  --part-size SIZE        bytes per ranged GET, 5M..5G (default 20M)\n"
+            "  --tasks N               ranges fetched at once per object, 1..1000\n"
+            "                          (default: automatic)\n"
+            "  --limit-rate RATE       at most RATE bytes per second in total, e.g. 8M\n"
+            "  --files N               objects downloaded at once (default: automatic)\n"
+            "  --include GLOB          download only matching objects (repeatable)\n"
+            "  --exclude GLOB          leave matching objects out (repeatable)\n"
+            "                          GLOB: as put-dir's, on the key after PREFIX/\n"
+            "  --continue-on-error     go on after an object fails (default: start no new one)\n"
+            "  --checkpoint-dir DIR    record finished objects and large ones' ranges in DIR\n"
+            "                          so an interrupted download resumes (default: none)\n"
+            "  --skip-existing         leave out objects whose local file has the same size\n"
+            "                          and CRC-64 (reads each such file)\n"
+            "  --abort-on-interrupt    Ctrl-C aborts (deletes partial downloads and the\n"
+            "                          checkpoints; finished files stay) instead of pausing\n"
+            "  -q, --quiet             no progress display\n"
+            "  -h, --help              this text\n"
+            "  --version               the versions of tosput and of the library\n"
+            "\n"
+            "Ctrl-C (SIGINT) or SIGTERM pauses; with --checkpoint-dir the same command\n"
+            "resumes and fetches no finished object again. A second Ctrl-C while pausing\n"
+            "aborts. A summary is printed on stdout, failed objects (with their keys) on\n"
+            "stderr, and a last line of files and bytes downloaded, skipped and failed.\n"
+            "\n%s\n%s\n%s",
+            CONNECTION_OPTIONS, DESTINATIONS, ENVIRONMENT, EXIT_CODES);
 }
 
 void tosput_usage_uploads(FILE *out) {

@@ -6,6 +6,7 @@
  *   tosput put-dir [options] DIR tos://BUCKET[/PREFIX]
  *   tosput uploads list|abort ... tos://BUCKET[/PREFIX]   (uploads.c)
  *   tosput get [options] tos://BUCKET/KEY FILE  (get.c)
+ *   tosput get-dir [options] tos://BUCKET[/PREFIX] DIR  (get_dir.c)
  *
  * `tosput --help`, `tosput put --help` and `tosput put-dir --help` describe the options and
  * the exit codes. This file: signals, the client (for every subcommand), the two uploads and
@@ -89,7 +90,7 @@ static int abort_was_requested(struct interrupt_state *state) {
     return abort;
 }
 
-/* For get.c, which sees the interrupt state only through this. */
+/* For get.c and get_dir.c, which see the interrupt state only through this. */
 static int abort_requested_cb(void *arg) {
     return abort_was_requested(arg);
 }
@@ -396,6 +397,8 @@ int main(int argc, char **argv) {
         status = run_put_dir(client, &args, hook, limiter, &interrupts);
     } else if (args.command == CMD_GET) {
         status = tosput_get(client, &args, hook, limiter, abort_requested_cb, &interrupts);
+    } else if (args.command == CMD_GET_DIR) {
+        status = tosput_get_dir(client, &args, hook, limiter, abort_requested_cb, &interrupts);
     } else if (strcmp(args.source, "-") == 0) {
         status = tosput_put_stream(client, &args, hook, limiter, cancel_was_called, &interrupts);
     } else {

@@ -5,7 +5,8 @@
  * report.c (errors and their exit codes),
  * progress.c (progress display), main.c (signals, the client and the uploads),
  * uploads.c (`tosput uploads`: the multipart uploads left open on the server),
- * stream.c (`put -`: standard input), get.c (`get`: an object to a local file).
+ * stream.c (`put -`: standard input), get.c (`get`: an object to a local file),
+ * get_dir.c (`get-dir`: every object under a prefix to a local folder).
  */
 #ifndef TOSPUT_H
 #define TOSPUT_H
@@ -37,18 +38,20 @@ enum {
     EXIT_SOME_FAILED = 6,
 };
 
-enum tosput_command { CMD_PUT = 1, CMD_PUT_DIR = 2, CMD_UPLOADS_LIST = 3, CMD_UPLOADS_ABORT = 4, CMD_GET = 5 };
+enum tosput_command { CMD_PUT = 1, CMD_PUT_DIR = 2, CMD_UPLOADS_LIST = 3, CMD_UPLOADS_ABORT = 4, CMD_GET = 5,
+                      CMD_GET_DIR = 6 };
 
 struct tosput_args {
     enum tosput_command command;
-    const char *source;      /* FILE or DIR (for get: the local destination); NULL for uploads */
+    const char *source;      /* FILE or DIR (for get, get-dir: the local destination); NULL for uploads */
     const char *target;      /* tos://BUCKET/... as given (points into argv) */
     char *bucket;            /* from tos://BUCKET/... (malloc'd) */
-    char *key;               /* KEY (put, get) or PREFIX (put-dir, uploads), resolved by destination.c (malloc'd) */
+    char *key;               /* KEY (put, get) or PREFIX (put-dir, get-dir, uploads), resolved by destination.c
+                              * (malloc'd) */
     uint64_t part_size;      /* 0 = library default */
     uint64_t rate;           /* bytes per second; 0 = unlimited */
     uint32_t tasks, files, connections;
-    const char *checkpoint;  /* --checkpoint (put, get) or --checkpoint-dir (put-dir) */
+    const char *checkpoint;  /* --checkpoint (put, get) or --checkpoint-dir (put-dir, get-dir) */
     int no_checkpoint;
     const char **include, **exclude; /* malloc'd arrays of argv strings */
     size_t include_count, exclude_count;
@@ -67,6 +70,7 @@ void tosput_usage_put(FILE *out);
 void tosput_usage_put_dir(FILE *out);
 void tosput_usage_uploads(FILE *out);
 void tosput_usage_get(FILE *out);
+void tosput_usage_get_dir(FILE *out);
 /* tosput's version and the library's. */
 void tosput_print_version(void);
 
@@ -146,5 +150,10 @@ int tosput_put_stream(const tos_client *client, const struct tosput_args *args, 
  * signal asked for an abort, for the message after a pause. Returns the exit code. */
 int tosput_get(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
                const tos_rate_limiter *limiter, int (*abort_requested)(void *arg), void *abort_arg);
+
+/* `get-dir tos://BUCKET[/PREFIX] DIR` (get_dir.c), with the same arguments as tosput_get.
+ * Returns the exit code. */
+int tosput_get_dir(const tos_client *client, const struct tosput_args *args, const tos_cancel_hook *hook,
+                   const tos_rate_limiter *limiter, int (*abort_requested)(void *arg), void *abort_arg);
 
 #endif
