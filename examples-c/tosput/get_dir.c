@@ -30,11 +30,9 @@ static int print_get_dir_summary(const tos_download_dir_output *output, double s
     printf("files_failed:     %llu\n", (unsigned long long)failures);
     printf("seconds:          %.1f\n", seconds);
     for (i = 0; i < failures; i++) {
-        const tos_error *error = tos_download_dir_output_failure_error(output, i);
-        fprintf(stderr, "tosput: failed: %s (key %s): %s: %s\n", tos_download_dir_output_failure_path(output, i),
-                tos_download_dir_output_failure_key(output, i), tos_result_name(tos_error_result(error)),
-                tos_error_message(error));
-        refused |= !refused && tos_error_is_server_error(error) && tosput_auth_failure(error, args);
+        refused |= tosput_report_failed_file(tos_download_dir_output_failure_path(output, i),
+                                             tos_download_dir_output_failure_key(output, i),
+                                             tos_download_dir_output_failure_error(output, i), args, refused);
     }
     /* One line a person reads at the end, after the fields scripts parse. */
     format_bytes((double)tos_download_dir_output_bytes_downloaded(output), downloaded, sizeof downloaded);

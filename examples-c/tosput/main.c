@@ -228,11 +228,9 @@ static int print_dir_summary(const tos_upload_dir_output *output, double seconds
     printf("files_failed:    %llu\n", (unsigned long long)failures);
     printf("seconds:         %.1f\n", seconds);
     for (i = 0; i < failures; i++) {
-        const tos_error *error = tos_upload_dir_output_failure_error(output, i);
-        fprintf(stderr, "tosput: failed: %s (key %s): %s: %s\n", tos_upload_dir_output_failure_path(output, i),
-                tos_upload_dir_output_failure_key(output, i), tos_result_name(tos_error_result(error)),
-                tos_error_message(error));
-        refused |= !refused && tos_error_is_server_error(error) && tosput_auth_failure(error, args);
+        refused |= tosput_report_failed_file(tos_upload_dir_output_failure_path(output, i),
+                                             tos_upload_dir_output_failure_key(output, i),
+                                             tos_upload_dir_output_failure_error(output, i), args, refused);
     }
     /* One line a person reads at the end, after the fields scripts parse. */
     format_bytes((double)tos_upload_dir_output_bytes_uploaded(output), uploaded, sizeof uploaded);

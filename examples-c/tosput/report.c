@@ -94,6 +94,13 @@ static const char *auth_hint(const tos_error *error, int s3, int anonymous) {
     return NULL;
 }
 
+int tosput_report_failed_file(const char *path, const char *key, const tos_error *error,
+                              const struct tosput_args *args, int hinted) {
+    fprintf(stderr, "tosput: failed: %s (key %s): %s: %s\n", path, key, tos_result_name(tos_error_result(error)),
+            tos_error_message(error));
+    return !hinted && tos_error_is_server_error(error) && tosput_auth_failure(error, args);
+}
+
 int tosput_auth_failure(const tos_error *error, const struct tosput_args *args) {
     const char *hint = auth_hint(error, args->s3, args->anonymous);
     if (hint == NULL) {

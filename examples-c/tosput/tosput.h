@@ -113,6 +113,10 @@ int tosput_check_credentials(const struct tosput_args *args);
 void tosput_print_client_error(const struct tosput_args *args, tos_result rc, const tos_error *error);
 /* 1 (after printing a hint) when the server refused the credentials, e.g. a wrong secret. */
 int tosput_auth_failure(const tos_error *error, const struct tosput_args *args);
+/* One failed file of put-dir or get-dir on stderr (path, key, code, message). Returns 1 when
+ * the server refused the credentials; the hint is printed once, while `hinted` is 0. */
+int tosput_report_failed_file(const char *path, const char *key, const tos_error *error,
+                              const struct tosput_args *args, int hinted);
 
 /* The progress display on stderr: a redrawn bar on a terminal (at most 10 redraws a
  * second), plain lines every 2 s otherwise, nothing when quiet. Not thread-safe: it is
