@@ -64,9 +64,9 @@
  * TOS_VERSION_NUM is MAJOR*10000 + MINOR*100 + PATCH: compare it with tos_version_num(), the
  * loaded library's, before using what a newer minor release added. */
 #define TOS_VERSION_MAJOR 1
-#define TOS_VERSION_MINOR 0
+#define TOS_VERSION_MINOR 1
 #define TOS_VERSION_PATCH 0
-#define TOS_VERSION_NUM 10000
+#define TOS_VERSION_NUM 10100
 
 /* True when the library that filled the callback payload *ptr (of type `type`, which starts
  * with size_t struct_size) wrote `field`: a program built against a newer header than the
