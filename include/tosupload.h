@@ -306,6 +306,10 @@ enum tos_credentials
    * environment is not read.
    */
   TOS_CREDENTIALS_ANONYMOUS = 3,
+  /**
+   * Since 1.1. From `credentials_cb` (required); the three fields must be empty.
+   */
+  TOS_CREDENTIALS_CALLBACK = 4,
 };
 #ifndef __cplusplus
 #if __STDC_VERSION__ >= 202311L
@@ -341,6 +345,44 @@ enum tos_protocol
 typedef enum tos_protocol tos_protocol;
 #else
 typedef uint32_t tos_protocol;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
+/**
+ * How S3-mode uploads prove their bytes to the store (`tos_client_options.s3_checksum`).
+ */
+enum tos_s3_checksum
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  /**
+   * A streamed CRC-64/NVME trailer; when the store refuses trailers, the next mode it
+   * accepts, remembered for the client.
+   */
+  TOS_S3_CHECKSUM_AUTO = 0,
+  /**
+   * Always the streamed trailer (aws-chunked); a store that refuses it fails the upload.
+   */
+  TOS_S3_CHECKSUM_TRAILER = 1,
+  /**
+   * The CRC-64/NVME computed before the send, in an `x-amz-checksum-crc64nvme` header.
+   */
+  TOS_S3_CHECKSUM_HEADER = 2,
+  /**
+   * `Content-MD5`, computed before the send.
+   */
+  TOS_S3_CHECKSUM_CONTENT_MD5 = 3,
+  /**
+   * No checksum sent: only TLS and the ETag protect the bytes.
+   */
+  TOS_S3_CHECKSUM_NONE = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum tos_s3_checksum tos_s3_checksum;
+#else
+typedef uint32_t tos_s3_checksum;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
@@ -728,6 +770,46 @@ typedef struct tos_upload_file_output tos_upload_file_output;
 typedef struct tos_upload_stream_output tos_upload_stream_output;
 
 /**
+ * What `tos_credentials_cb` fills in. The library zeroes it and sets `struct_size` before
+ * each call; the callback sets the fields it has.
+ */
+typedef struct tos_provided_credentials {
+  /**
+   * `sizeof` this struct in the library that made it (see `TOS_FIELD_PRESENT`).
+   */
+  size_t struct_size;
+  /**
+   * Required: the access key.
+   */
+  const char *access_key;
+  /**
+   * Required: the secret key.
+   */
+  const char *secret_key;
+  /**
+   * Optional: the STS security token; NULL or "" for none.
+   */
+  const char *security_token;
+  /**
+   * When these credentials stop working, in milliseconds since the Unix epoch (UTC);
+   * 0 = they do not expire.
+   */
+  uint64_t expires_at_unix_ms;
+} tos_provided_credentials;
+
+/**
+ * Supplies credentials to a client made with `credentials = TOS_CREDENTIALS_CALLBACK`.
+ * Called before the first request, again shortly before `expires_at_unix_ms`, and again
+ * after a server answer that means the token expired. Fill `*credentials` and return
+ * `TOS_OK`. The library copies the strings as soon as the callback returns: they must stay
+ * valid until then (keep them in `user_data`), and may be freed or reused after. Calls come
+ * one at a time, from a thread of the library; inside, a call that sends requests returns
+ * `TOS_ERR_REENTRANT_CALL`.
+ */
+typedef tos_result (*tos_credentials_cb)(struct tos_provided_credentials *credentials,
+                                         void *user_data);
+
+/**
  * Options of `tos_client_new`. Initialise with `tos_client_options_init` (or zero it and set
  * `struct_size = sizeof(tos_client_options)`); every zero field means its default. Strings are
  * copied by `tos_client_new`.
@@ -798,6 +880,51 @@ typedef struct tos_client_options {
    * A `TOS_PROTOCOL_*` value; 0 = `TOS_PROTOCOL_TOS`.
    */
   uint32_t protocol;
+  /**
+   * Since 1.1. The proxy for every request, `http://[user:password@]host:port`; overrides
+   * `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` (and their lower-case forms). NULL or "" = those
+   * variables, as curl reads them. Proxy credentials never appear in messages or logs.
+   */
+  const char *proxy;
+  /**
+   * Since 1.1. Hosts that bypass the proxy, as curl's `NO_PROXY`: comma-separated names
+   * (a name matches itself and its subdomains), IP addresses, CIDR ranges, or `*` for all.
+   * NULL or "" = `NO_PROXY`/`no_proxy` from the environment.
+   */
+  const char *no_proxy;
+  /**
+   * Since 1.1. A PEM file of CA certificates to trust instead of the system's (as curl's
+   * `--cacert`). NULL or "" = `SSL_CERT_FILE` when set, else the system's roots.
+   */
+  const char *ca_file;
+  /**
+   * Since 1.1. A PEM client certificate (chain) for mutual TLS, with `client_key_file`.
+   */
+  const char *client_cert_file;
+  /**
+   * Since 1.1. The PEM private key of `client_cert_file`.
+   */
+  const char *client_key_file;
+  /**
+   * Since 1.1. With `credentials = TOS_CREDENTIALS_CALLBACK`: called for credentials
+   * before the first request, before the ones it returned expire, and after a server
+   * answer that says the token expired. See `tos_credentials_cb`.
+   */
+  tos_credentials_cb credentials_cb;
+  /**
+   * Since 1.1. Passed to `credentials_cb`.
+   */
+  void *credentials_user_data;
+  /**
+   * Since 1.1. The most requests per second this client sends, all calls together;
+   * 0 = no cap.
+   */
+  uint32_t max_requests_per_second;
+  /**
+   * Since 1.1. A `TOS_S3_CHECKSUM_*` value: how S3-mode uploads prove their bytes;
+   * 0 = `TOS_S3_CHECKSUM_AUTO`. Ignored by `TOS_PROTOCOL_TOS`.
+   */
+  uint32_t s3_checksum;
 } tos_client_options;
 
 /**

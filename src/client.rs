@@ -1,11 +1,12 @@
 //! `tos_client`: one connection pool and runtime, shared by every upload. An `Arc` behind a
 //! `const` pointer: safe to use from many threads at once.
 
+use super::credentials::tos_credentials_cb;
 use super::error::tos_error;
 use super::guard::{check_out, init_versioned, read_versioned, string_or_empty, Versioned};
 use super::reentrancy::{inside_callback, refuse_inside_callback};
 use super::result::tos_result;
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::time::Duration;
 use tosupload_engine::{Addressing, Client, ClientConfig, CredentialsSource, WireProtocol};
@@ -50,6 +51,25 @@ pub enum tos_credentials {
     /// Unsigned requests (for public-read buckets); the fields must be empty and the
     /// environment is not read.
     Anonymous = 3,
+    /// Since 1.1. From `credentials_cb` (required); the three fields must be empty.
+    Callback = 4,
+}
+
+/// How S3-mode uploads prove their bytes to the store (`tos_client_options.s3_checksum`).
+#[repr(u32)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum tos_s3_checksum {
+    /// A streamed CRC-64/NVME trailer; when the store refuses trailers, the next mode it
+    /// accepts, remembered for the client.
+    Auto = 0,
+    /// Always the streamed trailer (aws-chunked); a store that refuses it fails the upload.
+    Trailer = 1,
+    /// The CRC-64/NVME computed before the send, in an `x-amz-checksum-crc64nvme` header.
+    Header = 2,
+    /// `Content-MD5`, computed before the send.
+    ContentMd5 = 3,
+    /// No checksum sent: only TLS and the ETag protect the bytes.
+    None = 4,
 }
 
 /// The wire protocol (`tos_client_options.protocol`).
@@ -122,6 +142,34 @@ pub struct tos_client_options {
     pub request_budget_ms: u64,
     /// A `TOS_PROTOCOL_*` value; 0 = `TOS_PROTOCOL_TOS`.
     pub protocol: u32,
+    // ---- added in 1.1 (read only when `struct_size` covers them; see `TOS_VERSION_NUM`) ----
+    /// Since 1.1. The proxy for every request, `http://[user:password@]host:port`; overrides
+    /// `HTTPS_PROXY`/`HTTP_PROXY`/`ALL_PROXY` (and their lower-case forms). NULL or "" = those
+    /// variables, as curl reads them. Proxy credentials never appear in messages or logs.
+    pub proxy: *const c_char,
+    /// Since 1.1. Hosts that bypass the proxy, as curl's `NO_PROXY`: comma-separated names
+    /// (a name matches itself and its subdomains), IP addresses, CIDR ranges, or `*` for all.
+    /// NULL or "" = `NO_PROXY`/`no_proxy` from the environment.
+    pub no_proxy: *const c_char,
+    /// Since 1.1. A PEM file of CA certificates to trust instead of the system's (as curl's
+    /// `--cacert`). NULL or "" = `SSL_CERT_FILE` when set, else the system's roots.
+    pub ca_file: *const c_char,
+    /// Since 1.1. A PEM client certificate (chain) for mutual TLS, with `client_key_file`.
+    pub client_cert_file: *const c_char,
+    /// Since 1.1. The PEM private key of `client_cert_file`.
+    pub client_key_file: *const c_char,
+    /// Since 1.1. With `credentials = TOS_CREDENTIALS_CALLBACK`: called for credentials
+    /// before the first request, before the ones it returned expire, and after a server
+    /// answer that says the token expired. See `tos_credentials_cb`.
+    pub credentials_cb: tos_credentials_cb,
+    /// Since 1.1. Passed to `credentials_cb`.
+    pub credentials_user_data: *mut c_void,
+    /// Since 1.1. The most requests per second this client sends, all calls together;
+    /// 0 = no cap.
+    pub max_requests_per_second: u32,
+    /// Since 1.1. A `TOS_S3_CHECKSUM_*` value: how S3-mode uploads prove their bytes;
+    /// 0 = `TOS_S3_CHECKSUM_AUTO`. Ignored by `TOS_PROTOCOL_TOS`.
+    pub s3_checksum: u32,
 }
 
 // SAFETY: `#[repr(C)]`, starts with `struct_size`, all-zero is a valid value.
@@ -151,6 +199,12 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
         1 => CredentialsSource::Static,
         2 => CredentialsSource::Environment,
         3 => CredentialsSource::Anonymous,
+        4 => {
+            return Err(tos_error::new(
+                tos_result::TOS_ERR_INVALID_ARGUMENT,
+                "`options->credentials` is TOS_CREDENTIALS_CALLBACK, which this build does not support yet",
+            ))
+        }
         other => {
             return Err(tos_error::new(
                 tos_result::TOS_ERR_INVALID_ARGUMENT,
@@ -191,7 +245,45 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
     };
     config.enable_crc = !options.disable_crc;
     config.verify_tls = !options.insecure_skip_tls_verify;
+    refuse_unbuilt_options(options)?;
     Ok(config)
+}
+
+/// The 1.1 options whose engine side is still being built: a set one is refused rather than
+/// ignored.
+unsafe fn refuse_unbuilt_options(options: &tos_client_options) -> Result<(), tos_error> {
+    let set = [
+        ("proxy", !options.proxy.is_null() && *options.proxy != 0),
+        (
+            "no_proxy",
+            !options.no_proxy.is_null() && *options.no_proxy != 0,
+        ),
+        (
+            "ca_file",
+            !options.ca_file.is_null() && *options.ca_file != 0,
+        ),
+        (
+            "client_cert_file",
+            !options.client_cert_file.is_null() && *options.client_cert_file != 0,
+        ),
+        (
+            "client_key_file",
+            !options.client_key_file.is_null() && *options.client_key_file != 0,
+        ),
+        ("credentials_cb", options.credentials_cb.is_some()),
+        (
+            "max_requests_per_second",
+            options.max_requests_per_second != 0,
+        ),
+        ("s3_checksum", options.s3_checksum != 0),
+    ];
+    match set.iter().find(|(_, is_set)| *is_set) {
+        Some((name, _)) => Err(tos_error::new(
+            tos_result::TOS_ERR_INVALID_ARGUMENT,
+            format!("`options->{name}` is not supported by this build"),
+        )),
+        None => Ok(()),
+    }
 }
 
 /// Makes a client. `options` is required (copied; it may be freed on return). On success

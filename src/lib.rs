@@ -30,6 +30,7 @@ pub mod callbacks;
 pub mod cancel;
 pub mod client;
 pub mod crc;
+pub mod credentials;
 pub mod download_dir;
 pub mod download_file;
 pub mod error;
