@@ -268,16 +268,18 @@ fn panics_become_tos_err_panic() {
 }
 
 #[test]
-fn min_sizes_are_the_1_0_0_layouts() {
+fn min_sizes_are_the_1_0_0_layouts_and_1_1_appends_past_them() {
     use crate::multipart_uploads::{
         tos_abort_multipart_upload_input, tos_list_multipart_uploads_input,
     };
     use std::mem::size_of;
     // In 1.0.0 every input is whole at its minimum size; a field appended in 1.x must start at
     // or past these (tests/abi/check_abi.py also holds the sizes of each release).
+    // 1.1 appended the options from `proxy` on: the first starts at 1.0.0's end, not in its
+    // tail padding, whose bytes a 1.0.0 caller may have left unset.
     assert_eq!(
         tos_client_options::MIN_SIZE,
-        size_of::<tos_client_options>()
+        std::mem::offset_of!(tos_client_options, proxy)
     );
     assert_eq!(
         tos_upload_file_input::MIN_SIZE,
