@@ -127,6 +127,8 @@ def build(opts):
 def build_helpers(with_cancel):
     """runstat (always) and the pause/abort driver, compiled beside tosput."""
     cc = os.environ.get("CC", "cc")
+    # With --no-build the tree may have no build/bench yet: the helpers still go there.
+    os.makedirs(BUILD_DIR, exist_ok=True)
     subprocess.run([cc, "-O2", "-std=c99", "-Wall", "-Wextra", "-D_POSIX_C_SOURCE=200809L", "-D_DEFAULT_SOURCE",
                     os.path.join(BENCH, "runstat.c"), "-o", RUNSTAT], check=True)
     if not with_cancel:

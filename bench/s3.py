@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import platform
+import re
 import shutil
 import subprocess
 import sys
@@ -52,6 +53,8 @@ TASKS = 4
 BUCKET = "bench-bucket"
 AK, SK, REGION = "bench-ak", "bench-sk", "us-east-1"
 RCLONE = os.path.join(TOP, ".venv", "bin", "rclone")
+# As bench/wan.py: a tosput built elsewhere (the test command's release build) with --no-build.
+TOSPUT = os.environ.get("TOSPUT", tosbench.TOSPUT)
 CLIENT_PY = os.path.join(BENCH, "s3_client.py")
 CLIENTS = ("libtosupload", "aws-c-s3", "aws-c-s3+crc64", "boto3", "rclone")
 PY_KIND = {"aws-c-s3": "crt", "aws-c-s3+crc64": "crt-crc64", "boto3": "boto3"}
@@ -69,7 +72,7 @@ def command(client, endpoint, bucket, key, path, ak, sk):
     for k in ("AWS_PROFILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE", "AWS_SESSION_TOKEN"):
         env.pop(k, None)
     if client == "libtosupload":
-        return [tosbench.TOSPUT, "put", "-q", "--part-size", "%dM" % (PART // MIB), "--tasks", str(TASKS),
+        return [TOSPUT, "put", "-q", "--part-size", "%dM" % (PART // MIB), "--tasks", str(TASKS),
                 "--endpoint-url", endpoint, path, "s3://%s/%s" % (bucket, key)], env
     if client in PY_KIND:
         return [VENV_PY, CLIENT_PY, PY_KIND[client], endpoint, bucket, key, path, str(PART), str(TASKS)], env
@@ -217,7 +220,9 @@ def targets(s, verify):
 
     def check(name, a, b, ok):
         if a is None or b is None:
-            return "FAIL %s (no successful runs to compare)" % name
+            # The name's figures read "n/a", never a raw "%.2f".
+            shown = re.sub(r"%[.\d]*f", "n/a", name)
+            return "FAIL %s (no successful runs to compare)" % shown
         return "%s %s" % ("PASS" if ok(a, b) else "FAIL", name % (a, b))
 
     lines = [
@@ -326,6 +331,9 @@ def main():
         failed = tosbench.build(o)
         if failed:
             log("build failed at %s: using the binaries already built" % failed)
+    for binary in (TOSPUT, tosbench.SERVER_BIN):
+        if not os.path.exists(binary):
+            sys.exit("%s is not built: run without --no-build, or set TOSPUT to a built tosput" % binary)
     tosbench.build_helpers(False)
     load_before = open("/proc/loadavg").read().strip()
     log("load before: %s" % load_before)
