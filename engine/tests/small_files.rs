@@ -301,3 +301,35 @@ fn a_stale_checkpoint_is_discarded_and_its_upload_aborted_before_the_single_put(
     assert!(!checkpoint_path(&file, "f.bin").exists());
     assert!(server.open_uploads().is_empty());
 }
+
+/// Keys the TOS Go SDK's own tests store on TOS (docs/protocol.md, "Names"): a leading '/' or
+/// '\' and DEL reach the server as they are, single and multipart, and come back byte-exact.
+#[test]
+fn keys_tos_accepts_go_up_as_they_are() {
+    let server = TestServer::start();
+    let dir = tempfile::tempdir().unwrap();
+    let file = write_file(dir.path(), "data", b"root path\n");
+    let client = Client::new(server.config()).unwrap();
+    for key in ["/key 123", "\\lead", "del\u{7f}x"] {
+        for force_multipart in [false, true] {
+            let mut request = request(&file, key);
+            request.force_multipart = force_multipart;
+            client.upload_file(request, Observers::default()).unwrap();
+            assert_eq!(server.get_object(key), b"root path\n", "{key:?}");
+            let logged = server.log();
+            let last = logged.last().unwrap();
+            assert_eq!(last["key"], key, "{key:?}: the server saw another key");
+        }
+    }
+    let mut request = request(&file, "line\nbreak");
+    request.force_multipart = false;
+    let err = client
+        .upload_file(request, Observers::default())
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::InvalidKey);
+    assert_eq!(
+        server.log().last().unwrap()["key"],
+        "del\u{7f}x",
+        "nothing sent"
+    );
+}

@@ -160,7 +160,11 @@ impl Config {
             .map(|b| ("--bucket", b))
             .chain(custom_domain.iter().map(|b| ("--custom-domain", b)))
         {
-            crate::names::check_bucket(name)
+            let dialect = match s3 {
+                true => crate::names::Dialect::S3,
+                false => crate::names::Dialect::Tos,
+            };
+            crate::names::check_bucket(name, dialect)
                 .map_err(|e| format!("{flag} {name}: {}", e.message))?;
         }
         if let Some(b) = &custom_domain {

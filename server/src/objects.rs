@@ -75,7 +75,7 @@ pub async fn create_bucket(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosE
         .bucket
         .clone()
         .ok_or_else(|| TosError::new(400, "InvalidBucketName", "no bucket in request"))?;
-    names::check_bucket(&name)?;
+    names::check_bucket(&name, names::Dialect::Tos)?;
     if !ctx.state.store.create_bucket(&name)? {
         return Err(TosError::new(
             409,

@@ -263,6 +263,15 @@ fn operation(method: &Method, has_key: bool, q: &[(String, String)]) -> &'static
     }
 }
 
+/// S3's naming rules, the client library's own (`tos-names`).
+fn check_names(bucket: &str, raw_key: &[u8]) -> Result<(), TosError> {
+    crate::names::check_bucket(bucket, crate::names::Dialect::S3)?;
+    match raw_key.is_empty() {
+        true => Ok(()),
+        false => crate::names::check_key(raw_key, crate::names::Dialect::S3),
+    }
+}
+
 pub async fn handle(
     state: Arc<AppState>,
     s3: Arc<S3State>,
@@ -277,6 +286,11 @@ pub async fn handle(
     let path = String::from_utf8_lossy(decoded_path.strip_prefix(b"/").unwrap_or(&decoded_path))
         .into_owned();
     let (bucket, key) = path.split_once('/').unwrap_or((&path, ""));
+    // The key as sent, before the lossy conversion above, so invalid UTF-8 is refused.
+    let raw_key = decoded_path
+        .get(1 + bucket.len() + 1..)
+        .unwrap_or_default()
+        .to_vec();
     let query = parse_query(parts.uri.query().unwrap_or(""));
     let op = operation(&parts.method, !key.is_empty(), &query);
     let mut r = Req {
@@ -314,6 +328,8 @@ pub async fn handle(
             r.ok(),
             "<ListAllMyBucketsResult><Buckets></Buckets></ListAllMyBucketsResult>".into(),
         ))
+    } else if let Err(e) = check_names(&r.bucket, &raw_key) {
+        Err(e)
     } else if op == "CreateBucket" {
         // Buckets come from --bucket; an existing one is simply confirmed.
         match state.store.bucket_exists(&r.bucket) {

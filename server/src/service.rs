@@ -241,12 +241,12 @@ fn auth_error(e: AuthError) -> TosError {
 
 fn check_names(t: &Target) -> Result<(), TosError> {
     if let Some(b) = &t.bucket {
-        names::check_bucket(b)?;
+        names::check_bucket(b, names::Dialect::Tos)?;
     }
     if t.raw_key.is_empty() {
         return Ok(());
     }
-    names::check_key(&t.raw_key)
+    names::check_key(&t.raw_key, names::Dialect::Tos)
 }
 
 pub async fn handle(

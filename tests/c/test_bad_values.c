@@ -142,12 +142,10 @@ int main(void) {
     long_key[697] = '\0';
     input.key = long_key;
     expect_file("key of 697 bytes", &input, TOS_ERR_INVALID_KEY, "696");
+    /* A leading '/' or '\\' and DEL are TOS keys (docs/protocol.md, "Names"). */
     base_input(&input);
-    input.key = "/leading-slash";
-    expect_file("key with a leading /", &input, TOS_ERR_INVALID_KEY, "/leading-slash");
-    base_input(&input);
-    input.key = "\\leading-backslash";
-    expect_file("key with a leading backslash", &input, TOS_ERR_INVALID_KEY, "leading-backslash");
+    input.key = "line\nbreak";
+    expect_file("key with a line break", &input, TOS_ERR_INVALID_KEY, "control");
     base_input(&input);
     input.key = "ctl\001char";
     expect_file("key with a control character", &input, TOS_ERR_INVALID_KEY, "control");
@@ -245,8 +243,6 @@ int main(void) {
     tos_upload_dir_input_init(&dir_input);
     dir_input.bucket = tu_env("TOS_TEST_BUCKET");
     dir_input.dir = dir;
-    dir_input.prefix = "/rooted/";
-    expect_dir("folder prefix with a leading /", &dir_input, TOS_ERR_INVALID_KEY, "/rooted/");
     dir_input.prefix = "tab\there/";
     expect_dir("folder prefix with a control char", &dir_input, TOS_ERR_INVALID_KEY, "control");
     dir_input.prefix = "ok/";

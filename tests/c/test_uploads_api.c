@@ -62,7 +62,7 @@ static void refuse_bad_input(const char *bucket) {
     input.bucket = bucket;
     input.prefix = "bad-\xc3\x28";
     expect_list("list: prefix not UTF-8", client, &input, TOS_ERR_INVALID_UTF8);
-    input.prefix = "/leading-slash";
+    input.prefix = "line\nbreak";
     expect_list("list: invalid prefix", client, &input, TOS_ERR_INVALID_KEY);
     input.prefix = NULL;
     input.page_size = 1001;

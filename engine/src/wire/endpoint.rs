@@ -102,42 +102,19 @@ impl Endpoint {
         })
     }
 
-    /// A bucket name by the rules S3 sets for new buckets; a custom domain names its bucket
-    /// itself, so anything goes there. TOS allows no dots, which makes S3's rules its own.
-    pub fn check_bucket(&self, bucket: &str, dots_allowed: bool) -> Result<()> {
+    /// A bucket name by the rules of `names` (`tos_names`); a custom domain names its bucket
+    /// itself, so anything goes there.
+    pub fn check_bucket(&self, bucket: &str, names: tos_names::Dialect) -> Result<()> {
         if self.style == Style::CustomDomain {
             return Ok(());
         }
-        let invalid = |why: &str| {
-            Err(UploadError::new(
+        match tos_names::bucket_problem(bucket, names) {
+            Some(why) => Err(UploadError::new(
                 ErrorKind::InvalidBucket,
                 format!("invalid bucket name {bucket:?}: {why}"),
-            ))
-        };
-        if !(3..=63).contains(&bucket.len()) {
-            return invalid("the length must be [3, 63]");
+            )),
+            None => Ok(()),
         }
-        let allowed = |b: u8| {
-            b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-' || (dots_allowed && b == b'.')
-        };
-        if !bucket.bytes().all(allowed) {
-            return invalid(if dots_allowed {
-                "only lowercase letters, digits, '.' and '-' are allowed"
-            } else {
-                "only lowercase letters, digits and '-' are allowed"
-            });
-        }
-        let alnum = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_alphanumeric());
-        if !alnum(bucket.bytes().next()) || !alnum(bucket.bytes().last()) {
-            return invalid("it must start and end with a letter or a digit");
-        }
-        if bucket.contains("..") {
-            return invalid("it must not contain \"..\"");
-        }
-        if bucket.parse::<std::net::Ipv4Addr>().is_ok() {
-            return invalid("it must not look like an IP address");
-        }
-        Ok(())
     }
 }
 
@@ -206,17 +183,6 @@ pub fn check_key_segments(key: &str) -> Result<()> {
         return Err(invalid_key(
             key,
             "\".\" and \"..\" path segments cannot be sent",
-        ));
-    }
-    Ok(())
-}
-
-/// An object name of 1 to `max_bytes` bytes (of UTF-8).
-pub fn check_key_length(key: &str, max_bytes: usize) -> Result<()> {
-    if key.is_empty() || key.len() > max_bytes {
-        return Err(invalid_key(
-            key,
-            &format!("a key is 1 to {max_bytes} bytes of UTF-8"),
         ));
     }
     Ok(())

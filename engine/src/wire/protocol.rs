@@ -7,7 +7,7 @@
 
 use super::aws_chunked;
 use super::documents::{bad_body, Documents, ErrorHeaders};
-use super::endpoint::{check_key_length, check_key_segments, Endpoint};
+use super::endpoint::{check_key_segments, invalid_key, Endpoint};
 // Re-exported: the upload logic names these types by their old home, `wire::protocol`.
 pub use super::messages::{
     BodyFraming, CompletedPart, ListedObject, ListedPart, ListedUpload, ObjectHead, ObjectReceipt,
@@ -38,8 +38,6 @@ pub struct Dialect {
     pub parse_error: fn(&str, &Response) -> UploadError,
     /// Refuses, before anything is sent, attributes this protocol cannot express.
     pub check_attributes: fn(&CreateAttributes) -> Result<()>,
-    /// What the protocol refuses in an object name beyond its length and dot segments.
-    pub check_key_text: fn(&str) -> Result<()>,
     /// The server's CRC-64/XZ of what it stored (TOS).
     pub crc64_header: Option<&'static str>,
     /// A store's CRC-64/NVME of a whole object, when HeadObject asks for it (S3).
@@ -49,10 +47,8 @@ pub struct Dialect {
     pub object_headers: ObjectHeaderNames,
     pub documents: &'static dyn Documents,
     pub signing: Signing,
-    /// The longest object name, in bytes of UTF-8.
-    pub max_key_bytes: usize,
-    /// Whether bucket names may contain dots (S3's may, TOS's may not).
-    pub dotted_buckets: bool,
+    /// Whose rules bucket names and object keys follow (the local server applies the same).
+    pub names: tos_names::Dialect,
     /// Whether `Addressing::Auto` addresses `localhost` path-style.
     pub localhost_path_style: bool,
 }
@@ -311,15 +307,14 @@ pub trait Protocol: Send + Sync {
     /// Validates a bucket name before anything is sent.
     fn check_bucket(&self, bucket: &str) -> Result<()> {
         let site = self.site();
-        site.endpoint
-            .check_bucket(bucket, site.dialect.dotted_buckets)
+        site.endpoint.check_bucket(bucket, site.dialect.names)
     }
 
     /// Validates an object name (or a key prefix) before anything is sent.
     fn check_key(&self, key: &str) -> Result<()> {
-        let dialect = self.site().dialect;
-        check_key_length(key, dialect.max_key_bytes)?;
-        (dialect.check_key_text)(key)?;
+        if let Some(why) = tos_names::key_problem(key.as_bytes(), self.site().dialect.names) {
+            return Err(invalid_key(key, &why));
+        }
         check_key_segments(key)
     }
 

@@ -53,7 +53,6 @@ static S3: Dialect = Dialect {
     },
     parse_error: errors::server_error,
     check_attributes: headers::check_attributes,
-    check_key_text: |_| Ok(()),
     crc64_header: None,
     crc64_nvme_header: Some(aws_chunked::TRAILER_HEADER),
     // Without it, stores leave out the object's checksum.
@@ -69,8 +68,7 @@ static S3: Dialect = Dialect {
         signs_header: None,
         hash_undeclared_body: true,
     },
-    max_key_bytes: 1024,
-    dotted_buckets: true,
+    names: tos_names::Dialect::S3,
     localhost_path_style: true,
 };
 

@@ -2,7 +2,6 @@
 
 use crate::attributes::CreateAttributes;
 use crate::error::{ErrorKind, Result, UploadError};
-use crate::wire::endpoint::invalid_key;
 use crate::wire::object_headers::ObjectHeaderNames;
 use crate::wire::sigv4;
 
@@ -61,19 +60,6 @@ pub(super) fn check_attributes(attrs: &CreateAttributes) -> Result<()> {
     }
     if let Some(algorithm) = attrs.ssec_algorithm.as_deref().filter(|v| *v != "AES256") {
         return invalid("SSE-C algorithm (only AES256 is supported)", algorithm);
-    }
-    Ok(())
-}
-
-pub(super) fn check_key_text(key: &str) -> Result<()> {
-    if key.starts_with(['/', '\\']) {
-        return Err(invalid_key(key, "a key must not start with '/' or '\\'"));
-    }
-    if key.chars().any(|c| c.is_control()) {
-        return Err(invalid_key(
-            key,
-            "a key must not contain control characters",
-        ));
     }
     Ok(())
 }

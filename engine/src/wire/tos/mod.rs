@@ -24,15 +24,13 @@ static TOS: Dialect = Dialect {
     },
     parse_error: errors::server_error,
     check_attributes: headers::check_attributes,
-    check_key_text: headers::check_key_text,
     crc64_header: Some("x-tos-hash-crc64ecma"),
     crc64_nvme_header: None,
     head_object_headers: &[],
     object_headers: headers::NAMES,
     documents: &json::Json,
     signing: signing::SIGNING,
-    max_key_bytes: 696,
-    dotted_buckets: false,
+    names: tos_names::Dialect::Tos,
     localhost_path_style: false,
 };
 
