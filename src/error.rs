@@ -36,6 +36,12 @@ pub(crate) fn cstring(text: &str) -> CString {
         .unwrap_or_else(|_| CString::new(text.replace('\0', "\u{fffd}")).expect("no NUL left"))
 }
 
+/// A C string of message text made one line (`logger::one_line`): a line break in a file
+/// name, a key or a server's body cannot split the line a program logs.
+pub(crate) fn message_cstring(text: &str) -> CString {
+    cstring(&tosupload_engine::logger::one_line(text))
+}
+
 /// A local path as the C string of its bytes (paths need not be UTF-8).
 pub(crate) fn path_cstring(path: &std::path::Path) -> CString {
     use std::os::unix::ffi::OsStrExt;
@@ -46,7 +52,7 @@ impl tos_error {
     pub(crate) fn new(result: tos_result, message: impl Into<String>) -> tos_error {
         tos_error {
             result,
-            message: cstring(&message.into()),
+            message: message_cstring(&message.into()),
             server: None,
             cause: CString::default(),
         }
@@ -55,18 +61,18 @@ impl tos_error {
     pub(crate) fn from_upload_error(error: &UploadError) -> tos_error {
         tos_error {
             result: tos_result::from_kind(error.kind),
-            message: cstring(&error.message),
+            message: message_cstring(&error.message),
             server: error.server.as_ref().map(|s| {
                 Box::new(ServerStrings {
                     status: s.status,
-                    code: cstring(&s.code),
-                    message: cstring(&s.message),
-                    request_id: cstring(&s.request_id),
-                    ec: cstring(&s.ec),
-                    host_id: cstring(&s.host_id),
+                    code: message_cstring(&s.code),
+                    message: message_cstring(&s.message),
+                    request_id: message_cstring(&s.request_id),
+                    ec: message_cstring(&s.ec),
+                    host_id: message_cstring(&s.host_id),
                 })
             }),
-            cause: cstring(error.cause.as_deref().unwrap_or("")),
+            cause: message_cstring(error.cause.as_deref().unwrap_or("")),
         }
     }
 
@@ -85,7 +91,7 @@ impl tos_error {
     /// The same details under another code and message (server fields and cause kept).
     pub(crate) fn retitled(mut self, result: tos_result, message: &str) -> tos_error {
         self.result = result;
-        self.message = cstring(message);
+        self.message = message_cstring(message);
         self
     }
 

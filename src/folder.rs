@@ -71,7 +71,11 @@ pub(crate) fn some_files_failed(
 ) -> Option<tos_error> {
     let first = failures.first()?;
     let count = failures.len();
-    let path = first.path.display().to_string();
+    // A name that is not UTF-8 as Debug shows it (\xFF), as the engine's messages do.
+    let path = match first.path.to_str() {
+        Some(path) => path.to_string(),
+        None => format!("{:?}", first.path),
+    };
     let what = first.error.to_string();
     // Most engine messages already name the file.
     let first_text = if what.contains(&path) {

@@ -14,6 +14,7 @@
 
 pub use log::Level;
 use log::{LevelFilter, Log, Metadata, Record};
+use std::borrow::Cow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, LazyLock, RwLock};
 
@@ -57,10 +58,27 @@ impl Log for Forwarder {
         } else {
             format!("{}: {}", record.target(), record.args())
         };
-        sink(record.level(), &line);
+        sink(record.level(), &one_line(&line));
     }
 
     fn flush(&self) {}
+}
+
+/// Text made one line: control characters (a line break in a file name or key, a server's
+/// multi-line body) become escapes (`\n`, `\u{1}`), so that no name splits the line a program
+/// logs or forges one after it. Every log line and every message of the C API goes through it.
+pub fn one_line(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    Cow::Owned(
+        text.chars()
+            .map(|c| match c.is_control() {
+                true => c.escape_debug().to_string(),
+                false => c.to_string(),
+            })
+            .collect(),
+    )
 }
 
 fn parse_level(text: &str) -> Option<Level> {
@@ -95,6 +113,15 @@ pub fn set_sink(sink: Option<Sink>, max_level: Level) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_escapes_control_characters_only() {
+        assert!(matches!(one_line("plain 中文 key"), Cow::Borrowed(_)));
+        assert_eq!(
+            one_line("a\nb\r\tc\u{1}d\u{7f}é"),
+            "a\\nb\\r\\tc\\u{1}d\\u{7f}é"
+        );
+    }
 
     #[test]
     fn levels_keep_their_c_numbers_and_names() {

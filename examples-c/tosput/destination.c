@@ -100,6 +100,14 @@ int tosput_resolve_destination(struct tosput_args *args, const char *target, cha
         args->key = joined(rest, rest_len, "", 0);
     } else if ((base = base_name(args->source, &base_len)) != NULL) {
         args->key = joined(rest, rest_len, base, base_len);
+        if (args->key != NULL && !tosput_is_utf8(args->key)) {
+            static char shown[TOSPUT_SHOWN_MAX];
+            snprintf(why, why_len,
+                     "the file name of '%s' is not valid UTF-8, which an object key must be: give the key "
+                     "(tos://BUCKET/KEY)",
+                     tosput_shown(args->source, shown, sizeof shown));
+            return -1;
+        }
     } else if (strcmp(args->source, "-") == 0) {
         snprintf(why, why_len,
                  "'%s' is a prefix, and standard input (-) has no file name to add: give the full object key",

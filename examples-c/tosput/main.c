@@ -211,7 +211,8 @@ static void on_dir_progress(const tos_upload_dir_progress *progress, void *user_
 static void on_dir_event(const tos_upload_dir_event *event, void *user_data) {
     (void)user_data;
     if (event->kind == TOS_UPLOAD_DIR_EVENT_KIND_FILE_SKIPPED && event->etag == NULL && event->reason != NULL) {
-        fprintf(stderr, "tosput: left out: %s (%s)\n", event->path, event->reason);
+        static char shown[TOSPUT_SHOWN_MAX];
+        fprintf(stderr, "tosput: left out: %s (%s)\n", tosput_shown(event->path, shown, sizeof shown), event->reason);
     }
 }
 

@@ -96,7 +96,9 @@ static const char *auth_hint(const tos_error *error, int s3, int anonymous) {
 
 int tosput_report_failed_file(const char *path, const char *key, const tos_error *error,
                               const struct tosput_args *args, int hinted) {
-    fprintf(stderr, "tosput: failed: %s (key %s): %s: %s\n", path, key, tos_result_name(tos_error_result(error)),
+    static char shown_path[TOSPUT_SHOWN_MAX], shown_key[TOSPUT_SHOWN_MAX];
+    fprintf(stderr, "tosput: failed: %s (key %s): %s: %s\n", tosput_shown(path, shown_path, sizeof shown_path),
+            tosput_shown(key, shown_key, sizeof shown_key), tos_result_name(tos_error_result(error)),
             tos_error_message(error));
     return !hinted && tos_error_is_server_error(error) && tosput_auth_failure(error, args);
 }

@@ -97,6 +97,14 @@ int tosput_resolve_destination(struct tosput_args *args, const char *target, cha
 /* `tosput uploads list|abort` (uploads.c), on a client made from ARGS. Returns the exit code. */
 int tosput_uploads_run(const tos_client *client, const struct tosput_args *args);
 
+/* shown.c: NAME as printed, in OUT (OUT_LEN bytes, cut with "..." when longer): control
+ * characters and bytes that are not UTF-8 as escapes (\n, \x01, \xff), a backslash as \\.
+ * Returns OUT. TOSPUT_SHOWN_MAX holds any path (PATH_MAX bytes, each escaped at most 4x). */
+#define TOSPUT_SHOWN_MAX (4 * 4096 + 4)
+const char *tosput_shown(const char *name, char *out, size_t out_len);
+/* 1 when TEXT is valid UTF-8, as object keys must be. */
+int tosput_is_utf8(const char *text);
+
 /* report.c */
 void tosput_print_error(const char *what, tos_result rc, const tos_error *error);
 /* What an upload stored, read from a file's or a stream's output. */

@@ -60,9 +60,13 @@ int tosput_uploads_run(const tos_client *client, const struct tosput_args *args)
         const char *id = tos_list_multipart_uploads_output_upload_id(list, i);
         int64_t initiated = tos_list_multipart_uploads_output_initiated(list, i);
         char when[32], age[32];
+        /* Keys come from the bucket: a tab or line break in one must not shift the columns. */
+        static char shown_key[TOSPUT_SHOWN_MAX], shown_id[TOSPUT_SHOWN_MAX];
+        tosput_shown(key, shown_key, sizeof shown_key);
+        tosput_shown(id, shown_id, sizeof shown_id);
         describe_time(initiated, now, when, sizeof when, age, sizeof age);
         if (!aborting) {
-            printf("%s\t%s\t%s\t%s\n", key, id, when, age);
+            printf("%s\t%s\t%s\t%s\n", shown_key, shown_id, when, age);
             continue;
         }
         /* An upload of unknown age might be in flight: only an explicit age can condemn it. */
@@ -77,10 +81,10 @@ int tosput_uploads_run(const tos_client *client, const struct tosput_args *args)
         abort_input.upload_id = id;
         rc = tos_abort_multipart_upload(client, &abort_input, &error);
         if (rc == TOS_OK) {
-            printf("aborted\t%s\t%s\t%s\t%s\n", key, id, when, age);
+            printf("aborted\t%s\t%s\t%s\t%s\n", shown_key, shown_id, when, age);
             aborted++;
         } else {
-            tosput_print_error(key, rc, error);
+            tosput_print_error(shown_key, rc, error);
             /* The listing was allowed but aborting may not be (a key that may list and not
              * delete): the hint once, and exit 3 as put-dir does for a refused file. */
             refused |= !refused && tosput_auth_failure(error, args);

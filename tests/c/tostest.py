@@ -102,13 +102,22 @@ class Reader:
 
 def signed_get(bucket, key):
     """GET an object with TOS V4 signing (path-style, the endpoint is an IP)."""
+    return signed_request("GET", bucket, key)
+
+
+def signed_request(method, bucket, key, query=None):
+    """A request with TOS V4 signing (path-style, the endpoint is an IP); `query` is a dict of
+    decoded names and values. Returns the body."""
     endpoint = urllib.parse.urlparse(env("TOS_ENDPOINT"))
     host = endpoint.netloc
     path = "/%s/%s" % (bucket, urllib.parse.quote(key, safe="/-_.~"))
     # The Go SDK's choice: no x-tos-content-sha256 header, the empty-body hash is signed.
-    headers = tossign.sign_headers("GET", path, host, ak=env("TOS_ACCESS_KEY"), sk=env("TOS_SECRET_KEY"),
-                                   region=env("TOS_REGION"), payload=None)
-    request = urllib.request.Request("%s://%s%s" % (endpoint.scheme, host, path))
+    headers = tossign.sign_headers(method, path, host, ak=env("TOS_ACCESS_KEY"), sk=env("TOS_SECRET_KEY"),
+                                   region=env("TOS_REGION"), payload=None, query=query)
+    url = "%s://%s%s" % (endpoint.scheme, host, path)
+    if query:
+        url += "?" + urllib.parse.urlencode(query)
+    request = urllib.request.Request(url, method=method, data=b"" if method in ("POST", "PUT") else None)
     for name, value in headers.items():
         if name != "host":
             request.add_header(name, value)

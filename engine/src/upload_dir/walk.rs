@@ -152,7 +152,8 @@ fn relative_of(root: &Path, path: &Path) -> Result<String, UploadError> {
     relative.to_str().map(str::to_owned).ok_or_else(|| {
         UploadError::new(
             ErrorKind::InvalidKey,
-            format!("{}: the file name is not valid UTF-8", path.display()),
+            // Debug shows the bytes that are not UTF-8 as \xNN escapes.
+            format!("{path:?}: the file name is not valid UTF-8"),
         )
     })
 }
