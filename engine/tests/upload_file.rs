@@ -931,7 +931,9 @@ fn retry_after_is_honoured() {
 #[test]
 fn a_whole_object_crc_mismatch_keeps_the_checkpoint() {
     let server = TestServer::start();
+    // Both Complete's reply and the stored object's CRC disagree with what was sent.
     server.add_fault(r#"{"op":"CompleteMultipartUpload","action":{"kind":"bad_crc"}}"#);
+    server.add_fault(r#"{"op":"HeadObject","action":{"kind":"bad_crc"}}"#);
     let dir = tempfile::tempdir().unwrap();
     let file = write_file(dir.path(), "f", &pattern(6 * MIB, 24));
     let client = Client::new(server.config()).unwrap();
@@ -940,6 +942,7 @@ fn a_whole_object_crc_mismatch_keeps_the_checkpoint() {
         .upload_file(request(&file, "whole.bin", 5, 2), recorder.observers())
         .unwrap_err();
     assert_eq!(err.kind, ErrorKind::CrcMismatch, "{err}");
+    assert!(err.message.contains("left there"), "{err}");
     assert!(checkpoint_path(&file, "whole.bin").exists());
     assert_eq!(
         recorder.count(UploadEventKind::CompleteMultipartUploadFailed),
@@ -1028,4 +1031,23 @@ fn one_client_serves_uploads_from_many_threads_with_callbacks_on_each_callers_th
         assert_eq!(foreign_calls, 0, "{key}: callbacks ran on another thread");
         assert_eq!(server.get_object(&key), content);
     }
+}
+
+/// A CRC damaged in Complete's reply only is checked against the stored object (HeadObject),
+/// which is intact: the upload succeeds.
+#[test]
+fn a_damaged_crc_in_completes_reply_is_checked_against_the_object() {
+    let server = TestServer::start();
+    server.add_fault(r#"{"op":"CompleteMultipartUpload","times":1,"action":{"kind":"bad_crc"}}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let content = pattern(6 * MIB, 26);
+    let file = write_file(dir.path(), "f", &content);
+    let client = Client::new(server.config()).unwrap();
+    let out = client
+        .upload_file(request(&file, "damaged.bin", 5, 2), Observers::default())
+        .unwrap();
+    assert_eq!(out.crc64, tos_crc64::checksum(&content));
+    assert_eq!(server.get_object("damaged.bin"), content);
+    assert_eq!(server.log_of("HeadObject", 200).len(), 1);
+    assert!(!checkpoint_path(&file, "damaged.bin").exists());
 }

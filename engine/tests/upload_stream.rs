@@ -374,3 +374,79 @@ fn a_stream_paused_before_it_starts_or_during_its_create_ends_aborted() {
     );
     assert!(server.head_object("paused-in-create.bin").is_none());
 }
+
+/// Complete's reply lost after the server completed the upload: the retry finds no upload
+/// (404), and HeadObject's size and CRC-64 prove the object is the stream's.
+#[test]
+fn a_lost_complete_reply_ends_in_success_proven_by_the_object() {
+    let server = TestServer::start();
+    server
+        .add_fault(r#"{"op":"CompleteMultipartUpload","times":1,"action":{"kind":"drop_reply"}}"#);
+    let content = pattern(11 * MIB, 41);
+    let client = Client::new(server.config()).unwrap();
+    let mut source = Source::new(content.clone(), 1 << 20);
+    let out = client
+        .upload_stream(request("lost.bin", 5, 2), &mut source, Observers::default())
+        .unwrap();
+    assert_eq!(server.get_object("lost.bin"), content);
+    assert_eq!(out.crc64, crc64::checksum(&content));
+    assert_eq!(
+        server.parts_uploaded(),
+        vec![1, 2, 3],
+        "each part sent once"
+    );
+    assert_eq!(
+        server.log_of("HeadObject", 200).len(),
+        1,
+        "the object was asked"
+    );
+    assert!(server.open_uploads().is_empty());
+}
+
+/// A CRC damaged in Complete's reply only: the stored object's CRC, asked with HeadObject,
+/// matches what was sent, so the upload succeeds and the object stays.
+#[test]
+fn a_damaged_crc_in_completes_reply_is_checked_against_the_object() {
+    let server = TestServer::start();
+    server.add_fault(r#"{"op":"CompleteMultipartUpload","times":1,"action":{"kind":"bad_crc"}}"#);
+    let content = pattern(6 * MIB, 42);
+    let client = Client::new(server.config()).unwrap();
+    let mut source = Source::new(content.clone(), 1 << 20);
+    let out = client
+        .upload_stream(
+            request("damaged.bin", 5, 2),
+            &mut source,
+            Observers::default(),
+        )
+        .unwrap();
+    assert_eq!(out.crc64, crc64::checksum(&content));
+    assert_eq!(server.get_object("damaged.bin"), content);
+    assert_eq!(server.log_of("HeadObject", 200).len(), 1);
+}
+
+/// The object really is not what was sent (its stored CRC disagrees too): a stream cannot be
+/// sent again, so the object is deleted and the error says so, never left under the key.
+#[test]
+fn an_object_proven_wrong_is_deleted_and_the_error_says_so() {
+    let server = TestServer::start();
+    server.add_fault(r#"{"op":"CompleteMultipartUpload","action":{"kind":"bad_crc"}}"#);
+    server.add_fault(r#"{"op":"HeadObject","action":{"kind":"bad_crc"}}"#);
+    let content = pattern(6 * MIB, 43);
+    let client = Client::new(server.config()).unwrap();
+    let mut source = Source::new(content, 1 << 20);
+    let err = client
+        .upload_stream(
+            request("wrong.bin", 5, 2),
+            &mut source,
+            Observers::default(),
+        )
+        .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::CrcMismatch, "{err}");
+    assert!(err.message.contains("was deleted"), "{err}");
+    assert_eq!(server.log_of("DeleteObject", 204).len(), 1);
+    assert!(
+        server.head_object("wrong.bin").is_none(),
+        "no corrupt object left"
+    );
+    assert!(server.open_uploads().is_empty());
+}

@@ -61,20 +61,28 @@ impl Session {
             }
         };
         let local_crc = self.whole_crc()?;
-        if let Err(error) = self
+        let checked = self
             .wire
-            .check_crc("the whole object", local_crc, receipt.crc64)
-        {
-            // The object exists but is not what we sent; keep the checkpoint as evidence.
-            self.reporter.event(
-                UploadEventKind::CompleteMultipartUploadFailed,
-                None,
-                Some(error.clone()),
+            .check_completed_crc(self.object(), "the whole object", local_crc, receipt.crc64)
+            .await;
+        let object_crc = match checked {
+            Ok(crc) => crc,
+            Err(mut error) => {
+                // The object exists but is not what we sent; keep the checkpoint as evidence.
+                error.message = format!(
+                "{}; the object now under the key is not the file's content and was left there, with the checkpoint",
+                error.message
             );
-            return Err(error);
-        }
+                self.reporter.event(
+                    UploadEventKind::CompleteMultipartUploadFailed,
+                    None,
+                    Some(error.clone()),
+                );
+                return Err(error);
+            }
+        };
         Ok(self.succeeded(ObjectReceipt {
-            crc64: receipt.crc64.or(Some(local_crc)),
+            crc64: object_crc.or(Some(local_crc)),
             ..receipt
         }))
     }

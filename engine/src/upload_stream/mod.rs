@@ -5,6 +5,7 @@
 //! flight. A stream shorter than one part goes up in one PutObject. Nothing is resumable:
 //! a stream cannot be rewound, so a pause aborts like an abort.
 
+mod complete;
 mod multipart;
 
 use crate::attributes::CreateAttributes;

@@ -12,7 +12,6 @@ use crate::parts::workers::stop_workers;
 use crate::parts::workers::{run_worker, PartJob, WorkerContext};
 use crate::upload::file_request::{UploadFileOutput, MAX_PARTS};
 use crate::wire::file_range::{AcquireRequest, FileRange, RangeSource};
-use crate::wire::protocol::CompletedPart;
 use bytes::Bytes;
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -22,11 +21,11 @@ use tokio::sync::mpsc::{self, UnboundedReceiver};
 use tokio::task::JoinSet;
 
 /// What the coordinator knows of one part.
-struct Part {
+pub(super) struct Part {
     offset: u64,
     size: u64,
     /// Set once the server confirmed the part: its ETag and CRC-64.
-    done: Option<(String, u64)>,
+    pub(super) done: Option<(String, u64)>,
 }
 
 /// The coordinator's side of the workers' channels.
@@ -243,55 +242,7 @@ impl StreamSession<'_> {
         }
         Ok(())
     }
-
-    async fn complete(&mut self, upload_id: &str, parts: &[Part]) -> Result<UploadFileOutput> {
-        let completed: Vec<CompletedPart> = parts
-            .iter()
-            .enumerate()
-            .map(|(i, p)| CompletedPart {
-                part_number: (i + 1) as u32,
-                etag: p.done.as_ref().map(|d| d.0.clone()).unwrap_or_default(),
-            })
-            .collect();
-        let receipt = self
-            .wire
-            .complete_multipart_upload(self.object(), upload_id, &completed)
-            .await;
-        let checked = receipt.and_then(|receipt| {
-            let local = self.whole_crc.value();
-            self.wire
-                .check_crc("the whole stream", local, receipt.crc64)
-                .map(|()| (receipt, local))
-        });
-        let (receipt, local_crc) = match checked {
-            Ok(done) => done,
-            Err(error) => {
-                let kind = UploadEventKind::CompleteMultipartUploadFailed;
-                self.reporter.event(kind, None, Some(error.clone()));
-                return Err(error);
-            }
-        };
-        self.reporter.event(
-            UploadEventKind::CompleteMultipartUploadSucceeded,
-            None,
-            None,
-        );
-        self.reporter.succeed();
-        Ok(UploadFileOutput {
-            bucket: self.request.bucket.clone(),
-            key: self.request.key.clone(),
-            upload_id: upload_id.to_string(),
-            etag: receipt.etag,
-            location: receipt.location,
-            version_id: receipt.version_id,
-            crc64: receipt.crc64.unwrap_or(local_crc),
-            request_id: receipt.request_id,
-            part_size: self.part_size,
-            bytes_sent: self.read_so_far,
-        })
-    }
 }
-
 /// A stream's size is unknown, so its part size cannot be raised up front as a file's is:
 /// the 10,001st part is refused, naming the fix.
 fn room_for_another_part(parts_so_far: usize, part_size: u64) -> Result<()> {

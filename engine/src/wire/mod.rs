@@ -246,6 +246,40 @@ impl Wire {
         self.transport.execute(&op).await.map(|_| ())
     }
 
+    /// Only ever a stream's object that is proven corrupt: nothing else is deleted.
+    pub(crate) async fn delete_object(&self, object: Object<'_>) -> Result<()> {
+        let op = self.protocol.delete_object(object.bucket, object.key);
+        self.transport.execute(&op).await.map(|_| ())
+    }
+
+    /// Complete's CRC-64 of the whole object against ours. A mismatch is believed only once
+    /// HeadObject confirms it: a reply damaged on the way (a proxy, a flipped bit) must not fail
+    /// an upload whose object is intact, nor make a stream delete a good object. Returns the
+    /// object's CRC-64 as established (the reply's, or HeadObject's when the reply was wrong).
+    pub(crate) async fn check_completed_crc(
+        &self,
+        object: Object<'_>,
+        what: &str,
+        local: u64,
+        reported: Option<u64>,
+    ) -> Result<Option<u64>> {
+        let Err(mismatch) = self.check_crc(what, local, reported) else {
+            return Ok(reported);
+        };
+        match self.head_object(object).await {
+            Ok(head) if head.crc64 == Some(local) => {
+                log::warn!(
+                    "{}/{}: {what}: Complete's reply gave CRC-64 {}, but the stored object has {local}, as sent: the reply was damaged, the object is intact",
+                    object.bucket,
+                    object.key,
+                    reported.unwrap_or_default()
+                );
+                Ok(Some(local))
+            }
+            _ => Err(mismatch),
+        }
+    }
+
     pub(crate) async fn head_object(&self, object: Object<'_>) -> Result<ObjectHead> {
         let op = self.protocol.head_object(object.bucket, object.key);
         let response = self.transport.execute(&op).await?;

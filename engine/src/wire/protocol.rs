@@ -266,6 +266,10 @@ pub trait Protocol: Send + Sync {
         self.site().dialect.documents.objects_page(&response.body)
     }
 
+    fn delete_object(&self, bucket: &str, key: &str) -> Operation {
+        Operation::new("DeleteObject", "DELETE", bucket, key, 204)
+    }
+
     fn head_object(&self, bucket: &str, key: &str) -> Operation {
         let mut op = Operation::new("HeadObject", "HEAD", bucket, key, 200);
         let extra = self.site().dialect.head_object_headers.iter();
