@@ -67,11 +67,17 @@ impl TosError {
     }
 
     /// EC values follow TOS's `SSSS-NNNNNNNN` shape; only their presence matters to SDKs.
+    /// TOS's own codes where the SDKs act on them (the Go SDK's `DoesBucketExist` and
+    /// `DoesObjectExist` look for these two); elsewhere the status and a number of ours, which
+    /// no SDK reads.
     pub fn ec(&self) -> String {
+        match self.code.as_str() {
+            "NoSuchBucket" => return "0006-00000001".into(),
+            "NoSuchKey" => return "0017-00000003".into(),
+            _ => {}
+        }
         let n = match self.code.as_str() {
             "NoSuchUpload" => 44,
-            "NoSuchKey" => 10,
-            "NoSuchBucket" => 1,
             "SignatureDoesNotMatch" => 2,
             "InvalidAccessKeyId" => 3,
             "RequestTimeTooSkewed" => 4,

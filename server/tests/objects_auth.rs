@@ -189,3 +189,24 @@ fn buckets() {
     let r = other.call("PUT", "k", "", &[], b"v");
     assert_eq!((r.status, r.code().as_str()), (404, "NoSuchBucket"));
 }
+
+/// The two EC codes an SDK acts on: the Go SDK's `DoesBucketExist` looks for 0006-00000001 and
+/// its `DoesObjectExist` for 0017-00000003 (HEAD answers carry them in `x-tos-ec` only).
+#[test]
+fn missing_buckets_and_keys_carry_toss_ec_codes() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    let r = c.call("HEAD", "no-such-key", "", &[], b"");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("x-tos-ec"), Some("0017-00000003"));
+    let r = c.call("GET", "no-such-key", "", &[], b"");
+    assert_eq!((r.status, r.code().as_str()), (404, "NoSuchKey"));
+    assert_eq!(r.json()["EC"], "0017-00000003");
+    let mut other = s.client();
+    other.host = "no-such-bucket.tos-cn-beijing.volces.com".into();
+    let r = other.call("HEAD", "", "", &[], b"");
+    assert_eq!(r.status, 404);
+    assert_eq!(r.header("x-tos-ec"), Some("0006-00000001"));
+    let r = other.call("GET", "k", "", &[], b"");
+    assert_eq!(r.json()["EC"], "0006-00000001");
+}
