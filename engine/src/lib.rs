@@ -24,6 +24,7 @@ mod download_dir;
 pub use download::checkpoint as download_checkpoint;
 mod error;
 mod events;
+mod file_system;
 pub mod logger;
 mod open_uploads;
 mod parts;

@@ -6,6 +6,7 @@ use super::file_request::UploadFileOutput;
 use super::Session;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::UploadEventKind;
+use crate::file_system::off_caller;
 use crate::wire::file_range::{for_each_block, FileRange};
 use crate::wire::protocol::{CompletedPart, ObjectReceipt};
 use std::sync::Arc;
@@ -13,9 +14,15 @@ use tos_crc64 as crc64;
 
 impl Session {
     pub(super) async fn complete(&mut self) -> Result<UploadFileOutput> {
-        let now = std::fs::metadata(&self.request.file_path)
-            .map(|m| FileInfo::of(&m))
-            .ok();
+        let path = self.request.file_path.clone();
+        let stat = move || Ok(std::fs::metadata(&path).map(|m| FileInfo::of(&m)).ok());
+        let now = match off_caller(&self.cancel, "checking the file before Complete", stat).await {
+            Ok(now) => now,
+            Err(error) => match self.cancel.requested() {
+                Some(kind) => return Err(self.stop(kind).await),
+                None => return Err(error),
+            },
+        };
         if now.is_none_or(|now| now != self.identity) {
             let error = UploadError::new(
                 ErrorKind::FileChanged,

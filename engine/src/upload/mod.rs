@@ -48,7 +48,7 @@ pub(crate) async fn upload_file(
     observers: Observers,
     limits: SharedLimits,
 ) -> Result<UploadFileOutput> {
-    let source = validate::check(&wire, &request)?;
+    let source = validate::check(&wire, &request).await?;
     let mut reporter = Reporter::new(
         observers,
         &request.bucket,

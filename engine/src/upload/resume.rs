@@ -7,6 +7,7 @@ use super::{part_layout, unquote, Session};
 use crate::cancel::CancelKind;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::UploadEventKind;
+use crate::file_system::off_caller;
 use crate::wire::file_range::{for_each_block, FileRange};
 use crate::wire::protocol::ListedPart;
 use std::sync::Arc;
@@ -28,8 +29,13 @@ impl Session {
         let Some(path) = self.checkpoint_path.clone() else {
             return Ok(Resumed::Fresh);
         };
-        checkpoint::remove_stale_temp(&path);
-        let (saved, invalid) = match checkpoint::load(&path) {
+        let load_path = path.clone();
+        let loaded = off_caller(&self.cancel, "reading the checkpoint", move || {
+            checkpoint::remove_stale_temp(&load_path);
+            Ok(checkpoint::load(&load_path))
+        })
+        .await?;
+        let (saved, invalid) = match loaded {
             Loaded::Missing => return Ok(Resumed::Fresh),
             Loaded::Refused(error) => return Err(error),
             Loaded::Corrupt {

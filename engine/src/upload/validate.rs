@@ -1,6 +1,7 @@
 //! Everything about the input that can be checked before a byte is sent.
 
 use crate::error::{ErrorKind, Result, UploadError};
+use crate::file_system::off_caller;
 use crate::upload::checkpoint::{self, FileInfo};
 use crate::upload::file_request::{
     resolve_part_size, resolve_task_num, UploadFileRequest, MAX_PUT_OBJECT_SIZE,
@@ -23,7 +24,7 @@ pub struct Source {
     pub one_put: bool,
 }
 
-pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> {
+pub(super) async fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> {
     wire.check_object(&request.bucket, &request.key, &request.attributes)?;
     let part_size = resolve_part_size(request.part_size)?;
     let task_num = resolve_task_num(request.task_num)?;
@@ -39,14 +40,16 @@ pub(super) fn check(wire: &Wire, request: &UploadFileRequest) -> Result<Source> 
             ))
         }
     };
-    let (file, identity) = open_source(&request.file_path)?;
+    // Both touch the file system, which may be a hung network mount.
+    let cancel = request.cancel.clone().unwrap_or_default();
+    let path = request.file_path.clone();
+    let what = format!("opening {}", path.display());
+    let (file, identity) = off_caller(&cancel, &what, move || open_source(&path)).await?;
     let checkpoint_path = if request.enable_checkpoint {
-        Some(checkpoint::resolve_path(
-            request.checkpoint_file.as_deref(),
-            &request.file_path,
-            &request.bucket,
-            &request.key,
-        )?)
+        let (explicit, path) = (request.checkpoint_file.clone(), request.file_path.clone());
+        let (bucket, key) = (request.bucket.clone(), request.key.clone());
+        let resolve = move || checkpoint::resolve_path(explicit.as_deref(), &path, &bucket, &key);
+        Some(off_caller(&cancel, "finding the checkpoint's folder", resolve).await?)
     } else {
         None
     };

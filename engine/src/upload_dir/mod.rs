@@ -9,6 +9,7 @@ pub mod dir_request;
 pub(crate) mod glob;
 pub(crate) mod journal;
 mod one_file;
+mod open_ahead;
 mod skip_existing;
 mod walk;
 
@@ -26,6 +27,7 @@ use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::Mutex;
 use std::time::Duration;
 use tokio::sync::{mpsc, Semaphore};
 use walk::{WalkItem, WalkOptions};
@@ -39,6 +41,8 @@ struct FileTask {
     relative: String,
     key: String,
     identity: crate::upload::checkpoint::FileInfo,
+    /// The small file opened ahead (`open_ahead`), taken by its upload.
+    opened: Mutex<Option<Result<(std::fs::File, crate::upload::checkpoint::FileInfo)>>>,
     started: std::time::Instant,
 }
 
@@ -128,7 +132,7 @@ pub(crate) async fn upload_dir(
         walk::walk(&root, &walk_options, &found_tx, &walk_cancel)
     });
 
-    let mut found_batch = Vec::new().into_iter();
+    let mut found_batch = open_ahead::Found::default();
     let mut output = UploadDirOutput::default();
     let mut running: FuturesUnordered<FileFuture> = FuturesUnordered::new();
     let mut walk_done = false;
@@ -145,7 +149,7 @@ pub(crate) async fn upload_dir(
             _ = cancel.cancelled(), if !stopping => stopping = true,
             // The caller's thread is behind with the events: start nothing until it catches up.
             _ = queue.room(), if !queue.has_room() => {}
-            item = next_found(&mut found, &mut found_batch), if !walk_done && !stopping && running.len() < file_concurrency && queue.has_room() => {
+            item = open_ahead::next_found(&mut found, &mut found_batch, shared.part_size), if !walk_done && !stopping && running.len() < file_concurrency && queue.has_room() => {
                 let Some(item) = item else {
                     walk_done = true;
                     lock(&reporter).walk_complete();
@@ -226,17 +230,6 @@ fn record_journal_failure(written: Result<()>, journal: &Journal, output: &mut U
     }
 }
 
-async fn next_found(
-    found: &mut mpsc::Receiver<Vec<WalkItem>>,
-    batch: &mut std::vec::IntoIter<WalkItem>,
-) -> Option<WalkItem> {
-    if let Some(item) = batch.next() {
-        return Some(item);
-    }
-    *batch = found.recv().await?.into_iter();
-    batch.next()
-}
-
 fn walk_options(request: &UploadDirRequest) -> Result<WalkOptions> {
     let compile = |patterns: &[String]| {
         glob::Patterns::new(patterns)
@@ -305,6 +298,7 @@ impl Shared {
                 path,
                 relative,
                 identity,
+                opened,
             } => {
                 lock(reporter).found(identity.size);
                 let task = FileTask {
@@ -312,6 +306,7 @@ impl Shared {
                     path,
                     relative,
                     identity,
+                    opened: Mutex::new(opened),
                     started: std::time::Instant::now(),
                 };
                 let done = journal
@@ -343,6 +338,7 @@ impl Shared {
                     path,
                     relative,
                     identity: Default::default(),
+                    opened: Mutex::new(None),
                     started: std::time::Instant::now(),
                 };
                 output.files_left_out += 1;
@@ -361,6 +357,7 @@ impl Shared {
                     path,
                     relative,
                     identity: Default::default(),
+                    opened: Mutex::new(None),
                     started: std::time::Instant::now(),
                 };
                 lock(reporter).file_failed();

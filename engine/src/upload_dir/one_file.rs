@@ -41,7 +41,13 @@ impl Shared {
     async fn put_small(&self, task: &FileTask) -> Result<ObjectReceipt> {
         // As for a single file: never blocks on a FIFO swapped in since the walk, and refuses a
         // file whose stat size of 0 hides content (it would become an empty object).
-        let (file, identity) = upload::validate::open_regular(&task.path)?;
+        let opened = task.opened.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let (file, identity) = match opened {
+            Some(opened) => opened?,
+            // Every small file is opened ahead with its batch; should one come without, it is
+            // opened here rather than failed.
+            None => upload::validate::open_regular(&task.path)?,
+        };
         let put = SinglePut {
             wire: &self.wire,
             object: Object {

@@ -24,6 +24,8 @@ pub enum WalkItem {
         path: PathBuf,
         relative: String,
         identity: FileInfo,
+        /// A small file opened ahead, off the runtime's workers (`upload_dir::open_ahead`).
+        opened: Option<Result<(std::fs::File, FileInfo), UploadError>>,
     },
     /// Seen but deliberately not uploaded (a symlink not followed, a FIFO...).
     Skipped {
@@ -143,6 +145,7 @@ fn classify(root: &Path, entry: &DirEntry, options: &WalkOptions) -> Option<Walk
         path: path.to_path_buf(),
         relative,
         identity: FileInfo::of(&meta),
+        opened: None,
     })
 }
 
