@@ -2226,8 +2226,21 @@ TOS_API void tos_cancel_hook_free(const struct tos_cancel_hook *hook);
 /**
  * Sets every field of `*options` to its default (zero) and `struct_size` to
  * `sizeof(tos_client_options)`. Returns `TOS_ERR_NULL_ARGUMENT` if `options` is NULL.
+ *
+ * Since 1.1 the header makes `tos_client_options_init(options)` a macro for
+ * `tos_client_options_init_sized(options, sizeof *(options))`, since the struct grew. The
+ * function itself initialises the 1.0 layout (88 bytes), what programs built against 1.0
+ * pass; a binding that cannot expand C macros (cgo) calls `tos_client_options_init_sized`.
  */
 TOS_API tos_result tos_client_options_init(struct tos_client_options *options);
+
+/**
+ * Since 1.1. Sets the first `size` bytes of `*options` to their defaults (zero) and
+ * `struct_size` to `size`: pass `sizeof(tos_client_options)` as the program sees it. Returns
+ * `TOS_ERR_NULL_ARGUMENT` if `options` is NULL, `TOS_ERR_STRUCT_SIZE` if `size` is below 1.0's
+ * size or above this library's.
+ */
+TOS_API tos_result tos_client_options_init_sized(struct tos_client_options *options, size_t size);
 
 /**
  * Makes a client. `options` is required (copied; it may be freed on return). On success
@@ -2971,3 +2984,11 @@ TOS_API uint32_t tos_version_num(void);
 #endif  // __cplusplus
 
 #endif  /* TOSUPLOAD_H */
+
+/* tos_client_options grew in 1.1: its initialiser takes the size this program was built with,
+ * so that a library never writes past the struct the program has (the function of the same
+ * name initialises the 1.0 layout, for programs built against 1.0). After the prototypes,
+ * which it would otherwise rewrite. */
+#ifndef tos_client_options_init
+#define tos_client_options_init(options) tos_client_options_init_sized((options), sizeof *(options))
+#endif

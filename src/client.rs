@@ -3,7 +3,9 @@
 
 use super::credentials::tos_credentials_cb;
 use super::error::tos_error;
-use super::guard::{check_out, init_versioned, read_versioned, string_or_empty, Versioned};
+use super::guard::{
+    check_out, init_versioned, init_versioned_sized, read_versioned, string_or_empty, Versioned,
+};
 use super::reentrancy::{inside_callback, refuse_inside_callback};
 use super::result::tos_result;
 use std::ffi::{c_char, c_void};
@@ -182,9 +184,26 @@ unsafe impl Versioned for tos_client_options {
 
 /// Sets every field of `*options` to its default (zero) and `struct_size` to
 /// `sizeof(tos_client_options)`. Returns `TOS_ERR_NULL_ARGUMENT` if `options` is NULL.
+///
+/// Since 1.1 the header makes `tos_client_options_init(options)` a macro for
+/// `tos_client_options_init_sized(options, sizeof *(options))`, since the struct grew. The
+/// function itself initialises the 1.0 layout (88 bytes), what programs built against 1.0
+/// pass; a binding that cannot expand C macros (cgo) calls `tos_client_options_init_sized`.
 #[no_mangle]
 pub unsafe extern "C" fn tos_client_options_init(options: *mut tos_client_options) -> tos_result {
     init_versioned(options)
+}
+
+/// Since 1.1. Sets the first `size` bytes of `*options` to their defaults (zero) and
+/// `struct_size` to `size`: pass `sizeof(tos_client_options)` as the program sees it. Returns
+/// `TOS_ERR_NULL_ARGUMENT` if `options` is NULL, `TOS_ERR_STRUCT_SIZE` if `size` is below 1.0's
+/// size or above this library's.
+#[no_mangle]
+pub unsafe extern "C" fn tos_client_options_init_sized(
+    options: *mut tos_client_options,
+    size: usize,
+) -> tos_result {
+    init_versioned_sized(options, size)
 }
 
 unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_error> {

@@ -222,13 +222,28 @@ pub(crate) unsafe fn read_versioned<T: Versioned>(
 /// The whole body of every `_init` function: `TOS_ERR_NULL_ARGUMENT` for NULL, else zeroes the
 /// versioned struct, sets its `struct_size` and returns `TOS_OK`. (The `_init` functions stay
 /// written out one by one, with their doc comments, because cbindgen does not expand macros.)
+///
+/// It writes `T::MIN_SIZE` bytes, the struct as the first release that had it laid it out: a
+/// program built then passes a struct of that size, with no size of its own, and writing the
+/// grown struct would overrun it (a 1.0 program's 88-byte `tos_client_options` on its stack,
+/// zeroed to 1.1's 152 bytes, lost what followed it). Programs built against a header in which
+/// the struct grew reach `init_versioned_sized` instead, through the header's macro.
 pub(crate) unsafe fn init_versioned<T: Versioned>(ptr: *mut T) -> tos_result {
+    init_versioned_sized(ptr, T::MIN_SIZE)
+}
+
+/// `init_versioned` for a caller that says how large its struct is (`sizeof` in the header it
+/// was built with): `TOS_ERR_STRUCT_SIZE` outside `MIN_SIZE..=size_of::<T>()`.
+pub(crate) unsafe fn init_versioned_sized<T: Versioned>(ptr: *mut T, size: usize) -> tos_result {
     ffi_panic_boundary! {
         if ptr.is_null() {
             return tos_result::TOS_ERR_NULL_ARGUMENT;
         }
-        std::ptr::write_bytes(ptr, 0, 1);
-        ptr.cast::<usize>().write(std::mem::size_of::<T>());
+        if size < T::MIN_SIZE || size > std::mem::size_of::<T>() {
+            return tos_result::TOS_ERR_STRUCT_SIZE;
+        }
+        std::ptr::write_bytes(ptr.cast::<u8>(), 0, size);
+        ptr.cast::<usize>().write(size);
         tos_result::TOS_OK
     }
 }

@@ -171,7 +171,9 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	var cs cstrings
 	defer cs.free()
 	var o C.struct_tos_client_options
-	C.tos_client_options_init(&o)
+	// The sized form: cgo cannot expand the header's macro, and the plain function
+	// initialises only the 1.0 layout.
+	C.tos_client_options_init_sized(&o, C.sizeof_tos_client_options)
 	o.endpoint = cs.opt(opts.Endpoint)
 	o.region = cs.opt(opts.Region)
 	o.access_key = cs.opt(opts.AccessKey)

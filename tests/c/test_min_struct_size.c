@@ -253,6 +253,39 @@ static void test_dir(const tos_client *client, const char *bucket, const char *r
     rmdir(path);
 }
 
+/* The initialisers never write past the struct the program has. A program built against 1.0
+ * calls the function tos_client_options_init on its 88-byte struct: it must write those 88
+ * bytes and no more (the bytes after it on the stack are the program's). A program built
+ * against this header reaches the sized form through the macro, with its own sizeof. */
+static void test_initialisers(void) {
+    union {
+        tos_client_options options;
+        unsigned char bytes[sizeof(tos_client_options) + 16];
+    } buffer;
+    tos_client_options grown;
+    size_t i;
+    int canary_intact = 1;
+
+    memset(buffer.bytes, 0xAB, sizeof buffer.bytes);
+    CHECK((tos_client_options_init)(&buffer.options) == TOS_OK, "the 1.0 initialiser");
+    CHECK(buffer.options.struct_size == CLIENT_OPTIONS_MIN_SIZE, "the 1.0 initialiser sets 1.0's size, not %zu",
+          buffer.options.struct_size);
+    for (i = CLIENT_OPTIONS_MIN_SIZE; i < sizeof buffer.bytes; i++) {
+        canary_intact &= buffer.bytes[i] == 0xAB;
+    }
+    CHECK(canary_intact, "the 1.0 initialiser wrote past 1.0's %zu bytes", CLIENT_OPTIONS_MIN_SIZE);
+
+    memset(&grown, 0xAB, sizeof grown);
+    CHECK(tos_client_options_init(&grown) == TOS_OK, "the initialiser through the header's macro");
+    CHECK(grown.struct_size == sizeof grown && grown.proxy == NULL && grown.s3_checksum == 0,
+          "the macro initialises this header's whole struct (struct_size %zu)", grown.struct_size);
+    CHECK(tos_client_options_init_sized(&grown, CLIENT_OPTIONS_MIN_SIZE - 8) == TOS_ERR_STRUCT_SIZE,
+          "a size below 1.0's is refused");
+    CHECK(tos_client_options_init_sized(&grown, sizeof grown + 8) == TOS_ERR_STRUCT_SIZE,
+          "a size above this library's is refused");
+    CHECK(tos_client_options_init_sized(NULL, sizeof grown) == TOS_ERR_NULL_ARGUMENT, "NULL is refused");
+}
+
 int main(void) {
     char file_dir[] = "/tmp/tos-min-struct-file-XXXXXX";
     char tree[] = "/tmp/tos-min-struct-dir-XXXXXX";
@@ -263,6 +296,7 @@ int main(void) {
         perror("mkdtemp");
         return 1;
     }
+    test_initialisers();
     client = client_of_1_0_0();
     test_file(client, bucket, file_dir);
     test_dir(client, bucket, tree);
