@@ -7,7 +7,7 @@
 //! stripped from the errors.
 
 use crate::config::{ClientConfig, WireProtocol};
-use crate::error::{ErrorKind, UploadError};
+use crate::error::{ErrorKind, ServerErrorDetail, UploadError};
 
 /// `host:port` of a URL (or of an endpoint without a scheme, which means https).
 pub(crate) fn host_of(url: &str) -> String {
@@ -61,6 +61,10 @@ pub(crate) fn network_error(
             .is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused);
         source = inner.source();
     }
+    // A CONNECT the proxy answered with 407: the same error as a 407 to a plain request.
+    if cause.contains("proxy authorization required") {
+        return proxy_refused(operation, host, note).with_cause(cause);
+    }
     let kind = if timeout {
         ErrorKind::Timeout
     } else {
@@ -102,4 +106,24 @@ pub(crate) fn network_error(
         format!("{operation} to {host}{note}: the connection failed before an answer")
     };
     UploadError::new(kind, message).with_cause(cause)
+}
+
+/// The proxy answered 407: it wants credentials it was not given, or refused the ones it got.
+/// A server error with that status, so it is not retried (the same credentials would be sent)
+/// and callers can tell it by the status. `note` names the proxy (without its credentials).
+pub(crate) fn proxy_refused(operation: &str, host: &str, note: &str) -> UploadError {
+    let mut error = UploadError::new(
+        ErrorKind::Server,
+        format!(
+            "{operation} to {host}{note}: the proxy refused the request (HTTP 407 Proxy \
+             Authentication Required): put its user and password in the proxy URL, \
+             http://USER:PASSWORD@HOST:PORT, or check them"
+        ),
+    );
+    error.server = Some(Box::new(ServerErrorDetail {
+        status: 407,
+        code: "ProxyAuthenticationRequired".into(),
+        ..ServerErrorDetail::default()
+    }));
+    error
 }
