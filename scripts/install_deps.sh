@@ -2,7 +2,8 @@
 # Installs what the C side of the project needs on a fresh Debian machine: cmake (the C
 # build), a C/C++ compiler, valgrind (the release test run), binutils (nm/readelf for the ABI
 # test), python3 (scripts/with_server.py), pkg-config (the packaging test) and Go (cgo, for
-# the Go binding in bindings/go; Debian 12's golang-go is Go 1.19). Idempotent: installs only
+# the Go binding in bindings/go; Debian 12's golang-go is Go 1.19) and openssl (the mutual TLS
+# test makes its certificates with it). Idempotent: installs only
 # what is missing, and fails loudly if it cannot.
 set -euo pipefail
 
@@ -16,9 +17,10 @@ command -v readelf >/dev/null 2>&1 || need+=(binutils)
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 
 if [ "${#need[@]}" -eq 0 ]; then
-    echo "install_deps: cmake, valgrind, cc, c++, nm, readelf, python3, pkg-config, go present"
+    echo "install_deps: cmake, valgrind, cc, c++, nm, readelf, python3, pkg-config, go, openssl present"
     exit 0
 fi
 if ! command -v apt-get >/dev/null 2>&1; then
@@ -37,6 +39,6 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 # shellcheck disable=SC2068
 $sudo apt-get install -y -qq --no-install-recommends $(printf '%s\n' "${need[@]}" | sort -u)
-for tool in cmake valgrind cc c++ nm readelf python3 pkg-config go; do
+for tool in cmake valgrind cc c++ nm readelf python3 pkg-config go openssl; do
     command -v "$tool" >/dev/null 2>&1 || { echo "install_deps: $tool still missing" >&2; exit 1; }
 done

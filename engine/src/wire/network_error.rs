@@ -74,6 +74,9 @@ pub(crate) fn network_error(
     let not_tls = cause.contains("InvalidContentType") || cause.contains("corrupt message");
     let not_http = cause.contains("invalid HTTP") || cause.contains("invalid status");
     let certificate = cause.contains("certificate");
+    // The server's side of a handshake that failed, e.g. CertificateRequired or UnknownCA:
+    // with TLS 1.3 the client hears of a refused client certificate only then.
+    let alert = cause.contains("received fatal alert");
     let message = if not_tls {
         format!(
             "{operation}: TLS handshake with {host}{note} failed: the server did not answer in \
@@ -83,6 +86,12 @@ pub(crate) fn network_error(
         format!(
             "{operation}: TLS handshake with {host}{note} failed: its certificate was not \
              accepted (see the cause)"
+        )
+    } else if alert {
+        format!(
+            "{operation}: TLS handshake with {host}{note} failed: the server refused it (see \
+             the cause); a server that requires a client certificate (mutual TLS) does so when \
+             none is given or it does not trust the one given"
         )
     } else if cause.contains("dns error") {
         format!("{operation} to {host}{note}: DNS lookup failed: the host name is not known")
