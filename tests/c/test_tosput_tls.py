@@ -13,10 +13,7 @@ import subprocess
 import sys
 import tempfile
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                                "scripts"))
-import tostest  # noqa: E402
+import tostest  # puts scripts/ on the path, for with_server
 import with_server  # noqa: E402
 
 tosput = sys.argv[1]
