@@ -50,17 +50,12 @@ pub(crate) fn network_error(
 ) -> UploadError {
     let (timeout, connect) = (error.is_timeout(), error.is_connect());
     let error = error.without_url();
-    let mut cause = error.to_string();
-    let mut refused = false;
-    let mut source = std::error::Error::source(&error);
-    while let Some(inner) = source {
-        cause.push_str(": ");
-        cause.push_str(&inner.to_string());
-        refused |= inner
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused);
-        source = inner.source();
-    }
+    let cause = chain(&error);
+    let refused =
+        std::iter::successors(std::error::Error::source(&error), |e| e.source()).any(|e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+        });
     // A CONNECT the proxy answered with 407: the same error as a 407 to a plain request.
     if cause.contains("proxy authorization required") {
         return proxy_refused(operation, host, note).with_cause(cause);
@@ -115,6 +110,18 @@ pub(crate) fn network_error(
         format!("{operation} to {host}{note}: the connection failed before an answer")
     };
     UploadError::new(kind, message).with_cause(cause)
+}
+
+/// An error and its causes, `: `-separated.
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
 }
 
 /// The proxy answered 407: it wants credentials it was not given, or refused the ones it got.

@@ -83,7 +83,9 @@ impl Transport {
             .tls_danger_accept_invalid_certs(!config.verify_tls);
         let builder = super::proxy::apply(&proxies, builder)?;
         let builder = super::trust::apply(config, builder)?;
-        let http = builder.build().map_err(|e| build_error(config, e))?;
+        let http = builder
+            .build()
+            .map_err(|e| super::trust::build_error(config, e))?;
         // A request that gets no answer may have failed at the proxy: its messages say so.
         let default_note = format!(
             "{}{}",
@@ -365,43 +367,6 @@ impl Transport {
         self.jitter_state.store(x, Ordering::Relaxed);
         (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
     }
-}
-
-/// The HTTP client could not be built: with the files checked by `trust`, what is left is a
-/// client key that does not match its certificate, or no root certificates (`SSL_CERT_FILE`
-/// or `SSL_CERT_DIR` naming nothing usable).
-fn build_error(config: &ClientConfig, error: reqwest::Error) -> UploadError {
-    let mut cause = error.to_string();
-    let mut source = std::error::Error::source(&error);
-    while let Some(inner) = source {
-        cause.push_str(": ");
-        cause.push_str(&inner.to_string());
-        source = inner.source();
-    }
-    let message = if config.client_cert_file.is_some() && cause.contains("key") {
-        "the client key does not match the client certificate".to_string()
-    } else if cause.contains("CA certificates") {
-        let variables: Vec<_> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
-            .into_iter()
-            .filter(|name| std::env::var_os(name).is_some())
-            .collect();
-        format!(
-            "no CA certificate could be loaded from the system{}",
-            if variables.is_empty() {
-                String::new()
-            } else {
-                format!(" ({} set)", variables.join(", "))
-            }
-        )
-    } else {
-        "cannot build the HTTP client".to_string()
-    };
-    let kind = if message.starts_with("cannot build") {
-        ErrorKind::Internal
-    } else {
-        ErrorKind::InvalidArgument
-    };
-    UploadError::new(kind, message).with_cause(cause)
 }
 
 async fn read_limited(mut response: reqwest::Response) -> reqwest::Result<bytes::Bytes> {

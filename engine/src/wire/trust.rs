@@ -134,3 +134,34 @@ fn malformed(what: &str, path: &Path, why: &str) -> UploadError {
         format!("{what} {} is not usable: {why}", path.display()),
     )
 }
+
+/// The HTTP client could not be built: with the files checked here, what is left is a
+/// client key that does not match its certificate, or no root certificates (`SSL_CERT_FILE`
+/// or `SSL_CERT_DIR` naming nothing usable).
+pub(crate) fn build_error(config: &ClientConfig, error: reqwest::Error) -> UploadError {
+    let cause = super::network_error::chain(&error);
+    let message = if config.client_cert_file.is_some() && cause.contains("key") {
+        "the client key does not match the client certificate".to_string()
+    } else if cause.contains("CA certificates") {
+        let variables: Vec<_> = ["SSL_CERT_FILE", "SSL_CERT_DIR"]
+            .into_iter()
+            .filter(|name| std::env::var_os(name).is_some())
+            .collect();
+        format!(
+            "no CA certificate could be loaded from the system{}",
+            if variables.is_empty() {
+                String::new()
+            } else {
+                format!(" ({} set)", variables.join(", "))
+            }
+        )
+    } else {
+        "cannot build the HTTP client".to_string()
+    };
+    let kind = if message.starts_with("cannot build") {
+        ErrorKind::Internal
+    } else {
+        ErrorKind::InvalidArgument
+    };
+    UploadError::new(kind, message).with_cause(cause)
+}
