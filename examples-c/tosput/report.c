@@ -102,8 +102,7 @@ static const char *auth_hint(const tos_error *error, int s3, int anonymous) {
         return "this machine's clock is too far off the server's: set the time";
     }
     if (status == 407) {
-        return "the proxy refused the request: check the USER:PASSWORD of --proxy or of "
-               "HTTPS_PROXY/HTTP_PROXY/ALL_PROXY";
+        return "check the USER:PASSWORD of --proxy or of HTTPS_PROXY/HTTP_PROXY/ALL_PROXY";
     }
     if ((status == 401 || status == 403) && anonymous) {
         return "the bucket refuses unsigned requests (--anonymous): set credentials instead";
@@ -126,6 +125,7 @@ int tosput_auth_failure(const tos_error *error, const struct tosput_args *args) 
     if (hint == NULL) {
         return 0;
     }
-    fprintf(stderr, "tosput: the server refused the credentials: %s\n", hint);
+    fprintf(stderr, "tosput: the %s refused the credentials: %s\n",
+            tos_error_http_status(error) == 407 ? "proxy" : "server", hint);
     return 1;
 }

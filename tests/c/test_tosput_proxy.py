@@ -53,6 +53,12 @@ def main():
     with open(path, "wb") as f:
         f.write(data)
     host = endpoint.split("://", 1)[1]
+    for command in (["put"], ["get-dir"], ["uploads", "list"]):
+        run = tostest.run([tosput] + command + ["--help"])
+        checks.check(run.returncode == 0 and all(flag in run.stdout for flag in
+                                                 ("--proxy URL", "--no-proxy LIST", "--ca-file FILE",
+                                                  "--client-cert FILE", "--client-key FILE", "NO_PROXY")),
+                     "tosput %s --help lists the network options" % " ".join(command), run.stdout)
 
     # HTTP_PROXY: every request of a multipart upload goes through the proxy, and the object
     # is on the server.
@@ -106,7 +112,7 @@ def main():
     run = put(path, "refused", env={"HTTP_PROXY": wrong, "TOS_LOG": "debug"})
     log = guarded.take_log()
     output = run.stdout + run.stderr
-    checks.check(run.returncode == 3 and "HTTP 407" in output and "proxy refused" in output,
+    checks.check(run.returncode == 3 and "HTTP 407" in output and "the proxy refused the credentials" in output,
                  "a 407 from the proxy: exit 3, saying the proxy refused", output[-2000:])
     checks.check(len(log) == 1, "a 407 is not retried (the proxy saw one request)", repr(log))
     checks.check(PASSWORD not in output, "the password is not in the output of a 407")
