@@ -894,15 +894,20 @@ typedef struct tos_client_options {
   const char *no_proxy;
   /**
    * Since 1.1. A PEM file of CA certificates to trust instead of the system's (as curl's
-   * `--cacert`). NULL or "" = `SSL_CERT_FILE` when set, else the system's roots.
+   * `--cacert`). NULL or "" = `SSL_CERT_FILE` (or `SSL_CERT_DIR`) when set, else the
+   * system's roots. Read by `tos_client_new`: a missing file is `TOS_ERR_FILE_NOT_FOUND`,
+   * an unreadable one `TOS_ERR_FILE_UNREADABLE`, one without a valid PEM certificate
+   * `TOS_ERR_INVALID_ARGUMENT`, each message naming the file.
    */
   const char *ca_file;
   /**
-   * Since 1.1. A PEM client certificate (chain) for mutual TLS, with `client_key_file`.
+   * Since 1.1. A PEM client certificate (chain) for mutual TLS, with `client_key_file`:
+   * both or neither (`TOS_ERR_INVALID_ARGUMENT`). Read by `tos_client_new`, with the errors
+   * of `ca_file`; a key that does not match the certificate is `TOS_ERR_INVALID_ARGUMENT`.
    */
   const char *client_cert_file;
   /**
-   * Since 1.1. The PEM private key of `client_cert_file`.
+   * Since 1.1. The PEM private key (PKCS#8, PKCS#1 or SEC1) of `client_cert_file`.
    */
   const char *client_key_file;
   /**

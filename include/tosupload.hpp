@@ -217,6 +217,15 @@ struct ClientOptions {
     std::chrono::milliseconds request_budget{0};
     bool disable_crc = false;
     bool insecure_skip_tls_verify = false;
+    /// Since 1.1. http://[user:password@]host:port; empty = HTTPS_PROXY, HTTP_PROXY, ALL_PROXY
+    std::string proxy;
+    /// Since 1.1. Hosts, IPs, CIDRs that bypass the proxy ("*" = all); empty = NO_PROXY
+    std::string no_proxy;
+    /// Since 1.1. PEM CAs trusted instead of the system's; empty = SSL_CERT_FILE, else the system's
+    std::string ca_file;
+    /// Since 1.1. PEM client certificate and its key, for mutual TLS: both or neither
+    std::string client_cert_file;
+    std::string client_key_file;
 };
 
 /**
@@ -1154,6 +1163,11 @@ public:
         o.request_budget_ms = static_cast<std::uint64_t>(options.request_budget.count());
         o.disable_crc = options.disable_crc;
         o.insecure_skip_tls_verify = options.insecure_skip_tls_verify;
+        o.proxy = detail::opt(options.proxy);
+        o.no_proxy = detail::opt(options.no_proxy);
+        o.ca_file = detail::opt(options.ca_file);
+        o.client_cert_file = detail::opt(options.client_cert_file);
+        o.client_key_file = detail::opt(options.client_key_file);
         tos_error *error = nullptr;
         tos_result rc = tos_client_new(&o, &client_, &error);
         if (rc != TOS_OK) {

@@ -4,7 +4,8 @@
 use super::credentials::tos_credentials_cb;
 use super::error::tos_error;
 use super::guard::{
-    check_out, init_versioned, init_versioned_sized, read_versioned, string_or_empty, Versioned,
+    check_out, init_versioned, init_versioned_sized, optional_path, read_versioned,
+    string_or_empty, Versioned,
 };
 use super::reentrancy::{inside_callback, refuse_inside_callback};
 use super::result::tos_result;
@@ -154,11 +155,16 @@ pub struct tos_client_options {
     /// NULL or "" = `NO_PROXY`/`no_proxy` from the environment.
     pub no_proxy: *const c_char,
     /// Since 1.1. A PEM file of CA certificates to trust instead of the system's (as curl's
-    /// `--cacert`). NULL or "" = `SSL_CERT_FILE` when set, else the system's roots.
+    /// `--cacert`). NULL or "" = `SSL_CERT_FILE` (or `SSL_CERT_DIR`) when set, else the
+    /// system's roots. Read by `tos_client_new`: a missing file is `TOS_ERR_FILE_NOT_FOUND`,
+    /// an unreadable one `TOS_ERR_FILE_UNREADABLE`, one without a valid PEM certificate
+    /// `TOS_ERR_INVALID_ARGUMENT`, each message naming the file.
     pub ca_file: *const c_char,
-    /// Since 1.1. A PEM client certificate (chain) for mutual TLS, with `client_key_file`.
+    /// Since 1.1. A PEM client certificate (chain) for mutual TLS, with `client_key_file`:
+    /// both or neither (`TOS_ERR_INVALID_ARGUMENT`). Read by `tos_client_new`, with the errors
+    /// of `ca_file`; a key that does not match the certificate is `TOS_ERR_INVALID_ARGUMENT`.
     pub client_cert_file: *const c_char,
-    /// Since 1.1. The PEM private key of `client_cert_file`.
+    /// Since 1.1. The PEM private key (PKCS#8, PKCS#1 or SEC1) of `client_cert_file`.
     pub client_key_file: *const c_char,
     /// Since 1.1. With `credentials = TOS_CREDENTIALS_CALLBACK`: called for credentials
     /// before the first request, before the ones it returned expire, and after a server
@@ -264,6 +270,12 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
     };
     config.enable_crc = !options.disable_crc;
     config.verify_tls = !options.insecure_skip_tls_verify;
+    // The 1.1 fields: zero in a 1.0 caller's struct, as `read_versioned` fills them.
+    config.proxy = string_or_empty(options.proxy, "options->proxy")?;
+    config.no_proxy = string_or_empty(options.no_proxy, "options->no_proxy")?;
+    config.ca_file = optional_path(options.ca_file);
+    config.client_cert_file = optional_path(options.client_cert_file);
+    config.client_key_file = optional_path(options.client_key_file);
     refuse_unbuilt_options(options)?;
     Ok(config)
 }
@@ -272,23 +284,6 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
 /// ignored.
 unsafe fn refuse_unbuilt_options(options: &tos_client_options) -> Result<(), tos_error> {
     let set = [
-        ("proxy", !options.proxy.is_null() && *options.proxy != 0),
-        (
-            "no_proxy",
-            !options.no_proxy.is_null() && *options.no_proxy != 0,
-        ),
-        (
-            "ca_file",
-            !options.ca_file.is_null() && *options.ca_file != 0,
-        ),
-        (
-            "client_cert_file",
-            !options.client_cert_file.is_null() && *options.client_cert_file != 0,
-        ),
-        (
-            "client_key_file",
-            !options.client_key_file.is_null() && *options.client_key_file != 0,
-        ),
         ("credentials_cb", options.credentials_cb.is_some()),
         (
             "max_requests_per_second",

@@ -111,6 +111,20 @@ type ClientOptions struct {
 	DisableCRC bool
 	// InsecureSkipTLSVerify is for test servers only.
 	InsecureSkipTLSVerify bool
+	// Proxy is the proxy for every request, http://[user:password@]host:port; "" = the
+	// environment's HTTPS_PROXY, HTTP_PROXY, ALL_PROXY (or lower case), as curl reads them.
+	// Its password never appears in errors or logs. Since 1.1.
+	Proxy string
+	// NoProxy lists the hosts, IP addresses and CIDR ranges that bypass the proxy, as curl's
+	// NO_PROXY; "*" = no proxy at all; "" = the environment's NO_PROXY. Since 1.1.
+	NoProxy string
+	// CAFile is a PEM file of CA certificates trusted instead of the system's (as curl's
+	// --cacert); "" = SSL_CERT_FILE when set, else the system's. Since 1.1.
+	CAFile string
+	// ClientCertFile and ClientKeyFile are a PEM client certificate and its key for mutual
+	// TLS: both or neither. Read by NewClient, which fails naming a bad file. Since 1.1.
+	ClientCertFile string
+	ClientKeyFile  string
 }
 
 // Client holds the endpoint, credentials, retry policy and connection pool shared by its
@@ -195,6 +209,11 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	o.protocol = C.uint32_t(opts.Protocol)
 	o.disable_crc = C.bool(opts.DisableCRC)
 	o.insecure_skip_tls_verify = C.bool(opts.InsecureSkipTLSVerify)
+	o.proxy = cs.opt(opts.Proxy)
+	o.no_proxy = cs.opt(opts.NoProxy)
+	o.ca_file = cs.opt(opts.CAFile)
+	o.client_cert_file = cs.opt(opts.ClientCertFile)
+	o.client_key_file = cs.opt(opts.ClientKeyFile)
 
 	var client *C.struct_tos_client
 	var cerr *C.struct_tos_error

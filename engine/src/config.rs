@@ -1,6 +1,7 @@
 //! Client configuration: where the server is, who we are, how hard to try.
 
 use crate::error::{ErrorKind, Result, UploadError};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -75,6 +76,18 @@ pub struct ClientConfig {
     /// Set by `resolve_env` when the endpoint was made from the region because none was
     /// given: messages about the network then say so, since the user never named that host.
     pub endpoint_is_default: bool,
+    /// The proxy for every request, `http://[user:password@]host:port`; empty = the
+    /// environment's (`wire/proxy.rs`). Its credentials are never shown.
+    pub proxy: String,
+    /// Hosts that bypass the proxy, as curl's `NO_PROXY` (`*` = all); empty = the
+    /// environment's `NO_PROXY`.
+    pub no_proxy: String,
+    /// PEM CA certificates trusted instead of the system's (`wire/trust.rs`).
+    pub ca_file: Option<PathBuf>,
+    /// A PEM client certificate (chain) for mutual TLS, with `client_key_file`.
+    pub client_cert_file: Option<PathBuf>,
+    /// The PEM private key of `client_cert_file`.
+    pub client_key_file: Option<PathBuf>,
 }
 
 // Secrets stay out of logs even when a config is debug-printed.
@@ -94,6 +107,11 @@ impl std::fmt::Debug for ClientConfig {
             .field("verify_tls", &self.verify_tls)
             .field("on_thread_start", &self.on_thread_start.is_some())
             .field("endpoint_is_default", &self.endpoint_is_default)
+            .field("proxy", &crate::wire::shown_proxy(&self.proxy))
+            .field("no_proxy", &self.no_proxy)
+            .field("ca_file", &self.ca_file)
+            .field("client_cert_file", &self.client_cert_file)
+            .field("client_key_file", &self.client_key_file)
             .finish_non_exhaustive()
     }
 }

@@ -1,6 +1,6 @@
 /* tosput's command line: subcommands and options (the --help texts are help.c's). One
  * getopt_long parser for every subcommand (put, put-dir, get, get-dir, uploads list, uploads abort), so they
- * all take the connection options (--endpoint, --region, --anonymous) the same way and word
+ * all take the connection options (--endpoint, --region, --anonymous, --proxy, --ca-file, ...) the same way and word
  * their errors alike. */
 
 /* glibc documents getopt_long as a GNU extension (_GNU_SOURCE). Only this file asks for it,
@@ -72,6 +72,11 @@ enum {
     OPT_VERSION,
     OPT_FORCE_MULTIPART,
     OPT_SKIP_EXISTING,
+    OPT_PROXY,
+    OPT_NO_PROXY,
+    OPT_CA_FILE,
+    OPT_CLIENT_CERT,
+    OPT_CLIENT_KEY,
 };
 
 /* One table for all subcommands, so an option of another one gets a message naming the
@@ -98,6 +103,11 @@ static const struct option LONG_OPTIONS[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {"force-multipart", no_argument, NULL, OPT_FORCE_MULTIPART},
     {"skip-existing", no_argument, NULL, OPT_SKIP_EXISTING},
+    {"proxy", required_argument, NULL, OPT_PROXY},
+    {"no-proxy", required_argument, NULL, OPT_NO_PROXY},
+    {"ca-file", required_argument, NULL, OPT_CA_FILE},
+    {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
+    {"client-key", required_argument, NULL, OPT_CLIENT_KEY},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -347,6 +357,21 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
             break;
         case OPT_ANONYMOUS:
             args->anonymous = 1;
+            break;
+        case OPT_PROXY:
+            args->proxy = optarg;
+            break;
+        case OPT_NO_PROXY:
+            args->no_proxy = optarg;
+            break;
+        case OPT_CA_FILE:
+            args->ca_file = optarg;
+            break;
+        case OPT_CLIENT_CERT:
+            args->client_cert = optarg;
+            break;
+        case OPT_CLIENT_KEY:
+            args->client_key = optarg;
             break;
         case OPT_OLDER_THAN:
             if (tosput_parse_duration(optarg, &args->older_than) != 0) {

@@ -35,6 +35,10 @@ static const char ENVIRONMENT[] =
     "                          endpoint and credentials for tos:// destinations\n"
     "  AWS_ENDPOINT_URL, AWS_REGION, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,\n"
     "  AWS_SESSION_TOKEN       the same for s3:// destinations (the S3 protocol)\n"
+    "  HTTPS_PROXY, HTTP_PROXY, ALL_PROXY, NO_PROXY (or lower case)\n"
+    "                          the proxy, as curl reads them (--proxy, --no-proxy win)\n"
+    "  SSL_CERT_FILE, SSL_CERT_DIR\n"
+    "                          CA certificates instead of the system's (--ca-file wins)\n"
     "  TOS_LOG=debug           library log lines on stderr (never a secret)\n";
 
 /* Every subcommand's. */
@@ -44,7 +48,15 @@ static const char CONNECTION_OPTIONS[] =
     "                          from the region; AWS_ENDPOINT_URL for s3://)\n"
     "  --region REGION         e.g. cn-beijing (default: TOS_REGION, AWS_REGION for s3://)\n"
     "  --anonymous             send unsigned requests; without it, missing credentials\n"
-    "                          are an error (exit 3)\n";
+    "                          are an error (exit 3)\n"
+    "  --proxy URL             http://[USER:PASSWORD@]HOST:PORT for every request\n"
+    "                          (default: HTTPS_PROXY, HTTP_PROXY, ALL_PROXY)\n"
+    "  --no-proxy LIST         hosts, IPs or CIDRs that bypass the proxy; '*' = no proxy\n"
+    "                          (default: NO_PROXY)\n"
+    "  --ca-file FILE          trust the PEM CA certificates in FILE instead of the\n"
+    "                          system's (default: SSL_CERT_FILE, else the system's)\n"
+    "  --client-cert FILE      PEM client certificate for mutual TLS, with --client-key\n"
+    "  --client-key FILE       its PEM private key\n";
 
 /* put's and put-dir's (get words its own: ranges, not parts). */
 static const char TRANSFER_OPTIONS[] =

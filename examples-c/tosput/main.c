@@ -330,6 +330,11 @@ static int new_client(const struct tosput_args *args, const tos_client **client)
     options.endpoint = args->endpoint_url;
     options.region = args->region;
     options.credentials = args->anonymous ? TOS_CREDENTIALS_ANONYMOUS : TOS_CREDENTIALS_AUTO;
+    options.proxy = args->proxy;
+    options.no_proxy = args->no_proxy;
+    options.ca_file = args->ca_file;
+    options.client_cert_file = args->client_cert;
+    options.client_key_file = args->client_key;
     rc = tos_client_new(&options, client, &error);
     if (rc != TOS_OK) {
         tosput_print_client_error(args, rc, error);

@@ -49,9 +49,25 @@ int tosput_check_credentials(const struct tosput_args *args) {
     return EXIT_CLIENT;
 }
 
+/* The library names the proxy, the CA file or the client certificate in the messages about
+ * them (see README.md, "Networks in the field"): the endpoint hint would mislead there. */
+static int about_network_settings(const tos_error *error) {
+    static const char *const words[] = {"proxy", "CA file", "CA certificate", "client certificate", "client key"};
+    size_t i;
+    for (i = 0; error != NULL && i < sizeof words / sizeof words[0]; i++) {
+        if (strstr(tos_error_message(error), words[i]) != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 void tosput_print_client_error(const struct tosput_args *args, tos_result rc, const tos_error *error) {
     tosput_print_error("configuration", rc, error);
-    if (args->s3) {
+    if (about_network_settings(error)) {
+        fprintf(stderr, "tosput:   check --proxy, --no-proxy, --ca-file, --client-cert, --client-key and the "
+                        "HTTPS_PROXY, HTTP_PROXY, NO_PROXY, SSL_CERT_FILE variables\n");
+    } else if (args->s3) {
         fprintf(stderr, "tosput:   set --endpoint or AWS_ENDPOINT_URL, --region or AWS_REGION, and "
                         "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY\n");
     } else {
@@ -85,6 +101,9 @@ static const char *auth_hint(const tos_error *error, int s3, int anonymous) {
     if (strcmp(code, "RequestTimeTooSkewed") == 0) {
         return "this machine's clock is too far off the server's: set the time";
     }
+    if (status == 407) {
+        return "check the USER:PASSWORD of --proxy or of HTTPS_PROXY/HTTP_PROXY/ALL_PROXY";
+    }
     if ((status == 401 || status == 403) && anonymous) {
         return "the bucket refuses unsigned requests (--anonymous): set credentials instead";
     }
@@ -108,6 +127,7 @@ int tosput_auth_failure(const tos_error *error, const struct tosput_args *args) 
     if (hint == NULL) {
         return 0;
     }
-    fprintf(stderr, "tosput: the server refused the credentials: %s\n", hint);
+    fprintf(stderr, "tosput: the %s refused the credentials: %s\n",
+            tos_error_http_status(error) == 407 ? "proxy" : "server", hint);
     return 1;
 }

@@ -61,6 +61,9 @@ struct tosput_args {
     const char *endpoint_url; /* --endpoint(-url), points into argv; NULL = from the environment */
     const char *region;      /* --region, points into argv; NULL = from the environment */
     int anonymous;           /* --anonymous: unsigned requests, credentials not required */
+    /* --proxy, --no-proxy, --ca-file, --client-cert, --client-key (point into argv; NULL = the
+     * library's default: the environment's proxies, the system's roots, no client certificate) */
+    const char *proxy, *no_proxy, *ca_file, *client_cert, *client_key;
     int64_t older_than;      /* uploads abort --older-than, in seconds; -1 = not given */
 };
 

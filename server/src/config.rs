@@ -25,6 +25,10 @@ pub struct Config {
     pub faults_file: Option<PathBuf>,
     /// Serve HTTPS with a self-signed certificate made at start.
     pub tls_self_signed: bool,
+    /// Where to write the self-signed certificate (PEM), for clients to trust.
+    pub tls_cert_out: Option<PathBuf>,
+    /// PEM CAs a client certificate must be signed by (mutual TLS).
+    pub tls_client_ca: Option<PathBuf>,
     /// The data dir was made up by us, so nobody can reuse it: remove it on exit.
     pub owns_data_dir: bool,
     /// Speak path-style S3 instead of TOS (discard mode only, see s3.rs).
@@ -38,7 +42,8 @@ pub struct Config {
 
 pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --discard] \
 [--bucket NAME]... [--access-key AK] [--secret-key SK] [--region R] \
-[--custom-domain BUCKET] [--faults FILE] [--tls-self-signed] [--s3 --discard] \
+[--custom-domain BUCKET] [--faults FILE] \
+[--tls-self-signed [--tls-cert-out FILE] [--tls-client-ca FILE]] [--s3 --discard] \
 [--discard --md5-etags] [--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE]
   RATE: bytes per second, or with a unit: 200Mbit, 2Gbit/s, 25MB/s, 25MiB/s; SIZE: 4MiB, 64K";
 
@@ -81,6 +86,8 @@ impl Config {
         let mut custom_domain = None;
         let mut faults_file = None;
         let mut tls_self_signed = false;
+        let mut tls_cert_out = None;
+        let mut tls_client_ca = None;
         let mut s3 = false;
         let mut md5_etags = false;
         let mut link = crate::link::LinkSettings::default();
@@ -107,6 +114,12 @@ impl Config {
                     faults_file = Some(PathBuf::from(value(&mut p, "--faults")?))
                 }
                 Arg::Long("tls-self-signed") => tls_self_signed = true,
+                Arg::Long("tls-cert-out") => {
+                    tls_cert_out = Some(PathBuf::from(value(&mut p, "--tls-cert-out")?))
+                }
+                Arg::Long("tls-client-ca") => {
+                    tls_client_ca = Some(PathBuf::from(value(&mut p, "--tls-client-ca")?))
+                }
                 Arg::Long("s3") => s3 = true,
                 Arg::Long("md5-etags") => md5_etags = true,
                 Arg::Long("link-rtt-ms") => {
@@ -137,6 +150,9 @@ impl Config {
         crate::link::check(&link).map_err(|e| format!("--link-*: {e}"))?;
         if s3 && !discard {
             return Err("--s3 needs --discard: the S3 front end keeps no data".into());
+        }
+        if (tls_cert_out.is_some() || tls_client_ca.is_some()) && !tls_self_signed {
+            return Err("--tls-cert-out and --tls-client-ca need --tls-self-signed".into());
         }
         if md5_etags && !discard {
             return Err("--md5-etags needs --discard: disk mode always makes MD5 ETags".into());
@@ -182,6 +198,8 @@ impl Config {
             custom_domain,
             faults_file,
             tls_self_signed,
+            tls_cert_out,
+            tls_client_ca,
             owns_data_dir,
             s3,
             link,
@@ -246,6 +264,12 @@ mod tests {
         let c = parse(&["--custom-domain", "cd-bucket", "--tls-self-signed"]).unwrap();
         assert_eq!(c.buckets, ["cd-bucket"]);
         assert!(c.tls_self_signed && c.owns_data_dir);
+        let c = parse(&["--tls-self-signed", "--tls-cert-out", "c.pem"]).unwrap();
+        assert_eq!(
+            c.tls_cert_out.as_deref(),
+            Some(std::path::Path::new("c.pem"))
+        );
+        assert!(parse(&["--tls-client-ca", "ca.pem"]).is_err());
 
         let err = |args: &[&str]| parse(args).unwrap_err();
         assert_eq!(err(&["--port"]), "--port needs a value");

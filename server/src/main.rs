@@ -71,7 +71,13 @@ fn load_state(cfg: Config) -> Result<AppState, String> {
 
 async fn serve(state: Arc<AppState>) -> std::io::Result<()> {
     let tls = if state.cfg.tls_self_signed {
-        Some(tls::self_signed_acceptor().map_err(std::io::Error::other)?)
+        Some(
+            tls::self_signed_acceptor(
+                state.cfg.tls_cert_out.as_ref(),
+                state.cfg.tls_client_ca.as_ref(),
+            )
+            .map_err(std::io::Error::other)?,
+        )
     } else {
         None
     };

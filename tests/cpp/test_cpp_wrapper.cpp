@@ -326,6 +326,43 @@ void test_credentials(const std::string &bucket) {
     }
 }
 
+// The 1.1 network options reach the library: a proxy where nothing listens (port 1) fails the
+// upload naming the proxy without its password, no_proxy "*" bypasses it, and the constructor
+// refuses a missing ca_file and a client certificate without its key.
+void test_network_options(const std::string &bucket) {
+    TempFile f(1000);
+    tos::ClientOptions o = options_with(tos::Credentials::Environment);
+    o.proxy = "http://tester:cpp-pr0xy-secret@127.0.0.1:1";
+    try {
+        tos::Client c(o);
+        c.upload_file(tos::UploadFileInput(bucket, "cpp/network-options.bin", f.path).with_checkpoint(false));
+        CHECK(false, "an upload through a proxy that is down succeeded");
+    } catch (const tos::Error &e) {
+        std::string what = e.what();
+        CHECK(e.result() == TOS_ERR_NETWORK && what.find("through the proxy") != std::string::npos, what);
+        CHECK(what.find("cpp-pr0xy-secret") == std::string::npos, "the password is shown: " << what);
+    }
+    o.no_proxy = "*";
+    {
+        tos::Client c(o);
+        auto out = c.upload_file(tos::UploadFileInput(bucket, "cpp/network-options.bin", f.path).with_checkpoint(false));
+        CHECK(out.crc64 == f.crc, "no_proxy \"*\"");
+    }
+    tos::ClientOptions missing_ca = options_with(tos::Credentials::Environment);
+    missing_ca.ca_file = f.path + ".missing.pem";
+    tos::ClientOptions half_identity = options_with(tos::Credentials::Environment);
+    half_identity.client_cert_file = f.path;
+    for (const auto &[options, want] : {std::pair{missing_ca, TOS_ERR_FILE_NOT_FOUND},
+                                        std::pair{half_identity, TOS_ERR_INVALID_ARGUMENT}}) {
+        try {
+            tos::Client c(options);
+            CHECK(false, "accepted");
+        } catch (const tos::Error &e) {
+            CHECK(e.result() == want, e.what());
+        }
+    }
+}
+
 // Inside a callback the library refuses the calls that send requests or make a client
 // (TOS_ERR_REENTRANT_CALL, nothing sent); the wrapper throws that as tos::Error inside the
 // callback. Caught there, the outer upload completes; left to escape, it pauses the outer
@@ -462,6 +499,7 @@ int main() {
         test_upload_dir(client, bucket);
         test_rate_limiter_ranges();
         test_credentials(bucket);
+        test_network_options(bucket);
         test_reentrant_call(client, bucket);
     } catch (const std::exception &e) {
         std::cerr << "FAIL: unexpected exception: " << e.what() << "\n";

@@ -20,6 +20,7 @@ mod parts;
 #[cfg(test)]
 mod proptests;
 pub(crate) mod protocol;
+mod proxy;
 #[cfg(test)]
 mod put_checksum_tests;
 pub(crate) mod s3;
@@ -27,6 +28,7 @@ mod signer;
 mod sigv4;
 pub(crate) mod tos;
 mod transport;
+mod trust;
 pub(crate) mod uploads;
 
 use crate::attributes::CreateAttributes;
@@ -42,6 +44,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use transport::Transport;
 pub(crate) use transport::{classify, FailureClass};
+
+/// A proxy setting as it may be shown: `scheme://host:port`, never its credentials.
+pub(crate) fn shown_proxy(proxy: &str) -> Option<String> {
+    proxy::shown(proxy)
+}
 
 /// The object an operation is about.
 #[derive(Debug, Clone, Copy)]

@@ -7,7 +7,7 @@
 //! stripped from the errors.
 
 use crate::config::{ClientConfig, WireProtocol};
-use crate::error::{ErrorKind, UploadError};
+use crate::error::{ErrorKind, ServerErrorDetail, UploadError};
 
 /// `host:port` of a URL (or of an endpoint without a scheme, which means https).
 pub(crate) fn host_of(url: &str) -> String {
@@ -50,16 +50,15 @@ pub(crate) fn network_error(
 ) -> UploadError {
     let (timeout, connect) = (error.is_timeout(), error.is_connect());
     let error = error.without_url();
-    let mut cause = error.to_string();
-    let mut refused = false;
-    let mut source = std::error::Error::source(&error);
-    while let Some(inner) = source {
-        cause.push_str(": ");
-        cause.push_str(&inner.to_string());
-        refused |= inner
-            .downcast_ref::<std::io::Error>()
-            .is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused);
-        source = inner.source();
+    let cause = chain(&error);
+    let refused =
+        std::iter::successors(std::error::Error::source(&error), |e| e.source()).any(|e| {
+            e.downcast_ref::<std::io::Error>()
+                .is_some_and(|e| e.kind() == std::io::ErrorKind::ConnectionRefused)
+        });
+    // A CONNECT the proxy answered with 407: the same error as a 407 to a plain request.
+    if cause.contains("proxy authorization required") {
+        return proxy_refused(operation, host, note).with_cause(cause);
     }
     let kind = if timeout {
         ErrorKind::Timeout
@@ -70,6 +69,9 @@ pub(crate) fn network_error(
     let not_tls = cause.contains("InvalidContentType") || cause.contains("corrupt message");
     let not_http = cause.contains("invalid HTTP") || cause.contains("invalid status");
     let certificate = cause.contains("certificate");
+    // The server's side of a handshake that failed, e.g. CertificateRequired or UnknownCA:
+    // with TLS 1.3 the client hears of a refused client certificate only then.
+    let alert = cause.contains("received fatal alert");
     let message = if not_tls {
         format!(
             "{operation}: TLS handshake with {host}{note} failed: the server did not answer in \
@@ -79,6 +81,12 @@ pub(crate) fn network_error(
         format!(
             "{operation}: TLS handshake with {host}{note} failed: its certificate was not \
              accepted (see the cause)"
+        )
+    } else if alert {
+        format!(
+            "{operation}: TLS handshake with {host}{note} failed: the server refused it (see \
+             the cause); a server that requires a client certificate (mutual TLS) does so when \
+             none is given or it does not trust the one given"
         )
     } else if cause.contains("dns error") {
         format!("{operation} to {host}{note}: DNS lookup failed: the host name is not known")
@@ -102,4 +110,36 @@ pub(crate) fn network_error(
         format!("{operation} to {host}{note}: the connection failed before an answer")
     };
     UploadError::new(kind, message).with_cause(cause)
+}
+
+/// An error and its causes, `: `-separated.
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(inner) = source {
+        text.push_str(": ");
+        text.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    text
+}
+
+/// The proxy answered 407: it wants credentials it was not given, or refused the ones it got.
+/// A server error with that status, so it is not retried (the same credentials would be sent)
+/// and callers can tell it by the status. `note` names the proxy (without its credentials).
+pub(crate) fn proxy_refused(operation: &str, host: &str, note: &str) -> UploadError {
+    let mut error = UploadError::new(
+        ErrorKind::Server,
+        format!(
+            "{operation} to {host}{note}: the proxy refused the request (HTTP 407 Proxy \
+             Authentication Required): put its user and password in the proxy URL, \
+             http://USER:PASSWORD@HOST:PORT, or check them"
+        ),
+    );
+    error.server = Some(Box::new(ServerErrorDetail {
+        status: 407,
+        code: "ProxyAuthenticationRequired".into(),
+        ..ServerErrorDetail::default()
+    }));
+    error
 }

@@ -1,7 +1,7 @@
 //! Sends protocol operations over HTTP: signing each attempt afresh, reading small response
 //! bodies, classifying failures and retrying with exponential backoff, jitter and Retry-After.
 
-use super::network_error::{default_endpoint_note, host_of, network_error};
+use super::network_error::{default_endpoint_note, host_of, network_error, proxy_refused};
 use super::protocol::{Operation, Protocol, Response};
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, Result, UploadError};
@@ -73,17 +73,26 @@ pub(crate) fn classify(error: &UploadError) -> FailureClass {
 
 impl Transport {
     pub(crate) fn new(config: &ClientConfig, protocol: Arc<dyn Protocol>) -> Result<Self> {
-        let http = reqwest::Client::builder()
+        let proxies = super::proxy::choose(config, |name| std::env::var(name).ok());
+        let builder = reqwest::Client::builder()
             .connect_timeout(config.connect_timeout)
             .read_timeout(config.idle_timeout)
             .tcp_nodelay(true)
             .pool_idle_timeout(Duration::from_secs(60))
             .user_agent(concat!("libtosupload/", env!("CARGO_PKG_VERSION")))
-            .tls_danger_accept_invalid_certs(!config.verify_tls)
+            .tls_danger_accept_invalid_certs(!config.verify_tls);
+        let builder = super::proxy::apply(&proxies, builder)?;
+        let builder = super::trust::apply(config, builder)?;
+        let http = builder
             .build()
-            .map_err(|e| {
-                UploadError::new(ErrorKind::Internal, "cannot build the HTTP client").with_cause(e)
-            })?;
+            .map_err(|e| super::trust::build_error(config, e))?;
+        // A request that gets no answer may have failed at the proxy: its messages say so.
+        let default_note = format!(
+            "{}{}",
+            default_endpoint_note(config),
+            super::proxy::proxy_for(&proxies, &config.endpoint)
+                .map_or(String::new(), |p| format!(" (through the proxy {p})"))
+        );
         let seed = SystemTime::now()
             .duration_since(SystemTime::UNIX_EPOCH)
             .map_or(0x9E37_79B9, |d| d.as_nanos() as u64)
@@ -94,12 +103,8 @@ impl Transport {
             max_retry_count: config.max_retry_count,
             idle_timeout: config.idle_timeout,
             request_budget: config.request_budget,
-            endpoint_host: format!(
-                "{}{}",
-                host_of(&config.endpoint),
-                default_endpoint_note(config)
-            ),
-            default_note: default_endpoint_note(config),
+            endpoint_host: format!("{}{default_note}", host_of(&config.endpoint)),
+            default_note,
             jitter_state: AtomicU64::new(seed),
         })
     }
@@ -187,6 +192,9 @@ impl Transport {
             headers,
             body,
         };
+        if status == 407 {
+            return Err(self.proxy_refused(operation, &signed.url));
+        }
         if status != operation.expected_status {
             return Err(self.protocol.parse_error(operation, &response));
         }
@@ -220,6 +228,9 @@ impl Transport {
         if status == operation.expected_status {
             return Ok(response);
         }
+        if status == 407 {
+            return Err(self.proxy_refused(operation, &signed.url));
+        }
         let headers = std::mem::take(response.headers_mut());
         // An error document is small; a 200 to a ranged GET may be a whole object, which is
         // not read past the bound.
@@ -237,6 +248,10 @@ impl Transport {
             body: body.freeze(),
         };
         Err(self.protocol.parse_error(operation, &response))
+    }
+
+    fn proxy_refused(&self, operation: &Operation, url: &str) -> UploadError {
+        proxy_refused(operation.name, &host_of(url), &self.default_note)
     }
 
     /// Turns a failure while reading a streamed body into the error a request failure gets.
