@@ -44,7 +44,10 @@ static const char CONNECTION_OPTIONS[] =
     "                          from the region; AWS_ENDPOINT_URL for s3://)\n"
     "  --region REGION         e.g. cn-beijing (default: TOS_REGION, AWS_REGION for s3://)\n"
     "  --anonymous             send unsigned requests; without it, missing credentials\n"
-    "                          are an error (exit 3)\n";
+    "                          are an error (exit 3)\n"
+    "  --s3-checksum MODE      s3:// only: how bodies prove their bytes to the store:\n"
+    "                          auto (default: a streamed trailer, the header when the\n"
+    "                          store refuses trailers), trailer, header, md5 or none\n";
 
 /* put's and put-dir's (get words its own: ranges, not parts). */
 static const char TRANSFER_OPTIONS[] =

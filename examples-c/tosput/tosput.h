@@ -61,6 +61,7 @@ struct tosput_args {
     const char *endpoint_url; /* --endpoint(-url), points into argv; NULL = from the environment */
     const char *region;      /* --region, points into argv; NULL = from the environment */
     int anonymous;           /* --anonymous: unsigned requests, credentials not required */
+    unsigned s3_checksum;    /* --s3-checksum: a TOS_S3_CHECKSUM_* value (0 = auto) */
     int64_t older_than;      /* uploads abort --older-than, in seconds; -1 = not given */
 };
 

@@ -43,6 +43,9 @@ pub(crate) fn classify(error: &UploadError) -> FailureClass {
     match error.kind {
         ErrorKind::Network | ErrorKind::Timeout | ErrorKind::CrcMismatch => FailureClass::Retry,
         ErrorKind::Server => match error.http_status() {
+            // 501: the store does not implement what the request asked for; asking again
+            // changes nothing (the S3 checksum trailer fallback relies on hearing it once).
+            Some(501) => FailureClass::GiveUp,
             Some(status) if status >= 500 || status == 429 || status == 408 => FailureClass::Retry,
             // TOS's "please retry" code for a 400.
             Some(400)
