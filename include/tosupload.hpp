@@ -217,6 +217,8 @@ struct ClientOptions {
     std::chrono::milliseconds request_budget{0};
     bool disable_crc = false;
     bool insecure_skip_tls_verify = false;
+    /// How S3 uploads prove their bytes (ignored by TOS); see tos_s3_checksum
+    tos_s3_checksum s3_checksum = TOS_S3_CHECKSUM_AUTO;
 };
 
 /**
@@ -1154,6 +1156,7 @@ public:
         o.request_budget_ms = static_cast<std::uint64_t>(options.request_budget.count());
         o.disable_crc = options.disable_crc;
         o.insecure_skip_tls_verify = options.insecure_skip_tls_verify;
+        o.s3_checksum = static_cast<std::uint32_t>(options.s3_checksum);
         tos_error *error = nullptr;
         tos_result rc = tos_client_new(&o, &client_, &error);
         if (rc != TOS_OK) {
