@@ -130,7 +130,8 @@ pub(crate) fn refused_trailer(error: &UploadError) -> bool {
         "content-encoding",
     ];
     match server.status {
-        501 => true,
+        // A web server's 501 to an unknown method has no code: not a store's refusal.
+        501 => server.code == "NotImplemented",
         400 => {
             let code = server.code.as_str();
             let message = server.message.to_ascii_lowercase();

@@ -12,6 +12,7 @@ pub(crate) mod content_type;
 mod documents;
 mod endpoint;
 pub(crate) mod file_range;
+mod foreign_answer;
 pub(crate) mod get_object;
 mod messages;
 mod network_error;
@@ -23,6 +24,7 @@ mod proptests;
 pub(crate) mod protocol;
 #[cfg(test)]
 mod put_checksum_tests;
+mod redact;
 pub(crate) mod s3;
 mod signer;
 mod sigv4;

@@ -1,8 +1,10 @@
 //! Sends protocol operations over HTTP: signing each attempt afresh, reading small response
 //! bodies, classifying failures and retrying with exponential backoff, jitter and Retry-After.
 
+use super::foreign_answer;
 use super::network_error::{default_endpoint_note, host_of, network_error};
-use super::protocol::{Operation, Protocol, Response};
+use super::protocol::{Operation, Protocol, Response, SignedRequest};
+use super::redact::Secrets;
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, Result, UploadError};
 use std::future::Future;
@@ -191,7 +193,10 @@ impl Transport {
             body,
         };
         if status != operation.expected_status {
-            return Err(self.protocol.parse_error(operation, &response));
+            return Err(self.answer_error(operation, &signed, &response));
+        }
+        if foreign_answer::is_foreign_success(operation.method, &response) {
+            return Err(self.foreign(operation, &signed, &response));
         }
         Ok(response)
     }
@@ -239,7 +244,39 @@ impl Transport {
             headers,
             body: body.freeze(),
         };
-        Err(self.protocol.parse_error(operation, &response))
+        Err(self.answer_error(operation, &signed, &response))
+    }
+
+    /// The error of an answer with an unexpected status: the store's error document, or a
+    /// message saying the answer did not come from an object store.
+    fn answer_error(
+        &self,
+        operation: &Operation,
+        signed: &SignedRequest,
+        response: &Response,
+    ) -> UploadError {
+        let documents = self.protocol.site().dialect.documents;
+        if foreign_answer::is_foreign_error(documents, response) {
+            return self.foreign(operation, signed, response);
+        }
+        self.redacted(signed, self.protocol.parse_error(operation, response))
+    }
+
+    /// `error`, made from an answer to `signed`, without the request's credentials.
+    fn redacted(&self, signed: &SignedRequest, error: UploadError) -> UploadError {
+        let site = self.protocol.site();
+        Secrets::of_request(site.signer.secrets(), signed).error(error)
+    }
+
+    fn foreign(
+        &self,
+        operation: &Operation,
+        signed: &SignedRequest,
+        response: &Response,
+    ) -> UploadError {
+        let host = host_of(&signed.url);
+        let error = foreign_answer::error(operation.name, &host, &self.default_note, response);
+        self.redacted(signed, error)
     }
 
     /// Turns a failure while reading a streamed body into the error a request failure gets.
