@@ -11,7 +11,8 @@
    in <CanonicalRequest>), and that request carries the session token header. With a wrong
    secret key and a session token set, the token appears nowhere: not in tosput's output
    (TOS_LOG=debug included), not in the C error's message or server message, not in a line
-   of the log callback; "<redacted>" shows the echo was there.
+   of the log callback; "<redacted>" shows the echo was there. The same through a web page
+   quoting the token and the Authorization header, in TOS and S3 modes.
 
 usage (under scripts/with_server.py): test_foreign_answers.py PATH/TO/tosput PATH/TO/upload_report
 """
@@ -31,18 +32,25 @@ PAGE = ("<!DOCTYPE html>\n<html><head><title>%s</title></head>\n<body><h1>Nothin
 TOKEN = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN+abc/def=="
 
 
-def web_server(status):
+def web_server(status, echo=False):
+    """Answers every request with PAGE, or with echo=True, as a proxy's error page may, with
+    the request's token header quoted first."""
     class Handler(http.server.BaseHTTPRequestHandler):
         def answer(self):
             length = int(self.headers.get("Content-Length") or 0)
             while length > 0:
                 length -= len(self.rfile.read(min(length, 1 << 16)))
+            page = PAGE
+            if echo:
+                token = self.headers.get("x-amz-security-token") or self.headers.get("x-tos-security-token")
+                signature = self.headers.get("Authorization", "").rsplit("Signature=", 1)[-1]
+                page = ("Refused; token=%s; signature=%s" % (token, signature)).encode()
             self.send_response(status)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(PAGE)))
+            self.send_header("Content-Type", "text/plain" if echo else "text/html")
+            self.send_header("Content-Length", str(len(page)))
             self.end_headers()
             if self.command != "HEAD":
-                self.wfile.write(PAGE)
+                self.wfile.write(page)
 
         do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = answer
 
@@ -100,6 +108,30 @@ def foreign(path):
             server.shutdown()
 
 
+def echoing_proxy(path):
+    """A page quoting the token and the signature, in both protocols."""
+    server = web_server(403, echo=True)
+    endpoint = "http://127.0.0.1:%d" % server.server_address[1]
+    try:
+        for protocol in ("tos", "s3"):
+            env = dict(credentials(protocol), TOS_ENDPOINT=endpoint, AWS_ENDPOINT_URL=endpoint,
+                       TOS_SECURITY_TOKEN=TOKEN, AWS_SESSION_TOKEN=TOKEN, TOS_LOG="debug")
+            run = tostest.run([tosput, "put", "--quiet", path, "%s://bucket/key" % protocol], env_extra=env)
+            checks.check(run.returncode != 0
+                         and 'body "Refused; token=<redacted>; signature=<redacted>"' in run.stderr
+                         and "EXAMPLESESSIONTOKEN" not in run.stdout + run.stderr,
+                         "tosput %s: a page quoting the token and signature shows neither" % protocol,
+                         run.stderr)
+            run = tostest.run([report, protocol, endpoint, "bucket", "key", path], env_extra=env)
+            fields, logs = report_fields(run.stdout)
+            checks.check("token=<redacted>" in fields.get("MESSAGE", "") and logs
+                         and "EXAMPLESESSIONTOKEN" not in run.stdout + run.stderr,
+                         "C API %s: neither in the message nor in %d log lines" % (protocol, len(logs)),
+                         run.stdout + run.stderr)
+    finally:
+        server.shutdown()
+
+
 def echoed_token(path):
     env = {"TOS_SECRET_KEY": "wrong-secret-key", "TOS_SECURITY_TOKEN": TOKEN, "TOS_LOG": "debug"}
     run = tostest.run([tosput, "put", "--quiet", path, "tos://%s/echo" % tostest.env("TOS_TEST_BUCKET")],
@@ -125,6 +157,7 @@ def main():
         with open(path, "wb") as f:
             f.write(os.urandom(1000))
         foreign(path)
+        echoing_proxy(path)
         echoed_token(path)
     return checks.done()
 

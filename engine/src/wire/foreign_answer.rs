@@ -7,6 +7,7 @@
 
 use super::documents::Documents;
 use super::protocol::Response;
+use super::redact::Secrets;
 use crate::error::{ErrorKind, ServerErrorDetail, UploadError};
 
 /// The longest excerpt of a page kept in a message, in characters.
@@ -44,19 +45,27 @@ fn looks_like_html(body: &[u8]) -> bool {
 
 /// The error for an answer that was not an object store's. It stays a server error with the
 /// HTTP status (a proxy's 502 is retried like a store's), with no Code, Message or EC, since
-/// no store sent any.
-pub(crate) fn error(operation: &str, host: &str, note: &str, response: &Response) -> UploadError {
+/// no store sent any. The page is cleaned of the request's secrets before it is cut short.
+pub(crate) fn error(
+    operation: &str,
+    host: &str,
+    note: &str,
+    response: &Response,
+    secrets: &Secrets,
+) -> UploadError {
     let reason = reqwest::StatusCode::from_u16(response.status)
         .ok()
         .and_then(|s| s.canonical_reason())
         .map_or(String::new(), |r| format!(" {r}"));
     let content_type = response
         .header("content-type")
-        .map_or("none".to_string(), clean);
+        .map_or("none".to_string(), |t| clean(&secrets.text(t)));
     let body = String::from_utf8_lossy(&response.body[..response.body.len().min(64 << 10)]);
+    // Secrets go before `clean` cuts the text, and after the tags, whose brackets the marker
+    // has.
     let excerpt = match title(&body) {
-        Some(title) => format!(", page title \"{}\"", clean(title)),
-        None => match clean(&strip_tags(&body)) {
+        Some(title) => format!(", page title \"{}\"", clean(&secrets.text(title))),
+        None => match clean(&secrets.text(&strip_tags(&body))) {
             text if text.is_empty() => String::new(),
             text => format!(", body \"{text}\""),
         },
@@ -121,7 +130,45 @@ fn clean(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::wire::protocol::SignedRequest;
     use bytes::Bytes;
+
+    fn error(operation: &str, host: &str, note: &str, response: &Response) -> UploadError {
+        let none = SignedRequest {
+            url: String::new(),
+            headers: Vec::new(),
+        };
+        super::error(
+            operation,
+            host,
+            note,
+            response,
+            &Secrets::of_request(["", ""], &none),
+        )
+    }
+
+    #[test]
+    fn a_secret_is_removed_before_the_page_is_cut() {
+        let token = "T".repeat(100);
+        let body: &'static str = Box::leak(format!("token {token}").into_boxed_str());
+        let signed = SignedRequest {
+            url: String::new(),
+            headers: vec![("x-amz-security-token".into(), token)],
+        };
+        let secrets = Secrets::of_request(["", ""], &signed);
+        let e = super::error(
+            "PutObject",
+            "h:1",
+            "",
+            &page(403, "text/plain", body),
+            &secrets,
+        );
+        assert!(
+            e.message.contains("body \"token <redacted>\""),
+            "{}",
+            e.message
+        );
+    }
 
     fn page(status: u16, content_type: &str, body: &'static str) -> Response {
         Response::from_pairs(

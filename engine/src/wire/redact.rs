@@ -47,6 +47,14 @@ impl Secrets {
         Secrets(values)
     }
 
+    /// `text` without the secrets; text that is cut short afterwards must be cleaned before,
+    /// or a secret's first characters would survive the cut.
+    pub(crate) fn text(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        self.clean(&mut text);
+        text
+    }
+
     fn clean(&self, text: &mut String) {
         for secret in &self.0 {
             if text.contains(secret.as_str()) {

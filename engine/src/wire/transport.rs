@@ -275,8 +275,14 @@ impl Transport {
         response: &Response,
     ) -> UploadError {
         let host = host_of(&signed.url);
-        let error = foreign_answer::error(operation.name, &host, &self.default_note, response);
-        self.redacted(signed, error)
+        let secrets = Secrets::of_request(self.protocol.site().signer.secrets(), signed);
+        foreign_answer::error(
+            operation.name,
+            &host,
+            &self.default_note,
+            response,
+            &secrets,
+        )
     }
 
     /// Turns a failure while reading a streamed body into the error a request failure gets.
