@@ -22,9 +22,11 @@ pub(crate) fn is_foreign_error(documents: &dyn Documents, response: &Response) -
 
 /// Whether an answer with the expected status is a web page, which no object store operation
 /// answers (a captive portal answers 200 to everything). HEAD is exempt: it describes an
-/// object, whose own type may be HTML.
+/// object, whose own type may be HTML. So is an empty body, whatever type a store or the
+/// proxy in front of it labels it with.
 pub(crate) fn is_foreign_success(method: &str, response: &Response) -> bool {
-    method != "HEAD" && (is_html_type(response) || looks_like_html(&response.body))
+    let empty = response.body.iter().all(u8::is_ascii_whitespace);
+    method != "HEAD" && !empty && (is_html_type(response) || looks_like_html(&response.body))
 }
 
 fn is_html_type(response: &Response) -> bool {
