@@ -8,6 +8,7 @@
   multipart ETag (S3's: MD5 of the parts' MD5s) is the one of the file's bytes;
 - each explicit mode sends its own check (trailer, header, Content-MD5, none) on parts and
   on a PutObject, seen in the server's log;
+- the same from standard input, whose refused part is sent again from its buffer;
 - TRAILER against `--reject-trailers` fails once (no retry), saying what to use instead.
 
 usage: test_tosput_s3_checksum.py PATH/TO/tosput
@@ -15,6 +16,7 @@ usage: test_tosput_s3_checksum.py PATH/TO/tosput
 import hashlib
 import json
 import os
+import subprocess
 import sys
 import tempfile
 import urllib.request
@@ -43,6 +45,7 @@ class S3Server:
         self.process, self.port = with_server.start(
             ["--bucket", BUCKET, "--s3", "--discard", "--md5-etags"] + list(flags))
         self.base = "http://127.0.0.1:%s" % self.port
+        self.stdin = None  # the file a put of "-" reads
         self.env = {"AWS_ENDPOINT_URL": self.base, "AWS_REGION": "us-east-1",
                     "AWS_ACCESS_KEY_ID": "AKTEST", "AWS_SECRET_ACCESS_KEY": "SKTEST"}
 
@@ -61,11 +64,19 @@ class S3Server:
 
     def put(self, path, key, mode, part_size="8M", log=None):
         self.clear_log()
-        args = [tosput, "put", "--quiet", "--no-checkpoint", "--part-size", part_size]
+        # Standard input ("-") takes no checkpoint option: it never has one.
+        args = [tosput, "put", "--quiet", "--part-size", part_size] + (["--no-checkpoint"] if path != "-" else [])
         if mode is not None:
             args += ["--s3-checksum", mode]
         env = dict(self.env, TOS_LOG=log) if log else self.env
-        run = tostest.run(args + [path, "s3://%s/%s" % (BUCKET, key)], env_extra=env)
+        args += [path, "s3://%s/%s" % (BUCKET, key)]
+        if path == "-":
+            environment = dict(os.environ, **env)
+            with open(self.stdin, "rb") as source:
+                run = subprocess.run(args, stdin=source, capture_output=True, text=True, timeout=300,
+                                     env=environment)
+        else:
+            run = tostest.run(args, env_extra=env)
         return run, [e for e in self.log() if e["op"] in ("UploadPart", "PutObject")]
 
     def stop(self):
@@ -107,6 +118,14 @@ def main():
             run, entries = refusing.put(big, "auto2.bin", "auto", part_size="5M")
             checks.check(run.returncode == 0 and [e["status"] for e in entries].count(501) == 1,
                          "  a second run: one refusal again", str(declared(entries)))
+
+            # A stream's part is sent again from the buffer that holds it until it is answered.
+            refusing.stdin = big
+            run, entries = refusing.put("-", "stream.bin", None)
+            checks.check(run.returncode == 0 and [e["status"] for e in entries].count(501) == 1
+                         and refusing.etag("stream.bin") == s3_etag(big_data, 8 * MIB),
+                         "AUTO from standard input: one refusal, the object's ETag is the stream's",
+                         str(declared(entries)) + run.stderr)
 
             run, entries = refusing.put(big, "trailer.bin", "trailer")
             checks.check(run.returncode != 0 and "does not accept streamed checksum trailers" in run.stderr
