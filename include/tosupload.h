@@ -357,24 +357,30 @@ enum tos_s3_checksum
 #endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
  {
   /**
-   * A streamed CRC-64/NVME trailer; when the store refuses trailers, the next mode it
-   * accepts, remembered for the client.
+   * Parts with a streamed CRC-64/NVME trailer; when the store refuses trailers (501, or a
+   * 400 naming the framing), that part is sent again with `TOS_S3_CHECKSUM_HEADER`, which
+   * the client keeps for every later request (one log line says so). Until the store has
+   * answered the first trailer, the client's other parts wait for that answer. PutObject
+   * as `TOS_S3_CHECKSUM_HEADER`.
    */
   TOS_S3_CHECKSUM_AUTO = 0,
   /**
-   * Always the streamed trailer (aws-chunked); a store that refuses it fails the upload.
+   * Parts always with the streamed trailer (aws-chunked); a store that refuses it fails the
+   * upload (`TOS_ERR_SERVER`, HTTP 501 or 400). PutObject as `TOS_S3_CHECKSUM_HEADER`.
    */
   TOS_S3_CHECKSUM_TRAILER = 1,
   /**
-   * The CRC-64/NVME computed before the send, in an `x-amz-checksum-crc64nvme` header.
+   * The CRC-64/NVME read from the file before the send, in an `x-amz-checksum-crc64nvme`
+   * header; the body goes plain with `x-amz-content-sha256: UNSIGNED-PAYLOAD`. Each part is
+   * read twice (the second read usually from the page cache).
    */
   TOS_S3_CHECKSUM_HEADER = 2,
   /**
-   * `Content-MD5`, computed before the send.
+   * `Content-MD5`, read from the file before the send; the body as for `HEADER`.
    */
   TOS_S3_CHECKSUM_CONTENT_MD5 = 3,
   /**
-   * No checksum sent: only TLS and the ETag protect the bytes.
+   * No checksum sent (plain body, `UNSIGNED-PAYLOAD`): only TLS protects the bytes.
    */
   TOS_S3_CHECKSUM_NONE = 4,
 };

@@ -226,6 +226,8 @@ struct ClientOptions {
     /// Since 1.1. PEM client certificate and its key, for mutual TLS: both or neither
     std::string client_cert_file;
     std::string client_key_file;
+    /// How S3 uploads prove their bytes (ignored by TOS); see tos_s3_checksum
+    tos_s3_checksum s3_checksum = TOS_S3_CHECKSUM_AUTO;
 };
 
 /**
@@ -1168,6 +1170,7 @@ public:
         o.ca_file = detail::opt(options.ca_file);
         o.client_cert_file = detail::opt(options.client_cert_file);
         o.client_key_file = detail::opt(options.client_key_file);
+        o.s3_checksum = static_cast<std::uint32_t>(options.s3_checksum);
         tos_error *error = nullptr;
         tos_result rc = tos_client_new(&o, &client_, &error);
         if (rc != TOS_OK) {

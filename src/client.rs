@@ -12,7 +12,9 @@ use super::result::tos_result;
 use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 use std::time::Duration;
-use tosupload_engine::{Addressing, Client, ClientConfig, CredentialsSource, WireProtocol};
+use tosupload_engine::{
+    Addressing, Client, ClientConfig, CredentialsSource, S3Checksum, WireProtocol,
+};
 
 /// A client: the endpoint, credentials, retry policy and connection pool shared by every
 /// upload made with it. Thread-safe: any number of threads may call `tos_upload_file` on
@@ -62,16 +64,22 @@ pub enum tos_credentials {
 #[repr(u32)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum tos_s3_checksum {
-    /// A streamed CRC-64/NVME trailer; when the store refuses trailers, the next mode it
-    /// accepts, remembered for the client.
+    /// Parts with a streamed CRC-64/NVME trailer; when the store refuses trailers (501, or a
+    /// 400 naming the framing), that part is sent again with `TOS_S3_CHECKSUM_HEADER`, which
+    /// the client keeps for every later request (one log line says so). Until the store has
+    /// answered the first trailer, the client's other parts wait for that answer. PutObject
+    /// as `TOS_S3_CHECKSUM_HEADER`.
     Auto = 0,
-    /// Always the streamed trailer (aws-chunked); a store that refuses it fails the upload.
+    /// Parts always with the streamed trailer (aws-chunked); a store that refuses it fails the
+    /// upload (`TOS_ERR_SERVER`, HTTP 501 or 400). PutObject as `TOS_S3_CHECKSUM_HEADER`.
     Trailer = 1,
-    /// The CRC-64/NVME computed before the send, in an `x-amz-checksum-crc64nvme` header.
+    /// The CRC-64/NVME read from the file before the send, in an `x-amz-checksum-crc64nvme`
+    /// header; the body goes plain with `x-amz-content-sha256: UNSIGNED-PAYLOAD`. Each part is
+    /// read twice (the second read usually from the page cache).
     Header = 2,
-    /// `Content-MD5`, computed before the send.
+    /// `Content-MD5`, read from the file before the send; the body as for `HEADER`.
     ContentMd5 = 3,
-    /// No checksum sent: only TLS and the ETag protect the bytes.
+    /// No checksum sent (plain body, `UNSIGNED-PAYLOAD`): only TLS protects the bytes.
     None = 4,
 }
 
@@ -276,6 +284,21 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
     config.ca_file = optional_path(options.ca_file);
     config.client_cert_file = optional_path(options.client_cert_file);
     config.client_key_file = optional_path(options.client_key_file);
+    config.s3_checksum = match options.s3_checksum {
+        0 => S3Checksum::Auto,
+        1 => S3Checksum::Trailer,
+        2 => S3Checksum::Header,
+        3 => S3Checksum::ContentMd5,
+        4 => S3Checksum::None,
+        other => {
+            return Err(tos_error::new(
+                tos_result::TOS_ERR_INVALID_ARGUMENT,
+                format!(
+                    "`options->s3_checksum` is {other}, not one of the TOS_S3_CHECKSUM_* values"
+                ),
+            ))
+        }
+    };
     refuse_unbuilt_options(options)?;
     Ok(config)
 }
@@ -289,7 +312,6 @@ unsafe fn refuse_unbuilt_options(options: &tos_client_options) -> Result<(), tos
             "max_requests_per_second",
             options.max_requests_per_second != 0,
         ),
-        ("s3_checksum", options.s3_checksum != 0),
     ];
     match set.iter().find(|(_, is_set)| *is_set) {
         Some((name, _)) => Err(tos_error::new(

@@ -62,6 +62,25 @@ func (p Protocol) String() string {
 	return fmt.Sprintf("Protocol(%d)", uint32(p))
 }
 
+// S3Checksum is how ProtocolS3 uploads prove their bytes to the store (the C API's
+// tos_s3_checksum; see docs/s3-stores.md, "Checksum modes").
+type S3Checksum uint32
+
+const (
+	// S3ChecksumAuto (the default): a streamed CRC-64/NVME trailer on parts; when the store
+	// refuses trailers, the header, kept for the client.
+	S3ChecksumAuto S3Checksum = C.TOS_S3_CHECKSUM_AUTO
+	// S3ChecksumTrailer: always the streamed trailer on parts; a store that refuses it fails
+	// the upload.
+	S3ChecksumTrailer S3Checksum = C.TOS_S3_CHECKSUM_TRAILER
+	// S3ChecksumHeader: the CRC-64/NVME read before the send, in x-amz-checksum-crc64nvme.
+	S3ChecksumHeader S3Checksum = C.TOS_S3_CHECKSUM_HEADER
+	// S3ChecksumContentMD5: Content-MD5, read before the send.
+	S3ChecksumContentMD5 S3Checksum = C.TOS_S3_CHECKSUM_CONTENT_MD5
+	// S3ChecksumNone: no checksum sent.
+	S3ChecksumNone S3Checksum = C.TOS_S3_CHECKSUM_NONE
+)
+
 // Credentials says where a client's credentials come from.
 type Credentials uint32
 
@@ -125,6 +144,8 @@ type ClientOptions struct {
 	// TLS: both or neither. Read by NewClient, which fails naming a bad file. Since 1.1.
 	ClientCertFile string
 	ClientKeyFile  string
+	// S3Checksum chooses the check S3 bodies carry; ignored by ProtocolTOS.
+	S3Checksum S3Checksum
 }
 
 // Client holds the endpoint, credentials, retry policy and connection pool shared by its
@@ -214,6 +235,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	o.ca_file = cs.opt(opts.CAFile)
 	o.client_cert_file = cs.opt(opts.ClientCertFile)
 	o.client_key_file = cs.opt(opts.ClientKeyFile)
+	o.s3_checksum = C.uint32_t(opts.S3Checksum)
 
 	var client *C.struct_tos_client
 	var cerr *C.struct_tos_error

@@ -44,3 +44,29 @@ func TestProtocolOptionSelectsTheNamingRules(t *testing.T) {
 		t.Errorf("String: %s, %s", tos.ProtocolS3, tos.ProtocolTOS)
 	}
 }
+
+// S3Checksum reaches the C options: a value outside tos_s3_checksum is refused by
+// NewClient, and every named mode makes a client.
+func TestS3ChecksumOptionReachesTheLibrary(t *testing.T) {
+	base := tos.ClientOptions{
+		Protocol: tos.ProtocolS3, Endpoint: "http://127.0.0.1:1", Region: "us-east-1",
+		AccessKey: "AK", SecretKey: "SK",
+	}
+	for _, mode := range []tos.S3Checksum{tos.S3ChecksumAuto, tos.S3ChecksumTrailer,
+		tos.S3ChecksumHeader, tos.S3ChecksumContentMD5, tos.S3ChecksumNone} {
+		opts := base
+		opts.S3Checksum = mode
+		c, err := tos.NewClient(opts)
+		if err != nil {
+			t.Fatalf("mode %d: %v", mode, err)
+		}
+		c.Close()
+	}
+	opts := base
+	opts.S3Checksum = 9
+	_, err := tos.NewClient(opts)
+	var te *tos.Error
+	if !errors.As(err, &te) || te.Result != tos.ResultInvalidArgument {
+		t.Errorf("mode 9: got %v, want %s", err, tos.ResultInvalidArgument)
+	}
+}

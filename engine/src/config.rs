@@ -31,6 +31,24 @@ pub enum WireProtocol {
     S3,
 }
 
+/// How S3 bodies prove their bytes to the store (docs/s3-stores.md, "What libtosupload
+/// sends"). TOS ignores it: TOS answers with its CRC-64 of what it stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum S3Checksum {
+    /// Parts with a streamed trailer until the store refuses one; then `Header`, remembered
+    /// for the client.
+    #[default]
+    Auto,
+    /// Parts aws-chunked with a streamed CRC-64/NVME trailer (PutObject: as `Header`).
+    Trailer,
+    /// The CRC-64/NVME read before the send, in `x-amz-checksum-crc64nvme`.
+    Header,
+    /// The MD5 read before the send, in `Content-MD5`.
+    ContentMd5,
+    /// No checksum: the plain body.
+    None,
+}
+
 /// Where the credentials come from. Only `Auto` reads the fields and then the environment;
 /// the others let an embedder say exactly what it wants without touching its own process's
 /// environment (which a library must never ask its host to change).
@@ -70,6 +88,7 @@ pub struct ClientConfig {
     pub request_budget: Duration,
     pub enable_crc: bool,
     pub verify_tls: bool,
+    pub s3_checksum: S3Checksum,
     /// Lets an embedder set up per-thread state the engine must not touch itself (the C
     /// library blocks SIGPIPE there, which takes `unsafe` code this crate forbids).
     pub on_thread_start: Option<ThreadStartHook>,
@@ -105,6 +124,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("max_retry_count", &self.max_retry_count)
             .field("enable_crc", &self.enable_crc)
             .field("verify_tls", &self.verify_tls)
+            .field("s3_checksum", &self.s3_checksum)
             .field("on_thread_start", &self.on_thread_start.is_some())
             .field("endpoint_is_default", &self.endpoint_is_default)
             .field("proxy", &crate::wire::shown_proxy(&self.proxy))

@@ -43,7 +43,9 @@ mod proptests;
 pub use attributes::CreateAttributes;
 pub use cancel::{CancelHook, CancelKind};
 pub use client::Client;
-pub use config::{Addressing, ClientConfig, CredentialsSource, ThreadStartHook, WireProtocol};
+pub use config::{
+    Addressing, ClientConfig, CredentialsSource, S3Checksum, ThreadStartHook, WireProtocol,
+};
 pub use download::events::{DownloadEvent, DownloadEventKind, DownloadObservers, DownloadPartInfo};
 pub use download::request::{DownloadFileOutput, DownloadFileRequest};
 pub use download_dir::request::{

@@ -77,6 +77,7 @@ enum {
     OPT_CA_FILE,
     OPT_CLIENT_CERT,
     OPT_CLIENT_KEY,
+    OPT_S3_CHECKSUM,
 };
 
 /* One table for all subcommands, so an option of another one gets a message naming the
@@ -108,6 +109,7 @@ static const struct option LONG_OPTIONS[] = {
     {"ca-file", required_argument, NULL, OPT_CA_FILE},
     {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
     {"client-key", required_argument, NULL, OPT_CLIENT_KEY},
+    {"s3-checksum", required_argument, NULL, OPT_S3_CHECKSUM},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -186,6 +188,26 @@ static int bad_option(const struct tosput_args *args, char **argv, int optind_af
     }
     snprintf(name, sizeof name, "-%c", optopt);
     return usage_error(args, "unknown option %s", name);
+}
+
+/* --s3-checksum's words for the TOS_S3_CHECKSUM_* values. */
+static int parse_s3_checksum(const char *text, unsigned *out) {
+    static const struct {
+        const char *name;
+        unsigned value;
+    } MODES[] = {
+        {"auto", TOS_S3_CHECKSUM_AUTO},     {"trailer", TOS_S3_CHECKSUM_TRAILER},
+        {"header", TOS_S3_CHECKSUM_HEADER}, {"md5", TOS_S3_CHECKSUM_CONTENT_MD5},
+        {"none", TOS_S3_CHECKSUM_NONE},
+    };
+    size_t i;
+    for (i = 0; i < sizeof MODES / sizeof MODES[0]; i++) {
+        if (strcmp(text, MODES[i].name) == 0) {
+            *out = MODES[i].value;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 static int is_help(const char *arg) {
@@ -372,6 +394,10 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
             break;
         case OPT_CLIENT_KEY:
             args->client_key = optarg;
+        case OPT_S3_CHECKSUM:
+            if (parse_s3_checksum(optarg, &args->s3_checksum) != 0) {
+                return usage_error(args, "--s3-checksum takes auto, trailer, header, md5 or none, not '%s'", optarg);
+            }
             break;
         case OPT_OLDER_THAN:
             if (tosput_parse_duration(optarg, &args->older_than) != 0) {

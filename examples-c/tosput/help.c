@@ -56,7 +56,10 @@ static const char CONNECTION_OPTIONS[] =
     "  --ca-file FILE          trust the PEM CA certificates in FILE instead of the\n"
     "                          system's (default: SSL_CERT_FILE, else the system's)\n"
     "  --client-cert FILE      PEM client certificate for mutual TLS, with --client-key\n"
-    "  --client-key FILE       its PEM private key\n";
+    "  --client-key FILE       its PEM private key\n"
+    "  --s3-checksum MODE      s3:// only: how bodies prove their bytes to the store:\n"
+    "                          auto (default: a streamed trailer, the header when the\n"
+    "                          store refuses trailers), trailer, header, md5 or none\n";
 
 /* put's and put-dir's (get words its own: ranges, not parts). */
 static const char TRANSFER_OPTIONS[] =

@@ -7,13 +7,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The server's fields that it sent: S3 stores send no EC, and an answer that was not from an
+ * object store (a web page) has none at all, its status being in the message already. */
+static void print_server_fields(const tos_error *error) {
+    const char *names[] = {"Code", "EC", "RequestId", "HostId"};
+    const char *values[4];
+    int i, any = 0;
+    values[0] = tos_error_code(error);
+    values[1] = tos_error_ec(error);
+    values[2] = tos_error_request_id(error);
+    values[3] = tos_error_host_id(error);
+    for (i = 0; i < 4; i++) {
+        any |= values[i][0] != '\0';
+    }
+    if (any) {
+        fprintf(stderr, "tosput:   HTTP %u", (unsigned)tos_error_http_status(error));
+        for (i = 0; i < 4; i++) {
+            if (values[i][0] != '\0') {
+                fprintf(stderr, ", %s %s", names[i], values[i]);
+            }
+        }
+        fprintf(stderr, "\n");
+    }
+    if (tos_error_server_message(error)[0] != '\0') {
+        fprintf(stderr, "tosput:   Message %s\n", tos_error_server_message(error));
+    }
+}
+
 void tosput_print_error(const char *what, tos_result rc, const tos_error *error) {
     fprintf(stderr, "tosput: %s: %s: %s\n", what, tos_result_name(rc), error ? tos_error_message(error) : "");
     if (error != NULL && tos_error_is_server_error(error)) {
-        fprintf(stderr, "tosput:   HTTP %u, Code %s, EC %s, RequestId %s, HostId %s\n",
-                (unsigned)tos_error_http_status(error), tos_error_code(error), tos_error_ec(error),
-                tos_error_request_id(error), tos_error_host_id(error));
-        fprintf(stderr, "tosput:   Message %s\n", tos_error_server_message(error));
+        print_server_fields(error);
     }
     if (error != NULL && tos_error_cause(error)[0] != '\0') {
         fprintf(stderr, "tosput:   cause: %s\n", tos_error_cause(error));

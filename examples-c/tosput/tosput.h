@@ -64,6 +64,7 @@ struct tosput_args {
     /* --proxy, --no-proxy, --ca-file, --client-cert, --client-key (point into argv; NULL = the
      * library's default: the environment's proxies, the system's roots, no client certificate) */
     const char *proxy, *no_proxy, *ca_file, *client_cert, *client_key;
+    unsigned s3_checksum;    /* --s3-checksum: a TOS_S3_CHECKSUM_* value (0 = auto) */
     int64_t older_than;      /* uploads abort --older-than, in seconds; -1 = not given */
 };
 

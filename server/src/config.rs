@@ -38,13 +38,15 @@ pub struct Config {
     /// In discard mode, ETags are MD5s of the bytes as in disk mode (slower), so a client can
     /// check what it finds on the server against its file.
     pub md5_etags: bool,
+    /// `--s3`: answer 501 NotImplemented to aws-chunked bodies (trailers), as Cloudflare R2 does.
+    pub reject_trailers: bool,
 }
 
 pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --discard] \
 [--bucket NAME]... [--access-key AK] [--secret-key SK] [--region R] \
 [--custom-domain BUCKET] [--faults FILE] \
 [--tls-self-signed [--tls-cert-out FILE] [--tls-client-ca FILE]] [--s3 --discard] \
-[--discard --md5-etags] [--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE]
+[--discard --md5-etags] [--s3 --reject-trailers] [--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE]
   RATE: bytes per second, or with a unit: 200Mbit, 2Gbit/s, 25MB/s, 25MiB/s; SIZE: 4MiB, 64K";
 
 fn value(p: &mut Parser, flag: &str) -> Result<OsString, String> {
@@ -90,6 +92,7 @@ impl Config {
         let mut tls_client_ca = None;
         let mut s3 = false;
         let mut md5_etags = false;
+        let mut reject_trailers = false;
         let mut link = crate::link::LinkSettings::default();
         let mut p = Parser::from_args(args);
         while let Some(arg) = p.next().map_err(parse_error)? {
@@ -122,6 +125,7 @@ impl Config {
                 }
                 Arg::Long("s3") => s3 = true,
                 Arg::Long("md5-etags") => md5_etags = true,
+                Arg::Long("reject-trailers") => reject_trailers = true,
                 Arg::Long("link-rtt-ms") => {
                     link.rtt_ms = string(&mut p, "--link-rtt-ms")?
                         .parse()
@@ -153,6 +157,9 @@ impl Config {
         }
         if (tls_cert_out.is_some() || tls_client_ca.is_some()) && !tls_self_signed {
             return Err("--tls-cert-out and --tls-client-ca need --tls-self-signed".into());
+        }
+        if reject_trailers && !s3 {
+            return Err("--reject-trailers needs --s3: TOS has no trailers".into());
         }
         if md5_etags && !discard {
             return Err("--md5-etags needs --discard: disk mode always makes MD5 ETags".into());
@@ -204,6 +211,7 @@ impl Config {
             s3,
             link,
             md5_etags,
+            reject_trailers,
         })
     }
 }

@@ -16,6 +16,7 @@ mod objects;
 mod reqlog;
 mod routing;
 mod s3;
+mod s3_checks;
 mod s3_chunked;
 mod s3_list;
 mod s3_read;

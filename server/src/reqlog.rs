@@ -21,6 +21,10 @@ pub struct Entry {
     /// The `Range` header the request asked with.
     pub range: Option<String>,
     pub fault: Option<String>,
+    /// How an S3 body declared its checksum: `trailer:<name>`, `header:<name>`,
+    /// `content-md5`, comma-separated; absent when it declared none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub checksum: Option<String>,
 }
 
 #[derive(Default)]

@@ -23,6 +23,7 @@ use crate::body::{empty, full, ReqBody, RespBody};
 use crate::errors::TosError;
 use crate::multipart::MAX_LIST;
 use crate::reqlog::Entry;
+use crate::s3_checks;
 use crate::s3_chunked::AwsChunked;
 use crate::s3_read::StoredObject;
 use crate::service::{AppState, ConnCtx};
@@ -54,6 +55,8 @@ struct Received {
     size: u64,
     /// `x-amz-checksum-*` values from headers or trailers, echoed as S3 does.
     checksums: Vec<(String, String)>,
+    /// The MD5 of the bytes, when `Content-MD5` was sent or `--md5-etags` asks for it.
+    md5: Option<[u8; 16]>,
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -69,11 +72,14 @@ fn bad_body(msg: impl Into<String>) -> TosError {
     TosError::new(400, "IncompleteBody", msg)
 }
 
-async fn receive(
-    h: &HeaderMap,
-    body: &mut ReqBody,
-    decoded: &mut u64,
-) -> Result<Received, TosError> {
+/// Reads the body (decoding aws-chunked framing), verifies every check it declared, and
+/// refuses a trailer under `--reject-trailers`.
+async fn receive(r: &mut Req<'_>) -> Result<Received, TosError> {
+    let h = &r.headers;
+    if r.reject_trailers && is_aws_chunked(h) {
+        return Err(s3_checks::refuse_trailer());
+    }
+    let mut digests = s3_checks::BodyDigests::for_request(h, r.md5_etags);
     let mut checksums: Vec<(String, String)> = h
         .iter()
         .filter(|(k, _)| {
@@ -83,40 +89,44 @@ async fn receive(
         })
         .filter_map(|(k, v)| Some((k.as_str().to_string(), v.to_str().ok()?.to_string())))
         .collect();
+    let mut trailers = Vec::new();
     if !is_aws_chunked(h) {
-        while let Some(c) = body.chunk().await? {
-            *decoded += c.len() as u64;
+        while let Some(c) = r.body.chunk().await? {
+            digests.update(&c);
+            r.decoded += c.len() as u64;
         }
-        return Ok(Received {
-            size: *decoded,
-            checksums,
-        });
-    }
-    let mut dec = AwsChunked::default();
-    while let Some(c) = body.chunk().await? {
-        dec.feed(&c).map_err(bad_body)?;
-        *decoded = dec.decoded;
-    }
-    dec.finish().map_err(bad_body)?;
-    if let Some(want) = header(h, "x-amz-decoded-content-length") {
-        let want: u64 = want
-            .parse()
-            .map_err(|_| TosError::invalid_argument("bad x-amz-decoded-content-length"))?;
-        if want != dec.decoded {
-            return Err(bad_body(format!(
-                "decoded {} bytes, x-amz-decoded-content-length says {want}",
-                dec.decoded
-            )));
+    } else {
+        let mut dec = AwsChunked::default();
+        while let Some(c) = r.body.chunk().await? {
+            dec.feed(&c, &mut |data| digests.update(data))
+                .map_err(bad_body)?;
+            r.decoded = dec.decoded;
         }
+        dec.finish().map_err(bad_body)?;
+        if let Some(want) = header(h, "x-amz-decoded-content-length") {
+            let want: u64 = want
+                .parse()
+                .map_err(|_| TosError::invalid_argument("bad x-amz-decoded-content-length"))?;
+            if want != dec.decoded {
+                return Err(bad_body(format!(
+                    "decoded {} bytes, x-amz-decoded-content-length says {want}",
+                    dec.decoded
+                )));
+            }
+        }
+        trailers = dec.trailers;
     }
+    let got = digests.finish();
+    s3_checks::verify(h, &trailers, &got)?;
     checksums.extend(
-        dec.trailers
+        trailers
             .into_iter()
             .filter(|(k, _)| k.starts_with("x-amz-checksum-")),
     );
     Ok(Received {
-        size: dec.decoded,
+        size: r.decoded,
         checksums,
+        md5: got.md5,
     })
 }
 
@@ -151,15 +161,6 @@ fn xml_all<'a>(doc: &'a str, tag: &str) -> Vec<&'a str> {
 
 fn new_etag() -> String {
     format!("\"{}\"", unique_id())
-}
-
-/// The MD5 a client declared in `Content-MD5`, as hex. Echoing it as a PutObject's ETag is what
-/// S3 would report for an intact body, and rclone compares it with its own MD5.
-fn declared_md5(h: &HeaderMap) -> Option<String> {
-    crate::digest::declared_content_md5(h)
-        .ok()
-        .flatten()
-        .map(|md5| crate::util::hex(&md5))
 }
 
 fn base(status: u16, request_id: &str) -> Builder {
@@ -218,6 +219,8 @@ struct Req<'a> {
     request_id: String,
     body: ReqBody,
     decoded: u64,
+    md5_etags: bool,
+    reject_trailers: bool,
 }
 
 impl Req<'_> {
@@ -302,6 +305,8 @@ pub async fn handle(
         request_id: unique_id()[..24].to_string(),
         body: conn.body(&state, incoming),
         decoded: 0,
+        md5_etags: state.cfg.md5_etags,
+        reject_trailers: state.cfg.reject_trailers,
         query,
     };
     let mut entry = Entry {
@@ -320,6 +325,7 @@ pub async fn handle(
             .get("range")
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         fault: None,
+        checksum: s3_checks::declared(&r.headers),
     };
     let head = r.method == Method::HEAD;
     let resource = format!("/{path}");
@@ -441,8 +447,9 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
                 return Err(TosError::new(501, "NotImplemented", "UploadPartCopy"));
             }
             let id = r.upload_id()?;
-            let got = receive(&r.headers, &mut r.body, &mut r.decoded).await?;
-            let etag = new_etag();
+            let got = receive(r).await?;
+            // With --md5-etags, S3's: the hex MD5 of the part's bytes.
+            let etag = got.md5.map_or_else(new_etag, |m| format!("\"{}\"", crate::util::hex(&m)));
             {
                 let mut uploads = r.s3.uploads.lock().unwrap();
                 // Aborted while the body was arriving.
@@ -487,9 +494,13 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             let mut uploads = r.s3.uploads.lock().unwrap();
             let up = uploads.get(&id).ok_or_else(TosError::no_such_upload)?;
             let mut size = 0;
+            let mut part_md5s = Vec::new();
             for (n, etag) in &listed {
                 match up.parts.get(n) {
-                    Some(p) if p.etag.trim_matches('"') == etag => size += p.size,
+                    Some(p) if p.etag.trim_matches('"') == etag => {
+                        size += p.size;
+                        part_md5s.extend(hex::decode(etag).unwrap_or_default());
+                    }
                     _ => {
                         return Err(TosError::new(
                             400,
@@ -501,7 +512,13 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             }
             uploads.remove(&id);
             drop(uploads);
-            let etag = format!("\"{}-{}\"", unique_id(), listed.len());
+            // With --md5-etags, S3's multipart ETag: the MD5 of the parts' MD5s, then `-N`,
+            // which a client can recompute from its file to check every byte arrived.
+            let id = match r.md5_etags {
+                true => crate::util::hex(&crate::digest::md5(&part_md5s)),
+                false => unique_id(),
+            };
+            let etag = format!("\"{id}-{}\"", listed.len());
             // A checksum given to Complete is the whole object's (S3's FULL_OBJECT type).
             let checksums = r
                 .headers
@@ -562,8 +579,8 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             if r.headers.contains_key("x-amz-copy-source") {
                 return Err(TosError::new(501, "NotImplemented", "CopyObject"));
             }
-            let got = receive(&r.headers, &mut r.body, &mut r.decoded).await?;
-            let etag = declared_md5(&r.headers).map_or_else(new_etag, |m| format!("\"{m}\""));
+            let got = receive(r).await?;
+            let etag = got.md5.map_or_else(new_etag, |m| format!("\"{}\"", crate::util::hex(&m)));
             r.s3.objects.lock().unwrap().insert(
                 (r.bucket.clone(), r.key.clone()),
                 StoredObject {
@@ -604,18 +621,6 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn content_md5() {
-        let mut h = HeaderMap::new();
-        h.insert("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==".parse().unwrap());
-        assert_eq!(
-            declared_md5(&h).unwrap(),
-            "d41d8cd98f00b204e9800998ecf8427e"
-        );
-        h.insert("content-md5", "short".parse().unwrap());
-        assert_eq!(declared_md5(&h), None);
-    }
 
     #[test]
     fn complete_xml() {

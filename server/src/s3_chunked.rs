@@ -1,4 +1,5 @@
-//! The `aws-chunked` body encoding of S3 uploads (SigV4 streaming), decoded while counting.
+//! The `aws-chunked` body encoding of S3 uploads (SigV4 streaming), decoded while counting (and
+//! handing the data to the body's digests).
 
 /// Decoder for `Content-Encoding: aws-chunked` bodies: `hex[;chunk-signature=..]\r\n`,
 /// data, `\r\n`, ..., `0\r\n`, trailer lines, `\r\n`. Counts data bytes without copying them.
@@ -23,11 +24,12 @@ enum ChunkState {
 const MAX_LINE: usize = 4096;
 
 impl AwsChunked {
-    pub fn feed(&mut self, mut buf: &[u8]) -> Result<(), String> {
+    pub fn feed(&mut self, mut buf: &[u8], on_data: &mut dyn FnMut(&[u8])) -> Result<(), String> {
         while !buf.is_empty() {
             match self.state {
                 ChunkState::Data(left) => {
                     let n = left.min(buf.len() as u64);
+                    on_data(&buf[..n as usize]);
                     self.decoded += n;
                     buf = &buf[n as usize..];
                     self.state = if n == left {
@@ -119,9 +121,11 @@ mod tests {
 
     fn decode(body: &[u8], step: usize) -> Result<AwsChunked, String> {
         let mut d = AwsChunked::default();
+        let mut data = Vec::new();
         for c in body.chunks(step) {
-            d.feed(c)?;
+            d.feed(c, &mut |bytes| data.extend_from_slice(bytes))?;
         }
+        assert_eq!(data.len() as u64, d.decoded);
         d.finish()?;
         Ok(d)
     }

@@ -294,6 +294,7 @@ pub async fn handle(
             .get("range")
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         fault: None,
+        checksum: None,
     };
 
     let creds = Credentials {

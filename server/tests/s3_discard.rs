@@ -27,6 +27,18 @@ fn between<'a>(text: &'a str, tag: &str) -> &'a str {
 }
 
 /// An aws-chunked body in uneven chunks with a CRC-64/NVME trailer.
+/// S3's text of the CRC-64/NVME of `data`: base64 of its 8 big-endian bytes.
+fn crc64nvme(data: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let crc = crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, data).to_be_bytes();
+    let bits = u128::from_be_bytes([&crc[..], &[0u8; 8]].concat().try_into().unwrap());
+    let mut text: String = (0..11)
+        .map(|i| ALPHABET[((bits >> (122 - 6 * i)) & 63) as usize] as char)
+        .collect();
+    text.push('=');
+    text
+}
+
 fn aws_chunked(data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     for c in data.chunks(65_521) {
@@ -34,7 +46,8 @@ fn aws_chunked(data: &[u8]) -> Vec<u8> {
         out.extend_from_slice(c);
         out.extend_from_slice(b"\r\n");
     }
-    out.extend_from_slice(b"0\r\nx-amz-checksum-crc64nvme:AAAAAAAAAAA=\r\n\r\n");
+    let trailer = format!("0\r\nx-amz-checksum-crc64nvme:{}\r\n\r\n", crc64nvme(data));
+    out.extend_from_slice(trailer.as_bytes());
     out
 }
 
@@ -67,7 +80,10 @@ fn multipart_with_aws_chunked_and_plain_parts() {
     );
     assert_eq!(r.status, 200, "{}", r.text());
     let etag1 = r.etag();
-    assert_eq!(r.header("x-amz-checksum-crc64nvme"), Some("AAAAAAAAAAA="));
+    assert_eq!(
+        r.header("x-amz-checksum-crc64nvme"),
+        Some(crc64nvme(&part1).as_str())
+    );
 
     let part2 = pattern(1234, 8);
     let r = send(
@@ -179,7 +195,10 @@ fn put_object_aws_chunked_without_the_content_encoding_token() {
         let obj = format!("/{BUCKET}/{name}.bin");
         let r = send(port, "PUT", &obj, &headers, &wire);
         assert_eq!(r.status, 200, "{name}: {}", r.text());
-        assert_eq!(r.header("x-amz-checksum-crc64nvme"), Some("AAAAAAAAAAA="));
+        assert_eq!(
+            r.header("x-amz-checksum-crc64nvme"),
+            Some(crc64nvme(&data).as_str())
+        );
         let r = send(port, "HEAD", &obj, &[], b"");
         assert_eq!(
             r.header("content-length"),
@@ -205,7 +224,7 @@ fn put_object_plain_with_a_checksum_header() {
     for (name, encoding) in [("plain", None), ("gzipped", Some("gzip"))] {
         let mut headers = vec![
             ("x-amz-content-sha256", "UNSIGNED-PAYLOAD".to_string()),
-            ("x-amz-checksum-crc64nvme", "rosUhgp5mIg=".to_string()),
+            ("x-amz-checksum-crc64nvme", crc64nvme(&data)),
             ("x-amz-sdk-checksum-algorithm", "CRC64NVME".to_string()),
         ];
         if let Some(encoding) = encoding {
@@ -214,7 +233,10 @@ fn put_object_plain_with_a_checksum_header() {
         let obj = format!("/{BUCKET}/{name}.bin");
         let r = send(port, "PUT", &obj, &headers, &data);
         assert_eq!(r.status, 200, "{name}: {}", r.text());
-        assert_eq!(r.header("x-amz-checksum-crc64nvme"), Some("rosUhgp5mIg="));
+        assert_eq!(
+            r.header("x-amz-checksum-crc64nvme"),
+            Some(crc64nvme(&data).as_str())
+        );
         let r = send(port, "HEAD", &obj, &[], b"");
         assert_eq!(
             r.header("content-length"),
@@ -235,11 +257,12 @@ fn head_and_get_ranges_preconditions_and_checksum() {
     let s = Server::start(&["--discard", "--s3"]);
     let port = s.port;
     let obj = format!("/{BUCKET}/c.bin");
+    let sum = crc64nvme(&pattern(1000, 9));
     let put = send(
         port,
         "PUT",
         &obj,
-        &[("x-amz-checksum-crc64nvme", "rosUhgp5mIg=".to_string())],
+        &[("x-amz-checksum-crc64nvme", sum.clone())],
         &pattern(1000, 9),
     );
     let etag = put.header("etag").unwrap().to_string();
@@ -253,7 +276,7 @@ fn head_and_get_ranges_preconditions_and_checksum() {
     assert!(h.header("last-modified").is_some());
     assert_eq!(h.header("x-amz-checksum-crc64nvme"), None);
     let h = head(&with("x-amz-checksum-mode", "ENABLED"));
-    assert_eq!(h.header("x-amz-checksum-crc64nvme"), Some("rosUhgp5mIg="));
+    assert_eq!(h.header("x-amz-checksum-crc64nvme"), Some(sum.as_str()));
     assert_eq!(h.header("x-amz-checksum-type"), Some("FULL_OBJECT"));
 
     let h = head(&with("range", "bytes=10-19"));
@@ -306,4 +329,100 @@ fn s3_needs_discard() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Every check a body declares is verified against its bytes, and the log says which it
+/// declared; `--reject-trailers` answers an aws-chunked body 501 as R2 does, and
+/// `--md5-etags` gives S3's ETags (MD5 of a part, MD5 of the parts' MD5s then `-N`).
+#[test]
+fn declared_checksums_are_verified_and_trailers_can_be_refused() {
+    let s = Server::start(&["--discard", "--s3", "--reject-trailers", "--md5-etags"]);
+    let port = s.port;
+    let data = pattern(100_000, 3);
+    let obj = format!("/{BUCKET}/checked.bin");
+    let put = |headers: &[(&str, String)], body: &[u8]| send(port, "PUT", &obj, headers, body);
+    let crc = |v: String| vec![("x-amz-checksum-crc64nvme", v)];
+    assert_eq!(put(&crc(crc64nvme(&data)), &data).status, 200);
+    let r = put(&crc(crc64nvme(b"other")), &data);
+    assert_eq!((r.status, between(&r.text(), "Code")), (400, "BadDigest"));
+    let r = put(&crc("not base64!".into()), &data);
+    assert_eq!(
+        (r.status, between(&r.text(), "Code")),
+        (400, "InvalidDigest")
+    );
+    // MD5 of 100000 bytes of pattern 3 is unknown here; a wrong one is refused.
+    let r = put(&[("Content-MD5", "JfnnlDI7RTiF9RgfG2JNCw==".into())], &data);
+    assert_eq!((r.status, between(&r.text(), "Code")), (400, "BadDigest"));
+    let r = put(
+        &[("Content-MD5", "JfnnlDI7RTiF9RgfG2JNCw==".into())],
+        b"123456789",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.etag(), "\"25f9e794323b453885f5181f1b624d0b\"");
+    let chunked = [
+        ("Content-Encoding", "aws-chunked".to_string()),
+        (
+            "x-amz-content-sha256",
+            "STREAMING-UNSIGNED-PAYLOAD-TRAILER".into(),
+        ),
+        ("x-amz-decoded-content-length", data.len().to_string()),
+        ("x-amz-trailer", "x-amz-checksum-crc64nvme".into()),
+    ];
+    let r = put(&chunked, &aws_chunked(&data));
+    assert_eq!(
+        (r.status, between(&r.text(), "Code")),
+        (501, "NotImplemented")
+    );
+
+    let r = send(port, "POST", &format!("{obj}?uploads"), &[], b"");
+    let id = between(&r.text(), "UploadId").to_string();
+    let part = format!("{obj}?partNumber=1&uploadId={id}");
+    let r = send(port, "PUT", &part, &crc(crc64nvme(&data)), &data);
+    assert_eq!(r.status, 200);
+    let part_md5 = r.etag().trim_matches('"').to_string();
+    assert_eq!(part_md5.len(), 32);
+    let body = format!(
+        "<CompleteMultipartUpload><Part><PartNumber>1</PartNumber><ETag>{part_md5}</ETag></Part></CompleteMultipartUpload>"
+    );
+    let r = send(
+        port,
+        "POST",
+        &format!("{obj}?uploadId={id}"),
+        &[],
+        body.as_bytes(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let multipart = between(&r.text(), "ETag").replace("&quot;", "");
+    let hex_md5 = |bytes: &[u8]| {
+        use md5::Digest;
+        hex::encode(md5::Md5::digest(bytes))
+    };
+    assert_eq!(
+        multipart,
+        format!("{}-1", hex_md5(&hex::decode(&part_md5).unwrap()))
+    );
+
+    let log = s.log();
+    let declared: Vec<_> = log
+        .iter()
+        .filter(|e| e["op"] == "PutObject" || e["op"] == "UploadPart")
+        .map(|e| {
+            (
+                e["status"].as_u64().unwrap(),
+                e["checksum"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        declared,
+        [
+            (200, "header:x-amz-checksum-crc64nvme"),
+            (400, "header:x-amz-checksum-crc64nvme"),
+            (400, "header:x-amz-checksum-crc64nvme"),
+            (400, "content-md5"),
+            (200, "content-md5"),
+            (501, "trailer:x-amz-checksum-crc64nvme"),
+            (200, "header:x-amz-checksum-crc64nvme"),
+        ]
+    );
 }

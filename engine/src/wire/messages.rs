@@ -179,6 +179,30 @@ pub struct CompletedPart {
     pub etag: String,
 }
 
+/// How an S3 body (a part, a small object) proves its bytes to the store, which refuses a
+/// body that does not match (docs/s3-stores.md). TOS bodies carry none of these: TOS answers
+/// with its CRC-64 of what it stored, which the client compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadCheck {
+    /// aws-chunked, with the CRC-64/NVME computed while streaming in a trailer.
+    Trailer,
+    /// The CRC-64/NVME computed before sending, in `x-amz-checksum-crc64nvme`.
+    Crc64Nvme(u64),
+    /// The MD5 computed before sending, in `Content-MD5`.
+    ContentMd5([u8; 16]),
+    /// Nothing: the plain body.
+    None,
+}
+
+impl PayloadCheck {
+    pub fn framing(self) -> BodyFraming {
+        match self {
+            PayloadCheck::Trailer => BodyFraming::AwsChunkedCrc64Nvme,
+            _ => BodyFraming::Plain,
+        }
+    }
+}
+
 /// How a streamed body (a part, a small object) travels on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyFraming {

@@ -7,10 +7,12 @@
 //! operation runs under the one retry policy of `transport::Transport`.
 
 pub(crate) mod aws_chunked;
+mod checksum_mode;
 pub(crate) mod content_type;
 mod documents;
 mod endpoint;
 pub(crate) mod file_range;
+mod foreign_answer;
 pub(crate) mod get_object;
 mod messages;
 mod network_error;
@@ -23,6 +25,7 @@ pub(crate) mod protocol;
 mod proxy;
 #[cfg(test)]
 mod put_checksum_tests;
+mod redact;
 pub(crate) mod s3;
 mod signer;
 mod sigv4;
@@ -34,10 +37,11 @@ pub(crate) mod uploads;
 use crate::attributes::CreateAttributes;
 use crate::config::{ClientConfig, WireProtocol};
 use crate::error::{ErrorKind, Result, UploadError};
+use checksum_mode::{ChecksumChoice, Mode};
 use file_range::{Feed, FileRange};
 use protocol::{
-    BodyFraming, CompletedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, Protocol,
-    Response,
+    BodyFraming, CompletedPart, ObjectHead, ObjectReceipt, Operation, PartReceipt, PayloadCheck,
+    Protocol, Response,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -69,6 +73,8 @@ pub(crate) struct Wire {
     protocol: Arc<dyn Protocol>,
     verify_crc: bool,
     endpoint: String,
+    /// How S3 bodies are checked (`None` for TOS, whose bodies carry no check).
+    checksums: Option<ChecksumChoice>,
 }
 
 impl Wire {
@@ -78,8 +84,12 @@ impl Wire {
             WireProtocol::Tos => Arc::new(tos::TosProtocol::new(config)?),
             WireProtocol::S3 => Arc::new(s3::S3Protocol::new(config)?),
         };
+        let checksums = protocol
+            .checks_payloads()
+            .then(|| ChecksumChoice::new(config.s3_checksum));
         Ok(Wire {
             transport: Transport::new(config, Arc::clone(&protocol))?,
+            checksums,
             protocol,
             verify_crc: config.enable_crc,
             endpoint: config.endpoint.clone(),
@@ -143,7 +153,8 @@ impl Wire {
     }
 
     /// Streams one part from the file, retried in place; `on_retry` hears of each failed
-    /// attempt that will be retried.
+    /// attempt that will be retried. Under `S3Checksum::Auto`, a part whose trailer the store
+    /// refuses is sent again at once with the header check (see `checksum_mode`).
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn upload_part(
         &self,
@@ -155,36 +166,68 @@ impl Wire {
         feed: &Feed,
         on_retry: &(dyn Fn(&UploadError) + Sync),
     ) -> Result<SentPart> {
-        let op = self.protocol.upload_part(
-            object.bucket,
-            object.key,
+        let part = PartRequest {
+            object,
             upload_id,
             part_number,
-            range.size,
             attrs,
+            range,
+            feed,
+            on_retry,
+        };
+        let Some(choice) = &self.checksums else {
+            return self.send_part(&part, Mode::None).await;
+        };
+        let (mode, probe) = choice.for_part().await;
+        let sent = self.send_part(&part, mode).await;
+        if mode != Mode::Trailer {
+            return sent;
+        }
+        let refused = choice.learn_from(&sent, self.transport.endpoint_host());
+        drop(probe);
+        match sent {
+            _ if refused => self.send_part(&part, Mode::Header).await,
+            Err(error) if checksum_mode::refused_trailer(&error) => Err(
+                checksum_mode::trailer_refused_error(error, &format!("part {part_number}")),
+            ),
+            sent => sent,
+        }
+    }
+
+    /// One part under the retry policy, checked as `mode` says (its digest read first).
+    async fn send_part(&self, part: &PartRequest<'_>, mode: Mode) -> Result<SentPart> {
+        let what = &format!("part {}", part.part_number);
+        let range = part.range;
+        let check = checksum_mode::declared(mode, range)
+            .await
+            .map_err(|e| file_error(what, e))?;
+        let op = self.protocol.upload_part(
+            part.object.bucket,
+            part.object.key,
+            part.upload_id,
+            part.part_number,
+            range.size,
+            check,
+            part.attrs,
         );
-        let (op, what) = (&op, &format!("part {part_number}"));
+        let op = &op;
         let attempt = |number| async move {
-            let framing = self.protocol.body_framing();
             let (response, crc64) = self
-                .send_range(op, range, feed, number, what, framing)
+                .send_checked(op, range, part.feed, number, what, check)
                 .await?;
             let receipt = self.protocol.parse_upload_part(&response)?;
             self.check_crc(what, crc64, receipt.crc64)?;
             Ok(SentPart { receipt, crc64 })
         };
         self.transport
-            .with_retries(op.name, range.size, attempt, on_retry)
+            .with_retries(op.name, range.size, attempt, part.on_retry)
             .await
     }
 
     /// The whole file range in one PutObject, retried in place.
     ///
-    /// When the protocol wants the object's CRC-64/NVME up front (S3), the range is read
-    /// once for it before the first attempt and the body goes plain. A store that refuses
-    /// the body for a checksum mismatch gets it again (corrupted on the way) unless the
-    /// range no longer has that checksum: then the file changed after the digest was taken,
-    /// no attempt can succeed, and the upload fails with `FileChanged` at once.
+    /// On S3 the digest the mode asks for is read before the first attempt and the body goes
+    /// plain (never aws-chunked: see `S3Protocol::payload_headers`).
     pub(crate) async fn put_object(
         &self,
         object: Object<'_>,
@@ -192,31 +235,21 @@ impl Wire {
         range: &FileRange,
         feed: &Feed,
     ) -> Result<ObjectReceipt> {
-        let (crc64_nvme, framing) = if self.protocol.put_object_checksum() {
-            let crc = range_crc64_nvme(range)
-                .await
-                .map_err(|e| file_error(object.key, e))?;
-            (Some(crc), BodyFraming::Plain)
-        } else {
-            (None, self.protocol.body_framing())
-        };
+        let mode = self
+            .checksums
+            .as_ref()
+            .map_or(Mode::None, |c| c.for_object());
+        let check = checksum_mode::declared(mode, range)
+            .await
+            .map_err(|e| file_error(object.key, e))?;
         let op = self
             .protocol
-            .put_object(object.bucket, object.key, range.size, crc64_nvme, attrs);
+            .put_object(object.bucket, object.key, range.size, check, attrs);
         let op = &op;
         let attempt = |number| async move {
-            let sent = self
-                .send_range(op, range, feed, number, object.key, framing)
-                .await;
-            let (response, crc64) = match (sent, crc64_nvme) {
-                (Err(error), Some(digested)) if refused_digest(&error) => {
-                    return Err(check_unchanged(object.key, range, digested)
-                        .await
-                        .err()
-                        .unwrap_or(error));
-                }
-                (sent, _) => sent?,
-            };
+            let (response, crc64) = self
+                .send_checked(op, range, feed, number, object.key, check)
+                .await?;
             let receipt = self.protocol.parse_put_object(&response)?;
             self.check_crc(object.key, crc64, receipt.crc64)?;
             Ok(ObjectReceipt {
@@ -227,6 +260,33 @@ impl Wire {
         self.transport
             .with_retries(op.name, range.size, attempt, &|_| {})
             .await
+    }
+
+    /// One attempt at a body sent with `check`. A store that refuses the body for a digest
+    /// mismatch gets it again (corrupted on the way) unless the range no longer has the
+    /// digest declared: then the file changed after it was read for it, no attempt can
+    /// succeed, and the upload fails with `FileChanged` at once.
+    async fn send_checked(
+        &self,
+        op: &Operation,
+        range: &FileRange,
+        feed: &Feed,
+        attempt: u32,
+        what: &str,
+        check: PayloadCheck,
+    ) -> Result<(Response, u64)> {
+        match self
+            .send_range(op, range, feed, attempt, what, check.framing())
+            .await
+        {
+            Err(error) if checksum_mode::refused_digest(&error) => {
+                Err(checksum_mode::check_unchanged(what, range, check)
+                    .await
+                    .err()
+                    .unwrap_or(error))
+            }
+            sent => sent,
+        }
     }
 
     pub(crate) async fn complete_multipart_upload(
@@ -366,40 +426,15 @@ impl Wire {
     }
 }
 
-/// The CRC-64/NVME of a range, read off the async threads.
-async fn range_crc64_nvme(range: &FileRange) -> std::io::Result<u64> {
-    let range = range.clone();
-    tokio::task::spawn_blocking(move || file_range::crc64_nvme(&range))
-        .await
-        .map_err(std::io::Error::other)
-        .and_then(|r| r)
-}
-
-/// The store refused a body because it did not match the checksum sent with it.
-fn refused_digest(error: &UploadError) -> bool {
-    error.http_status() == Some(400)
-        && error
-            .server
-            .as_ref()
-            .is_some_and(|s| s.code == "BadDigest" || s.code == "InvalidDigest")
-}
-
-/// After a refused body: whether the range still has the checksum the request declared.
-/// If not, the file changed after it was digested (retrying would be refused forever), so
-/// the error is `FileChanged`; if it has, the bytes were corrupted on the way and the
-/// caller's retry sends them again.
-async fn check_unchanged(what: &str, range: &FileRange, declared: u64) -> Result<()> {
-    match range_crc64_nvme(range).await {
-        Ok(now) if now == declared => Ok(()),
-        Ok(_) => Err(UploadError::new(
-            ErrorKind::FileChanged,
-            format!(
-                "{what}: the local file changed during the upload (its CRC-64/NVME is not the \
-                 one computed before sending, and the store refused the body for it)"
-            ),
-        )),
-        Err(e) => Err(file_error(what, e)),
-    }
+/// One UploadPart's arguments, kept together across its attempts and modes.
+struct PartRequest<'a> {
+    object: Object<'a>,
+    upload_id: &'a str,
+    part_number: u32,
+    attrs: &'a CreateAttributes,
+    range: &'a FileRange,
+    feed: &'a Feed,
+    on_retry: &'a (dyn Fn(&UploadError) + Sync),
 }
 
 fn file_error(what: &str, error: std::io::Error) -> UploadError {

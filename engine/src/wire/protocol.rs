@@ -11,8 +11,8 @@ use super::endpoint::{check_key_segments, invalid_key, Endpoint};
 // Re-exported: the upload logic names these types by their old home, `wire::protocol`.
 pub use super::messages::{
     BodyFraming, CompletedPart, ListedObject, ListedPart, ListedUpload, ObjectHead, ObjectReceipt,
-    ObjectsPage, Operation, PartReceipt, PartsPage, Response, SignedRequest, UploadsMarker,
-    UploadsPage,
+    ObjectsPage, Operation, PartReceipt, PartsPage, PayloadCheck, Response, SignedRequest,
+    UploadsMarker, UploadsPage,
 };
 use super::object_headers::{
     create_headers, ssec_headers, traffic_limit_header, ObjectHeaderNames,
@@ -80,29 +80,15 @@ fn content_length(length: u64) -> Vec<(String, String)> {
 pub trait Protocol: Send + Sync {
     fn site(&self) -> &Site;
 
-    /// How part and object bodies are sent; the operations' headers must agree with it.
-    fn body_framing(&self) -> BodyFraming {
-        BodyFraming::Plain
-    }
-
-    /// The headers that say how long a part's body is and how it is framed.
-    fn part_payload_headers(&self, content_length: u64) -> Vec<(String, String)> {
-        self::content_length(content_length)
-    }
-
-    /// Whether PutObject goes as a plain body with the whole object's CRC-64/NVME in a
-    /// header (computed before sending and passed to `put_object`), rather than framed as
-    /// parts are.
-    fn put_object_checksum(&self) -> bool {
+    /// Whether bodies carry a `PayloadCheck` the store verifies (S3); without, every body is
+    /// sent plain with `PayloadCheck::None`.
+    fn checks_payloads(&self) -> bool {
         false
     }
 
-    /// The headers that say how long a PutObject's body is and how it is checked.
-    fn put_payload_headers(
-        &self,
-        content_length: u64,
-        _crc64_nvme: Option<u64>,
-    ) -> Vec<(String, String)> {
+    /// The headers that say how long a part's or a PutObject's body is and how it is framed
+    /// and checked; `check` is `PayloadCheck::None` unless `checks_payloads`.
+    fn payload_headers(&self, content_length: u64, _check: PayloadCheck) -> Vec<(String, String)> {
         self::content_length(content_length)
     }
 
@@ -132,7 +118,8 @@ pub trait Protocol: Send + Sync {
         self.site().dialect.documents.upload_id(&response.body)
     }
 
-    /// The caller streams `content_length` bytes of body.
+    /// The caller streams `content_length` bytes of body, framed as `check` says.
+    #[allow(clippy::too_many_arguments)]
     fn upload_part(
         &self,
         bucket: &str,
@@ -140,6 +127,7 @@ pub trait Protocol: Send + Sync {
         upload_id: &str,
         part_number: u32,
         content_length: u64,
+        check: PayloadCheck,
         attrs: &CreateAttributes,
     ) -> Operation {
         let names = &self.site().dialect.object_headers;
@@ -148,7 +136,7 @@ pub trait Protocol: Send + Sync {
             .push(("partNumber".to_string(), part_number.to_string()));
         op.query
             .push(("uploadId".to_string(), upload_id.to_string()));
-        op.headers = self.part_payload_headers(content_length);
+        op.headers = self.payload_headers(content_length, check);
         op.headers.extend(ssec_headers(names, attrs));
         op.headers.extend(traffic_limit_header(names, attrs));
         op
@@ -201,14 +189,14 @@ pub trait Protocol: Send + Sync {
         op
     }
 
-    /// A single-request upload of `content_length` bytes, streamed by the caller;
-    /// `crc64_nvme` is the body's CRC-64/NVME when `put_object_checksum` asked for it.
+    /// A single-request upload of `content_length` bytes, streamed by the caller and
+    /// checked as `check` says.
     fn put_object(
         &self,
         bucket: &str,
         key: &str,
         content_length: u64,
-        crc64_nvme: Option<u64>,
+        check: PayloadCheck,
         attrs: &CreateAttributes,
     ) -> Operation {
         let names = &self.site().dialect.object_headers;
@@ -216,7 +204,7 @@ pub trait Protocol: Send + Sync {
         // The caller's Content-Encoding, if any, goes out as given: it is the object's.
         op.headers = create_headers(names, key, attrs);
         op.headers
-            .extend(self.put_payload_headers(content_length, crc64_nvme));
+            .extend(self.payload_headers(content_length, check));
         op.headers.extend(traffic_limit_header(names, attrs));
         op
     }

@@ -1,7 +1,8 @@
 //! The checksum an S3 PutObject declares up front, and what a refusal of it means.
 
+use super::checksum_mode::{check_unchanged, refused_digest, refused_trailer};
 use super::file_range::{crc64_nvme, FileRange, RangeSource};
-use super::{check_unchanged, refused_digest};
+use super::protocol::PayloadCheck;
 use crate::error::{ErrorKind, ServerErrorDetail, UploadError};
 use bytes::Bytes;
 use std::io::Write;
@@ -58,11 +59,13 @@ fn a_refused_body_of_a_changed_file_is_file_changed_not_retried() {
     };
     let rt = runtime();
     // Unchanged: the refusal was corruption on the way, and the retry goes ahead.
-    assert!(rt.block_on(check_unchanged("k", &range, CHECK)).is_ok());
+    assert!(rt
+        .block_on(check_unchanged("k", &range, PayloadCheck::Crc64Nvme(CHECK)))
+        .is_ok());
     // Changed after the digest was taken: no retry can succeed.
     std::fs::write(tmp.path(), b"123456780").unwrap();
     let error = rt
-        .block_on(check_unchanged("k", &range, CHECK))
+        .block_on(check_unchanged("k", &range, PayloadCheck::Crc64Nvme(CHECK)))
         .unwrap_err();
     assert_eq!(error.kind, ErrorKind::FileChanged);
     assert_eq!(
@@ -72,7 +75,7 @@ fn a_refused_body_of_a_changed_file_is_file_changed_not_retried() {
     // Shrunk: the read itself says so.
     std::fs::write(tmp.path(), b"1234").unwrap();
     let error = rt
-        .block_on(check_unchanged("k", &range, CHECK))
+        .block_on(check_unchanged("k", &range, PayloadCheck::Crc64Nvme(CHECK)))
         .unwrap_err();
     assert_eq!(error.kind, ErrorKind::FileChanged);
 }
@@ -97,4 +100,52 @@ fn only_a_checksum_refusal_counts_as_one() {
         ErrorKind::Network,
         "reset"
     )));
+}
+
+#[test]
+fn a_trailer_refusal_is_a_501_or_a_400_naming_the_framing() {
+    let refusal = |status: u16, code: &str, message: &str| {
+        UploadError::server(
+            ServerErrorDetail {
+                status,
+                code: code.to_string(),
+                message: message.to_string(),
+                ..ServerErrorDetail::default()
+            },
+            "UploadPart",
+        )
+    };
+    assert!(refused_trailer(&refusal(501, "NotImplemented", "")));
+    assert!(refused_trailer(&refusal(
+        400,
+        "InvalidRequest",
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER is not supported"
+    )));
+    assert!(refused_trailer(&refusal(
+        400,
+        "InvalidArgument",
+        "Unsupported header x-amz-trailer"
+    )));
+    assert!(!refused_trailer(&refusal(
+        400,
+        "InvalidArgument",
+        "bad part number"
+    )));
+    assert!(!refused_trailer(&refusal(400, "BadDigest", "trailer")));
+    assert!(!refused_trailer(&refusal(500, "InternalError", "")));
+}
+
+#[test]
+fn the_md5_covers_the_range() {
+    let (_tmp, file) = file_with(b"xxabcyy");
+    let range = FileRange {
+        source: RangeSource::File(file),
+        offset: 2,
+        size: 3,
+    };
+    // MD5("abc"), RFC 1321's test suite.
+    assert_eq!(
+        hex::encode(super::file_range::md5(&range).unwrap()),
+        "900150983cd24fb0d6963f7d28e17f72"
+    );
 }

@@ -47,6 +47,11 @@ impl Signer {
         }
     }
 
+    /// The credential values that must never reach a message or a log (see `redact`).
+    pub fn secrets(&self) -> [&str; 2] {
+        [&self.secret_key, &self.security_token]
+    }
+
     /// The headers `operation` is sent with to `location` at `now`: its own and, unless the
     /// client is anonymous, the declared payload hash, the date, the session token and the
     /// Authorization, in that order.

@@ -1,8 +1,10 @@
 //! Sends protocol operations over HTTP: signing each attempt afresh, reading small response
 //! bodies, classifying failures and retrying with exponential backoff, jitter and Retry-After.
 
+use super::foreign_answer;
 use super::network_error::{default_endpoint_note, host_of, network_error, proxy_refused};
-use super::protocol::{Operation, Protocol, Response};
+use super::protocol::{Operation, Protocol, Response, SignedRequest};
+use super::redact::Secrets;
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, Result, UploadError};
 use std::future::Future;
@@ -43,6 +45,9 @@ pub(crate) fn classify(error: &UploadError) -> FailureClass {
     match error.kind {
         ErrorKind::Network | ErrorKind::Timeout | ErrorKind::CrcMismatch => FailureClass::Retry,
         ErrorKind::Server => match error.http_status() {
+            // 501: the store does not implement what the request asked for; asking again
+            // changes nothing (the S3 checksum trailer fallback relies on hearing it once).
+            Some(501) => FailureClass::GiveUp,
             Some(status) if status >= 500 || status == 429 || status == 408 => FailureClass::Retry,
             // TOS's "please retry" code for a 400.
             Some(400)
@@ -196,7 +201,10 @@ impl Transport {
             return Err(self.proxy_refused(operation, &signed.url));
         }
         if status != operation.expected_status {
-            return Err(self.protocol.parse_error(operation, &response));
+            return Err(self.answer_error(operation, &signed, &response));
+        }
+        if foreign_answer::is_foreign_success(operation.method, &response) {
+            return Err(self.foreign(operation, &signed, &response));
         }
         Ok(response)
     }
@@ -247,7 +255,45 @@ impl Transport {
             headers,
             body: body.freeze(),
         };
-        Err(self.protocol.parse_error(operation, &response))
+        Err(self.answer_error(operation, &signed, &response))
+    }
+
+    /// The error of an answer with an unexpected status: the store's error document, or a
+    /// message saying the answer did not come from an object store.
+    fn answer_error(
+        &self,
+        operation: &Operation,
+        signed: &SignedRequest,
+        response: &Response,
+    ) -> UploadError {
+        let documents = self.protocol.site().dialect.documents;
+        if foreign_answer::is_foreign_error(documents, response) {
+            return self.foreign(operation, signed, response);
+        }
+        self.redacted(signed, self.protocol.parse_error(operation, response))
+    }
+
+    /// `error`, made from an answer to `signed`, without the request's credentials.
+    fn redacted(&self, signed: &SignedRequest, error: UploadError) -> UploadError {
+        let site = self.protocol.site();
+        Secrets::of_request(site.signer.secrets(), signed).error(error)
+    }
+
+    fn foreign(
+        &self,
+        operation: &Operation,
+        signed: &SignedRequest,
+        response: &Response,
+    ) -> UploadError {
+        let host = host_of(&signed.url);
+        let secrets = Secrets::of_request(self.protocol.site().signer.secrets(), signed);
+        foreign_answer::error(
+            operation.name,
+            &host,
+            &self.default_note,
+            response,
+            &secrets,
+        )
     }
 
     fn proxy_refused(&self, operation: &Operation, url: &str) -> UploadError {

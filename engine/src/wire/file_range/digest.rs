@@ -23,11 +23,9 @@ pub(crate) fn for_each_block(range: &FileRange, mut each: impl FnMut(&[u8])) -> 
     Ok(())
 }
 
-/// The CRC-64/NVME of the range, read once before a body that needs it up front is sent
-/// (an S3 PutObject's checksum header). A buffer in memory is digested where it lies; a file
-/// is read by `for_each_block`, on the calling thread (call it off the async threads).
-pub(crate) fn crc64_nvme(range: &FileRange) -> io::Result<u64> {
-    let mut nvme = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme);
+/// Feeds the range to `each`: a buffer in memory where it lies, a file by `for_each_block`,
+/// on the calling thread (call it off the async threads).
+fn digest_range(range: &FileRange, mut each: impl FnMut(&[u8])) -> io::Result<()> {
     match &range.source {
         RangeSource::Memory(bytes) => {
             let start = usize::try_from(range.offset).unwrap_or(usize::MAX);
@@ -41,9 +39,25 @@ pub(crate) fn crc64_nvme(range: &FileRange) -> io::Result<u64> {
                         "a range past the end of the buffered part",
                     )
                 })?;
-            nvme.update(&bytes[start..end]);
+            each(&bytes[start..end]);
+            Ok(())
         }
-        RangeSource::File(_) => for_each_block(range, |block| nvme.update(block))?,
+        RangeSource::File(_) => for_each_block(range, each),
     }
+}
+
+/// The CRC-64/NVME of the range, read once before a body that needs it up front is sent
+/// (an S3 checksum header).
+pub(crate) fn crc64_nvme(range: &FileRange) -> io::Result<u64> {
+    let mut nvme = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme);
+    digest_range(range, |block| nvme.update(block))?;
     Ok(nvme.finalize())
+}
+
+/// The MD5 of the range, read once before a body sent with `Content-MD5`.
+pub(crate) fn md5(range: &FileRange) -> io::Result<[u8; 16]> {
+    use md5::Digest as _;
+    let mut md5 = md5::Md5::new();
+    digest_range(range, |block| md5.update(block))?;
+    Ok(md5.finalize().into())
 }

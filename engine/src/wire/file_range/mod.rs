@@ -10,7 +10,7 @@ mod limiter;
 mod source;
 
 pub(crate) use body::body;
-pub(crate) use digest::{crc64_nvme, for_each_block};
+pub(crate) use digest::{crc64_nvme, for_each_block, md5};
 pub(crate) use limiter::{AcquireRequest, Limiter};
 pub(crate) use source::RangeSource;
 

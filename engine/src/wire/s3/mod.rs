@@ -17,7 +17,9 @@
 //! - A part's ETag is the hex MD5 of its bytes (also in ListParts), so an MD5 computed while
 //!   streaming can be compared with the ETag after the fact, as resume already does.
 //!
-//! Chosen for parts: trailing CRC-64/NVME. For PutObject (one object under the part size):
+//! The client option `s3_checksum` chooses (see `wire::checksum_mode`); by default, for
+//! parts: trailing CRC-64/NVME, falling back to the header form for a store that refuses
+//! trailers. For PutObject (one object under the part size):
 //! a plain body with `x-amz-checksum-crc64nvme`, computed in a read before sending. For
 //! parts, the trailer's CRC is computed while streaming (about 8 GB/s on one core
 //! with SIMD, so a few per cent of the CPU a part costs), the store verifies it before it
@@ -36,9 +38,11 @@ use crate::config::ClientConfig;
 use crate::error::{Result, UploadError};
 use crate::wire::aws_chunked;
 use crate::wire::documents::ErrorHeaders;
-use crate::wire::protocol::{BodyFraming, Dialect, Protocol, Response, Site};
+use crate::wire::protocol::{Dialect, PayloadCheck, Protocol, Response, Site};
 use crate::wire::signer::Signing;
 use crate::wire::sigv4;
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
 
 /// What stores without a region of their own (MinIO, SeaweedFS) expect in the scope.
 const DEFAULT_REGION: &str = "us-east-1";
@@ -93,63 +97,51 @@ impl Protocol for S3Protocol {
         &self.site
     }
 
-    fn body_framing(&self) -> BodyFraming {
-        BodyFraming::AwsChunkedCrc64Nvme
-    }
-
-    /// Parts are streamed and not hashed before they are sent: they travel aws-chunked with
-    /// a CRC-64/NVME trailer that the store verifies (see `wire::aws_chunked`), announced by
-    /// `Content-Encoding: aws-chunked` as well as by the payload marker, so that any store
-    /// recognises the framing. A part's encoding is never stored (the object's comes from
-    /// CreateMultipartUpload), so the token costs nothing.
-    fn part_payload_headers(&self, content_length: u64) -> Vec<(String, String)> {
-        let encoded_length = aws_chunked::encoded_len(content_length);
-        let headers = [
-            ("Content-Length", encoded_length.to_string()),
-            ("Content-Encoding", "aws-chunked".to_string()),
-            ("x-amz-decoded-content-length", content_length.to_string()),
-            ("x-amz-trailer", aws_chunked::TRAILER_HEADER.to_string()),
-            (
-                "x-amz-content-sha256",
-                sigv4::STREAMING_UNSIGNED_TRAILER.to_string(),
-            ),
-        ];
-        headers
-            .map(|(name, value)| (name.to_string(), value))
-            .to_vec()
-    }
-
-    fn put_object_checksum(&self) -> bool {
+    fn checks_payloads(&self) -> bool {
         true
     }
 
-    /// A PutObject goes as the plain bytes with the object's CRC-64/NVME in a header, which
-    /// the store verifies before it keeps the object (SeaweedFS: 400 `BadDigest`). Not
-    /// aws-chunked: a PutObject's `Content-Encoding` is stored as the object's, so the
-    /// `aws-chunked` token would be stored verbatim by SeaweedFS 4.48, and without the token a
-    /// store that recognises the framing only by `Content-Encoding` would store the frames as
-    /// the object's bytes. A plain body means the same thing to every store.
-    /// `x-amz-sdk-checksum-algorithm` is what the AWS SDKs send beside the checksum header.
-    /// docs/s3-stores.md has the measurements.
-    fn put_payload_headers(
-        &self,
-        content_length: u64,
-        crc64_nvme: Option<u64>,
-    ) -> Vec<(String, String)> {
+    /// `PayloadCheck::Trailer`: the body travels aws-chunked with a CRC-64/NVME trailer that
+    /// the store verifies (see `wire::aws_chunked`), announced by `Content-Encoding:
+    /// aws-chunked` as well as by the payload marker, so that any store recognises the
+    /// framing; only parts are sent so (a part's encoding is never stored, the object's comes
+    /// from CreateMultipartUpload). Every other check sends the plain bytes with
+    /// `UNSIGNED-PAYLOAD` (a signed SHA-256 would cost a third read of the body, and stores
+    /// do not verify it: docs/s3-stores.md) and the digest computed before the send in its
+    /// header, which the store verifies before it keeps the body. A PutObject is never
+    /// aws-chunked: its `Content-Encoding` is stored as the object's, `aws-chunked` included
+    /// by SeaweedFS 4.48, and a store that recognised the framing only by that header would
+    /// store the frames as the object's bytes. `x-amz-sdk-checksum-algorithm` is what the AWS
+    /// SDKs send beside the checksum header.
+    fn payload_headers(&self, content_length: u64, check: PayloadCheck) -> Vec<(String, String)> {
+        let header = |name: &str, value: String| (name.to_string(), value);
+        if check == PayloadCheck::Trailer {
+            let encoded_length = aws_chunked::encoded_len(content_length);
+            return vec![
+                header("Content-Length", encoded_length.to_string()),
+                header("Content-Encoding", "aws-chunked".to_string()),
+                header("x-amz-decoded-content-length", content_length.to_string()),
+                header("x-amz-trailer", aws_chunked::TRAILER_HEADER.to_string()),
+                header(
+                    "x-amz-content-sha256",
+                    sigv4::STREAMING_UNSIGNED_TRAILER.to_string(),
+                ),
+            ];
+        }
         let mut headers = vec![
-            ("Content-Length".to_string(), content_length.to_string()),
-            (
-                "x-amz-content-sha256".to_string(),
-                sigv4::UNSIGNED_PAYLOAD.to_string(),
-            ),
+            header("Content-Length", content_length.to_string()),
+            header("x-amz-content-sha256", sigv4::UNSIGNED_PAYLOAD.to_string()),
         ];
-        if let Some(crc) = crc64_nvme {
-            let checksum = aws_chunked::checksum_text(crc);
-            headers.push((aws_chunked::TRAILER_HEADER.to_string(), checksum));
-            headers.push((
-                "x-amz-sdk-checksum-algorithm".to_string(),
-                "CRC64NVME".to_string(),
-            ));
+        match check {
+            PayloadCheck::Crc64Nvme(crc) => {
+                let checksum = aws_chunked::checksum_text(crc);
+                headers.push(header(aws_chunked::TRAILER_HEADER, checksum));
+                headers.push(header("x-amz-sdk-checksum-algorithm", "CRC64NVME".into()));
+            }
+            PayloadCheck::ContentMd5(md5) => {
+                headers.push(header("Content-MD5", STANDARD.encode(md5)));
+            }
+            PayloadCheck::Trailer | PayloadCheck::None => {}
         }
         headers
     }

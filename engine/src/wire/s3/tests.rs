@@ -108,7 +108,10 @@ fn parts_travel_aws_chunked_with_a_checksum_trailer_and_ssec_headers() {
         ssec_key_md5: Some("bWQ1".into()),
         ..CreateAttributes::default()
     };
-    let s = signed(&p, &p.upload_part("mybucket", "k", "up", 3, 5, &attrs));
+    let s = signed(
+        &p,
+        &p.upload_part("mybucket", "k", "up", 3, 5, PayloadCheck::Trailer, &attrs),
+    );
     assert!(s.url.ends_with("/mybucket/k?partNumber=3&uploadId=up"));
     assert_eq!(
         header(&s, "x-amz-content-sha256"),
@@ -130,6 +133,51 @@ fn parts_travel_aws_chunked_with_a_checksum_trailer_and_ssec_headers() {
     );
 }
 
+/// Every mode but the trailer sends the plain bytes, unsigned, with its digest (if any) in a
+/// signed header.
+#[test]
+fn parts_in_the_header_modes_go_plain_with_their_digest() {
+    let p = protocol("http://127.0.0.1:8333", Addressing::Auto);
+    let attrs = CreateAttributes::default();
+    let part = |check| {
+        signed(
+            &p,
+            &p.upload_part("mybucket", "k", "up", 1, 9, check, &attrs),
+        )
+    };
+    for check in [
+        PayloadCheck::Crc64Nvme(0xae8b_1486_0a79_9888),
+        PayloadCheck::ContentMd5([0x25; 16]),
+        PayloadCheck::None,
+    ] {
+        let s = part(check);
+        assert_eq!(header(&s, "content-length"), Some("9"));
+        assert_eq!(header(&s, "x-amz-content-sha256"), Some("UNSIGNED-PAYLOAD"));
+        for framing in [
+            "content-encoding",
+            "x-amz-trailer",
+            "x-amz-decoded-content-length",
+        ] {
+            assert_eq!(header(&s, framing), None, "{check:?} {framing}");
+        }
+        let crc = header(&s, "x-amz-checksum-crc64nvme");
+        let md5 = header(&s, "content-md5");
+        match check {
+            PayloadCheck::Crc64Nvme(_) => {
+                assert_eq!((crc, md5), (Some("rosUhgp5mIg="), None));
+                assert!(header(&s, "authorization")
+                    .unwrap()
+                    .contains("x-amz-checksum-crc64nvme"));
+            }
+            PayloadCheck::ContentMd5(_) => {
+                assert_eq!((crc, md5), (None, Some("JSUlJSUlJSUlJSUlJSUlJQ==")));
+                assert!(header(&s, "authorization").unwrap().contains("content-md5"));
+            }
+            _ => assert_eq!((crc, md5), (None, None)),
+        }
+    }
+}
+
 /// A PutObject goes plain (its Content-Encoding is the object's, so no aws-chunked token,
 /// and no framing a store could take for the object's bytes), with the whole object's
 /// CRC-64/NVME in a header for the store to verify; the caller's encoding goes out as given.
@@ -137,7 +185,7 @@ fn parts_travel_aws_chunked_with_a_checksum_trailer_and_ssec_headers() {
 fn put_object_is_plain_with_the_crc64_nvme_in_a_header() {
     let p = protocol("http://127.0.0.1:8333", Addressing::Auto);
     // CRC-64/NVME of "123456789" (its check value), base64 of its big-endian bytes.
-    let crc = Some(0xae8b_1486_0a79_9888);
+    let crc = PayloadCheck::Crc64Nvme(0xae8b_1486_0a79_9888);
     let s = signed(
         &p,
         &p.put_object("mybucket", "k", 9, crc, &CreateAttributes::default()),
@@ -170,7 +218,7 @@ fn put_object_is_plain_with_the_crc64_nvme_in_a_header() {
         .map(|(_, v)| v.as_str())
         .collect();
     assert_eq!(encodings, ["gzip"]);
-    assert!(p.put_object_checksum());
+    assert!(p.checks_payloads());
 }
 
 #[test]
