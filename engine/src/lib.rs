@@ -18,6 +18,7 @@ mod attributes;
 mod cancel;
 mod client;
 mod config;
+mod credentials;
 mod download;
 mod download_dir;
 /// The download checkpoint file (the TOS Go SDK's format), public for tools and tests.
@@ -42,6 +43,7 @@ mod proptests;
 pub use attributes::CreateAttributes;
 pub use cancel::{CancelHook, CancelKind};
 pub use client::Client;
+pub use credentials::{CredentialsProvider, ProvidedCredentials, StaticCredentials};
 pub use config::{Addressing, ClientConfig, CredentialsSource, ThreadStartHook, WireProtocol};
 pub use download::events::{DownloadEvent, DownloadEventKind, DownloadObservers, DownloadPartInfo};
 pub use download::request::{DownloadFileOutput, DownloadFileRequest};

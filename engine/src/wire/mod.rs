@@ -7,7 +7,9 @@
 //! operation runs under the one retry policy of `transport::Transport`.
 
 pub(crate) mod aws_chunked;
+mod clock;
 pub(crate) mod content_type;
+mod credentials_cache;
 mod documents;
 mod endpoint;
 pub(crate) mod file_range;

@@ -17,6 +17,7 @@ pub use super::messages::{
 use super::object_headers::{
     create_headers, ssec_headers, traffic_limit_header, ObjectHeaderNames,
 };
+use super::credentials_cache::SigningCredentials;
 use super::signer::{Signer, Signing};
 use crate::attributes::CreateAttributes;
 use crate::config::ClientConfig;
@@ -297,11 +298,24 @@ pub trait Protocol: Send + Sync {
         })
     }
 
-    /// Addresses and signs `operation` for sending at `now` (called again on every retry).
+    /// Addresses and signs `operation` for sending at `now` with the configuration's
+    /// credentials (the tests' way; requests sign with the client's current ones).
+    #[cfg(test)]
     fn sign(&self, operation: &Operation, now: SystemTime) -> Result<SignedRequest> {
+        self.sign_with(operation, now, self.site().signer.fixed_credentials())
+    }
+
+    /// Addresses and signs `operation` for sending at `now` with `creds` (called again on
+    /// every retry).
+    fn sign_with(
+        &self,
+        operation: &Operation,
+        now: SystemTime,
+        creds: &SigningCredentials,
+    ) -> Result<SignedRequest> {
         let site = self.site();
         let location = site.endpoint.locate(operation)?;
-        let headers = site.signer.headers(operation, &location, now)?;
+        let headers = site.signer.headers(operation, &location, now, creds)?;
         Ok(SignedRequest {
             url: location.url,
             headers,

@@ -1,8 +1,10 @@
 //! Sends protocol operations over HTTP: signing each attempt afresh, reading small response
 //! bodies, classifying failures and retrying with exponential backoff, jitter and Retry-After.
 
+use super::clock::Clock;
+use super::credentials_cache::{CredentialsCache, SigningCredentials};
 use super::network_error::{default_endpoint_note, host_of, network_error};
-use super::protocol::{Operation, Protocol, Response};
+use super::protocol::{Operation, Protocol, Response, SignedRequest};
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, Result, UploadError};
 use std::future::Future;
@@ -27,7 +29,16 @@ pub(crate) struct Transport {
     endpoint_host: String,
     default_note: String,
     jitter_state: AtomicU64,
+    credentials: CredentialsCache,
+    clock: Clock,
+    /// Counts the corrections learnt from refusals (the clock, expired credentials): a
+    /// request refused while the count moved may succeed signed again (`retry_loop`).
+    corrections: AtomicU64,
 }
+
+/// How many times one request is signed again after a correction, beyond its retries: once
+/// for the clock, once for the credentials.
+const MAX_RESIGNS: u32 = 2;
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +112,9 @@ impl Transport {
             ),
             default_note: default_endpoint_note(config),
             jitter_state: AtomicU64::new(seed),
+            credentials: CredentialsCache::new(config),
+            clock: Clock::default(),
+            corrections: AtomicU64::new(0),
         })
     }
 
@@ -152,19 +166,7 @@ impl Transport {
         body: Option<reqwest::Body>,
         attempt: u32,
     ) -> Result<Response> {
-        let signed = self.protocol.sign(operation, SystemTime::now())?;
-        let method = reqwest::Method::from_bytes(operation.method.as_bytes())
-            .map_err(|e| UploadError::new(ErrorKind::Internal, "bad HTTP method").with_cause(e))?;
-        let mut request = self.http.request(method, &signed.url);
-        for (name, value) in &signed.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        if attempt > 0 {
-            request = request.header(
-                "x-sdk-retry-count",
-                format!("attempt={attempt}; max={}", self.max_retry_count),
-            );
-        }
+        let (mut request, signed, refused) = self.signed_request(operation, attempt).await?;
         request = match body {
             Some(body) => request.body(body),
             None => {
@@ -188,7 +190,7 @@ impl Transport {
             body,
         };
         if status != operation.expected_status {
-            return Err(self.protocol.parse_error(operation, &response));
+            return Err(refused(&response));
         }
         Ok(response)
     }
@@ -200,19 +202,7 @@ impl Transport {
         operation: &Operation,
         attempt: u32,
     ) -> Result<reqwest::Response> {
-        let signed = self.protocol.sign(operation, SystemTime::now())?;
-        let method = reqwest::Method::from_bytes(operation.method.as_bytes())
-            .map_err(|e| UploadError::new(ErrorKind::Internal, "bad HTTP method").with_cause(e))?;
-        let mut request = self.http.request(method, &signed.url);
-        for (name, value) in &signed.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        if attempt > 0 {
-            request = request.header(
-                "x-sdk-retry-count",
-                format!("attempt={attempt}; max={}", self.max_retry_count),
-            );
-        }
+        let (request, signed, refused) = self.signed_request(operation, attempt).await?;
         let failed =
             |e| network_error(operation.name, &host_of(&signed.url), &self.default_note, e);
         let mut response = request.send().await.map_err(failed)?;
@@ -236,7 +226,77 @@ impl Transport {
             headers,
             body: body.freeze(),
         };
-        Err(self.protocol.parse_error(operation, &response))
+        Err(refused(&response))
+    }
+
+    /// The request of one attempt, signed with the current credentials at the server's time,
+    /// and what turns an unexpected answer into its error (learning from it on the way).
+    async fn signed_request<'a>(
+        &'a self,
+        operation: &'a Operation,
+        attempt: u32,
+    ) -> Result<(
+        reqwest::RequestBuilder,
+        SignedRequest,
+        impl Fn(&Response) -> UploadError + 'a,
+    )> {
+        let creds = self.credentials.get().await?;
+        let signed_at = self.clock.now();
+        let signed = self.protocol.sign_with(operation, signed_at, &creds)?;
+        let method = reqwest::Method::from_bytes(operation.method.as_bytes())
+            .map_err(|e| UploadError::new(ErrorKind::Internal, "bad HTTP method").with_cause(e))?;
+        let mut request = self.http.request(method, &signed.url);
+        for (name, value) in &signed.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if attempt > 0 {
+            request = request.header(
+                "x-sdk-retry-count",
+                format!("attempt={attempt}; max={}", self.max_retry_count),
+            );
+        }
+        let refused = move |response: &Response| {
+            let error = self.protocol.parse_error(operation, response);
+            self.learn_from_refusal(response, &error, &creds, signed_at);
+            error
+        };
+        Ok((request, signed, refused))
+    }
+
+    /// A 403 may say the request was signed at the wrong time (the clock is corrected) or
+    /// with expired credentials (the provider is asked again); either way the request is
+    /// worth signing again, which `retry_loop` does once.
+    fn learn_from_refusal(
+        &self,
+        response: &Response,
+        error: &UploadError,
+        creds: &SigningCredentials,
+        signed_at: SystemTime,
+    ) {
+        if response.status != 403 {
+            return;
+        }
+        let code = error.server.as_ref().map_or("", |s| s.code.as_str());
+        if let Some(offset_ms) = self.clock.learn(code, response.header("date"), signed_at) {
+            self.corrections.fetch_add(1, Ordering::Relaxed);
+            log::warn!(
+                "{}: the server's clock is {:+.1} s from this machine's; this client now signs \
+                 its requests with the server's time",
+                self.endpoint_host,
+                offset_ms as f64 / 1000.0
+            );
+            return;
+        }
+        let expired = code == "ExpiredToken" || creds.has_expired(SystemTime::now());
+        if expired && self.credentials.invalidate(creds) {
+            self.corrections.fetch_add(1, Ordering::Relaxed);
+            log::info!(
+                "{}: the server refused expired credentials (access key {}); asking the \
+                 credentials provider for new ones",
+                self.endpoint_host,
+                creds.access_key
+            );
+        }
     }
 
     /// Turns a failure while reading a streamed body into the error a request failure gets.
@@ -291,12 +351,22 @@ impl Transport {
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let mut number = 0;
+        let (mut number, mut resigns) = (0, 0);
         loop {
+            let corrections = self.corrections.load(Ordering::Relaxed);
             let error = match attempt(number).await {
                 Ok(done) => return Ok(done),
                 Err(error) => error,
             };
+            // Not a retry: the refusal taught the client what it did wrong, and the request
+            // goes again at once, signed anew.
+            let corrected = self.corrections.load(Ordering::Relaxed) != corrections;
+            if corrected && error.http_status() == Some(403) && resigns < MAX_RESIGNS {
+                resigns += 1;
+                log::info!("{name} will be signed again and sent at once: {error}");
+                on_retry(&error);
+                continue;
+            }
             if classify(&error) != FailureClass::Retry || number >= self.max_retry_count {
                 return Err(error);
             }
