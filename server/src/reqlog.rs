@@ -21,6 +21,8 @@ pub struct Entry {
     /// The `Range` header the request asked with.
     pub range: Option<String>,
     pub fault: Option<String>,
+    /// The access key the request was signed with (a minted one names its token).
+    pub access_key: Option<String>,
 }
 
 #[derive(Default)]
