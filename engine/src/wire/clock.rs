@@ -22,17 +22,25 @@ impl Clock {
     }
 
     /// After a 403 to a request signed at `signed_at`: whether the server refused it for its
-    /// time (`code`, else the distance to `date`, the server's `Date` header). If so the
-    /// offset is corrected and returned, in milliseconds.
-    pub fn learn(&self, code: &str, date: Option<&str>, signed_at: SystemTime) -> Option<i64> {
+    /// time (its error `code`; for an answer without an error document, `None`, the distance
+    /// to `date`, the server's `Date` header). If so the offset is corrected and returned, in
+    /// milliseconds.
+    pub fn learn(
+        &self,
+        code: Option<&str>,
+        date: Option<&str>,
+        signed_at: SystemTime,
+    ) -> Option<i64> {
         let server_now = parse_http_date(date?)?;
         let local_now = SystemTime::now();
         let distance = match server_now.duration_since(signed_at) {
             Ok(ahead) => ahead,
             Err(behind) => behind.duration(),
         };
-        let refused_for_time = code == "RequestTimeTooSkewed"
-            || (code.is_empty() && distance >= SKEW_WITHOUT_CODE);
+        let refused_for_time = match code {
+            Some(code) => code == "RequestTimeTooSkewed",
+            None => distance >= SKEW_WITHOUT_CODE,
+        };
         if !refused_for_time {
             return None;
         }
@@ -74,17 +82,16 @@ mod tests {
             .timestamp_to_rfc9110_string(&jiff::Timestamp::try_from(ahead).unwrap())
             .unwrap();
         let signed_at = SystemTime::now();
-        assert_eq!(clock.learn("AccessDenied", Some(&date), signed_at), None);
-        assert_eq!(clock.learn("RequestTimeTooSkewed", None, signed_at), None);
-        let offset = clock
-            .learn("RequestTimeTooSkewed", Some(&date), signed_at)
-            .unwrap();
+        let skewed = Some("RequestTimeTooSkewed");
+        assert_eq!(clock.learn(Some("AccessDenied"), Some(&date), signed_at), None);
+        assert_eq!(clock.learn(skewed, None, signed_at), None);
+        let offset = clock.learn(skewed, Some(&date), signed_at).unwrap();
         assert!((3_598_000..=3_600_000).contains(&offset), "{offset}");
         let now = clock.now().duration_since(ahead).unwrap_or_default();
         assert!(now < Duration::from_secs(2));
         // A body-less refusal (HEAD) is one when the dates are far apart.
-        assert!(clock.learn("", Some(&date), signed_at).is_some());
-        assert!(clock.learn("", Some(&date), ahead).is_none());
-        assert!(clock.learn("RequestTimeTooSkewed", Some("yesterday"), signed_at).is_none());
+        assert!(clock.learn(None, Some(&date), signed_at).is_some());
+        assert!(clock.learn(None, Some(&date), ahead).is_none());
+        assert!(clock.learn(skewed, Some("yesterday"), signed_at).is_none());
     }
 }

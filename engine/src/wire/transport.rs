@@ -277,7 +277,10 @@ impl Transport {
             return;
         }
         let code = error.server.as_ref().map_or("", |s| s.code.as_str());
-        if let Some(offset_ms) = self.clock.learn(code, response.header("date"), signed_at) {
+        // Without a document (a HEAD's answer) the code is only the status's name.
+        let document_code = (!response.body.is_empty()).then_some(code);
+        let date = response.header("date");
+        if let Some(offset_ms) = self.clock.learn(document_code, date, signed_at) {
             self.corrections.fetch_add(1, Ordering::Relaxed);
             log::warn!(
                 "{}: the server's clock is {:+.1} s from this machine's; this client now signs \
