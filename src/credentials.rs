@@ -110,9 +110,8 @@ impl CallbackCredentials {
         if access_key.is_empty() || secret_key.is_empty() {
             return Err(missing("it returned no access key or no secret key".into()));
         }
-        let expires_at = (given.expires_at_unix_ms != 0).then(|| {
-            SystemTime::UNIX_EPOCH + Duration::from_millis(given.expires_at_unix_ms)
-        });
+        let expires_at = (given.expires_at_unix_ms != 0)
+            .then(|| SystemTime::UNIX_EPOCH + Duration::from_millis(given.expires_at_unix_ms));
         Ok(ProvidedCredentials {
             access_key,
             secret_key,

@@ -166,10 +166,7 @@ impl ClientConfig {
         }
         // S3 stores without regions of their own take us-east-1 in the signature.
         let signs = !self.access_key.is_empty() || self.credentials_provider.is_some();
-        if self.protocol == WireProtocol::Tos
-            && signs
-            && self.region.is_empty()
-        {
+        if self.protocol == WireProtocol::Tos && signs && self.region.is_empty() {
             return Err(UploadError::new(
                 ErrorKind::MissingCredentials,
                 "a region is required to sign requests: set it in the client options or in TOS_REGION",

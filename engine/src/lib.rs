@@ -43,8 +43,8 @@ mod proptests;
 pub use attributes::CreateAttributes;
 pub use cancel::{CancelHook, CancelKind};
 pub use client::Client;
-pub use credentials::{CredentialsProvider, ProvidedCredentials, StaticCredentials};
 pub use config::{Addressing, ClientConfig, CredentialsSource, ThreadStartHook, WireProtocol};
+pub use credentials::{CredentialsProvider, ProvidedCredentials, StaticCredentials};
 pub use download::events::{DownloadEvent, DownloadEventKind, DownloadObservers, DownloadPartInfo};
 pub use download::request::{DownloadFileOutput, DownloadFileRequest};
 pub use download_dir::request::{

@@ -315,7 +315,7 @@ pub async fn handle(
         Ok(secret.map(|sk| (sk, state.cfg.region.clone())))
     })
     .map_err(auth_error)
-        .and_then(|()| check_names(&target));
+    .and_then(|()| check_names(&target));
 
     let mut ctx = Ctx {
         state: &state,

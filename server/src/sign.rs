@@ -212,7 +212,8 @@ fn parse_authorization(value: &str) -> Result<ParsedAuth<'_>, AuthError> {
 #[cfg(test)]
 pub fn verify(req: &Request, creds: &Credentials, now_secs: i64) -> Result<(), AuthError> {
     verify_with(req, now_secs, |ak| {
-        Ok((ak == creds.access_key).then(|| (creds.secret_key.to_string(), creds.region.to_string())))
+        Ok((ak == creds.access_key)
+            .then(|| (creds.secret_key.to_string(), creds.region.to_string())))
     })
 }
 

@@ -35,7 +35,9 @@ pub struct Sts {
 
 /// The server's clock in milliseconds since the epoch: this machine's plus `--clock-skew-s`.
 pub fn server_now_ms(cfg: &Config) -> u64 {
-    (now_ms() as i64).saturating_add(cfg.clock_skew_s.saturating_mul(1000)).max(0) as u64
+    (now_ms() as i64)
+        .saturating_add(cfg.clock_skew_s.saturating_mul(1000))
+        .max(0) as u64
 }
 
 impl Sts {

@@ -83,7 +83,10 @@ mod tests {
             .unwrap();
         let signed_at = SystemTime::now();
         let skewed = Some("RequestTimeTooSkewed");
-        assert_eq!(clock.learn(Some("AccessDenied"), Some(&date), signed_at), None);
+        assert_eq!(
+            clock.learn(Some("AccessDenied"), Some(&date), signed_at),
+            None
+        );
         assert_eq!(clock.learn(skewed, None, signed_at), None);
         let offset = clock.learn(skewed, Some(&date), signed_at).unwrap();
         assert!((3_598_000..=3_600_000).contains(&offset), "{offset}");

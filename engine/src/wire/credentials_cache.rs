@@ -117,7 +117,10 @@ impl CredentialsCache {
             return false;
         };
         let mut current = provided.current.write().unwrap_or_else(|e| e.into_inner());
-        if current.as_ref().is_some_and(|c| c.generation == used.generation) {
+        if current
+            .as_ref()
+            .is_some_and(|c| c.generation == used.generation)
+        {
             *current = None;
         }
         true

@@ -9,6 +9,7 @@ use super::aws_chunked;
 use super::documents::{bad_body, Documents, ErrorHeaders};
 use super::endpoint::{check_key_length, check_key_segments, Endpoint};
 // Re-exported: the upload logic names these types by their old home, `wire::protocol`.
+use super::credentials_cache::SigningCredentials;
 pub use super::messages::{
     BodyFraming, CompletedPart, ListedObject, ListedPart, ListedUpload, ObjectHead, ObjectReceipt,
     ObjectsPage, Operation, PartReceipt, PartsPage, Response, SignedRequest, UploadsMarker,
@@ -17,7 +18,6 @@ pub use super::messages::{
 use super::object_headers::{
     create_headers, ssec_headers, traffic_limit_header, ObjectHeaderNames,
 };
-use super::credentials_cache::SigningCredentials;
 use super::signer::{Signer, Signing};
 use crate::attributes::CreateAttributes;
 use crate::config::ClientConfig;

@@ -3,9 +3,9 @@
 //! Authorization header carries a Signature V4 (`sigv4`) over the headers the protocol signs.
 //! `Signing` is what the two protocols name or choose differently.
 
+use super::credentials_cache::SigningCredentials;
 use super::endpoint::Location;
 use super::protocol::Operation;
-use super::credentials_cache::SigningCredentials;
 use super::sigv4::{self, Credentials, Scheme, SignInput, EMPTY_PAYLOAD_SHA256};
 use crate::config::ClientConfig;
 use crate::error::Result;
