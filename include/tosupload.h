@@ -810,7 +810,9 @@ typedef struct tos_provided_credentials {
  * Calls come one at a time, from a thread of the library (requests that need credentials
  * meanwhile wait for the call's answer), and may block, e.g. to ask an STS service; a
  * request waits at most 60 s for one (then `TOS_ERR_TIMEOUT`), and a pause or abort does
- * not wait for it. Inside, a call that sends requests returns `TOS_ERR_REENTRANT_CALL`.
+ * not wait for it. A call still running when `tos_client_free` returns (which waits about
+ * 500 ms for it) finishes afterwards and its answer is dropped: keep `user_data` valid until
+ * it returns. Inside, a call that sends requests returns `TOS_ERR_REENTRANT_CALL`.
  * Any other return than `TOS_OK`, or no access key or secret key, fails the requests that
  * needed the credentials with `TOS_ERR_MISSING_CREDENTIALS` (credentials not yet expired
  * keep serving until they do). The secret key and the token never appear in messages or

@@ -1,7 +1,7 @@
 //! Credentials that can change while a client runs: STS tokens that expire during a long
 //! upload are fetched again from a `CredentialsProvider` instead of failing the upload.
 //! How and when the provider is asked is the wire layer's business
-//! (`wire::credentials_cache`, docs/protocol.md §8.3).
+//! (`wire::credentials_cache`, docs/protocol.md §8.4).
 
 use crate::error::Result;
 use std::time::SystemTime;

@@ -3,7 +3,7 @@
 //! minted by `POST /__admin/sts`) and a server clock that is off (`--clock-skew-s`). Requests
 //! signed with an expired token get 403 `ExpiredToken`, and requests whose signed time is
 //! more than 15 minutes off the server's clock 403 `RequestTimeTooSkewed`
-//! (docs/protocol.md §8.1 item 7, §8.3).
+//! (docs/protocol.md §8.1 item 7, §8.4).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};

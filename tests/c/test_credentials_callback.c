@@ -9,9 +9,12 @@
  *    asks again and signs the refused part anew: the same outcome, with 403s in the log;
  *  - a callback that fails, or returns no access key, fails the upload with
  *    TOS_ERR_MISSING_CREDENTIALS and a message naming the callback;
+ *  - an abort while the callback is slow to answer returns at once, not when it answers;
  *  - no secret key or token minted in this run appears in an error message or a log line.
  */
 #include "test_util.h"
+
+#include <pthread.h>
 
 #define FILE_SIZE (22u * 1024 * 1024 + 17)
 #define MAX_MINTED 64
@@ -21,7 +24,7 @@ struct minted {
     uint64_t expires_ms;
 };
 
-enum mode { HONEST, SILENT_EXPIRY, FAILS, NO_KEY, FAILS_SECOND };
+enum mode { HONEST, SILENT_EXPIRY, FAILS, NO_KEY, FAILS_SECOND, SLOW };
 
 struct provider {
     enum mode mode;
@@ -73,6 +76,10 @@ static int mint(struct minted *m) {
 static tos_result provide(tos_provided_credentials *out, void *user_data) {
     struct provider *p = user_data;
     p->calls++;
+    if (p->mode == SLOW) {
+        struct timespec ts = {3, 0};
+        nanosleep(&ts, NULL);
+    }
     if (p->mode == FAILS || (p->mode == FAILS_SECOND && p->calls > 1)) {
         return TOS_ERR_INTERNAL;
     }
@@ -138,7 +145,8 @@ static int contains_secret(const char *text) {
     return 0;
 }
 
-static tos_result upload(struct provider *p, const char *path, const char *key, char *message, size_t size) {
+static tos_result upload(struct provider *p, const char *path, const char *key, char *message, size_t size,
+                         const tos_cancel_hook *hook) {
     tos_client_options options;
     const tos_client *client = NULL;
     const tos_rate_limiter *limiter = tu_rate_limiter(5u * 1024 * 1024, 256 * 1024);
@@ -164,6 +172,7 @@ static tos_result upload(struct provider *p, const char *path, const char *key, 
         input.task_num = 2;
         input.disable_checkpoint = true;
         input.rate_limiter = limiter;
+        input.cancel_hook = hook;
         rc = tos_upload_file(client, &input, &output, &error);
     }
     if (error != NULL) {
@@ -199,7 +208,7 @@ static void expiring_upload(enum mode mode, const char *path, const char *key) {
     char message[1024], *log;
     tos_result rc;
     tu_clear_log();
-    rc = upload(&p, path, key, message, sizeof message);
+    rc = upload(&p, path, key, message, sizeof message, NULL);
     log = tu_log();
     CHECK(rc == TOS_OK, "mode %d: %s %s", mode, tos_result_name(rc), message);
     CHECK(p.calls > 1, "mode %d: the callback ran %d times", mode, p.calls);
@@ -216,10 +225,31 @@ static void expiring_upload(enum mode mode, const char *path, const char *key) {
 static void failing_upload(enum mode mode, const char *path) {
     struct provider p = {mode, 0, {{0}, {0}, {0}, 0}};
     char message[1024];
-    tos_result rc = upload(&p, path, "creds-cb/failing.bin", message, sizeof message);
+    tos_result rc = upload(&p, path, "creds-cb/failing.bin", message, sizeof message, NULL);
     CHECK(rc == TOS_ERR_MISSING_CREDENTIALS, "mode %d: %s %s", mode, tos_result_name(rc), message);
     CHECK(strstr(message, "credentials_cb") != NULL, "mode %d: the message names no callback: %s", mode, message);
     CHECK(!contains_secret(message), "mode %d: a secret in the message: %s", mode, message);
+}
+
+/* The abort comes 0.3 s into a 3 s callback. Static: the call goes on after the client is
+ * freed (tos_credentials_cb), so its user_data must outlive this function. */
+static void slow_callback_abort(const char *path) {
+    static struct provider p = {SLOW, 0, {{0}, {0}, {0}, 0}};
+    struct tu_canceller c = {NULL, 1, 0.3, 0.0};
+    pthread_t thread;
+    char message[1024];
+    tos_result rc;
+    double returned;
+    c.hook = tos_cancel_hook_new();
+    pthread_create(&thread, NULL, tu_cancel_later, &c);
+    rc = upload(&p, path, "creds-cb/slow.bin", message, sizeof message, c.hook);
+    returned = tu_now();
+    pthread_join(thread, NULL);
+    CHECK(rc == TOS_ABORTED, "slow callback: %s %s", tos_result_name(rc), message);
+    CHECK(returned - c.cancelled_at < tu_cancel_limit_s(), "slow callback: returned %.3f s after the abort",
+          returned - c.cancelled_at);
+    printf("slow callback: returned %.3f s after the abort\n", returned - c.cancelled_at);
+    tos_cancel_hook_free(c.hook);
 }
 
 int main(void) {
@@ -235,6 +265,7 @@ int main(void) {
     /* Credentials given once, then refused by the server, then no new ones: the message is
      * the callback's failure, never the token the server refused. */
     failing_upload(FAILS_SECOND, path);
+    slow_callback_abort(path);
 
     tos_set_log_callback(NULL, 0, NULL);
     CHECK(minted_count >= 4, "only %d credentials minted", minted_count);

@@ -191,10 +191,23 @@ impl Session {
             );
         }
         self.part_size = part_size;
-        let upload_id = self
-            .wire
-            .create_multipart_upload(self.object(), &self.attributes)
-            .await;
+        // Create itself is not dropped on a cancel (a Create in flight would leak its upload),
+        // but the wait for a credentials provider before it is: that may take long.
+        let ready = tokio::select! {
+            ready = self.wire.credentials_ready() => ready,
+            _ = self.cancel.cancelled() => {
+                let kind = self.cancel.requested().unwrap_or(CancelKind::Pause);
+                return Err(self.stop(kind).await);
+            }
+        };
+        let upload_id = match ready {
+            Ok(()) => {
+                self.wire
+                    .create_multipart_upload(self.object(), &self.attributes)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
         let upload_id = match upload_id {
             Ok(id) => id,
             Err(error) => {

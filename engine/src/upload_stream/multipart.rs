@@ -37,11 +37,23 @@ struct Inboxes {
 
 impl StreamSession<'_> {
     pub(super) async fn multipart(&mut self, first: Bytes) -> Result<UploadFileOutput> {
-        let upload_id = match self
-            .wire
-            .create_multipart_upload(self.object(), &self.attributes)
-            .await
-        {
+        // As for a file (`upload::create`): the wait for a credentials provider answers a
+        // cancel, Create itself is not dropped.
+        let ready = tokio::select! {
+            ready = self.wire.credentials_ready() => ready,
+            _ = self.cancel.cancelled() => {
+                return Err(cancelled(self.cancel.requested().unwrap_or(CancelKind::Abort)));
+            }
+        };
+        let created = match ready {
+            Ok(()) => {
+                self.wire
+                    .create_multipart_upload(self.object(), &self.attributes)
+                    .await
+            }
+            Err(error) => Err(error),
+        };
+        let upload_id = match created {
             Ok(id) => id,
             Err(error) => {
                 let kind = UploadEventKind::CreateMultipartUploadFailed;

@@ -1,5 +1,5 @@
 //! The credentials requests are signed with, asked of a `CredentialsProvider` when needed
-//! (docs/protocol.md §8.3): before the first request, a margin ahead of their expiry, and
+//! (docs/protocol.md §8.4): before the first request, a margin ahead of their expiry, and
 //! after the server refused them as expired. One call at a time: requests that need new
 //! credentials while a call runs wait for its answer instead of calling again, so parts
 //! hitting an expired token together cause one call, not one each.

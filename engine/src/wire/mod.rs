@@ -90,6 +90,12 @@ impl Wire {
         &self.endpoint
     }
 
+    /// Waits until the client has credentials to sign with (a provider may take a while), so
+    /// a caller can race the wait with its cancel hook before a request it cannot drop.
+    pub(crate) async fn credentials_ready(&self) -> Result<()> {
+        self.transport.credentials_ready().await
+    }
+
     pub(crate) fn check_bucket(&self, bucket: &str) -> Result<()> {
         self.protocol.check_bucket(bucket)
     }

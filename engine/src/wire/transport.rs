@@ -335,6 +335,11 @@ impl Transport {
         }
     }
 
+    /// The credentials are at hand (asked of the provider if need be).
+    pub(crate) async fn credentials_ready(&self) -> Result<()> {
+        self.credentials.get().await.map(drop)
+    }
+
     /// How long no byte may move while a request is under way.
     pub(crate) fn idle_timeout(&self) -> Duration {
         self.idle_timeout
