@@ -191,22 +191,13 @@ impl Session {
             );
         }
         self.part_size = part_size;
-        // Create itself is not dropped on a cancel (a Create in flight would leak its upload),
-        // but the wait for a credentials provider before it is: that may take long.
-        let ready = tokio::select! {
-            ready = self.wire.credentials_ready() => ready,
-            _ = self.cancel.cancelled() => {
-                let kind = self.cancel.requested().unwrap_or(CancelKind::Pause);
-                return Err(self.stop(kind).await);
-            }
-        };
-        let upload_id = match ready {
-            Ok(()) => {
-                self.wire
-                    .create_multipart_upload(self.object(), &self.attributes)
-                    .await
-            }
-            Err(error) => Err(error),
+        let created = self
+            .wire
+            .create_when_signable(self.object(), &self.attributes, &self.cancel)
+            .await;
+        let upload_id = match created {
+            Ok(created) => created,
+            Err(kind) => return Err(self.stop(kind.unwrap_or(CancelKind::Pause)).await),
         };
         let upload_id = match upload_id {
             Ok(id) => id,

@@ -37,22 +37,11 @@ struct Inboxes {
 
 impl StreamSession<'_> {
     pub(super) async fn multipart(&mut self, first: Bytes) -> Result<UploadFileOutput> {
-        // As for a file (`upload::create`): the wait for a credentials provider answers a
-        // cancel, Create itself is not dropped.
-        let ready = tokio::select! {
-            ready = self.wire.credentials_ready() => ready,
-            _ = self.cancel.cancelled() => {
-                return Err(cancelled(self.cancel.requested().unwrap_or(CancelKind::Abort)));
-            }
-        };
-        let created = match ready {
-            Ok(()) => {
-                self.wire
-                    .create_multipart_upload(self.object(), &self.attributes)
-                    .await
-            }
-            Err(error) => Err(error),
-        };
+        let created = self
+            .wire
+            .create_when_signable(self.object(), &self.attributes, &self.cancel)
+            .await
+            .map_err(|kind| cancelled(kind.unwrap_or(CancelKind::Abort)))?;
         let upload_id = match created {
             Ok(id) => id,
             Err(error) => {

@@ -32,6 +32,7 @@ mod transport;
 pub(crate) mod uploads;
 
 use crate::attributes::CreateAttributes;
+use crate::cancel::{CancelHook, CancelKind};
 use crate::config::{ClientConfig, WireProtocol};
 use crate::error::{ErrorKind, Result, UploadError};
 use file_range::{Feed, FileRange};
@@ -90,10 +91,23 @@ impl Wire {
         &self.endpoint
     }
 
-    /// Waits until the client has credentials to sign with (a provider may take a while), so
-    /// a caller can race the wait with its cancel hook before a request it cannot drop.
-    pub(crate) async fn credentials_ready(&self) -> Result<()> {
-        self.transport.credentials_ready().await
+    /// CreateMultipartUpload once the client has credentials to sign with. The wait for them
+    /// (a provider may take long) answers `cancel`, with `Err` of the kind asked; Create
+    /// itself is not dropped, since a Create in flight would leak its upload.
+    pub(crate) async fn create_when_signable(
+        &self,
+        object: Object<'_>,
+        attrs: &CreateAttributes,
+        cancel: &CancelHook,
+    ) -> std::result::Result<Result<String>, Option<CancelKind>> {
+        let ready = tokio::select! {
+            ready = self.transport.credentials_ready() => ready,
+            () = cancel.cancelled() => return Err(cancel.requested()),
+        };
+        Ok(match ready {
+            Ok(()) => self.create_multipart_upload(object, attrs).await,
+            Err(error) => Err(error),
+        })
     }
 
     pub(crate) fn check_bucket(&self, bucket: &str) -> Result<()> {
