@@ -209,3 +209,66 @@ fn check_answer(given: ProvidedCredentials) -> Result<ProvidedCredentials> {
     }
     Ok(given)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicU32;
+
+    /// Answers after 200 ms with credentials that last `lifetime`, counting its calls.
+    struct Slow {
+        calls: AtomicU32,
+        lifetime: Duration,
+    }
+
+    impl CredentialsProvider for Slow {
+        fn credentials(&self) -> Result<ProvidedCredentials> {
+            let n = self.calls.fetch_add(1, Ordering::SeqCst) + 1;
+            std::thread::sleep(Duration::from_millis(200));
+            Ok(ProvidedCredentials {
+                access_key: format!("AK{n}"),
+                secret_key: "SK".into(),
+                security_token: String::new(),
+                expires_at: Some(SystemTime::now() + self.lifetime),
+            })
+        }
+    }
+
+    fn cache(lifetime: Duration) -> (Arc<Slow>, CredentialsCache) {
+        let slow = Arc::new(Slow {
+            calls: AtomicU32::new(0),
+            lifetime,
+        });
+        let mut config = ClientConfig::new();
+        config.credentials_provider = Some(slow.clone());
+        (slow, CredentialsCache::new(&config))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn parts_asking_at_once_cause_one_call() {
+        let (slow, cache) = cache(Duration::from_secs(3600));
+        let asks = (0..16).map(|_| cache.get());
+        let got = futures_util::future::join_all(asks).await;
+        assert!(got.iter().all(|c| c.as_ref().unwrap().access_key == "AK1"));
+        assert_eq!(slow.calls.load(Ordering::SeqCst), 1);
+        // A refusal of the set drops it once; a second refusal of the same set does nothing.
+        let first = cache.get().await.unwrap();
+        cache.invalidate(&first);
+        let second = cache.get().await.unwrap();
+        cache.invalidate(&first);
+        assert_eq!(cache.get().await.unwrap().access_key, second.access_key);
+        assert_eq!(slow.calls.load(Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn credentials_are_renewed_a_tenth_of_their_lifetime_ahead() {
+        let (slow, cache) = cache(Duration::from_secs(2));
+        let first = cache.get().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+        assert_eq!(cache.get().await.unwrap().access_key, first.access_key);
+        // 2 s from the answer, renewed from 1.8 s on.
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        assert_ne!(cache.get().await.unwrap().access_key, first.access_key);
+        assert_eq!(slow.calls.load(Ordering::SeqCst), 2);
+    }
+}
