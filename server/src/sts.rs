@@ -142,3 +142,65 @@ pub fn set_date<B>(cfg: &Config, response: &mut hyper::Response<B>) {
         response.headers_mut().insert(hyper::header::DATE, value);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hyper::header::HeaderValue;
+
+    fn config(args: &[&str]) -> Config {
+        Config::from_args(args.iter().map(|s| s.to_string())).unwrap()
+    }
+
+    #[test]
+    fn minted_credentials_expire_on_the_servers_clock() {
+        let sts = Sts::default();
+        assert!(
+            sts.mint(&config(&["--discard"])).is_none(),
+            "minting needs the flag"
+        );
+        let cfg = config(&["--discard", "--sts-token-lifetime-s", "0.2"]);
+        let minted = sts.mint(&cfg).unwrap();
+        let token = Some(minted.security_token.as_str());
+        assert!(sts.secret_for(&cfg, &minted.access_key, token).is_ok());
+        assert!(sts.check_token(&cfg, token).is_ok());
+        assert_eq!(
+            sts.secret_for(&cfg, &minted.access_key, Some("other")),
+            Err(AuthError::Refused("InvalidToken"))
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+        assert_eq!(
+            sts.secret_for(&cfg, &minted.access_key, token),
+            Err(AuthError::Refused("ExpiredToken"))
+        );
+        assert_eq!(
+            sts.check_token(&cfg, token).unwrap_err().code,
+            "ExpiredToken"
+        );
+        // The flags' keys never expire.
+        assert_eq!(
+            sts.secret_for(&cfg, &cfg.access_key, None).unwrap(),
+            Some(cfg.secret_key.clone())
+        );
+    }
+
+    #[test]
+    fn the_s3_front_end_refuses_a_date_15_minutes_off_its_clock() {
+        let cfg = config(&["--discard", "--s3", "--clock-skew-s", "3600"]);
+        let mut headers = HeaderMap::new();
+        let now = |offset_s: u64| {
+            let at = (now_ms() / 1000 + offset_s) as i64;
+            jiff::Timestamp::from_second(at)
+                .unwrap()
+                .strftime("%Y%m%dT%H%M%SZ")
+                .to_string()
+        };
+        headers.insert("x-amz-date", HeaderValue::from_str(&now(0)).unwrap());
+        assert_eq!(
+            check_s3_date(&cfg, &headers).unwrap_err().code,
+            "RequestTimeTooSkewed"
+        );
+        headers.insert("x-amz-date", HeaderValue::from_str(&now(3600)).unwrap());
+        assert!(check_s3_date(&cfg, &headers).is_ok());
+    }
+}
