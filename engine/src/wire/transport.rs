@@ -36,8 +36,8 @@ pub(crate) struct Transport {
     corrections: AtomicU64,
 }
 
-/// How many times one request is signed again after a correction, beyond its retries: once
-/// for the clock, once for the credentials.
+/// How many times one request is signed again after a correction, beyond its retries: two,
+/// so a first request that meets both a clock and credentials to correct keeps its retries.
 const MAX_RESIGNS: u32 = 2;
 
 /// What to do after a failed attempt.
