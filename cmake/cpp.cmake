@@ -20,6 +20,9 @@ tos_server_test(cpp_test_wrapper $<TARGET_FILE:test_cpp_wrapper>)
 tos_cxx_program(test_cpp_stream_uploads tests/cpp/test_cpp_stream_uploads.cpp)
 tos_server_test(cpp_test_stream_uploads $<TARGET_FILE:test_cpp_stream_uploads>)
 
+tos_cxx_program(test_cpp_credentials tests/cpp/test_cpp_credentials.cpp)
+tos_server_test(cpp_test_credentials $<TARGET_FILE:test_cpp_credentials>)
+
 tos_cxx_program(test_cpp_download tests/cpp/test_cpp_download.cpp)
 tos_server_test(cpp_test_download $<TARGET_FILE:test_cpp_download>)
 

@@ -805,12 +805,24 @@ typedef struct tos_provided_credentials {
 
 /**
  * Supplies credentials to a client made with `credentials = TOS_CREDENTIALS_CALLBACK`.
- * Called before the first request, again shortly before `expires_at_unix_ms`, and again
- * after a server answer that means the token expired. Fill `*credentials` and return
- * `TOS_OK`. The library copies the strings as soon as the callback returns: they must stay
- * valid until then (keep them in `user_data`), and may be freed or reused after. Calls come
- * one at a time, from a thread of the library; inside, a call that sends requests returns
- * `TOS_ERR_REENTRANT_CALL`.
+ * Called before the first request, again before `expires_at_unix_ms` (5 minutes ahead, or a
+ * tenth of the credentials' lifetime when that is shorter), and again after a 403 that
+ * means the token expired (`ExpiredToken`, or any 403 once `expires_at_unix_ms` has
+ * passed); the refused request is then signed again and sent once more, which is not one
+ * of its retries. Fill `*credentials` and return `TOS_OK`. The library copies the strings
+ * as soon as the callback returns: they must stay valid until then (keep them in
+ * `user_data`), and may be freed or reused after.
+ *
+ * Calls come one at a time, from a thread of the library (requests that need credentials
+ * meanwhile wait for the call's answer), and may block, e.g. to ask an STS service; a
+ * request waits at most 60 s for one (then `TOS_ERR_TIMEOUT`), and a pause or abort does
+ * not wait for it. A call still running when `tos_client_free` returns (which waits about
+ * 500 ms for it) finishes afterwards and its answer is dropped: keep `user_data` valid until
+ * it returns. Inside, a call that sends requests returns `TOS_ERR_REENTRANT_CALL`.
+ * Any other return than `TOS_OK`, or no access key or secret key, fails the requests that
+ * needed the credentials with `TOS_ERR_MISSING_CREDENTIALS` (credentials not yet expired
+ * keep serving until they do). The secret key and the token never appear in messages or
+ * logs.
  */
 typedef tos_result (*tos_credentials_cb)(struct tos_provided_credentials *credentials,
                                          void *user_data);

@@ -196,7 +196,30 @@ enum class Credentials : std::uint32_t {
     Environment = TOS_CREDENTIALS_ENVIRONMENT,
     /// Unsigned requests (public-read buckets); the fields must be empty.
     Anonymous = TOS_CREDENTIALS_ANONYMOUS,
+    /// From ClientOptions::credentials_provider (chosen by itself when it is set and
+    /// `credentials` is left Auto); the fields must be empty.
+    Callback = TOS_CREDENTIALS_CALLBACK,
 };
+
+/** What a CredentialsProvider returns (tos_provided_credentials). */
+struct ProvidedCredentials {
+    std::string access_key;
+    std::string secret_key;
+    std::string security_token; ///< empty for none
+    /// When they stop working; the epoch (the default) = never.
+    std::chrono::system_clock::time_point expires{};
+};
+
+/**
+ * Supplies credentials that expire (STS tokens): called before the first request, again
+ * before the ones it returned expire (5 minutes ahead, or a tenth of their lifetime when
+ * shorter) and after the server refuses them as expired (tos_credentials_cb). Calls come one
+ * at a time, from a thread of the library, and may block (a request waits at most 60 s);
+ * uploads may not be started from inside. A throw, or no access or secret key, fails the
+ * requests that needed them with TOS_ERR_MISSING_CREDENTIALS. It must return before its
+ * Client is destroyed.
+ */
+using CredentialsProvider = std::function<ProvidedCredentials()>;
 
 /** Options of Client: an empty string or 0 means the default (endpoint and region from TOS_*
  * variables, or AWS_* ones with TOS_PROTOCOL_S3; credentials as `credentials` says). */
@@ -228,7 +251,36 @@ struct ClientOptions {
     std::string client_key_file;
     /// How S3 uploads prove their bytes (ignored by TOS); see tos_s3_checksum
     tos_s3_checksum s3_checksum = TOS_S3_CHECKSUM_AUTO;
+    /// When set, the credentials come from it (Credentials::Callback).
+    CredentialsProvider credentials_provider;
 };
+
+namespace detail {
+
+/** A Client's provider and the strings it lent the library at its last call (the library
+ * copies them when the call returns; calls never overlap). */
+struct CredentialsState {
+    CredentialsProvider provider;
+    ProvidedCredentials last;
+
+    static tos_result call(tos_provided_credentials *out, void *user_data) noexcept {
+        auto *self = static_cast<CredentialsState *>(user_data);
+        try {
+            self->last = self->provider();
+        } catch (...) {
+            return TOS_ERR_MISSING_CREDENTIALS;
+        }
+        out->access_key = self->last.access_key.c_str();
+        out->secret_key = self->last.secret_key.c_str();
+        out->security_token = self->last.security_token.c_str();
+        auto since_epoch = self->last.expires.time_since_epoch();
+        out->expires_at_unix_ms =
+            static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count());
+        return TOS_OK;
+    }
+};
+
+} // namespace detail
 
 /**
  * Pauses or aborts the uploads it is given to, from any thread or from inside a callback.
@@ -1171,6 +1223,15 @@ public:
         o.client_cert_file = detail::opt(options.client_cert_file);
         o.client_key_file = detail::opt(options.client_key_file);
         o.s3_checksum = static_cast<std::uint32_t>(options.s3_checksum);
+        if (options.credentials_provider) {
+            credentials_ = std::make_unique<detail::CredentialsState>();
+            credentials_->provider = options.credentials_provider;
+            o.credentials_cb = &detail::CredentialsState::call;
+            o.credentials_user_data = credentials_.get();
+            if (options.credentials == Credentials::Auto) {
+                o.credentials = TOS_CREDENTIALS_CALLBACK;
+            }
+        }
         tos_error *error = nullptr;
         tos_result rc = tos_client_new(&o, &client_, &error);
         if (rc != TOS_OK) {
@@ -1180,11 +1241,13 @@ public:
     ~Client() { tos_client_free(client_); }
     Client(const Client &) = delete;
     Client &operator=(const Client &) = delete;
-    Client(Client &&other) noexcept : client_(std::exchange(other.client_, nullptr)) {}
+    Client(Client &&other) noexcept
+        : client_(std::exchange(other.client_, nullptr)), credentials_(std::move(other.credentials_)) {}
     Client &operator=(Client &&other) noexcept {
         if (this != &other) {
             tos_client_free(client_);
             client_ = std::exchange(other.client_, nullptr);
+            credentials_ = std::move(other.credentials_);
         }
         return *this;
     }
@@ -1491,6 +1554,8 @@ private:
     }
 
     const tos_client *client_ = nullptr;
+    // Freed after client_ (declared after it): the library calls it until then.
+    std::unique_ptr<detail::CredentialsState> credentials_;
 };
 
 } // namespace tos

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run a command against a freshly started tos-local-server.
 
-usage: with_server.py [--discard] [--fault-file F] -- CMD ARGS...
+usage: with_server.py [--discard] [--fault-file F] [--server-arg=ARG]... -- CMD ARGS...
 
 Builds nothing: the binary comes from $TOS_LOCAL_SERVER_BIN or the newest of
 target/{release,debug}/tos-local-server under the repository top.
@@ -54,6 +54,8 @@ def main():
     parser = argparse.ArgumentParser(prog="with_server.py")
     parser.add_argument("--discard", action="store_true")
     parser.add_argument("--fault-file")
+    # Passed on to tos-local-server, e.g. --server-arg=--clock-skew-s=3600.
+    parser.add_argument("--server-arg", action="append", default=[])
     opts = parser.parse_args(argv[:split])
     cmd = argv[split + 1:]
     if not cmd:
@@ -69,6 +71,7 @@ def main():
     args += ["--discard"] if opts.discard else ["--data-dir", data_dir]
     if opts.fault_file:
         args += ["--faults", opts.fault_file]
+    args += opts.server_arg
     # Its own session: a Ctrl-C at the terminal goes to the command (which may pause and
     # report), not to the server it still talks to.
     try:

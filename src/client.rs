@@ -1,7 +1,7 @@
 //! `tos_client`: one connection pool and runtime, shared by every upload. An `Arc` behind a
 //! `const` pointer: safe to use from many threads at once.
 
-use super::credentials::tos_credentials_cb;
+use super::credentials::{tos_credentials_cb, CallbackCredentials};
 use super::error::tos_error;
 use super::guard::{
     check_out, init_versioned, init_versioned_sized, optional_path, read_versioned,
@@ -232,12 +232,7 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
         1 => CredentialsSource::Static,
         2 => CredentialsSource::Environment,
         3 => CredentialsSource::Anonymous,
-        4 => {
-            return Err(tos_error::new(
-                tos_result::TOS_ERR_INVALID_ARGUMENT,
-                "`options->credentials` is TOS_CREDENTIALS_CALLBACK, which this build does not support yet",
-            ))
-        }
+        4 => CredentialsSource::Provider,
         other => {
             return Err(tos_error::new(
                 tos_result::TOS_ERR_INVALID_ARGUMENT,
@@ -276,6 +271,25 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
             ))
         }
     };
+    config.credentials_provider = match CallbackCredentials::new(
+        options.credentials_cb,
+        options.credentials_user_data,
+    ) {
+        Some(callback) => Some(Arc::new(callback)),
+        None if config.credentials == CredentialsSource::Provider => {
+            return Err(tos_error::new(
+                tos_result::TOS_ERR_MISSING_CREDENTIALS,
+                "`options->credentials` is TOS_CREDENTIALS_CALLBACK but `options->credentials_cb` is NULL",
+            ))
+        }
+        None => None,
+    };
+    if config.credentials_provider.is_some() && config.credentials != CredentialsSource::Provider {
+        return Err(tos_error::new(
+            tos_result::TOS_ERR_INVALID_ARGUMENT,
+            "`options->credentials_cb` is set but `options->credentials` is not TOS_CREDENTIALS_CALLBACK",
+        ));
+    }
     config.enable_crc = !options.disable_crc;
     config.verify_tls = !options.insecure_skip_tls_verify;
     // The 1.1 fields: zero in a 1.0 caller's struct, as `read_versioned` fills them.
@@ -307,7 +321,6 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
 /// ignored.
 unsafe fn refuse_unbuilt_options(options: &tos_client_options) -> Result<(), tos_error> {
     let set = [
-        ("credentials_cb", options.credentials_cb.is_some()),
         (
             "max_requests_per_second",
             options.max_requests_per_second != 0,

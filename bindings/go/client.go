@@ -100,6 +100,9 @@ const (
 	// CredentialsAnonymous: unsigned requests (public-read buckets); the fields must be
 	// empty and the environment is not read.
 	CredentialsAnonymous Credentials = C.TOS_CREDENTIALS_ANONYMOUS
+	// CredentialsCallback: from CredentialsProvider (required; chosen by itself when
+	// Credentials is left CredentialsAuto); the key fields must be empty.
+	CredentialsCallback Credentials = C.TOS_CREDENTIALS_CALLBACK
 )
 
 // ClientOptions configures NewClient. The zero value of every field means its default; an
@@ -114,7 +117,10 @@ type ClientOptions struct {
 	AccessKey     string // with CredentialsAuto or CredentialsStatic
 	SecretKey     string
 	SecurityToken string
-	Addressing    Addressing
+	// CredentialsProvider, when set, supplies the credentials (CredentialsCallback), asked
+	// again as they expire.
+	CredentialsProvider CredentialsProvider
+	Addressing          Addressing
 	// MaxRetryCount is the retries after the first attempt of each request: 0 = default (3),
 	// negative = none.
 	MaxRetryCount int
@@ -236,14 +242,22 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	o.client_cert_file = cs.opt(opts.ClientCertFile)
 	o.client_key_file = cs.opt(opts.ClientKeyFile)
 	o.s3_checksum = C.uint32_t(opts.S3Checksum)
+	freeProvider := func() {}
+	if opts.CredentialsProvider != nil {
+		freeProvider = setCredentialsProvider(&o, opts.CredentialsProvider)
+	}
 
 	var client *C.struct_tos_client
 	var cerr *C.struct_tos_error
 	if rc := C.tos_client_new(&o, &client, &cerr); rc != C.TOS_OK {
+		freeProvider()
 		return nil, takeError(Result(rc), cerr)
 	}
 	c := &Client{ptr: client}
-	c.own.free = func() { C.tos_client_free(client) }
+	c.own.free = func() {
+		C.tos_client_free(client)
+		freeProvider()
+	}
 	runtime.SetFinalizer(c, (*Client).Close)
 	return c, nil
 }

@@ -95,6 +95,7 @@ var credentialsNames = map[Credentials]string{
 	CredentialsStatic:      "Static",
 	CredentialsEnvironment: "Environment",
 	CredentialsAnonymous:   "Anonymous",
+	CredentialsCallback:    "Callback",
 }
 
 // String names the choice, e.g. "Anonymous".

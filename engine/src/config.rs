@@ -1,5 +1,6 @@
 //! Client configuration: where the server is, who we are, how hard to try.
 
+use crate::credentials::CredentialsProvider;
 use crate::error::{ErrorKind, Result, UploadError};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -65,6 +66,9 @@ pub enum CredentialsSource {
     Environment,
     /// Unsigned requests; the fields must be empty and the environment is not read.
     Anonymous,
+    /// From `ClientConfig::credentials_provider` (required), asked again as they expire;
+    /// the fields must be empty and the environment is not read.
+    Provider,
 }
 
 /// Fields left empty fall back to the environment (see `resolve_env`).
@@ -76,6 +80,8 @@ pub struct ClientConfig {
     pub secret_key: String,
     pub security_token: String,
     pub credentials: CredentialsSource,
+    /// With `CredentialsSource::Provider`: where the credentials come from.
+    pub credentials_provider: Option<Arc<dyn CredentialsProvider>>,
     pub addressing: Addressing,
     pub protocol: WireProtocol,
     /// Retries after the first attempt of each request.
@@ -119,6 +125,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("secret_key", &"<redacted>")
             .field("security_token", &"<redacted>")
             .field("credentials", &self.credentials)
+            .field("credentials_provider", &self.credentials_provider.is_some())
             .field("addressing", &self.addressing)
             .field("protocol", &self.protocol)
             .field("max_retry_count", &self.max_retry_count)
@@ -196,10 +203,8 @@ impl ClientConfig {
             ));
         }
         // S3 stores without regions of their own take us-east-1 in the signature.
-        if self.protocol == WireProtocol::Tos
-            && !self.access_key.is_empty()
-            && self.region.is_empty()
-        {
+        let signs = !self.access_key.is_empty() || self.credentials_provider.is_some();
+        if self.protocol == WireProtocol::Tos && signs && self.region.is_empty() {
             return Err(UploadError::new(
                 ErrorKind::MissingCredentials,
                 "a region is required to sign requests: set it in the client options or in TOS_REGION",
@@ -256,6 +261,23 @@ impl ClientConfig {
                     return Err(refuse_fields("nobody (anonymous)"));
                 }
             }
+            CredentialsSource::Provider => {
+                if fields_given {
+                    return Err(refuse_fields("a provider"));
+                }
+                if self.credentials_provider.is_none() {
+                    return Err(UploadError::new(
+                        ErrorKind::MissingCredentials,
+                        "credentials from a provider: no provider was given",
+                    ));
+                }
+            }
+        }
+        if self.credentials != CredentialsSource::Provider && self.credentials_provider.is_some() {
+            return Err(UploadError::new(
+                ErrorKind::InvalidArgument,
+                "a credentials provider is given but the credentials do not come from it",
+            ));
         }
         Ok(())
     }

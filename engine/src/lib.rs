@@ -18,6 +18,7 @@ mod attributes;
 mod cancel;
 mod client;
 mod config;
+mod credentials;
 mod download;
 mod download_dir;
 /// The download checkpoint file (the TOS Go SDK's format), public for tools and tests.
@@ -46,6 +47,7 @@ pub use client::Client;
 pub use config::{
     Addressing, ClientConfig, CredentialsSource, S3Checksum, ThreadStartHook, WireProtocol,
 };
+pub use credentials::{CredentialsProvider, ProvidedCredentials, StaticCredentials};
 pub use download::events::{DownloadEvent, DownloadEventKind, DownloadObservers, DownloadPartInfo};
 pub use download::request::{DownloadFileOutput, DownloadFileRequest};
 pub use download_dir::request::{

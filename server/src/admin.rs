@@ -75,6 +75,13 @@ pub async fn handle(
                 Err(e) => json_reply(400, json!({ "error": e })),
             }
         }
+        (Method::POST, "/__admin/sts") => match state.sts.mint(&state.cfg) {
+            Some(minted) => json_reply(200, json!(minted)),
+            None => json_reply(
+                404,
+                json!({"error": "no STS credentials: start the server with --sts-token-lifetime-s"}),
+            ),
+        },
         (Method::GET, "/__admin/stats") => json_reply(200, json!(state.link.stats.view())),
         (Method::DELETE, "/__admin/stats") => {
             state.link.stats.reset();

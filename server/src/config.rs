@@ -40,13 +40,18 @@ pub struct Config {
     pub md5_etags: bool,
     /// `--s3`: answer 501 NotImplemented to aws-chunked bodies (trailers), as Cloudflare R2 does.
     pub reject_trailers: bool,
+    /// The server's clock is this many seconds ahead of this machine's (negative: behind).
+    pub clock_skew_s: i64,
+    /// Minted STS credentials live this long (`POST /__admin/sts`); `None`: none are minted.
+    pub sts_token_lifetime_ms: Option<u64>,
 }
 
 pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --discard] \
 [--bucket NAME]... [--access-key AK] [--secret-key SK] [--region R] \
 [--custom-domain BUCKET] [--faults FILE] \
 [--tls-self-signed [--tls-cert-out FILE] [--tls-client-ca FILE]] [--s3 --discard] \
-[--discard --md5-etags] [--s3 --reject-trailers] [--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE]
+[--discard --md5-etags] [--s3 --reject-trailers] [--clock-skew-s N] [--sts-token-lifetime-s SECONDS] \
+[--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE]
   RATE: bytes per second, or with a unit: 200Mbit, 2Gbit/s, 25MB/s, 25MiB/s; SIZE: 4MiB, 64K";
 
 fn value(p: &mut Parser, flag: &str) -> Result<OsString, String> {
@@ -93,6 +98,8 @@ impl Config {
         let mut s3 = false;
         let mut md5_etags = false;
         let mut reject_trailers = false;
+        let mut clock_skew_s = 0i64;
+        let mut sts_token_lifetime_ms = None;
         let mut link = crate::link::LinkSettings::default();
         let mut p = Parser::from_args(args);
         while let Some(arg) = p.next().map_err(parse_error)? {
@@ -126,6 +133,20 @@ impl Config {
                 Arg::Long("s3") => s3 = true,
                 Arg::Long("md5-etags") => md5_etags = true,
                 Arg::Long("reject-trailers") => reject_trailers = true,
+                Arg::Long("clock-skew-s") => {
+                    clock_skew_s = string(&mut p, "--clock-skew-s")?
+                        .parse()
+                        .map_err(|e| format!("--clock-skew-s: {e}"))?
+                }
+                Arg::Long("sts-token-lifetime-s") => {
+                    let secs: f64 = string(&mut p, "--sts-token-lifetime-s")?
+                        .parse()
+                        .map_err(|e| format!("--sts-token-lifetime-s: {e}"))?;
+                    if !(secs > 0.0 && secs <= 86_400.0) {
+                        return Err("--sts-token-lifetime-s: between 0 and 86400 seconds".into());
+                    }
+                    sts_token_lifetime_ms = Some((secs * 1000.0) as u64);
+                }
                 Arg::Long("link-rtt-ms") => {
                     link.rtt_ms = string(&mut p, "--link-rtt-ms")?
                         .parse()
@@ -212,6 +233,8 @@ impl Config {
             link,
             md5_etags,
             reject_trailers,
+            clock_skew_s,
+            sts_token_lifetime_ms,
         })
     }
 }

@@ -84,6 +84,8 @@ impl TosError {
             "AccessDenied" => 5,
             "InvalidPart" => 45,
             "EntityTooSmall" => 46,
+            "ExpiredToken" => 6,
+            "InvalidToken" => 7,
             _ => 0,
         };
         format!("{:04}-{n:08}", self.status)

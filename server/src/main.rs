@@ -25,6 +25,7 @@ mod service;
 mod sign;
 mod sse;
 mod storage;
+mod sts;
 mod tls;
 mod util;
 
@@ -64,6 +65,7 @@ fn load_state(cfg: Config) -> Result<AppState, String> {
     Ok(AppState {
         store,
         log: Default::default(),
+        sts: Default::default(),
         link: link::Link::new(cfg.link),
         faults,
         cfg,

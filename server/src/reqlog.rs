@@ -25,6 +25,8 @@ pub struct Entry {
     /// `content-md5`, comma-separated; absent when it declared none.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checksum: Option<String>,
+    /// The access key the request was signed with (a minted one names its token).
+    pub access_key: Option<String>,
 }
 
 #[derive(Default)]

@@ -326,10 +326,16 @@ pub async fn handle(
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         fault: None,
         checksum: s3_checks::declared(&r.headers),
+        access_key: crate::sts::access_key_of(&r.headers),
     };
     let head = r.method == Method::HEAD;
     let resource = format!("/{path}");
-    let result = if r.bucket.is_empty() {
+    let token = header(&r.headers, "x-amz-security-token");
+    let admitted = crate::sts::check_s3_date(&state.cfg, &r.headers)
+        .and_then(|()| state.sts.check_token(&state.cfg, token));
+    let result = if let Err(e) = admitted {
+        Err(e)
+    } else if r.bucket.is_empty() {
         Ok(xml(
             r.ok(),
             "<ListAllMyBucketsResult><Buckets></Buckets></ListAllMyBucketsResult>".into(),
@@ -359,6 +365,8 @@ pub async fn handle(
             error_response(&e, head, &r.request_id, &resource)
         }
     };
+    let mut resp = resp;
+    crate::sts::set_date(&state.cfg, &mut resp);
     entry.status = resp.status().as_u16();
     // The decoded size, not the wire size: what tests of aws-chunked decoding check.
     entry.body_bytes = r.decoded.max(if is_aws_chunked(&r.headers) {

@@ -20,13 +20,14 @@ use crate::faults::{Action, Faults};
 use crate::reqlog::{Entry, RequestLog};
 use crate::routing::{self, operation, resolve, Target};
 use crate::sent_body::SentBody;
-use crate::sign::{self, AuthError, Credentials};
+use crate::sign::{self, AuthError};
 use crate::storage::{Ingested, Store};
 use crate::util::{now_ms, unique_id};
 use crate::{admin, multipart, names, objects};
 
 pub struct AppState {
     pub cfg: Config,
+    pub sts: crate::sts::Sts,
     pub store: Store,
     pub faults: Faults,
     pub log: RequestLog,
@@ -99,6 +100,8 @@ impl LogGuard {
     ) -> Response<RespBody> {
         use http_body_util::BodyExt;
         use hyper::body::Body;
+        let mut resp = resp;
+        crate::sts::set_date(&self.state.cfg, &mut resp);
         let Some(mut entry) = self.entry.take() else {
             return resp;
         };
@@ -226,11 +229,8 @@ fn auth_error(e: AuthError) -> TosError {
             "InvalidAccessKeyId",
             "The access key id you provided does not exist in our records.",
         ),
-        AuthError::Skewed => TosError::new(
-            403,
-            "RequestTimeTooSkewed",
-            "The difference between the request time and the server's time is too large.",
-        ),
+        AuthError::Skewed => crate::sts::skewed(),
+        AuthError::Refused(code) => crate::sts::refusal(code),
         AuthError::Mismatch(creq) => TosError::new(
             403,
             "SignatureDoesNotMatch",
@@ -295,13 +295,9 @@ pub async fn handle(
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         fault: None,
         checksum: None,
+        access_key: crate::sts::access_key_of(&parts.headers),
     };
 
-    let creds = Credentials {
-        access_key: &state.cfg.access_key,
-        secret_key: &state.cfg.secret_key,
-        region: &state.cfg.region,
-    };
     let sreq = sign::Request {
         method: parts.method.as_str(),
         raw_path,
@@ -310,9 +306,17 @@ pub async fn handle(
     };
     // Names are judged only for signed requests, so an unsigned caller learns
     // nothing, and before faults or storage see them.
-    let admitted = sign::verify(&sreq, &creds, (now_ms() / 1000) as i64)
-        .map_err(auth_error)
-        .and_then(|()| check_names(&target));
+    let token = parts
+        .headers
+        .get("x-tos-security-token")
+        .and_then(|v| v.to_str().ok());
+    let now_secs = (crate::sts::server_now_ms(&state.cfg) / 1000) as i64;
+    let admitted = sign::verify_with(&sreq, now_secs, |ak| {
+        let secret = state.sts.secret_for(&state.cfg, ak, token)?;
+        Ok(secret.map(|sk| (sk, state.cfg.region.clone())))
+    })
+    .map_err(auth_error)
+    .and_then(|()| check_names(&target));
 
     let mut ctx = Ctx {
         state: &state,

@@ -9,7 +9,7 @@ use crate::util::{hex, parse_tos_date};
 
 pub const ALGORITHM: &str = "TOS4-HMAC-SHA256";
 pub const EMPTY_SHA256: &str = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-const MAX_SKEW_SECS: i64 = 15 * 60;
+pub const MAX_SKEW_SECS: i64 = 15 * 60;
 
 #[derive(Debug, PartialEq)]
 pub enum AuthError {
@@ -18,6 +18,8 @@ pub enum AuthError {
     UnknownKey,
     Skewed,
     Mismatch(String),
+    /// Refused before its signature was looked at, with this code (`sts::refusal`).
+    Refused(&'static str),
 }
 
 /// Percent-decodes once. `+` stays `+`: TOS paths never use form encoding.
@@ -158,6 +160,7 @@ pub fn canonical_request(req: &Request, signed: &[&str], collapse: bool) -> Stri
     )
 }
 
+#[cfg(test)]
 pub struct Credentials<'a> {
     pub access_key: &'a str,
     pub secret_key: &'a str,
@@ -206,16 +209,31 @@ fn parse_authorization(value: &str) -> Result<ParsedAuth<'_>, AuthError> {
     })
 }
 
+#[cfg(test)]
 pub fn verify(req: &Request, creds: &Credentials, now_secs: i64) -> Result<(), AuthError> {
+    verify_with(req, now_secs, |ak| {
+        Ok((ak == creds.access_key)
+            .then(|| (creds.secret_key.to_string(), creds.region.to_string())))
+    })
+}
+
+/// `verify` with the secret key (and region) of each access key looked up by `secret_of`,
+/// which may refuse the key itself (an expired token).
+pub fn verify_with(
+    req: &Request,
+    now_secs: i64,
+    secret_of: impl FnOnce(&str) -> Result<Option<(String, String)>, AuthError>,
+) -> Result<(), AuthError> {
     let auth = req
         .headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
         .ok_or(AuthError::Missing)?;
     let parsed = parse_authorization(auth)?;
-    if parsed.ak != creds.access_key {
+    let Some((secret_key, region)) = secret_of(parsed.ak)? else {
         return Err(AuthError::UnknownKey);
-    }
+    };
+    let creds = (secret_key.as_str(), region.as_str());
     let date = req
         .headers
         .get("x-tos-date")
@@ -230,10 +248,10 @@ pub fn verify(req: &Request, creds: &Credentials, now_secs: i64) -> Result<(), A
             "credential date differs from x-tos-date".into(),
         ));
     }
-    if parsed.region != creds.region {
+    if parsed.region != creds.1 {
         return Err(AuthError::Mismatch(format!(
             "credential region {} is not {}",
-            parsed.region, creds.region
+            parsed.region, creds.1
         )));
     }
     let scope = format!("{}/{}/tos/request", parsed.date, parsed.region);
@@ -243,7 +261,7 @@ pub fn verify(req: &Request, creds: &Credentials, now_secs: i64) -> Result<(), A
     for collapse in [true, false] {
         let creq = canonical_request(req, &parsed.signed, collapse);
         let sts = string_to_sign(date, &scope, &creq);
-        if sign(creds.secret_key, parsed.date, parsed.region, &sts) == parsed.signature {
+        if sign(creds.0, parsed.date, parsed.region, &sts) == parsed.signature {
             return Ok(());
         }
         last = creq;

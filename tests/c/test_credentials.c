@@ -6,7 +6,8 @@
  *  - AUTO with empty fields signs with the environment's keys (the server refuses them);
  *  - ANONYMOUS sends unsigned requests (the server refuses them as unsigned, not as a wrong key);
  *  - ENVIRONMENT reads the variables (right keys put back: it uploads);
- *  - and the bad combinations are refused before anything is sent.
+ *  - and the bad combinations are refused before anything is sent (CALLBACK without its
+ *    callback among them; tests/c/test_credentials_callback.c tests it with one).
  */
 #include "test_util.h"
 
@@ -95,7 +96,13 @@ int main(void) {
     CHECK(rc == TOS_ERR_INVALID_ARGUMENT && client == NULL, "ENVIRONMENT with keys: %s", tos_result_name(rc));
     tos_error_free(error);
     error = NULL;
-    rc = make_client(4, NULL, NULL, &client, &error);
+    rc = make_client(TOS_CREDENTIALS_CALLBACK, NULL, NULL, &client, &error);
+    CHECK(rc == TOS_ERR_MISSING_CREDENTIALS && client == NULL, "CALLBACK without credentials_cb: %s",
+          tos_result_name(rc));
+    CHECK(error != NULL && strstr(tos_error_message(error), "credentials_cb") != NULL, "the message names the callback");
+    tos_error_free(error);
+    error = NULL;
+    rc = make_client(5, NULL, NULL, &client, &error);
     CHECK(rc == TOS_ERR_INVALID_ARGUMENT && client == NULL, "an unknown source: %s", tos_result_name(rc));
     CHECK(error != NULL && strstr(tos_error_message(error), "options->credentials") != NULL, "the message names the field");
     tos_error_free(error);

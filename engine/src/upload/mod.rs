@@ -191,10 +191,14 @@ impl Session {
             );
         }
         self.part_size = part_size;
-        let upload_id = self
+        let created = self
             .wire
-            .create_multipart_upload(self.object(), &self.attributes)
+            .create_when_signable(self.object(), &self.attributes, &self.cancel)
             .await;
+        let upload_id = match created {
+            Ok(created) => created,
+            Err(kind) => return Err(self.stop(kind.unwrap_or(CancelKind::Pause)).await),
+        };
         let upload_id = match upload_id {
             Ok(id) => id,
             Err(error) => {

@@ -36,11 +36,12 @@ struct Inboxes {
 
 impl StreamSession<'_> {
     pub(super) async fn multipart(&mut self, first: Bytes) -> Result<UploadFileOutput> {
-        let upload_id = match self
+        let created = self
             .wire
-            .create_multipart_upload(self.object(), &self.attributes)
+            .create_when_signable(self.object(), &self.attributes, &self.cancel)
             .await
-        {
+            .map_err(|kind| cancelled(kind.unwrap_or(CancelKind::Abort)))?;
+        let upload_id = match created {
             Ok(id) => id,
             Err(error) => {
                 let kind = UploadEventKind::CreateMultipartUploadFailed;

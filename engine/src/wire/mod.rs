@@ -7,8 +7,11 @@
 //! operation runs under the one retry policy of `transport::Transport`.
 
 pub(crate) mod aws_chunked;
+mod answers;
 mod checksum_mode;
+mod clock;
 pub(crate) mod content_type;
+mod credentials_cache;
 mod documents;
 mod endpoint;
 pub(crate) mod file_range;
@@ -35,6 +38,7 @@ mod trust;
 pub(crate) mod uploads;
 
 use crate::attributes::CreateAttributes;
+use crate::cancel::{CancelHook, CancelKind};
 use crate::config::{ClientConfig, WireProtocol};
 use crate::error::{ErrorKind, Result, UploadError};
 use checksum_mode::{ChecksumChoice, Mode};
@@ -103,6 +107,25 @@ impl Wire {
 
     pub(crate) fn endpoint(&self) -> &str {
         &self.endpoint
+    }
+
+    /// CreateMultipartUpload once the client has credentials to sign with. The wait for them
+    /// (a provider may take long) answers `cancel`, with `Err` of the kind asked; Create
+    /// itself is not dropped, since a Create in flight would leak its upload.
+    pub(crate) async fn create_when_signable(
+        &self,
+        object: Object<'_>,
+        attrs: &CreateAttributes,
+        cancel: &CancelHook,
+    ) -> std::result::Result<Result<String>, Option<CancelKind>> {
+        let ready = tokio::select! {
+            ready = self.transport.credentials_ready() => ready,
+            () = cancel.cancelled() => return Err(cancel.requested()),
+        };
+        Ok(match ready {
+            Ok(()) => self.create_multipart_upload(object, attrs).await,
+            Err(error) => Err(error),
+        })
     }
 
     pub(crate) fn check_bucket(&self, bucket: &str) -> Result<()> {

@@ -9,6 +9,7 @@ use super::aws_chunked;
 use super::documents::{bad_body, Documents, ErrorHeaders};
 use super::endpoint::{check_key_segments, invalid_key, Endpoint};
 // Re-exported: the upload logic names these types by their old home, `wire::protocol`.
+use super::credentials_cache::SigningCredentials;
 pub use super::messages::{
     BodyFraming, CompletedPart, ListedObject, ListedPart, ListedUpload, ObjectHead, ObjectReceipt,
     ObjectsPage, Operation, PartReceipt, PartsPage, PayloadCheck, Response, SignedRequest,
@@ -285,11 +286,24 @@ pub trait Protocol: Send + Sync {
         })
     }
 
-    /// Addresses and signs `operation` for sending at `now` (called again on every retry).
+    /// Addresses and signs `operation` for sending at `now` with the configuration's
+    /// credentials (the tests' way; requests sign with the client's current ones).
+    #[cfg(test)]
     fn sign(&self, operation: &Operation, now: SystemTime) -> Result<SignedRequest> {
+        self.sign_with(operation, now, self.site().signer.fixed_credentials())
+    }
+
+    /// Addresses and signs `operation` for sending at `now` with `creds` (called again on
+    /// every retry).
+    fn sign_with(
+        &self,
+        operation: &Operation,
+        now: SystemTime,
+        creds: &SigningCredentials,
+    ) -> Result<SignedRequest> {
         let site = self.site();
         let location = site.endpoint.locate(operation)?;
-        let headers = site.signer.headers(operation, &location, now)?;
+        let headers = site.signer.headers(operation, &location, now, creds)?;
         Ok(SignedRequest {
             url: location.url,
             headers,

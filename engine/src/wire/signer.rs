@@ -3,9 +3,10 @@
 //! Authorization header carries a Signature V4 (`sigv4`) over the headers the protocol signs.
 //! `Signing` is what the two protocols name or choose differently.
 
+use super::credentials_cache::SigningCredentials;
 use super::endpoint::Location;
 use super::protocol::Operation;
-use super::sigv4::{self, Credentials, Scheme, SignInput, SigningKeyCache, EMPTY_PAYLOAD_SHA256};
+use super::sigv4::{self, Credentials, Scheme, SignInput, EMPTY_PAYLOAD_SHA256};
 use crate::config::ClientConfig;
 use crate::error::Result;
 use std::time::SystemTime;
@@ -25,44 +26,44 @@ pub struct Signing {
     pub hash_undeclared_body: bool,
 }
 
-/// The credentials of a client, and the day's signing key derived from them.
+/// How a client signs: the protocol's rules, the region and the credentials of the
+/// configuration's fields (those of a provider come with each request, `headers`).
 pub struct Signer {
     signing: &'static Signing,
-    access_key: String,
-    secret_key: String,
-    security_token: String,
     region: String,
-    key_cache: SigningKeyCache,
+    #[cfg(test)]
+    fixed: SigningCredentials,
 }
 
 impl Signer {
+    #[cfg_attr(not(test), allow(unused_variables))]
     pub fn new(signing: &'static Signing, config: &ClientConfig, region: String) -> Signer {
         Signer {
             signing,
-            access_key: config.access_key.clone(),
-            secret_key: config.secret_key.clone(),
-            security_token: config.security_token.clone(),
             region,
-            key_cache: SigningKeyCache::default(),
+            #[cfg(test)]
+            fixed: SigningCredentials::fixed(config),
         }
     }
 
-    /// The credential values that must never reach a message or a log (see `redact`).
-    pub fn secrets(&self) -> [&str; 2] {
-        [&self.secret_key, &self.security_token]
+    /// The credentials of the configuration's fields.
+    #[cfg(test)]
+    pub fn fixed_credentials(&self) -> &SigningCredentials {
+        &self.fixed
     }
 
-    /// The headers `operation` is sent with to `location` at `now`: its own and, unless the
-    /// client is anonymous, the declared payload hash, the date, the session token and the
-    /// Authorization, in that order.
+    /// The headers `operation` is sent with to `location` at `now`, signed with `creds`:
+    /// its own and, unless the credentials are empty (anonymous), the declared payload hash,
+    /// the date, the session token and the Authorization, in that order.
     pub fn headers(
         &self,
         operation: &Operation,
         location: &Location,
         now: SystemTime,
+        creds: &SigningCredentials,
     ) -> Result<Vec<(String, String)>> {
         let mut headers = operation.headers.clone();
-        if self.access_key.is_empty() {
+        if creds.access_key.is_empty() {
             return Ok(headers);
         }
         let signing = self.signing;
@@ -81,10 +82,10 @@ impl Signer {
         };
         let date = sigv4::request_date(now)?;
         headers.push((signing.date_header.to_string(), date.clone()));
-        if !self.security_token.is_empty() {
+        if !creds.security_token.is_empty() {
             headers.push((
                 signing.security_token_header.to_string(),
-                self.security_token.clone(),
+                creds.security_token.clone(),
             ));
         }
         let every_header: Vec<(&str, &str)> = headers
@@ -93,11 +94,11 @@ impl Signer {
             .chain([("host", location.host.as_str())])
             .collect();
         let creds = Credentials {
-            access_key: &self.access_key,
-            secret_key: &self.secret_key,
+            access_key: &creds.access_key,
+            secret_key: &creds.secret_key,
             region: &self.region,
             service: signing.service,
-            key_cache: Some(&self.key_cache),
+            key_cache: Some(&creds.key_cache),
         };
         let input = SignInput {
             method: operation.method,

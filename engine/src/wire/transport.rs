@@ -1,10 +1,12 @@
 //! Sends protocol operations over HTTP: signing each attempt afresh, reading small response
 //! bodies, classifying failures and retrying with exponential backoff, jitter and Retry-After.
 
+use super::clock::Clock;
+use super::credentials_cache::{CredentialsCache, SigningCredentials};
+use super::answers::Answers;
 use super::foreign_answer;
 use super::network_error::{default_endpoint_note, host_of, network_error, proxy_refused};
 use super::protocol::{Operation, Protocol, Response, SignedRequest};
-use super::redact::Secrets;
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, Result, UploadError};
 use std::future::Future;
@@ -29,7 +31,16 @@ pub(crate) struct Transport {
     endpoint_host: String,
     default_note: String,
     jitter_state: AtomicU64,
+    credentials: CredentialsCache,
+    clock: Clock,
+    /// Counts the corrections learnt from refusals (the clock, expired credentials): a
+    /// request refused while the count moved may succeed signed again (`retry_loop`).
+    corrections: AtomicU64,
 }
+
+/// How many times one request is signed again after a correction, beyond its retries: two,
+/// so a first request that meets both a clock and credentials to correct keeps its retries.
+const MAX_RESIGNS: u32 = 2;
 
 /// What to do after a failed attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -111,6 +122,9 @@ impl Transport {
             endpoint_host: format!("{}{default_note}", host_of(&config.endpoint)),
             default_note,
             jitter_state: AtomicU64::new(seed),
+            credentials: CredentialsCache::new(config),
+            clock: Clock::default(),
+            corrections: AtomicU64::new(0),
         })
     }
 
@@ -162,19 +176,7 @@ impl Transport {
         body: Option<reqwest::Body>,
         attempt: u32,
     ) -> Result<Response> {
-        let signed = self.protocol.sign(operation, SystemTime::now())?;
-        let method = reqwest::Method::from_bytes(operation.method.as_bytes())
-            .map_err(|e| UploadError::new(ErrorKind::Internal, "bad HTTP method").with_cause(e))?;
-        let mut request = self.http.request(method, &signed.url);
-        for (name, value) in &signed.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        if attempt > 0 {
-            request = request.header(
-                "x-sdk-retry-count",
-                format!("attempt={attempt}; max={}", self.max_retry_count),
-            );
-        }
+        let (mut request, signed, answers) = self.signed_request(operation, attempt).await?;
         request = match body {
             Some(body) => request.body(body),
             None => {
@@ -201,10 +203,10 @@ impl Transport {
             return Err(self.proxy_refused(operation, &signed.url));
         }
         if status != operation.expected_status {
-            return Err(self.answer_error(operation, &signed, &response));
+            return Err(answers.refused(&signed, &response));
         }
         if foreign_answer::is_foreign_success(operation.method, &response) {
-            return Err(self.foreign(operation, &signed, &response));
+            return Err(answers.foreign(&signed, &response));
         }
         Ok(response)
     }
@@ -216,19 +218,7 @@ impl Transport {
         operation: &Operation,
         attempt: u32,
     ) -> Result<reqwest::Response> {
-        let signed = self.protocol.sign(operation, SystemTime::now())?;
-        let method = reqwest::Method::from_bytes(operation.method.as_bytes())
-            .map_err(|e| UploadError::new(ErrorKind::Internal, "bad HTTP method").with_cause(e))?;
-        let mut request = self.http.request(method, &signed.url);
-        for (name, value) in &signed.headers {
-            request = request.header(name.as_str(), value.as_str());
-        }
-        if attempt > 0 {
-            request = request.header(
-                "x-sdk-retry-count",
-                format!("attempt={attempt}; max={}", self.max_retry_count),
-            );
-        }
+        let (request, signed, answers) = self.signed_request(operation, attempt).await?;
         let failed =
             |e| network_error(operation.name, &host_of(&signed.url), &self.default_note, e);
         let mut response = request.send().await.map_err(failed)?;
@@ -255,49 +245,90 @@ impl Transport {
             headers,
             body: body.freeze(),
         };
-        Err(self.answer_error(operation, &signed, &response))
+        Err(answers.refused(&signed, &response))
     }
 
-    /// The error of an answer with an unexpected status: the store's error document, or a
-    /// message saying the answer did not come from an object store.
-    fn answer_error(
-        &self,
-        operation: &Operation,
-        signed: &SignedRequest,
-        response: &Response,
-    ) -> UploadError {
-        let documents = self.protocol.site().dialect.documents;
-        if foreign_answer::is_foreign_error(documents, response) {
-            return self.foreign(operation, signed, response);
-        }
-        self.redacted(signed, self.protocol.parse_error(operation, response))
+    pub(super) fn protocol(&self) -> &dyn Protocol {
+        self.protocol.as_ref()
     }
 
-    /// `error`, made from an answer to `signed`, without the request's credentials.
-    fn redacted(&self, signed: &SignedRequest, error: UploadError) -> UploadError {
-        let site = self.protocol.site();
-        Secrets::of_request(site.signer.secrets(), signed).error(error)
-    }
-
-    fn foreign(
-        &self,
-        operation: &Operation,
-        signed: &SignedRequest,
-        response: &Response,
-    ) -> UploadError {
-        let host = host_of(&signed.url);
-        let secrets = Secrets::of_request(self.protocol.site().signer.secrets(), signed);
-        foreign_answer::error(
-            operation.name,
-            &host,
-            &self.default_note,
-            response,
-            &secrets,
-        )
+    /// Said after the host in messages when the endpoint was made from the region.
+    pub(super) fn default_note(&self) -> &str {
+        &self.default_note
     }
 
     fn proxy_refused(&self, operation: &Operation, url: &str) -> UploadError {
         proxy_refused(operation.name, &host_of(url), &self.default_note)
+    }
+
+    /// The request of one attempt, signed with the current credentials at the server's time,
+    /// and what turns an unexpected answer into its error (learning from it on the way).
+    async fn signed_request<'a>(
+        &'a self,
+        operation: &'a Operation,
+        attempt: u32,
+    ) -> Result<(reqwest::RequestBuilder, SignedRequest, Answers<'a>)> {
+        let creds = self.credentials.get().await?;
+        let signed_at = self.clock.now();
+        let signed = self.protocol.sign_with(operation, signed_at, &creds)?;
+        let method = reqwest::Method::from_bytes(operation.method.as_bytes())
+            .map_err(|e| UploadError::new(ErrorKind::Internal, "bad HTTP method").with_cause(e))?;
+        let mut request = self.http.request(method, &signed.url);
+        for (name, value) in &signed.headers {
+            request = request.header(name.as_str(), value.as_str());
+        }
+        if attempt > 0 {
+            request = request.header(
+                "x-sdk-retry-count",
+                format!("attempt={attempt}; max={}", self.max_retry_count),
+            );
+        }
+        let answers = Answers {
+            transport: self,
+            operation,
+            creds,
+            signed_at,
+        };
+        Ok((request, signed, answers))
+    }
+
+    /// A 403 may say the request was signed at the wrong time (the clock is corrected) or
+    /// with expired credentials (the provider is asked again); either way the request is
+    /// worth signing again, which `retry_loop` does once.
+    pub(super) fn learn_from_refusal(
+        &self,
+        response: &Response,
+        error: &UploadError,
+        creds: &SigningCredentials,
+        signed_at: SystemTime,
+    ) {
+        if response.status != 403 {
+            return;
+        }
+        let code = error.server.as_ref().map_or("", |s| s.code.as_str());
+        // Without a document (a HEAD's answer) the code is only the status's name.
+        let document_code = (!response.body.is_empty()).then_some(code);
+        let date = response.header("date");
+        if let Some(offset_ms) = self.clock.learn(document_code, date, signed_at) {
+            self.corrections.fetch_add(1, Ordering::Relaxed);
+            log::warn!(
+                "{}: the server's clock is {:+.1} s from this machine's; this client now signs \
+                 its requests with the server's time",
+                self.endpoint_host,
+                offset_ms as f64 / 1000.0
+            );
+            return;
+        }
+        let expired = code == "ExpiredToken" || creds.has_expired(SystemTime::now());
+        if expired && self.credentials.invalidate(creds) {
+            self.corrections.fetch_add(1, Ordering::Relaxed);
+            log::info!(
+                "{}: the server refused expired credentials (access key {}); asking the \
+                 credentials provider for new ones",
+                self.endpoint_host,
+                creds.access_key
+            );
+        }
     }
 
     /// Turns a failure while reading a streamed body into the error a request failure gets.
@@ -333,6 +364,11 @@ impl Transport {
         }
     }
 
+    /// The credentials are at hand (asked of the provider if need be).
+    pub(crate) async fn credentials_ready(&self) -> Result<()> {
+        self.credentials.get().await.map(drop)
+    }
+
     /// How long no byte may move while a request is under way.
     pub(crate) fn idle_timeout(&self) -> Duration {
         self.idle_timeout
@@ -352,12 +388,22 @@ impl Transport {
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let mut number = 0;
+        let (mut number, mut resigns) = (0, 0);
         loop {
+            let corrections = self.corrections.load(Ordering::Relaxed);
             let error = match attempt(number).await {
                 Ok(done) => return Ok(done),
                 Err(error) => error,
             };
+            // Not a retry: the refusal taught the client what it did wrong, and the request
+            // goes again at once, signed anew.
+            let corrected = self.corrections.load(Ordering::Relaxed) != corrections;
+            if corrected && error.http_status() == Some(403) && resigns < MAX_RESIGNS {
+                resigns += 1;
+                log::info!("{name} will be signed again and sent at once: {error}");
+                on_retry(&error);
+                continue;
+            }
             if classify(&error) != FailureClass::Retry || number >= self.max_retry_count {
                 return Err(error);
             }
