@@ -394,6 +394,7 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
             break;
         case OPT_CLIENT_KEY:
             args->client_key = optarg;
+            break;
         case OPT_S3_CHECKSUM:
             if (parse_s3_checksum(optarg, &args->s3_checksum) != 0) {
                 return usage_error(args, "--s3-checksum takes auto, trailer, header, md5 or none, not '%s'", optarg);
