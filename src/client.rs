@@ -320,12 +320,10 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
 /// The 1.1 options whose engine side is still being built: a set one is refused rather than
 /// ignored.
 unsafe fn refuse_unbuilt_options(options: &tos_client_options) -> Result<(), tos_error> {
-    let set = [
-        (
-            "max_requests_per_second",
-            options.max_requests_per_second != 0,
-        ),
-    ];
+    let set = [(
+        "max_requests_per_second",
+        options.max_requests_per_second != 0,
+    )];
     match set.iter().find(|(_, is_set)| *is_set) {
         Some((name, _)) => Err(tos_error::new(
             tos_result::TOS_ERR_INVALID_ARGUMENT,

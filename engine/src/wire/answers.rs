@@ -29,7 +29,10 @@ impl Answers<'_> {
         if foreign_answer::is_foreign_error(documents, response) {
             return self.foreign(signed, response);
         }
-        let error = self.transport.protocol().parse_error(self.operation, response);
+        let error = self
+            .transport
+            .protocol()
+            .parse_error(self.operation, response);
         self.transport
             .learn_from_refusal(response, &error, &self.creds, self.signed_at);
         self.secrets(signed).error(error)

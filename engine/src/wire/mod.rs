@@ -6,8 +6,8 @@
 //! `uploads`). `tos/` and `s3/` keep what each names or encodes its own way. Every
 //! operation runs under the one retry policy of `transport::Transport`.
 
-pub(crate) mod aws_chunked;
 mod answers;
+pub(crate) mod aws_chunked;
 mod checksum_mode;
 mod clock;
 pub(crate) mod content_type;

@@ -1,9 +1,9 @@
 //! Sends protocol operations over HTTP: signing each attempt afresh, reading small response
 //! bodies, classifying failures and retrying with exponential backoff, jitter and Retry-After.
 
+use super::answers::Answers;
 use super::clock::Clock;
 use super::credentials_cache::{CredentialsCache, SigningCredentials};
-use super::answers::Answers;
 use super::foreign_answer;
 use super::network_error::{default_endpoint_note, host_of, network_error, proxy_refused};
 use super::protocol::{Operation, Protocol, Response, SignedRequest};
