@@ -11,8 +11,8 @@ usage (under scripts/with_server.py): test_tosput_connections_and_paths.py PATH/
       put-dir fails that file alone with TOS_ERR_INVALID_KEY (exit 6 with
       --continue-on-error, the UTF-8 sibling uploaded, byte-exact);
       put to a key of its own uploads it, byte-exact (a path is bytes, only keys are UTF-8);
-      put to a folder destination, whose key would be the name, is refused with
-      TOS_ERR_INVALID_UTF8 (exit 1) and stores nothing.
+      put to a folder destination, whose key would be the name, is a usage error naming the
+      file (exit 2) and stores nothing.
 """
 import os
 import shutil
@@ -93,8 +93,9 @@ def check_names_that_are_not_utf8(checks, tosput, bucket, work):
 
     result = run([tosput, "put", os.fsdecode(latin1), "tos://%s/names/folder/" % bucket])
     listed = [e.get("key") for e in tostest.server_log() if (e.get("key") or "").startswith("names/folder")]
-    checks.check(result.returncode == 1 and "TOS_ERR_INVALID_UTF8" in result.stderr and not listed,
-                 "put to a folder, whose key would be the name: TOS_ERR_INVALID_UTF8, exit 1, nothing sent",
+    checks.check(result.returncode == 2 and "caf\\xe9.bin" in result.stderr and "not valid UTF-8" in result.stderr
+                 and not listed,
+                 "put to a folder, whose key would be the name: a usage error naming the file, exit 2, nothing sent",
                  result.stderr + repr(listed))
 
 
