@@ -34,12 +34,15 @@ pub struct Config {
     /// In discard mode, ETags are MD5s of the bytes as in disk mode (slower), so a client can
     /// check what it finds on the server against its file.
     pub md5_etags: bool,
+    /// Throttling: in-flight and per-second caps (docs/throttling.md).
+    pub throttle: crate::throttle::ThrottleSettings,
 }
 
 pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --discard] \
 [--bucket NAME]... [--access-key AK] [--secret-key SK] [--region R] \
 [--custom-domain BUCKET] [--faults FILE] [--tls-self-signed] [--s3 --discard] \
-[--discard --md5-etags] [--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE]
+[--discard --md5-etags] [--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE] \
+[--max-in-flight N] [--max-qps N] [--throttle-retry-after-s S]
   RATE: bytes per second, or with a unit: 200Mbit, 2Gbit/s, 25MB/s, 25MiB/s; SIZE: 4MiB, 64K";
 
 fn value(p: &mut Parser, flag: &str) -> Result<OsString, String> {
@@ -84,6 +87,7 @@ impl Config {
         let mut s3 = false;
         let mut md5_etags = false;
         let mut link = crate::link::LinkSettings::default();
+        let mut throttle = crate::throttle::ThrottleSettings::default();
         let mut p = Parser::from_args(args);
         while let Some(arg) = p.next().map_err(parse_error)? {
             match arg {
@@ -125,6 +129,23 @@ impl Config {
                 Arg::Long("link-total-rate") => {
                     link.total_rate = crate::link::parse_rate(&string(&mut p, "--link-total-rate")?)
                         .map_err(|e| format!("--link-total-rate: {e}"))?
+                }
+                Arg::Long("max-in-flight") => {
+                    throttle.max_in_flight = string(&mut p, "--max-in-flight")?
+                        .parse()
+                        .map_err(|e| format!("--max-in-flight: {e}"))?
+                }
+                Arg::Long("max-qps") => {
+                    throttle.max_qps = string(&mut p, "--max-qps")?
+                        .parse()
+                        .map_err(|e| format!("--max-qps: {e}"))?
+                }
+                Arg::Long("throttle-retry-after-s") => {
+                    throttle.retry_after_s = Some(
+                        string(&mut p, "--throttle-retry-after-s")?
+                            .parse()
+                            .map_err(|e| format!("--throttle-retry-after-s: {e}"))?,
+                    )
                 }
                 Arg::Short('h') | Arg::Long("help") => return Err(USAGE.to_string()),
                 Arg::Long(name) => return Err(format!("unknown argument --{name}\n{USAGE}")),
@@ -182,6 +203,7 @@ impl Config {
             s3,
             link,
             md5_etags,
+            throttle,
         })
     }
 }
@@ -284,6 +306,24 @@ mod tests {
             .unwrap_err()
             .starts_with("--link-conn-rate: "));
         assert!(parse(&["--link-rtt-ms", "99999"]).is_err());
+    }
+
+    #[test]
+    fn throttle_flags() {
+        let c = parse(&[
+            "--max-in-flight",
+            "8",
+            "--max-qps=100",
+            "--throttle-retry-after-s",
+            "2",
+        ])
+        .unwrap();
+        assert_eq!(c.throttle.max_in_flight, 8);
+        assert_eq!(c.throttle.max_qps, 100);
+        assert_eq!(c.throttle.retry_after_s, Some(2));
+        assert!(parse(&["--max-qps", "-1"])
+            .unwrap_err()
+            .starts_with("--max-qps: "));
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod digest;
 mod errors;
 mod faults;
 mod link;
+mod throttle;
 mod listing;
 mod multipart;
 mod names;
@@ -64,6 +65,7 @@ fn load_state(cfg: Config) -> Result<AppState, String> {
         store,
         log: Default::default(),
         link: link::Link::new(cfg.link),
+        throttle: throttle::Throttle::new(cfg.throttle),
         faults,
         cfg,
     })

@@ -309,7 +309,10 @@ pub async fn handle(
     };
     let head = r.method == Method::HEAD;
     let resource = format!("/{path}");
-    let result = if r.bucket.is_empty() {
+    let slot = state.throttle.admit();
+    let result = if let Err(e) = &slot {
+        Err(e.clone())
+    } else if r.bucket.is_empty() {
         Ok(xml(
             r.ok(),
             "<ListAllMyBucketsResult><Buckets></Buckets></ListAllMyBucketsResult>".into(),

@@ -31,6 +31,7 @@ pub struct AppState {
     pub faults: Faults,
     pub log: RequestLog,
     pub link: crate::link::Link,
+    pub throttle: crate::throttle::Throttle,
 }
 
 /// What a request handler may do to its own connection (for the reset fault).
@@ -307,11 +308,16 @@ pub async fn handle(
         raw_query,
         headers: &parts.headers,
     };
+    // A throttled request is refused before anything else, as a busy store's front does.
+    let slot = state.throttle.admit();
     // Names are judged only for signed requests, so an unsigned caller learns
     // nothing, and before faults or storage see them.
-    let admitted = sign::verify(&sreq, &creds, (now_ms() / 1000) as i64)
-        .map_err(auth_error)
-        .and_then(|()| check_names(&target));
+    let admitted = match &slot {
+        Err(e) => Err(e.clone()),
+        Ok(_) => sign::verify(&sreq, &creds, (now_ms() / 1000) as i64)
+            .map_err(auth_error)
+            .and_then(|()| check_names(&target)),
+    };
 
     let mut ctx = Ctx {
         state: &state,
