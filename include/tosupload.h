@@ -916,8 +916,9 @@ typedef struct tos_client_options {
    */
   void *credentials_user_data;
   /**
-   * Since 1.1. The most requests per second this client sends, all calls together;
-   * 0 = no cap.
+   * Since 1.1. The most requests per second this client sends, all calls together
+   * (retries included), with a burst of a tenth of a second's worth (at least 10
+   * requests); 0 = no cap. Waiting for the cap answers pause and abort at once.
    */
   uint32_t max_requests_per_second;
   /**

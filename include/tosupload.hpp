@@ -217,6 +217,8 @@ struct ClientOptions {
     std::chrono::milliseconds request_budget{0};
     bool disable_crc = false;
     bool insecure_skip_tls_verify = false;
+    /// Requests a second, all calls together (bursts of a tenth of a second, at least 10); 0 = no cap
+    std::uint32_t max_requests_per_second = 0;
 };
 
 /**
@@ -1154,6 +1156,7 @@ public:
         o.request_budget_ms = static_cast<std::uint64_t>(options.request_budget.count());
         o.disable_crc = options.disable_crc;
         o.insecure_skip_tls_verify = options.insecure_skip_tls_verify;
+        o.max_requests_per_second = options.max_requests_per_second;
         tos_error *error = nullptr;
         tos_result rc = tos_client_new(&o, &client_, &error);
         if (rc != TOS_OK) {

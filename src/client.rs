@@ -164,8 +164,9 @@ pub struct tos_client_options {
     pub credentials_cb: tos_credentials_cb,
     /// Since 1.1. Passed to `credentials_cb`.
     pub credentials_user_data: *mut c_void,
-    /// Since 1.1. The most requests per second this client sends, all calls together;
-    /// 0 = no cap.
+    /// Since 1.1. The most requests per second this client sends, all calls together
+    /// (retries included), with a burst of a tenth of a second's worth (at least 10
+    /// requests); 0 = no cap. Waiting for the cap answers pause and abort at once.
     pub max_requests_per_second: u32,
     /// Since 1.1. A `TOS_S3_CHECKSUM_*` value: how S3-mode uploads prove their bytes;
     /// 0 = `TOS_S3_CHECKSUM_AUTO`. Ignored by `TOS_PROTOCOL_TOS`.
@@ -245,6 +246,7 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
     };
     config.enable_crc = !options.disable_crc;
     config.verify_tls = !options.insecure_skip_tls_verify;
+    config.max_requests_per_second = options.max_requests_per_second;
     refuse_unbuilt_options(options)?;
     Ok(config)
 }
@@ -271,10 +273,6 @@ unsafe fn refuse_unbuilt_options(options: &tos_client_options) -> Result<(), tos
             !options.client_key_file.is_null() && *options.client_key_file != 0,
         ),
         ("credentials_cb", options.credentials_cb.is_some()),
-        (
-            "max_requests_per_second",
-            options.max_requests_per_second != 0,
-        ),
         ("s3_checksum", options.s3_checksum != 0),
     ];
     match set.iter().find(|(_, is_set)| *is_set) {

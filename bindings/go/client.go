@@ -111,6 +111,9 @@ type ClientOptions struct {
 	DisableCRC bool
 	// InsecureSkipTLSVerify is for test servers only.
 	InsecureSkipTLSVerify bool
+	// MaxRequestsPerSecond caps the requests the client sends per second, all calls
+	// together (bursts of a tenth of a second's worth, at least 10): 0 = no cap.
+	MaxRequestsPerSecond uint32
 }
 
 // Client holds the endpoint, credentials, retry policy and connection pool shared by its
@@ -193,6 +196,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	o.protocol = C.uint32_t(opts.Protocol)
 	o.disable_crc = C.bool(opts.DisableCRC)
 	o.insecure_skip_tls_verify = C.bool(opts.InsecureSkipTLSVerify)
+	o.max_requests_per_second = C.uint32_t(opts.MaxRequestsPerSecond)
 
 	var client *C.struct_tos_client
 	var cerr *C.struct_tos_error

@@ -72,6 +72,7 @@ enum {
     OPT_VERSION,
     OPT_FORCE_MULTIPART,
     OPT_SKIP_EXISTING,
+    OPT_MAX_REQUESTS_PER_SECOND,
 };
 
 /* One table for all subcommands, so an option of another one gets a message naming the
@@ -98,6 +99,7 @@ static const struct option LONG_OPTIONS[] = {
     {"version", no_argument, NULL, OPT_VERSION},
     {"force-multipart", no_argument, NULL, OPT_FORCE_MULTIPART},
     {"skip-existing", no_argument, NULL, OPT_SKIP_EXISTING},
+    {"max-requests-per-second", required_argument, NULL, OPT_MAX_REQUESTS_PER_SECOND},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -347,6 +349,11 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
             break;
         case OPT_ANONYMOUS:
             args->anonymous = 1;
+            break;
+        case OPT_MAX_REQUESTS_PER_SECOND:
+            if (tosput_parse_count(optarg, &args->max_requests_per_second) != 0) {
+                return usage_error(args, "--max-requests-per-second needs a number from 1, not '%s'", optarg);
+            }
             break;
         case OPT_OLDER_THAN:
             if (tosput_parse_duration(optarg, &args->older_than) != 0) {

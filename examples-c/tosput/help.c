@@ -44,7 +44,10 @@ static const char CONNECTION_OPTIONS[] =
     "                          from the region; AWS_ENDPOINT_URL for s3://)\n"
     "  --region REGION         e.g. cn-beijing (default: TOS_REGION, AWS_REGION for s3://)\n"
     "  --anonymous             send unsigned requests; without it, missing credentials\n"
-    "                          are an error (exit 3)\n";
+    "                          are an error (exit 3)\n"
+    "  --max-requests-per-second N\n"
+    "                          send at most N requests a second, all files together\n"
+    "                          (bursts of N/10, at least 10; default: no cap)\n";
 
 /* put's and put-dir's (get words its own: ranges, not parts). */
 static const char TRANSFER_OPTIONS[] =

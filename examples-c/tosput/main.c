@@ -329,6 +329,7 @@ static int new_client(const struct tosput_args *args, const tos_client **client)
     options.endpoint = args->endpoint_url;
     options.region = args->region;
     options.credentials = args->anonymous ? TOS_CREDENTIALS_ANONYMOUS : TOS_CREDENTIALS_AUTO;
+    options.max_requests_per_second = args->max_requests_per_second;
     rc = tos_client_new(&options, client, &error);
     if (rc != TOS_OK) {
         tosput_print_client_error(args, rc, error);

@@ -62,6 +62,7 @@ struct tosput_args {
     const char *region;      /* --region, points into argv; NULL = from the environment */
     int anonymous;           /* --anonymous: unsigned requests, credentials not required */
     int64_t older_than;      /* uploads abort --older-than, in seconds; -1 = not given */
+    uint32_t max_requests_per_second; /* 0 = no cap */
 };
 
 /* help.c: the --help texts, on stdout when asked for and on stderr after a mistake. */

@@ -9,7 +9,6 @@ mod digest;
 mod errors;
 mod faults;
 mod link;
-mod throttle;
 mod listing;
 mod multipart;
 mod names;
@@ -25,6 +24,7 @@ mod service;
 mod sign;
 mod sse;
 mod storage;
+mod throttle;
 mod tls;
 mod util;
 
@@ -151,6 +151,14 @@ async fn serve_connection<S>(
                 return Ok(admin::handle(&state, &conn, req).await);
             }
             let _open = state.link.stats.request();
+            // Held across the emulated round trip below: a request is in flight at the
+            // server until its answer leaves, which is what an in-flight cap counts.
+            let admitted = state.throttle.admit();
+            let mut req = req;
+            if let Err(refusal) = &admitted {
+                req.extensions_mut()
+                    .insert(throttle::Refused(refusal.clone()));
+            }
             let response = match s3 {
                 Some(s3) => s3::handle(state.clone(), s3, conn, req).await,
                 None => service::handle(state.clone(), conn, req).await,

@@ -273,6 +273,8 @@ pub async fn handle(
         return Ok(crate::admin::handle(&state, &conn, req).await);
     }
     let (parts, incoming) = req.into_parts();
+    // Refused by the throttle (main.rs): answered and logged here, in S3's format.
+    let refused = parts.extensions.get::<crate::throttle::Refused>().cloned();
     let decoded_path = percent_decode(parts.uri.path());
     let path = String::from_utf8_lossy(decoded_path.strip_prefix(b"/").unwrap_or(&decoded_path))
         .into_owned();
@@ -309,9 +311,8 @@ pub async fn handle(
     };
     let head = r.method == Method::HEAD;
     let resource = format!("/{path}");
-    let slot = state.throttle.admit();
-    let result = if let Err(e) = &slot {
-        Err(e.clone())
+    let result = if let Some(refused) = &refused {
+        Err(refused.0.clone())
     } else if r.bucket.is_empty() {
         Ok(xml(
             r.ok(),

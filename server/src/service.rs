@@ -22,6 +22,7 @@ use crate::routing::{self, operation, resolve, Target};
 use crate::sent_body::SentBody;
 use crate::sign::{self, AuthError, Credentials};
 use crate::storage::{Ingested, Store};
+use crate::throttle::Refused;
 use crate::util::{now_ms, unique_id};
 use crate::{admin, multipart, names, objects};
 
@@ -309,12 +310,12 @@ pub async fn handle(
         headers: &parts.headers,
     };
     // A throttled request is refused before anything else, as a busy store's front does.
-    let slot = state.throttle.admit();
+    let refused = parts.extensions.get::<Refused>().map(|r| r.0.clone());
     // Names are judged only for signed requests, so an unsigned caller learns
     // nothing, and before faults or storage see them.
-    let admitted = match &slot {
-        Err(e) => Err(e.clone()),
-        Ok(_) => sign::verify(&sreq, &creds, (now_ms() / 1000) as i64)
+    let admitted = match refused {
+        Some(e) => Err(e),
+        None => sign::verify(&sreq, &creds, (now_ms() / 1000) as i64)
             .map_err(auth_error)
             .and_then(|()| check_names(&target)),
     };

@@ -27,6 +27,11 @@ pub struct Throttle {
     second: Mutex<(u64, u32)>,
 }
 
+/// Put in a refused request's extensions by the connection's service, for the front (TOS or
+/// S3) to answer in its own format and log.
+#[derive(Clone)]
+pub struct Refused(pub TosError);
+
 /// Holds one of the in-flight places until the request's handler returns.
 pub struct Admitted<'a>(Option<&'a Throttle>);
 

@@ -7,6 +7,7 @@
 //! operation runs under the one retry policy of `transport::Transport`.
 
 pub(crate) mod aws_chunked;
+mod congestion;
 pub(crate) mod content_type;
 mod documents;
 mod endpoint;
