@@ -1784,7 +1784,10 @@ typedef struct tos_upload_dir_input {
    */
   uint32_t task_num;
   /**
-   * Optional: requests in flight at once over all files; 0 = 16.
+   * Optional: requests in flight at once over all files. 0 = automatic: with automatic
+   * `file_concurrency`, up to 256, and within the soft `RLIMIT_NOFILE` (three descriptors a
+   * request, 64 kept free), large parts taking a share that keeps 32 of them in flight at
+   * most; with a fixed `file_concurrency`, 16.
    */
   uint32_t max_connections;
   /**

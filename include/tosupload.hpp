@@ -611,7 +611,7 @@ struct UploadDirInput : ObjectAttributes {
     bool follow_symlinks = false;      ///< default: links are skipped
     std::uint32_t file_concurrency = 0; ///< files at once; 0 = automatic
     std::uint32_t task_num = 0;         ///< parts at once per large file, at most 1000; 0 = automatic
-    std::uint32_t max_connections = 0;  ///< requests in flight over all files; 0 = 16
+    std::uint32_t max_connections = 0;  ///< requests in flight over all files; 0 = automatic (docs/throttling.md)
     std::uint64_t part_size = 0;        ///< multipart threshold and part size; 0 = 20 MiB
     std::string checkpoint_dir;         ///< journal and checkpoints; "" = not resumable
     bool continue_on_error = false;     ///< default: no new file after the first failure

@@ -23,6 +23,7 @@ mod proptests;
 pub(crate) mod protocol;
 #[cfg(test)]
 mod put_checksum_tests;
+pub(crate) mod request_cap;
 pub(crate) mod s3;
 mod signer;
 mod sigv4;
@@ -265,9 +266,7 @@ impl Wire {
     ) -> Result<(Response, u64)> {
         // Held for the whole request, so a folder upload's connection cap is global.
         let _permit = match &feed.connections {
-            Some(connections) => Some(connections.acquire().await.map_err(|e| {
-                UploadError::new(ErrorKind::Internal, "connection limit closed").with_cause(e)
-            })?),
+            Some(connections) => Some(connections.acquire(range.size).await?),
             None => None,
         };
         // The watchdog sees every chunk handed to the connection; a server that stops reading
