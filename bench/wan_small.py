@@ -3,13 +3,14 @@
 files and connections.
 
 usage: python3 bench/wan_small.py [--files N] [--size N] [--rtt-ms LIST] [--runs N]
-                                  [--settings LIST] [--no-build] [--out DIR]
+                                  [--settings LIST] [--protocols tos,s3] [--no-build] [--out DIR]
 
 The local server runs with --discard and link emulation (docs/link-emulation.md): 200 Mbit/s
 per connection and 2 Gbit/s in all, at each round trip of --rtt-ms (default 40). Each round runs
 every setting once, in turn: the defaults (automatic files and connections), then
 `--files N --connections N` for each N of --settings (default 16,64,256). Every run is checked:
-exit status, and the server's log must show every file stored. Prints a table of files/s and
+exit status, and the server's log must show every file stored. `--protocols tos,s3` runs each
+round trip over TOS's protocol and over S3's (the server's `--s3` front, `s3://` destinations). Prints a table of files/s and
 peak RSS (median of --runs) and writes wan-small-latest.{md,json} in bench/results/ (or --out).
 """
 import argparse
@@ -33,15 +34,17 @@ def make_tree(root, count, size):
             f.write(os.urandom(size))
 
 
-def one_run(port, root, count, setting, tag):
+def one_run(port, root, count, setting, tag, protocol):
     prefix = "small-%s/" % tag
     args = [TOSPUT, "put-dir", "--quiet"]
     if setting:
         args += ["--files", str(setting), "--connections", str(setting)]
-    args += [root, "tos://%s/%s" % (R.BUCKET, prefix)]
+    args += [root, "%s://%s/%s" % (protocol, R.BUCKET, prefix)]
     wan.admin(port, "DELETE", "log")
-    env = R.child_env({"TOS_ENDPOINT": "http://127.0.0.1:%d" % port, "TOS_REGION": "cn-beijing",
-                       "TOS_ACCESS_KEY": "AKTEST", "TOS_SECRET_KEY": "SKTEST"})
+    endpoint = "http://127.0.0.1:%d" % port
+    env = R.child_env({"TOS_ENDPOINT": endpoint, "TOS_REGION": "cn-beijing", "TOS_ACCESS_KEY": "AKTEST",
+                       "TOS_SECRET_KEY": "SKTEST", "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
+                       "AWS_ACCESS_KEY_ID": "AKTEST", "AWS_SECRET_ACCESS_KEY": "SKTEST"})
     code, wall, cpu, rss = R.run_measured(args, env=env)
     stored = sum(1 for e in wan.admin(port, "GET", "log")
                  if e["op"] == "PutObject" and e["status"] == 200 and (e["key"] or "").startswith(prefix))
@@ -60,6 +63,7 @@ def main():
     p.add_argument("--rtt-ms", default="40")
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--settings", default="16,64,256")
+    p.add_argument("--protocols", default="tos")
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--out", default=R.RESULTS)
     opts = p.parse_args()
@@ -73,32 +77,32 @@ def main():
     with tempfile.TemporaryDirectory(prefix="wan-small-") as work:
         root = os.path.join(work, "tree")
         make_tree(root, opts.files, opts.size)
-        for rtt in [int(r) for r in opts.rtt_ms.split(",")]:
+        for protocol, rtt in [(p, int(r)) for p in opts.protocols.split(",") for r in opts.rtt_ms.split(",")]:
             link = {"rtt_ms": rtt, "conn_rate": "200Mbit", "total_rate": "2Gbit"}
-            server, port = wan.start_server(link)
+            server, port = wan.start_server(link, ["--s3"] if protocol == "s3" else [])
             try:
                 runs = {s: [] for s in settings}
                 for n in range(opts.runs):
                     for s in settings:
-                        r = one_run(port, root, opts.files, s, "%d-%d-%d" % (rtt, s, n))
-                        R.log("rtt %d ms, %s: %s" % (rtt, label(s), "%.0f files/s, %.1f MiB" % (
+                        r = one_run(port, root, opts.files, s, "%d-%d-%d" % (rtt, s, n), protocol)
+                        R.log("%s, rtt %d ms, %s: %s" % (protocol, rtt, label(s), "%.0f files/s, %.1f MiB" % (
                             r["files_per_s"], r["rss"]) if r["ok"] else "FAILED"))
                         runs[s].append(r)
             finally:
                 server.terminate()
                 server.wait()
-            results[rtt] = {s: {"files_per_s": statistics.median([r["files_per_s"] or 0 for r in rs]),
+            results["%s %d ms" % (protocol, rtt)] = {s: {"files_per_s": statistics.median([r["files_per_s"] or 0 for r in rs]),
                                 "rss_mib": max(r["rss"] for r in rs), "failed": sum(not r["ok"] for r in rs)}
                             for s, rs in runs.items()}
     lines = ["# Many small files across an emulated WAN (`bench/wan_small.py`)", "",
              "%d files of %d bytes, 200 Mbit/s per connection, 2 Gbit/s in all; median of %d runs; "
              "peak RSS is the largest of the runs." % (opts.files, opts.size, opts.runs), "",
-             "| round trip | setting | files/s | peak RSS MiB | failed runs |", "|---|---|---|---|---|"]
-    for rtt, res in results.items():
+             "| protocol, round trip | setting | files/s | peak RSS MiB | failed runs |", "|---|---|---|---|---|"]
+    for where, res in results.items():
         best = max(v["files_per_s"] for s, v in res.items() if s)
         for s, v in res.items():
             extra = " (%.2f× the best fixed)" % (v["files_per_s"] / best) if s == 0 and best else ""
-            lines.append("| %d ms | %s | %.0f%s | %.1f | %d |" % (rtt, label(s), v["files_per_s"], extra,
+            lines.append("| %s | %s | %.0f%s | %.1f | %d |" % (where, label(s), v["files_per_s"], extra,
                                                                v["rss_mib"], v["failed"]))
     text = "\n".join(lines) + "\n"
     print(text)
@@ -107,7 +111,7 @@ def main():
         f.write(text)
     with open(os.path.join(opts.out, "wan-small-latest.json"), "w") as f:
         json.dump({"machine": R.machine_info(), "files": opts.files, "size": opts.size,
-                   "results": {str(k): {str(s): v for s, v in res.items()} for k, res in results.items()}}, f,
+                   "results": {k: {str(s): v for s, v in res.items()} for k, res in results.items()}}, f,
                   indent=1)
     return 1 if any(v["failed"] for res in results.values() for v in res.values()) else 0
 
