@@ -34,10 +34,10 @@ PART = 20 * MIB
 TOSPUT = os.environ.get("TOSPUT", R.TOSPUT)
 
 
-def start_server(link):
+def start_server(link, extra=()):
     args = [R.SERVER_BIN, "--port", "0", "--bucket", R.BUCKET, "--discard",
             "--link-rtt-ms", str(link["rtt_ms"]), "--link-conn-rate", link["conn_rate"],
-            "--link-total-rate", link["total_rate"]]
+            "--link-total-rate", link["total_rate"]] + list(extra)
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, text=True, env=R.child_env())
     line = proc.stdout.readline().strip()
     if not line.startswith("LISTENING 127.0.0.1:"):

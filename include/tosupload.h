@@ -939,8 +939,9 @@ typedef struct tos_client_options {
    */
   void *credentials_user_data;
   /**
-   * Since 1.1. The most requests per second this client sends, all calls together;
-   * 0 = no cap.
+   * Since 1.1. The most requests per second this client sends, all calls together
+   * (retries included), with a burst of a tenth of a second's worth (at least 10
+   * requests); 0 = no cap. Waiting for the cap answers pause and abort at once.
    */
   uint32_t max_requests_per_second;
   /**
@@ -1806,7 +1807,10 @@ typedef struct tos_upload_dir_input {
    */
   uint32_t task_num;
   /**
-   * Optional: requests in flight at once over all files; 0 = 16.
+   * Optional: requests in flight at once over all files. 0 = automatic: with automatic
+   * `file_concurrency`, up to 256, and within the soft `RLIMIT_NOFILE` (three descriptors a
+   * request, 64 kept free), large parts taking a share that keeps 32 of them in flight at
+   * most; with a fixed `file_concurrency`, 16.
    */
   uint32_t max_connections;
   /**

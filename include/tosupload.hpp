@@ -253,6 +253,8 @@ struct ClientOptions {
     tos_s3_checksum s3_checksum = TOS_S3_CHECKSUM_AUTO;
     /// When set, the credentials come from it (Credentials::Callback).
     CredentialsProvider credentials_provider;
+    /// Requests a second, all calls together (bursts of a tenth of a second, at least 10); 0 = no cap
+    std::uint32_t max_requests_per_second = 0;
 };
 
 namespace detail {
@@ -672,7 +674,7 @@ struct UploadDirInput : ObjectAttributes {
     bool follow_symlinks = false;      ///< default: links are skipped
     std::uint32_t file_concurrency = 0; ///< files at once; 0 = automatic
     std::uint32_t task_num = 0;         ///< parts at once per large file, at most 1000; 0 = automatic
-    std::uint32_t max_connections = 0;  ///< requests in flight over all files; 0 = 16
+    std::uint32_t max_connections = 0;  ///< requests in flight over all files; 0 = automatic (docs/throttling.md)
     std::uint64_t part_size = 0;        ///< multipart threshold and part size; 0 = 20 MiB
     std::string checkpoint_dir;         ///< journal and checkpoints; "" = not resumable
     bool continue_on_error = false;     ///< default: no new file after the first failure
@@ -1232,6 +1234,7 @@ public:
                 o.credentials = TOS_CREDENTIALS_CALLBACK;
             }
         }
+        o.max_requests_per_second = options.max_requests_per_second;
         tos_error *error = nullptr;
         tos_result rc = tos_client_new(&o, &client_, &error);
         if (rc != TOS_OK) {

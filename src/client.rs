@@ -180,8 +180,9 @@ pub struct tos_client_options {
     pub credentials_cb: tos_credentials_cb,
     /// Since 1.1. Passed to `credentials_cb`.
     pub credentials_user_data: *mut c_void,
-    /// Since 1.1. The most requests per second this client sends, all calls together;
-    /// 0 = no cap.
+    /// Since 1.1. The most requests per second this client sends, all calls together
+    /// (retries included), with a burst of a tenth of a second's worth (at least 10
+    /// requests); 0 = no cap. Waiting for the cap answers pause and abort at once.
     pub max_requests_per_second: u32,
     /// Since 1.1. A `TOS_S3_CHECKSUM_*` value: how S3-mode uploads prove their bytes;
     /// 0 = `TOS_S3_CHECKSUM_AUTO`. Ignored by `TOS_PROTOCOL_TOS`.
@@ -313,24 +314,8 @@ unsafe fn config_from(options: &tos_client_options) -> Result<ClientConfig, tos_
             ))
         }
     };
-    refuse_unbuilt_options(options)?;
+    config.max_requests_per_second = options.max_requests_per_second;
     Ok(config)
-}
-
-/// The 1.1 options whose engine side is still being built: a set one is refused rather than
-/// ignored.
-unsafe fn refuse_unbuilt_options(options: &tos_client_options) -> Result<(), tos_error> {
-    let set = [(
-        "max_requests_per_second",
-        options.max_requests_per_second != 0,
-    )];
-    match set.iter().find(|(_, is_set)| *is_set) {
-        Some((name, _)) => Err(tos_error::new(
-            tos_result::TOS_ERR_INVALID_ARGUMENT,
-            format!("`options->{name}` is not supported by this build"),
-        )),
-        None => Ok(()),
-    }
 }
 
 /// Makes a client. `options` is required (copied; it may be freed on return). On success

@@ -152,6 +152,9 @@ type ClientOptions struct {
 	ClientKeyFile  string
 	// S3Checksum chooses the check S3 bodies carry; ignored by ProtocolTOS.
 	S3Checksum S3Checksum
+	// MaxRequestsPerSecond caps the requests the client sends per second, all calls
+	// together (bursts of a tenth of a second's worth, at least 10): 0 = no cap.
+	MaxRequestsPerSecond uint32
 }
 
 // Client holds the endpoint, credentials, retry policy and connection pool shared by its
@@ -246,6 +249,7 @@ func NewClient(opts ClientOptions) (*Client, error) {
 	if opts.CredentialsProvider != nil {
 		freeProvider = setCredentialsProvider(&o, opts.CredentialsProvider)
 	}
+	o.max_requests_per_second = C.uint32_t(opts.MaxRequestsPerSecond)
 
 	var client *C.struct_tos_client
 	var cerr *C.struct_tos_error

@@ -89,7 +89,7 @@ type UploadDirInput struct {
 	FollowSymlinks  bool
 	FileConcurrency int   // files at once; 0 = automatic (DirEventFileConcurrencyChanged)
 	TaskNum         int   // parts at once per large file, at most 1000; 0 = automatic
-	MaxConnections  int   // requests in flight over all files; 0 = 16
+	MaxConnections  int   // requests in flight over all files; 0 = automatic (docs/throttling.md)
 	PartSize        int64 // multipart threshold and part size, 5 MiB ..= 5 GiB; 0 = 20 MiB
 	// CheckpointDir makes the upload resumable as a whole: a journal of finished files and the
 	// checkpoints of large ones. "" = not resumable.

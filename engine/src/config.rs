@@ -95,6 +95,9 @@ pub struct ClientConfig {
     pub enable_crc: bool,
     pub verify_tls: bool,
     pub s3_checksum: S3Checksum,
+    /// The most requests per second the client sends, all calls together; 0 = no cap
+    /// (docs/throttling.md).
+    pub max_requests_per_second: u32,
     /// Lets an embedder set up per-thread state the engine must not touch itself (the C
     /// library blocks SIGPIPE there, which takes `unsafe` code this crate forbids).
     pub on_thread_start: Option<ThreadStartHook>,
@@ -132,6 +135,7 @@ impl std::fmt::Debug for ClientConfig {
             .field("enable_crc", &self.enable_crc)
             .field("verify_tls", &self.verify_tls)
             .field("s3_checksum", &self.s3_checksum)
+            .field("max_requests_per_second", &self.max_requests_per_second)
             .field("on_thread_start", &self.on_thread_start.is_some())
             .field("endpoint_is_default", &self.endpoint_is_default)
             .field("proxy", &crate::wire::shown_proxy(&self.proxy))

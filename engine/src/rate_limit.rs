@@ -103,6 +103,13 @@ impl TokenBucket {
         state.tokens = state.tokens.min(state.capacity as f64);
     }
 
+    /// Gives back a reservation that will not be used (its request was cancelled), so that
+    /// the next ones do not wait for it.
+    pub(crate) fn refund(&self, want: u64) {
+        let mut state = self.lock();
+        state.tokens = (state.tokens + want as f64).min(state.capacity as f64);
+    }
+
     pub fn rate(&self) -> u64 {
         self.lock().rate
     }

@@ -78,6 +78,7 @@ enum {
     OPT_CLIENT_CERT,
     OPT_CLIENT_KEY,
     OPT_S3_CHECKSUM,
+    OPT_MAX_REQUESTS_PER_SECOND,
 };
 
 /* One table for all subcommands, so an option of another one gets a message naming the
@@ -110,6 +111,7 @@ static const struct option LONG_OPTIONS[] = {
     {"client-cert", required_argument, NULL, OPT_CLIENT_CERT},
     {"client-key", required_argument, NULL, OPT_CLIENT_KEY},
     {"s3-checksum", required_argument, NULL, OPT_S3_CHECKSUM},
+    {"max-requests-per-second", required_argument, NULL, OPT_MAX_REQUESTS_PER_SECOND},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -398,6 +400,11 @@ int tosput_parse_args(int argc, char **argv, struct tosput_args *args) {
         case OPT_S3_CHECKSUM:
             if (parse_s3_checksum(optarg, &args->s3_checksum) != 0) {
                 return usage_error(args, "--s3-checksum takes auto, trailer, header, md5 or none, not '%s'", optarg);
+            }
+            break;
+        case OPT_MAX_REQUESTS_PER_SECOND:
+            if (tosput_parse_count(optarg, &args->max_requests_per_second) != 0) {
+                return usage_error(args, "--max-requests-per-second needs a number from 1, not '%s'", optarg);
             }
             break;
         case OPT_OLDER_THAN:

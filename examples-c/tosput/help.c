@@ -59,7 +59,10 @@ static const char CONNECTION_OPTIONS[] =
     "  --client-key FILE       its PEM private key\n"
     "  --s3-checksum MODE      s3:// only: how bodies prove their bytes to the store:\n"
     "                          auto (default: a streamed trailer, the header when the\n"
-    "                          store refuses trailers), trailer, header, md5 or none\n";
+    "                          store refuses trailers), trailer, header, md5 or none\n"
+    "  --max-requests-per-second N\n"
+    "                          send at most N requests a second, all files together\n"
+    "                          (bursts of N/10, at least 10; default: no cap)\n";
 
 /* put's and put-dir's (get words its own: ranges, not parts). */
 static const char TRANSFER_OPTIONS[] =
@@ -171,7 +174,8 @@ void tosput_usage_put_dir(FILE *out) {
             "\n"
             "options:\n%s%s"
             "  --files N               files uploaded at once (default: automatic)\n"
-            "  --connections N         requests in flight at once over all files (default 16)\n"
+            "  --connections N         requests in flight at once over all files (default:\n"
+            "                          automatic, up to 256; 16 with --files)\n"
             "  --include GLOB          upload only matching files (repeatable)\n"
             "  --exclude GLOB          leave matching files out (repeatable)\n"
             "                          GLOB: * within a path segment, ** across segments,\n"

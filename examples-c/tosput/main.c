@@ -336,6 +336,7 @@ static int new_client(const struct tosput_args *args, const tos_client **client)
     options.client_cert_file = args->client_cert;
     options.client_key_file = args->client_key;
     options.s3_checksum = args->s3_checksum;
+    options.max_requests_per_second = args->max_requests_per_second;
     rc = tos_client_new(&options, client, &error);
     if (rc != TOS_OK) {
         tosput_print_client_error(args, rc, error);

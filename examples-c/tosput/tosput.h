@@ -66,6 +66,7 @@ struct tosput_args {
     const char *proxy, *no_proxy, *ca_file, *client_cert, *client_key;
     unsigned s3_checksum;    /* --s3-checksum: a TOS_S3_CHECKSUM_* value (0 = auto) */
     int64_t older_than;      /* uploads abort --older-than, in seconds; -1 = not given */
+    uint32_t max_requests_per_second; /* 0 = no cap */
 };
 
 /* help.c: the --help texts, on stdout when asked for and on stderr after a mistake. */

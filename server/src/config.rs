@@ -44,6 +44,8 @@ pub struct Config {
     pub clock_skew_s: i64,
     /// Minted STS credentials live this long (`POST /__admin/sts`); `None`: none are minted.
     pub sts_token_lifetime_ms: Option<u64>,
+    /// Throttling: in-flight and per-second caps (docs/throttling.md).
+    pub throttle: crate::throttle::ThrottleSettings,
 }
 
 pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --discard] \
@@ -51,7 +53,8 @@ pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --
 [--custom-domain BUCKET] [--faults FILE] \
 [--tls-self-signed [--tls-cert-out FILE] [--tls-client-ca FILE]] [--s3 --discard] \
 [--discard --md5-etags] [--s3 --reject-trailers] [--clock-skew-s N] [--sts-token-lifetime-s SECONDS] \
-[--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE]
+[--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE] \
+[--max-in-flight N] [--max-qps N] [--throttle-retry-after-s S]
   RATE: bytes per second, or with a unit: 200Mbit, 2Gbit/s, 25MB/s, 25MiB/s; SIZE: 4MiB, 64K";
 
 fn value(p: &mut Parser, flag: &str) -> Result<OsString, String> {
@@ -101,6 +104,7 @@ impl Config {
         let mut clock_skew_s = 0i64;
         let mut sts_token_lifetime_ms = None;
         let mut link = crate::link::LinkSettings::default();
+        let mut throttle = crate::throttle::ThrottleSettings::default();
         let mut p = Parser::from_args(args);
         while let Some(arg) = p.next().map_err(parse_error)? {
             match arg {
@@ -163,6 +167,23 @@ impl Config {
                 Arg::Long("link-total-rate") => {
                     link.total_rate = crate::link::parse_rate(&string(&mut p, "--link-total-rate")?)
                         .map_err(|e| format!("--link-total-rate: {e}"))?
+                }
+                Arg::Long("max-in-flight") => {
+                    throttle.max_in_flight = string(&mut p, "--max-in-flight")?
+                        .parse()
+                        .map_err(|e| format!("--max-in-flight: {e}"))?
+                }
+                Arg::Long("max-qps") => {
+                    throttle.max_qps = string(&mut p, "--max-qps")?
+                        .parse()
+                        .map_err(|e| format!("--max-qps: {e}"))?
+                }
+                Arg::Long("throttle-retry-after-s") => {
+                    throttle.retry_after_s = Some(
+                        string(&mut p, "--throttle-retry-after-s")?
+                            .parse()
+                            .map_err(|e| format!("--throttle-retry-after-s: {e}"))?,
+                    )
                 }
                 Arg::Short('h') | Arg::Long("help") => return Err(USAGE.to_string()),
                 Arg::Long(name) => return Err(format!("unknown argument --{name}\n{USAGE}")),
@@ -235,6 +256,7 @@ impl Config {
             reject_trailers,
             clock_skew_s,
             sts_token_lifetime_ms,
+            throttle,
         })
     }
 }
@@ -343,6 +365,24 @@ mod tests {
             .unwrap_err()
             .starts_with("--link-conn-rate: "));
         assert!(parse(&["--link-rtt-ms", "99999"]).is_err());
+    }
+
+    #[test]
+    fn throttle_flags() {
+        let c = parse(&[
+            "--max-in-flight",
+            "8",
+            "--max-qps=100",
+            "--throttle-retry-after-s",
+            "2",
+        ])
+        .unwrap();
+        assert_eq!(c.throttle.max_in_flight, 8);
+        assert_eq!(c.throttle.max_qps, 100);
+        assert_eq!(c.throttle.retry_after_s, Some(2));
+        assert!(parse(&["--max-qps", "-1"])
+            .unwrap_err()
+            .starts_with("--max-qps: "));
     }
 
     #[test]

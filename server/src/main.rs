@@ -26,6 +26,7 @@ mod sign;
 mod sse;
 mod storage;
 mod sts;
+mod throttle;
 mod tls;
 mod util;
 
@@ -67,6 +68,7 @@ fn load_state(cfg: Config) -> Result<AppState, String> {
         log: Default::default(),
         sts: Default::default(),
         link: link::Link::new(cfg.link),
+        throttle: throttle::Throttle::new(cfg.throttle),
         faults,
         cfg,
     })
@@ -158,6 +160,14 @@ async fn serve_connection<S>(
                 return Ok(admin::handle(&state, &conn, req).await);
             }
             let _open = state.link.stats.request();
+            // Held across the emulated round trip below: a request is in flight at the
+            // server until its answer leaves, which is what an in-flight cap counts.
+            let admitted = state.throttle.admit();
+            let mut req = req;
+            if let Err(refusal) = &admitted {
+                req.extensions_mut()
+                    .insert(throttle::Refused(refusal.clone()));
+            }
             let response = match s3 {
                 Some(s3) => s3::handle(state.clone(), s3, conn, req).await,
                 None => service::handle(state.clone(), conn, req).await,

@@ -285,6 +285,8 @@ pub async fn handle(
         return Ok(crate::admin::handle(&state, &conn, req).await);
     }
     let (parts, incoming) = req.into_parts();
+    // Refused by the throttle (main.rs): answered and logged here, in S3's format.
+    let refused = parts.extensions.get::<crate::throttle::Refused>().cloned();
     let decoded_path = percent_decode(parts.uri.path());
     let path = String::from_utf8_lossy(decoded_path.strip_prefix(b"/").unwrap_or(&decoded_path))
         .into_owned();
@@ -333,7 +335,9 @@ pub async fn handle(
     let token = header(&r.headers, "x-amz-security-token");
     let admitted = crate::sts::check_s3_date(&state.cfg, &r.headers)
         .and_then(|()| state.sts.check_token(&state.cfg, token));
-    let result = if let Err(e) = admitted {
+    let result = if let Some(refused) = &refused {
+        Err(refused.0.clone())
+    } else if let Err(e) = admitted {
         Err(e)
     } else if r.bucket.is_empty() {
         Ok(xml(

@@ -22,6 +22,7 @@ use crate::routing::{self, operation, resolve, Target};
 use crate::sent_body::SentBody;
 use crate::sign::{self, AuthError};
 use crate::storage::{Ingested, Store};
+use crate::throttle::Refused;
 use crate::util::{now_ms, unique_id};
 use crate::{admin, multipart, names, objects};
 
@@ -32,6 +33,7 @@ pub struct AppState {
     pub faults: Faults,
     pub log: RequestLog,
     pub link: crate::link::Link,
+    pub throttle: crate::throttle::Throttle,
 }
 
 /// What a request handler may do to its own connection (for the reset fault).
@@ -304,19 +306,26 @@ pub async fn handle(
         raw_query,
         headers: &parts.headers,
     };
+    // A throttled request is refused before anything else, as a busy store's front does.
+    let refused = parts.extensions.get::<Refused>().map(|r| r.0.clone());
     // Names are judged only for signed requests, so an unsigned caller learns
     // nothing, and before faults or storage see them.
-    let token = parts
-        .headers
-        .get("x-tos-security-token")
-        .and_then(|v| v.to_str().ok());
-    let now_secs = (crate::sts::server_now_ms(&state.cfg) / 1000) as i64;
-    let admitted = sign::verify_with(&sreq, now_secs, |ak| {
-        let secret = state.sts.secret_for(&state.cfg, ak, token)?;
-        Ok(secret.map(|sk| (sk, state.cfg.region.clone())))
-    })
-    .map_err(auth_error)
-    .and_then(|()| check_names(&target));
+    let admitted = match refused {
+        Some(e) => Err(e),
+        None => {
+            let token = parts
+                .headers
+                .get("x-tos-security-token")
+                .and_then(|v| v.to_str().ok());
+            let now_secs = (crate::sts::server_now_ms(&state.cfg) / 1000) as i64;
+            sign::verify_with(&sreq, now_secs, |ak| {
+                let secret = state.sts.secret_for(&state.cfg, ak, token)?;
+                Ok(secret.map(|sk| (sk, state.cfg.region.clone())))
+            })
+            .map_err(auth_error)
+            .and_then(|()| check_names(&target))
+        }
+    };
 
     let mut ctx = Ctx {
         state: &state,

@@ -68,7 +68,10 @@ pub struct tos_upload_dir_input {
     /// Optional: parts sent at once per large file; 0 (the default) = automatic, as
     /// `tos_upload_file_input.task_num`, within `max_connections`.
     pub task_num: u32,
-    /// Optional: requests in flight at once over all files; 0 = 16.
+    /// Optional: requests in flight at once over all files. 0 = automatic: with automatic
+    /// `file_concurrency`, up to 256, and within the soft `RLIMIT_NOFILE` (three descriptors a
+    /// request, 64 kept free), large parts taking a share that keeps 32 of them in flight at
+    /// most; with a fixed `file_concurrency`, 16.
     pub max_connections: u32,
     /// Optional: the multipart threshold and part size, 5 MiB ..= 5 GiB; 0 = 20 MiB.
     pub part_size: u64,

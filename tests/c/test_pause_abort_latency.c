@@ -9,6 +9,12 @@
  * 2. Abort: the same file under a low shared rate limit (4 MiB/s), so parts are being
  *    streamed when the abort comes -> TOS_ABORTED, and the server log shows an
  *    AbortMultipartUpload answered 204.
+ * 3. Abort while the client is held by a throttling answer: one UploadPart answered 503
+ *    SlowDown with Retry-After 30, which holds every request of the client for 30 s
+ *    (docs/throttling.md) -> TOS_ABORTED within the limit, not after the hold (the
+ *    AbortMultipartUpload is not held).
+ * 4. Abort while parts wait for the request-rate cap (10 requests a second after a burst of
+ *    10) -> TOS_ABORTED within the limit: the cancelled parts give their reservations back.
  */
 #include "test_util.h"
 
@@ -103,6 +109,28 @@ int main(void) {
     log = tu_log();
     aborts = tu_log_count(log, "AbortMultipartUpload", 204);
     CHECK(aborts >= 1, "no AbortMultipartUpload answered 204 in the server log");
+    free(log);
+    tu_clear_log();
+
+    /* 3. abort while a Retry-After holds the client (a client of its own: the hold is its) */
+    {
+        const tos_client *held = tu_client();
+        tu_add_fault("{\"op\":\"UploadPart\",\"times\":1,\"action\":{\"kind\":\"status\",\"status\":503,"
+                     "\"code\":\"SlowDown\",\"retry_after\":30}}");
+        run(held, file, size, "latency/held.bin", 1, NULL, limit_s);
+        tu_clear_faults();
+        tos_client_free(held);
+    }
+
+    /* 4. abort while parts wait for the request-rate cap */
+    {
+        const tos_client *capped = tu_client_capped(10);
+        run(capped, file, size, "latency/capped.bin", 1, NULL, limit_s);
+        tos_client_free(capped);
+    }
+    log = tu_log();
+    aborts = tu_log_count(log, "AbortMultipartUpload", 204);
+    CHECK(aborts == 2, "%d AbortMultipartUpload answered 204 in the server log, not 2", aborts);
     free(log);
 
     tos_client_free(client);

@@ -92,7 +92,8 @@ static inline int tu_make_file(const char *path, uint64_t size) {
 }
 
 /* A client from the TOS_* environment (which tos_client_new also reads by itself). */
-static inline const tos_client *tu_client(void) {
+/* A client of the test server; `max_requests_per_second` 0 = no cap. */
+static inline const tos_client *tu_client_capped(uint32_t max_requests_per_second) {
     tos_client_options options;
     const tos_client *client = NULL;
     tos_error *error = NULL;
@@ -103,6 +104,7 @@ static inline const tos_client *tu_client(void) {
     options.access_key = tu_env("TOS_ACCESS_KEY");
     options.secret_key = tu_env("TOS_SECRET_KEY");
     options.max_retry_count = 2;
+    options.max_requests_per_second = max_requests_per_second;
     rc = tos_client_new(&options, &client, &error);
     if (rc != TOS_OK) {
         fprintf(stderr, "tos_client_new: %s: %s\n", tos_result_name(rc), tos_error_message(error));
@@ -110,6 +112,10 @@ static inline const tos_client *tu_client(void) {
         exit(1);
     }
     return client;
+}
+
+static inline const tos_client *tu_client(void) {
+    return tu_client_capped(0);
 }
 
 /* A token bucket for a test; exits when the library refuses the values. */

@@ -43,6 +43,8 @@ pub enum Decision {
 pub struct TaskTuner {
     tasks: usize,
     max: usize,
+    /// Each step multiplies the count by this (2 for parts, as slow start does).
+    growth: usize,
     /// The last accepted count and the rate it reached.
     previous: Option<(usize, f64)>,
     /// Parts started before this were sent partly at another count: not counted.
@@ -55,10 +57,17 @@ pub struct TaskTuner {
 impl TaskTuner {
     /// `max`: the most workers allowed (connection cap, memory bound, parts to send).
     pub fn new(max: usize, now: Instant) -> TaskTuner {
+        Self::with_steps(max, now, START_TASKS, 2)
+    }
+
+    /// Starts at `start` and multiplies by `growth` per step: whole small files cost a round
+    /// trip each, so their search starts wider and takes bigger steps (`upload_dir::auto_files`).
+    pub fn with_steps(max: usize, now: Instant, start: usize, growth: usize) -> TaskTuner {
         let max = max.max(1);
         TaskTuner {
-            tasks: START_TASKS.min(max),
+            tasks: start.clamp(1, max),
             max,
+            growth: growth.max(2),
             previous: None,
             since: now,
             samples: Vec::new(),
@@ -104,7 +113,9 @@ impl TaskTuner {
         }
         self.previous = Some((self.tasks, rate));
         // Workers beyond the parts still waiting would find nothing to send.
-        let next = (self.tasks * 2).min(self.max).min(self.tasks + parts_left);
+        let next = (self.tasks * self.growth)
+            .min(self.max)
+            .min(self.tasks + parts_left);
         if next <= self.tasks {
             self.done = true;
             return Decision::Settled {

@@ -13,7 +13,7 @@ use crate::wire::file_range::{AcquireRequest, Feed, FileRange, Limiter, RangeSou
 use crate::wire::protocol::ObjectReceipt;
 use crate::wire::{Object, Wire};
 use std::sync::Arc;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 
 /// Whoever owns the upload's callbacks.
 pub(crate) trait PutObserver: Send {
@@ -32,7 +32,7 @@ pub(crate) struct SinglePut<'a> {
     /// The object's bytes: the file, or a stream's bytes already in memory.
     pub source: RangeSource,
     pub size: u64,
-    pub connections: Option<Arc<Semaphore>>,
+    pub connections: Option<Arc<crate::wire::request_cap::RequestCap>>,
     pub cancel: &'a CancelHook,
 }
 

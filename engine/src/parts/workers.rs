@@ -26,7 +26,7 @@ pub(crate) struct WorkerContext {
     pub limiter: Limiter,
     pub to_coordinator: mpsc::UnboundedSender<WorkerMsg>,
     pub queue: Mutex<VecDeque<PartJob>>,
-    pub connections: Option<Arc<tokio::sync::Semaphore>>,
+    pub connections: Option<Arc<crate::wire::request_cap::RequestCap>>,
     /// How many workers should run; automatic concurrency lowers it to retire some.
     pub target: AtomicUsize,
     /// How many run; the coordinator adds to it before spawning one.

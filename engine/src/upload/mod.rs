@@ -29,7 +29,7 @@ use std::sync::Arc;
 #[derive(Clone, Default)]
 pub(crate) struct SharedLimits {
     /// One permit per request in flight.
-    pub connections: Option<Arc<tokio::sync::Semaphore>>,
+    pub connections: Option<Arc<crate::wire::request_cap::RequestCap>>,
     /// How many permits `connections` has: automatic concurrency never runs more parts
     /// than could have a connection. 0 = no cap.
     pub connection_cap: usize,

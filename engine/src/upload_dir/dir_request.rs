@@ -44,7 +44,8 @@ pub struct UploadDirRequest {
     pub file_concurrency: u32,
     /// Parallel parts per large file; 0 = the default.
     pub task_num: u32,
-    /// Requests in flight at once over all files; 0 = 16.
+    /// Requests in flight at once over all files; 0 = automatic (`connection_bound`), or 16
+    /// with a fixed `file_concurrency`.
     pub max_connections: u32,
     /// Files smaller than this go up in one PutObject; 0 = 20 MiB.
     pub part_size: u64,

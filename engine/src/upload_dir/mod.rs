@@ -4,6 +4,7 @@
 
 pub(crate) mod auto_files;
 pub(crate) mod caller_queue;
+mod connection_bound;
 pub(crate) mod dir_reporter;
 pub mod dir_request;
 pub(crate) mod glob;
@@ -18,6 +19,7 @@ use crate::error::{ErrorKind, Result, UploadError};
 use crate::upload::checkpoint;
 use crate::upload::file_request::{resolve_part_size, resolve_task_num};
 use crate::wire::protocol::ObjectReceipt;
+use crate::wire::request_cap::RequestCap;
 use crate::wire::Wire;
 use dir_reporter::{lock, DirCallbacks, DirReporter};
 use dir_request::*;
@@ -29,7 +31,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
-use tokio::sync::{mpsc, Semaphore};
+use tokio::sync::mpsc;
 use walk::{WalkItem, WalkOptions};
 
 /// Batches of files found but not yet started; bounds the walker's lead over the uploads
@@ -105,10 +107,17 @@ pub(crate) async fn upload_dir(
     let queue = Arc::clone(&callbacks.queue);
     let reporter = DirReporter::new(callbacks);
     let max_connections = match request.max_connections {
+        // Fixed files keep the former default; automatic ones may grow to the bound.
+        0 if request.file_concurrency == AUTO_FILE_CONCURRENCY => {
+            connection_bound::automatic_connections()
+        }
         0 => DEFAULT_MAX_CONNECTIONS as usize,
         n => n as usize,
     };
-    let connections = Arc::new(Semaphore::new(max_connections));
+    let connections = Arc::new(RequestCap::new(
+        max_connections,
+        connection_bound::large_body_share(request.max_connections, max_connections),
+    ));
     let mut auto_files = (request.file_concurrency == AUTO_FILE_CONCURRENCY)
         .then(|| auto_files::FileTuner::new(max_connections, &reporter));
     let mut file_concurrency = match &auto_files {
@@ -256,7 +265,7 @@ fn stopped(kind: CancelKind) -> UploadError {
 struct Shared {
     wire: Arc<Wire>,
     /// One permit per request in flight, over all files.
-    connections: Arc<Semaphore>,
+    connections: Arc<RequestCap>,
     reporter: dir_reporter::SharedReporter,
     cancel: CancelHook,
     part_size: u64,
@@ -374,7 +383,7 @@ impl Shared {
         }
     }
 
-    fn start(self: &Arc<Self>, task: FileTask, connections: Arc<Semaphore>) -> FileFuture {
+    fn start(self: &Arc<Self>, task: FileTask, connections: Arc<RequestCap>) -> FileFuture {
         let shared = Arc::clone(self);
         Box::pin(async move {
             // A key too long or otherwise unsendable fails its file alone, before any request.

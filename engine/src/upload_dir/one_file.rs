@@ -10,16 +10,16 @@ use crate::parts::whole_object::{self, SinglePut};
 use crate::upload::file_request::UploadFileRequest;
 use crate::upload::{self, SharedLimits};
 use crate::wire::protocol::ObjectReceipt;
+use crate::wire::request_cap::RequestCap;
 use crate::wire::Object;
 use std::path::PathBuf;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 
 impl Shared {
     pub(super) async fn upload_unless_there(
         &self,
         task: &FileTask,
-        connections: Arc<Semaphore>,
+        connections: Arc<RequestCap>,
     ) -> Result<Sent> {
         if self.request.skip_existing {
             if let Some(head) = self.existing_copy(task).await? {
@@ -66,7 +66,7 @@ impl Shared {
     async fn multipart(
         &self,
         task: &FileTask,
-        connections: Arc<Semaphore>,
+        connections: Arc<RequestCap>,
     ) -> Result<ObjectReceipt> {
         let request = UploadFileRequest {
             bucket: self.request.bucket.clone(),

@@ -32,9 +32,7 @@ impl Shared {
         let head = tokio::select! {
             head = async {
                 // A HEAD is a request in flight like any other under the connection cap.
-                let _permit = self.connections.acquire().await.map_err(|e| {
-                    UploadError::new(ErrorKind::Internal, "connection limit closed").with_cause(e)
-                })?;
+                let _permit = self.connections.acquire(0).await?;
                 self.wire.head_object(object).await
             } => head,
             _ = self.cancel.cancelled() => return Err(cancelled()),

@@ -10,6 +10,7 @@ mod answers;
 pub(crate) mod aws_chunked;
 mod checksum_mode;
 mod clock;
+mod congestion;
 pub(crate) mod content_type;
 mod credentials_cache;
 mod documents;
@@ -29,6 +30,7 @@ mod proxy;
 #[cfg(test)]
 mod put_checksum_tests;
 mod redact;
+pub(crate) mod request_cap;
 pub(crate) mod s3;
 mod signer;
 mod sigv4;
@@ -388,9 +390,7 @@ impl Wire {
     ) -> Result<(Response, u64)> {
         // Held for the whole request, so a folder upload's connection cap is global.
         let _permit = match &feed.connections {
-            Some(connections) => Some(connections.acquire().await.map_err(|e| {
-                UploadError::new(ErrorKind::Internal, "connection limit closed").with_cause(e)
-            })?),
+            Some(connections) => Some(connections.acquire(range.size).await?),
             None => None,
         };
         // The watchdog sees every chunk handed to the connection; a server that stops reading

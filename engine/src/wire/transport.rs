@@ -3,6 +3,7 @@
 
 use super::answers::Answers;
 use super::clock::Clock;
+use super::congestion::{Congestion, Load};
 use super::credentials_cache::{CredentialsCache, SigningCredentials};
 use super::foreign_answer;
 use super::network_error::{default_endpoint_note, host_of, network_error, proxy_refused};
@@ -19,6 +20,8 @@ const MAX_RESPONSE_BODY: usize = 4 << 20;
 const BACKOFF_BASE: Duration = Duration::from_millis(100);
 const BACKOFF_CAP: Duration = Duration::from_secs(10);
 const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
+/// Retries after throttling answers (429, 503), besides `max_retry_count`.
+const THROTTLED_RETRIES: u32 = 10;
 
 pub(crate) struct Transport {
     http: reqwest::Client,
@@ -36,6 +39,8 @@ pub(crate) struct Transport {
     /// Counts the corrections learnt from refusals (the clock, expired credentials): a
     /// request refused while the count moved may succeed signed again (`retry_loop`).
     corrections: AtomicU64,
+    /// Shared by every call of the client: throttling slows all of them down.
+    congestion: Congestion,
 }
 
 /// How many times one request is signed again after a correction, beyond its retries: two,
@@ -125,6 +130,7 @@ impl Transport {
             credentials: CredentialsCache::new(config),
             clock: Clock::default(),
             corrections: AtomicU64::new(0),
+            congestion: Congestion::new(config.max_requests_per_second),
         })
     }
 
@@ -135,8 +141,12 @@ impl Transport {
         body: Option<reqwest::Body>,
         attempt: u32,
     ) -> Result<Response> {
+        let urgent = operation.name == "AbortMultipartUpload";
+        let mut slot = self.congestion.acquire(urgent).await;
         let started = std::time::Instant::now();
         let result = self.send_signed(operation, body, attempt).await;
+        slot.answered(Load::of(&result));
+        drop(slot);
         if log::log_enabled!(log::Level::Debug) {
             let part = operation
                 .query
@@ -214,6 +224,18 @@ impl Transport {
     /// One attempt whose successful answer keeps its body unread, for the caller to stream
     /// (a download's range); an unexpected status has its small body read for the error.
     pub(crate) async fn open_body(
+        &self,
+        operation: &Operation,
+        attempt: u32,
+    ) -> Result<reqwest::Response> {
+        // Held until the answer's head arrives: the body is then the download's to stream.
+        let mut slot = self.congestion.acquire(false).await;
+        let result = self.open_body_once(operation, attempt).await;
+        slot.answered(Load::of(&result));
+        result
+    }
+
+    async fn open_body_once(
         &self,
         operation: &Operation,
         attempt: u32,
@@ -388,7 +410,7 @@ impl Transport {
         F: FnMut(u32) -> Fut,
         Fut: Future<Output = Result<T>>,
     {
-        let (mut number, mut resigns) = (0, 0);
+        let (mut number, mut resigns, mut throttled) = (0, 0, 0);
         loop {
             let corrections = self.corrections.load(Ordering::Relaxed);
             let error = match attempt(number).await {
@@ -404,7 +426,17 @@ impl Transport {
                 on_retry(&error);
                 continue;
             }
-            if classify(&error) != FailureClass::Retry || number >= self.max_retry_count {
+            // A throttling answer is the store asking to wait, not a failure of the request:
+            // it has an allowance of its own (docs/throttling.md), within the budget.
+            let was_throttled = matches!(Load::of_error(&error), Load::Throttled(_));
+            throttled += u32::from(was_throttled);
+            // No retries asked for means none, throttled or not.
+            let spent = if was_throttled {
+                self.max_retry_count == 0 || throttled > THROTTLED_RETRIES
+            } else {
+                number - throttled >= self.max_retry_count
+            };
+            if classify(&error) != FailureClass::Retry || spent {
                 return Err(error);
             }
             number += 1;

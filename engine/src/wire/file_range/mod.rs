@@ -35,7 +35,7 @@ pub(crate) struct Feed {
     pub limiter: Limiter,
     pub on_sent: SentFn,
     /// One permit per request in flight (a folder upload's connection cap).
-    pub connections: Option<Arc<tokio::sync::Semaphore>>,
+    pub connections: Option<Arc<crate::wire::request_cap::RequestCap>>,
 }
 
 /// The CRC of what was streamed, and the file error that cut the stream short, if any
