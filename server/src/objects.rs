@@ -197,3 +197,56 @@ pub async fn delete_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosE
     ctx.state.store.delete_object(&ctx.bucket, ctx.key())?;
     Ok(ctx.base(204).body(empty()).expect("valid response"))
 }
+
+/// DeleteMultiObjects (`POST /?delete`): TOS's JSON body `{"Objects": [{"Key", "VersionId"}],
+/// "Quiet"}`, at most 1000 keys. A key that is not there counts as deleted, as a single
+/// DeleteObject's 204 does; `Quiet` leaves the deleted keys out of the answer. The body's
+/// Content-MD5 is checked when sent (the Go SDK always sends one).
+pub async fn delete_multi_objects(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    use serde_json::{json, Value};
+    let declared = crate::digest::declared_content_md5(&ctx.headers)?;
+    let raw = ctx.body.read_all(2 << 20).await?;
+    if declared.is_some_and(|want| crate::digest::md5(&raw) != want) {
+        return Err(crate::digest::bad_digest());
+    }
+    let malformed = |m: &str| TosError::new(400, "MalformedBody", m);
+    let doc: Value = serde_json::from_slice(&raw).map_err(|_| malformed("body is not JSON"))?;
+    let objects = doc
+        .get("Objects")
+        .and_then(Value::as_array)
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| malformed("Objects must list at least one object"))?;
+    if objects.len() > 1000 {
+        return Err(TosError::invalid_argument(
+            "DeleteMultiObjects takes at most 1000 objects",
+        ));
+    }
+    let quiet = doc.get("Quiet").and_then(Value::as_bool).unwrap_or(false);
+    let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+    for o in objects {
+        let key = o
+            .get("Key")
+            .and_then(Value::as_str)
+            .ok_or_else(|| malformed("an object has no Key"))?;
+        let version = o.get("VersionId").and_then(Value::as_str);
+        let outcome = names::check_key(key.as_bytes(), names::Dialect::Tos)
+            .and_then(|()| ctx.state.store.delete_object(&ctx.bucket, key));
+        let mut entry = json!({ "Key": key });
+        if let Some(v) = version {
+            entry["VersionId"] = json!(v);
+        }
+        match outcome {
+            Ok(()) if quiet => {}
+            Ok(()) => deleted.push(entry),
+            Err(e) => {
+                entry["Code"] = json!(e.code);
+                entry["Message"] = json!(e.message);
+                errors.push(entry);
+            }
+        }
+    }
+    Ok(ctx.finish_json(
+        ctx.base(200),
+        &json!({ "Deleted": deleted, "Error": errors }),
+    ))
+}

@@ -425,6 +425,8 @@ async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, Tos
         "HeadBucket" => objects::head_bucket(ctx).await,
         "DeleteBucket" => objects::delete_bucket(ctx).await,
         "ListObjects" => crate::listing::list_objects(ctx).await,
+        "ListObjectVersions" => crate::listing::list_object_versions(ctx).await,
+        "DeleteMultiObjects" => objects::delete_multi_objects(ctx).await,
         "PutObject" => objects::put_object(ctx).await,
         "GetObject" | "HeadObject" => objects::get_object(ctx).await,
         "DeleteObject" => objects::delete_object(ctx).await,

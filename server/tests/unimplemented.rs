@@ -37,7 +37,7 @@ fn sub_resources_are_not_object_writes() {
     other.host = "new-bucket.tos.local".into();
     assert_not_implemented(&other.call("PUT", "", "acl", &[], b""), "PUT /?acl");
     assert_eq!(other.call("HEAD", "", "", &[], b"").status, 404);
-    assert_not_implemented(&c.call("GET", "", "versions", &[], b""), "GET /?versions");
+    assert_not_implemented(&c.call("GET", "", "lifecycle", &[], b""), "GET /?lifecycle");
     assert_not_implemented(
         &c.call("GET", "", "list-type=2&reverse=true", &[], b""),
         "reverse",
