@@ -41,8 +41,14 @@ MODULE = "github.com/volcengine/ve-tos-golang-sdk/v2"
 VERSION = "v2.9.9"
 BUILD = os.path.join(TOP, "build", "go-sdk")
 DEBIAN_GOCODE = "/usr/share/gocode/src"
-# Modules whose packages the tests compile, as Debian ships them (packages in
-# scripts/install_deps.sh's --go-sdk list).
+# Modules whose packages the tests compile, as Debian ships them (DEBIAN_PACKAGES and what
+# they depend on).
+DEBIAN_PACKAGES = [
+    "golang-github-sirupsen-logrus-dev",
+    "golang-github-stretchr-testify-dev",
+    "golang-golang-x-sync-dev",
+    "golang-golang-x-text-dev",
+]
 DEBIAN_MODULES = [
     "github.com/sirupsen/logrus",
     "github.com/stretchr/testify",
@@ -90,6 +96,21 @@ EXCLUDED = {
     "TestObjectWithTrailerRetry": "the Internet (times a fetch of www.volcengine.com)",
     "TestObjectWithStsRetry": "the Internet (AssumeRole on the STS service)",
     "TestUploadFile": "an application callback server (TOS_GO_SDK_CALLBACK_URL)",
+    # These five append to objects too; each also tests something else the server does not
+    # do, which docs/go-sdk-tests.md lists.
+    "TestContentType": "AppendObject",
+    "TestSlowLog": "AppendObject",
+    "TestObjectWithTraffic": "AppendObject (and x-tos-traffic-limit pacing)",
+    "TestObjectExpiration": "AppendObject (and x-tos-object-expires' Expiration header)",
+    "TestGetFileStatus": "AppendObject (and GetFileStatus, ?stat)",
+}
+
+# Run, and expected to fail: TOS features the server deliberately does not have. Reported
+# apart from the failures; one that passes is reported as passing.
+KNOWN = {
+    "TestMultiVersion": "bucket versioning (PutBucketVersioning, versions of a key)",
+    "TestCopyObjectVersion": "bucket versioning (copies a given version)",
+    "TestRestoreObject": "archive storage classes and RestoreObject",
 }
 
 
@@ -154,8 +175,8 @@ def deps_from_debian(sdk, work):
     imports (x/tools, kr/text, check.v1...), which GOPROXY=off could not otherwise load."""
     missing = [m for m in DEBIAN_MODULES if not os.path.isdir(os.path.join(DEBIAN_GOCODE, m))]
     if missing:
-        raise RuntimeError("Debian Go sources missing under %s: %s (scripts/install_deps.sh --go-sdk)"
-                           % (DEBIAN_GOCODE, " ".join(missing)))
+        raise RuntimeError("Debian Go sources missing under %s: %s (apt-get install %s)"
+                           % (DEBIAN_GOCODE, " ".join(missing), " ".join(DEBIAN_PACKAGES)))
     replaces = []
     for module in DEBIAN_MODULES:
         dst = os.path.join(work, "deps", module)
@@ -198,7 +219,8 @@ def first_failure_line(output, name):
     start = output.find("=== RUN   %s\n" % name)
     if start < 0:
         return ""
-    chunk = output[start:start + 20000]
+    end = output.find("--- FAIL: %s " % name, start)
+    chunk = output[start:end if end > 0 else len(output)]
     m = re.search(r"Error:\s+(.*?)\n(?:\s+Test:|\s+Messages:)", chunk, re.S)
     if m:
         return " ".join(m.group(1).split())[:160]
@@ -304,7 +326,7 @@ def main():
             print(output[-6000:])
             sys.exit("go_sdk_tests: go test ran no test (exit %d)" % returncode)
 
-        passed, failed = [], []
+        passed, failed, known = [], [], []
         print("\n%-34s %-9s %8s  %s" % ("test", "result", "seconds", "note"))
         for name in TESTS:
             if name in EXCLUDED:
@@ -314,11 +336,18 @@ def main():
                 continue
             status, secs = results.get(name, ("no result", 0.0))
             note = first_failure_line(output, name) if status != "pass" else ""
-            (passed if status == "pass" else failed).append(name)
+            if status == "pass":
+                passed.append(name)
+            elif name in KNOWN:
+                status, note = "known", "needs %s; %s" % (KNOWN[name], note)
+                known.append(name)
+            else:
+                failed.append(name)
             print("%-34s %-9s %8.2f  %s" % (name, status, secs, note))
         excluded = [t for t in TESTS if t in EXCLUDED]
-        print("\n%d passed, %d failed, %d excluded (%.0f s; full log %s)"
-              % (len(passed), len(failed), len(excluded), time.time() - started, log_path))
+        print("\n%d failed as expected (known), %d excluded; %.0f s; full log %s"
+              % (len(known), len(excluded), time.time() - started, log_path))
+        print("%d passed, %d failed" % (len(passed), len(failed)))
         return 1 if failed else 0
     finally:
         for proc in gotests:

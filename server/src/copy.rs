@@ -52,10 +52,18 @@ fn source_meta(ctx: &Ctx) -> Result<(String, ObjectMeta), TosError> {
     }
     let (bucket, key) = source(ctx)?;
     let meta = ctx.state.store.get_object(&bucket, &key)?;
-    let ssec = "x-tos-server-side-encryption-customer-algorithm";
-    if meta.attrs.iter().any(|(k, _)| k == ssec) {
-        return Err(not_implemented("copying an SSE-C object"));
+    // An SSE-C source is read with its key given as `x-tos-copy-source-server-side-
+    // encryption-customer-*`: the same check as a GET's, on those headers renamed.
+    let mut read_headers = hyper::HeaderMap::new();
+    for (name, value) in &ctx.headers {
+        if let Some(rest) = name.as_str().strip_prefix("x-tos-copy-source-server-side-") {
+            let renamed = format!("x-tos-server-side-{rest}");
+            if let Ok(n) = hyper::header::HeaderName::from_bytes(renamed.as_bytes()) {
+                read_headers.insert(n, value.clone());
+            }
+        }
     }
+    sse::check_read(&read_headers, &meta)?;
     Ok((bucket, meta))
 }
 
@@ -112,8 +120,16 @@ pub async fn copy_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErr
     let (src_bucket, meta) = source_meta(ctx)?;
     sse::check_write(&ctx.headers)?;
     let (request_attrs, forbid) = stored_attrs(ctx);
+    // The copy's encryption is the request's, never the source's.
+    let is_sse = |k: &str| k.starts_with("x-tos-server-side-encryption");
     let attrs = match ctx.header("x-tos-metadata-directive") {
-        None | Some("COPY") => meta.attrs.clone(),
+        None | Some("COPY") => meta
+            .attrs
+            .iter()
+            .filter(|(k, _)| !is_sse(k))
+            .chain(request_attrs.iter().filter(|(k, _)| is_sse(k)))
+            .cloned()
+            .collect(),
         Some("REPLACE") => request_attrs,
         Some(_) => {
             return Err(TosError::invalid_argument(
@@ -143,6 +159,7 @@ pub async fn upload_part_copy(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, T
     let id = ctx.target.param("uploadId").unwrap_or("").to_string();
     ctx.state.store.check_upload(&ctx.bucket, ctx.key(), &id)?;
     let (src_bucket, meta) = source_meta(ctx)?;
+    sse::check_write(&ctx.headers)?;
     let (start, len) = match ctx.header("x-tos-copy-source-range") {
         None => (0, meta.size),
         Some(r) => {

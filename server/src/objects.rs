@@ -162,12 +162,34 @@ pub async fn get_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErro
         // The whole object's CRC only: TOS sends none with a part of it.
         b = b.header("x-tos-hash-crc64ecma", ctx.crc_value(meta.crc));
     }
-    b = with_attrs(b, &meta);
+    b = response_overrides(with_attrs(b, &meta), ctx);
     if ctx.method == Method::HEAD || len == 0 {
         return Ok(b.body(empty()).expect("valid response"));
     }
     let body = object_body(&ctx.state.store, &ctx.bucket, &meta, start, len).await?;
     Ok(b.body(body).expect("valid response"))
+}
+
+/// `response-content-type` and its kind on a GET or HEAD replace the stored header in this
+/// answer only, as on TOS (the Go SDK's TestGetObjectWithResponseParams).
+fn response_overrides(mut b: Builder, ctx: &Ctx) -> Builder {
+    const OVERRIDES: &[(&str, &str)] = &[
+        ("response-cache-control", "cache-control"),
+        ("response-content-disposition", "content-disposition"),
+        ("response-content-encoding", "content-encoding"),
+        ("response-content-language", "content-language"),
+        ("response-content-type", "content-type"),
+        ("response-expires", "expires"),
+    ];
+    if let Some(headers) = b.headers_mut() {
+        for (param, header) in OVERRIDES {
+            let value = ctx.target.param(param).filter(|v| !v.is_empty());
+            if let Some(v) = value.and_then(|v| v.parse().ok()) {
+                headers.insert(*header, v);
+            }
+        }
+    }
+    b
 }
 
 /// Streams `len` bytes of a stored object from `start`. Shared by GetObject and
