@@ -369,4 +369,9 @@ def main():
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except RuntimeError as e:
+        log(str(e))
+        sys.exit("go_sdk_tests: could not set the tests up (without the Go module proxy, pass "
+                 "--sdk-dir with the SDK's v2.9.9 source)")
