@@ -355,12 +355,7 @@ def main():
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         if server is not None:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
+            with_server.stop(server)
         shutil.rmtree(data_dir, ignore_errors=True)
         if opts.keep:
             log("kept %s" % work)

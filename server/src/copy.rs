@@ -150,12 +150,7 @@ pub async fn copy_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErr
 /// `x-tos-copy-source-range: bytes=a-b` (both ends given, within the source) or the whole
 /// source.
 pub async fn upload_part_copy(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
-    let n: u32 = ctx
-        .target
-        .param("partNumber")
-        .and_then(|p| p.parse().ok())
-        .filter(|n| (1..=10000).contains(n))
-        .ok_or_else(|| TosError::invalid_argument("partNumber must be in [1, 10000]"))?;
+    let n = crate::multipart::part_number(ctx)?;
     let id = ctx.target.param("uploadId").unwrap_or("").to_string();
     ctx.state.store.check_upload(&ctx.bucket, ctx.key(), &id)?;
     let (src_bucket, meta) = source_meta(ctx)?;
