@@ -18,8 +18,8 @@
 #      program built outside the repository against such a prefix
 #      (tests/packaging/go_out_of_tree.py)
 # Not here: the official TOS Go SDK's own tests against the local server
-# (scripts/go_sdk_tests.py, docs/go-sdk-tests.md), which take about 150 s on two cores and
-# need the SDK's source from the Go module proxy or a copy given with --sdk-dir.
+# (scripts/go_sdk_tests.py, docs/go-sdk-tests.md): they need the SDK's source, from the Go
+# module proxy (not reached from these machines) or a copy given with --sdk-dir.
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$top"
