@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Run the official TOS Go SDK's own integration tests against tos-local-server.
 
-usage: go_sdk_tests.py [--sdk-dir DIR] [--deps auto|proxy|debian] [--run NAME]... [--keep]
+usage: go_sdk_tests.py [--sdk-dir DIR] [--deps auto|proxy|debian] [--run NAME]... [--jobs N] [--keep]
 
 The SDK (github.com/volcengine/ve-tos-golang-sdk/v2, v2.9.9) is not kept in this repository.
 Its source comes from --sdk-dir (a checkout or an unpacked module of v2.9.9) or, without it,
