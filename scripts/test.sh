@@ -17,6 +17,9 @@
 #      with cgo against the release build installed into a temporary prefix; then a Go
 #      program built outside the repository against such a prefix
 #      (tests/packaging/go_out_of_tree.py)
+# Not here: the official TOS Go SDK's own tests against the local server
+# (scripts/go_sdk_tests.py, docs/go-sdk-tests.md): they need the SDK's source, from the Go
+# module proxy (not reached from these machines) or a copy given with --sdk-dir.
 set -euo pipefail
 top="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$top"

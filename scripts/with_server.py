@@ -46,6 +46,16 @@ def start(extra_args, new_session=False):
     return server, line.rsplit(":", 1)[1]
 
 
+def stop(server):
+    """Ends a server that start() started, gently first."""
+    server.send_signal(signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def main():
     argv = sys.argv[1:]
     if "--" not in argv:
@@ -100,12 +110,7 @@ def main():
         finally:
             signal.signal(signal.SIGINT, previous)
     finally:
-        server.send_signal(signal.SIGTERM)
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server)
         shutil.rmtree(data_dir, ignore_errors=True)
     sys.exit(status if status >= 0 else 128 - status)
 

@@ -5,6 +5,7 @@ mod admin;
 mod body;
 mod conditions;
 mod config;
+mod copy;
 mod digest;
 mod errors;
 mod faults;

@@ -35,13 +35,17 @@ pub async fn create(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
     Ok(ctx.finish_json(sse::echo(ctx.base(200), &meta.attrs), &body))
 }
 
-pub async fn upload_part(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
-    let n: u32 = ctx
-        .target
+/// The request's `partNumber`, 1 to 10000.
+pub fn part_number(ctx: &Ctx) -> Result<u32, TosError> {
+    ctx.target
         .param("partNumber")
         .and_then(|p| p.parse().ok())
         .filter(|n| (1..=10000).contains(n))
-        .ok_or_else(|| TosError::invalid_argument("partNumber must be in [1, 10000]"))?;
+        .ok_or_else(|| TosError::invalid_argument("partNumber must be in [1, 10000]"))
+}
+
+pub async fn upload_part(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    let n = part_number(ctx)?;
     sse::check_write(&ctx.headers)?;
     let id = upload_id(ctx);
     // Reject before reading (and storing) a body that has nowhere to go.

@@ -162,12 +162,34 @@ pub async fn get_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErro
         // The whole object's CRC only: TOS sends none with a part of it.
         b = b.header("x-tos-hash-crc64ecma", ctx.crc_value(meta.crc));
     }
-    b = with_attrs(b, &meta);
+    b = response_overrides(with_attrs(b, &meta), ctx);
     if ctx.method == Method::HEAD || len == 0 {
         return Ok(b.body(empty()).expect("valid response"));
     }
     let body = object_body(&ctx.state.store, &ctx.bucket, &meta, start, len).await?;
     Ok(b.body(body).expect("valid response"))
+}
+
+/// `response-content-type` and its kind on a GET or HEAD replace the stored header in this
+/// answer only, as on TOS (the Go SDK's TestGetObjectWithResponseParams).
+fn response_overrides(mut b: Builder, ctx: &Ctx) -> Builder {
+    const OVERRIDES: &[(&str, &str)] = &[
+        ("response-cache-control", "cache-control"),
+        ("response-content-disposition", "content-disposition"),
+        ("response-content-encoding", "content-encoding"),
+        ("response-content-language", "content-language"),
+        ("response-content-type", "content-type"),
+        ("response-expires", "expires"),
+    ];
+    if let Some(headers) = b.headers_mut() {
+        for (param, header) in OVERRIDES {
+            let value = ctx.target.param(param).filter(|v| !v.is_empty());
+            if let Some(v) = value.and_then(|v| v.parse().ok()) {
+                headers.insert(*header, v);
+            }
+        }
+    }
+    b
 }
 
 /// Streams `len` bytes of a stored object from `start`. Shared by GetObject and
@@ -196,4 +218,57 @@ pub async fn object_body(
 pub async fn delete_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
     ctx.state.store.delete_object(&ctx.bucket, ctx.key())?;
     Ok(ctx.base(204).body(empty()).expect("valid response"))
+}
+
+/// DeleteMultiObjects (`POST /?delete`): TOS's JSON body `{"Objects": [{"Key", "VersionId"}],
+/// "Quiet"}`, at most 1000 keys. A key that is not there counts as deleted, as a single
+/// DeleteObject's 204 does; `Quiet` leaves the deleted keys out of the answer. The body's
+/// Content-MD5 is checked when sent (the Go SDK always sends one).
+pub async fn delete_multi_objects(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    use serde_json::{json, Value};
+    let declared = crate::digest::declared_content_md5(&ctx.headers)?;
+    let raw = ctx.body.read_all(2 << 20).await?;
+    if declared.is_some_and(|want| crate::digest::md5(&raw) != want) {
+        return Err(crate::digest::bad_digest());
+    }
+    let malformed = |m: &str| TosError::new(400, "MalformedBody", m);
+    let doc: Value = serde_json::from_slice(&raw).map_err(|_| malformed("body is not JSON"))?;
+    let objects = doc
+        .get("Objects")
+        .and_then(Value::as_array)
+        .filter(|o| !o.is_empty())
+        .ok_or_else(|| malformed("Objects must list at least one object"))?;
+    if objects.len() > 1000 {
+        return Err(TosError::invalid_argument(
+            "DeleteMultiObjects takes at most 1000 objects",
+        ));
+    }
+    let quiet = doc.get("Quiet").and_then(Value::as_bool).unwrap_or(false);
+    let (mut deleted, mut errors) = (Vec::new(), Vec::new());
+    for o in objects {
+        let key = o
+            .get("Key")
+            .and_then(Value::as_str)
+            .ok_or_else(|| malformed("an object has no Key"))?;
+        let version = o.get("VersionId").and_then(Value::as_str);
+        let outcome = names::check_key(key.as_bytes(), names::Dialect::Tos)
+            .and_then(|()| ctx.state.store.delete_object(&ctx.bucket, key));
+        let mut entry = json!({ "Key": key });
+        if let Some(v) = version {
+            entry["VersionId"] = json!(v);
+        }
+        match outcome {
+            Ok(()) if quiet => {}
+            Ok(()) => deleted.push(entry),
+            Err(e) => {
+                entry["Code"] = json!(e.code);
+                entry["Message"] = json!(e.message);
+                errors.push(entry);
+            }
+        }
+    }
+    Ok(ctx.finish_json(
+        ctx.base(200),
+        &json!({ "Deleted": deleted, "Error": errors }),
+    ))
 }

@@ -89,7 +89,9 @@ pub fn operation(method: &Method, t: &Target) -> &'static str {
             Method::HEAD => "HeadBucket",
             Method::DELETE => "DeleteBucket",
             Method::GET if t.has("uploads") => "ListMultipartUploads",
+            Method::GET if t.has("versions") => "ListObjectVersions",
             Method::GET => "ListObjects",
+            Method::POST if t.has("delete") => "DeleteMultiObjects",
             _ => "Unknown",
         };
     }
@@ -108,7 +110,7 @@ pub fn operation(method: &Method, t: &Target) -> &'static str {
 }
 
 /// The query parameters each operation understands. Any other names a sub-resource or option
-/// this server does not implement (`?acl`, `?tagging`, `?versions`, `reverse`...): answering
+/// this server does not implement (`?acl`, `?tagging`, `?lifecycle`, `reverse`...): answering
 /// such a request as the plain operation (`PUT /key?acl` as a PutObject!) would hide the
 /// client's mistake, so it is refused with 501.
 fn understood(op: &str) -> &'static [&'static str] {
@@ -125,6 +127,16 @@ fn understood(op: &str) -> &'static [&'static str] {
             "upload-id-marker",
             "max-uploads",
         ],
+        "ListObjectVersions" => &[
+            "versions",
+            "prefix",
+            "delimiter",
+            "max-keys",
+            "key-marker",
+            "version-id-marker",
+            "fetch-meta",
+        ],
+        "DeleteMultiObjects" => &["delete"],
         "ListObjects" => &[
             "list-type",
             "prefix",
@@ -134,6 +146,7 @@ fn understood(op: &str) -> &'static [&'static str] {
             "continuation-token",
             "start-after",
             "fetch-owner",
+            "fetch-meta",
         ],
         _ => &[],
     }
@@ -200,7 +213,12 @@ mod tests {
         };
         assert_eq!(check(Method::PUT, "/k", "acl"), Some("acl".into()));
         assert_eq!(check(Method::GET, "/k", "acl="), Some("acl".into()));
-        assert_eq!(check(Method::GET, "/", "versions"), Some("versions".into()));
+        assert_eq!(
+            check(Method::GET, "/", "lifecycle"),
+            Some("lifecycle".into())
+        );
+        assert_eq!(check(Method::GET, "/", "versions&key-marker=a"), None);
+        assert_eq!(check(Method::POST, "/", "delete"), None);
         assert_eq!(
             check(Method::DELETE, "/k", "tagging"),
             Some("tagging".into())

@@ -439,6 +439,14 @@ async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, Tos
         "HeadBucket" => objects::head_bucket(ctx).await,
         "DeleteBucket" => objects::delete_bucket(ctx).await,
         "ListObjects" => crate::listing::list_objects(ctx).await,
+        "ListObjectVersions" => crate::listing::list_object_versions(ctx).await,
+        "DeleteMultiObjects" => objects::delete_multi_objects(ctx).await,
+        "PutObject" if ctx.headers.contains_key("x-tos-copy-source") => {
+            crate::copy::copy_object(ctx).await
+        }
+        "UploadPart" if ctx.headers.contains_key("x-tos-copy-source") => {
+            crate::copy::upload_part_copy(ctx).await
+        }
         "PutObject" => objects::put_object(ctx).await,
         "GetObject" | "HeadObject" => objects::get_object(ctx).await,
         "DeleteObject" => objects::delete_object(ctx).await,
@@ -457,19 +465,10 @@ fn not_implemented(message: String) -> TosError {
 }
 
 /// Writes this server cannot carry out faithfully are refused rather than stored as plain
-/// bytes: a copy (the body would be empty) or Go's trailer mode (the chunk framing and
-/// trailer would become the object).
+/// bytes: Go's trailer mode (the chunk framing and trailer would become the object).
 fn refuse_unimplemented_headers(op: &str, ctx: &Ctx) -> Result<(), TosError> {
     if !matches!(op, "PutObject" | "UploadPart") {
         return Ok(());
-    }
-    if ctx.header("x-tos-copy-source").is_some() {
-        let copy = if op == "PutObject" {
-            "CopyObject"
-        } else {
-            "UploadPartCopy"
-        };
-        return Err(not_implemented(format!("{copy} is not implemented")));
     }
     let tos_chunked = ctx.header("content-encoding").is_some_and(|v| {
         v.split(',')

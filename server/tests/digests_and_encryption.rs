@@ -172,3 +172,51 @@ fn sse_c_objects_need_their_key_to_be_read() {
     c.call("PUT", "plain", "", &[], b"x");
     assert_eq!(c.call("GET", "plain", "", &ssec, b"").status, 400);
 }
+
+/// A copy of an SSE-C object names the source's key in `x-tos-copy-source-server-side-
+/// encryption-customer-*` (the Go SDK's TestPutWithAllParams); without it the copy is refused
+/// as a GET without it is, and the copy is encrypted as the request says.
+#[test]
+fn sse_c_sources_are_copied_with_their_key() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    let (src_key, dst_key) = ([1u8; 32], [2u8; 32]);
+    fn borrow(h: &[(String, String)]) -> Vec<(&str, &str)> {
+        h.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
+    }
+    let headers = |prefix: &str, key: &[u8]| -> Vec<(String, String)> {
+        vec![
+            (format!("{prefix}algorithm"), "AES256".to_string()),
+            (format!("{prefix}key"), base64(key)),
+            (format!("{prefix}key-md5"), md5_b64(key)),
+        ]
+    };
+    let plain_prefix = "x-tos-server-side-encryption-customer-";
+    let src = headers(plain_prefix, &src_key);
+    assert_eq!(
+        c.call("PUT", "src", "", &borrow(&src), b"secret").status,
+        200
+    );
+
+    let source = ("x-tos-copy-source", "/test-bucket/src");
+    let r = c.call("PUT", "dst", "", &[source], b"");
+    assert_eq!((r.status, r.code().as_str()), (400, "InvalidRequest"));
+
+    let mut copy = headers(
+        "x-tos-copy-source-server-side-encryption-customer-",
+        &src_key,
+    );
+    copy.extend(headers(plain_prefix, &dst_key));
+    let mut with_source = borrow(&copy);
+    with_source.push(source);
+    let r = c.call("PUT", "dst", "", &with_source, b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    let dst = headers(plain_prefix, &dst_key);
+    let g = c.call("GET", "dst", "", &borrow(&dst), b"");
+    assert_eq!((g.status, g.body.as_slice()), (200, &b"secret"[..]));
+    assert_eq!(c.call("GET", "dst", "", &borrow(&src), b"").status, 403);
+
+    let id = c.create("mp", &borrow(&dst));
+    let q = format!("partNumber=1&uploadId={id}");
+    assert_eq!(c.call("PUT", "mp", &q, &with_source, b"").status, 200);
+}

@@ -1,4 +1,5 @@
-//! ListObjects (V2 and V1), DeleteObject and DeleteBucket as TOS answers them.
+//! ListObjects (V2 and V1), ListObjectVersions, DeleteObject, DeleteMultiObjects and
+//! DeleteBucket as TOS answers them.
 
 mod common;
 
@@ -143,4 +144,119 @@ fn delete_object_and_delete_bucket() {
     let r = c.call("DELETE", "", "", &[], b"");
     assert_eq!((r.status, r.code().as_str()), (404, "NoSuchBucket"));
     assert_eq!(c.call("PUT", "", "", &[], b"").status, 200, "made again");
+}
+
+/// An unversioned bucket lists each object as its one version, "null", latest, with no delete
+/// markers: the Go SDK's test clean-up lists these before DeleteMultiObjects (it was 501).
+#[test]
+fn list_object_versions_of_an_unversioned_bucket() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    for key in ["key-a-1", "key-a-2", "key-b-3"] {
+        assert_eq!(c.call("PUT", key, "", &[], key.as_bytes()).status, 200);
+    }
+    let versions = |v: &Value| -> Vec<String> {
+        v["Versions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| o["Key"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let all = list(&c, "versions");
+    assert_eq!(versions(&all), ["key-a-1", "key-a-2", "key-b-3"]);
+    let first = &all["Versions"][0];
+    assert_eq!(
+        (&first["VersionId"], &first["IsLatest"], &first["Size"]),
+        (&Value::from("null"), &Value::from(true), &Value::from(7))
+    );
+    assert_eq!(first["ETag"], format!("\"{}\"", md5_hex(b"key-a-1")));
+    assert_eq!(all["DeleteMarkers"], Value::Array(vec![]));
+    assert_eq!(all["IsTruncated"], false);
+
+    let page = list(&c, "versions&max-keys=2");
+    assert_eq!(versions(&page), ["key-a-1", "key-a-2"]);
+    assert_eq!(
+        (&page["IsTruncated"], &page["NextKeyMarker"]),
+        (&Value::from(true), &Value::from("key-a-2"))
+    );
+    let rest = list(&c, "versions&key-marker=key-a-2&version-id-marker=null");
+    assert_eq!(versions(&rest), ["key-b-3"]);
+    assert_eq!(versions(&list(&c, "versions&prefix=key-a-")).len(), 2);
+    let top = list(&c, "versions&delimiter=-a-");
+    assert_eq!(versions(&top), ["key-b-3"]);
+    assert_eq!(prefixes(&top), ["key-a-"]);
+}
+
+/// DeleteMultiObjects takes TOS's JSON, counts a missing key as deleted, leaves deleted keys
+/// out when quiet, and refuses a body whose Content-MD5 does not match (it was 501).
+#[test]
+fn delete_multi_objects() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    for key in ["k0", "k1", "k2"] {
+        c.call("PUT", key, "", &[], b"x");
+    }
+    let body = br#"{"Objects":[{"Key":"k0"},{"Key":"k1","VersionId":"null"},{"Key":"absent"}],"Quiet":false}"#;
+    let r = c.call("POST", "", "delete", &[], body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let answer = r.json();
+    let deleted: Vec<&str> = answer["Deleted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["Key"].as_str().unwrap())
+        .collect();
+    assert_eq!(deleted, ["k0", "k1", "absent"]);
+    assert_eq!(answer["Deleted"][1]["VersionId"], "null");
+    assert_eq!(c.call("HEAD", "k0", "", &[], b"").status, 404);
+    assert_eq!(c.call("HEAD", "k1", "", &[], b"").status, 404);
+
+    let wrong_md5 = ("content-md5", "1B2M2Y8AsgTpgAmY7PhCfg==");
+    let quiet = br#"{"Objects":[{"Key":"k2"}],"Quiet":true}"#;
+    let r = c.call("POST", "", "delete", &[wrong_md5], quiet);
+    assert_eq!((r.status, r.code().as_str()), (400, "BadDigest"));
+    assert_eq!(c.call("HEAD", "k2", "", &[], b"").status, 200, "kept");
+    let r = c.call("POST", "", "delete", &[], quiet);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["Deleted"], Value::Array(vec![]));
+    assert_eq!(c.call("HEAD", "k2", "", &[], b"").status, 404);
+    let r = c.call("POST", "", "delete", &[], br#"{"Objects":[]}"#);
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        c.call("DELETE", "", "", &[], b"").status,
+        204,
+        "bucket empty"
+    );
+}
+
+/// The Go SDK sends `fetch-meta` on every listing (`false` unless asked): it was 501, and
+/// every ListObjects and ListObjectVersions of that SDK failed. `true` adds `UserMeta`.
+#[test]
+fn listings_take_fetch_meta() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    c.call("PUT", "m", "", &[("x-tos-meta-colour", "blue")], b"x");
+    for query in [
+        "fetch-meta=false",
+        "list-type=2&fetch-meta=false",
+        "versions&fetch-meta=false",
+    ] {
+        let page = list(&c, query);
+        let first = page["Contents"]
+            .get(0)
+            .or_else(|| page["Versions"].get(0))
+            .unwrap();
+        assert_eq!(first["Key"], "m", "{query}");
+        assert!(first.get("UserMeta").is_none(), "{query}");
+    }
+    for query in ["list-type=2&fetch-meta=true", "versions&fetch-meta=true"] {
+        let page = list(&c, query);
+        let first = page["Contents"]
+            .get(0)
+            .or_else(|| page["Versions"].get(0))
+            .unwrap();
+        let want = serde_json::json!([{"Key": "colour", "Value": "blue"}]);
+        assert_eq!(first["UserMeta"], want, "{query}");
+    }
 }

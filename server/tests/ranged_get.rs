@@ -199,3 +199,27 @@ fn request_log_records_response_bytes_and_range() {
     );
     assert!(log[5]["response_bytes"].as_u64().unwrap() > 0);
 }
+
+/// `response-*` parameters replace the stored headers in one answer (the Go SDK's
+/// TestGetObjectWithResponseParams); they were accepted and ignored.
+#[test]
+fn response_parameters_override_headers() {
+    let s = Server::start(&[]);
+    let c = s.client();
+    c.call("PUT", "k", "", &[("content-type", "text/plain")], b"x");
+    let query = "response-content-type=application%2Fjson&response-content-language=zh-cn\
+                 &response-cache-control=10&response-content-disposition=abc%3Bdef\
+                 &response-content-encoding=deflate";
+    for method in ["GET", "HEAD"] {
+        let r = c.call(method, "k", query, &[], b"");
+        assert_eq!(r.status, 200, "{method}");
+        assert_eq!(r.header("content-type"), Some("application/json"));
+        assert_eq!(r.header("content-language"), Some("zh-cn"));
+        assert_eq!(r.header("cache-control"), Some("10"));
+        assert_eq!(r.header("content-disposition"), Some("abc;def"));
+        assert_eq!(r.header("content-encoding"), Some("deflate"));
+    }
+    let plain = c.call("GET", "k", "", &[], b"");
+    assert_eq!(plain.header("content-type"), Some("text/plain"));
+    assert_eq!(plain.header("content-language"), None);
+}

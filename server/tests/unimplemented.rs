@@ -37,7 +37,7 @@ fn sub_resources_are_not_object_writes() {
     other.host = "new-bucket.tos.local".into();
     assert_not_implemented(&other.call("PUT", "", "acl", &[], b""), "PUT /?acl");
     assert_eq!(other.call("HEAD", "", "", &[], b"").status, 404);
-    assert_not_implemented(&c.call("GET", "", "versions", &[], b""), "GET /?versions");
+    assert_not_implemented(&c.call("GET", "", "lifecycle", &[], b""), "GET /?lifecycle");
     assert_not_implemented(
         &c.call("GET", "", "list-type=2&reverse=true", &[], b""),
         "reverse",
@@ -50,18 +50,22 @@ fn sub_resources_are_not_object_writes() {
 }
 
 #[test]
-fn copies_and_tos_chunked_bodies_are_refused() {
+fn conditional_copies_and_tos_chunked_bodies_are_refused() {
     let s = Server::start(&[]);
     let c = s.client();
     assert_eq!(c.call("PUT", "src", "", &[], b"source").status, 200);
     let copy_source = ("x-tos-copy-source", "/test-bucket/src");
-    assert_not_implemented(&c.call("PUT", "dst", "", &[copy_source], b""), "CopyObject");
+    let condition = ("x-tos-copy-source-if-match", "\"x\"");
+    assert_not_implemented(
+        &c.call("PUT", "dst", "", &[copy_source, condition], b""),
+        "conditional CopyObject",
+    );
     assert_eq!(c.call("HEAD", "dst", "", &[], b"").status, 404);
     let id = c.create("mp", &[]);
     let q = format!("partNumber=1&uploadId={id}");
     assert_not_implemented(
-        &c.call("PUT", "mp", &q, &[copy_source], b""),
-        "UploadPartCopy",
+        &c.call("PUT", "mp", &q, &[copy_source, condition], b""),
+        "conditional UploadPartCopy",
     );
     let listed = c.call("GET", "mp", &format!("uploadId={id}"), &[], b"");
     assert_eq!(listed.json()["Parts"], serde_json::json!([]));
