@@ -47,11 +47,14 @@ fn checkpoint_path(file: &Path, key: &str) -> PathBuf {
     file.with_file_name(checkpoint::file_name(file, BUCKET, key))
 }
 
-/// Pauses through the cancel hook once `parts` parts have succeeded.
-fn pause_after_parts(hook: &CancelHook, parts: usize) -> Observers {
-    let hook = hook.clone();
+/// Uploads `file` one part at a time and pauses it once `parts` parts have succeeded.
+fn pause_after_parts(client: &Client, file: &Path, key: &str, parts: usize) {
+    let hook = CancelHook::new();
+    let mut req = request(file, key);
+    req.task_num = 1;
+    req.cancel = Some(hook.clone());
     let mut seen = 0;
-    Observers {
+    let observers = Observers {
         event: Some(Box::new(move |e| {
             if e.kind == UploadEventKind::UploadPartSucceeded {
                 seen += 1;
@@ -61,7 +64,9 @@ fn pause_after_parts(hook: &CancelHook, parts: usize) -> Observers {
             }
         })),
         ..Observers::default()
-    }
+    };
+    let error = client.upload_file(req, observers).unwrap_err();
+    assert_eq!(error.kind, ErrorKind::Paused);
 }
 
 /// Under every mode that sends each part's CRC-64/NVME, a file's and a stream's multipart
@@ -179,14 +184,7 @@ fn a_checkpoint_without_part_checksums_resumes_and_completes_checked() {
     let client = Client::new(s3_config(&server, S3Checksum::Auto)).unwrap();
     let cp_path = checkpoint_path(&file, "resumed");
 
-    let hook = CancelHook::new();
-    let mut req = request(&file, "resumed");
-    req.task_num = 1;
-    req.cancel = Some(hook.clone());
-    let error = client
-        .upload_file(req, pause_after_parts(&hook, 2))
-        .unwrap_err();
-    assert_eq!(error.kind, ErrorKind::Paused);
+    pause_after_parts(&client, &file, "resumed", 2);
     let text = std::fs::read_to_string(&cp_path).unwrap();
     assert!(
         text.contains("\"ChecksumAlgorithm\":\"CRC64NVME\""),
@@ -218,14 +216,7 @@ fn a_checkpoint_without_part_checksums_resumes_and_completes_checked() {
 
     // An upload created without the algorithm (CONTENT_MD5), resumed under AUTO.
     let md5_client = Client::new(s3_config(&server, S3Checksum::ContentMd5)).unwrap();
-    let hook = CancelHook::new();
-    let mut req = request(&file, "old");
-    req.task_num = 1;
-    req.cancel = Some(hook.clone());
-    let error = md5_client
-        .upload_file(req, pause_after_parts(&hook, 1))
-        .unwrap_err();
-    assert_eq!(error.kind, ErrorKind::Paused);
+    pause_after_parts(&md5_client, &file, "old", 1);
     let text = std::fs::read_to_string(checkpoint_path(&file, "old")).unwrap();
     assert!(
         !text.contains("ChecksumAlgorithm") && !text.contains("HashCrc64Nvme"),

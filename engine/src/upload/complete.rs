@@ -9,6 +9,7 @@ use crate::events::UploadEventKind;
 use crate::file_system::off_caller;
 use crate::wire::file_range::{crc64_nvme, for_each_block, FileRange};
 use crate::wire::protocol::{CompletedPart, ObjectReceipt};
+use crate::wire::WholeChecksum;
 use std::sync::Arc;
 use tos_crc64 as crc64;
 
@@ -77,7 +78,13 @@ impl Session {
         let local_crc = self.whole_crc()?;
         let checked = self
             .wire
-            .check_completed_crc(self.object(), "the whole object", local_crc, receipt.crc64)
+            .check_completed(
+                self.object(),
+                "the whole object",
+                WholeChecksum::Crc64,
+                local_crc,
+                receipt.crc64,
+            )
             .await;
         let checked = match (checked, nvmes) {
             (Ok(crc), Some(nvmes)) => {
@@ -88,9 +95,10 @@ impl Session {
                         .map(|(c, p)| (*c, p.part_size)),
                 );
                 self.wire
-                    .check_completed_nvme(
+                    .check_completed(
                         self.object(),
                         "the whole object",
+                        WholeChecksum::Crc64Nvme,
                         local,
                         receipt.crc64_nvme,
                     )

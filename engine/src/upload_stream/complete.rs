@@ -8,6 +8,7 @@ use crate::events::UploadEventKind;
 use crate::upload::complete::combine_nvme;
 use crate::upload::file_request::UploadFileOutput;
 use crate::wire::protocol::{CompletedPart, ObjectReceipt};
+use crate::wire::WholeChecksum;
 
 impl StreamSession<'_> {
     pub(super) async fn complete(
@@ -83,12 +84,24 @@ impl StreamSession<'_> {
         let what = "the whole stream";
         let checked = self
             .wire
-            .check_completed_crc(self.object(), what, local_crc, receipt.crc64)
+            .check_completed(
+                self.object(),
+                what,
+                WholeChecksum::Crc64,
+                local_crc,
+                receipt.crc64,
+            )
             .await;
         let checked = match (checked, local_nvme) {
             (Ok(crc64), Some(local)) => self
                 .wire
-                .check_completed_nvme(self.object(), what, local, receipt.crc64_nvme)
+                .check_completed(
+                    self.object(),
+                    what,
+                    WholeChecksum::Crc64Nvme,
+                    local,
+                    receipt.crc64_nvme,
+                )
                 .await
                 .map(|_| crc64),
             (checked, _) => checked,

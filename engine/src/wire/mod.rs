@@ -390,14 +390,18 @@ impl Wire {
         self.transport.execute(&op).await.map(|_| ())
     }
 
-    /// Complete's CRC-64/NVME of the whole object (S3, an upload created with that
-    /// algorithm) against the one combined from the parts', confirmed by HeadObject as
-    /// `check_completed_crc` does. `Ok(None)`: the store gave none, so only the parts were
-    /// checked.
-    pub(crate) async fn check_completed_nvme(
+    /// Complete's checksum of the whole object against ours: TOS's CRC-64, or S3's
+    /// CRC-64/NVME (an upload created with that algorithm, ours combined from the parts').
+    /// A mismatch is believed only once HeadObject confirms it: a reply damaged on the way (a
+    /// proxy, a flipped bit) must not fail an upload whose object is intact, nor make a stream
+    /// delete a good object. Returns the object's checksum as established (the reply's, or
+    /// HeadObject's when the reply was wrong); `None` when the store gave none, so only the
+    /// parts were checked.
+    pub(crate) async fn check_completed(
         &self,
         object: Object<'_>,
         what: &str,
+        checksum: WholeChecksum,
         local: u64,
         reported: Option<u64>,
     ) -> Result<Option<u64>> {
@@ -410,47 +414,21 @@ impl Wire {
         let mismatch = UploadError::new(
             ErrorKind::CrcMismatch,
             format!(
-                "{what}: CRC-64/NVME mismatch, the parts sent come to {}, the store computed {}",
-                aws_chunked::checksum_text(local),
-                aws_chunked::checksum_text(reported)
+                "{what}: {} mismatch, sent {}, the server computed {}",
+                checksum.name(),
+                checksum.show(local),
+                checksum.show(reported)
             ),
         );
         match self.head_object(object).await {
-            Ok(head) if head.crc64_nvme == Some(local) => {
+            Ok(head) if checksum.of(&head) == Some(local) => {
                 log::warn!(
-                    "{}/{}: {what}: Complete's reply gave CRC-64/NVME {}, but the stored object has {}, as sent: the reply was damaged, the object is intact",
+                    "{}/{}: {what}: Complete's reply gave {} {}, but the stored object has {}, as sent: the reply was damaged, the object is intact",
                     object.bucket,
                     object.key,
-                    aws_chunked::checksum_text(reported),
-                    aws_chunked::checksum_text(local)
-                );
-                Ok(Some(local))
-            }
-            _ => Err(mismatch),
-        }
-    }
-
-    /// Complete's CRC-64 of the whole object against ours. A mismatch is believed only once
-    /// HeadObject confirms it: a reply damaged on the way (a proxy, a flipped bit) must not fail
-    /// an upload whose object is intact, nor make a stream delete a good object. Returns the
-    /// object's CRC-64 as established (the reply's, or HeadObject's when the reply was wrong).
-    pub(crate) async fn check_completed_crc(
-        &self,
-        object: Object<'_>,
-        what: &str,
-        local: u64,
-        reported: Option<u64>,
-    ) -> Result<Option<u64>> {
-        let Err(mismatch) = self.check_crc(what, local, reported) else {
-            return Ok(reported);
-        };
-        match self.head_object(object).await {
-            Ok(head) if head.crc64 == Some(local) => {
-                log::warn!(
-                    "{}/{}: {what}: Complete's reply gave CRC-64 {}, but the stored object has {local}, as sent: the reply was damaged, the object is intact",
-                    object.bucket,
-                    object.key,
-                    reported.unwrap_or_default()
+                    checksum.name(),
+                    checksum.show(reported),
+                    checksum.show(local)
                 );
                 Ok(Some(local))
             }
@@ -535,6 +513,38 @@ impl Wire {
                 format!("{what}: CRC-64 mismatch, sent {local}, the server computed {server}"),
             )),
             _ => Ok(()),
+        }
+    }
+}
+
+/// A whole object's checksum, as Complete and HeadObject give it.
+#[derive(Clone, Copy)]
+pub(crate) enum WholeChecksum {
+    /// TOS's CRC-64/XZ, in decimal.
+    Crc64,
+    /// S3's CRC-64/NVME, in base64.
+    Crc64Nvme,
+}
+
+impl WholeChecksum {
+    fn of(self, head: &ObjectHead) -> Option<u64> {
+        match self {
+            WholeChecksum::Crc64 => head.crc64,
+            WholeChecksum::Crc64Nvme => head.crc64_nvme,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            WholeChecksum::Crc64 => "CRC-64",
+            WholeChecksum::Crc64Nvme => "CRC-64/NVME",
+        }
+    }
+
+    fn show(self, crc: u64) -> String {
+        match self {
+            WholeChecksum::Crc64 => crc.to_string(),
+            WholeChecksum::Crc64Nvme => aws_chunked::checksum_text(crc),
         }
     }
 }
