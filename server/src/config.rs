@@ -40,6 +40,12 @@ pub struct Config {
     pub md5_etags: bool,
     /// `--s3`: answer 501 NotImplemented to aws-chunked bodies (trailers), as Cloudflare R2 does.
     pub reject_trailers: bool,
+    /// `--s3`: refuse `x-amz-checksum-algorithm` at CreateMultipartUpload (400
+    /// `InvalidRequest`), as a store without full-object checksums may.
+    pub refuse_checksum_algorithm: bool,
+    /// `--s3`: Complete's whole-object CRC-64/NVME is wrong: in its reply only, or in the
+    /// object too (HEAD then gives the same wrong value), as a faulty store's would be.
+    pub wrong_full_object_checksum: Option<WrongChecksum>,
     /// The server's clock is this many seconds ahead of this machine's (negative: behind).
     pub clock_skew_s: i64,
     /// Minted STS credentials live this long (`POST /__admin/sts`); `None`: none are minted.
@@ -48,11 +54,19 @@ pub struct Config {
     pub throttle: crate::throttle::ThrottleSettings,
 }
 
+/// Where `--wrong-full-object-checksum` puts the wrong value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WrongChecksum {
+    Reply,
+    Object,
+}
+
 pub const USAGE: &str = "usage: tos-local-server [--port N] [--data-dir DIR | --discard] \
 [--bucket NAME]... [--access-key AK] [--secret-key SK] [--region R] \
 [--custom-domain BUCKET] [--faults FILE] \
 [--tls-self-signed [--tls-cert-out FILE] [--tls-client-ca FILE]] [--s3 --discard] \
-[--discard --md5-etags] [--s3 --reject-trailers] [--clock-skew-s N] [--sts-token-lifetime-s SECONDS] \
+[--discard --md5-etags] [--s3 --reject-trailers] [--s3 --refuse-checksum-algorithm] \
+[--s3 --wrong-full-object-checksum reply|object] [--clock-skew-s N] [--sts-token-lifetime-s SECONDS] \
 [--link-rtt-ms MS] [--link-window SIZE] [--link-conn-rate RATE] [--link-total-rate RATE] \
 [--max-in-flight N] [--max-qps N] [--throttle-retry-after-s S]
   RATE: bytes per second, or with a unit: 200Mbit, 2Gbit/s, 25MB/s, 25MiB/s; SIZE: 4MiB, 64K";
@@ -101,6 +115,8 @@ impl Config {
         let mut s3 = false;
         let mut md5_etags = false;
         let mut reject_trailers = false;
+        let mut refuse_checksum_algorithm = false;
+        let mut wrong_full_object_checksum = None;
         let mut clock_skew_s = 0i64;
         let mut sts_token_lifetime_ms = None;
         let mut link = crate::link::LinkSettings::default();
@@ -137,6 +153,20 @@ impl Config {
                 Arg::Long("s3") => s3 = true,
                 Arg::Long("md5-etags") => md5_etags = true,
                 Arg::Long("reject-trailers") => reject_trailers = true,
+                Arg::Long("refuse-checksum-algorithm") => refuse_checksum_algorithm = true,
+                Arg::Long("wrong-full-object-checksum") => {
+                    wrong_full_object_checksum = Some(
+                        match string(&mut p, "--wrong-full-object-checksum")?.as_str() {
+                            "reply" => WrongChecksum::Reply,
+                            "object" => WrongChecksum::Object,
+                            other => {
+                                return Err(format!(
+                                    "--wrong-full-object-checksum: {other:?} is not reply or object"
+                                ))
+                            }
+                        },
+                    )
+                }
                 Arg::Long("clock-skew-s") => {
                     clock_skew_s = string(&mut p, "--clock-skew-s")?
                         .parse()
@@ -203,6 +233,11 @@ impl Config {
         if reject_trailers && !s3 {
             return Err("--reject-trailers needs --s3: TOS has no trailers".into());
         }
+        if (refuse_checksum_algorithm || wrong_full_object_checksum.is_some()) && !s3 {
+            return Err(
+                "--refuse-checksum-algorithm and --wrong-full-object-checksum need --s3".into(),
+            );
+        }
         if md5_etags && !discard {
             return Err("--md5-etags needs --discard: disk mode always makes MD5 ETags".into());
         }
@@ -254,6 +289,8 @@ impl Config {
             link,
             md5_etags,
             reject_trailers,
+            refuse_checksum_algorithm,
+            wrong_full_object_checksum,
             clock_skew_s,
             sts_token_lifetime_ms,
             throttle,

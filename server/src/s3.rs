@@ -20,6 +20,7 @@ use hyper::http::response::Builder;
 use hyper::{HeaderMap, Method, Request, Response};
 
 use crate::body::{empty, full, ReqBody, RespBody};
+use crate::config::WrongChecksum;
 use crate::errors::TosError;
 use crate::multipart::MAX_LIST;
 use crate::reqlog::Entry;
@@ -34,6 +35,9 @@ use crate::util::{iso8601, now_ms, unique_id};
 struct Part {
     etag: String,
     size: u64,
+    /// Kept when the upload was created with `x-amz-checksum-algorithm: CRC64NVME`: Complete
+    /// checks the client's listed checksum against it and combines them into the object's.
+    crc64nvme: Option<u64>,
 }
 
 struct Upload {
@@ -41,6 +45,9 @@ struct Upload {
     key: String,
     initiated_ms: u64,
     parts: BTreeMap<u32, Part>,
+    /// Created with `x-amz-checksum-algorithm: CRC64NVME` (the only one this front end
+    /// implements), as SeaweedFS handles it (docs/s3-stores.md).
+    crc64nvme: bool,
 }
 
 /// What the discard mode remembers: sizes and ETags, so HEAD after an upload (rclone
@@ -57,6 +64,8 @@ struct Received {
     checksums: Vec<(String, String)>,
     /// The MD5 of the bytes, when `Content-MD5` was sent or `--md5-etags` asks for it.
     md5: Option<[u8; 16]>,
+    /// The CRC-64/NVME of the bytes, when one was declared or asked for.
+    crc64nvme: Option<u64>,
 }
 
 fn header<'a>(h: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -74,12 +83,12 @@ fn bad_body(msg: impl Into<String>) -> TosError {
 
 /// Reads the body (decoding aws-chunked framing), verifies every check it declared, and
 /// refuses a trailer under `--reject-trailers`.
-async fn receive(r: &mut Req<'_>) -> Result<Received, TosError> {
+async fn receive(r: &mut Req<'_>, crc64nvme: bool) -> Result<Received, TosError> {
     let h = &r.headers;
     if r.reject_trailers && is_aws_chunked(h) {
         return Err(s3_checks::refuse_trailer());
     }
-    let mut digests = s3_checks::BodyDigests::for_request(h, r.md5_etags);
+    let mut digests = s3_checks::BodyDigests::for_request(h, r.md5_etags, crc64nvme);
     let mut checksums: Vec<(String, String)> = h
         .iter()
         .filter(|(k, _)| {
@@ -127,6 +136,7 @@ async fn receive(r: &mut Req<'_>) -> Result<Received, TosError> {
         size: r.decoded,
         checksums,
         md5: got.md5,
+        crc64nvme: got.crc64nvme,
     })
 }
 
@@ -221,6 +231,8 @@ struct Req<'a> {
     decoded: u64,
     md5_etags: bool,
     reject_trailers: bool,
+    refuse_checksum_algorithm: bool,
+    wrong_full_object_checksum: Option<WrongChecksum>,
 }
 
 impl Req<'_> {
@@ -309,6 +321,8 @@ pub async fn handle(
         decoded: 0,
         md5_etags: state.cfg.md5_etags,
         reject_trailers: state.cfg.reject_trailers,
+        refuse_checksum_algorithm: state.cfg.refuse_checksum_algorithm,
+        wrong_full_object_checksum: state.cfg.wrong_full_object_checksum,
         query,
     };
     let mut entry = Entry {
@@ -426,6 +440,7 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
         }
         "CreateMultipartUpload" => {
             let _ = r.body.drain(None).await;
+            let crc64nvme = create_checksum(r)?;
             let id = unique_id();
             r.s3.uploads.lock().unwrap().insert(
                 id.clone(),
@@ -434,6 +449,7 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
                     key: r.key.clone(),
                     initiated_ms: now_ms(),
                     parts: BTreeMap::new(),
+                    crc64nvme,
                 },
             );
             let mut b = r.ok();
@@ -459,7 +475,8 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
                 return Err(TosError::new(501, "NotImplemented", "UploadPartCopy"));
             }
             let id = r.upload_id()?;
-            let got = receive(r).await?;
+            let crc64nvme = r.s3.uploads.lock().unwrap().get(&id).is_some_and(|u| u.crc64nvme);
+            let got = receive(r, crc64nvme).await?;
             // With --md5-etags, S3's: the hex MD5 of the part's bytes.
             let etag = got.md5.map_or_else(new_etag, |m| format!("\"{}\"", crate::util::hex(&m)));
             {
@@ -471,6 +488,7 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
                     Part {
                         etag: etag.clone(),
                         size: got.size,
+                        crc64nvme: got.crc64nvme.filter(|_| crc64nvme),
                     },
                 );
             }
@@ -478,21 +496,28 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             for (k, v) in &got.checksums {
                 b = b.header(k.as_str(), v.as_str());
             }
+            // The store computes the part's checksum of the upload's algorithm even when the
+            // request declared none, and says it.
+            let declared = got.checksums.iter().any(|(k, _)| k == "x-amz-checksum-crc64nvme");
+            if let (Some(crc), false) = (got.crc64nvme.filter(|_| crc64nvme), declared) {
+                b = b.header("x-amz-checksum-crc64nvme", s3_checks::crc64nvme_text(crc));
+            }
             Ok(no_body(b))
         }
         "CompleteMultipartUpload" => {
             let id = r.upload_id()?;
             let body = r.body.read_all(4 << 20).await?;
             let doc = String::from_utf8_lossy(&body);
-            let listed: Vec<(u32, String)> = xml_all(&doc, "Part")
+            let listed: Vec<(u32, String, Option<String>)> = xml_all(&doc, "Part")
                 .into_iter()
                 .map(|p| {
                     let n = xml_all(p, "PartNumber").first().and_then(|n| n.trim().parse().ok());
                     let etag = xml_all(p, "ETag")
                         .first()
                         .map(|e| xml_unescape(e.trim()).trim_matches('"').to_string());
+                    let crc = xml_all(p, "ChecksumCRC64NVME").first().map(|c| c.trim().to_string());
                     match (n, etag) {
-                        (Some(n), Some(e)) => Ok((n, e)),
+                        (Some(n), Some(e)) => Ok((n, e, crc)),
                         _ => Err(TosError::new(400, "MalformedXML", "Part without PartNumber or ETag")),
                     }
                 })
@@ -507,11 +532,15 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             let up = uploads.get(&id).ok_or_else(TosError::no_such_upload)?;
             let mut size = 0;
             let mut part_md5s = Vec::new();
-            for (n, etag) in &listed {
+            let mut part_crcs = Vec::new();
+            for (n, etag, crc) in &listed {
                 match up.parts.get(n) {
                     Some(p) if p.etag.trim_matches('"') == etag => {
                         size += p.size;
                         part_md5s.extend(hex::decode(etag).unwrap_or_default());
+                        if up.crc64nvme {
+                            part_crcs.push((listed_checksum(*n, crc.as_deref(), p)?, p.size));
+                        }
                     }
                     _ => {
                         return Err(TosError::new(
@@ -531,13 +560,32 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
                 false => unique_id(),
             };
             let etag = format!("\"{id}-{}\"", listed.len());
+            // Created with CRC64NVME: the whole object's, combined from the parts' (with
+            // `--wrong-full-object-checksum`, off by one bit in the reply or in the object).
+            let whole = (!part_crcs.is_empty()).then(|| s3_checks::combine_crc64nvme(part_crcs));
+            let wrong = |crc: u64, when: WrongChecksum| match r.wrong_full_object_checksum {
+                Some(w) if w == when || w == WrongChecksum::Object => crc ^ 1,
+                _ => crc,
+            };
             // A checksum given to Complete is the whole object's (S3's FULL_OBJECT type).
-            let checksums = r
-                .headers
-                .iter()
-                .filter(|(k, _)| k.as_str().starts_with("x-amz-checksum-crc"))
-                .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
-                .collect();
+            let checksums = match whole {
+                Some(crc) => vec![(
+                    "x-amz-checksum-crc64nvme".to_string(),
+                    s3_checks::crc64nvme_text(wrong(crc, WrongChecksum::Object)),
+                )],
+                None => r
+                    .headers
+                    .iter()
+                    .filter(|(k, _)| k.as_str().starts_with("x-amz-checksum-crc"))
+                    .filter_map(|(k, v)| Some((k.to_string(), v.to_str().ok()?.to_string())))
+                    .collect(),
+            };
+            let checksum_xml = whole.map_or(String::new(), |crc| {
+                format!(
+                    "<ChecksumCRC64NVME>{}</ChecksumCRC64NVME><ChecksumType>FULL_OBJECT</ChecksumType>",
+                    s3_checks::crc64nvme_text(wrong(crc, WrongChecksum::Reply))
+                )
+            });
             r.s3.objects.lock().unwrap().insert(
                 (r.bucket.clone(), r.key.clone()),
                 StoredObject {
@@ -550,7 +598,7 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             Ok(xml(
                 r.ok(),
                 format!(
-                    "<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Location>/{b}/{k}</Location><Bucket>{b}</Bucket><Key>{k}</Key><ETag>{e}</ETag></CompleteMultipartUploadResult>",
+                    "<CompleteMultipartUploadResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Location>/{b}/{k}</Location><Bucket>{b}</Bucket><Key>{k}</Key><ETag>{e}</ETag>{checksum_xml}</CompleteMultipartUploadResult>",
                     b = xml_escape(&r.bucket),
                     k = xml_escape(&r.key),
                     e = xml_escape(&etag)
@@ -591,7 +639,7 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             if r.headers.contains_key("x-amz-copy-source") {
                 return Err(TosError::new(501, "NotImplemented", "CopyObject"));
             }
-            let got = receive(r).await?;
+            let got = receive(r, false).await?;
             let etag = got.md5.map_or_else(new_etag, |m| format!("\"{}\"", crate::util::hex(&m)));
             r.s3.objects.lock().unwrap().insert(
                 (r.bucket.clone(), r.key.clone()),
@@ -626,6 +674,57 @@ async fn dispatch(op: &str, r: &mut Req<'_>) -> Result<Response<RespBody>, TosEr
             501,
             "NotImplemented",
             format!("{} {} is not implemented", r.method, op),
+        )),
+    }
+}
+
+/// CreateMultipartUpload's `x-amz-checksum-algorithm`: whether it is CRC64NVME (the only
+/// one implemented; its type can only be FULL_OBJECT, as in S3), or why it is refused.
+fn create_checksum(r: &Req<'_>) -> Result<bool, TosError> {
+    let Some(algorithm) = header(&r.headers, "x-amz-checksum-algorithm") else {
+        return Ok(false);
+    };
+    if r.refuse_checksum_algorithm {
+        return Err(TosError::new(
+            400,
+            "InvalidRequest",
+            "x-amz-checksum-algorithm is not supported by this store",
+        ));
+    }
+    if !algorithm.trim().eq_ignore_ascii_case("CRC64NVME") {
+        return Err(TosError::new(
+            501,
+            "NotImplemented",
+            format!("x-amz-checksum-algorithm {algorithm}: only CRC64NVME is implemented"),
+        ));
+    }
+    match header(&r.headers, "x-amz-checksum-type") {
+        Some(t) if !t.trim().eq_ignore_ascii_case("FULL_OBJECT") => Err(TosError::new(
+            400,
+            "InvalidRequest",
+            "The CRC64NVME checksum algorithm supports only the FULL_OBJECT checksum type",
+        )),
+        _ => Ok(true),
+    }
+}
+
+/// A part's checksum as Complete lists it, for an upload created with CRC64NVME: required
+/// (400 `InvalidRequest` without), and the part's (400 `BadDigest` otherwise), as SeaweedFS
+/// answers (docs/s3-stores.md).
+fn listed_checksum(n: u32, listed: Option<&str>, part: &Part) -> Result<u64, TosError> {
+    let Some(text) = listed else {
+        return Err(TosError::new(
+            400,
+            "InvalidRequest",
+            format!("The upload was created using the CRC64NVME checksum algorithm; part {n} lists no ChecksumCRC64NVME"),
+        ));
+    };
+    match (s3_checks::parse_crc64nvme(text), part.crc64nvme) {
+        (Some(crc), Some(kept)) if crc == kept => Ok(crc),
+        _ => Err(TosError::new(
+            400,
+            "BadDigest",
+            format!("The ChecksumCRC64NVME of part {n} did not match the part's checksum"),
         )),
     }
 }

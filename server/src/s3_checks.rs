@@ -60,8 +60,10 @@ pub struct Digests {
 }
 
 impl BodyDigests {
-    pub fn for_request(h: &HeaderMap, md5_etags: bool) -> BodyDigests {
-        let crc = h.contains_key(CRC64NVME) || trailer_names_crc64nvme(h);
+    /// `crc64nvme`: computed even when the body declares none (a part of an upload created
+    /// with that algorithm, whose checksum the store keeps for Complete).
+    pub fn for_request(h: &HeaderMap, md5_etags: bool, crc64nvme: bool) -> BodyDigests {
+        let crc = crc64nvme || h.contains_key(CRC64NVME) || trailer_names_crc64nvme(h);
         BodyDigests {
             crc: crc.then(|| crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme)),
             md5: (md5_etags || h.contains_key("content-md5")).then(Md5::new),
@@ -86,9 +88,37 @@ impl BodyDigests {
 }
 
 /// A CRC-64/NVME as S3 writes it (base64 of 8 big-endian bytes); `None` for anything else.
-fn parse_crc64nvme(text: &str) -> Option<u64> {
+pub fn parse_crc64nvme(text: &str) -> Option<u64> {
     let bytes = base64_decode(text)?;
     Some(u64::from_be_bytes(bytes.try_into().ok()?))
+}
+
+/// A CRC-64/NVME as S3 writes it: base64 of its 8 big-endian bytes.
+pub fn crc64nvme_text(crc: u64) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let bytes = crc.to_be_bytes();
+    let mut out = String::with_capacity(12);
+    for chunk in bytes.chunks(3) {
+        let mut group = [0u8; 3];
+        group[..chunk.len()].copy_from_slice(chunk);
+        let n = u32::from_be_bytes([0, group[0], group[1], group[2]]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// The whole object's CRC-64/NVME from its parts' (each CRC and length, in order): what a
+/// store with full-object checksums answers Complete with (docs/s3-stores.md).
+pub fn combine_crc64nvme(parts: impl IntoIterator<Item = (u64, u64)>) -> u64 {
+    parts.into_iter().fold(0, |whole, (crc, len)| {
+        crc_fast::checksum_combine(crc_fast::CrcAlgorithm::Crc64Nvme, whole, crc, len)
+    })
 }
 
 /// Compares every declared check with the bytes received.
@@ -140,7 +170,7 @@ mod tests {
     }
 
     fn digests(h: &HeaderMap, data: &[u8]) -> Digests {
-        let mut d = BodyDigests::for_request(h, false);
+        let mut d = BodyDigests::for_request(h, false, false);
         d.update(data);
         d.finish()
     }
@@ -166,5 +196,20 @@ mod tests {
             "trailer:x-amz-checksum-crc64nvme,content-md5"
         );
         assert_eq!(declared(&HeaderMap::new()), None);
+    }
+
+    #[test]
+    fn a_crc64nvme_is_written_and_combined_as_s3_does() {
+        // CRC-64/NVME of "123456789" (its check value), as aws_chunked.rs writes it.
+        assert_eq!(crc64nvme_text(0xae8b_1486_0a79_9888), "rosUhgp5mIg=");
+        assert_eq!(parse_crc64nvme("rosUhgp5mIg="), Some(0xae8b_1486_0a79_9888));
+        let nvme = |b: &[u8]| crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, b);
+        let data = b"0123456789abcdefghij";
+        let parts = [
+            (nvme(&data[..7]), 7),
+            (nvme(&data[7..8]), 1),
+            (nvme(&data[8..]), 12),
+        ];
+        assert_eq!(combine_crc64nvme(parts), nvme(data));
     }
 }

@@ -426,3 +426,115 @@ fn declared_checksums_are_verified_and_trailers_can_be_refused() {
         ]
     );
 }
+
+/// An upload created with `x-amz-checksum-algorithm: CRC64NVME` behaves as SeaweedFS's
+/// (docs/s3-stores.md): each part's checksum is computed (and answered) even when the part
+/// declared none, Complete requires every part's in its body (400 `InvalidRequest` without,
+/// 400 `BadDigest` when wrong), and answers with the whole object's, `FULL_OBJECT`, which
+/// HEAD gives when asked with `x-amz-checksum-mode: ENABLED`. Other algorithms are not
+/// implemented, and CRC64NVME has no composite type.
+#[test]
+fn an_upload_created_with_crc64nvme_requires_part_checksums_and_answers_the_whole() {
+    let s = Server::start(&["--discard", "--s3"]);
+    let port = s.port;
+    let obj = format!("/{BUCKET}/full.bin");
+    let algorithm = |name: &str| vec![("x-amz-checksum-algorithm", name.to_string())];
+
+    let r = send(
+        port,
+        "POST",
+        &format!("{obj}?uploads"),
+        &algorithm("CRC32C"),
+        b"",
+    );
+    assert_eq!((r.status, r.text().contains("NotImplemented")), (501, true));
+    let mut composite = algorithm("CRC64NVME");
+    composite.push(("x-amz-checksum-type", "COMPOSITE".into()));
+    let r = send(port, "POST", &format!("{obj}?uploads"), &composite, b"");
+    assert_eq!((r.status, r.text().contains("InvalidRequest")), (400, true));
+
+    let r = send(
+        port,
+        "POST",
+        &format!("{obj}?uploads"),
+        &algorithm("CRC64NVME"),
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let id = between(&r.text(), "UploadId").to_string();
+    let (part1, part2) = (pattern(300_001, 8), pattern(1000, 9));
+    let r = send(
+        port,
+        "PUT",
+        &format!("{obj}?partNumber=1&uploadId={id}"),
+        &[],
+        &part1,
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.header("x-amz-checksum-crc64nvme"),
+        Some(crc64nvme(&part1).as_str())
+    );
+    let declared = [("x-amz-checksum-crc64nvme", crc64nvme(&part2))];
+    let r = send(
+        port,
+        "PUT",
+        &format!("{obj}?partNumber=2&uploadId={id}"),
+        &declared,
+        &part2,
+    );
+    assert_eq!(r.status, 200);
+    let etag2 = r.header("etag").unwrap().to_string();
+    let r = send(port, "GET", &format!("{obj}?uploadId={id}"), &[], b"");
+    let etag1 = between(&r.text(), "ETag").replace("&quot;", "\"");
+
+    let complete = |checksums: [Option<String>; 2]| {
+        let parts: String = [(1, &etag1), (2, &etag2)]
+            .iter()
+            .zip(checksums)
+            .map(|((n, etag), crc)| {
+                let crc = crc.map_or(String::new(), |c| {
+                    format!("<ChecksumCRC64NVME>{c}</ChecksumCRC64NVME>")
+                });
+                format!("<Part><PartNumber>{n}</PartNumber><ETag>{etag}</ETag>{crc}</Part>")
+            })
+            .collect();
+        let body = format!("<CompleteMultipartUpload>{parts}</CompleteMultipartUpload>");
+        send(
+            port,
+            "POST",
+            &format!("{obj}?uploadId={id}"),
+            &[],
+            body.as_bytes(),
+        )
+    };
+    let r = complete([Some(crc64nvme(&part1)), None]);
+    assert_eq!(
+        (r.status, r.text().contains("InvalidRequest")),
+        (400, true),
+        "{}",
+        r.text()
+    );
+    let r = complete([Some(crc64nvme(&part1)), Some(crc64nvme(&part1))]);
+    assert_eq!(
+        (r.status, r.text().contains("BadDigest")),
+        (400, true),
+        "{}",
+        r.text()
+    );
+    let r = complete([Some(crc64nvme(&part1)), Some(crc64nvme(&part2))]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let whole = crc64nvme(&[&part1[..], &part2[..]].concat());
+    assert_eq!(between(&r.text(), "ChecksumCRC64NVME"), whole);
+    assert_eq!(between(&r.text(), "ChecksumType"), "FULL_OBJECT");
+
+    let mode = [("x-amz-checksum-mode", "ENABLED".to_string())];
+    let r = send(port, "HEAD", &obj, &mode, b"");
+    assert_eq!(r.header("x-amz-checksum-crc64nvme"), Some(whole.as_str()));
+    assert_eq!(r.header("x-amz-checksum-type"), Some("FULL_OBJECT"));
+    let r = send(port, "HEAD", &obj, &[], b"");
+    assert_eq!(
+        (r.status, r.header("x-amz-checksum-crc64nvme")),
+        (200, None)
+    );
+}

@@ -14,6 +14,7 @@ import time
 import pytest
 
 from conftest import make_client
+import s3_integrity_probe as probe  # scripts/ is on sys.path (conftest.py)
 
 MIB = 1024 * 1024
 
@@ -46,6 +47,23 @@ def field(output, name):
         if line.startswith(name + ":"):
             return line.split(":", 1)[1].strip()
     raise AssertionError("no %s in %r" % (name, output))
+
+
+def stored_crc64nvme(s3, bucket, key, multipart=True):
+    """The object's CRC-64/NVME as HEAD with x-amz-checksum-mode: ENABLED gives it (None when
+    the store keeps none). A multipart object's must be the whole object's (FULL_OBJECT, not a
+    checksum of the parts' checksums); SeaweedFS gives a PutObject's without a type."""
+    head = s3.head_object(Bucket=bucket, Key=key, ChecksumMode="ENABLED")
+    checksum = head.get("ChecksumCRC64NVME")
+    if checksum is not None and multipart:
+        assert head.get("ChecksumType") == "FULL_OBJECT", head
+    return checksum
+
+
+def file_crc64nvme(path):
+    """The file's CRC-64/NVME as S3 writes it, computed here in Python, not by the library."""
+    with open(path, "rb") as f:
+        return probe.CHECKSUMS["crc64nvme"](f.read())
 
 
 def make_file(path, size):
@@ -127,6 +145,9 @@ def test_pause_then_resume_sends_no_part_twice(tosput, store, s3, key, tmp_path)
     with open(path, "rb") as f:
         assert read_back(s3, store.bucket, key) == f.read()
     assert not open_uploads(s3, store.bucket, key)
+    # Created with CRC64NVME: the parts done before the pause listed their checksums from the
+    # checkpoint (ListParts gives none), and the whole object's is the file's.
+    assert stored_crc64nvme(s3, store.bucket, key) == file_crc64nvme(path)
 
 
 def test_kill_9_then_resume_ends_byte_exact(tosput, store, s3, key, tmp_path):
@@ -145,6 +166,39 @@ def test_kill_9_then_resume_ends_byte_exact(tosput, store, s3, key, tmp_path):
         assert read_back(s3, store.bucket, key) == f.read()
     assert not open_uploads(s3, store.bucket, key)
     assert not glob.glob(path + ".*.upload"), "the checkpoint is removed after success"
+    assert stored_crc64nvme(s3, store.bucket, key) == file_crc64nvme(path)
+
+
+def test_a_checkpoint_without_part_checksums_resumes_checked(tosput, store, s3, key, tmp_path):
+    """A checkpoint whose parts have no HashCrc64Nvme (written before the field existed) resumes:
+    SeaweedFS requires every part's checksum in Complete and ListParts gives none, so the parts
+    done are read again from the file; the store accepts them, and the whole object's
+    CRC-64/NVME is the file's."""
+    size = 30 * MIB
+    path = make_file(str(tmp_path / "old.bin"), size)
+    run = start_slow_put(tosput, store, path, key)
+    wait_for_parts(s3, store, path, key, 2)
+    run.send_signal(signal.SIGINT)
+    run.communicate(timeout=60)
+    assert run.returncode == 4, "a paused upload exits 4"
+    (found,) = glob.glob(path + ".*.upload")
+    with open(found) as f:
+        saved = json.load(f)
+    assert saved["ChecksumAlgorithm"] == "CRC64NVME", saved
+    done_parts = [p for p in saved["PartsInfo"] if p["IsCompleted"]]
+    assert done_parts and all("HashCrc64Nvme" in p for p in done_parts), saved
+    for part in saved["PartsInfo"]:
+        part.pop("HashCrc64Nvme", None)
+    with open(found, "w") as f:
+        json.dump(saved, f)
+
+    done = put(tosput, store, path, "s3://%s/%s" % (store.bucket, key), "--part-size", "5M", "--tasks", "2")
+    assert done.returncode == 0, done.stderr
+    assert field(done.stdout, "upload_id") == saved["UploadID"]
+    assert int(field(done.stdout, "bytes_sent")) < size, "the parts done were not sent again"
+    with open(path, "rb") as f:
+        assert read_back(s3, store.bucket, key) == f.read()
+    assert stored_crc64nvme(s3, store.bucket, key) == file_crc64nvme(path)
 
 
 def test_abort_leaves_no_multipart_upload(tosput, store, s3, key, tmp_path):
@@ -214,6 +268,8 @@ def test_standard_input_reads_back_identical(tosput, store, s3, key, tmp_path, s
     assert int(field(done.stdout, "bytes_sent")) == size
     assert (field(done.stdout, "upload_id") != "") == (size > 5 * MIB)
     assert open_uploads(s3, store.bucket, key) == []
+    # A stream's parts' checksums kept in memory: the whole object's is the bytes' either way.
+    assert stored_crc64nvme(s3, store.bucket, key, multipart=size > 5 * MIB) == file_crc64nvme(path)
 
 
 def uploads(tosput, store, *args):
@@ -249,8 +305,9 @@ def test_uploads_list_and_abort_what_boto3_left_open(tosput, store, s3, key):
 
 def test_put_dir_skip_existing_skips_what_a_checksum_proves_equal(tosput, store, s3, tmp_path):
     """SeaweedFS returns the CRC-64/NVME of an object sent in one PutObject (the
-    x-amz-checksum-crc64nvme header it verified), and none for a multipart object: so on a rerun the small files are skipped
-    (not rewritten: same LastModified) and the multipart one is sent again."""
+    x-amz-checksum-crc64nvme header it verified) and of a multipart object created with
+    CRC64NVME (the whole object's): so on a rerun every file is skipped (not rewritten: same
+    LastModified), and only a changed one is sent again."""
     tree = tmp_path / "tree"
     small = {"a.txt": 3000, "sub/b.bin": 70000, "sub/c": 0}
     for name, size in list(small.items()) + [("big.bin", 6 * MIB + 5)]:
@@ -273,17 +330,17 @@ def test_put_dir_skip_existing_skips_what_a_checksum_proves_equal(tosput, store,
     before = {name: modified(name) for name in list(small) + ["big.bin"]}
     time.sleep(1.1)  # LastModified has whole seconds
     second = run()
-    assert field(second.stdout, "files_skipped") == "3", second.stdout
-    assert field(second.stdout, "files_uploaded") == "1", second.stdout
-    for name in small:
+    assert field(second.stdout, "files_skipped") == "4", second.stdout
+    assert field(second.stdout, "files_uploaded") == "0", second.stdout
+    for name in list(small) + ["big.bin"]:
         assert modified(name) == before[name], name
-    assert modified("big.bin") > before["big.bin"]
+    assert stored_crc64nvme(s3, store.bucket, prefix + "big.bin") == file_crc64nvme(str(tree / "big.bin"))
 
     changed = bytearray((tree / "sub/b.bin").read_bytes())
     changed[100] ^= 0xFF
     (tree / "sub/b.bin").write_bytes(bytes(changed))
     third = run()
-    assert field(third.stdout, "files_skipped") == "2", third.stdout
+    assert field(third.stdout, "files_skipped") == "3", third.stdout
     assert read_back(s3, store.bucket, prefix + "sub/b.bin") == bytes(changed)
 
 
@@ -334,3 +391,9 @@ def test_every_checksum_mode_reads_back_identical(tosput, store, s3, key, tmp_pa
         assert "refused a streamed checksum trailer" not in done.stderr
         with open(path, "rb") as f:
             assert read_back(s3, store.bucket, target) == f.read(), name
+        # Multipart uploads declare CRC64NVME under the modes that send each part's, and the
+        # store's whole-object CRC-64/NVME is the file's; a PutObject carries it in every
+        # mode that sends it.
+        declared = mode in ("auto", "trailer", "header")
+        expected = file_crc64nvme(path) if declared else None
+        assert stored_crc64nvme(s3, store.bucket, target, name == "parts") == expected, (mode, name)

@@ -157,9 +157,9 @@ def test_a_multipart_object_of_boto3_upload_file(tosput, store, s3, key, tmp_pat
                                         (12 * MIB + 5, ["--part-size", "5M"])])
 def test_an_object_put_by_tosput_downloads_back(tosput, store, s3, key, tmp_path, size, flags):
     """tosput put sends x-amz-checksum-crc64nvme with a PutObject (the first case); a multipart
-    upload declares no checksum algorithm (the second). Whatever HEAD says with
-    x-amz-checksum-mode: ENABLED, the download succeeds byte-exact; it says it verified a
-    CRC-64 exactly when the store gave one."""
+    upload declares x-amz-checksum-algorithm: CRC64NVME (the second). HEAD with
+    x-amz-checksum-mode: ENABLED gives the CRC-64/NVME of both, the download succeeds
+    byte-exact and says it verified a CRC-64."""
     source = make_file(str(tmp_path / "source.bin"), size)
     put = subprocess.run([tosput, "put", "-q", *flags, source, location(store, key)], env=run_env(store),
                          capture_output=True, text=True, timeout=300)
@@ -181,8 +181,8 @@ def test_an_object_put_by_tosput_downloads_back(tosput, store, s3, key, tmp_path
     else:
         assert "no CRC-64 from the server" in done.stdout, done.stdout
     # What SeaweedFS 4.48 does (docs/s3-stores.md): the PutObject's checksum is kept and
-    # returned, a multipart upload without a declared algorithm has none.
-    assert (checksum is not None) == (not multipart), headers
+    # returned, and so is a multipart upload's whole-object one when the algorithm was declared.
+    assert checksum is not None, headers
 
 
 def test_pause_then_resume_fetches_no_completed_range_again(tosput, store, s3, key, tmp_path):

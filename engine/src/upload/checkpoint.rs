@@ -14,6 +14,9 @@ use std::io::Write;
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
+/// `ChecksumAlgorithm` of an upload created with `x-amz-checksum-algorithm: CRC64NVME`.
+pub const CRC64NVME: &str = "CRC64NVME";
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
 pub struct Checkpoint {
     #[serde(rename = "Bucket", default, skip_serializing_if = "String::is_empty")]
@@ -55,6 +58,15 @@ pub struct Checkpoint {
     /// Ours: the endpoint the upload id belongs to; absent in a Go checkpoint.
     #[serde(rename = "Endpoint", default, skip_serializing_if = "String::is_empty")]
     pub endpoint: String,
+    /// Ours: "CRC64NVME" when the S3 upload was created with `x-amz-checksum-algorithm`
+    /// (its Complete must list each part's CRC-64/NVME); absent otherwise, and in checkpoints
+    /// written before the field existed or by the Go SDK.
+    #[serde(
+        rename = "ChecksumAlgorithm",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub checksum_algorithm: String,
 }
 
 /// The local file's identity. `LastModified` and `Size` are the Go SDK's; the rest are ours
@@ -114,6 +126,14 @@ pub struct CheckpointPart {
     pub etag: String,
     #[serde(rename = "HashCrc64Ecma", default, skip_serializing_if = "is_zero")]
     pub crc64: u64,
+    /// Ours: the CRC-64/NVME the S3 store verified for the part. Absent in older and Go
+    /// checkpoints: such a part is read again from the file when Complete needs it.
+    #[serde(
+        rename = "HashCrc64Nvme",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub crc64_nvme: Option<u64>,
     #[serde(rename = "IsCompleted", default)]
     pub is_completed: bool,
 }

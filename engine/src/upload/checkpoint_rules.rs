@@ -45,6 +45,12 @@ pub fn validate(cp: &Checkpoint) -> Result<(), String> {
             cp.part_size
         ));
     }
+    if !matches!(cp.checksum_algorithm.as_str(), "" | "CRC64NVME") {
+        return Err(format!(
+            "its checksum algorithm {:?} is not CRC64NVME",
+            clip(&cp.checksum_algorithm)
+        ));
+    }
     let count = cp.parts.len();
     if count == 0 || count as u64 > MAX_PARTS {
         return Err(format!("it has {count} parts, not 1 to {MAX_PARTS}"));
@@ -171,6 +177,7 @@ mod tests {
                 c.file_info.last_modified_nanos = Some(2_000_000_000)
             }),
             ("no key", |c| c.key.clear()),
+            ("algorithm", |c| c.checksum_algorithm = "CRC32C".into()),
         ];
         for (what, breaker) in breakers {
             let mut cp = good(12 * MIB, 5 * MIB);

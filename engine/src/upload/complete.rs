@@ -1,14 +1,15 @@
 //! Completing the upload: re-check the file, complete with every part, and verify the
 //! whole object's CRC-64 before the checkpoint is deleted.
 
-use super::checkpoint::FileInfo;
+use super::checkpoint::{self, FileInfo};
 use super::file_request::UploadFileOutput;
 use super::Session;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::UploadEventKind;
 use crate::file_system::off_caller;
-use crate::wire::file_range::{for_each_block, FileRange};
+use crate::wire::file_range::{crc64_nvme, for_each_block, FileRange};
 use crate::wire::protocol::{CompletedPart, ObjectReceipt};
+use crate::wire::WholeChecksum;
 use std::sync::Arc;
 use tos_crc64 as crc64;
 
@@ -33,13 +34,20 @@ impl Session {
             );
             return Err(self.abort_after_fatal(error).await);
         }
+        let nvmes = match self.part_nvmes().await {
+            Ok(nvmes) => nvmes,
+            // The upload stays, with its checkpoint, for a run that can read the file.
+            Err(error) => return Err(error),
+        };
         let parts: Vec<CompletedPart> = self
             .checkpoint
             .parts
             .iter()
-            .map(|p| CompletedPart {
+            .enumerate()
+            .map(|(i, p)| CompletedPart {
                 part_number: p.part_number,
                 etag: p.etag.clone(),
+                crc64_nvme: nvmes.as_ref().map(|n| n[i]),
             })
             .collect();
         let receipt = self
@@ -70,8 +78,35 @@ impl Session {
         let local_crc = self.whole_crc()?;
         let checked = self
             .wire
-            .check_completed_crc(self.object(), "the whole object", local_crc, receipt.crc64)
+            .check_completed(
+                self.object(),
+                "the whole object",
+                WholeChecksum::Crc64,
+                local_crc,
+                receipt.crc64,
+            )
             .await;
+        let checked = match (checked, nvmes) {
+            (Ok(crc), Some(nvmes)) => {
+                let local = combine_nvme(
+                    nvmes
+                        .iter()
+                        .zip(&self.checkpoint.parts)
+                        .map(|(c, p)| (*c, p.part_size)),
+                );
+                self.wire
+                    .check_completed(
+                        self.object(),
+                        "the whole object",
+                        WholeChecksum::Crc64Nvme,
+                        local,
+                        receipt.crc64_nvme,
+                    )
+                    .await
+                    .map(|_| crc)
+            }
+            (checked, _) => checked,
+        };
         let object_crc = match checked {
             Ok(crc) => crc,
             Err(mut error) => {
@@ -150,6 +185,37 @@ impl Session {
         }))
     }
 
+    /// Each part's CRC-64/NVME, when the upload was created with that algorithm (Complete
+    /// then requires them): as the checkpoint records it, else (a part adopted from ListParts,
+    /// a checkpoint written before the field existed) read again from the file.
+    async fn part_nvmes(&self) -> Result<Option<Vec<u64>>> {
+        if self.checkpoint.checksum_algorithm != checkpoint::CRC64NVME {
+            return Ok(None);
+        }
+        let parts = self.checkpoint.parts.clone();
+        let file = Arc::clone(&self.file);
+        let read = move || {
+            parts
+                .iter()
+                .map(|part| match part.crc64_nvme {
+                    Some(crc) => Ok(crc),
+                    None => crc64_nvme(&FileRange {
+                        source: Arc::clone(&file).into(),
+                        offset: part.offset,
+                        size: part.part_size,
+                    }),
+                })
+                .collect::<std::io::Result<Vec<u64>>>()
+        };
+        let nvmes = tokio::task::spawn_blocking(read)
+            .await
+            .map_err(|e| UploadError::new(ErrorKind::Internal, "part check failed").with_cause(e))?
+            .map_err(|e| {
+                UploadError::new(ErrorKind::FileUnreadable, "cannot re-read a part").with_cause(e)
+            })?;
+        Ok(Some(nvmes))
+    }
+
     /// CRC of the whole file from the parts' CRCs; a part without one (from a Go checkpoint
     /// written without CRC) is read back from the file, a block at a time.
     fn whole_crc(&self) -> Result<u64> {
@@ -173,5 +239,34 @@ impl Session {
             whole = crc64::combine(whole, crc, part.part_size);
         }
         Ok(whole)
+    }
+}
+
+/// The CRC-64/NVME of consecutive pieces from each piece's CRC and length.
+pub(crate) fn combine_nvme(pieces: impl IntoIterator<Item = (u64, u64)>) -> u64 {
+    pieces.into_iter().fold(0, |whole, (crc, len)| {
+        crc_fast::checksum_combine(crc_fast::CrcAlgorithm::Crc64Nvme, whole, crc, len)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::combine_nvme;
+
+    #[test]
+    fn the_parts_crc64_nvme_combine_into_the_whole_objects() {
+        let data: Vec<u8> = (0..100_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+        let nvme = |bytes: &[u8]| crc_fast::checksum(crc_fast::CrcAlgorithm::Crc64Nvme, bytes);
+        for cuts in [
+            vec![0, 100_000],
+            vec![0, 1, 100_000],
+            vec![0, 5_000, 5_001, 77_777, 100_000],
+        ] {
+            let pieces = cuts
+                .windows(2)
+                .map(|w| (nvme(&data[w[0]..w[1]]), (w[1] - w[0]) as u64));
+            assert_eq!(combine_nvme(pieces), nvme(&data), "{cuts:?}");
+        }
+        assert_eq!(combine_nvme([]), nvme(b""));
     }
 }

@@ -5,7 +5,7 @@
 pub mod checkpoint;
 mod checkpoint_rules;
 mod checkpoint_saves;
-mod complete;
+pub(crate) mod complete;
 pub mod file_request;
 pub(crate) mod part_layout;
 mod resume;
@@ -199,8 +199,8 @@ impl Session {
             Ok(created) => created,
             Err(kind) => return Err(self.stop(kind.unwrap_or(CancelKind::Pause)).await),
         };
-        let upload_id = match upload_id {
-            Ok(id) => id,
+        let created = match upload_id {
+            Ok(created) => created,
             Err(error) => {
                 self.reporter.event(
                     UploadEventKind::CreateMultipartUploadFailed,
@@ -210,6 +210,7 @@ impl Session {
                 return Err(error);
             }
         };
+        let upload_id = created.upload_id;
         self.checkpoint = Checkpoint {
             bucket: self.request.bucket.clone(),
             key: self.request.key.clone(),
@@ -223,6 +224,10 @@ impl Session {
             parts: part_layout::layout(self.identity.size, part_size),
             protocol: self.wire.protocol_name().to_string(),
             endpoint: self.wire.endpoint().to_string(),
+            checksum_algorithm: match created.crc64_nvme {
+                true => checkpoint::CRC64NVME.to_string(),
+                false => String::new(),
+            },
         };
         // Published at once, then made durable, before any part: a kill from here on never
         // leaks the upload.

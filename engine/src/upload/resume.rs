@@ -146,6 +146,9 @@ impl Session {
             "InvalidPart",
             "InvalidPartOrder",
             "NoSuchUpload",
+            // A part's CRC-64/NVME listed is not the store's: the checkpoint recorded a wrong
+            // one (it is untrusted), and every resume would list it again.
+            "BadDigest",
         ];
         let Some(server) = &error.server else {
             return;
@@ -197,6 +200,7 @@ impl Session {
                 part.is_completed = false;
                 part.etag.clear();
                 part.crc64 = 0;
+                part.crc64_nvme = None;
             }
         }
         self.adopt_unrecorded_parts(&on_server).await
@@ -239,6 +243,8 @@ impl Session {
                 part.is_completed = true;
                 part.etag = listed.etag.clone();
                 part.crc64 = crc64;
+                // Read again when Complete needs it (`Session::part_nvmes`).
+                part.crc64_nvme = None;
                 log::info!(
                     "part {} is on the server with the file's content; not sending it again",
                     part.part_number

@@ -220,6 +220,7 @@ impl Session {
                 let part = &mut self.checkpoint.parts[part_index];
                 part.etag = sent.receipt.etag;
                 part.crc64 = crc64;
+                part.crc64_nvme = sent.crc64_nvme;
                 part.is_completed = true;
                 let size = part.part_size;
                 self.bytes_sent += size;

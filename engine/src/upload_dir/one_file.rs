@@ -118,6 +118,8 @@ impl Shared {
             location: out.location,
             version_id: out.version_id,
             crc64: Some(out.crc64),
+            // The upload checked it against the parts' already.
+            crc64_nvme: None,
             request_id: out.request_id,
         })
     }

@@ -5,30 +5,43 @@ use super::multipart::Part;
 use super::StreamSession;
 use crate::error::{Result, UploadError};
 use crate::events::UploadEventKind;
+use crate::upload::complete::combine_nvme;
 use crate::upload::file_request::UploadFileOutput;
 use crate::wire::protocol::{CompletedPart, ObjectReceipt};
+use crate::wire::WholeChecksum;
 
 impl StreamSession<'_> {
     pub(super) async fn complete(
         &mut self,
         upload_id: &str,
         parts: &[Part],
+        declared_nvme: bool,
     ) -> Result<UploadFileOutput> {
+        // Created with CRC64NVME, Complete lists each part's (which every part sent under
+        // the modes that declare it has: its trailer's or its header's).
         let completed: Vec<CompletedPart> = parts
             .iter()
             .enumerate()
             .map(|(i, p)| CompletedPart {
                 part_number: (i + 1) as u32,
                 etag: p.done.as_ref().map(|d| d.0.clone()).unwrap_or_default(),
+                crc64_nvme: p.crc64_nvme.filter(|_| declared_nvme),
             })
             .collect();
         let local_crc = self.whole_crc.value();
+        let local_nvme = declared_nvme.then(|| {
+            combine_nvme(
+                parts
+                    .iter()
+                    .map(|p| (p.crc64_nvme.unwrap_or_default(), p.size)),
+            )
+        });
         let receipt = match self
             .wire
             .complete_multipart_upload(self.object(), upload_id, &completed)
             .await
         {
-            Ok(receipt) => self.confirmed(receipt, local_crc).await,
+            Ok(receipt) => self.confirmed(receipt, local_crc, local_nvme).await,
             Err(error) => self.completed_anyway(error, local_crc).await,
         };
         let receipt = match receipt {
@@ -62,12 +75,38 @@ impl StreamSession<'_> {
     /// Complete's receipt once its CRC-64 is confirmed. A stream cannot be sent again, so an
     /// object proven not to be the stream's is deleted rather than left under the key, and the
     /// error says which happened.
-    async fn confirmed(&self, receipt: ObjectReceipt, local_crc: u64) -> Result<ObjectReceipt> {
-        let mut error = match self
+    async fn confirmed(
+        &self,
+        receipt: ObjectReceipt,
+        local_crc: u64,
+        local_nvme: Option<u64>,
+    ) -> Result<ObjectReceipt> {
+        let what = "the whole stream";
+        let checked = self
             .wire
-            .check_completed_crc(self.object(), "the whole stream", local_crc, receipt.crc64)
-            .await
-        {
+            .check_completed(
+                self.object(),
+                what,
+                WholeChecksum::Crc64,
+                local_crc,
+                receipt.crc64,
+            )
+            .await;
+        let checked = match (checked, local_nvme) {
+            (Ok(crc64), Some(local)) => self
+                .wire
+                .check_completed(
+                    self.object(),
+                    what,
+                    WholeChecksum::Crc64Nvme,
+                    local,
+                    receipt.crc64_nvme,
+                )
+                .await
+                .map(|_| crc64),
+            (checked, _) => checked,
+        };
+        let mut error = match checked {
             Ok(crc64) => return Ok(ObjectReceipt { crc64, ..receipt }),
             Err(error) => error,
         };

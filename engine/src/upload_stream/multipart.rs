@@ -23,9 +23,11 @@ use tokio::task::JoinSet;
 /// What the coordinator knows of one part.
 pub(super) struct Part {
     offset: u64,
-    size: u64,
+    pub(super) size: u64,
     /// Set once the server confirmed the part: its ETag and CRC-64.
     pub(super) done: Option<(String, u64)>,
+    /// The part's CRC-64/NVME the store verified, on S3 under the modes that send one.
+    pub(super) crc64_nvme: Option<u64>,
 }
 
 /// The coordinator's side of the workers' channels.
@@ -41,8 +43,8 @@ impl StreamSession<'_> {
             .create_when_signable(self.object(), &self.attributes, &self.cancel)
             .await
             .map_err(|kind| cancelled(kind.unwrap_or(CancelKind::Abort)))?;
-        let upload_id = match created {
-            Ok(id) => id,
+        let (upload_id, declared_nvme) = match created {
+            Ok(created) => (created.upload_id, created.crc64_nvme),
             Err(error) => {
                 let kind = UploadEventKind::CreateMultipartUploadFailed;
                 self.reporter.event(kind, None, Some(error.clone()));
@@ -60,7 +62,7 @@ impl StreamSession<'_> {
         stop_workers(&mut workers).await;
         self.reporter.flush();
         let completed = match result {
-            Ok(()) => self.complete(&upload_id, &parts).await,
+            Ok(()) => self.complete(&upload_id, &parts, declared_nvme).await,
             Err(error) => Err(error),
         };
         if let Err(error) = &completed {
@@ -179,6 +181,7 @@ impl StreamSession<'_> {
             offset,
             size,
             done: None,
+            crc64_nvme: None,
         });
         let job = PartJob {
             part_index,
@@ -223,6 +226,7 @@ impl StreamSession<'_> {
                 *in_flight -= 1;
                 let crc64 = part.receipt.crc64.unwrap_or(part.crc64);
                 parts[part_index].done = Some((part.receipt.etag, crc64));
+                parts[part_index].crc64_nvme = part.crc64_nvme;
                 self.reporter.part_done(part_index, parts[part_index].size);
                 let info = part_info(parts, part_index);
                 self.reporter

@@ -6,7 +6,11 @@ use super::file_range::{self, FileRange};
 use super::protocol::PayloadCheck;
 use crate::config::S3Checksum;
 use crate::error::{ErrorKind, Result, UploadError};
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+
+/// Declares at CreateMultipartUpload the algorithm of the whole object's checksum.
+pub(crate) const ALGORITHM_HEADER: &str = "x-amz-checksum-algorithm";
+pub(crate) const CRC64NVME: &str = "CRC64NVME";
 
 /// What AUTO has learned of the store's trailers.
 const UNKNOWN: u8 = 0;
@@ -20,6 +24,9 @@ pub(crate) struct ChecksumChoice {
     configured: S3Checksum,
     learned: AtomicU8,
     probe: tokio::sync::Mutex<()>,
+    /// Set once a store refused `x-amz-checksum-algorithm` at CreateMultipartUpload: this
+    /// client's later uploads are created without it.
+    full_object_refused: AtomicBool,
 }
 
 /// The mode a body goes with, before its digest is read.
@@ -37,6 +44,31 @@ impl ChecksumChoice {
             configured,
             learned: AtomicU8::new(UNKNOWN),
             probe: tokio::sync::Mutex::new(()),
+            full_object_refused: AtomicBool::new(false),
+        }
+    }
+
+    /// Whether CreateMultipartUpload declares `x-amz-checksum-algorithm: CRC64NVME`: only
+    /// under the modes that send every part's CRC-64/NVME (a trailer, or the header the AUTO
+    /// fallback sends), since the store then requires each part's checksum in Complete, and
+    /// not once this client's store has refused the header.
+    pub(crate) fn declares_full_object(&self) -> bool {
+        let sends_nvme = matches!(
+            self.configured,
+            S3Checksum::Auto | S3Checksum::Trailer | S3Checksum::Header
+        );
+        sends_nvme && !self.full_object_refused.load(Ordering::Acquire)
+    }
+
+    /// The store refused the algorithm at Create: remembered for the client, said once.
+    pub(crate) fn full_object_refused(&self, error: &UploadError, endpoint: &str) {
+        if !self.full_object_refused.swap(true, Ordering::AcqRel) {
+            log::warn!(
+                "{endpoint} refused x-amz-checksum-algorithm: CRC64NVME at \
+                 CreateMultipartUpload ({}); this client creates uploads without it from now \
+                 on, so only each part is checked, not the whole object",
+                error.message
+            );
         }
     }
 
@@ -139,6 +171,26 @@ pub(crate) fn refused_trailer(error: &UploadError) -> bool {
                 code,
                 "InvalidRequest" | "InvalidArgument" | "NotImplemented"
             ) && NAMES.iter().any(|name| message.contains(name))
+        }
+        _ => false,
+    }
+}
+
+/// Whether a CreateMultipartUpload was refused for its `x-amz-checksum-algorithm`: 501
+/// `NotImplemented`, or a 400 (`InvalidRequest`, `InvalidArgument`, `NotImplemented`) whose
+/// message names a checksum. Any other refusal (access, bucket) is the upload's failure.
+pub(crate) fn refused_checksum_algorithm(error: &UploadError) -> bool {
+    let Some(server) = &error.server else {
+        return false;
+    };
+    let names_checksum = server.message.to_ascii_lowercase().contains("checksum");
+    match server.status {
+        501 => server.code == "NotImplemented",
+        400 => {
+            matches!(
+                server.code.as_str(),
+                "InvalidRequest" | "InvalidArgument" | "NotImplemented"
+            ) && names_checksum
         }
         _ => false,
     }

@@ -116,6 +116,9 @@ pub struct CompletedPartEntry<'a> {
     pub part_number: u32,
     #[serde(rename = "ETag")]
     pub etag: &'a str,
+    /// base64 of the big-endian CRC, as S3 writes it (`aws_chunked::checksum_text`).
+    #[serde(rename = "ChecksumCRC64NVME", skip_serializing_if = "Option::is_none")]
+    pub checksum_crc64_nvme: Option<String>,
 }
 
 impl<'a> From<&'a CompletedPart> for CompletedPartEntry<'a> {
@@ -123,6 +126,7 @@ impl<'a> From<&'a CompletedPart> for CompletedPartEntry<'a> {
         CompletedPartEntry {
             part_number: part.part_number,
             etag: &part.etag,
+            checksum_crc64_nvme: part.crc64_nvme.map(super::aws_chunked::checksum_text),
         }
     }
 }
@@ -133,6 +137,27 @@ pub struct Completed {
     pub location: String,
     #[serde(rename = "ETag", default)]
     pub etag: String,
+    /// S3's checksum of the whole object, when the upload was created with an algorithm.
+    #[serde(rename = "ChecksumCRC64NVME", default)]
+    pub checksum_crc64_nvme: Option<String>,
+    /// `FULL_OBJECT` or `COMPOSITE` (a checksum of the parts' checksums, not of the bytes).
+    #[serde(rename = "ChecksumType", default)]
+    pub checksum_type: Option<String>,
+}
+
+impl Completed {
+    /// The whole object's CRC-64/NVME. A composite value, or one that is not base64 of 8
+    /// bytes, says nothing of the bytes and is `None`.
+    pub fn crc64_nvme(&self) -> Option<u64> {
+        let full_object = self
+            .checksum_type
+            .as_deref()
+            .is_none_or(|t| t.trim().eq_ignore_ascii_case("FULL_OBJECT"));
+        let text = self.checksum_crc64_nvme.as_deref()?;
+        full_object
+            .then(|| super::aws_chunked::parse_checksum(text))
+            .flatten()
+    }
 }
 
 #[derive(Deserialize, Default, Debug, PartialEq, Eq)]

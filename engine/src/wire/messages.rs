@@ -158,6 +158,9 @@ pub struct ObjectReceipt {
     pub location: String,
     pub version_id: String,
     pub crc64: Option<u64>,
+    /// An S3 store's CRC-64/NVME of the whole object, from Complete's `ChecksumCRC64NVME`
+    /// (only for an upload created with `x-amz-checksum-algorithm: CRC64NVME`).
+    pub crc64_nvme: Option<u64>,
     pub request_id: String,
 }
 
@@ -177,6 +180,9 @@ pub struct ObjectHead {
 pub struct CompletedPart {
     pub part_number: u32,
     pub etag: String,
+    /// The part's CRC-64/NVME, listed as `ChecksumCRC64NVME` (S3 uploads created with that
+    /// algorithm, whose Complete requires it).
+    pub crc64_nvme: Option<u64>,
 }
 
 /// How an S3 body (a part, a small object) proves its bytes to the store, which refuses a

@@ -72,6 +72,18 @@ pub(crate) struct Object<'a> {
 pub(crate) struct SentPart {
     pub receipt: PartReceipt,
     pub crc64: u64,
+    /// The part's CRC-64/NVME the store verified (its trailer or header), on S3 under the
+    /// modes that send one.
+    pub crc64_nvme: Option<u64>,
+}
+
+/// A multipart upload just created.
+#[derive(Debug, Clone)]
+pub(crate) struct Created {
+    pub upload_id: String,
+    /// Created with `x-amz-checksum-algorithm: CRC64NVME`: Complete must list each part's
+    /// CRC-64/NVME, and the store answers with the whole object's (docs/s3-stores.md).
+    pub crc64_nvme: bool,
 }
 
 pub(crate) struct Wire {
@@ -119,7 +131,7 @@ impl Wire {
         object: Object<'_>,
         attrs: &CreateAttributes,
         cancel: &CancelHook,
-    ) -> std::result::Result<Result<String>, Option<CancelKind>> {
+    ) -> std::result::Result<Result<Created>, Option<CancelKind>> {
         let ready = tokio::select! {
             ready = self.transport.credentials_ready() => ready,
             () = cancel.cancelled() => return Err(cancel.requested()),
@@ -165,16 +177,41 @@ impl Wire {
         self.protocol.check_key(prefix)
     }
 
+    /// On S3, under the modes that send each part's CRC-64/NVME, the upload is created with
+    /// `x-amz-checksum-algorithm: CRC64NVME`, so that the store gives the whole object's
+    /// CRC-64/NVME in Complete's answer (CRC-64/NVME has only the full-object type, so
+    /// `x-amz-checksum-type` is left to its default). A store that refuses the header gets the
+    /// Create again without it, and this client never sends it again.
     pub(crate) async fn create_multipart_upload(
         &self,
         object: Object<'_>,
         attrs: &CreateAttributes,
-    ) -> Result<String> {
-        let op = self
+    ) -> Result<Created> {
+        let mut op = self
             .protocol
             .create_multipart_upload(object.bucket, object.key, attrs);
-        let response = self.transport.execute(&op).await?;
-        self.protocol.parse_create_multipart_upload(&response)
+        let choice = self.checksums.as_ref().filter(|c| c.declares_full_object());
+        if choice.is_some() {
+            op.headers.push((
+                checksum_mode::ALGORITHM_HEADER.to_string(),
+                checksum_mode::CRC64NVME.to_string(),
+            ));
+        }
+        let mut declared = choice.is_some();
+        let response = match (self.transport.execute(&op).await, choice) {
+            (Err(error), Some(choice)) if checksum_mode::refused_checksum_algorithm(&error) => {
+                choice.full_object_refused(&error, self.transport.endpoint_host());
+                op.headers
+                    .retain(|(name, _)| name != checksum_mode::ALGORITHM_HEADER);
+                declared = false;
+                self.transport.execute(&op).await?
+            }
+            (response, _) => response?,
+        };
+        Ok(Created {
+            upload_id: self.protocol.parse_create_multipart_upload(&response)?,
+            crc64_nvme: declared,
+        })
     }
 
     /// Streams one part from the file, retried in place; `on_retry` hears of each failed
@@ -237,12 +274,21 @@ impl Wire {
         );
         let op = &op;
         let attempt = |number| async move {
-            let (response, crc64) = self
+            let (response, sent) = self
                 .send_checked(op, range, part.feed, number, what, check)
                 .await?;
             let receipt = self.protocol.parse_upload_part(&response)?;
-            self.check_crc(what, crc64, receipt.crc64)?;
-            Ok(SentPart { receipt, crc64 })
+            self.check_crc(what, sent.crc64, receipt.crc64)?;
+            let crc64_nvme = match check {
+                PayloadCheck::Crc64Nvme(crc) => Some(crc),
+                PayloadCheck::Trailer => sent.trailer_nvme,
+                PayloadCheck::ContentMd5(_) | PayloadCheck::None => None,
+            };
+            Ok(SentPart {
+                receipt,
+                crc64: sent.crc64,
+                crc64_nvme,
+            })
         };
         self.transport
             .with_retries(op.name, range.size, attempt, part.on_retry)
@@ -272,13 +318,13 @@ impl Wire {
             .put_object(object.bucket, object.key, range.size, check, attrs);
         let op = &op;
         let attempt = |number| async move {
-            let (response, crc64) = self
+            let (response, sent) = self
                 .send_checked(op, range, feed, number, object.key, check)
                 .await?;
             let receipt = self.protocol.parse_put_object(&response)?;
-            self.check_crc(object.key, crc64, receipt.crc64)?;
+            self.check_crc(object.key, sent.crc64, receipt.crc64)?;
             Ok(ObjectReceipt {
-                crc64: Some(crc64),
+                crc64: Some(sent.crc64),
                 ..receipt
             })
         };
@@ -299,7 +345,7 @@ impl Wire {
         attempt: u32,
         what: &str,
         check: PayloadCheck,
-    ) -> Result<(Response, u64)> {
+    ) -> Result<(Response, Streamed)> {
         match self
             .send_range(op, range, feed, attempt, what, check.framing())
             .await
@@ -344,27 +390,45 @@ impl Wire {
         self.transport.execute(&op).await.map(|_| ())
     }
 
-    /// Complete's CRC-64 of the whole object against ours. A mismatch is believed only once
-    /// HeadObject confirms it: a reply damaged on the way (a proxy, a flipped bit) must not fail
-    /// an upload whose object is intact, nor make a stream delete a good object. Returns the
-    /// object's CRC-64 as established (the reply's, or HeadObject's when the reply was wrong).
-    pub(crate) async fn check_completed_crc(
+    /// Complete's checksum of the whole object against ours: TOS's CRC-64, or S3's
+    /// CRC-64/NVME (an upload created with that algorithm, ours combined from the parts').
+    /// A mismatch is believed only once HeadObject confirms it: a reply damaged on the way (a
+    /// proxy, a flipped bit) must not fail an upload whose object is intact, nor make a stream
+    /// delete a good object. Returns the object's checksum as established (the reply's, or
+    /// HeadObject's when the reply was wrong); `None` when the store gave none, so only the
+    /// parts were checked.
+    pub(crate) async fn check_completed(
         &self,
         object: Object<'_>,
         what: &str,
+        checksum: WholeChecksum,
         local: u64,
         reported: Option<u64>,
     ) -> Result<Option<u64>> {
-        let Err(mismatch) = self.check_crc(what, local, reported) else {
-            return Ok(reported);
+        let Some(reported) = reported else {
+            return Ok(None);
         };
+        if !self.verify_crc || reported == local {
+            return Ok(Some(reported));
+        }
+        let mismatch = UploadError::new(
+            ErrorKind::CrcMismatch,
+            format!(
+                "{what}: {} mismatch, sent {}, the server computed {}",
+                checksum.name(),
+                checksum.show(local),
+                checksum.show(reported)
+            ),
+        );
         match self.head_object(object).await {
-            Ok(head) if head.crc64 == Some(local) => {
+            Ok(head) if checksum.of(&head) == Some(local) => {
                 log::warn!(
-                    "{}/{}: {what}: Complete's reply gave CRC-64 {}, but the stored object has {local}, as sent: the reply was damaged, the object is intact",
+                    "{}/{}: {what}: Complete's reply gave {} {}, but the stored object has {}, as sent: the reply was damaged, the object is intact",
                     object.bucket,
                     object.key,
-                    reported.unwrap_or_default()
+                    checksum.name(),
+                    checksum.show(reported),
+                    checksum.show(local)
                 );
                 Ok(Some(local))
             }
@@ -387,7 +451,7 @@ impl Wire {
         attempt: u32,
         what: &str,
         framing: BodyFraming,
-    ) -> Result<(Response, u64)> {
+    ) -> Result<(Response, Streamed)> {
         // Held for the whole request, so a folder upload's connection cap is global.
         let _permit = match &feed.connections {
             Some(connections) => Some(connections.acquire(range.size).await?),
@@ -433,7 +497,11 @@ impl Wire {
         if let Some(read_error) = digest.read_error.take() {
             return Err(file_error(what, read_error));
         }
-        Ok((sent?, digest.crc.value()))
+        let streamed = Streamed {
+            crc64: digest.crc.value(),
+            trailer_nvme: digest.trailer_nvme,
+        };
+        Ok((sent?, streamed))
     }
 
     /// Compares the CRC-64 we computed with the server's, when both exist and CRC checking
@@ -447,6 +515,45 @@ impl Wire {
             _ => Ok(()),
         }
     }
+}
+
+/// A whole object's checksum, as Complete and HeadObject give it.
+#[derive(Clone, Copy)]
+pub(crate) enum WholeChecksum {
+    /// TOS's CRC-64/XZ, in decimal.
+    Crc64,
+    /// S3's CRC-64/NVME, in base64.
+    Crc64Nvme,
+}
+
+impl WholeChecksum {
+    fn of(self, head: &ObjectHead) -> Option<u64> {
+        match self {
+            WholeChecksum::Crc64 => head.crc64,
+            WholeChecksum::Crc64Nvme => head.crc64_nvme,
+        }
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            WholeChecksum::Crc64 => "CRC-64",
+            WholeChecksum::Crc64Nvme => "CRC-64/NVME",
+        }
+    }
+
+    fn show(self, crc: u64) -> String {
+        match self {
+            WholeChecksum::Crc64 => crc.to_string(),
+            WholeChecksum::Crc64Nvme => aws_chunked::checksum_text(crc),
+        }
+    }
+}
+
+/// What one attempt streamed: the CRC-64/XZ of the bytes, and the CRC-64/NVME its trailer
+/// carried when it was aws-chunked.
+struct Streamed {
+    crc64: u64,
+    trailer_nvme: Option<u64>,
 }
 
 /// One UploadPart's arguments, kept together across its attempts and modes.

@@ -176,9 +176,11 @@ pub trait Protocol: Send + Sync {
             return Err(error);
         }
         let completed = self.site().dialect.documents.completed(&response.body)?;
+        let crc64_nvme = completed.crc64_nvme();
         let receipt = object_receipt(self.site().dialect, response, completed.etag, OPERATION)?;
         Ok(ObjectReceipt {
             location: completed.location,
+            crc64_nvme,
             ..receipt
         })
     }
@@ -365,6 +367,7 @@ fn object_receipt(
         location: String::new(),
         version_id: header(dialect.version_id_header),
         crc64: server_crc64(dialect, response, operation)?,
+        crc64_nvme: None,
         request_id: header(dialect.request_id_header),
     })
 }

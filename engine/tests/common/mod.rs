@@ -241,6 +241,21 @@ impl TestServer {
         (status == 200).then_some(headers)
     }
 
+    /// HeadObject through the S3 front end (`--s3`), asking for the stored checksums as S3
+    /// clients do (`x-amz-checksum-mode: ENABLED`): the status and the headers.
+    pub fn s3_head(&self, key: &str) -> (u16, reqwest::header::HeaderMap) {
+        self.runtime.block_on(async {
+            let response = self
+                .http
+                .head(format!("{}/{BUCKET}/{key}", self.endpoint))
+                .header("x-amz-checksum-mode", "ENABLED")
+                .send()
+                .await
+                .unwrap();
+            (response.status().as_u16(), response.headers().clone())
+        })
+    }
+
     /// Upload ids the server still holds for the test bucket.
     pub fn open_uploads(&self) -> Vec<String> {
         self.runtime.block_on(async {

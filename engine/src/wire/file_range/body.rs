@@ -110,7 +110,11 @@ pub(crate) fn body(
                     return Ok(None);
                 }
                 framing.ended = true;
-                let end = aws_chunked::end(framing.nvme.finalize());
+                let nvme = framing.nvme.finalize();
+                let mut digest = state.digest.lock().unwrap_or_else(|e| e.into_inner());
+                digest.trailer_nvme = Some(nvme);
+                drop(digest);
+                let end = aws_chunked::end(nvme);
                 return Ok(Some((end, state)));
             }
         }

@@ -44,4 +44,6 @@ pub(crate) struct Feed {
 pub(crate) struct Digest {
     pub crc: Crc64,
     pub read_error: Option<io::Error>,
+    /// The CRC-64/NVME sent in the aws-chunked trailer, once the body ended with one.
+    pub trailer_nvme: Option<u64>,
 }

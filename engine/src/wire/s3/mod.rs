@@ -3,7 +3,8 @@
 //!
 //! Integrity. The engine compares each part's CRC-64/XZ with TOS's `x-tos-hash-crc64ecma`;
 //! S3 stores send no such header, so `crc64` is always `None` here and that check is
-//! skipped. Measured against SeaweedFS 4.48 (`weed mini`, 2026-11):
+//! skipped. The whole object is checked by CRC-64/NVME instead, where the upload was created
+//! with that algorithm (`Wire::create_multipart_upload`, docs/s3-stores.md). Measured against SeaweedFS 4.48 (`weed mini`, 2026-11):
 //! - `x-amz-content-sha256` is NOT verified: a signed but wrong SHA-256 of a part or of a
 //!   PutObject body is accepted with 200. `UNSIGNED-PAYLOAD` therefore loses nothing there.
 //! - `Content-MD5` is verified (400 `BadDigest`), and so are the `x-amz-checksum-crc32`,

@@ -227,6 +227,7 @@ fn complete_carries_the_sha256_of_its_xml_body() {
     let parts = [CompletedPart {
         part_number: 1,
         etag: "\"e1\"".into(),
+        crc64_nvme: None,
     }];
     let op = p.complete_multipart_upload("mybucket", "k", "up", &parts);
     let s = signed(&p, &op);

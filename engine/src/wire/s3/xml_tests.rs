@@ -27,10 +27,12 @@ fn complete_body_lists_parts_in_order_with_quoted_etags() {
         CompletedPart {
             part_number: 2,
             etag: "\"b2\"".into(),
+            crc64_nvme: None,
         },
         CompletedPart {
             part_number: 1,
             etag: "\"a1\"".into(),
+            crc64_nvme: Some(0xae8b_1486_0a79_9888),
         },
     ];
     let xml = String::from_utf8(Xml::complete_body(&parts).to_vec()).unwrap();
@@ -43,6 +45,28 @@ fn complete_body_lists_parts_in_order_with_quoted_etags() {
     // Whether the quotes are escaped or not, the ETag must read back unchanged.
     let again: CompleteForTest = quick_xml::de::from_str(&xml).unwrap();
     assert_eq!(again.part[0].etag, "\"a1\"");
+    // A part's CRC-64/NVME as S3 writes it; a part without one lists none.
+    assert_eq!(again.part[0].checksum.as_deref(), Some("rosUhgp5mIg="));
+    assert_eq!(again.part[1].checksum, None);
+}
+
+#[test]
+fn complete_result_gives_the_whole_objects_crc64_nvme_only_when_full_object() {
+    let result = |checksum: &str| {
+        let body = format!(
+            "<CompleteMultipartUploadResult><ETag>\"e-2\"</ETag>{checksum}</CompleteMultipartUploadResult>"
+        );
+        Xml.completed(body.as_bytes()).unwrap().crc64_nvme()
+    };
+    let value = "<ChecksumCRC64NVME>rosUhgp5mIg=</ChecksumCRC64NVME>";
+    assert_eq!(result(""), None);
+    assert_eq!(result(value), Some(0xae8b_1486_0a79_9888));
+    let full = format!("{value}<ChecksumType>FULL_OBJECT</ChecksumType>");
+    assert_eq!(result(&full), Some(0xae8b_1486_0a79_9888));
+    let composite = format!("{value}<ChecksumType>COMPOSITE</ChecksumType>");
+    assert_eq!(result(&composite), None);
+    let garbled = "<ChecksumCRC64NVME>rosUhgp5mIg=-2</ChecksumCRC64NVME>";
+    assert_eq!(result(garbled), None);
 }
 
 #[derive(Deserialize)]
@@ -55,6 +79,8 @@ struct CompleteForTest {
 struct PartForTest {
     #[serde(rename = "ETag")]
     etag: String,
+    #[serde(rename = "ChecksumCRC64NVME", default)]
+    checksum: Option<String>,
 }
 
 #[test]
