@@ -220,6 +220,11 @@ impl Journal {
         self.done.get(relative).map(|d| &d.0)
     }
 
+    /// The names of the files an earlier run finished, as they stand now.
+    pub fn done_names(&self) -> std::collections::HashSet<String> {
+        self.done.iter().map(|d| d.0.relative.clone()).collect()
+    }
+
     /// Queues the entry; it reaches the file within `FLUSH_INTERVAL` (see `flush_if_due`),
     /// at the next `flush`, or sooner when enough entries wait.
     pub fn record(&mut self, entry: DoneFile) -> Result<()> {

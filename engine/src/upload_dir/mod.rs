@@ -142,6 +142,12 @@ pub(crate) async fn upload_dir(
     });
 
     let mut found_batch = open_ahead::Found::default();
+    let finished = Arc::new(
+        journal
+            .as_ref()
+            .map(Journal::done_names)
+            .unwrap_or_default(),
+    );
     let mut output = UploadDirOutput::default();
     let mut running: FuturesUnordered<FileFuture> = FuturesUnordered::new();
     let mut walk_done = false;
@@ -158,7 +164,7 @@ pub(crate) async fn upload_dir(
             _ = cancel.cancelled(), if !stopping => stopping = true,
             // The caller's thread is behind with the events: start nothing until it catches up.
             _ = queue.room(), if !queue.has_room() => {}
-            item = open_ahead::next_found(&mut found, &mut found_batch, shared.part_size), if !walk_done && !stopping && running.len() < file_concurrency && queue.has_room() => {
+            item = open_ahead::next_found(&mut found, &mut found_batch, shared.part_size, &finished), if !walk_done && !stopping && running.len() < file_concurrency && queue.has_room() => {
                 let Some(item) = item else {
                     walk_done = true;
                     lock(&reporter).walk_complete();

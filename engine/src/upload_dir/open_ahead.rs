@@ -5,6 +5,8 @@
 //! about 30 % more CPU. Large files are opened by their multipart upload, off the workers too.
 
 use super::walk::WalkItem;
+use std::collections::HashSet;
+use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -25,10 +27,15 @@ impl Default for Found {
 /// The next item of the walk, its file opened when small. Cancel-safe. A hung open holds only
 /// this future: the folder loop answers a pause meanwhile, and the blocking thread is left to
 /// finish on its own.
+///
+/// `finished`: the files the journal had at the start. A rerun skips them, so they are not
+/// opened (one open each of a folder already nearly done); should one have changed since, its
+/// upload opens it itself.
 pub(super) async fn next_found(
     found: &mut mpsc::Receiver<Vec<WalkItem>>,
     state: &mut Found,
     part_size: u64,
+    finished: &Arc<HashSet<String>>,
 ) -> Option<WalkItem> {
     loop {
         match state {
@@ -37,7 +44,8 @@ pub(super) async fn next_found(
                     return Some(item);
                 }
                 let items = found.recv().await?;
-                let open = move || open_ahead(items, part_size);
+                let finished = Arc::clone(finished);
+                let open = move || open_ahead(items, part_size, &finished);
                 *state = Found::Opening(tokio::task::spawn_blocking(open));
             }
             Found::Opening(opening) => {
@@ -53,16 +61,20 @@ pub(super) async fn next_found(
 }
 
 /// The batch with its small files opened.
-fn open_ahead(mut items: Vec<WalkItem>, part_size: u64) -> Vec<WalkItem> {
+fn open_ahead(
+    mut items: Vec<WalkItem>,
+    part_size: u64,
+    finished: &HashSet<String>,
+) -> Vec<WalkItem> {
     for item in &mut items {
         if let WalkItem::File {
             path,
+            relative,
             identity,
             opened,
-            ..
         } = item
         {
-            if identity.size < part_size {
+            if identity.size < part_size && !finished.contains(relative.as_str()) {
                 *opened = Some(crate::upload::validate::open_regular(path));
             }
         }
