@@ -1,4 +1,4 @@
-//! Query-string signatures (presigned URLs, docs/protocol.md §8.3): the same
+//! Query-string signatures (presigned URLs, docs/protocol.md §8.5): the same
 //! `TOS4-HMAC-SHA256` signer as header signatures, its inputs taken from `X-Tos-*` query
 //! parameters, the payload signed as `UNSIGNED-PAYLOAD`, and a lifetime of its own.
 

@@ -1,5 +1,5 @@
 //! Presigned URLs: a query-string signature stands for the Authorization header
-//! (docs/protocol.md §8.3).
+//! (docs/protocol.md §8.5).
 
 mod common;
 
