@@ -9,9 +9,11 @@
 //!
 //! The rate is measured on parts the server confirmed, never on bytes handed to the socket:
 //! a socket buffer swallows megabytes at once (a whole small part) long before the link has
-//! carried them. Each part started at a given count gives its own rate, size over time from
-//! its start to its receipt; the aggregate is the count times their mean, judged once as
-//! many parts as there are tasks have been confirmed.
+//! carried them. Each part started at a given count gives its size and its time from its
+//! start to its receipt; by Little's law the aggregate is the count times their bytes over
+//! their time, judged once as many parts as there are tasks have been confirmed. (The mean
+//! of each part's own rate, used before, is pulled up by the fastest: 256 small files at
+//! once on loopback read as 11 MB/s where they moved 7.)
 //!
 //! Judging on confirmed parts costs a whole part's time per step, and a part started at a
 //! low count stays on its one connection to the end: a 1 GiB file of 20 MiB parts at 40 ms
@@ -46,6 +48,10 @@ const PROBE_SKIP: u64 = 1 << 20;
 /// Bytes each connection hands over inside the probe's window, and its shortest length.
 const PROBE_BYTES: u64 = 1 << 20;
 const PROBE_MIN_WINDOW: Duration = Duration::from_millis(50);
+/// A count is judged on at least this long of confirmations: 32 small files on loopback are
+/// confirmed within a few milliseconds, where one scheduling delay of the host can make a
+/// count look a third as fast as it is. Across a WAN a count's first round trip is longer.
+const MIN_JUDGE_WINDOW: Duration = Duration::from_millis(30);
 
 /// What the tuner asks of the coordinator after a part is confirmed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -79,8 +85,11 @@ pub struct TaskTuner {
     previous: Option<(usize, f64)>,
     /// Parts started before this were sent partly at another count: not counted.
     since: Instant,
-    /// Rates (bytes per second) of the parts started at the current count.
-    samples: Vec<f64>,
+    /// How many parts started at the current count were confirmed, their bytes, and the
+    /// seconds they took together.
+    samples: usize,
+    sampled_bytes: f64,
+    sampled_seconds: f64,
     done: bool,
     /// The probe of the start count's send rate, until it has decided or a judgement came first.
     probe: Option<Probe>,
@@ -112,7 +121,9 @@ impl TaskTuner {
             downwards: false,
             previous: None,
             since: now,
-            samples: Vec::new(),
+            samples: 0,
+            sampled_bytes: 0.0,
+            sampled_seconds: 0.0,
             done: false,
             probe: Some(Probe::default()),
         }
@@ -155,7 +166,7 @@ impl TaskTuner {
         self.downwards = true;
         self.tasks = next;
         self.since = now;
-        self.samples.clear();
+        self.clear_samples();
         Decision::Change {
             tasks: next,
             rate: per_task * tasks as f64,
@@ -175,12 +186,13 @@ impl TaskTuner {
             return Decision::Keep;
         }
         let took = now.duration_since(started).max(Duration::from_micros(100));
-        self.samples.push(size as f64 / took.as_secs_f64());
-        if self.samples.len() < self.tasks {
+        self.samples += 1;
+        self.sampled_bytes += size as f64;
+        self.sampled_seconds += took.as_secs_f64();
+        if self.samples < self.tasks || now.duration_since(self.since) < MIN_JUDGE_WINDOW {
             return Decision::Keep;
         }
-        let mean = self.samples.iter().sum::<f64>() / self.samples.len() as f64;
-        let rate = mean * self.tasks as f64;
+        let rate = self.sampled_bytes / self.sampled_seconds * self.tasks as f64;
         self.probe = None;
         if self.downwards {
             self.judge_downwards(rate, now)
@@ -191,7 +203,7 @@ impl TaskTuner {
 
     fn judge(&mut self, rate: f64, now: Instant, parts_left: usize) -> Decision {
         if let Some((before, before_rate)) = self.previous {
-            if rate < before_rate * (1.0 + MIN_GAIN) {
+            if rate < before_rate * (1.0 + self.min_gain()) {
                 return self.settle(before, rate);
             }
         }
@@ -224,8 +236,20 @@ impl TaskTuner {
     fn step(&mut self, tasks: usize, now: Instant, rate: f64) -> Decision {
         self.tasks = tasks;
         self.since = now;
-        self.samples.clear();
+        self.clear_samples();
         Decision::Change { tasks, rate }
+    }
+
+    /// A step of more than a doubling must pay `MIN_GAIN` for each doubling in it: eight times
+    /// the connections and memory for 10 % more is within the noise of a shared host.
+    fn min_gain(&self) -> f64 {
+        MIN_GAIN * (self.growth as f64).log2()
+    }
+
+    fn clear_samples(&mut self) {
+        self.samples = 0;
+        self.sampled_bytes = 0.0;
+        self.sampled_seconds = 0.0;
     }
 
     fn settle(&mut self, tasks: usize, rate: f64) -> Decision {
@@ -460,6 +484,46 @@ mod tests {
         assert!(
             auto <= fixed * 1.1,
             "automatic {auto:.3} s, {START_TASKS} tasks {fixed:.3} s"
+        );
+    }
+
+    #[test]
+    fn the_rate_is_bytes_over_time_not_the_mean_of_each_rate() {
+        // Two parts at once, one of 1 MB in 10 ms and one in 1 s: 2 MB in 1.01 s of part
+        // time, by Little's law 3.96 MB/s for the two; the mean of their rates said 101.
+        let start = Instant::now();
+        let mut tuner = TaskTuner::with_steps(64, start, 2, 2);
+        let later = start + Duration::from_secs(2);
+        let fast = later - Duration::from_millis(10);
+        let slow = later - Duration::from_secs(1);
+        assert_eq!(tuner.part_done(1_000_000, fast, later, 100), Decision::Keep);
+        let Decision::Change { rate, .. } = tuner.part_done(1_000_000, slow, later, 100) else {
+            panic!("no change");
+        };
+        assert!((rate - 3.96e6).abs() < 0.01e6, "{rate}");
+    }
+
+    #[test]
+    fn a_step_of_eight_times_must_pay_for_three_doublings() {
+        // Files: 32, then 256. 20 % more for eight times the connections is not enough.
+        let start = Instant::now();
+        let mut tuner = TaskTuner::with_steps(256, start, 32, 8);
+        let mut now = start + Duration::from_secs(1);
+        for _ in 0..32 {
+            tuner.part_done(1000, now - Duration::from_millis(10), now, 10_000);
+        }
+        assert_eq!(tuner.tasks(), 256);
+        let since = now;
+        now += Duration::from_secs(1);
+        let mut last = Decision::Keep;
+        for _ in 0..256 {
+            // 256 files of 1000 bytes in 66.7 ms each: 3.84 MB/s against 3.2 at 32 (1.2 x).
+            last = tuner.part_done(1000, now - Duration::from_micros(66_667), now, 10_000);
+        }
+        assert!(since < now);
+        assert!(
+            matches!(last, Decision::Settled { tasks: 32, .. }),
+            "{last:?}"
         );
     }
 }
