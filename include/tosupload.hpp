@@ -129,6 +129,9 @@ public:
      * or renamed (message() names it); the checkpoint stays, so the same call resumes once
      * the cause is fixed. */
     bool local_write() const noexcept { return result_ == TOS_ERR_LOCAL_WRITE; }
+    /** Another run of the same transfer (same checkpoint or folder journal) is working on it;
+     * this call sent nothing and touched nothing (since 1.2.0). */
+    bool checkpoint_in_use() const noexcept { return result_ == TOS_ERR_CHECKPOINT_IN_USE; }
 
 private:
     static std::string describe(tos_result result, const std::string &message, bool server, std::uint16_t status,

@@ -43,6 +43,7 @@ fn result_numbers_are_stable() {
         (TOS_ERR_STREAM_READ, 207),
         (TOS_ERR_OBJECT_CHANGED, 208),
         (TOS_ERR_LOCAL_WRITE, 209),
+        (TOS_ERR_CHECKPOINT_IN_USE, 210),
         (TOS_PAUSED, 300),
         (TOS_ABORTED, 301),
         (TOS_ERR_INTERNAL, 900),

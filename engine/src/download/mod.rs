@@ -14,7 +14,9 @@ pub mod request;
 mod temp_file;
 
 use crate::cancel::{stopped_before_start, CancelHook, CancelKind};
+use crate::checkpoint_lock::CheckpointLock;
 use crate::error::{ErrorKind, Result, UploadError};
+use crate::file_system::off_caller;
 use crate::wire::get_object::{ReadHead, ReadOptions};
 use crate::wire::{Object, Wire};
 use checkpoint::DownloadCheckpoint;
@@ -50,6 +52,39 @@ pub(crate) async fn download_file_asking(
     if let Some(kind) = cancel.requested() {
         return Err(stopped_before_start(kind));
     }
+    // The checkpoint is locked before any request: a second run of the same download must
+    // fail before it sends or writes anything (docs/download.md §3.4).
+    if let Destination::File(target) = &destination {
+        prepare_target(target).await?;
+    }
+    let checkpoint_path = match (&destination, request.enable_checkpoint) {
+        (Destination::File(target), true) => {
+            let name = checkpoint::file_name(
+                target,
+                &request.bucket,
+                &request.key,
+                request.version_id.as_deref(),
+            );
+            Some(checkpoint::resolve_path(
+                request.checkpoint_file.as_deref(),
+                target,
+                &name,
+            )?)
+        }
+        _ => None,
+    };
+    let lock = match &checkpoint_path {
+        Some(path) => {
+            let path = path.clone();
+            Some(
+                off_caller(&cancel, "locking the checkpoint", move || {
+                    CheckpointLock::acquire(&path)
+                })
+                .await?,
+            )
+        }
+        None => None,
+    };
     let options = request::read_options(&request);
     let object = Object {
         bucket: &request.bucket,
@@ -74,19 +109,6 @@ pub(crate) async fn download_file_asking(
     let target = match destination {
         Destination::Directory(dir) => return make_directory(&request, &head, dir).await,
         Destination::File(target) => target,
-    };
-    prepare_target(&target).await?;
-    let checkpoint_path = match (request.enable_checkpoint, &request.checkpoint_file) {
-        (false, _) => None,
-        (true, given) => {
-            let name = checkpoint::file_name(
-                &target,
-                &request.bucket,
-                &request.key,
-                request.version_id.as_deref(),
-            );
-            Some(checkpoint::resolve_path(given.as_deref(), &target, &name)?)
-        }
     };
     let template = DownloadEvent {
         kind: DownloadEventKind::DownloadResumed,
@@ -118,6 +140,7 @@ pub(crate) async fn download_file_asking(
         temp: None,
         bytes_received: 0,
         request,
+        _lock: lock,
     };
     log::info!(
         "download {}/{} to {}: {} bytes in ranges of {} bytes, {} at once (0 = automatic)",
@@ -208,6 +231,8 @@ pub(crate) struct Session {
     /// The temp file once created or reopened, and its path.
     temp: Option<(Arc<File>, PathBuf)>,
     bytes_received: u64,
+    /// Released when the session ends, after the checkpoint's last save or removal.
+    _lock: Option<CheckpointLock>,
 }
 
 impl Session {

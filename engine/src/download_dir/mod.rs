@@ -108,7 +108,10 @@ pub(crate) async fn download_dir(
                 &request.dir,
             );
             Some(Journal::open(&path).map_err(|e| UploadError {
-                kind: ErrorKind::CheckpointPathInvalid,
+                kind: match e.kind {
+                    ErrorKind::CheckpointInUse => e.kind,
+                    _ => ErrorKind::CheckpointPathInvalid,
+                },
                 ..e
             })?)
         }
