@@ -2356,7 +2356,9 @@ TOS_API
 uint64_t tos_download_dir_output_files_downloaded(const struct tos_download_dir_output *output);
 
 /**
- * Bytes of the objects downloaded by this call. 0 for a NULL output.
+ * Body bytes this call fetched for the objects it downloaded: an object resumed from its
+ * checkpoint counts only the ranges fetched now (as `tos_download_file_output_bytes_received`).
+ * 0 for a NULL output.
  */
 TOS_API
 uint64_t tos_download_dir_output_bytes_downloaded(const struct tos_download_dir_output *output);

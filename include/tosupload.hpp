@@ -917,7 +917,7 @@ struct DownloadDirInput {
  */
 struct DownloadDirOutput {
     std::uint64_t files_downloaded = 0; ///< by this call; folder markers not counted
-    std::uint64_t bytes_downloaded = 0;
+    std::uint64_t bytes_downloaded = 0; ///< fetched by this call (a resumed object: its missing ranges)
     std::uint64_t files_skipped = 0; ///< not fetched: done by an earlier run (journal), or skip_existing
     std::uint64_t bytes_skipped = 0;
     std::uint64_t dirs_created = 0; ///< directories made for keys ending in '/'
