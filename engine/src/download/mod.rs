@@ -10,6 +10,7 @@ mod destination;
 pub mod events;
 pub(crate) mod fetch;
 mod plan;
+mod renamed;
 pub mod request;
 mod temp_file;
 
@@ -139,6 +140,7 @@ pub(crate) async fn download_file_asking(
         checkpoint: DownloadCheckpoint::default(),
         temp: None,
         bytes_received: 0,
+        renamed_earlier: false,
         request,
         _lock: lock,
     };
@@ -231,6 +233,8 @@ pub(crate) struct Session {
     /// The temp file once created or reopened, and its path.
     temp: Option<(Arc<File>, PathBuf)>,
     bytes_received: u64,
+    /// The checkpoint's run had renamed the finished file into place (renamed.rs).
+    renamed_earlier: bool,
     /// Released when the session ends, after the checkpoint's last save or removal.
     _lock: Option<CheckpointLock>,
 }
@@ -242,6 +246,9 @@ impl Session {
             return Err(self.stop(kind).await);
         }
         self.reporter.started(self.head.size, already);
+        if self.renamed_earlier {
+            return Ok(self.finish_renamed_earlier());
+        }
         self.fetch_missing().await?;
         if let Some(kind) = self.cancel.requested() {
             return Err(self.stop(kind).await);
