@@ -16,7 +16,7 @@ use tosupload_engine::{ErrorKind, ProgressKind, UploadEventKind};
 #[test]
 fn result_numbers_are_stable() {
     use tos_result::*;
-    let expected: [(tos_result, u32); 30] = [
+    let expected: [(tos_result, u32); 31] = [
         (TOS_OK, 0),
         (TOS_ERR_NULL_ARGUMENT, 100),
         (TOS_ERR_STRUCT_SIZE, 101),
