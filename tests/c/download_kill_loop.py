@@ -224,13 +224,22 @@ class Trial(KillTrial):
             if again:
                 self.fail("fetched again though journaled done at kill of run %d: %s" % (index + 1, again[:5]))
             for key, done in ranges.items():
-                hits = [e["range"] for e in later if e["key"] == key and asked_range(e)
+                hits = ["%s (logged %+d ms from the kill, seq %d)" % (e["range"], e["time_ms"] - self.kill_ms[index],
+                                                                     e["seq"])
+                        for e in later if e["key"] == key and asked_range(e)
                         and any(asked_range(e)[0] <= end and asked_range(e)[1] >= start for start, end in done)]
                 if not hits:
                     continue
                 relative = key[len(self.prefix):]
-                what = "%s: ranges recorded done at the kill of run %d fetched again: %s" % (
-                    relative, index + 1, hits[:4])
+                # What a replay needs to tell a lost record from a discarded checkpoint.
+                history = "; ".join(
+                    "run %d%s: GETs %s, recorded at its kill %s" % (
+                        i + 1, " (killed)" if killed else "",
+                        [e["range"] for e in entries if e.get("key") == key and e["op"] == "GetObject"],
+                        sorted(self.at_kill[i][1].get(key, [])) if self.at_kill[i] else "-")
+                    for i, (_, killed, entries) in enumerate(self.runs))
+                what = "%s: ranges recorded done at the kill of run %d fetched again: %s [%s]" % (
+                    relative, index + 1, hits[:4], history)
                 if whole.get(relative):
                     self.gap("rename-window", what + " (the file was already whole at the destination)")
                 else:
