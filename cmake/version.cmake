@@ -4,8 +4,8 @@
 #
 # `cargo pkgid` rather than reading Cargo.toml: it finds the package by name wherever it
 # lives in the workspace and resolves `version.workspace = true`.
-# Sets TOSUPLOAD_VERSION (1.1.0), TOSUPLOAD_VERSION_MAJOR (1),
-# TOSUPLOAD_SONAME (libtosupload.so.1) and TOSUPLOAD_REAL_NAME (libtosupload.so.1.1.0).
+# Sets TOSUPLOAD_VERSION (1.2.0), TOSUPLOAD_VERSION_MAJOR (1),
+# TOSUPLOAD_SONAME (libtosupload.so.1) and TOSUPLOAD_REAL_NAME (libtosupload.so.1.2.0).
 execute_process(
   COMMAND ${CARGO} pkgid --quiet tosupload
   WORKING_DIRECTORY ${CMAKE_SOURCE_DIR}

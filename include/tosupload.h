@@ -64,9 +64,9 @@
  * TOS_VERSION_NUM is MAJOR*10000 + MINOR*100 + PATCH: compare it with tos_version_num(), the
  * loaded library's, before using what a newer minor release added. */
 #define TOS_VERSION_MAJOR 1
-#define TOS_VERSION_MINOR 1
+#define TOS_VERSION_MINOR 2
 #define TOS_VERSION_PATCH 0
-#define TOS_VERSION_NUM 10100
+#define TOS_VERSION_NUM 10200
 
 /* True when the library that filled the callback payload *ptr (of type `type`, which starts
  * with size_t struct_size) wrote `field`: a program built against a newer header than the
@@ -215,6 +215,15 @@ enum tos_result
    * call resumes.
    */
   TOS_ERR_LOCAL_WRITE = 209,
+  /**
+   * Another run (another process, or another call in this one) is working on the same
+   * checkpoint or folder journal: the same `tos_download_file`, `tos_upload_file`,
+   * `tos_download_dir` or `tos_upload_dir` with checkpointing on. This call failed at once,
+   * before any request, and touched nothing; the message names the checkpoint. It holds an
+   * exclusive lock on `<checkpoint>.lock` while it runs; a lock file left by a killed
+   * process does not block (since 1.2.0).
+   */
+  TOS_ERR_CHECKPOINT_IN_USE = 210,
   /**
    * Paused by `tos_pause(hook)`: what lets the call resume is kept (an upload's multipart
    * upload and checkpoint; a download's temporary file and checkpoint; a folder's journal),
@@ -2347,7 +2356,9 @@ TOS_API
 uint64_t tos_download_dir_output_files_downloaded(const struct tos_download_dir_output *output);
 
 /**
- * Bytes of the objects downloaded by this call. 0 for a NULL output.
+ * Body bytes this call fetched for the objects it downloaded: an object resumed from its
+ * checkpoint counts only the ranges fetched now (as `tos_download_file_output_bytes_received`).
+ * 0 for a NULL output.
  */
 TOS_API
 uint64_t tos_download_dir_output_bytes_downloaded(const struct tos_download_dir_output *output);

@@ -129,6 +129,9 @@ public:
      * or renamed (message() names it); the checkpoint stays, so the same call resumes once
      * the cause is fixed. */
     bool local_write() const noexcept { return result_ == TOS_ERR_LOCAL_WRITE; }
+    /** Another run of the same transfer (same checkpoint or folder journal) is working on it;
+     * this call sent nothing and touched nothing (since 1.2.0). */
+    bool checkpoint_in_use() const noexcept { return result_ == TOS_ERR_CHECKPOINT_IN_USE; }
 
 private:
     static std::string describe(tos_result result, const std::string &message, bool server, std::uint16_t status,
@@ -914,7 +917,7 @@ struct DownloadDirInput {
  */
 struct DownloadDirOutput {
     std::uint64_t files_downloaded = 0; ///< by this call; folder markers not counted
-    std::uint64_t bytes_downloaded = 0;
+    std::uint64_t bytes_downloaded = 0; ///< fetched by this call (a resumed object: its missing ranges)
     std::uint64_t files_skipped = 0; ///< not fetched: done by an earlier run (journal), or skip_existing
     std::uint64_t bytes_skipped = 0;
     std::uint64_t dirs_created = 0; ///< directories made for keys ending in '/'

@@ -78,6 +78,13 @@ pub enum tos_result {
     /// the system's error. The checkpoint stays usable: after the cause is fixed, the same
     /// call resumes.
     TOS_ERR_LOCAL_WRITE = 209,
+    /// Another run (another process, or another call in this one) is working on the same
+    /// checkpoint or folder journal: the same `tos_download_file`, `tos_upload_file`,
+    /// `tos_download_dir` or `tos_upload_dir` with checkpointing on. This call failed at once,
+    /// before any request, and touched nothing; the message names the checkpoint. It holds an
+    /// exclusive lock on `<checkpoint>.lock` while it runs; a lock file left by a killed
+    /// process does not block (since 1.2.0).
+    TOS_ERR_CHECKPOINT_IN_USE = 210,
     /// Paused by `tos_pause(hook)`: what lets the call resume is kept (an upload's multipart
     /// upload and checkpoint; a download's temporary file and checkpoint; a folder's journal),
     /// and the same call with checkpointing on resumes it.
@@ -97,7 +104,7 @@ pub enum tos_result {
 // (src/tests.rs) checks that `ALL` and `name` cover every code.
 impl tos_result {
     /// Every code, for tests and for `tos_result_name`.
-    pub const ALL: [tos_result; 30] = [
+    pub const ALL: [tos_result; 31] = [
         tos_result::TOS_OK,
         tos_result::TOS_ERR_NULL_ARGUMENT,
         tos_result::TOS_ERR_STRUCT_SIZE,
@@ -124,6 +131,7 @@ impl tos_result {
         tos_result::TOS_ERR_STREAM_READ,
         tos_result::TOS_ERR_OBJECT_CHANGED,
         tos_result::TOS_ERR_LOCAL_WRITE,
+        tos_result::TOS_ERR_CHECKPOINT_IN_USE,
         tos_result::TOS_PAUSED,
         tos_result::TOS_ABORTED,
         tos_result::TOS_ERR_INTERNAL,
@@ -152,6 +160,7 @@ impl tos_result {
             ErrorKind::StreamRead => tos_result::TOS_ERR_STREAM_READ,
             ErrorKind::ObjectChanged => tos_result::TOS_ERR_OBJECT_CHANGED,
             ErrorKind::LocalWrite => tos_result::TOS_ERR_LOCAL_WRITE,
+            ErrorKind::CheckpointInUse => tos_result::TOS_ERR_CHECKPOINT_IN_USE,
             ErrorKind::Paused => tos_result::TOS_PAUSED,
             ErrorKind::Aborted => tos_result::TOS_ABORTED,
             ErrorKind::Internal => tos_result::TOS_ERR_INTERNAL,
@@ -187,6 +196,7 @@ impl tos_result {
             tos_result::TOS_ERR_STREAM_READ => c"TOS_ERR_STREAM_READ",
             tos_result::TOS_ERR_OBJECT_CHANGED => c"TOS_ERR_OBJECT_CHANGED",
             tos_result::TOS_ERR_LOCAL_WRITE => c"TOS_ERR_LOCAL_WRITE",
+            tos_result::TOS_ERR_CHECKPOINT_IN_USE => c"TOS_ERR_CHECKPOINT_IN_USE",
             tos_result::TOS_PAUSED => c"TOS_PAUSED",
             tos_result::TOS_ABORTED => c"TOS_ABORTED",
             tos_result::TOS_ERR_INTERNAL => c"TOS_ERR_INTERNAL",

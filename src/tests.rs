@@ -16,7 +16,7 @@ use tosupload_engine::{ErrorKind, ProgressKind, UploadEventKind};
 #[test]
 fn result_numbers_are_stable() {
     use tos_result::*;
-    let expected: [(tos_result, u32); 30] = [
+    let expected: [(tos_result, u32); 31] = [
         (TOS_OK, 0),
         (TOS_ERR_NULL_ARGUMENT, 100),
         (TOS_ERR_STRUCT_SIZE, 101),
@@ -43,6 +43,7 @@ fn result_numbers_are_stable() {
         (TOS_ERR_STREAM_READ, 207),
         (TOS_ERR_OBJECT_CHANGED, 208),
         (TOS_ERR_LOCAL_WRITE, 209),
+        (TOS_ERR_CHECKPOINT_IN_USE, 210),
         (TOS_PAUSED, 300),
         (TOS_ABORTED, 301),
         (TOS_ERR_INTERNAL, 900),

@@ -26,6 +26,15 @@ const ResultObjectChanged Result = C.TOS_ERR_OBJECT_CHANGED
 // so the same call resumes once the cause is fixed.
 const ResultLocalWrite Result = C.TOS_ERR_LOCAL_WRITE
 
+// ResultCheckpointInUse: another run (another process, or another call in this one) is
+// working on the same checkpoint or folder journal: the same DownloadFile, UploadFile,
+// DownloadDir or UploadDir with checkpointing on. The call failed before any request and
+// touched nothing; the message names the checkpoint (since 1.2.0).
+const ResultCheckpointInUse Result = C.TOS_ERR_CHECKPOINT_IN_USE
+
+// ErrCheckpointInUse is for errors.Is on the error of any resumable call.
+var ErrCheckpointInUse error = ResultCheckpointInUse
+
 // ErrObjectChanged and ErrLocalWrite are for errors.Is on the error of DownloadFile, and on
 // the Err of a DownloadDir failure.
 var (

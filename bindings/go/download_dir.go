@@ -112,7 +112,7 @@ type DownloadDirInput struct {
 // DownloadDirOutput is the result of a folder download.
 type DownloadDirOutput struct {
 	FilesDownloaded int64 // by this call; folder markers not counted
-	BytesDownloaded int64 // the sizes of those objects (a resumed one counts whole)
+	BytesDownloaded int64 // body bytes fetched for them by this call (a resumed one: only its missing ranges)
 	FilesSkipped    int64 // not fetched: done by an earlier run (journal), or SkipExisting
 	BytesSkipped    int64
 	DirsCreated     int64        // directories made for keys ending in "/"

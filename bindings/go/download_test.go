@@ -413,4 +413,8 @@ func TestDownloadNames(t *testing.T) {
 		t.Errorf("ObjectChanged/LocalWrite: %d %d %v %v", tos.ResultObjectChanged, tos.ResultLocalWrite,
 			tos.ErrObjectChanged, tos.ErrLocalWrite)
 	}
+	if tos.ResultCheckpointInUse != 210 ||
+		tos.ErrCheckpointInUse.Error() != "tosupload: TOS_ERR_CHECKPOINT_IN_USE" {
+		t.Errorf("CheckpointInUse: %d %v", tos.ResultCheckpointInUse, tos.ErrCheckpointInUse)
+	}
 }

@@ -33,6 +33,9 @@ pub enum ErrorKind {
     /// A download could not write, sync or rename its local files (no space, read-only,
     /// permission denied); the message names the path and the OS error.
     LocalWrite,
+    /// Another run (another process, or another call in this one) holds the lock of the same
+    /// checkpoint or folder journal; nothing was sent (docs/download.md §3.4).
+    CheckpointInUse,
     Paused,
     Aborted,
     Internal,

@@ -16,6 +16,7 @@
 
 mod attributes;
 mod cancel;
+mod checkpoint_lock;
 mod client;
 mod config;
 mod credentials;

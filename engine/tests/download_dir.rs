@@ -456,6 +456,16 @@ fn a_large_object_paused_mid_way_resumes_through_its_own_checkpoint() {
         ranges.iter().all(|(first, _)| *first >= 5 * MIB),
         "the first range was fetched again: {ranges:?}"
     );
+    // bytes_downloaded counts what this run fetched, not the resumed file whole.
+    let served: u64 = (s.server.log().into_iter())
+        .filter(|e| e["op"] == "GetObject" && e["seq"].as_u64().unwrap() > seq)
+        .map(|e| e["response_bytes"].as_u64().unwrap())
+        .sum();
+    assert!(
+        served < 15 * MIB,
+        "{served} bytes served to the resumed run"
+    );
+    assert_eq!(output.bytes_downloaded, served);
     assert_eq!(std::fs::read(s.local().join("big.bin")).unwrap(), big);
     assert_eq!(std::fs::read_dir(s.checkpoints()).unwrap().count(), 0);
 }

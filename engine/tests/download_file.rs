@@ -971,3 +971,60 @@ fn the_sse_c_key_is_in_no_log_line_error_or_event() {
     }
     assert_eq!(recorder.count(DownloadEventKind::DownloadPartRetry), 1);
 }
+
+/// A run stopped after its rename but before it removed the checkpoint leaves a checkpoint
+/// recording every range, whose temp file is gone: the rerun finds the destination holding
+/// the recorded CRC-64s and fetches nothing. A destination changed since is downloaded again.
+#[test]
+fn a_checkpoint_left_after_the_rename_fetches_nothing_again() {
+    let s = Setup::new();
+    let data = pattern(12 * MIB + 5, 9);
+    s.put("renamed", &data);
+    let checkpoint = checkpoint_of(s.dir.path(), "renamed.out", "renamed");
+    let last_saved = Arc::new(Mutex::new(Vec::new()));
+    let (copy, path) = (Arc::clone(&last_saved), checkpoint.clone());
+    let observers = DownloadObservers {
+        event: Some(Box::new(move |e| {
+            if e.kind == DownloadEventKind::DownloadPartSucceeded {
+                *copy.lock().unwrap() = std::fs::read(&path).unwrap();
+            }
+        })),
+        ..DownloadObservers::default()
+    };
+    let mut request = s.request("renamed", "renamed.out");
+    request.task_num = 1;
+    s.client.download_file(request.clone(), observers).unwrap();
+    let saved = last_saved.lock().unwrap().clone();
+    assert!(!checkpoint.exists());
+
+    std::fs::write(&checkpoint, &saved).unwrap();
+    let mark = s.server.last_seq();
+    let out = s
+        .client
+        .download_file(request.clone(), DownloadObservers::default())
+        .unwrap();
+    assert_eq!(out.bytes_received, 0);
+    assert!(s.gets_since(mark).is_empty(), "{:?}", s.gets_since(mark));
+    assert_eq!(
+        std::fs::read(s.dir.path().join("renamed.out")).unwrap(),
+        data
+    );
+    assert_eq!(s.files(), ["renamed.out"], "the checkpoint is removed");
+
+    let mut changed = data.clone();
+    changed[6 * MIB as usize] ^= 1;
+    std::fs::write(s.dir.path().join("renamed.out"), &changed).unwrap();
+    std::fs::write(&checkpoint, &saved).unwrap();
+    let mark = s.server.last_seq();
+    let out = s
+        .client
+        .download_file(request, DownloadObservers::default())
+        .unwrap();
+    assert_eq!(out.bytes_received, data.len() as u64);
+    assert!(!s.gets_since(mark).is_empty());
+    assert_eq!(
+        std::fs::read(s.dir.path().join("renamed.out")).unwrap(),
+        data
+    );
+    assert_eq!(s.files(), ["renamed.out"]);
+}

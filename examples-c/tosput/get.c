@@ -128,6 +128,8 @@ int tosput_get(const tos_client *client, const struct tosput_args *args, const t
                         "resumes\n",
                 args->source);
         status = EXIT_FAILED;
+    } else if (rc == TOS_ERR_CHECKPOINT_IN_USE) {
+        status = tosput_in_use("download refused", rc, error);
     } else if (rc != TOS_OK) {
         tosput_print_error("download failed", rc, error);
         if (is_missing_object(error)) {

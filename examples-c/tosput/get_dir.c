@@ -101,6 +101,8 @@ int tosput_get_dir(const tos_client *client, const struct tosput_args *args, con
             tosput_print_error("some objects failed", rc, error);
             status = refused ? EXIT_CLIENT : EXIT_SOME_FAILED;
         }
+    } else if (rc == TOS_ERR_CHECKPOINT_IN_USE) {
+        status = tosput_in_use("download refused", rc, error);
     } else {
         tosput_print_error("download failed", rc, error);
         status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;

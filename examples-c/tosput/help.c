@@ -14,7 +14,9 @@ static const char EXIT_CODES[] =
     "  4  paused by Ctrl-C (SIGINT) or SIGTERM; run the same command again to resume\n"
     "  5  aborted (a second Ctrl-C or SIGTERM while pausing, or --abort-on-interrupt)\n"
     "  6  put-dir, get-dir: some files failed (they are listed; the others were\n"
-    "     transferred)\n";
+    "     transferred)\n"
+    "  7  another run of the same transfer (same checkpoint or folder journal) is\n"
+    "     running; nothing was done\n";
 
 static const char DESTINATIONS[] =
     "destinations (as aws s3 cp and tosutil; s3:// alike):\n"

@@ -178,6 +178,8 @@ static int run_put(const tos_client *client, const struct tosput_args *args, con
     } else if (rc == TOS_ABORTED) {
         fprintf(stderr, "tosput: aborted (the multipart upload and the checkpoint were deleted)\n");
         status = EXIT_ABORTED;
+    } else if (rc == TOS_ERR_CHECKPOINT_IN_USE) {
+        status = tosput_in_use("upload refused", rc, error);
     } else if (rc != TOS_OK) {
         tosput_print_error("upload failed", rc, error);
         status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;
@@ -306,6 +308,8 @@ static int run_put_dir(const tos_client *client, const struct tosput_args *args,
             tosput_print_error("some files failed", rc, error);
             status = refused ? EXIT_CLIENT : EXIT_SOME_FAILED;
         }
+    } else if (rc == TOS_ERR_CHECKPOINT_IN_USE) {
+        status = tosput_in_use("upload refused", rc, error);
     } else {
         tosput_print_error("upload failed", rc, error);
         status = tosput_auth_failure(error, args) ? EXIT_CLIENT : EXIT_FAILED;

@@ -44,6 +44,13 @@ void tosput_print_error(const char *what, tos_result rc, const tos_error *error)
     }
 }
 
+int tosput_in_use(const char *what, tos_result rc, const tos_error *error) {
+    tosput_print_error(what, rc, error);
+    fprintf(stderr, "tosput: another run of this same command is working on its checkpoint; nothing was done "
+                    "here. Run the command again once that one has ended\n");
+    return EXIT_IN_USE;
+}
+
 static const char *variable(int s3, const char *tos_name, const char *aws_name) {
     return s3 ? aws_name : tos_name;
 }

@@ -36,6 +36,7 @@ enum {
     EXIT_PAUSED = 4,
     EXIT_ABORTED = 5,
     EXIT_SOME_FAILED = 6,
+    EXIT_IN_USE = 7,
 };
 
 enum tosput_command { CMD_PUT = 1, CMD_PUT_DIR = 2, CMD_UPLOADS_LIST = 3, CMD_UPLOADS_ABORT = 4, CMD_GET = 5,
@@ -112,6 +113,8 @@ int tosput_is_utf8(const char *text);
 
 /* report.c */
 void tosput_print_error(const char *what, tos_result rc, const tos_error *error);
+/* TOS_ERR_CHECKPOINT_IN_USE: the error and what to do; returns EXIT_IN_USE. */
+int tosput_in_use(const char *what, tos_result rc, const tos_error *error);
 /* What an upload stored, read from a file's or a stream's output. */
 struct tosput_stored {
     const char *bucket, *key, *etag, *upload_id, *location, *version_id, *request_id;

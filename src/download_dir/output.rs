@@ -69,7 +69,9 @@ pub unsafe extern "C" fn tos_download_dir_output_files_downloaded(
     ffi_panic_boundary! { getter(output, 0, |o| o.files_downloaded) }
 }
 
-/// Bytes of the objects downloaded by this call. 0 for a NULL output.
+/// Body bytes this call fetched for the objects it downloaded: an object resumed from its
+/// checkpoint counts only the ranges fetched now (as `tos_download_file_output_bytes_received`).
+/// 0 for a NULL output.
 #[no_mangle]
 pub unsafe extern "C" fn tos_download_dir_output_bytes_downloaded(
     output: *const tos_download_dir_output,

@@ -59,31 +59,19 @@ The long form, from the top of the repository after the release build:
   TOS_LOCAL_SERVER_BIN=target/release/tos-local-server \
     python3 scripts/with_server.py -- python3 tests/c/kill_loop.py build/release/tosput 100
 """
-import argparse
 import hashlib
-import json
 import os
-import random
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
-import time
-import urllib.error
 import urllib.parse
-import urllib.request
 
-MIB = 1024 * 1024
+from kill_common import (MIB, KillTrial, admin, arguments, journal_done, run_loop, stored_digest,
+                         verdict)
+
 PART = 5 * MIB
 TASKS = 4
 FILES = 4
 PHASES = ("early", "parts", "complete", "anywhere")
 KNOWN_GAPS = ("create-window", "probe-litter")
-RUN_TIMEOUT = 180
-# A request cut by the kill is logged when the server notices the dead socket; waiting this
-# long after each kill keeps those entries with the run they belong to.
-SETTLE = 0.3
 DONE_OPS = ("PutObject", "CompleteMultipartUpload")
 SENT_OPS = ("PutObject", "UploadPart")
 # How long before a kill a Create may be answered and still be lost with the kill: the
@@ -92,82 +80,13 @@ SENT_OPS = ("PutObject", "UploadPart")
 CREATE_WINDOW_MS = 500
 
 
-def env(name):
-    value = os.environ.get(name)
-    if not value:
-        sys.exit("%s is not set: run under scripts/with_server.py" % name)
-    return value
-
-
-def admin(path, method="GET", body=None, raw=False):
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(env("TOS_ADMIN_URL") + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=60) as reply:
-        out = reply.read()
-    if raw:
-        return out
-    return json.loads(out) if out else None
-
-
-class Log:
-    """The server's request log, read incrementally."""
-
-    def __init__(self):
-        self.entries = []
-        self.seq = 0
-        self.poll()
-
-    def poll(self):
-        new = admin("/log?since=%d" % self.seq)
-        if new:
-            self.entries.extend(new)
-            self.seq = max(e["seq"] for e in new)
-        return new
-
-
 def open_uploads(bucket):
     return set(admin("/uploads?bucket=%s" % urllib.parse.quote(bucket)))
 
 
-def stored_digest(bucket, key):
-    try:
-        body = admin("/object?bucket=%s&key=%s" % (urllib.parse.quote(bucket, safe=""),
-                                                   urllib.parse.quote(key, safe="")), raw=True)
-    except urllib.error.HTTPError as e:
-        return "missing (HTTP %d)" % e.code, -1
-    return hashlib.sha256(body).hexdigest(), len(body)
-
-
-def journal_done(checkpoint_dir):
-    """Relative paths a put-dir journal records as done. A line torn by the kill fails to
-    parse and is skipped, as the engine skips it (it checks a CRC we do not recompute)."""
-    done = set()
-    if not os.path.isdir(checkpoint_dir):
-        return done
-    for name in os.listdir(checkpoint_dir):
-        if not name.endswith(".journal"):
-            continue
-        with open(os.path.join(checkpoint_dir, name), "rb") as f:
-            for line in f.read().decode("utf-8", "replace").splitlines():
-                try:
-                    done.add(json.loads(line.split(" ", 1)[1])["relative"])
-                except (IndexError, ValueError, KeyError, TypeError):
-                    pass
-    return done
-
-
-class Trial:
+class Trial(KillTrial):
     def __init__(self, number, kind, phase, seed, tosput, bucket, work, max_runs, tolerate):
-        self.number, self.kind, self.phase, self.seed = number, kind, phase, seed
-        self.rng = random.Random(seed)
-        self.tosput, self.bucket, self.max_runs = tosput, bucket, max_runs
-        self.dir = os.path.join(work, "t%03d" % number)
-        os.makedirs(self.dir)
-        self.prefix = "kill-loop/t%03d/" % number
-        self.failures = []
-        self.runs = []  # (exit status, killed by us, log entries)
-        self.kills = 0
+        super().__init__(number, kind, phase, seed, tosput, bucket, work, max_runs)
         self.resent_bytes = 0
         self.resent_files = 0
         self.leaked = []
@@ -175,8 +94,6 @@ class Trial:
         # put-dir: the journal as each run left it (empty unless we killed the run).
         self.journal_dir = None
         self.journaled = []
-        self.kill_ms = []
-        self.killed_pids = set()
         self.notes = []
         # The engine gaps of the docstring, when seen; failures unless --tolerate-known-gaps.
         self.gaps = []
@@ -184,75 +101,12 @@ class Trial:
         self.checkpoints = self.dir
         self.left_at_kill = []
 
-    def fail(self, what):
-        self.failures.append(what)
-
-    # -- one run of tosput, maybe killed -------------------------------------------------------
-    def run(self, args, log, kill_when=None, rate=None, fault=None):
-        """kill_when(entries of this run so far, seconds since start) -> True to kill now."""
-        start_seq = log.seq
-        full = args[:2] + (["--limit-rate", str(rate)] if rate else []) + args[2:]
-        number = len(self.runs) + 1
-        out_path = os.path.join(self.dir, "run%d.out" % number)
-        if fault:
-            admin("/faults", method="POST", body=fault)
-        with open(out_path, "wb") as out:
-            proc = subprocess.Popen(full, stdout=out, stderr=subprocess.STDOUT)
-            started = time.monotonic()
-            killed = False
-            kill_ms = None
-            while proc.poll() is None:
-                elapsed = time.monotonic() - started
-                if elapsed > RUN_TIMEOUT:
-                    proc.kill()
-                    proc.wait()
-                    self.fail("run %d did not end within %d s" % (number, RUN_TIMEOUT))
-                    break
-                if kill_when is not None:
-                    log.poll()
-                    mine = [e for e in log.entries if e["seq"] > start_seq]
-                    if kill_when(mine, elapsed):
-                        proc.send_signal(signal.SIGKILL)
-                        kill_ms = int(time.time() * 1000)
-                        self.killed_pids.add(proc.pid)
-                        proc.wait()
-                        killed = proc.returncode == -signal.SIGKILL
-                        break
-                time.sleep(0.005)
-        if killed:
-            self.kills += 1
-            time.sleep(SETTLE)
+    def observe(self, killed):
         if self.journal_dir:
             self.journaled.append(journal_done(self.journal_dir) if killed else set())
         # What a kill left in the checkpoint directory tells a leak from a gap.
         self.left_at_kill.append(sorted(os.listdir(self.checkpoints))
                                  if killed and os.path.isdir(self.checkpoints) else [])
-        if fault:
-            admin("/faults", method="DELETE")
-        log.poll()
-        entries = [e for e in log.entries if e["seq"] > start_seq]
-        self.runs.append((proc.returncode, killed, entries))
-        self.kill_ms.append(kill_ms if killed else None)
-        if not killed and proc.returncode != 0:
-            with open(out_path, "rb") as f:
-                tail = f.read()[-800:].decode("utf-8", "replace")
-            self.fail("run %d exited %s:\n%s" % (number, proc.returncode, tail))
-        return proc.returncode
-
-    def delay_kill(self, seconds):
-        return lambda entries, elapsed: elapsed >= seconds
-
-    def rerun_until_done(self, args, log, rate, expected_seconds):
-        # Some trials kill reruns too: a resume of a resume.
-        extra_kills = self.rng.choice((0, 0, 1, 2))
-        while self.runs[-1][0] != 0 and len(self.runs) < self.max_runs:
-            if extra_kills > 0 and len(self.runs) < self.max_runs - 1:
-                extra_kills -= 1
-                self.run(args, log, self.delay_kill(self.rng.uniform(0, expected_seconds)), rate=rate)
-            else:
-                self.run(args, log)
-        if self.runs[-1][0] != 0:
-            self.fail("no run succeeded within %d runs" % self.max_runs)
 
     # -- file trial ------------------------------------------------------------------------------
     def file_trial(self, log):
@@ -279,23 +133,13 @@ class Trial:
             when = self.delay_kill(self.rng.uniform(0, 0.12))
         elif self.phase == "parts":
             target, extra = self.rng.randint(1, parts - 1), self.rng.uniform(0, 0.1)
-            reached = {}
-
-            def when(entries, elapsed):
-                if "at" not in reached and parts_done(entries) >= target:
-                    reached["at"] = elapsed
-                return "at" in reached and elapsed >= reached["at"] + extra
+            when = self.after_count(parts_done, target, extra)
         elif self.phase == "complete":
             stall = 600
             fault = {"op": "CompleteMultipartUpload", "key": key, "times": 1,
                      "action": {"kind": "stall", "ms": stall}}
             extra = self.rng.uniform(0.03, stall / 1000.0 - 0.1)
-            reached = {}
-
-            def when(entries, elapsed):
-                if "at" not in reached and parts_done(entries) >= parts:
-                    reached["at"] = elapsed
-                return "at" in reached and elapsed >= reached["at"] + extra
+            when = self.after_count(parts_done, parts, extra)
         else:
             when = self.delay_kill(self.rng.uniform(0, seconds * 1.1))
 
@@ -349,25 +193,15 @@ class Trial:
             when = self.delay_kill(self.rng.uniform(0, 0.12))
         elif self.phase == "parts":
             target, extra = self.rng.randint(1, len(digests) - 1), self.rng.uniform(0, 0.1)
-            reached = {}
-
-            def when(entries, elapsed):
-                if "at" not in reached and files_done(entries) >= target:
-                    reached["at"] = elapsed
-                return "at" in reached and elapsed >= reached["at"] + extra
+            when = self.after_count(files_done, target, extra)
         elif self.phase == "complete":
             big = self.prefix + self.rng.choice(["large/big one.bin", "large/大きい two.bin"])
             stall = 600
             fault = {"op": "CompleteMultipartUpload", "key": big, "times": 1,
                      "action": {"kind": "stall", "ms": stall}}
             extra = self.rng.uniform(0.03, stall / 1000.0 - 0.1)
-            reached = {}
-
-            def when(entries, elapsed):
-                if "at" not in reached and sum(1 for e in entries if e["op"] == "UploadPart"
-                                               and e["status"] == 200 and e["key"] == big) >= 3:
-                    reached["at"] = elapsed
-                return "at" in reached and elapsed >= reached["at"] + extra
+            when = self.after_count(lambda entries: sum(1 for e in entries if e["op"] == "UploadPart"
+                                                        and e["status"] == 200 and e["key"] == big), 3, extra)
         else:
             when = self.delay_kill(self.rng.uniform(0, seconds * 1.1))
 
@@ -484,11 +318,8 @@ class Trial:
                       % (unnamed, window))
 
     def go(self, log):
-        try:
-            what = self.file_trial(log) if self.kind == "file" else self.folder_trial(log)
-        finally:
-            admin("/faults", method="DELETE")
-        statuses = ",".join("kill" if killed else str(status) for status, killed, _ in self.runs)
+        what = self.file_trial(log) if self.kind == "file" else self.folder_trial(log)
+        statuses = self.status_line()
         # Requests the kills cut: logged after the kill, so they were in flight when it landed.
         cut = [e for (_, killed, entries), at in zip(self.runs, self.kill_ms) if killed
                for e in entries if e["time_ms"] >= at]
@@ -504,48 +335,23 @@ class Trial:
         for gap in self.gaps:
             if gap.split(":")[0] in self.tolerate:
                 print("    KNOWN GAP (tolerated): %s" % gap, flush=True)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 def main():
-    parser = argparse.ArgumentParser(description="kill loop for tosput (run under scripts/with_server.py)")
-    parser.add_argument("--seed", type=int, help="replay the loop with this seed (printed by every run)")
-    parser.add_argument("--max-runs", type=int, default=8, help="runs allowed per trial, kills included")
-    parser.add_argument("--phase", choices=PHASES, help="every trial kills in this phase (default: cycle)")
-    parser.add_argument("--kind", choices=("file", "folder"), help="only this kind of trial (default: alternate)")
+    parser = arguments("kill loop for tosput (run under scripts/with_server.py)", ("file", "folder"), PHASES)
     parser.add_argument("--tolerate", action="append", choices=KNOWN_GAPS, default=[], metavar="GAP",
                         help="report, but do not fail on, this engine gap of the top (repeatable: %s)"
                         % ", ".join(KNOWN_GAPS))
     parser.add_argument("--tolerate-known-gaps", action="store_true", help="--tolerate each known gap")
-    parser.add_argument("--only", type=int, metavar="N", help="run only trial N (of a --seed replay)")
-    parser.add_argument("tosput")
-    parser.add_argument("trials", type=int)
     opts = parser.parse_args()
     tolerate = set(KNOWN_GAPS) if opts.tolerate_known_gaps else set(opts.tolerate)
-    seed = opts.seed if opts.seed is not None else random.SystemRandom().randrange(1 << 48)
-    print("kill_loop: seed %d (replay with --seed %d), %d trials" % (seed, seed, opts.trials), flush=True)
-    bucket = env("TOS_TEST_BUCKET")
-    loop_rng = random.Random(seed)
-    log = Log()
-    work = tempfile.mkdtemp(prefix="tos-kill-loop-")
-    started = time.monotonic()
-    trials = []
-    try:
-        for number in range(1, opts.trials + 1):
-            kind = opts.kind or ("file" if number % 2 == 1 else "folder")
-            # Phases cycle per kind so a short loop still covers each of them for both kinds.
-            phase = opts.phase or PHASES[((number - 1) // 2) % len(PHASES)]
-            trial_seed = loop_rng.randrange(1 << 48)
-            if opts.only is not None and number != opts.only:
-                continue
-            trial = Trial(number, kind, phase, trial_seed, opts.tosput, bucket, work,
-                          opts.max_runs, tolerate)
-            trial.go(log)
-            trials.append(trial)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    elapsed = time.monotonic() - started
+    bucket = os.environ.get("TOS_TEST_BUCKET") or sys.exit("TOS_TEST_BUCKET is not set: run under "
+                                                           "scripts/with_server.py")
 
+    def make_trial(number, kind, phase, seed, work):
+        return Trial(number, kind, phase, seed, opts.tosput, bucket, work, opts.max_runs, tolerate)
+
+    trials, seed, elapsed = run_loop("kill_loop", opts, ("file", "folder"), PHASES, make_trial)
     print("\n%-7s %6s %10s %7s %14s %12s %6s %5s %14s %12s %8s"
           % ("kind", "trials", "byte-exact", "leaked", "create-window", "probe-litter", "kills", "runs",
              "re-sent total", "re-sent max", "files"))
@@ -562,11 +368,7 @@ def main():
                  "-" if kind == "file" else str(sum(t.resent_files for t in group))))
     print("(leaked: uploads left open, create-window ones included; files: folder files answered 200 in"
           " more than one run)")
-    failed = [t.number for t in trials if t.failures]
-    print("\nkill_loop: %d trials in %.0f s, seed %d: %s"
-          % (len(trials), elapsed, seed, "FAILED trials %s" % failed if failed else "all checks passed"))
-    return 1 if failed else 0
-
+    return verdict("kill_loop", trials, seed, elapsed)
 
 if __name__ == "__main__":
     sys.exit(main())

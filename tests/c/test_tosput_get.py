@@ -5,6 +5,9 @@ rate-limited download, on a pseudo-terminal so the progress bar is drawn as for 
 and leaves nothing at the destination path; the same command
 then resumes, finishes byte-exact, and the server's request log shows that it fetched less
 than the whole object, and none of the ranges the checkpoint of the first run records as done.
+A second get of the same object into the same destination, while the first runs, exits 7
+(TOS_ERR_CHECKPOINT_IN_USE) before any request, and the first still finishes byte-exact; the
+lock file a SIGKILLed get leaves does not block the rerun.
 
 usage (under scripts/with_server.py): test_tosput_get.py PATH/TO/tosput
 """
@@ -12,6 +15,7 @@ import hashlib
 import json
 import os
 import re
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,6 +64,61 @@ def whole_range(text):
     """bytes=S-E -> (S, E)."""
     m = re.fullmatch(r"bytes=(\d+)-(\d+)", text or "")
     return (int(m.group(1)), int(m.group(2))) if m else None
+
+
+def lock_files(directory):
+    return [n for n in os.listdir(directory) if n.endswith(".download.lock")] if os.path.isdir(directory) else []
+
+
+def start_held_run(destination):
+    """A rate-limited get into `destination`, returned once it holds its checkpoint's lock."""
+    command = [tosput, "get", "-q", "--part-size", "10M", "--tasks", "2", "--limit-rate", "50M",
+               "tos://%s/%s" % (bucket, KEY), destination]
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while not lock_files(os.path.dirname(destination)) and proc.poll() is None and time.time() < deadline:
+        time.sleep(0.01)
+    return proc
+
+
+def check_lock(work, expected):
+    """docs/download.md §3.4: a second get of the same object into the same destination, while
+    the first runs, exits 7 having sent nothing; the first still finishes byte-exact. A lock
+    file left by a killed get does not block the rerun."""
+    destination = os.path.join(work, "locked", "downloaded.bin")
+    os.makedirs(os.path.dirname(destination))
+    tostest.clear_log()
+    first = start_held_run(destination)
+    checks.check(first.poll() is None and lock_files(os.path.dirname(destination)),
+                 "a running get holds <checkpoint>.lock beside the destination",
+                 repr(os.listdir(os.path.dirname(destination))))
+    second = tostest.run([tosput, "get", "-q", "tos://%s/%s" % (bucket, KEY), destination], timeout=60)
+    heads = [e for e in tostest.server_log() if e.get("op") == "HeadObject"]
+    still_running = first.poll() is None
+    out, err = first.communicate(timeout=300)
+    checks.check(still_running, "the first get was still running when the second was refused")
+    checks.check(second.returncode == 7 and "TOS_ERR_CHECKPOINT_IN_USE" in second.stderr
+                 and ".download" in second.stderr,
+                 "a second get of the same download exits 7, naming the checkpoint",
+                 "exit %d\n%s" % (second.returncode, second.stderr))
+    checks.check(len(heads) == 1, "the refused get sent no request (one HEAD, the first run's)", repr(heads))
+    checks.check(first.returncode == 0 and digest(destination) == expected,
+                 "the first get still finishes byte-exact", "exit %s\n%s" % (first.returncode, err))
+    left = sorted(os.listdir(os.path.dirname(destination)))
+    checks.check(left == ["downloaded.bin"], "no lock file, temp or checkpoint left", repr(left))
+    os.unlink(destination)
+
+    killed = start_held_run(destination)
+    killed.kill()
+    killed.communicate()
+    left = lock_files(os.path.dirname(destination))
+    checks.check(len(left) == 1, "a killed get leaves its lock file", repr(os.listdir(os.path.dirname(destination))))
+    rerun = tostest.run([tosput, "get", "-q", "tos://%s/%s" % (bucket, KEY), destination], timeout=300)
+    checks.check(rerun.returncode == 0 and digest(destination) == expected,
+                 "the lock file of a killed get does not block the rerun, which finishes byte-exact",
+                 "exit %d\n%s" % (rerun.returncode, rerun.stderr))
+    left = sorted(os.listdir(os.path.dirname(destination)))
+    checks.check(left == ["downloaded.bin"], "the rerun removed the lock file", repr(left))
 
 
 def main():
@@ -125,6 +184,7 @@ def main():
         left = sorted(os.listdir(os.path.dirname(destination)))
         checks.check(left == ["downloaded.bin"], "no temporary file or checkpoint left", repr(left))
         os.unlink(destination)
+        check_lock(work, expected)
     seconds = time.time() - started
     checks.check(seconds < 60, "the whole test under a minute", "%.1f s" % seconds)
     print("took %.1f s" % seconds)

@@ -193,7 +193,8 @@ void test_errors(const tos::Client &client, const std::string &bucket) {
     CHECK(!exists(dest), "a failed download left a file at the destination");
 
     CHECK(tos::Error(TOS_ERR_OBJECT_CHANGED, "m").object_changed() &&
-              tos::Error(TOS_ERR_LOCAL_WRITE, "m").local_write(),
+              tos::Error(TOS_ERR_LOCAL_WRITE, "m").local_write() &&
+              tos::Error(TOS_ERR_CHECKPOINT_IN_USE, "m").checkpoint_in_use(),
           "the predicates");
 }
 

@@ -10,11 +10,14 @@ mod destination;
 pub mod events;
 pub(crate) mod fetch;
 mod plan;
+mod renamed;
 pub mod request;
 mod temp_file;
 
 use crate::cancel::{stopped_before_start, CancelHook, CancelKind};
+use crate::checkpoint_lock::CheckpointLock;
 use crate::error::{ErrorKind, Result, UploadError};
+use crate::file_system::off_caller;
 use crate::wire::get_object::{ReadHead, ReadOptions};
 use crate::wire::{Object, Wire};
 use checkpoint::DownloadCheckpoint;
@@ -50,6 +53,39 @@ pub(crate) async fn download_file_asking(
     if let Some(kind) = cancel.requested() {
         return Err(stopped_before_start(kind));
     }
+    // The checkpoint is locked before any request: a second run of the same download must
+    // fail before it sends or writes anything (docs/download.md §3.4).
+    if let Destination::File(target) = &destination {
+        prepare_target(target).await?;
+    }
+    let checkpoint_path = match (&destination, request.enable_checkpoint) {
+        (Destination::File(target), true) => {
+            let name = checkpoint::file_name(
+                target,
+                &request.bucket,
+                &request.key,
+                request.version_id.as_deref(),
+            );
+            Some(checkpoint::resolve_path(
+                request.checkpoint_file.as_deref(),
+                target,
+                &name,
+            )?)
+        }
+        _ => None,
+    };
+    let lock = match &checkpoint_path {
+        Some(path) => {
+            let path = path.clone();
+            Some(
+                off_caller(&cancel, "locking the checkpoint", move || {
+                    CheckpointLock::acquire(&path)
+                })
+                .await?,
+            )
+        }
+        None => None,
+    };
     let options = request::read_options(&request);
     let object = Object {
         bucket: &request.bucket,
@@ -74,19 +110,6 @@ pub(crate) async fn download_file_asking(
     let target = match destination {
         Destination::Directory(dir) => return make_directory(&request, &head, dir).await,
         Destination::File(target) => target,
-    };
-    prepare_target(&target).await?;
-    let checkpoint_path = match (request.enable_checkpoint, &request.checkpoint_file) {
-        (false, _) => None,
-        (true, given) => {
-            let name = checkpoint::file_name(
-                &target,
-                &request.bucket,
-                &request.key,
-                request.version_id.as_deref(),
-            );
-            Some(checkpoint::resolve_path(given.as_deref(), &target, &name)?)
-        }
     };
     let template = DownloadEvent {
         kind: DownloadEventKind::DownloadResumed,
@@ -117,7 +140,9 @@ pub(crate) async fn download_file_asking(
         checkpoint: DownloadCheckpoint::default(),
         temp: None,
         bytes_received: 0,
+        renamed_earlier: false,
         request,
+        _lock: lock,
     };
     log::info!(
         "download {}/{} to {}: {} bytes in ranges of {} bytes, {} at once (0 = automatic)",
@@ -208,6 +233,10 @@ pub(crate) struct Session {
     /// The temp file once created or reopened, and its path.
     temp: Option<(Arc<File>, PathBuf)>,
     bytes_received: u64,
+    /// The checkpoint's run had renamed the finished file into place (renamed.rs).
+    renamed_earlier: bool,
+    /// Released when the session ends, after the checkpoint's last save or removal.
+    _lock: Option<CheckpointLock>,
 }
 
 impl Session {
@@ -217,6 +246,9 @@ impl Session {
             return Err(self.stop(kind).await);
         }
         self.reporter.started(self.head.size, already);
+        if self.renamed_earlier {
+            return Ok(self.finish_renamed_earlier());
+        }
         self.fetch_missing().await?;
         if let Some(kind) = self.cancel.requested() {
             return Err(self.stop(kind).await);

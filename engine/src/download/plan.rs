@@ -171,6 +171,11 @@ impl Session {
         if !checkpoint::tiles(&found.parts, self.head.size, self.part_size) {
             return Err("its ranges do not tile the object".into());
         }
+        if self.renamed_earlier(&found).await {
+            self.checkpoint = found;
+            self.renamed_earlier = true;
+            return Ok(self.head.size);
+        }
         let file = temp_file::reopen(&temp_path, self.head.size).await?;
         self.reporter.template.temp_file_path = Some(temp_path.clone());
         self.checkpoint = found;

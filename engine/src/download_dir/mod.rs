@@ -44,8 +44,9 @@ pub(crate) struct FileTask {
 }
 
 pub(crate) enum Fetched {
-    /// Downloaded now; the local file's identity after the rename.
-    Downloaded(FileInfo),
+    /// Downloaded now: the local file's identity after the rename, and the body bytes this
+    /// run fetched (a file resumed from its checkpoint fetched only its missing ranges).
+    Downloaded(FileInfo, u64),
     /// With `skip_existing`: the local file already had the object's size and CRC-64.
     AlreadyThere(FileInfo),
     /// A folder marker's directory.
@@ -108,7 +109,10 @@ pub(crate) async fn download_dir(
                 &request.dir,
             );
             Some(Journal::open(&path).map_err(|e| UploadError {
-                kind: ErrorKind::CheckpointPathInvalid,
+                kind: match e.kind {
+                    ErrorKind::CheckpointInUse => e.kind,
+                    _ => ErrorKind::CheckpointPathInvalid,
+                },
                 ..e
             })?)
         }
@@ -179,7 +183,7 @@ pub(crate) async fn download_dir(
                 }
             }
             Some((task, result)) = running.next() => {
-                if let (Some(tuner), Ok(Fetched::Downloaded(_))) = (auto_files.as_mut(), &result) {
+                if let (Some(tuner), Ok(Fetched::Downloaded(..))) = (auto_files.as_mut(), &result) {
                     file_concurrency = tuner.file_done(task.object.size, task.started, listing_done, &reporter);
                 }
                 shared.finish(task, result, journal.as_mut(), &mut output);
@@ -433,9 +437,9 @@ impl Shared {
                 );
                 identity
             }
-            Ok(Fetched::Downloaded(identity)) => {
+            Ok(Fetched::Downloaded(identity, received)) => {
                 output.files_downloaded += 1;
-                output.bytes_downloaded += task.object.size;
+                output.bytes_downloaded += received;
                 lock(&self.reporter).file_done();
                 self.event(DirEventKind::FileSucceeded, &task, |_| {});
                 identity

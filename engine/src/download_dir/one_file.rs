@@ -80,11 +80,11 @@ impl Shared {
                 return Ok(Fetched::AlreadyThere(identity));
             }
         }
-        self.download(task, target.clone()).await?;
+        let received = self.download(task, target.clone()).await?;
         let identity = blocking(move || identity_of(&target))
             .await
             .map_err(|e| local_error(&task.path, "cannot read back", e))?;
-        Ok(Fetched::Downloaded(identity))
+        Ok(Fetched::Downloaded(identity, received))
     }
 
     /// With `skip_existing`: the local file's identity when it has the object's size and
@@ -123,7 +123,8 @@ impl Shared {
         Ok((local_crc == Some(server_crc)).then_some(local))
     }
 
-    async fn download(&self, task: &FileTask, target: PathBuf) -> Result<()> {
+    /// The body bytes fetched (`DownloadFileOutput::bytes_received`).
+    async fn download(&self, task: &FileTask, target: PathBuf) -> Result<u64> {
         let request = DownloadFileRequest {
             part_size: self.request.part_size,
             task_num: self.request.task_num,
@@ -152,6 +153,6 @@ impl Shared {
             self.limiter_asks.clone(),
         )
         .await
-        .map(|_| ())
+        .map(|output| output.bytes_received)
     }
 }

@@ -68,7 +68,8 @@ impl DownloadDirRequest {
 #[derive(Debug, Clone, Default)]
 pub struct DownloadDirOutput {
     pub files_downloaded: u64,
-    /// The sizes of the files downloaded (a resumed file counts whole).
+    /// Body bytes fetched by this run for the files downloaded: a file resumed from its
+    /// checkpoint counts only the ranges fetched now, as `DownloadFileOutput::bytes_received`.
     pub bytes_downloaded: u64,
     /// Files left as they were: done by an earlier run (journal) or, with `skip_existing`,
     /// already identical locally.

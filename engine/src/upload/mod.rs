@@ -15,8 +15,10 @@ pub(crate) mod validate;
 
 use crate::attributes::CreateAttributes;
 use crate::cancel::{stopped_before_start, CancelHook, CancelKind};
+use crate::checkpoint_lock::CheckpointLock;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::{Observers, PartInfo, UploadEventKind};
+use crate::file_system::off_caller;
 use crate::parts::upload_reporter::Reporter;
 use crate::wire::{Object, Wire};
 use checkpoint::{Checkpoint, FileInfo};
@@ -49,6 +51,15 @@ pub(crate) async fn upload_file(
     limits: SharedLimits,
 ) -> Result<UploadFileOutput> {
     let source = validate::check(&wire, &request).await?;
+    // Before any request: a second run of the same upload fails here (docs/download.md §3.4).
+    let lock = match &source.checkpoint_path {
+        Some(path) => {
+            let (path, cancel) = (path.clone(), request.cancel.clone().unwrap_or_default());
+            let acquire = move || CheckpointLock::acquire(&path);
+            Some(off_caller(&cancel, "locking the checkpoint", acquire).await?)
+        }
+        None => None,
+    };
     let mut reporter = Reporter::new(
         observers,
         &request.bucket,
@@ -73,6 +84,7 @@ pub(crate) async fn upload_file(
         saves: checkpoint_saves::SavePolicy::new(0, std::time::Instant::now()),
         limits,
         request,
+        _lock: lock,
     };
     let plan = if session.one_put {
         "one PutObject unless a checkpoint resumes".to_string()
@@ -131,6 +143,8 @@ struct Session {
     bytes_sent: u64,
     limits: SharedLimits,
     saves: checkpoint_saves::SavePolicy,
+    /// Released when the session ends, after the checkpoint's last save or removal.
+    _lock: Option<CheckpointLock>,
 }
 
 impl Session {

@@ -3,6 +3,7 @@
 //! its own CRC so a line torn by a crash is ignored; compacted atomically (temp file,
 //! fsync, rename) when opened.
 
+use crate::checkpoint_lock::CheckpointLock;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::state_file::{self, Contents, Refused};
 use crate::upload::checkpoint::FileInfo;
@@ -44,6 +45,8 @@ pub struct Journal {
     pending: Vec<u8>,
     pending_since: Option<Instant>,
     pending_files: usize,
+    /// Dropped after the last flush (fields drop after `Drop::drop`).
+    _lock: CheckpointLock,
 }
 
 /// Entries wait in memory this long (or until this many bytes) before one write appends them
@@ -150,6 +153,8 @@ impl Journal {
     /// Loads the finished files and rewrites the journal with only the valid entries, so an
     /// unreadable or tampered line is reported once and gone, never a failure that repeats.
     pub fn open(path: &Path) -> Result<Journal> {
+        // Before reading: two runs compacting and appending to one journal lose entries.
+        let lock = CheckpointLock::acquire(path)?;
         let shown = path.display();
         let text = match state_file::read_bounded(path, MAX_JOURNAL_BYTES) {
             // Valid UTF-8 (the usual case) is taken as is: a copy would double the peak memory
@@ -213,6 +218,7 @@ impl Journal {
             pending: Vec::new(),
             pending_since: None,
             pending_files: 0,
+            _lock: lock,
         })
     }
 

@@ -94,7 +94,10 @@ pub(crate) async fn upload_dir(
             })?;
             let path = journal::journal_path(dir, &request.bucket, &request.prefix, &request.dir);
             Some(Journal::open(&path).map_err(|e| UploadError {
-                kind: ErrorKind::CheckpointPathInvalid,
+                kind: match e.kind {
+                    ErrorKind::CheckpointInUse => e.kind,
+                    _ => ErrorKind::CheckpointPathInvalid,
+                },
                 ..e
             })?)
         }
