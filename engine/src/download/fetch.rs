@@ -132,11 +132,10 @@ struct Sink<'a> {
 
 impl BodySink for Sink<'_> {
     async fn accept(&mut self, offset: u64, chunk: Bytes) -> Result<()> {
-        self.pacer.acquire(chunk.len() as u64).await;
-        self.writer.write(offset, &chunk).await?;
-        let _ = self
-            .to_coordinator
-            .send(RangeMsg::Received(chunk.len() as u64));
+        let len = chunk.len() as u64;
+        self.pacer.acquire(len).await;
+        self.writer.write(offset, chunk).await?;
+        let _ = self.to_coordinator.send(RangeMsg::Received(len));
         Ok(())
     }
 }

@@ -5,6 +5,7 @@
 
 use super::destination::local_write;
 use crate::error::{ErrorKind, Result, UploadError};
+use bytes::Bytes;
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
@@ -12,9 +13,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tos_crc64::Crc64;
 
-/// Body chunks are gathered to this size before one positioned write, so the blocking pool
-/// is asked once per MiB, not once per network chunk.
-pub(crate) const WRITE_BATCH: usize = 1 << 20;
+/// The block size of read-backs (a resume's range checks, S3's whole-file CRC).
+const READ_BLOCK: usize = 1 << 20;
 
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> io::Result<T> + Send + 'static,
@@ -112,10 +112,10 @@ pub(crate) async fn crc_of(file: &Arc<File>, offset: u64, len: u64) -> io::Resul
     let file = Arc::clone(file);
     blocking(move || {
         let mut crc = Crc64::new();
-        let mut block = vec![0u8; WRITE_BATCH];
+        let mut block = vec![0u8; READ_BLOCK];
         let mut done = 0;
         while done < len {
-            let want = (len - done).min(WRITE_BATCH as u64) as usize;
+            let want = (len - done).min(READ_BLOCK as u64) as usize;
             file.read_exact_at(&mut block[..want], offset + done)?;
             crc.update(&block[..want]);
             done += want as u64;
@@ -130,10 +130,10 @@ pub(crate) async fn crc64_nvme_of(file: &Arc<File>, len: u64) -> io::Result<u64>
     let file = Arc::clone(file);
     blocking(move || {
         let mut nvme = crc_fast::Digest::new(crc_fast::CrcAlgorithm::Crc64Nvme);
-        let mut block = vec![0u8; WRITE_BATCH];
+        let mut block = vec![0u8; READ_BLOCK];
         let mut done = 0;
         while done < len {
-            let want = (len - done).min(WRITE_BATCH as u64) as usize;
+            let want = (len - done).min(READ_BLOCK as u64) as usize;
             file.read_exact_at(&mut block[..want], done)?;
             nvme.update(&block[..want]);
             done += want as u64;
@@ -143,13 +143,23 @@ pub(crate) async fn crc64_nvme_of(file: &Arc<File>, len: u64) -> io::Result<u64>
     .await
 }
 
-/// Writes one range: gathers chunks into batches, computes the range's CRC-64 on the way.
+/// A body chunk at least this big is written as it came, from hyper's own read buffer: no
+/// copy, and as it is dropped before the next read, hyper reuses that buffer instead of
+/// allocating (and faulting in) a fresh one for every read. On loopback or a fast link hyper
+/// hands over chunks of a few hundred KiB, so this is the common path.
+const DIRECT: usize = 64 * 1024;
+/// Smaller chunks (a slow link, TLS records) are copied into one reused buffer of this size
+/// and written together, so the blocking pool is not asked once per few KiB.
+const GATHER: usize = 256 * 1024;
+
+/// Writes one range in order, computing its CRC-64 on the way. What it holds is bounded:
+/// at most one chunk and the `GATHER` buffer, whatever the range's size.
 pub(crate) struct RangeWriter {
     file: Arc<File>,
     path: Arc<PathBuf>,
-    batch: Vec<u8>,
-    /// File offset of `batch[0]`.
-    batch_at: u64,
+    gathered: Vec<u8>,
+    /// File offset of `gathered[0]`.
+    at: u64,
     crc: Crc64,
 }
 
@@ -158,44 +168,60 @@ impl RangeWriter {
         RangeWriter {
             file,
             path,
-            batch: Vec::with_capacity(WRITE_BATCH),
-            batch_at: start,
+            gathered: Vec::new(),
+            at: start,
             crc: Crc64::new(),
         }
     }
 
     /// Body bytes at `offset`, which must follow the previous ones.
-    pub async fn write(&mut self, offset: u64, data: &[u8]) -> Result<()> {
-        if offset != self.batch_at + self.batch.len() as u64 {
+    pub async fn write(&mut self, offset: u64, chunk: Bytes) -> Result<()> {
+        if offset != self.at + self.gathered.len() as u64 {
             return Err(UploadError::new(
                 ErrorKind::Internal,
                 "a range's bytes arrived out of order",
             ));
         }
-        self.crc.update(data);
-        self.batch.extend_from_slice(data);
-        if self.batch.len() >= WRITE_BATCH {
-            self.flush().await?;
+        self.crc.update(&chunk);
+        if chunk.len() >= DIRECT {
+            return self.put(Some(chunk)).await;
+        }
+        if self.gathered.capacity() == 0 {
+            self.gathered.reserve_exact(GATHER);
+        }
+        self.gathered.extend_from_slice(&chunk);
+        if self.gathered.len() >= GATHER {
+            self.put(None).await?;
         }
         Ok(())
     }
 
-    async fn flush(&mut self) -> Result<()> {
-        if self.batch.is_empty() {
+    /// One blocking call writes what was gathered, then `chunk`; the buffer comes back for
+    /// reuse and the chunk is dropped there.
+    async fn put(&mut self, chunk: Option<Bytes>) -> Result<()> {
+        if self.gathered.is_empty() && chunk.is_none() {
             return Ok(());
         }
-        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(WRITE_BATCH));
-        let (file, at, len) = (Arc::clone(&self.file), self.batch_at, batch.len() as u64);
-        blocking(move || file.write_all_at(&batch, at))
-            .await
-            .map_err(|e| local_write(&self.path, "cannot write", e))?;
-        self.batch_at += len;
+        let mut gathered = std::mem::take(&mut self.gathered);
+        let len = (gathered.len() + chunk.as_ref().map_or(0, Bytes::len)) as u64;
+        let (file, at) = (Arc::clone(&self.file), self.at);
+        self.gathered = blocking(move || {
+            file.write_all_at(&gathered, at)?;
+            if let Some(chunk) = chunk {
+                file.write_all_at(&chunk, at + gathered.len() as u64)?;
+            }
+            gathered.clear();
+            Ok(gathered)
+        })
+        .await
+        .map_err(|e| local_write(&self.path, "cannot write", e))?;
+        self.at += len;
         Ok(())
     }
 
     /// Writes what is left and makes the range durable: only then may it be recorded done.
     pub async fn finish(mut self) -> Result<u64> {
-        self.flush().await?;
+        self.put(None).await?;
         let file = Arc::clone(&self.file);
         blocking(move || file.sync_data())
             .await
