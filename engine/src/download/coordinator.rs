@@ -9,7 +9,7 @@ use crate::error::{ErrorKind, Result, UploadError};
 use crate::parts::auto_tasks::{Decision, TaskTuner, MAX_AUTO_TASKS};
 use crate::wire::get_object::ByteRange;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -78,6 +78,7 @@ impl Session {
             to_coordinator,
             target: AtomicUsize::new(0),
             running: AtomicUsize::new(0),
+            received: AtomicU64::new(0),
         });
         let mut tuner = (self.task_num == 0)
             .then(|| TaskTuner::new(MAX_AUTO_TASKS.min(remaining), Instant::now()));
@@ -101,16 +102,15 @@ impl Session {
                 biased;
                 () = cancel.cancelled() => break Err(None),
                 Some(message) = messages.recv() => match message {
-                    RangeMsg::Received(bytes) => {
-                        self.bytes_received += bytes;
-                        self.reporter.received(bytes);
-                    }
+                    RangeMsg::Received => self.take_received(&ctx),
                     RangeMsg::Retry { index, error } => {
                         let part = self.part_info(index, None);
                         self.reporter
                             .event(DownloadEventKind::DownloadPartRetry, Some(part), Some(error));
                     }
                     RangeMsg::Done { index, crc64, started } => {
+                        // The range's last bytes are counted before its success is told.
+                        self.take_received(&ctx);
                         remaining -= 1;
                         if let Some(tuner) = tuner.as_mut() {
                             self.tune(tuner, index, started, &ctx, &mut workers);
@@ -145,6 +145,7 @@ impl Session {
                     }
                 }
                 _ = tick.tick() => {
+                    self.take_received(&ctx);
                     self.reporter.flush();
                     if unsaved && last_save.elapsed() >= SAVE_INTERVAL {
                         self.save_checkpoint();
@@ -160,6 +161,7 @@ impl Session {
         drop(ask);
         // Ranges finished while the loop was stopping are recorded too, and reported like
         // the others: every range the checkpoint holds had its success event.
+        self.take_received(&ctx);
         let mut late = Vec::new();
         while let Ok(message) = messages.try_recv() {
             match message {
@@ -168,10 +170,6 @@ impl Session {
                     range.is_completed = true;
                     range.crc64 = crc64;
                     late.push((index, crc64));
-                }
-                RangeMsg::Received(bytes) => {
-                    self.bytes_received += bytes;
-                    self.reporter.received(bytes);
                 }
                 _ => {}
             }
@@ -191,6 +189,15 @@ impl Session {
                 Err(self.stop(kind).await)
             }
             Err(Some((index, error))) => Err(self.range_failed(index, error)),
+        }
+    }
+
+    /// Bytes the workers wrote since the last call: counted once, reported.
+    fn take_received(&mut self, ctx: &FetchContext) {
+        let bytes = ctx.take_received();
+        if bytes > 0 {
+            self.bytes_received += bytes;
+            self.reporter.received(bytes);
         }
     }
 
