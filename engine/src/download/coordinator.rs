@@ -22,6 +22,34 @@ use tokio::task::JoinSet;
 const SAVE_EVERY_RANGE_UP_TO: usize = 1000;
 const SAVE_INTERVAL: Duration = Duration::from_secs(1);
 const TICK: Duration = Duration::from_millis(100);
+/// Within the 200 ms a pause or abort is answered in.
+const STOP_JOIN_WAIT: Duration = Duration::from_millis(100);
+
+/// Joins the aborted workers, or gives up after `wait`. The deadline comes from a plain
+/// thread: a runtime timer would not fire while the runtime's threads are in the kernel.
+async fn join_within(workers: &mut JoinSet<()>, wait: Duration) {
+    while workers.try_join_next().is_some() {}
+    if workers.is_empty() {
+        return;
+    }
+    let deadline = Arc::new(tokio::sync::Notify::new());
+    let timer = Arc::clone(&deadline);
+    let spawned = std::thread::Builder::new()
+        .name("tosupload-stop".into())
+        .spawn(move || {
+            std::thread::sleep(wait);
+            timer.notify_one();
+        });
+    if spawned.is_err() {
+        // No thread for the deadline: wait for the workers, as before writes moved inline.
+        while workers.join_next().await.is_some() {}
+        return;
+    }
+    tokio::select! {
+        () = async { while workers.join_next().await.is_some() {} } => {}
+        () = deadline.notified() => log::debug!("stopping without waiting for a write in progress"),
+    }
+}
 
 impl Session {
     fn part_info(&self, index: usize, crc64: Option<u64>) -> DownloadPartInfo {
@@ -79,6 +107,7 @@ impl Session {
             target: AtomicUsize::new(0),
             running: AtomicUsize::new(0),
             received: AtomicU64::new(0),
+            slow_disk: Arc::default(),
         });
         let mut tuner = (self.task_num == 0)
             .then(|| TaskTuner::new(MAX_AUTO_TASKS.min(remaining), Instant::now()));
@@ -154,10 +183,17 @@ impl Session {
                 }
             }
         };
-        // In-flight GETs are cancelled (their connections dropped) and joined: nothing
-        // of this call writes or reports after it returns.
+        // In-flight GETs are cancelled (their connections dropped) and joined: nothing of
+        // this call reports after it returns. After a success every worker is past its last
+        // write; after a stop, one may be inside a write on a runtime thread, and the answer
+        // does not wait for a slow disk: that write finishes on its own into a range nobody
+        // records, and the task ends at its next await.
         workers.abort_all();
-        while workers.join_next().await.is_some() {}
+        if outcome.is_ok() {
+            while workers.join_next().await.is_some() {}
+        } else {
+            join_within(&mut workers, STOP_JOIN_WAIT).await;
+        }
         drop(ask);
         // Ranges finished while the loop was stopping are recorded too, and reported like
         // the others: every range the checkpoint holds had its success event.

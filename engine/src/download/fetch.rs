@@ -12,7 +12,7 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -94,6 +94,8 @@ pub(crate) struct FetchContext {
     /// Body bytes written and not yet taken by the coordinator. A counter, not a message per
     /// chunk: each message would wake the calling thread, a cross-thread wake per chunk.
     pub received: AtomicU64,
+    /// Set by the first slow write: later writes go to the blocking pool (temp_file.rs).
+    pub slow_disk: Arc<AtomicBool>,
 }
 
 impl FetchContext {
@@ -195,6 +197,7 @@ async fn fetch(ctx: &FetchContext, job: &RangeJob) -> Result<u64> {
         writer: RangeWriter::new(
             Arc::clone(&ctx.file),
             Arc::clone(&ctx.temp_path),
+            Arc::clone(&ctx.slow_disk),
             job.range.first,
         ),
         ctx,

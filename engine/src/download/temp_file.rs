@@ -1,7 +1,11 @@
 //! The temp file a download fills before it becomes the destination: sized up front,
 //! written at positions by every range at once, synced before a range counts as done, and
-//! read back to prove what a checkpoint claims. Every file system call runs on the blocking
-//! pool, so a slow disk never holds a runtime thread and a cancel is answered at once.
+//! read back to prove what a checkpoint claims. Opens, syncs and read-backs run on the
+//! blocking pool. A body chunk is written on the runtime thread that received it while the
+//! download's writes stay quick: handing each chunk to the blocking pool and back cost two
+//! cross-thread wakes per chunk, about a quarter of the download's CPU. The first slow write
+//! sends the rest of the download's writes to the pool, and a cancel never waits for a write
+//! (the coordinator's join is bounded).
 
 use super::destination::local_write;
 use crate::error::{ErrorKind, Result, UploadError};
@@ -10,7 +14,9 @@ use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tos_crc64::Crc64;
 
 /// The block size of read-backs (a resume's range checks, S3's whole-file CRC).
@@ -152,11 +158,17 @@ const DIRECT: usize = 64 * 1024;
 /// and written together, so the blocking pool is not asked once per few KiB.
 const GATHER: usize = 256 * 1024;
 
+/// A write into the page cache takes microseconds; one this slow means the kernel is
+/// throttling the writer or the disk is slow, and a runtime thread must not wait for it again.
+const SLOW_WRITE: Duration = Duration::from_millis(20);
+
 /// Writes one range in order, computing its CRC-64 on the way. What it holds is bounded:
 /// at most one chunk and the `GATHER` buffer, whatever the range's size.
 pub(crate) struct RangeWriter {
     file: Arc<File>,
     path: Arc<PathBuf>,
+    /// Shared by the download's ranges: set by the first slow write.
+    slow_disk: Arc<AtomicBool>,
     gathered: Vec<u8>,
     /// File offset of `gathered[0]`.
     at: u64,
@@ -164,10 +176,16 @@ pub(crate) struct RangeWriter {
 }
 
 impl RangeWriter {
-    pub fn new(file: Arc<File>, path: Arc<PathBuf>, start: u64) -> RangeWriter {
+    pub fn new(
+        file: Arc<File>,
+        path: Arc<PathBuf>,
+        slow_disk: Arc<AtomicBool>,
+        start: u64,
+    ) -> RangeWriter {
         RangeWriter {
             file,
             path,
+            slow_disk,
             gathered: Vec::new(),
             at: start,
             crc: Crc64::new(),
@@ -196,25 +214,37 @@ impl RangeWriter {
         Ok(())
     }
 
-    /// One blocking call writes what was gathered, then `chunk`; the buffer comes back for
-    /// reuse and the chunk is dropped there.
+    /// Writes what was gathered, then `chunk`, and drops the chunk; the buffer is kept for
+    /// reuse.
     async fn put(&mut self, chunk: Option<Bytes>) -> Result<()> {
         if self.gathered.is_empty() && chunk.is_none() {
             return Ok(());
         }
-        let mut gathered = std::mem::take(&mut self.gathered);
-        let len = (gathered.len() + chunk.as_ref().map_or(0, Bytes::len)) as u64;
-        let (file, at) = (Arc::clone(&self.file), self.at);
-        self.gathered = blocking(move || {
-            file.write_all_at(&gathered, at)?;
-            if let Some(chunk) = chunk {
-                file.write_all_at(&chunk, at + gathered.len() as u64)?;
+        let len = (self.gathered.len() + chunk.as_ref().map_or(0, Bytes::len)) as u64;
+        if self.slow_disk.load(Ordering::Relaxed) {
+            let mut gathered = std::mem::take(&mut self.gathered);
+            let (file, at) = (Arc::clone(&self.file), self.at);
+            self.gathered = blocking(move || {
+                write_at(&file, &gathered, chunk.as_deref(), at)?;
+                gathered.clear();
+                Ok(gathered)
+            })
+            .await
+            .map_err(|e| local_write(&self.path, "cannot write", e))?;
+        } else {
+            let started = Instant::now();
+            let written = write_at(&self.file, &self.gathered, chunk.as_deref(), self.at);
+            if started.elapsed() >= SLOW_WRITE {
+                log::debug!(
+                    "a write to {} took {:?}: later writes go to the blocking pool",
+                    self.path.display(),
+                    started.elapsed()
+                );
+                self.slow_disk.store(true, Ordering::Relaxed);
             }
-            gathered.clear();
-            Ok(gathered)
-        })
-        .await
-        .map_err(|e| local_write(&self.path, "cannot write", e))?;
+            written.map_err(|e| local_write(&self.path, "cannot write", e))?;
+            self.gathered.clear();
+        }
         self.at += len;
         Ok(())
     }
@@ -227,6 +257,14 @@ impl RangeWriter {
             .await
             .map_err(|e| local_write(&self.path, "cannot sync", e))?;
         Ok(self.crc.value())
+    }
+}
+
+fn write_at(file: &File, gathered: &[u8], chunk: Option<&[u8]>, at: u64) -> io::Result<()> {
+    file.write_all_at(gathered, at)?;
+    match chunk {
+        Some(chunk) => file.write_all_at(chunk, at + gathered.len() as u64),
+        None => Ok(()),
     }
 }
 
