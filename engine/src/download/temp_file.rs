@@ -154,8 +154,8 @@ pub(crate) async fn crc64_nvme_of(file: &Arc<File>, len: u64) -> io::Result<u64>
 /// allocating (and faulting in) a fresh one for every read. On loopback or a fast link hyper
 /// hands over chunks of a few hundred KiB, so this is the common path.
 const DIRECT: usize = 64 * 1024;
-/// Smaller chunks (a slow link, TLS records) are copied into one reused buffer of this size
-/// and written together, so the blocking pool is not asked once per few KiB.
+/// Smaller chunks (a slow link, TLS records) are copied into one reused buffer of up to
+/// about this size and written together: one system call per 256 KiB, not per few KiB.
 const GATHER: usize = 256 * 1024;
 
 /// A write into the page cache takes microseconds; one this slow means the kernel is
@@ -163,7 +163,7 @@ const GATHER: usize = 256 * 1024;
 const SLOW_WRITE: Duration = Duration::from_millis(20);
 
 /// Writes one range in order, computing its CRC-64 on the way. What it holds is bounded:
-/// at most one chunk and the `GATHER` buffer, whatever the range's size.
+/// at most one chunk and a buffer of under 2 x `GATHER`, whatever the range's size.
 pub(crate) struct RangeWriter {
     file: Arc<File>,
     path: Arc<PathBuf>,
@@ -204,9 +204,8 @@ impl RangeWriter {
         if chunk.len() >= DIRECT {
             return self.put(Some(chunk)).await;
         }
-        if self.gathered.capacity() == 0 {
-            self.gathered.reserve_exact(GATHER);
-        }
+        // Grown as needed, not reserved: every response starts with a few small chunks
+        // (hyper's read buffer starts at 8 KiB), and a fast link never needs the rest.
         self.gathered.extend_from_slice(&chunk);
         if self.gathered.len() >= GATHER {
             self.put(None).await?;
