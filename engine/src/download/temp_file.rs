@@ -160,7 +160,10 @@ const GATHER: usize = 256 * 1024;
 
 /// A write into the page cache takes microseconds; one this slow means the kernel is
 /// throttling the writer or the disk is slow, and a runtime thread must not wait for it again.
-const SLOW_WRITE: Duration = Duration::from_millis(20);
+/// Not less: a write that updates the file's mtime waits for the journal commit of another
+/// range's sync, 25-65 ms on a loaded machine, and 20 ms sent every other download to the
+/// blocking pool.
+const SLOW_WRITE: Duration = Duration::from_millis(100);
 
 /// Writes one range in order, computing its CRC-64 on the way. What it holds is bounded:
 /// at most one chunk and a buffer of under 2 x `GATHER`, whatever the range's size.
