@@ -200,14 +200,11 @@ impl Session {
         self.take_received(&ctx);
         let mut late = Vec::new();
         while let Ok(message) = messages.try_recv() {
-            match message {
-                RangeMsg::Done { index, crc64, .. } => {
-                    let range = &mut self.checkpoint.parts[index];
-                    range.is_completed = true;
-                    range.crc64 = crc64;
-                    late.push((index, crc64));
-                }
-                _ => {}
+            if let RangeMsg::Done { index, crc64, .. } = message {
+                let range = &mut self.checkpoint.parts[index];
+                range.is_completed = true;
+                range.crc64 = crc64;
+                late.push((index, crc64));
             }
         }
         if unsaved || !late.is_empty() {

@@ -285,4 +285,53 @@ mod tests {
         assert!(named_by_us(Path::new("/d/a.bin.temp.123"), target));
         assert!(!named_by_us(Path::new("/d/a.bin.temp"), target));
     }
+
+    /// Small chunks gathered, big ones written in place, in every order between them: the
+    /// file holds the bytes where they belong and the CRC is theirs, on the runtime thread
+    /// and on the blocking pool alike.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn mixed_chunks_land_in_order_with_their_crc() {
+        let dir = tempfile::tempdir().unwrap();
+        let sizes = [
+            10, 70_000, 5, 60_000, 60_000, 60_000, 60_000, 60_000, 300_000, 1, 65_536,
+        ];
+        let data: Vec<u8> = (0..sizes.iter().sum::<usize>())
+            .map(|i| (i * 31 % 251) as u8)
+            .collect();
+        for slow in [false, true] {
+            let path = dir.path().join(format!("t{slow}"));
+            let start = 100;
+            let file = create(&path, start + data.len() as u64 + 7).await.unwrap();
+            let mut writer = RangeWriter::new(
+                Arc::clone(&file),
+                Arc::new(path.clone()),
+                Arc::new(AtomicBool::new(slow)),
+                start,
+            );
+            let mut at = 0;
+            for size in sizes {
+                let chunk = Bytes::copy_from_slice(&data[at..at + size]);
+                writer.write(start + at as u64, chunk).await.unwrap();
+                at += size;
+            }
+            assert_eq!(writer.finish().await.unwrap(), tos_crc64::checksum(&data));
+            let on_disk = std::fs::read(&path).unwrap();
+            assert_eq!(
+                &on_disk[start as usize..start as usize + data.len()],
+                &data[..]
+            );
+            assert!(on_disk[..start as usize].iter().all(|b| *b == 0));
+        }
+    }
+
+    #[tokio::test]
+    async fn bytes_out_of_order_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t");
+        let file = create(&path, 1000).await.unwrap();
+        let mut writer = RangeWriter::new(file, Arc::new(path), Arc::default(), 0);
+        writer.write(0, Bytes::from_static(b"abc")).await.unwrap();
+        let error = writer.write(4, Bytes::from_static(b"e")).await.unwrap_err();
+        assert_eq!(error.kind, ErrorKind::Internal);
+    }
 }
