@@ -9,7 +9,7 @@ use crate::error::{ErrorKind, Result, UploadError};
 use crate::parts::auto_tasks::{Decision, TaskTuner, MAX_AUTO_TASKS};
 use crate::wire::get_object::ByteRange;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -22,6 +22,34 @@ use tokio::task::JoinSet;
 const SAVE_EVERY_RANGE_UP_TO: usize = 1000;
 const SAVE_INTERVAL: Duration = Duration::from_secs(1);
 const TICK: Duration = Duration::from_millis(100);
+/// Within the 200 ms a pause or abort is answered in.
+const STOP_JOIN_WAIT: Duration = Duration::from_millis(100);
+
+/// Joins the aborted workers, or gives up after `wait`. The deadline comes from a plain
+/// thread: a runtime timer would not fire while the runtime's threads are in the kernel.
+async fn join_within(workers: &mut JoinSet<()>, wait: Duration) {
+    while workers.try_join_next().is_some() {}
+    if workers.is_empty() {
+        return;
+    }
+    let deadline = Arc::new(tokio::sync::Notify::new());
+    let timer = Arc::clone(&deadline);
+    let spawned = std::thread::Builder::new()
+        .name("tosupload-stop".into())
+        .spawn(move || {
+            std::thread::sleep(wait);
+            timer.notify_one();
+        });
+    if spawned.is_err() {
+        // No thread for the deadline: wait for the workers, as before writes moved inline.
+        while workers.join_next().await.is_some() {}
+        return;
+    }
+    tokio::select! {
+        () = async { while workers.join_next().await.is_some() {} } => {}
+        () = deadline.notified() => log::debug!("stopping without waiting for a write in progress"),
+    }
+}
 
 impl Session {
     fn part_info(&self, index: usize, crc64: Option<u64>) -> DownloadPartInfo {
@@ -78,6 +106,8 @@ impl Session {
             to_coordinator,
             target: AtomicUsize::new(0),
             running: AtomicUsize::new(0),
+            received: AtomicU64::new(0),
+            slow_disk: Arc::default(),
         });
         let mut tuner = (self.task_num == 0)
             .then(|| TaskTuner::new(MAX_AUTO_TASKS.min(remaining), Instant::now()));
@@ -101,16 +131,15 @@ impl Session {
                 biased;
                 () = cancel.cancelled() => break Err(None),
                 Some(message) = messages.recv() => match message {
-                    RangeMsg::Received(bytes) => {
-                        self.bytes_received += bytes;
-                        self.reporter.received(bytes);
-                    }
+                    RangeMsg::Received => self.take_received(&ctx),
                     RangeMsg::Retry { index, error } => {
                         let part = self.part_info(index, None);
                         self.reporter
                             .event(DownloadEventKind::DownloadPartRetry, Some(part), Some(error));
                     }
                     RangeMsg::Done { index, crc64, started } => {
+                        // The range's last bytes are counted before its success is told.
+                        self.take_received(&ctx);
                         remaining -= 1;
                         if let Some(tuner) = tuner.as_mut() {
                             self.tune(tuner, index, started, &ctx, &mut workers);
@@ -145,6 +174,7 @@ impl Session {
                     }
                 }
                 _ = tick.tick() => {
+                    self.take_received(&ctx);
                     self.reporter.flush();
                     if unsaved && last_save.elapsed() >= SAVE_INTERVAL {
                         self.save_checkpoint();
@@ -153,27 +183,28 @@ impl Session {
                 }
             }
         };
-        // In-flight GETs are cancelled (their connections dropped) and joined: nothing
-        // of this call writes or reports after it returns.
+        // In-flight GETs are cancelled (their connections dropped) and joined: nothing of
+        // this call reports after it returns. After a success every worker is past its last
+        // write; after a stop, one may be inside a write on a runtime thread, and the answer
+        // does not wait for a slow disk: that write finishes on its own into a range nobody
+        // records, and the task ends at its next await.
         workers.abort_all();
-        while workers.join_next().await.is_some() {}
+        if outcome.is_ok() {
+            while workers.join_next().await.is_some() {}
+        } else {
+            join_within(&mut workers, STOP_JOIN_WAIT).await;
+        }
         drop(ask);
         // Ranges finished while the loop was stopping are recorded too, and reported like
         // the others: every range the checkpoint holds had its success event.
+        self.take_received(&ctx);
         let mut late = Vec::new();
         while let Ok(message) = messages.try_recv() {
-            match message {
-                RangeMsg::Done { index, crc64, .. } => {
-                    let range = &mut self.checkpoint.parts[index];
-                    range.is_completed = true;
-                    range.crc64 = crc64;
-                    late.push((index, crc64));
-                }
-                RangeMsg::Received(bytes) => {
-                    self.bytes_received += bytes;
-                    self.reporter.received(bytes);
-                }
-                _ => {}
+            if let RangeMsg::Done { index, crc64, .. } = message {
+                let range = &mut self.checkpoint.parts[index];
+                range.is_completed = true;
+                range.crc64 = crc64;
+                late.push((index, crc64));
             }
         }
         if unsaved || !late.is_empty() {
@@ -191,6 +222,15 @@ impl Session {
                 Err(self.stop(kind).await)
             }
             Err(Some((index, error))) => Err(self.range_failed(index, error)),
+        }
+    }
+
+    /// Bytes the workers wrote since the last call: counted once, reported.
+    fn take_received(&mut self, ctx: &FetchContext) {
+        let bytes = ctx.take_received();
+        if bytes > 0 {
+            self.bytes_received += bytes;
+            self.reporter.received(bytes);
         }
     }
 

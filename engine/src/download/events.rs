@@ -79,7 +79,7 @@ pub struct DownloadObservers {
     pub shared_limiter: Option<Arc<dyn RateLimiter>>,
 }
 
-const RW_BYTES: u64 = 512 * 1024;
+pub(crate) const RW_BYTES: u64 = 512 * 1024;
 const RW_INTERVAL: Duration = Duration::from_millis(100);
 
 pub(crate) struct Reporter {

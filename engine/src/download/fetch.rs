@@ -2,6 +2,7 @@
 //! (paced by the limiter) and tells the coordinator, which owns the callbacks and the
 //! checkpoint.
 
+use super::events::RW_BYTES;
 use super::temp_file::RangeWriter;
 use crate::error::{Result, UploadError};
 use crate::rate_limit::{Permit, RateLimiter};
@@ -11,7 +12,7 @@ use bytes::Bytes;
 use std::collections::VecDeque;
 use std::fs::File;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 use tokio::sync::{mpsc, oneshot};
@@ -53,7 +54,8 @@ impl Pacer {
 }
 
 pub(crate) enum RangeMsg {
-    Received(u64),
+    /// A worker added `RW_BYTES` or more to `FetchContext::received` since its last nudge.
+    Received,
     Retry {
         index: usize,
         error: UploadError,
@@ -89,6 +91,17 @@ pub(crate) struct FetchContext {
     pub target: AtomicUsize,
     /// How many run; the coordinator adds to it before spawning one.
     pub running: AtomicUsize,
+    /// Body bytes written and not yet taken by the coordinator. A counter, not a message per
+    /// chunk: each message would wake the calling thread, a cross-thread wake per chunk.
+    pub received: AtomicU64,
+    /// Set by the first slow write: later writes go to the blocking pool (temp_file.rs).
+    pub slow_disk: Arc<AtomicBool>,
+}
+
+impl FetchContext {
+    pub fn take_received(&self) -> u64 {
+        self.received.swap(0, Ordering::SeqCst)
+    }
 }
 
 /// Counts a worker out when it ends for any reason, a cancel included.
@@ -126,17 +139,23 @@ pub(crate) fn spawn_up_to(
 
 struct Sink<'a> {
     writer: RangeWriter,
-    pacer: &'a Pacer,
-    to_coordinator: &'a mpsc::UnboundedSender<RangeMsg>,
+    ctx: &'a FetchContext,
+    /// Bytes counted since this worker last nudged the coordinator.
+    unannounced: u64,
 }
 
 impl BodySink for Sink<'_> {
     async fn accept(&mut self, offset: u64, chunk: Bytes) -> Result<()> {
-        self.pacer.acquire(chunk.len() as u64).await;
-        self.writer.write(offset, &chunk).await?;
-        let _ = self
-            .to_coordinator
-            .send(RangeMsg::Received(chunk.len() as u64));
+        let len = chunk.len() as u64;
+        self.ctx.pacer.acquire(len).await;
+        self.writer.write(offset, chunk).await?;
+        self.ctx.received.fetch_add(len, Ordering::SeqCst);
+        // Progress is due every RW_BYTES; the coordinator's 100 ms tick reports the rest.
+        self.unannounced += len;
+        if self.unannounced >= RW_BYTES {
+            self.unannounced = 0;
+            let _ = self.ctx.to_coordinator.send(RangeMsg::Received);
+        }
         Ok(())
     }
 }
@@ -178,10 +197,11 @@ async fn fetch(ctx: &FetchContext, job: &RangeJob) -> Result<u64> {
         writer: RangeWriter::new(
             Arc::clone(&ctx.file),
             Arc::clone(&ctx.temp_path),
+            Arc::clone(&ctx.slow_disk),
             job.range.first,
         ),
-        pacer: &ctx.pacer,
-        to_coordinator: &ctx.to_coordinator,
+        ctx,
+        unannounced: 0,
     };
     let on_retry = |error: &UploadError| {
         let _ = ctx.to_coordinator.send(RangeMsg::Retry {
