@@ -33,18 +33,24 @@ pub(crate) async fn download_file(
     request: DownloadFileRequest,
     observers: DownloadObservers,
 ) -> Result<DownloadFileOutput> {
-    download_file_asking(wire, request, observers, None).await
+    download_file_asking(wire, request, observers, None, false)
+        .await
+        .map(|(output, _)| output)
 }
 
 /// As `download_file`, but the ranges ask `limiter_asks` for their bytes instead of a
 /// callback in `observers`: a folder download serves its user's limiter on the calling
-/// thread, away from the file's own task.
+/// thread, away from the file's own task. With `keep_checkpoint`, a finished file's
+/// checkpoint is left for the caller, whose path comes back with the output: a folder removes
+/// it only once its journal has the file on disk, so a kill between the two costs a rerun
+/// nothing (the checkpoint proves the rename, `renamed.rs`).
 pub(crate) async fn download_file_asking(
     wire: Arc<Wire>,
     request: DownloadFileRequest,
     observers: DownloadObservers,
     limiter_asks: Option<tokio::sync::mpsc::UnboundedSender<fetch::AcquireAsk>>,
-) -> Result<DownloadFileOutput> {
+    keep_checkpoint: bool,
+) -> Result<(DownloadFileOutput, Option<PathBuf>)> {
     let checked = request::check(&request)?;
     wire.check_bucket(&request.bucket)?;
     wire.check_key(&request.key)?;
@@ -108,7 +114,11 @@ pub(crate) async fn download_file_asking(
         }
     };
     let target = match destination {
-        Destination::Directory(dir) => return make_directory(&request, &head, dir).await,
+        Destination::Directory(dir) => {
+            return make_directory(&request, &head, dir)
+                .await
+                .map(|output| (output, None))
+        }
         Destination::File(target) => target,
     };
     let template = DownloadEvent {
@@ -141,6 +151,7 @@ pub(crate) async fn download_file_asking(
         temp: None,
         bytes_received: 0,
         renamed_earlier: false,
+        keep_checkpoint,
         request,
         _lock: lock,
     };
@@ -162,7 +173,11 @@ pub(crate) async fn download_file_asking(
         );
         session.after_failure(error).await;
     }
-    result
+    let kept = session
+        .checkpoint_path
+        .clone()
+        .filter(|_| session.keep_checkpoint);
+    result.map(|output| (output, kept))
 }
 
 /// A key ending in '/' into a directory destination: the directory is made, nothing else.
@@ -235,6 +250,8 @@ pub(crate) struct Session {
     bytes_received: u64,
     /// The checkpoint's run had renamed the finished file into place (renamed.rs).
     renamed_earlier: bool,
+    /// A finished file's checkpoint is the caller's to remove (`download_file_asking`).
+    keep_checkpoint: bool,
     /// Released when the session ends, after the checkpoint's last save or removal.
     _lock: Option<CheckpointLock>,
 }
@@ -262,6 +279,12 @@ impl Session {
                 // A later save, or the resume's re-fetch of unrecorded ranges, makes up for it.
                 log::warn!("{error}");
             }
+        }
+    }
+
+    fn remove_finished_checkpoint(&self) {
+        if let (Some(path), false) = (&self.checkpoint_path, self.keep_checkpoint) {
+            checkpoint::remove(path);
         }
     }
 
@@ -342,9 +365,7 @@ impl Session {
             return Err(error);
         }
         self.temp = None;
-        if let Some(path) = &self.checkpoint_path {
-            checkpoint::remove(path);
-        }
+        self.remove_finished_checkpoint();
         self.reporter
             .event(DownloadEventKind::RenameTempFileSucceeded, None, None);
         self.reporter.succeeded();

@@ -8,7 +8,7 @@
 
 use super::checkpoint::DownloadCheckpoint;
 use super::request::DownloadFileOutput;
-use super::{checkpoint, output, temp_file, Session};
+use super::{output, temp_file, Session};
 use std::fs::File;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -54,9 +54,7 @@ impl Session {
 
     /// The checkpoint goes, as after the rename; the output says nothing was fetched.
     pub(super) fn finish_renamed_earlier(&mut self) -> DownloadFileOutput {
-        if let Some(path) = &self.checkpoint_path {
-            checkpoint::remove(path);
-        }
+        self.remove_finished_checkpoint();
         let mut combined: Option<u64> = None;
         for range in &self.checkpoint.parts {
             combined = Some(match combined {

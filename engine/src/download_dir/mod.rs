@@ -44,13 +44,23 @@ pub(crate) struct FileTask {
 }
 
 pub(crate) enum Fetched {
-    /// Downloaded now: the local file's identity after the rename, and the body bytes this
-    /// run fetched (a file resumed from its checkpoint fetched only its missing ranges).
-    Downloaded(FileInfo, u64),
+    Downloaded(Downloaded),
     /// With `skip_existing`: the local file already had the object's size and CRC-64.
     AlreadyThere(FileInfo),
     /// A folder marker's directory.
     DirectoryMade,
+}
+
+/// A file downloaded now.
+pub(crate) struct Downloaded {
+    /// The local file's identity after the rename.
+    identity: FileInfo,
+    /// The body bytes this run fetched (a file resumed from its checkpoint fetched only its
+    /// missing ranges).
+    received: u64,
+    /// Its checkpoint, removed only once the journal has the file on disk: a run killed
+    /// between the two would otherwise fetch the whole file again.
+    checkpoint: Option<PathBuf>,
 }
 
 type FileFuture = Pin<Box<dyn Future<Output = (FileTask, Result<Fetched>)> + Send>>;
@@ -435,19 +445,20 @@ impl Shared {
                     "the local file has the object's size and CRC-64",
                     output,
                 );
-                identity
+                (identity, None)
             }
-            Ok(Fetched::Downloaded(identity, received)) => {
+            Ok(Fetched::Downloaded(done)) => {
                 output.files_downloaded += 1;
-                output.bytes_downloaded += received;
+                output.bytes_downloaded += done.received;
                 lock(&self.reporter).file_done();
                 self.event(DirEventKind::FileSucceeded, &task, |_| {});
-                identity
+                (done.identity, done.checkpoint)
             }
             // Stopped by the cancel hook: neither done nor failed.
             Err(_) if self.cancel.requested().is_some() => return,
             Err(error) => return self.fail(task, error, output),
         };
+        let (identity, checkpoint) = identity;
         if let Some(journal) = journal {
             let entry = DoneFile {
                 relative: task.relative.clone(),
@@ -457,13 +468,21 @@ impl Shared {
                 etag: task.object.etag.clone(),
                 crc64: task.object.crc64.unwrap_or_default(),
             };
-            if let Err(error) = journal.record(entry) {
-                output.failures.push(FileFailure {
+            let recorded = match journal.record(entry) {
+                Ok(()) if checkpoint.is_some() => journal.flush(),
+                other => other,
+            };
+            match (recorded, checkpoint) {
+                (Ok(()), Some(path)) => crate::download::checkpoint::remove(&path),
+                (Ok(()), None) => {}
+                (Err(error), _) => output.failures.push(FileFailure {
                     path: task.path,
                     key: task.key,
                     error,
-                });
+                }),
             }
+        } else if let Some(path) = checkpoint {
+            crate::download::checkpoint::remove(&path);
         }
     }
 }

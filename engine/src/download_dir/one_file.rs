@@ -1,7 +1,7 @@
 //! One object of a folder download: its place made safely, the `skip_existing` comparison,
 //! then `download_file` with the folder's settings.
 
-use super::{local_path, Fetched, FileTask, Shared};
+use super::{local_path, Downloaded, Fetched, FileTask, Shared};
 use crate::cancel::CancelHook;
 use crate::download::events::DownloadObservers;
 use crate::download::request::DownloadFileRequest;
@@ -80,11 +80,15 @@ impl Shared {
                 return Ok(Fetched::AlreadyThere(identity));
             }
         }
-        let received = self.download(task, target.clone()).await?;
+        let (received, checkpoint) = self.download(task, target.clone()).await?;
         let identity = blocking(move || identity_of(&target))
             .await
             .map_err(|e| local_error(&task.path, "cannot read back", e))?;
-        Ok(Fetched::Downloaded(identity, received))
+        Ok(Fetched::Downloaded(Downloaded {
+            identity,
+            received,
+            checkpoint,
+        }))
     }
 
     /// With `skip_existing`: the local file's identity when it has the object's size and
@@ -123,8 +127,13 @@ impl Shared {
         Ok((local_crc == Some(server_crc)).then_some(local))
     }
 
-    /// The body bytes fetched (`DownloadFileOutput::bytes_received`).
-    async fn download(&self, task: &FileTask, target: PathBuf) -> Result<u64> {
+    /// The body bytes fetched (`DownloadFileOutput::bytes_received`), and the file's
+    /// checkpoint, left for the journal's record to outlive.
+    async fn download(
+        &self,
+        task: &FileTask,
+        target: PathBuf,
+    ) -> Result<(u64, Option<PathBuf>)> {
         let request = DownloadFileRequest {
             part_size: self.request.part_size,
             task_num: self.request.task_num,
@@ -151,8 +160,9 @@ impl Shared {
             request,
             observers,
             self.limiter_asks.clone(),
+            true,
         )
         .await
-        .map(|output| output.bytes_received)
+        .map(|(output, checkpoint)| (output.bytes_received, checkpoint))
     }
 }
