@@ -4,12 +4,13 @@
 
 use super::events::{DownloadEventKind, DownloadPartInfo};
 use super::fetch::{self, FetchContext, Pacer, RangeJob, RangeMsg};
-use super::Session;
+use super::{temp_file, Session};
 use crate::error::{ErrorKind, Result, UploadError};
+use crate::file_system::off_caller;
 use crate::parts::auto_tasks::{Decision, TaskTuner, MAX_AUTO_TASKS};
 use crate::wire::get_object::ByteRange;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -94,6 +95,13 @@ impl Session {
             (None, None) => Pacer::None,
         };
         let (file, temp_path) = self.temp.clone().expect("planned before fetching");
+        let probed = Arc::clone(&file);
+        let in_place = off_caller(
+            &self.cancel,
+            "asking the temp file's file system",
+            move || Ok(temp_file::writes_in_place(&probed)),
+        )
+        .await?;
         let ctx = Arc::new(FetchContext {
             wire: Arc::clone(&self.wire),
             bucket: self.request.bucket.clone(),
@@ -107,7 +115,7 @@ impl Session {
             target: AtomicUsize::new(0),
             running: AtomicUsize::new(0),
             received: AtomicU64::new(0),
-            slow_disk: Arc::default(),
+            slow_disk: Arc::new(AtomicBool::new(!in_place)),
         });
         let mut tuner = (self.task_num == 0)
             .then(|| TaskTuner::new(MAX_AUTO_TASKS.min(remaining), Instant::now()));

@@ -165,6 +165,24 @@ const GATHER: usize = 256 * 1024;
 /// blocking pool.
 const SLOW_WRITE: Duration = Duration::from_millis(100);
 
+/// Whether a page-cache write to `file` can be trusted to return at once. Only on local disk
+/// file systems: over NFS, SMB, FUSE or any other, a write can wait for a server or a daemon
+/// that no longer answers, and a runtime thread stuck there would stall every call of the
+/// client; their writes always go to the blocking pool (docs/download.md §5). Asked on the
+/// blocking pool, as `fstatfs` of such a file system can hang too.
+pub(crate) fn writes_in_place(file: &File) -> bool {
+    // Magic numbers of statfs(2)'s f_type: ext2/3/4, XFS, Btrfs, tmpfs, F2FS, overlayfs.
+    const LOCAL: [u64; 6] = [
+        0xEF53,
+        0x5846_5342,
+        0x9123_683E,
+        0x0102_1994,
+        0xF2F5_2010,
+        0x794C_7630,
+    ];
+    rustix::fs::fstatfs(file).is_ok_and(|s| LOCAL.contains(&(s.f_type as u64)))
+}
+
 /// Writes one range in order, computing its CRC-64 on the way. What it holds is bounded:
 /// at most one chunk and a buffer of under 2 x `GATHER`, whatever the range's size.
 pub(crate) struct RangeWriter {
@@ -333,5 +351,18 @@ mod tests {
         writer.write(0, Bytes::from_static(b"abc")).await.unwrap();
         let error = writer.write(4, Bytes::from_static(b"e")).await.unwrap_err();
         assert_eq!(error.kind, ErrorKind::Internal);
+    }
+
+    #[test]
+    fn only_local_disks_take_writes_on_a_runtime_thread() {
+        let dir = tempfile::tempdir().unwrap();
+        let local = File::create(dir.path().join("t")).unwrap();
+        assert!(
+            writes_in_place(&local),
+            "the test's temp dir is on a local disk"
+        );
+        // procfs stands for every file system not known to be a local disk.
+        let proc_file = File::open("/proc/self/status").unwrap();
+        assert!(!writes_in_place(&proc_file));
     }
 }

@@ -129,11 +129,7 @@ impl Shared {
 
     /// The body bytes fetched (`DownloadFileOutput::bytes_received`), and the file's
     /// checkpoint, left for the journal's record to outlive.
-    async fn download(
-        &self,
-        task: &FileTask,
-        target: PathBuf,
-    ) -> Result<(u64, Option<PathBuf>)> {
+    async fn download(&self, task: &FileTask, target: PathBuf) -> Result<(u64, Option<PathBuf>)> {
         let request = DownloadFileRequest {
             part_size: self.request.part_size,
             task_num: self.request.task_num,
