@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 
@@ -83,6 +84,7 @@ def main():
     p.add_argument("--no-build", action="store_true")
     p.add_argument("--out", default=R.RESULTS)
     opts = p.parse_args()
+    R.setup_venv()  # matplotlib, for the chart
     if not opts.no_build:
         failed = R.build(opts)
         if failed:
@@ -130,6 +132,9 @@ def main():
         json.dump({"machine": R.machine_info(), "files": opts.files, "size": opts.size,
                    "results": {k: {str(s): v for s, v in res.items()} for k, res in results.items()}}, f,
                   indent=1)
+    subprocess.run([R.VENV_PY, os.path.join(R.BENCH, "wan_small_chart.py"),
+                    os.path.join(opts.out, "wan-small-latest.json"),
+                    os.path.join(opts.out, "wan-small-latest.png")])
     return 1 if any(v["failed"] for res in results.values() for v in res.values()) else 0
 
 
