@@ -10,7 +10,9 @@ use super::network_error::{default_endpoint_note, host_of, network_error, proxy_
 use super::protocol::{Operation, Protocol, Response, SignedRequest};
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, Result, UploadError};
+use std::collections::hash_map::RandomState;
 use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -33,8 +35,10 @@ pub(crate) struct Transport {
     /// requests that never got an answer.
     endpoint_host: String,
     default_note: String,
-    /// The jitter's random numbers, one generator per client (seeded from fastrand's
-    /// per-thread generator) so two clients started at once do not retry in step.
+    /// The jitter's random numbers, one generator per client so that clients started at once
+    /// do not retry in step. Seeded from std's `RandomState` (OS randomness, fresh keys on
+    /// each call), not `Rng::new()`: its seeding makes std record a thread handle for the
+    /// calling thread, which on a C caller's main thread is never freed.
     jitter: Mutex<fastrand::Rng>,
     credentials: CredentialsCache,
     clock: Clock,
@@ -124,7 +128,9 @@ impl Transport {
             request_budget: config.request_budget,
             endpoint_host: format!("{}{default_note}", host_of(&config.endpoint)),
             default_note,
-            jitter: Mutex::new(fastrand::Rng::new()),
+            jitter: Mutex::new(fastrand::Rng::with_seed(
+                RandomState::new().build_hasher().finish(),
+            )),
             credentials: CredentialsCache::new(config),
             clock: Clock::default(),
             corrections: AtomicU64::new(0),
