@@ -53,6 +53,11 @@ impl ReqBody {
         self
     }
 
+    /// Caps this body's rate at `rate` B/s, under the link's caps if any.
+    pub fn cap(&mut self, rate: u64) {
+        self.pacer = Some(crate::link::BodyPacer::capped(self.pacer.take(), rate));
+    }
+
     pub fn stall_after(&mut self, bytes: u64, ms: u64) {
         self.stall = Some((bytes, Duration::from_millis(ms)));
     }

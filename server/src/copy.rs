@@ -20,21 +20,22 @@ fn not_implemented(what: &str) -> TosError {
 }
 
 /// `/bucket/key` (the key query-escaped, `+` for a space, as the Go SDK's `url.QueryEscape`
-/// writes it), optionally `?versionId=`, which an unversioned store can only take as "null".
-fn source(ctx: &Ctx) -> Result<(String, String), TosError> {
+/// writes it), optionally `?versionId=`.
+fn source(ctx: &Ctx) -> Result<(String, String, Option<String>), TosError> {
     let raw = ctx.header("x-tos-copy-source").unwrap_or("");
     let (path, query) = raw.split_once('?').unwrap_or((raw, ""));
-    if let Some(v) = query.strip_prefix("versionId=") {
-        if v != "null" && !v.is_empty() {
-            return Err(TosError::no_such_key());
-        }
-    }
+    let version = query
+        .strip_prefix("versionId=")
+        .filter(|v| !v.is_empty())
+        .map(|v| String::from_utf8_lossy(&percent_decode(v)).into_owned());
     let decoded = percent_decode(&path.replace('+', "%20"));
     let text = String::from_utf8(decoded)
         .map_err(|_| TosError::invalid_argument("x-tos-copy-source is not UTF-8"))?;
     let text = text.strip_prefix('/').unwrap_or(&text);
     match text.split_once('/') {
-        Some((b, k)) if !b.is_empty() && !k.is_empty() => Ok((b.to_string(), k.to_string())),
+        Some((b, k)) if !b.is_empty() && !k.is_empty() => {
+            Ok((b.to_string(), k.to_string(), version))
+        }
         _ => Err(TosError::invalid_argument(
             "x-tos-copy-source must be /bucket/key",
         )),
@@ -50,8 +51,11 @@ fn source_meta(ctx: &Ctx) -> Result<(String, ObjectMeta), TosError> {
     {
         return Err(not_implemented("a conditional copy"));
     }
-    let (bucket, key) = source(ctx)?;
-    let meta = ctx.state.store.get_object(&bucket, &key)?;
+    let (bucket, key, version) = source(ctx)?;
+    let meta = match &version {
+        Some(v) => ctx.state.store.get_version(&bucket, &key, v)?,
+        None => ctx.state.store.get_object(&bucket, &key)?,
+    };
     // An SSE-C source is read with its key given as `x-tos-copy-source-server-side-
     // encryption-customer-*`: the same check as a GET's, on those headers renamed.
     let mut read_headers = hyper::HeaderMap::new();
@@ -76,7 +80,7 @@ fn copy_data(
     start: u64,
     len: u64,
 ) -> Result<Ingested, TosError> {
-    let Some(path) = ctx.state.store.object_path(src_bucket, &meta.key) else {
+    let Some(path) = ctx.state.store.data_path(src_bucket, meta) else {
         return Err(TosError::new(
             501,
             "NotImplemented",
@@ -106,12 +110,21 @@ fn copy_data(
     Ok(sink.finish()?)
 }
 
-fn answer(ctx: &Ctx, b: hyper::http::response::Builder, etag: &str) -> Response<RespBody> {
+fn answer(
+    ctx: &Ctx,
+    b: hyper::http::response::Builder,
+    etag: &str,
+    source: &ObjectMeta,
+) -> Response<RespBody> {
     let body = json!({
         "ETag": format!("\"{etag}\""),
         "LastModified": iso8601(crate::util::now_ms()),
     });
-    ctx.finish_json(b.header("x-tos-copy-source-version-id", "null"), &body)
+    let source_version = crate::storage::versions_name(&source.version_id);
+    ctx.finish_json(
+        b.header("x-tos-copy-source-version-id", source_version),
+        &body,
+    )
 }
 
 /// `x-tos-metadata-directive: REPLACE` takes the request's attributes; COPY (the default)
@@ -144,7 +157,8 @@ pub async fn copy_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErr
         .put_object(&ctx.bucket, ctx.key(), data, attrs, forbid)?;
     let b = sse::echo(ctx.base(200), &stored.attrs)
         .header("x-tos-hash-crc64ecma", ctx.crc_value(stored.crc));
-    Ok(answer(ctx, b, &stored.etag))
+    let b = crate::versioning::version_header(b, &stored);
+    Ok(answer(ctx, b, &stored.etag, &meta))
 }
 
 /// `x-tos-copy-source-range: bytes=a-b` (both ends given, within the source) or the whole
@@ -174,5 +188,5 @@ pub async fn upload_part_copy(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, T
         .store
         .put_part(&ctx.bucket, ctx.key(), &id, n, data)?;
     let b = ctx.base(200);
-    Ok(answer(ctx, b, &part.etag))
+    Ok(answer(ctx, b, &part.etag, &meta))
 }

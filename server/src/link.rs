@@ -99,7 +99,7 @@ pub struct Pacer {
 const BURST: Duration = Duration::from_millis(50);
 
 impl Pacer {
-    fn reserve(&self, bytes: u64) -> Instant {
+    pub fn reserve(&self, bytes: u64) -> Instant {
         let now = Instant::now();
         let mut free_at = self.free_at.lock().unwrap_or_else(|e| e.into_inner());
         let start = (*free_at).max(now.checked_sub(BURST).unwrap_or(now));
@@ -108,7 +108,7 @@ impl Pacer {
     }
 }
 
-fn limiter(rate: u64) -> Option<Arc<Pacer>> {
+pub fn limiter(rate: u64) -> Option<Arc<Pacer>> {
     (rate != 0).then(|| {
         Arc::new(Pacer {
             rate,
@@ -191,6 +191,8 @@ pub struct ConnLink {
 pub struct BodyPacer {
     conn: Option<Arc<Pacer>>,
     total: Option<Arc<Pacer>>,
+    /// This request's own cap (`x-tos-traffic-limit`, traffic.rs).
+    request: Option<Arc<Pacer>>,
     rtt: Duration,
     window: u64,
     window_started: Instant,
@@ -212,6 +214,7 @@ impl ConnLink {
         Some(BodyPacer {
             conn: self.own.clone(),
             total: shape.total.clone(),
+            request: None,
             rtt: s.rtt(),
             window: if windowed { s.window } else { 0 },
             window_started: Instant::now(),
@@ -221,10 +224,25 @@ impl ConnLink {
 }
 
 impl BodyPacer {
+    /// `pacer` (the link's, if any) with a cap of `rate` B/s on this request alone.
+    pub fn capped(pacer: Option<BodyPacer>, rate: u64) -> BodyPacer {
+        let mut p = pacer.unwrap_or(BodyPacer {
+            conn: None,
+            total: None,
+            request: None,
+            rtt: Duration::ZERO,
+            window: 0,
+            window_started: Instant::now(),
+            in_window: 0,
+        });
+        p.request = limiter(rate);
+        p
+    }
+
     /// Waits until `bytes` more may have been read. Called after each chunk arrives, so the
     /// next read from the socket happens only when the caps allow it.
     pub async fn pace(&mut self, bytes: u64) {
-        let due = [&self.conn, &self.total]
+        let due = [&self.conn, &self.total, &self.request]
             .into_iter()
             .flatten()
             .map(|pacer| pacer.reserve(bytes))

@@ -11,6 +11,7 @@ use crate::multipart::MAX_LIST;
 use crate::service::Ctx;
 use crate::storage::ObjectMeta;
 use crate::util::{hex, iso8601};
+use crate::versioning::{delete_marker_json, version_json};
 
 /// One entry of a page: an object, or a common prefix standing for all the keys under it.
 #[derive(Debug)]
@@ -205,29 +206,39 @@ pub async fn list_objects(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosEr
     Ok(ctx.finish_json(ctx.base(200), &body))
 }
 
-/// ListObjectVersions (`GET /?versions`). Buckets here are never versioned, and TOS lists an
-/// unversioned bucket's objects as one version each, `VersionId` "null", latest, with no
-/// delete markers: what a client's clean-up (the Go SDK tests' `cleanBucket`) lists before
-/// DeleteMultiObjects. `key-marker` pages as ListObjects' `marker` does; `version-id-marker`
-/// can only be "null" and adds nothing.
+/// ListObjectVersions (`GET /?versions`): every version and delete marker of each key,
+/// newest first. A bucket never versioned has one version a key, `VersionId` "null", latest,
+/// and no delete markers: what a client's clean-up (the Go SDK tests' `cleanBucket`) lists
+/// before DeleteMultiObjects. Pages hold whole keys: `key-marker` pages as ListObjects'
+/// `marker` does, and `version-id-marker` is not used to split a key's versions.
 pub async fn list_object_versions(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
     let param = |name: &str| ctx.target.param(name).unwrap_or("").to_string();
     let (prefix, delimiter, key_marker) =
         (param("prefix"), param("delimiter"), param("key-marker"));
     let max = max_keys(ctx)?;
     let after = Some(After::Key(key_marker.clone())).filter(|_| !key_marker.is_empty());
-    let objects = ctx.state.store.list_objects(&ctx.bucket)?;
-    let page = page(&objects, &prefix, &delimiter, after.as_ref(), max);
+    let all = ctx.state.store.list_versions(&ctx.bucket)?;
+    let latest: Vec<ObjectMeta> = all.iter().map(|v| v[0].clone()).collect();
+    let by_key: std::collections::BTreeMap<&str, &Vec<ObjectMeta>> =
+        all.iter().map(|v| (v[0].key.as_str(), v)).collect();
+    let page = page(&latest, &prefix, &delimiter, after.as_ref(), max);
     let mut versions = Vec::new();
+    let mut markers = Vec::new();
     let mut prefixes = Vec::new();
     for entry in &page.entries {
         match entry {
-            Entry::Object(meta) => {
-                let mut v = object_json(meta, true);
-                add_user_meta(&mut v, meta, ctx);
-                v["VersionId"] = json!("null");
-                v["IsLatest"] = json!(true);
-                versions.push(v);
+            Entry::Object(first) => {
+                let owner = json!({"ID": "local", "DisplayName": "local"});
+                let key_versions = by_key.get(first.key.as_str()).into_iter().copied();
+                for (i, meta) in key_versions.flatten().enumerate() {
+                    if meta.delete_marker {
+                        markers.push(delete_marker_json(meta, i == 0, owner.clone()));
+                        continue;
+                    }
+                    let mut v = object_json(meta, true);
+                    add_user_meta(&mut v, meta, ctx);
+                    versions.push(version_json(v, meta, i == 0));
+                }
             }
             Entry::Prefix(p) => prefixes.push(json!({ "Prefix": p })),
         }
@@ -242,7 +253,7 @@ pub async fn list_object_versions(ctx: &mut Ctx<'_>) -> Result<Response<RespBody
         "IsTruncated": page.next.is_some(),
         "CommonPrefixes": prefixes,
         "Versions": versions,
-        "DeleteMarkers": [],
+        "DeleteMarkers": markers,
     });
     if let Some(enc) = ctx.target.param("encoding-type") {
         body["EncodingType"] = json!(enc);
@@ -277,6 +288,7 @@ mod tests {
                 crc: 0,
                 last_modified_ms: 0,
                 attrs: Vec::new(),
+                ..Default::default()
             })
             .collect()
     }

@@ -133,6 +133,7 @@ pub async fn complete(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError>
     let b = sse::echo(ctx.base(200), &obj.attrs)
         .header("etag", format!("\"{}\"", obj.etag))
         .header("x-tos-hash-crc64ecma", ctx.crc_value(obj.crc));
+    let b = crate::versioning::version_header(b, &obj);
     Ok(ctx.finish_json(b, &body))
 }
 

@@ -113,7 +113,8 @@ pub async fn put_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErro
         .state
         .store
         .put_object(&ctx.bucket, ctx.key(), data, attrs, forbid)?;
-    Ok(sse::echo(ctx.base(200), &meta.attrs)
+    let b = crate::versioning::version_header(ctx.base(200), &meta);
+    Ok(sse::echo(b, &meta.attrs)
         .header("etag", format!("\"{}\"", meta.etag))
         .header("x-tos-hash-crc64ecma", ctx.crc_value(meta.crc))
         .header("content-length", 0)
@@ -122,8 +123,14 @@ pub async fn put_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErro
 }
 
 pub async fn get_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
-    let meta = ctx.state.store.get_object(&ctx.bucket, ctx.key())?;
+    let meta = match ctx.target.param("versionId").filter(|v| !v.is_empty()) {
+        Some(v) => ctx.state.store.get_version(&ctx.bucket, ctx.key(), v)?,
+        None => ctx.state.store.get_object(&ctx.bucket, ctx.key())?,
+    };
     sse::check_read(&ctx.headers, &meta)?;
+    if ctx.method == Method::GET {
+        crate::restore::check_readable(&meta)?;
+    }
     let validators = |b: Builder| {
         b.header("etag", format!("\"{}\"", meta.etag))
             .header("last-modified", http_date(meta.last_modified_ms))
@@ -163,6 +170,7 @@ pub async fn get_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErro
         b = b.header("x-tos-hash-crc64ecma", ctx.crc_value(meta.crc));
     }
     b = response_overrides(with_attrs(b, &meta), ctx);
+    b = crate::restore::headers(crate::versioning::version_header(b, &meta), &meta);
     if ctx.method == Method::HEAD || len == 0 {
         return Ok(b.body(empty()).expect("valid response"));
     }
@@ -201,7 +209,7 @@ pub async fn object_body(
     start: u64,
     len: u64,
 ) -> Result<RespBody, TosError> {
-    let Some(path) = store.object_path(bucket, &meta.key) else {
+    let Some(path) = store.data_path(bucket, meta) else {
         return Err(TosError::new(
             501,
             "NotImplemented",
@@ -216,8 +224,19 @@ pub async fn object_body(
 }
 
 pub async fn delete_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
-    ctx.state.store.delete_object(&ctx.bucket, ctx.key())?;
-    Ok(ctx.base(204).body(empty()).expect("valid response"))
+    let version = ctx.target.param("versionId").filter(|v| !v.is_empty());
+    let deleted = ctx
+        .state
+        .store
+        .delete_object(&ctx.bucket, ctx.key(), version)?;
+    let mut b = ctx.base(204);
+    if let Some(v) = &deleted.version_id {
+        b = b.header("x-tos-version-id", v.as_str());
+    }
+    if deleted.delete_marker {
+        b = b.header("x-tos-delete-marker", "true");
+    }
+    Ok(b.body(empty()).expect("valid response"))
 }
 
 /// DeleteMultiObjects (`POST /?delete`): TOS's JSON body `{"Objects": [{"Key", "VersionId"}],
@@ -250,16 +269,25 @@ pub async fn delete_multi_objects(ctx: &mut Ctx<'_>) -> Result<Response<RespBody
             .get("Key")
             .and_then(Value::as_str)
             .ok_or_else(|| malformed("an object has no Key"))?;
-        let version = o.get("VersionId").and_then(Value::as_str);
+        let version = o
+            .get("VersionId")
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty());
         let outcome = names::check_key(key.as_bytes(), names::Dialect::Tos)
-            .and_then(|()| ctx.state.store.delete_object(&ctx.bucket, key));
+            .and_then(|()| ctx.state.store.delete_object(&ctx.bucket, key, version));
         let mut entry = json!({ "Key": key });
         if let Some(v) = version {
             entry["VersionId"] = json!(v);
         }
         match outcome {
-            Ok(()) if quiet => {}
-            Ok(()) => deleted.push(entry),
+            Ok(_) if quiet => {}
+            Ok(d) => {
+                if d.delete_marker {
+                    entry["DeleteMarker"] = json!(true);
+                    entry["DeleteMarkerVersionId"] = json!(d.version_id);
+                }
+                deleted.push(entry)
+            }
             Err(e) => {
                 entry["Code"] = json!(e.code);
                 entry["Message"] = json!(e.message);

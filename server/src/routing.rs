@@ -85,6 +85,8 @@ pub fn operation(method: &Method, t: &Target) -> &'static str {
     }
     if t.key.is_empty() {
         return match *method {
+            Method::PUT if t.has("versioning") => "PutBucketVersioning",
+            Method::GET if t.has("versioning") => "GetBucketVersioning",
             Method::PUT => "CreateBucket",
             Method::HEAD => "HeadBucket",
             Method::DELETE => "DeleteBucket",
@@ -98,6 +100,7 @@ pub fn operation(method: &Method, t: &Target) -> &'static str {
     match *method {
         Method::POST if t.has("uploads") => "CreateMultipartUpload",
         Method::POST if t.has("uploadId") => "CompleteMultipartUpload",
+        Method::POST if t.has("restore") => "RestoreObject",
         Method::PUT if t.has("uploadId") && t.has("partNumber") => "UploadPart",
         Method::DELETE if t.has("uploadId") => "AbortMultipartUpload",
         Method::GET if t.has("uploadId") => "ListParts",
@@ -137,6 +140,8 @@ fn understood(op: &str) -> &'static [&'static str] {
             "fetch-meta",
         ],
         "DeleteMultiObjects" => &["delete"],
+        "PutBucketVersioning" | "GetBucketVersioning" => &["versioning"],
+        "RestoreObject" => &["restore"],
         "ListObjects" => &[
             "list-type",
             "prefix",

@@ -233,6 +233,7 @@ fn auth_error(e: AuthError) -> TosError {
             "The access key id you provided does not exist in our records.",
         ),
         AuthError::Skewed => crate::sts::skewed(),
+        AuthError::Expired => TosError::new(403, "AccessDenied", "Request has expired"),
         AuthError::Refused(code) => crate::sts::refusal(code),
         AuthError::Mismatch(creq) => TosError::new(
             403,
@@ -299,7 +300,8 @@ pub async fn handle(
             .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned()),
         fault: None,
         checksum: None,
-        access_key: crate::sts::access_key_of(&parts.headers),
+        access_key: crate::sts::access_key_of(&parts.headers)
+            .or_else(|| crate::presign::access_key(raw_query)),
     };
 
     let sreq = sign::Request {
@@ -315,22 +317,31 @@ pub async fn handle(
     let admitted = match refused {
         Some(e) => Err(e),
         None => {
-            let token = parts
-                .headers
-                .get("x-tos-security-token")
-                .and_then(|v| v.to_str().ok());
             let now_secs = (crate::sts::server_now_ms(&state.cfg) / 1000) as i64;
-            sign::verify_with(&sreq, now_secs, |ak| {
-                let secret = state.sts.secret_for(&state.cfg, ak, token)?;
-                Ok(secret.map(|sk| (sk, state.cfg.region.clone())))
-            })
-            .or_else(|e| match e {
-                // Unsigned: admitted where the bucket's ACL lets everyone do `op`.
-                AuthError::Missing if state.acls.admits_anonymous(&target, op) => Ok(()),
-                e => Err(e),
-            })
-            .map_err(auth_error)
-            .and_then(|()| check_names(&target))
+            let verified = if crate::presign::is_presigned(raw_query) {
+                let token = crate::presign::security_token(raw_query);
+                crate::presign::verify_query(&sreq, now_secs, |ak| {
+                    let secret = state.sts.secret_for(&state.cfg, ak, token.as_deref())?;
+                    Ok(secret.map(|sk| (sk, state.cfg.region.clone())))
+                })
+            } else {
+                let token = parts
+                    .headers
+                    .get("x-tos-security-token")
+                    .and_then(|v| v.to_str().ok());
+                sign::verify_with(&sreq, now_secs, |ak| {
+                    let secret = state.sts.secret_for(&state.cfg, ak, token)?;
+                    Ok(secret.map(|sk| (sk, state.cfg.region.clone())))
+                })
+                .or_else(|e| match e {
+                    // Unsigned: admitted where the bucket's ACL lets everyone do `op`.
+                    AuthError::Missing if state.acls.admits_anonymous(&target, op) => Ok(()),
+                    e => Err(e),
+                })
+            };
+            verified
+                .map_err(auth_error)
+                .and_then(|()| check_names(&target))
         }
     };
 
@@ -432,6 +443,18 @@ async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, Tos
         )));
     }
     refuse_unimplemented_headers(op, ctx)?;
+    let traffic = crate::traffic::limit(op, &ctx.headers)?;
+    if let (Some(rate), true) = (traffic, op != "GetObject") {
+        ctx.body.cap(rate);
+    }
+    let resp = route(op, ctx).await?;
+    Ok(match traffic {
+        Some(rate) if op == "GetObject" => crate::traffic::paced(resp, rate),
+        _ => resp,
+    })
+}
+
+async fn route(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
     if op == "CreateBucket" {
         crate::acl::check_create(ctx)?;
         let created = objects::create_bucket(ctx).await?;
@@ -454,6 +477,9 @@ async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, Tos
         "ListObjects" => crate::listing::list_objects(ctx).await,
         "ListObjectVersions" => crate::listing::list_object_versions(ctx).await,
         "DeleteMultiObjects" => objects::delete_multi_objects(ctx).await,
+        "PutBucketVersioning" => crate::versioning::put_bucket_versioning(ctx).await,
+        "GetBucketVersioning" => crate::versioning::get_bucket_versioning(ctx).await,
+        "RestoreObject" => crate::restore::restore_object(ctx).await,
         "PutObject" if ctx.headers.contains_key("x-tos-copy-source") => {
             crate::copy::copy_object(ctx).await
         }

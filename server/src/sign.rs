@@ -20,6 +20,8 @@ pub enum AuthError {
     Mismatch(String),
     /// Refused before its signature was looked at, with this code (`sts::refusal`).
     Refused(&'static str),
+    /// A presigned URL used after its `X-Tos-Date` + `X-Tos-Expires`.
+    Expired,
 }
 
 /// Percent-decodes once. `+` stays `+`: TOS paths never use form encoding.
@@ -137,6 +139,22 @@ pub struct Request<'a> {
 }
 
 pub fn canonical_request(req: &Request, signed: &[&str], collapse: bool) -> String {
+    let payload = req
+        .headers
+        .get("x-tos-content-sha256")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or(EMPTY_SHA256);
+    canonical_request_with(req, signed, collapse, payload)
+}
+
+/// The canonical request with the payload hash given: a presigned URL signs
+/// `UNSIGNED-PAYLOAD` where a header signature signs `x-tos-content-sha256`.
+pub fn canonical_request_with(
+    req: &Request,
+    signed: &[&str],
+    collapse: bool,
+    payload: &str,
+) -> String {
     let mut headers = String::new();
     for name in signed {
         headers.push_str(name);
@@ -144,11 +162,6 @@ pub fn canonical_request(req: &Request, signed: &[&str], collapse: bool) -> Stri
         headers.push_str(&header_values(req.headers, name, collapse));
         headers.push('\n');
     }
-    let payload = req
-        .headers
-        .get("x-tos-content-sha256")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or(EMPTY_SHA256);
     format!(
         "{}\n{}\n{}\n{}\n{}\n{}",
         req.method,

@@ -15,10 +15,13 @@ use crate::errors::TosError;
 use crate::util::{hex, now_ms, unique_id};
 
 mod complete;
+mod versions;
+
+pub use versions::{version_name as versions_name, Deleted, Restore};
 
 pub const MIN_PART_SIZE: u64 = 5 * 1024 * 1024;
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct ObjectMeta {
     pub key: String,
     pub size: u64,
@@ -27,6 +30,14 @@ pub struct ObjectMeta {
     pub crc: u64,
     pub last_modified_ms: u64,
     pub attrs: Vec<(String, String)>,
+    /// None: the "null" version (every object of a bucket never versioned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version_id: Option<String>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub delete_marker: bool,
+    /// RestoreObject's request on an archive object (storage/versions.rs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restore: Option<Restore>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -55,8 +66,14 @@ struct Upload {
 
 #[derive(Default)]
 struct Bucket {
+    /// The latest version of each key, unless that is a delete marker.
     objects: BTreeMap<String, ObjectMeta>,
     uploads: BTreeMap<String, Upload>,
+    /// Versioned buckets only: each key's older versions and delete markers, newest first.
+    /// A key missing from `objects` has a delete marker first here, if anything.
+    history: BTreeMap<String, Vec<ObjectMeta>>,
+    /// `Enabled` or `Suspended` once PutBucketVersioning was called; None: never versioned.
+    versioning: Option<String>,
 }
 
 pub struct Store {
@@ -178,7 +195,13 @@ impl Store {
             if let Ok(rd) = fs::read_dir(entry.path().join("obj")) {
                 for f in rd.flatten() {
                     let p = f.path();
-                    if p.extension().is_some_and(|e| e == "json") {
+                    if versions::is_history_file(&p) {
+                        if let Some(h) = read_json::<Vec<ObjectMeta>>(&p) {
+                            if let Some(first) = h.first() {
+                                bucket.history.insert(first.key.clone(), h);
+                            }
+                        }
+                    } else if p.extension().is_some_and(|e| e == "json") {
                         if let Some(m) = read_json::<ObjectMeta>(&p) {
                             bucket.objects.insert(m.key.clone(), m);
                         }
@@ -204,6 +227,7 @@ impl Store {
                     bucket.uploads.insert(id, up);
                 }
             }
+            bucket.versioning = read_json(&versions::status_file(&entry.path()));
             // Leftovers from interrupted requests; start each run with an empty tmp.
             let _ = fs::remove_dir_all(entry.path().join("tmp"));
             fs::create_dir_all(entry.path().join("tmp"))?;
@@ -284,21 +308,26 @@ impl Store {
         f(b)
     }
 
+    /// Stores a new latest version of `meta.key` (its version id given here in a versioned
+    /// bucket) and answers with its final metadata.
     fn commit_object(
         &self,
         bucket: &str,
         b: &mut Bucket,
         meta: ObjectMeta,
         data: Option<&mut Ingested>,
-    ) -> Result<(), TosError> {
+    ) -> Result<ObjectMeta, TosError> {
+        if b.versioning.is_some() {
+            return self.commit_version(bucket, b, meta, data);
+        }
         if let Some(path) = self.object_path(bucket, &meta.key) {
             if let Some(tmp) = data.and_then(|d| d.tmp.take()) {
                 fs::rename(tmp, &path)?;
             }
             write_json(&path.with_extension("json"), &meta)?;
         }
-        b.objects.insert(meta.key.clone(), meta);
-        Ok(())
+        b.objects.insert(meta.key.clone(), meta.clone());
+        Ok(meta)
     }
 
     pub fn put_object(
@@ -320,9 +349,9 @@ impl Store {
                 crc: data.crc,
                 last_modified_ms: now_ms(),
                 attrs,
+                ..Default::default()
             };
-            self.commit_object(bucket, b, meta.clone(), Some(&mut data))?;
-            Ok(meta)
+            self.commit_object(bucket, b, meta, Some(&mut data))
         })
     }
 
@@ -331,7 +360,7 @@ impl Store {
             b.objects
                 .get(key)
                 .cloned()
-                .ok_or_else(TosError::no_such_key)
+                .ok_or_else(|| versions::missing(b, key))
         })
     }
 
@@ -345,7 +374,7 @@ impl Store {
     pub fn delete_bucket(&self, bucket: &str) -> Result<(), TosError> {
         let mut buckets = self.buckets.lock().unwrap();
         let b = buckets.get(bucket).ok_or_else(TosError::no_such_bucket)?;
-        if !b.objects.is_empty() || !b.uploads.is_empty() {
+        if !b.objects.is_empty() || !b.uploads.is_empty() || !b.history.is_empty() {
             return Err(TosError::new(
                 409,
                 "BucketNotEmpty",
@@ -359,15 +388,24 @@ impl Store {
         Ok(())
     }
 
-    pub fn delete_object(&self, bucket: &str, key: &str) -> Result<(), TosError> {
+    /// Deletes `key`'s latest version, or the version named (docs/protocol.md §7.11).
+    pub fn delete_object(
+        &self,
+        bucket: &str,
+        key: &str,
+        version: Option<&str>,
+    ) -> Result<Deleted, TosError> {
         self.with_bucket(bucket, |b| {
+            if version.is_some() || b.versioning.is_some() {
+                return self.delete_version(bucket, b, key, version);
+            }
             if b.objects.remove(key).is_some() {
                 if let Some(p) = self.object_path(bucket, key) {
                     let _ = fs::remove_file(p.with_extension("json"));
                     let _ = fs::remove_file(p);
                 }
             }
-            Ok(())
+            Ok(Deleted::default())
         })
     }
 

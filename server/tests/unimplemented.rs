@@ -25,7 +25,7 @@ fn sub_resources_are_not_object_writes() {
         ("GET", "acl"),
         ("GET", "tagging"),
         ("DELETE", "tagging"),
-        ("POST", "restore"),
+        ("POST", "append"),
         ("PUT", "acl&uploadId=x&partNumber=1"),
         ("GET", "partNumber=1"),
     ] {

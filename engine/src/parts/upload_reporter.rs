@@ -129,12 +129,14 @@ impl Reporter {
         self.progress(ProgressKind::Started, 0);
     }
 
-    pub fn sent(&mut self, part_index: usize, bytes_in_part: u64) {
+    /// Returns how many bytes this adds to what was handed to the connections (a retry's
+    /// bytes up to the previous attempt's high-water mark add nothing).
+    pub fn sent(&mut self, part_index: usize, bytes_in_part: u64) -> u64 {
         let Some(mark) = self.high_water.get_mut(part_index) else {
-            return;
+            return 0;
         };
         if bytes_in_part <= *mark {
-            return;
+            return 0;
         }
         let delta = bytes_in_part - *mark;
         *mark = bytes_in_part;
@@ -144,6 +146,7 @@ impl Reporter {
         if self.pending >= RW_BYTES {
             self.flush();
         }
+        delta
     }
 
     /// A stream's part of `size` bytes was read: the total grows with the stream, since its

@@ -18,6 +18,17 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 use tokio::task::JoinSet;
 
+/// What automatic concurrency hears of a message from the workers.
+enum Heard {
+    Nothing,
+    /// Bytes newly handed to the connections.
+    Sent(u64),
+    Confirmed {
+        part_index: usize,
+        started: Instant,
+    },
+}
+
 enum Stop {
     Fatal(UploadError),
     Checkpoint(UploadError),
@@ -115,9 +126,14 @@ impl Session {
                         outstanding -= drain_queue(&context);
                     }
                     match handled {
-                        Ok(()) => {
-                            if let (Some(tuner), Some((part_index, started))) = (tuner.as_mut(), confirmed) {
-                                self.tune(tuner, part_index, started, &context, &mut workers);
+                        Ok(newly_sent) => {
+                            if let Some(tuner) = tuner.as_mut() {
+                                let heard = match confirmed {
+                                    Some((part_index, started)) => Heard::Confirmed { part_index, started },
+                                    None if newly_sent > 0 => Heard::Sent(newly_sent),
+                                    None => Heard::Nothing,
+                                };
+                                self.tune(tuner, heard, &context, &mut workers);
                             }
                         }
                         Err(Stop::Fatal(error)) => {
@@ -156,8 +172,7 @@ impl Session {
     fn tune(
         &mut self,
         tuner: &mut TaskTuner,
-        part_index: usize,
-        started: Instant,
+        heard: Heard,
         context: &Arc<WorkerContext>,
         workers: &mut JoinSet<()>,
     ) {
@@ -167,8 +182,17 @@ impl Session {
             .unwrap_or_else(|e| e.into_inner())
             .len();
         let before = tuner.tasks();
-        let size = self.checkpoint.parts[part_index].part_size;
-        let decision = tuner.part_done(size, started, Instant::now(), parts_left);
+        let decision = match heard {
+            Heard::Nothing => return,
+            Heard::Sent(bytes) => tuner.sent(bytes, Instant::now(), parts_left),
+            Heard::Confirmed {
+                part_index,
+                started,
+            } => {
+                let size = self.checkpoint.parts[part_index].part_size;
+                tuner.part_done(size, started, Instant::now(), parts_left)
+            }
+        };
         let (tasks, rate, settled) = match decision {
             Decision::Keep => return,
             Decision::Change { tasks, rate } => (tasks, rate, false),
@@ -193,12 +217,12 @@ impl Session {
         message: WorkerMsg,
         outstanding: &mut usize,
         first_failure: &mut Option<UploadError>,
-    ) -> std::result::Result<(), Stop> {
+    ) -> std::result::Result<u64, Stop> {
         match message {
             WorkerMsg::Sent {
                 part_index,
                 bytes_in_part,
-            } => self.reporter.sent(part_index, bytes_in_part),
+            } => return Ok(self.reporter.sent(part_index, bytes_in_part)),
             WorkerMsg::Retry { part_index, error } => {
                 let info = self.part_info(part_index);
                 log::info!(
@@ -258,7 +282,7 @@ impl Session {
                 first_failure.get_or_insert(error);
             }
         }
-        Ok(())
+        Ok(0)
     }
 
     fn part_info(&self, part_index: usize) -> PartInfo {

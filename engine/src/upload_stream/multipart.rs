@@ -214,7 +214,9 @@ impl StreamSession<'_> {
             WorkerMsg::Sent {
                 part_index,
                 bytes_in_part,
-            } => self.reporter.sent(part_index, bytes_in_part),
+            } => {
+                self.reporter.sent(part_index, bytes_in_part);
+            }
             WorkerMsg::Retry { part_index, error } => {
                 let info = part_info(parts, part_index);
                 self.reporter

@@ -144,8 +144,9 @@ impl Store {
                 crc: crc_all,
                 last_modified_ms: now_ms(),
                 attrs: meta.attrs.clone(),
+                ..Default::default()
             };
-            self.commit_object(bucket, b, obj.clone(), assembled.as_mut())?;
+            let obj = self.commit_object(bucket, b, obj, assembled.as_mut())?;
             b.uploads.remove(upload_id);
             if let Some(d) = self.upload_dir(bucket, upload_id) {
                 let _ = fs::remove_dir_all(d);

@@ -8,6 +8,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+mod presign;
+
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
