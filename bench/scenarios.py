@@ -15,8 +15,9 @@ usage: python3 bench/scenarios.py cpu|dir|sparse|many|all [--quick] [--runs N] [
   many    64 uploads of a 64 MiB file run by 8 threads through one client (8 at a time, each
           with 4 tasks): throughput, peak RSS, spread of the per-upload times
 
---quick shrinks every scenario to a few seconds and checks correctness only (counts, bytes,
-journal contents): scripts/test.sh runs `all --quick`. Results: bench/results/<scenario>.md
+--quick shrinks every scenario to a few seconds and checks correctness (counts, bytes, journal
+contents) and each run's peak RSS against the README's bound (RSS_BOUND_MIB), never speed:
+scripts/test.sh runs `all --quick`. Results: bench/results/<scenario>.md
 and .json (not written by --quick unless --out is given). See bench/README.md.
 """
 import argparse
@@ -607,14 +608,48 @@ def main():
                 f.write("\n".join(lines) + "\n")
             with open(os.path.join(out, "%s.json" % name), "w") as f:
                 json.dump(R, f, indent=1)
-        # --quick checks correctness only: runs that failed, never speed.
+        # --quick checks correctness and memory: runs that failed, peak RSS over the README's
+        # bound; never speed, which a loaded machine cannot promise.
         if o.quick:
-            bad = correctness_failures(name, R)
+            bad = correctness_failures(name, R) + rss_failures(name, R)
             failed += ["%s: %s" % (name, b) for b in bad]
     if failed:
         print("\n".join(["FAILED:"] + failed))
         return 1
     return 0
+
+
+# Peak RSS of our own clients, in MiB: the targets of the README's performance section
+# (measured 11-25 MiB). Sizes do not raise them: memory is bounded by tasks and parts in
+# flight, not by the file, so the quick runs are held to the same bounds as the full ones.
+RSS_BOUND_MIB = {
+    "cpu": 36,     # "peak RSS, 1 GiB and 8 GiB files ... <= 36 MiB" (curl is not ours: not checked)
+    "dir": 32,     # put-dir of 100,000 files "<= 32 MiB", its resume after kill -9 too
+    "sparse": 36,  # the same single-file bound
+    "many": 64,    # 64 uploads from 8 threads, one client: "<= 64 MiB"
+}
+
+
+def rss_failures(name, R):
+    """Every measured run of our clients whose peak RSS exceeds its scenario's bound."""
+    bound = RSS_BOUND_MIB[name]
+    runs = []  # (what, peak RSS MiB)
+    if name == "cpu":
+        for proto, res in R["protocols"].items():
+            runs += [("%s %s" % (proto, c), rss) for c, r in res.items() if c != "curl" for rss in r["rss"]]
+    elif name == "dir":
+        for shape, r in R["shapes"].items():
+            runs += [(shape, rss) for rss in r["rss"]]
+            if r.get("resume"):
+                runs.append(("%s resume" % shape, r["resume"]["resume_rss"]))
+    elif name == "sparse":
+        runs += [(n, rss) for n, r in R["files"].items() for rss in r["rss"]]
+    elif name == "many":
+        runs += [("run", r["rss"]) for r in R["runs_data"]]
+    if not runs:
+        return ["no peak RSS was measured"]
+    return ["%s: peak RSS %.1f MiB, over the bound of %d MiB" % (what, rss, bound)
+            for what, rss in runs if rss is None or rss > bound]
 
 
 def correctness_failures(name, R):

@@ -29,6 +29,9 @@ tos_server_test(cpp_test_download $<TARGET_FILE:test_cpp_download>)
 tos_cxx_program(test_cpp_download_dir tests/cpp/test_cpp_download_dir.cpp)
 tos_server_test(cpp_test_download_dir $<TARGET_FILE:test_cpp_download_dir>)
 
+tos_cxx_program(test_cpp_part_faults tests/cpp/test_cpp_part_faults.cpp)
+tos_server_test(cpp_test_part_faults $<TARGET_FILE:test_cpp_part_faults>)
+
 # The wrapper header alone, as C++17, warnings as errors.
 add_test(NAME cpp_header_compiles_cxx17
   COMMAND ${CMAKE_CXX_COMPILER} -std=c++17 -Wall -Wextra -Wpedantic -Werror -fsyntax-only

@@ -1,6 +1,7 @@
 //! `tos-local-server`: a TOS-native-protocol object server for tests, demos and
 //! benchmarks. Binds loopback only.
 
+mod acl;
 mod admin;
 mod body;
 mod conditions;
@@ -74,6 +75,7 @@ fn load_state(cfg: Config) -> Result<AppState, String> {
         sts: Default::default(),
         link: link::Link::new(cfg.link),
         throttle: throttle::Throttle::new(cfg.throttle),
+        acls: Default::default(),
         faults,
         cfg,
     })

@@ -34,6 +34,7 @@ pub struct AppState {
     pub log: RequestLog,
     pub link: crate::link::Link,
     pub throttle: crate::throttle::Throttle,
+    pub acls: crate::acl::Acls,
 }
 
 /// What a request handler may do to its own connection (for the reset fault).
@@ -276,7 +277,8 @@ pub async fn handle(
         raw_query,
         state.cfg.custom_domain.as_deref(),
     );
-    let op = operation(&parts.method, &target);
+    let op = crate::acl::operation(&parts.method, &target)
+        .unwrap_or_else(|| operation(&parts.method, &target));
     let request_id = unique_id()[..24].to_string();
     let head = parts.method == Method::HEAD;
     let resource = format!("/{}/{}", target.bucket.as_deref().unwrap_or(""), target.key);
@@ -330,6 +332,11 @@ pub async fn handle(
                 sign::verify_with(&sreq, now_secs, |ak| {
                     let secret = state.sts.secret_for(&state.cfg, ak, token)?;
                     Ok(secret.map(|sk| (sk, state.cfg.region.clone())))
+                })
+                .or_else(|e| match e {
+                    // Unsigned: admitted where the bucket's ACL lets everyone do `op`.
+                    AuthError::Missing if state.acls.admits_anonymous(&target, op) => Ok(()),
+                    e => Err(e),
                 })
             };
             verified
@@ -427,6 +434,9 @@ pub async fn handle(
 }
 
 async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    if op == "PutBucketAcl" || op == "GetBucketAcl" {
+        return acl_dispatch(op, ctx).await;
+    }
     if let Some(name) = routing::unimplemented_parameter(op, &ctx.target) {
         return Err(not_implemented(format!(
             "{op} with ?{name} is not implemented by tos-local-server"
@@ -446,7 +456,10 @@ async fn dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, Tos
 
 async fn route(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
     if op == "CreateBucket" {
-        return objects::create_bucket(ctx).await;
+        crate::acl::check_create(ctx)?;
+        let created = objects::create_bucket(ctx).await?;
+        crate::acl::created(ctx)?;
+        return Ok(created);
     }
     if ctx.target.bucket.is_none() {
         return Err(TosError::new(
@@ -483,6 +496,21 @@ async fn route(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosErr
         "ListParts" => multipart::list_parts(ctx).await,
         "ListMultipartUploads" => multipart::list_uploads(ctx).await,
         _ => Err(not_implemented(format!("{op} is not implemented"))),
+    }
+}
+
+async fn acl_dispatch(op: &str, ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
+    if let Some((name, _)) = ctx.target.query.iter().find(|(k, _)| k != "acl") {
+        return Err(not_implemented(format!(
+            "{op} with ?{name} is not implemented by tos-local-server"
+        )));
+    }
+    if !ctx.state.store.bucket_exists(&ctx.bucket) {
+        return Err(TosError::no_such_bucket());
+    }
+    match op {
+        "PutBucketAcl" => crate::acl::put(ctx).await,
+        _ => crate::acl::get(ctx),
     }
 }
 

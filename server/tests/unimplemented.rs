@@ -32,10 +32,18 @@ fn sub_resources_are_not_object_writes() {
         let r = c.call(method, "k", query, &[], b"<AccessControlPolicy/>");
         assert_not_implemented(&r, &format!("{method} ?{query}"));
     }
-    // Bucket level too: ?acl on a bucket neither lists nor creates anything.
+    // Bucket level, a canned ACL is carried out (docs/protocol.md); grants given one by one
+    // are not, and ?acl on a missing bucket creates nothing.
+    assert_not_implemented(
+        &c.call("PUT", "", "acl", &[], b"{\"Grants\":[]}"),
+        "PUT /?acl with a grants body",
+    );
+    let grant = ("x-tos-grant-read", "id=\"someone\"");
+    assert_not_implemented(&c.call("PUT", "", "acl", &[grant], b""), "x-tos-grant-read");
     let mut other = s.client();
     other.host = "new-bucket.tos.local".into();
-    assert_not_implemented(&other.call("PUT", "", "acl", &[], b""), "PUT /?acl");
+    let canned = ("x-tos-acl", "public-read");
+    assert_eq!(other.call("PUT", "", "acl", &[canned], b"").status, 404);
     assert_eq!(other.call("HEAD", "", "", &[], b"").status, 404);
     assert_not_implemented(&c.call("GET", "", "lifecycle", &[], b""), "GET /?lifecycle");
     assert_not_implemented(

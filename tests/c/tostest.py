@@ -105,15 +105,15 @@ def signed_get(bucket, key):
     return signed_request("GET", bucket, key)
 
 
-def signed_request(method, bucket, key, query=None):
+def signed_request(method, bucket, key, query=None, headers=None):
     """A request with TOS V4 signing (path-style, the endpoint is an IP); `query` is a dict of
-    decoded names and values. Returns the body."""
+    decoded names and values, `headers` more headers to sign and send. Returns the body."""
     endpoint = urllib.parse.urlparse(env("TOS_ENDPOINT"))
     host = endpoint.netloc
     path = "/%s/%s" % (bucket, urllib.parse.quote(key, safe="/-_.~"))
     # The Go SDK's choice: no x-tos-content-sha256 header, the empty-body hash is signed.
     headers = tossign.sign_headers(method, path, host, ak=env("TOS_ACCESS_KEY"), sk=env("TOS_SECRET_KEY"),
-                                   region=env("TOS_REGION"), payload=None, query=query)
+                                   region=env("TOS_REGION"), payload=None, query=query, headers=headers)
     url = "%s://%s%s" % (endpoint.scheme, host, path)
     if query:
         url += "?" + urllib.parse.urlencode(query)

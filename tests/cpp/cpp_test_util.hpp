@@ -123,8 +123,8 @@ struct HttpReply {
 // A request to the local server's admin API ($TOS_ADMIN_URL + what, e.g. "/log"): a minimal
 // HTTP/1.1 exchange over a POSIX socket. TOS_ADMIN_URL is like
 // http://127.0.0.1:PORT/__admin. The body is framed by Content-Length (what the server
-// sends) or chunked encoding.
-inline HttpReply admin_request(const std::string &method, const std::string &what) {
+// sends) or chunked encoding. `body` goes as JSON (a fault rule).
+inline HttpReply admin_request(const std::string &method, const std::string &what, const std::string &body = {}) {
     HttpReply r;
     const std::string url = env("TOS_ADMIN_URL");
     const std::string scheme = "http://";
@@ -158,7 +158,10 @@ inline HttpReply admin_request(const std::string &method, const std::string &wha
     }
     freeaddrinfo(ai);
     const std::string request =
-        method + " " + target + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nConnection: close\r\n\r\n";
+        method + " " + target + " HTTP/1.1\r\nHost: " + host + ":" + port + "\r\nConnection: close\r\n" +
+        (body.empty() ? std::string()
+                      : "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n") +
+        "\r\n" + body;
     for (std::size_t sent = 0; sent < request.size();) {
         ssize_t n = write(fd, request.data() + sent, request.size() - sent);
         if (n < 0 && errno == EINTR) {

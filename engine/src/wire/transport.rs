@@ -10,9 +10,11 @@ use super::network_error::{default_endpoint_note, host_of, network_error, proxy_
 use super::protocol::{Operation, Protocol, Response, SignedRequest};
 use crate::config::ClientConfig;
 use crate::error::{ErrorKind, Result, UploadError};
+use std::collections::hash_map::RandomState;
 use std::future::Future;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 /// Largest control-response body we read; TOS answers are a few KiB at most.
@@ -33,7 +35,11 @@ pub(crate) struct Transport {
     /// requests that never got an answer.
     endpoint_host: String,
     default_note: String,
-    jitter_state: AtomicU64,
+    /// The jitter's random numbers, one generator per client so that clients started at once
+    /// do not retry in step. Seeded from std's `RandomState` (OS randomness, fresh keys on
+    /// each call), not `Rng::new()`: its seeding makes std record a thread handle for the
+    /// calling thread, which on a C caller's main thread is never freed.
+    jitter: Mutex<fastrand::Rng>,
     credentials: CredentialsCache,
     clock: Clock,
     /// Counts the corrections learnt from refusals (the clock, expired credentials): a
@@ -114,10 +120,6 @@ impl Transport {
             super::proxy::proxy_for(&proxies, &config.endpoint)
                 .map_or(String::new(), |p| format!(" (through the proxy {p})"))
         );
-        let seed = SystemTime::now()
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .map_or(0x9E37_79B9, |d| d.as_nanos() as u64)
-            | 1;
         Ok(Transport {
             http,
             protocol,
@@ -126,7 +128,9 @@ impl Transport {
             request_budget: config.request_budget,
             endpoint_host: format!("{}{default_note}", host_of(&config.endpoint)),
             default_note,
-            jitter_state: AtomicU64::new(seed),
+            jitter: Mutex::new(fastrand::Rng::with_seed(
+                RandomState::new().build_hasher().finish(),
+            )),
             credentials: CredentialsCache::new(config),
             clock: Clock::default(),
             corrections: AtomicU64::new(0),
@@ -472,7 +476,8 @@ impl Transport {
         let exp = BACKOFF_BASE
             .saturating_mul(1 << (attempt.saturating_sub(1)).min(16))
             .min(BACKOFF_CAP);
-        let jitter = 0.75 + 0.5 * self.next_unit_random();
+        let unit = self.jitter.lock().unwrap_or_else(|e| e.into_inner()).f64();
+        let jitter = 0.75 + 0.5 * unit;
         let delay = exp.mul_f64(jitter);
         let retry_after = error
             .server
@@ -480,16 +485,6 @@ impl Transport {
             .and_then(|s| s.retry_after_secs)
             .map(|secs| Duration::from_secs(secs).min(RETRY_AFTER_CAP));
         retry_after.map_or(delay, |ra| ra.max(delay))
-    }
-
-    /// xorshift64*: jitter needs spread, not cryptographic quality.
-    fn next_unit_random(&self) -> f64 {
-        let mut x = self.jitter_state.load(Ordering::Relaxed);
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.jitter_state.store(x, Ordering::Relaxed);
-        (x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11) as f64 / (1u64 << 53) as f64
     }
 }
 
