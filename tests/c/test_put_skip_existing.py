@@ -18,9 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tostest  # noqa: E402
@@ -50,19 +47,6 @@ def check_small_put(checks, tosput, bucket, work):
         checks.check(reader.get(key) == b"hello\n", "%s reads back" % key)
 
 
-def stored(bucket, key):
-    """Whether the server holds the object (its unsigned admin API, which is not logged)."""
-    try:
-        with urllib.request.urlopen("%s/object?%s" % (tostest.env("TOS_ADMIN_URL"),
-                                                      urllib.parse.urlencode({"bucket": bucket, "key": key})),
-                                    timeout=30):
-            return True
-    except urllib.error.HTTPError as e:
-        if e.code == 404:
-            return False
-        raise
-
-
 def check_small_pause(checks, tosput, bucket, work):
     path = os.path.join(work, "four.bin")
     with open(path, "wb") as f:
@@ -77,7 +61,7 @@ def check_small_pause(checks, tosput, bucket, work):
     checks.check(run.returncode == 4, "Ctrl-C pauses the single PutObject (exit 4)", "%d %s" % (run.returncode, err))
     checks.check("nothing to resume" in err, "the pause message says there is nothing to resume", err)
     checks.check(not glob.glob(path + ".*.upload"), "no checkpoint beside the file")
-    checks.check(not stored(bucket, key), "nothing stored")
+    checks.check(tostest.stored_object(bucket, key) is None, "nothing stored")
     checks.check([e["op"] for e in tostest.server_log()] == ["PutObject"], "one PutObject, cut off",
                  str(tostest.server_log()))
     again = tostest.run([tosput, "put", "-q", path, "tos://%s/%s" % (bucket, key)])

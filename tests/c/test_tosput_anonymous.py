@@ -16,9 +16,6 @@ import json
 import os
 import sys
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import tostest
 
@@ -28,18 +25,6 @@ checks = tostest.Checks("test_tosput_anonymous")
 READ_WRITE, READ_ONLY = "anon-read-write", "anon-read-only"
 HINT = "the bucket refuses unsigned requests (--anonymous)"
 NO_KEYS = ("TOS_ACCESS_KEY", "TOS_SECRET_KEY", "TOS_SECURITY_TOKEN")
-
-
-def stored(bucket, key):
-    url = "%s/object?bucket=%s&key=%s" % (tostest.env("TOS_ADMIN_URL"), urllib.parse.quote(bucket),
-                                          urllib.parse.quote(key))
-    try:
-        with urllib.request.urlopen(url, timeout=60) as reply:
-            return reply.read()
-    except urllib.error.HTTPError as e:
-        if e.code == 404:
-            return None
-        raise
 
 
 def anonymous(args):
@@ -73,7 +58,7 @@ def main():
 
         for path, data, key in ((big_path, big, "up/big.bin"), (small_path, small, "up/small.txt")):
             put = anonymous(["put", "-q", "--part-size", "5M", path, "tos://%s/%s" % (READ_WRITE, key)])
-            checks.check(put.returncode == 0 and stored(READ_WRITE, key) == data,
+            checks.check(put.returncode == 0 and tostest.stored_object(READ_WRITE, key) == data,
                          "put --anonymous to a public-read-write bucket: %s byte-exact" % key,
                          "exit %d: %s" % (put.returncode, put.stderr))
             checks.check(unsigned_only(READ_WRITE, key), "%s: every request the server logged was unsigned" % key)
@@ -88,12 +73,12 @@ def main():
                          "exit %d: %s" % (get.returncode, get.stderr))
 
         refused = anonymous(["put", "-q", small_path, "tos://%s/refused.txt" % READ_ONLY])
-        checks.check(refused.returncode == 3 and HINT in refused.stderr and stored(READ_ONLY, "refused.txt") is None,
+        checks.check(refused.returncode == 3 and HINT in refused.stderr and tostest.stored_object(READ_ONLY, "refused.txt") is None,
                      "put --anonymous to a public-read bucket: exit 3 with the hint, nothing stored",
                      "exit %d: %s" % (refused.returncode, refused.stderr))
 
         put = anonymous(["put", "-q", small_path, "tos://%s/anon/refused.txt" % private])
-        checks.check(put.returncode == 3 and HINT in put.stderr and stored(private, "anon/refused.txt") is None,
+        checks.check(put.returncode == 3 and HINT in put.stderr and tostest.stored_object(private, "anon/refused.txt") is None,
                      "put --anonymous to the private bucket: exit 3 with the hint, nothing stored",
                      "exit %d: %s" % (put.returncode, put.stderr))
         tostest.run([tosput, "put", "-q", small_path, "tos://%s/anon/present.txt" % private])

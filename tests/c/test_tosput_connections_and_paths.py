@@ -19,9 +19,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import tostest  # noqa: E402
@@ -32,18 +29,6 @@ LATIN1_NAME = b"caf\xe9.bin"
 def run(args):
     # tosput echoes the file name in its messages: bytes that are not UTF-8 are replaced.
     return subprocess.run(args, capture_output=True, text=True, errors="replace", timeout=300)
-
-
-def stored(bucket, key):
-    """The object's bytes through the admin API, or None when there is none."""
-    query = urllib.parse.urlencode({"bucket": bucket, "key": key})
-    try:
-        with urllib.request.urlopen(tostest.env("TOS_ADMIN_URL") + "/object?" + query, timeout=30) as reply:
-            return reply.read()
-    except urllib.error.HTTPError as e:
-        if e.code == 404:
-            return None
-        raise
 
 
 def most_requests_at_once(tosput, root, target, options):
@@ -66,7 +51,7 @@ def check_connections(checks, tosput, bucket, work):
                      "without --connections, 8 files at once reach the server (it saw %d)" % most, free.stderr)
     finally:
         tostest.clear_faults()
-    checks.check(stored(bucket, "conn/capped/f23.bin") == tostest.pattern("conn23", 2000),
+    checks.check(tostest.stored_object(bucket, "conn/capped/f23.bin") == tostest.pattern("conn23", 2000),
                  "the capped upload stored its files byte-exact")
 
 
@@ -85,10 +70,10 @@ def check_names_that_are_not_utf8(checks, tosput, bucket, work):
                  and s.get("files_failed") == "1" and s.get("files_uploaded") == "1",
                  "put-dir: the name that is not UTF-8 fails alone (exit 6, TOS_ERR_INVALID_KEY)",
                  result.stdout + result.stderr)
-    checks.check(stored(bucket, "names/plain.txt") == b"plain\n", "and its UTF-8 sibling went up byte-exact")
+    checks.check(tostest.stored_object(bucket, "names/plain.txt") == b"plain\n", "and its UTF-8 sibling went up byte-exact")
 
     result = run([tosput, "put", os.fsdecode(latin1), "tos://%s/names/chosen.bin" % bucket])
-    checks.check(result.returncode == 0 and stored(bucket, "names/chosen.bin") == b"latin-1 named\n",
+    checks.check(result.returncode == 0 and tostest.stored_object(bucket, "names/chosen.bin") == b"latin-1 named\n",
                  "put of that file to a key of its own: uploaded byte-exact", result.stderr)
 
     result = run([tosput, "put", os.fsdecode(latin1), "tos://%s/names/folder/" % bucket])

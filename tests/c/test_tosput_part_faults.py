@@ -16,9 +16,6 @@ usage (under scripts/with_server.py): test_tosput_part_faults.py PATH/TO/tosput
 import os
 import sys
 import tempfile
-import urllib.error
-import urllib.parse
-import urllib.request
 
 import tostest
 
@@ -27,19 +24,6 @@ bucket = tostest.env("TOS_TEST_BUCKET")
 checks = tostest.Checks("test_tosput_part_faults")
 SIZE = 12 * tostest.MIB
 PUT = ["put", "-q", "--part-size", "5M"]
-
-
-def stored(key):
-    """The object's bytes as the server holds them, or None when there is none."""
-    url = "%s/object?bucket=%s&key=%s" % (tostest.env("TOS_ADMIN_URL"), urllib.parse.quote(bucket),
-                                          urllib.parse.quote(key))
-    try:
-        with urllib.request.urlopen(url, timeout=60) as reply:
-            return reply.read()
-    except urllib.error.HTTPError as e:
-        if e.code == 404:
-            return None
-        raise
 
 
 def log_for(key):
@@ -67,7 +51,7 @@ def once(work, data, kind):
     fired = sum(1 for e in log if e.get("fault") == kind)
     checks.check(result.returncode == 0, "%s once on part 2: tosput exits 0" % kind,
                  "exit %d: %s" % (result.returncode, result.stderr))
-    checks.check(stored(key) == data, "%s once on part 2: the object is byte-exact" % kind)
+    checks.check(tostest.stored_object(bucket, key) == data, "%s once on part 2: the object is byte-exact" % kind)
     checks.check(fired == 1, "%s once on part 2: the fault fired once" % kind, "fired %d times" % fired)
     checks.check([part_sends(log, p) for p in (1, 2, 3)] == [1, 2, 1],
                  "%s once on part 2: part 2 sent twice, parts 1 and 3 once" % kind,
@@ -88,11 +72,11 @@ def always_bad_crc(work, data):
     checks.check(part_sends(log, 2) == 4, "bad_crc every time: part 2 sent 4 times (3 retries)",
                  "%d sends" % part_sends(log, 2))
     completes = [e for e in log if e.get("op") == "CompleteMultipartUpload"]
-    checks.check(not completes and stored(key) is None,
+    checks.check(not completes and tostest.stored_object(bucket, key) is None,
                  "bad_crc every time: no Complete sent, no object at the key",
-                 "%d Completes, object %s" % (len(completes), "present" if stored(key) is not None else "absent"))
+                 "%d Completes, object %s" % (len(completes), "present" if tostest.stored_object(bucket, key) is not None else "absent"))
     again = tostest.run(command)
-    checks.check(again.returncode == 0 and stored(key) == data,
+    checks.check(again.returncode == 0 and tostest.stored_object(bucket, key) == data,
                  "the same command without the fault: exit 0, the object byte-exact",
                  "exit %d: %s" % (again.returncode, again.stderr))
 

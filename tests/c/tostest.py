@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import urllib.error
 import urllib.parse
 import urllib.request
 
@@ -56,6 +57,19 @@ def clear_faults():
 def clear_log():
     admin("/log", method="DELETE")
 
+
+
+def stored_object(bucket, key):
+    """The object's bytes as the server holds them (its unsigned admin API, which is not
+    logged), or None when there is none."""
+    query = urllib.parse.urlencode({"bucket": bucket, "key": key})
+    try:
+        with urllib.request.urlopen(env("TOS_ADMIN_URL") + "/object?" + query, timeout=60) as reply:
+            return reply.read()
+    except urllib.error.HTTPError as e:
+        if e.code == 404:
+            return None
+        raise
 
 def pattern(seed, size):
     """Deterministic bytes, different per seed."""
