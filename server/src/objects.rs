@@ -245,13 +245,8 @@ pub async fn delete_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosE
 /// Content-MD5 is checked when sent (the Go SDK always sends one).
 pub async fn delete_multi_objects(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
     use serde_json::{json, Value};
-    let declared = crate::digest::declared_content_md5(&ctx.headers)?;
-    let raw = ctx.body.read_all(2 << 20).await?;
-    if declared.is_some_and(|want| crate::digest::md5(&raw) != want) {
-        return Err(crate::digest::bad_digest());
-    }
+    let doc = ctx.json_body(2 << 20).await?;
     let malformed = |m: &str| TosError::new(400, "MalformedBody", m);
-    let doc: Value = serde_json::from_slice(&raw).map_err(|_| malformed("body is not JSON"))?;
     let objects = doc
         .get("Objects")
         .and_then(Value::as_array)

@@ -80,13 +80,7 @@ pub fn headers(mut b: Builder, meta: &ObjectMeta) -> Builder {
 /// `{"Days": n, "RestoreJobParameters": {"Tier": "Expedited" | "Standard" | "Bulk"}}`.
 /// 202 starts a restore, 200 renews the days of a completed one, 409 while one runs.
 pub async fn restore_object(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
-    let declared = crate::digest::declared_content_md5(&ctx.headers)?;
-    let raw = ctx.body.read_all(64 << 10).await?;
-    if declared.is_some_and(|want| crate::digest::md5(&raw) != want) {
-        return Err(crate::digest::bad_digest());
-    }
-    let doc: Value = serde_json::from_slice(&raw)
-        .map_err(|_| TosError::new(400, "MalformedBody", "body is not JSON"))?;
+    let doc = ctx.json_body(64 << 10).await?;
     let days = doc
         .get("Days")
         .and_then(Value::as_u64)

@@ -162,6 +162,18 @@ impl Ctx<'_> {
             .header("server", "tos-local-server")
     }
 
+    /// A JSON request document of at most `limit` bytes, checked against its Content-MD5 when
+    /// one is sent (the Go SDK sends one with each).
+    pub async fn json_body(&mut self, limit: usize) -> Result<serde_json::Value, TosError> {
+        let declared = crate::digest::declared_content_md5(&self.headers)?;
+        let raw = self.body.read_all(limit).await?;
+        if declared.is_some_and(|want| crate::digest::md5(&raw) != want) {
+            return Err(crate::digest::bad_digest());
+        }
+        serde_json::from_slice(&raw)
+            .map_err(|_| TosError::new(400, "MalformedBody", "body is not JSON"))
+    }
+
     /// The CRC header, deliberately corrupted when a bad_crc fault fired.
     pub fn crc_value(&self, crc: u64) -> String {
         let crc = if self.bad_crc { crc ^ 1 } else { crc };

@@ -22,13 +22,7 @@ pub fn version_header(b: Builder, meta: &ObjectMeta) -> Builder {
 
 /// `{"Status": "Enabled" | "Suspended"}`; a bucket cannot go back to never versioned.
 pub async fn put_bucket_versioning(ctx: &mut Ctx<'_>) -> Result<Response<RespBody>, TosError> {
-    let declared = crate::digest::declared_content_md5(&ctx.headers)?;
-    let raw = ctx.body.read_all(64 << 10).await?;
-    if declared.is_some_and(|want| crate::digest::md5(&raw) != want) {
-        return Err(crate::digest::bad_digest());
-    }
-    let doc: Value = serde_json::from_slice(&raw)
-        .map_err(|_| TosError::new(400, "MalformedBody", "body is not JSON"))?;
+    let doc = ctx.json_body(64 << 10).await?;
     let status = doc.get("Status").and_then(Value::as_str).unwrap_or("");
     if !matches!(status, "Enabled" | "Suspended") {
         return Err(TosError::invalid_argument(
