@@ -35,8 +35,10 @@ use tokio::sync::mpsc;
 use walk::{WalkItem, WalkOptions};
 
 /// Batches of files found but not yet started; bounds the walker's lead over the uploads
-/// (at most 16,384 files).
-const WALK_QUEUE: usize = 256;
+/// (at most 2,048 files: 0.1 s at 20,000 files/s, and a walk of a local disk refills it many
+/// times faster). At 256 batches the queued items held 1.7 MB of a 100,000-file upload's
+/// 33 MiB peak (valgrind --tool=massif).
+const WALK_QUEUE: usize = 32;
 
 struct FileTask {
     path: PathBuf,
