@@ -186,34 +186,41 @@ fn a_stalled_listing_answers_its_cancel_hook_at_once() {
 }
 
 /// A server that answers every request with a truncated page of one upload and the same
-/// next marker: a client that trusted it would page forever.
+/// next marker: a client that trusted it would page forever. Each connection is served on a
+/// thread of its own: the client's pool may open a second connection for the next page before
+/// the first is back in the pool, and one thread serving connections in turn left that one in
+/// the listen backlog until the first was closed (seen once: over 5 s on an idle machine).
 fn looping_server() -> String {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
     std::thread::spawn(move || {
         for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            loop {
-                let mut line = String::new();
-                if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                    break;
-                }
-                if line != "\r\n" {
-                    continue;
-                }
-                let body = r#"{"IsTruncated":true,"NextKeyMarker":"k","NextUploadIdMarker":"u","Uploads":[{"Key":"k","UploadId":"u","Initiated":"2026-01-01T00:00:00.000Z"}]}"#;
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                );
-                if stream.write_all(reply.as_bytes()).is_err() {
-                    break;
-                }
-            }
+            let Ok(stream) = stream else { return };
+            std::thread::spawn(move || answer_with_the_same_marker(stream));
         }
     });
     format!("http://127.0.0.1:{port}")
+}
+
+fn answer_with_the_same_marker(mut stream: std::net::TcpStream) {
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).unwrap_or(0) == 0 {
+            break;
+        }
+        if line != "\r\n" {
+            continue;
+        }
+        let body = r#"{"IsTruncated":true,"NextKeyMarker":"k","NextUploadIdMarker":"u","Uploads":[{"Key":"k","UploadId":"u","Initiated":"2026-01-01T00:00:00.000Z"}]}"#;
+        let reply = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(reply.as_bytes()).is_err() {
+            break;
+        }
+    }
 }
 
 #[test]
