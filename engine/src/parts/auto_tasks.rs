@@ -26,6 +26,17 @@
 //! half confirms as much (within `MIN_GAIN`), and stops at the last count that did. On
 //! loopback or a LAN one connection is fast, the probe asks for no more than the first
 //! doubling, and the search runs upwards from the start count as above.
+//!
+//! Whole small files (`with_queue_check`) also watch for a queue. A small file's time is its
+//! round trips when nothing waits; where the files that ran on open connections take many
+//! times the fastest small file yet seen, the requests wait (for a busy host: loopback, a
+//! LAN with the CPU at its limit) and more at once only wait longer. The rate test alone
+//! cannot see it: the start count is judged on a run's first round, which opens every
+//! connection and is slower than what follows, so on loopback 256 files at once always
+//! looked better than 32, at twice the memory and no more speed. At the start count a clear
+//! queue ends the search there; a stepped-up count is judged once some of its files ran on
+//! open connections and, where they queue, cut to twice the count that fills the path
+//! (`count_that_fills_the_path`).
 
 use std::time::{Duration, Instant};
 
@@ -52,6 +63,16 @@ const PROBE_MIN_WINDOW: Duration = Duration::from_millis(50);
 /// confirmed within a few milliseconds, where one scheduling delay of the host can make a
 /// count look a third as fast as it is. Across a WAN a count's first round trip is longer.
 const MIN_JUDGE_WINDOW: Duration = Duration::from_millis(30);
+/// The queue check looks at files this small only: their time is round trips and waiting, not
+/// bytes (64 KiB at 200 Mbit/s is 2.6 ms, under a 40 ms round trip's tenth).
+const QUEUE_CHECK_MAX_SIZE: u64 = 64 << 10;
+/// At the start count, the mean time of the small files on open connections over the fastest
+/// one's past which the search stops before its first step (on loopback 2 to 9 at 32 files).
+const QUEUED_RATIO: f64 = 4.0;
+/// Small files on open connections a stepped-up count waits for before it is judged.
+const WARM_SAMPLES: usize = 8;
+/// A stepped-up count is cut to this many times the count that fills the path.
+const QUEUE_HEADROOM: f64 = 2.0;
 
 /// What the tuner asks of the coordinator after a part is confirmed.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -93,6 +114,21 @@ pub struct TaskTuner {
     done: bool,
     /// The probe of the start count's send rate, until it has decided or a judgement came first.
     probe: Option<Probe>,
+    /// Whether the search stops where small files queue (`with_queue_check`).
+    queue_check: bool,
+    /// When the first part started at the current count was confirmed: parts started after
+    /// it found a connection open, those before paid for opening one.
+    first_confirmed: Option<Instant>,
+    /// The fastest small file (`QUEUE_CHECK_MAX_SIZE`) since the search began: the round
+    /// trip with the least waiting. (Under a queue no file is fast, so each count's own
+    /// fastest would hide it.)
+    small_fastest: f64,
+    /// Small files among the samples that started on an open connection, and their seconds
+    /// together.
+    warm_small: usize,
+    warm_small_seconds: f64,
+    /// Whether the current count has confirmed any small file.
+    small_seen: bool,
 }
 
 #[derive(Debug, Default)]
@@ -126,7 +162,19 @@ impl TaskTuner {
             sampled_seconds: 0.0,
             done: false,
             probe: Some(Probe::default()),
+            queue_check: false,
+            first_confirmed: None,
+            small_fastest: f64::MAX,
+            warm_small: 0,
+            warm_small_seconds: 0.0,
+            small_seen: false,
         }
+    }
+
+    /// Also stops growing once its small files' requests queue (see the module's notes).
+    pub fn with_queue_check(mut self) -> TaskTuner {
+        self.queue_check = true;
+        self
     }
 
     pub fn tasks(&self) -> usize {
@@ -189,7 +237,19 @@ impl TaskTuner {
         self.samples += 1;
         self.sampled_bytes += size as f64;
         self.sampled_seconds += took.as_secs_f64();
+        if size <= QUEUE_CHECK_MAX_SIZE {
+            self.small_seen = true;
+            self.small_fastest = self.small_fastest.min(took.as_secs_f64());
+            if self.first_confirmed.is_some_and(|first| started >= first) {
+                self.warm_small += 1;
+                self.warm_small_seconds += took.as_secs_f64();
+            }
+        }
+        self.first_confirmed.get_or_insert(now);
         if self.samples < self.tasks || now.duration_since(self.since) < MIN_JUDGE_WINDOW {
+            return Decision::Keep;
+        }
+        if self.waits_for_open_connections() {
             return Decision::Keep;
         }
         let rate = self.sampled_bytes / self.sampled_seconds * self.tasks as f64;
@@ -206,6 +266,16 @@ impl TaskTuner {
             if rate < before_rate * (1.0 + self.min_gain()) {
                 return self.settle(before, rate);
             }
+        }
+        if let Some(fills) = self.count_that_fills_the_path() {
+            log::debug!(
+                "automatic concurrency: at {} small files on open connections took {:.1} ms on \
+                 average, the fastest {:.1} ms: their requests queue; {fills} at once fill the path",
+                self.tasks,
+                self.warm_small_seconds / self.warm_small as f64 * 1e3,
+                self.small_fastest * 1e3
+            );
+            return self.settle(fills, rate);
         }
         self.previous = Some((self.tasks, rate));
         // Workers beyond the parts still waiting would find nothing to send.
@@ -246,10 +316,43 @@ impl TaskTuner {
         MIN_GAIN * (self.growth as f64).log2()
     }
 
+    /// With the queue check, where the small files on open connections queue: the count
+    /// that fills the path without them. A file that waits `r` times the fastest one's time
+    /// shares the path with about `r` others, so by Little's law `tasks / r` at once keep it
+    /// as busy; twice that leaves room for the fastest being quick by chance. Measured warm
+    /// means over the fastest at 256 files at once: 43 on loopback, 3.3 across 5 and 10 ms,
+    /// 2.3 across 1 ms, 1.04 across 40 ms (`docs/throttling.md`).
+    fn count_that_fills_the_path(&self) -> Option<usize> {
+        if !self.queue_check || self.warm_small == 0 {
+            return None;
+        }
+        let ratio = self.warm_small_seconds / self.warm_small as f64 / self.small_fastest;
+        if self.previous.is_none() {
+            // At the start count, only a clear queue stops the search before its first step.
+            return (ratio > QUEUED_RATIO).then_some(self.tasks);
+        }
+        let fills = (QUEUE_HEADROOM * self.tasks as f64 / ratio).ceil() as usize;
+        (fills < self.tasks).then(|| fills.max(self.floor))
+    }
+
+    /// A stepped-up count of small files is judged once some ran on open connections: its
+    /// first round opened the connections the step added, which says nothing of a queue,
+    /// and across a WAN the count runs meanwhile, so the wait costs no speed.
+    fn waits_for_open_connections(&self) -> bool {
+        self.queue_check
+            && self.previous.is_some()
+            && self.small_seen
+            && self.warm_small < WARM_SAMPLES
+    }
+
     fn clear_samples(&mut self) {
         self.samples = 0;
         self.sampled_bytes = 0.0;
         self.sampled_seconds = 0.0;
+        self.first_confirmed = None;
+        self.small_seen = false;
+        self.warm_small = 0;
+        self.warm_small_seconds = 0.0;
     }
 
     fn settle(&mut self, tasks: usize, rate: f64) -> Decision {
@@ -260,270 +363,5 @@ impl TaskTuner {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Drives the tuner against a link where each connection moves at most `per_task` bytes
-    /// per second and all together at most `ceiling`, with 1 MB parts; returns where it
-    /// settles.
-    fn settle(per_task: f64, ceiling: f64, max: usize) -> usize {
-        let mut now = Instant::now();
-        let mut tuner = TaskTuner::new(max, now);
-        for _ in 0..10_000 {
-            let tasks = tuner.tasks();
-            let rate = per_task.min(ceiling / tasks as f64);
-            let took = Duration::from_secs_f64(1e6 / rate);
-            let started = now;
-            now += took;
-            for _ in 0..tasks {
-                if let Decision::Settled { tasks, .. } =
-                    tuner.part_done(1_000_000, started, now, 1000)
-                {
-                    return tasks;
-                }
-            }
-        }
-        panic!("never settled");
-    }
-
-    #[test]
-    fn grows_to_the_aggregate_cap_and_not_past_it() {
-        // 25 MB/s per connection, 250 MB/s in total: 16 reach the cap, 32 add nothing.
-        assert_eq!(settle(25e6, 250e6, MAX_AUTO_TASKS), 16);
-        // A few connections already fill the link: stay at the start.
-        assert_eq!(settle(2e9, 2e9, MAX_AUTO_TASKS), START_TASKS);
-        // Unbounded gains stop at the cap.
-        assert_eq!(settle(1e6, f64::MAX, 20), 20);
-        assert_eq!(settle(1e6, f64::MAX, 2), 2);
-    }
-
-    #[test]
-    fn parts_started_before_a_change_do_not_count() {
-        let start = Instant::now();
-        let mut tuner = TaskTuner::new(64, start);
-        let later = start + Duration::from_secs(1);
-        for _ in 0..START_TASKS - 1 {
-            assert_eq!(
-                tuner.part_done(1_000_000, start, later, 100),
-                Decision::Keep
-            );
-        }
-        let Decision::Change { tasks, .. } = tuner.part_done(1_000_000, start, later, 100) else {
-            panic!("no change");
-        };
-        assert_eq!(tasks, 2 * START_TASKS);
-        // A part that began before the change says nothing about the new count.
-        for _ in 0..100 {
-            assert_eq!(tuner.part_done(1, start, later, 100), Decision::Keep);
-        }
-    }
-
-    #[test]
-    fn never_more_workers_than_parts_left() {
-        let start = Instant::now();
-        let mut tuner = TaskTuner::new(64, start);
-        let later = start + Duration::from_secs(1);
-        for _ in 0..START_TASKS - 1 {
-            tuner.part_done(1_000_000, start, later, 1);
-        }
-        match tuner.part_done(1_000_000, start, later, 1) {
-            Decision::Change { tasks, .. } => assert_eq!(tasks, START_TASKS + 1),
-            other => panic!("{other:?}"),
-        }
-    }
-
-    /// Runs a whole upload of `parts` parts of `part` bytes over the link of `settle`, in
-    /// 5 ms steps, the way the coordinator drives the tuner (`tasks` fixed, or `None` for
-    /// automatic): the probe hears every step's bytes, each confirmed part is judged, workers
-    /// above the count retire between parts. Returns the seconds it took and the most workers.
-    fn upload(
-        per_task: f64,
-        ceiling: f64,
-        parts: usize,
-        part: u64,
-        tasks: Option<usize>,
-    ) -> (f64, usize) {
-        let step = Duration::from_millis(5);
-        let start = Instant::now();
-        let mut now = start;
-        let mut tuner = TaskTuner::new(MAX_AUTO_TASKS.min(parts), now);
-        let mut target = tasks.unwrap_or_else(|| tuner.tasks());
-        let mut next_part = 0;
-        // (bytes left of its part, when the part started)
-        let mut workers: Vec<(f64, Instant)> = Vec::new();
-        let mut most = 0;
-        let mut confirmed = 0;
-        while confirmed < parts {
-            while workers.len() < target && next_part < parts {
-                workers.push((part as f64, now));
-                next_part += 1;
-            }
-            most = most.max(workers.len());
-            let each = per_task.min(ceiling / workers.len() as f64) * step.as_secs_f64();
-            now += step;
-            let moved: f64 = workers.iter().map(|w| w.0.min(each)).sum();
-            for w in workers.iter_mut() {
-                w.0 -= w.0.min(each);
-            }
-            if tasks.is_none() {
-                if let Decision::Change { tasks, .. } =
-                    tuner.sent(moved as u64, now, parts - next_part)
-                {
-                    target = tasks;
-                }
-            }
-            let mut i = 0;
-            while i < workers.len() {
-                if workers[i].0 > 0.0 {
-                    i += 1;
-                    continue;
-                }
-                let (_, started) = workers.swap_remove(i);
-                confirmed += 1;
-                if tasks.is_none() {
-                    match tuner.part_done(part, started, now, parts - next_part) {
-                        Decision::Change { tasks, .. } | Decision::Settled { tasks, .. } => {
-                            target = tasks
-                        }
-                        Decision::Keep => {}
-                    }
-                }
-                if workers.len() >= target || next_part >= parts {
-                    continue;
-                }
-                workers.push((part as f64, now));
-                next_part += 1;
-            }
-        }
-        (now.duration_since(start).as_secs_f64(), most)
-    }
-
-    const MIB20: u64 = 20 << 20;
-
-    #[test]
-    fn a_wide_link_is_reached_within_the_first_parts() {
-        // 1 GiB in 20 MiB parts, 200 Mbit/s a connection, 10 Gbit/s in all: the best fixed
-        // count runs every part at once. Judging on confirmed parts alone reached 0.25 x that;
-        // now the search costs the probe's window (skip and window at 25 MB/s a connection,
-        // about 0.1 s) on top of the 0.9 s the parts take.
-        let (best, _) = upload(25e6, 1.25e9, 52, MIB20, Some(64));
-        let (auto, most) = upload(25e6, 1.25e9, 52, MIB20, None);
-        assert!(
-            auto <= best + 0.12,
-            "automatic {auto:.3} s, 64 tasks {best:.3} s"
-        );
-        assert_eq!(most, 52);
-    }
-
-    /// Feeds the probe `per_task` a connection until it decides, then runs rounds of parts
-    /// as `settle` does; returns the jump and where the search settles.
-    fn settle_after_probe(per_task: f64, ceiling: f64) -> (usize, usize) {
-        let mut now = Instant::now();
-        let mut tuner = TaskTuner::new(MAX_AUTO_TASKS, now);
-        let mut steps = 0;
-        let jump = loop {
-            steps += 1;
-            assert!(steps < 10_000, "the probe never decided");
-            now += Duration::from_millis(5);
-            let bytes = per_task * START_TASKS as f64 * 0.005;
-            match tuner.sent(bytes as u64, now, 1000) {
-                Decision::Keep => {}
-                Decision::Change { tasks, .. } => break tasks,
-                other => panic!("{other:?}"),
-            }
-        };
-        for _ in 0..100 {
-            let tasks = tuner.tasks();
-            let rate = per_task.min(ceiling / tasks as f64);
-            let started = now;
-            now += Duration::from_secs_f64(1e6 / rate);
-            for _ in 0..tasks {
-                if let Decision::Settled { tasks, .. } =
-                    tuner.part_done(1_000_000, started, now, 1000)
-                {
-                    return (jump, tasks);
-                }
-            }
-        }
-        panic!("never settled");
-    }
-
-    #[test]
-    fn a_jump_on_a_narrow_link_comes_back_to_what_it_carries() {
-        // 2 Gbit/s in all: the probe sees 25 MB/s a connection and jumps to the cap; halving
-        // keeps the rate down to 16, 8 lose it: 16, as the upward search finds, with no loss
-        // against the best fixed count for a large file.
-        assert_eq!(settle_after_probe(25e6, 250e6), (MAX_AUTO_TASKS, 16));
-        // A jump that gains nothing (one narrow uplink for all) comes back to the start.
-        assert_eq!(
-            settle_after_probe(25e6, 100e6),
-            (MAX_AUTO_TASKS, START_TASKS)
-        );
-        let (best, _) = upload(25e6, 250e6, 500, MIB20, Some(16));
-        let (auto, _) = upload(25e6, 250e6, 500, MIB20, None);
-        assert!(
-            auto <= best * 1.1,
-            "automatic {auto:.2} s, 16 tasks {best:.2} s"
-        );
-    }
-
-    #[test]
-    fn a_fast_connection_makes_no_jump() {
-        // Loopback: one connection moves gigabytes a second, so the probe asks for no more
-        // than the first doubling and the search goes on from the start count.
-        let mut now = Instant::now();
-        let mut tuner = TaskTuner::new(64, now);
-        for _ in 0..1000 {
-            now += Duration::from_millis(1);
-            assert_eq!(tuner.sent(8_000_000, now, 1000), Decision::Keep);
-        }
-        assert_eq!(tuner.tasks(), START_TASKS);
-        let (auto, most) = upload(2e9, 2e9, 52, MIB20, None);
-        let (fixed, _) = upload(2e9, 2e9, 52, MIB20, Some(START_TASKS));
-        assert!(most <= 2 * START_TASKS, "{most}");
-        assert!(
-            auto <= fixed * 1.1,
-            "automatic {auto:.3} s, {START_TASKS} tasks {fixed:.3} s"
-        );
-    }
-
-    #[test]
-    fn the_rate_is_bytes_over_time_not_the_mean_of_each_rate() {
-        // Two parts at once, one of 1 MB in 10 ms and one in 1 s: 2 MB in 1.01 s of part
-        // time, by Little's law 3.96 MB/s for the two; the mean of their rates said 101.
-        let start = Instant::now();
-        let mut tuner = TaskTuner::with_steps(64, start, 2, 2);
-        let later = start + Duration::from_secs(2);
-        let fast = later - Duration::from_millis(10);
-        let slow = later - Duration::from_secs(1);
-        assert_eq!(tuner.part_done(1_000_000, fast, later, 100), Decision::Keep);
-        let Decision::Change { rate, .. } = tuner.part_done(1_000_000, slow, later, 100) else {
-            panic!("no change");
-        };
-        assert!((rate - 3.96e6).abs() < 0.01e6, "{rate}");
-    }
-
-    #[test]
-    fn a_step_of_eight_times_must_pay_for_three_doublings() {
-        // Files: 32, then 256. 20 % more for eight times the connections is not enough.
-        let start = Instant::now();
-        let mut tuner = TaskTuner::with_steps(256, start, 32, 8);
-        let mut now = start + Duration::from_secs(1);
-        for _ in 0..32 {
-            tuner.part_done(1000, now - Duration::from_millis(10), now, 10_000);
-        }
-        assert_eq!(tuner.tasks(), 256);
-        let since = now;
-        now += Duration::from_secs(1);
-        let mut last = Decision::Keep;
-        for _ in 0..256 {
-            // 256 files of 1000 bytes in 66.7 ms each: 3.84 MB/s against 3.2 at 32 (1.2 x).
-            last = tuner.part_done(1000, now - Duration::from_micros(66_667), now, 10_000);
-        }
-        assert!(since < now);
-        assert!(
-            matches!(last, Decision::Settled { tasks: 32, .. }),
-            "{last:?}"
-        );
-    }
-}
+#[path = "auto_tasks_tests.rs"]
+mod tests;

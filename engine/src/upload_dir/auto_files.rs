@@ -23,7 +23,8 @@ pub(crate) struct FileTuner {
 impl FileTuner {
     /// At most `max_connections` files: each needs at least one request slot.
     pub fn new(max_connections: usize, reporter: &SharedReporter) -> FileTuner {
-        let tuner = TaskTuner::with_steps(max_connections, Instant::now(), START_FILES, GROWTH);
+        let tuner = TaskTuner::with_steps(max_connections, Instant::now(), START_FILES, GROWTH)
+            .with_queue_check();
         announce(reporter, tuner.tasks());
         FileTuner { tuner }
     }
