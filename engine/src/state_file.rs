@@ -5,7 +5,7 @@
 //! blocking, checked again (the path may change in between) and read with a bound.
 
 use std::fs::{self, File, Metadata, OpenOptions};
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -89,6 +89,50 @@ pub fn read_bounded(path: &Path, limit: u64) -> Result<Contents, Refused> {
         return Ok(Contents::TooLarge(bytes.len() as u64));
     }
     Ok(Contents::Bytes(bytes))
+}
+
+/// What `read_lines_bounded` found.
+pub enum Lines {
+    Missing,
+    Read,
+    /// Larger than the bound: lines may have been handed over before it showed; the caller
+    /// drops them.
+    TooLarge(u64),
+}
+
+/// Hands each line of the file (without its line end; invalid UTF-8 replaced) to `line`, when
+/// the file is at most `limit` bytes; never reads more than `limit + 1`. Streamed, so a large
+/// file costs a line's memory, not its size.
+pub fn read_lines_bounded(
+    path: &Path,
+    limit: u64,
+    mut line: impl FnMut(&str),
+) -> Result<Lines, Refused> {
+    let (file, metadata) = match open_regular(path) {
+        Err(Refused::Io(e)) if e.kind() == io::ErrorKind::NotFound => return Ok(Lines::Missing),
+        other => other?,
+    };
+    if metadata.len() > limit {
+        return Ok(Lines::TooLarge(metadata.len()));
+    }
+    let mut reader = io::BufReader::with_capacity(64 << 10, file.take(limit + 1));
+    let mut buffer = Vec::new();
+    let mut total = 0u64;
+    loop {
+        buffer.clear();
+        let read = reader.read_until(b'\n', &mut buffer).map_err(Refused::Io)?;
+        if read == 0 {
+            return Ok(Lines::Read);
+        }
+        total += read as u64;
+        // The file may grow after the stat: the bound holds whatever its size says.
+        if total > limit {
+            return Ok(Lines::TooLarge(total));
+        }
+        let text = String::from_utf8_lossy(&buffer);
+        let text = text.strip_suffix('\n').unwrap_or(&text);
+        line(text.strip_suffix('\r').unwrap_or(text));
+    }
 }
 
 /// Removes the temporary file of an atomic write a killed process left at `tmp`: only a

@@ -147,12 +147,7 @@ pub(crate) async fn upload_dir(
     });
 
     let mut found_batch = open_ahead::Found::default();
-    let finished = Arc::new(
-        journal
-            .as_ref()
-            .map(Journal::done_names)
-            .unwrap_or_default(),
-    );
+    let finished = journal.as_ref().map(Journal::finished).unwrap_or_default();
     let mut output = UploadDirOutput::default();
     let mut running: FuturesUnordered<FileFuture> = FuturesUnordered::new();
     let mut walk_done = false;

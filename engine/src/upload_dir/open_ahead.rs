@@ -4,9 +4,8 @@
 //! so as many descriptors ahead), not per file: a hand-off per small file cost a folder upload
 //! about 30 % more CPU. Large files are opened by their multipart upload, off the workers too.
 
+use super::journal::Finished;
 use super::walk::WalkItem;
-use std::collections::HashSet;
-use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -35,7 +34,7 @@ pub(super) async fn next_found(
     found: &mut mpsc::Receiver<Vec<WalkItem>>,
     state: &mut Found,
     part_size: u64,
-    finished: &Arc<HashSet<String>>,
+    finished: &Finished,
 ) -> Option<WalkItem> {
     loop {
         match state {
@@ -44,7 +43,7 @@ pub(super) async fn next_found(
                     return Some(item);
                 }
                 let items = found.recv().await?;
-                let finished = Arc::clone(finished);
+                let finished = finished.clone();
                 let open = move || open_ahead(items, part_size, &finished);
                 *state = Found::Opening(tokio::task::spawn_blocking(open));
             }
@@ -61,11 +60,7 @@ pub(super) async fn next_found(
 }
 
 /// The batch with its small files opened.
-fn open_ahead(
-    mut items: Vec<WalkItem>,
-    part_size: u64,
-    finished: &HashSet<String>,
-) -> Vec<WalkItem> {
+fn open_ahead(mut items: Vec<WalkItem>, part_size: u64, finished: &Finished) -> Vec<WalkItem> {
     for item in &mut items {
         if let WalkItem::File {
             path,
@@ -74,7 +69,7 @@ fn open_ahead(
             opened,
         } = item
         {
-            if identity.size < part_size && !finished.contains(relative.as_str()) {
+            if identity.size < part_size && !finished.contains(relative) {
                 *opened = Some(crate::upload::validate::open_regular(path));
             }
         }
