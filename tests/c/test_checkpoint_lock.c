@@ -56,28 +56,6 @@ static void remove_tree(const char *dir) {
     rmdir(dir);
 }
 
-static int same_bytes(const char *a, const char *b) {
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    static unsigned char buf_a[1 << 16], buf_b[1 << 16];
-    size_t na, nb;
-    int same = fa != NULL && fb != NULL;
-    while (same) {
-        na = fread(buf_a, 1, sizeof buf_a, fa);
-        nb = fread(buf_b, 1, sizeof buf_b, fb);
-        same = na == nb && memcmp(buf_a, buf_b, na) == 0;
-        if (na == 0) {
-            break;
-        }
-    }
-    if (fa != NULL) {
-        fclose(fa);
-    }
-    if (fb != NULL) {
-        fclose(fb);
-    }
-    return same;
-}
-
 /* Lock files (names ending in ".lock") anywhere under `dir`. */
 static int lock_files_under(const char *dir) {
     DIR *d = opendir(dir);
@@ -299,7 +277,7 @@ static void test_download_file(const char *source) {
     first.local = destination;
     first.checkpoint = checkpoint;
     second_is_refused("download_file", &first, "HeadObject", 1);
-    CHECK(same_bytes(source, destination), "download_file: the first call's file is byte-exact");
+    CHECK(tu_same_bytes(source, destination), "download_file: the first call's file is byte-exact");
     CHECK(!exists(lock) && !exists(checkpoint), "download_file: lock file and checkpoint gone");
 }
 
@@ -341,7 +319,7 @@ static void test_download_file_killed_holder(const char *source) {
     CHECK(exists(lock), "the killed process left its lock file");
     run_call(&call);
     CHECK(call.rc == TOS_OK, "after the holder was killed: got %s: %s", tos_result_name(call.rc), call.message);
-    CHECK(same_bytes(source, destination), "byte-exact after the holder was killed");
+    CHECK(tu_same_bytes(source, destination), "byte-exact after the holder was killed");
     CHECK(!exists(lock), "the lock file was removed at the end");
 }
 
@@ -389,7 +367,7 @@ static void test_folders(void) {
     for (i = 0; i < 3; i++) {
         snprintf(a, sizeof a, "%s/f%d.bin", tree, i);
         snprintf(b, sizeof b, "%s/f%d.bin", fetched, i);
-        CHECK(same_bytes(a, b), "download_dir: %s is byte-exact", b);
+        CHECK(tu_same_bytes(a, b), "download_dir: %s is byte-exact", b);
     }
     CHECK(lock_files_under(down_checkpoints) == 0 && lock_files_under(fetched) == 0,
           "download_dir: no lock file left");

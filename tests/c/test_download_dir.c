@@ -76,28 +76,6 @@ static void remove_tree(const char *path) {
     }
 }
 
-static int same_bytes(const char *a, const char *b) {
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    static unsigned char buf_a[1 << 16], buf_b[1 << 16];
-    size_t na, nb;
-    int same = fa != NULL && fb != NULL;
-    while (same) {
-        na = fread(buf_a, 1, sizeof buf_a, fa);
-        nb = fread(buf_b, 1, sizeof buf_b, fb);
-        same = na == nb && memcmp(buf_a, buf_b, na) == 0;
-        if (na == 0) {
-            break;
-        }
-    }
-    if (fa != NULL) {
-        fclose(fa);
-    }
-    if (fb != NULL) {
-        fclose(fb);
-    }
-    return same;
-}
-
 /* A file of `size` bytes different from every other file of the tree (its index first). */
 static void make_tree_file(const char *path, uint64_t size, size_t index) {
     FILE *f;
@@ -119,7 +97,7 @@ static size_t count_byte_exact(const char *folder, const char *what) {
     for (i = 0; i < TREE_COUNT; i++) {
         path_in(source, sizeof source, source_dir, TREE[i].path);
         path_in(copy, sizeof copy, folder, TREE[i].path);
-        if (same_bytes(source, copy)) {
+        if (tu_same_bytes(source, copy)) {
             exact++;
         } else {
             CHECK(0, "%s: %s is not byte-exact", what, TREE[i].path);

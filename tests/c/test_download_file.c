@@ -68,28 +68,6 @@ static void remove_dir(const char *dir) {
     rmdir(dir);
 }
 
-static int same_bytes(const char *a, const char *b) {
-    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
-    static unsigned char buf_a[1 << 16], buf_b[1 << 16];
-    size_t na, nb;
-    int same = fa != NULL && fb != NULL;
-    while (same) {
-        na = fread(buf_a, 1, sizeof buf_a, fa);
-        nb = fread(buf_b, 1, sizeof buf_b, fb);
-        same = na == nb && memcmp(buf_a, buf_b, na) == 0;
-        if (na == 0) {
-            break;
-        }
-    }
-    if (fa != NULL) {
-        fclose(fa);
-    }
-    if (fb != NULL) {
-        fclose(fb);
-    }
-    return same;
-}
-
 static uint64_t file_crc64(const char *path) {
     FILE *f = fopen(path, "rb");
     static unsigned char buf[1 << 16];
@@ -374,7 +352,7 @@ static void test_multi_range(void) {
     rc = tos_download_file(client, &input, &output, &error);
     CHECK(rc == TOS_OK, "multi-range download: %s: %s", tos_result_name(rc), error ? tos_error_message(error) : "");
     if (rc == TOS_OK) {
-        CHECK(same_bytes(source, destination), "the download is byte-exact");
+        CHECK(tu_same_bytes(source, destination), "the download is byte-exact");
         CHECK(tos_download_file_output_size(output) == size, "size %llu",
               (unsigned long long)tos_download_file_output_size(output));
         CHECK(tos_download_file_output_bytes_received(output) == size, "bytes_received %llu",
@@ -445,7 +423,7 @@ static void test_pause_resume(void) {
     CHECK(rc == TOS_OK, "resumed: %s: %s", tos_result_name(rc), error ? tos_error_message(error) : "");
     CHECK(second.resumed == 1, "a DOWNLOAD_RESUMED event");
     if (rc == TOS_OK) {
-        CHECK(same_bytes(source, destination), "the resumed download is byte-exact");
+        CHECK(tu_same_bytes(source, destination), "the resumed download is byte-exact");
         CHECK(tos_download_file_output_bytes_received(output) + (uint64_t)first.ranges_done * RANGE_SIZE == size,
               "bytes_received %llu leaves out the %d kept ranges",
               (unsigned long long)tos_download_file_output_bytes_received(output), first.ranges_done);
@@ -523,7 +501,7 @@ static void test_reset_mid_range(void) {
     tu_clear_faults();
     CHECK(rc == TOS_OK, "download through a reset: %s: %s", tos_result_name(rc),
           error ? tos_error_message(error) : "");
-    CHECK(rc == TOS_OK && same_bytes(source, destination), "byte-exact after the reset");
+    CHECK(rc == TOS_OK && tu_same_bytes(source, destination), "byte-exact after the reset");
     CHECK(seen.retries == 1, "one retry event, got %d", seen.retries);
     log = tu_log();
     CHECK(strstr(log, "reset_response") != NULL, "the fault was served: %s", log);

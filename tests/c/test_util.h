@@ -342,4 +342,27 @@ static inline int tu_log_entries(const char *log) {
     return count;
 }
 
+/* Whether the files at `a` and `b` hold the same bytes (false when either cannot be read). */
+static inline int tu_same_bytes(const char *a, const char *b) {
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    static unsigned char buf_a[1 << 16], buf_b[1 << 16];
+    size_t na, nb;
+    int same = fa != NULL && fb != NULL;
+    while (same) {
+        na = fread(buf_a, 1, sizeof buf_a, fa);
+        nb = fread(buf_b, 1, sizeof buf_b, fb);
+        same = na == nb && memcmp(buf_a, buf_b, na) == 0;
+        if (na == 0) {
+            break;
+        }
+    }
+    if (fa != NULL) {
+        fclose(fa);
+    }
+    if (fb != NULL) {
+        fclose(fb);
+    }
+    return same;
+}
+
 #endif
