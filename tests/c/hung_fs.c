@@ -7,7 +7,9 @@
  * usage: hung_fs MOUNTPOINT DELAY_MS   (runs in the foreground until unmounted)
  *
  * The tree: /big.bin (12 MiB), /dir/a.txt, /dir/b.txt, /dir/c.txt (4 KiB each). Byte i of every
- * file is (i * 31 + 7) & 0xff. Read-only.
+ * file is (i * 31 + 7) & 0xff. Read-only, but for /out: an empty directory in which creating a
+ * file or a directory holds the caller for DELAY_MS and then fails with EIO, as writing to a
+ * hung network file system does (the destination of a download).
  */
 #define FUSE_USE_VERSION 31
 #include <errno.h>
@@ -32,6 +34,7 @@ struct entry {
 static const struct entry entries[] = {
     {"/", -1},          {"/big.bin", 12 * MIB}, {"/dir", -1},
     {"/dir/a.txt", 4096}, {"/dir/b.txt", 4096},  {"/dir/c.txt", 4096},
+    {"/out", -1},
 };
 
 static const struct entry *find(const char *path) {
@@ -53,7 +56,7 @@ static int fs_getattr(const char *path, struct stat *st, struct fuse_file_info *
     memset(st, 0, sizeof *st);
     st->st_mtime = 1700000000;
     if (e->size < 0) {
-        st->st_mode = S_IFDIR | 0755;
+        st->st_mode = S_IFDIR | (strcmp(path, "/out") == 0 ? 0777 : 0755);
         st->st_nlink = 2;
     } else {
         st->st_mode = S_IFREG | 0444;
@@ -73,30 +76,60 @@ static int fs_readdir(const char *path, void *buf, fuse_fill_dir_t fill, off_t o
     if (strcmp(path, "/") == 0) {
         fill(buf, "big.bin", NULL, 0, 0);
         fill(buf, "dir", NULL, 0, 0);
+        fill(buf, "out", NULL, 0, 0);
     } else if (strcmp(path, "/dir") == 0) {
         fill(buf, "a.txt", NULL, 0, 0);
         fill(buf, "b.txt", NULL, 0, 0);
         fill(buf, "c.txt", NULL, 0, 0);
+    } else if (strcmp(path, "/out") == 0) {
+        /* empty */
     } else {
         return -ENOENT;
     }
     return 0;
 }
 
+static void hang(void) {
+    struct timespec wait;
+    wait.tv_sec = delay_ms / 1000;
+    wait.tv_nsec = (long)(delay_ms % 1000) * 1000000L;
+    while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {
+    }
+}
+
 static int fs_open(const char *path, struct fuse_file_info *fi) {
     const struct entry *e = find(path);
-    struct timespec wait;
     if (e == NULL) {
         return -ENOENT;
     }
     if ((fi->flags & O_ACCMODE) != O_RDONLY) {
         return -EROFS;
     }
-    wait.tv_sec = delay_ms / 1000;
-    wait.tv_nsec = (long)(delay_ms % 1000) * 1000000L;
-    while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {
-    }
+    hang();
     return 0;
+}
+
+static int under_out(const char *path) {
+    return strncmp(path, "/out/", 5) == 0;
+}
+
+static int fs_create(const char *path, mode_t mode, struct fuse_file_info *fi) {
+    (void)mode;
+    (void)fi;
+    if (!under_out(path)) {
+        return -EROFS;
+    }
+    hang();
+    return -EIO;
+}
+
+static int fs_mkdir(const char *path, mode_t mode) {
+    (void)mode;
+    if (!under_out(path)) {
+        return -EROFS;
+    }
+    hang();
+    return -EIO;
 }
 
 static int fs_read(const char *path, char *buf, size_t size, off_t offset, struct fuse_file_info *fi) {
@@ -123,6 +156,8 @@ static const struct fuse_operations operations = {
     .readdir = fs_readdir,
     .open = fs_open,
     .read = fs_read,
+    .create = fs_create,
+    .mkdir = fs_mkdir,
 };
 
 int main(int argc, char **argv) {

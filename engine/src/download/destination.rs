@@ -12,8 +12,8 @@ pub(crate) enum Destination {
     Directory(PathBuf),
 }
 
-fn means_directory(file_path: &Path) -> bool {
-    file_path.is_dir() || file_path.as_os_str().as_encoded_bytes().ends_with(b"/")
+fn means_directory(file_path: &Path, is_dir: bool) -> bool {
+    is_dir || file_path.as_os_str().as_encoded_bytes().ends_with(b"/")
 }
 
 /// The key's last segment, refused when it cannot safely name a file. A '.' or '..'
@@ -39,8 +39,10 @@ fn last_segment(key: &str) -> Result<&str> {
 }
 
 /// Settles the destination without touching the file system beyond a stat.
-pub(crate) fn resolve(file_path: &Path, key: &str) -> Result<Destination> {
-    let into_directory = means_directory(file_path);
+/// `is_dir`: whether `file_path` is an existing directory (asked by the caller off its thread:
+/// the path may be on a hung file system).
+pub(crate) fn resolve(file_path: &Path, key: &str, is_dir: bool) -> Result<Destination> {
+    let into_directory = means_directory(file_path, is_dir);
     if key.ends_with('/') {
         if !into_directory {
             return Err(UploadError::new(
@@ -85,14 +87,14 @@ mod tests {
     fn hostile_keys_never_leave_the_directory() {
         for key in ["../x", "a/..", "a/.", "x\0y", "../", "/"] {
             let dir = Path::new("/tmp/d/");
-            let refused = match resolve(dir, key) {
+            let refused = match resolve(dir, key, false) {
                 Err(e) => e.kind == ErrorKind::InvalidKey,
                 Ok(Destination::Directory(path)) => panic!("{key:?} made {}", path.display()),
                 Ok(Destination::File(path)) => panic!("{key:?} gave {}", path.display()),
             };
             assert!(refused, "{key:?}");
         }
-        match resolve(Path::new("/tmp/d/"), "a/b/x").unwrap() {
+        match resolve(Path::new("/tmp/d/"), "a/b/x", false).unwrap() {
             Destination::File(path) => assert_eq!(path, Path::new("/tmp/d/x")),
             Destination::Directory(_) => panic!("a file key"),
         }

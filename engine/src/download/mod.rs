@@ -12,7 +12,7 @@ pub(crate) mod fetch;
 mod plan;
 mod renamed;
 pub mod request;
-mod temp_file;
+pub(crate) mod temp_file;
 
 use crate::cancel::{stopped_before_start, CancelHook, CancelKind};
 use crate::checkpoint_lock::CheckpointLock;
@@ -51,14 +51,36 @@ pub(crate) async fn download_file_asking(
     limiter_asks: Option<tokio::sync::mpsc::UnboundedSender<fetch::AcquireAsk>>,
     keep_checkpoint: bool,
 ) -> Result<(DownloadFileOutput, Option<PathBuf>)> {
+    // Every file-system call of the download answers the hook (a hung mount must not hold a
+    // pause), the folder's as well when it runs inside one.
+    let cancel = request.cancel.clone().unwrap_or_default();
+    let download = download_in_scope(wire, request, observers, limiter_asks, keep_checkpoint);
+    temp_file::with_cancel(cancel.clone(), download)
+        .await
+        .map_err(|e| temp_file::explained_by_cancel(e, &cancel))
+}
+
+async fn download_in_scope(
+    wire: Arc<Wire>,
+    request: DownloadFileRequest,
+    observers: DownloadObservers,
+    limiter_asks: Option<tokio::sync::mpsc::UnboundedSender<fetch::AcquireAsk>>,
+    keep_checkpoint: bool,
+) -> Result<(DownloadFileOutput, Option<PathBuf>)> {
     let checked = request::check(&request)?;
     wire.check_bucket(&request.bucket)?;
     wire.check_key(&request.key)?;
-    let destination = destination::resolve(&request.file_path, &request.key)?;
+    // The key is checked before the file system is asked anything.
+    destination::resolve(&request.file_path, &request.key, false)?;
     let cancel = request.cancel.clone().unwrap_or_default();
     if let Some(kind) = cancel.requested() {
         return Err(stopped_before_start(kind));
     }
+    let path = request.file_path.clone();
+    let is_dir = off_caller(&cancel, "looking at the destination", move || {
+        Ok(path.is_dir())
+    });
+    let destination = destination::resolve(&request.file_path, &request.key, is_dir.await?)?;
     // The checkpoint is locked before any request: a second run of the same download must
     // fail before it sends or writes anything (docs/download.md §3.4).
     if let Destination::File(target) = &destination {
@@ -72,11 +94,13 @@ pub(crate) async fn download_file_asking(
                 &request.key,
                 request.version_id.as_deref(),
             );
-            Some(checkpoint::resolve_path(
-                request.checkpoint_file.as_deref(),
-                target,
-                &name,
-            )?)
+            let (asked, target) = (request.checkpoint_file.clone(), target.clone());
+            Some(
+                off_caller(&cancel, "checking the checkpoint path", move || {
+                    checkpoint::resolve_path(asked.as_deref(), &target, &name)
+                })
+                .await?,
+            )
         }
         _ => None,
     };
@@ -164,7 +188,10 @@ pub(crate) async fn download_file_asking(
         session.part_size,
         session.task_num
     );
-    let result = session.run().await;
+    let result = session
+        .run()
+        .await
+        .map_err(|e| temp_file::explained_by_cancel(e, &session.cancel));
     if let Err(error) = &result {
         log::info!(
             "download of {}/{} stopped: {error}",

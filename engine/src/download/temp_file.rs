@@ -8,6 +8,7 @@
 //! (the coordinator's join is bounded).
 
 use super::destination::local_write;
+use crate::cancel::{CancelHook, CancelKind};
 use crate::error::{ErrorKind, Result, UploadError};
 use bytes::Bytes;
 use std::fs::{File, OpenOptions};
@@ -22,12 +23,78 @@ use tos_crc64::Crc64;
 /// The block size of read-backs (a resume's range checks, S3's whole-file CRC).
 const READ_BLOCK: usize = 1 << 20;
 
-pub(crate) async fn blocking<T: Send + 'static>(
+tokio::task_local! {
+    /// The cancel hook of the download this task runs (`with_cancel`), which `blocking` answers.
+    static CANCEL: CancelHook;
+}
+
+/// How long a file-system call is still waited for once the download is paused or aborted:
+/// on a working disk it ends well within this (the cleanup of an abort stays complete), on a
+/// hung one the call is given up on and left on its thread (docs/robustness.md, "Hung file
+/// systems").
+const GRACE_AFTER_CANCEL: Duration = Duration::from_millis(100);
+
+/// Runs `work` on the blocking pool and waits for it, cancel or not: for the range writers,
+/// whose tasks the coordinator stops waiting for 100 ms after a cancel (`coordinator.rs`).
+async fn on_pool<T: Send + 'static>(
     work: impl FnOnce() -> io::Result<T> + Send + 'static,
 ) -> io::Result<T> {
     tokio::task::spawn_blocking(work)
         .await
         .unwrap_or_else(|e| Err(io::Error::other(e)))
+}
+
+/// Runs `future` with `cancel` as the hook its file-system calls answer.
+pub(crate) async fn with_cancel<F: std::future::Future>(
+    cancel: CancelHook,
+    future: F,
+) -> F::Output {
+    CANCEL.scope(cancel, future).await
+}
+
+/// Runs a file-system call on the blocking pool. Within `with_cancel`, once the hook is pulled
+/// the call is waited for `GRACE_AFTER_CANCEL` more, then given up on with a `TimedOut` error.
+pub(crate) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> io::Result<T> + Send + 'static,
+) -> io::Result<T> {
+    let joined = |r: std::result::Result<io::Result<T>, tokio::task::JoinError>| {
+        r.unwrap_or_else(|e| Err(io::Error::other(e)))
+    };
+    let task = tokio::task::spawn_blocking(work);
+    let Ok(cancel) = CANCEL.try_with(CancelHook::clone) else {
+        return joined(task.await);
+    };
+    tokio::pin!(task);
+    tokio::select! {
+        biased;
+        r = &mut task => return joined(r),
+        () = cancel.cancelled() => {}
+    }
+    match tokio::time::timeout(GRACE_AFTER_CANCEL, &mut task).await {
+        Ok(r) => joined(r),
+        Err(_) => {
+            log::warn!("a file-system call of a download was given up on at a cancel, still waiting in the file system");
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "given up on at the cancel: the file system gave no answer",
+            ))
+        }
+    }
+}
+
+/// A download that failed writing after its hook was pulled was stopped by the hook: a call
+/// given up on (`blocking`) fails as a local write, and the caller asked for a pause or abort.
+pub(crate) fn explained_by_cancel(error: UploadError, cancel: &CancelHook) -> UploadError {
+    match cancel.requested() {
+        Some(kind) if error.kind == ErrorKind::LocalWrite => {
+            let (kind, verb) = match kind {
+                CancelKind::Pause => (ErrorKind::Paused, "paused"),
+                CancelKind::Abort => (ErrorKind::Aborted, "aborted"),
+            };
+            UploadError::new(kind, format!("download {verb} while {}", error.message))
+        }
+        _ => error,
+    }
 }
 
 /// `<target>.temp.<unix nanos>`, beside the target.
@@ -244,7 +311,7 @@ impl RangeWriter {
         if self.slow_disk.load(Ordering::Relaxed) {
             let mut gathered = std::mem::take(&mut self.gathered);
             let (file, at) = (Arc::clone(&self.file), self.at);
-            self.gathered = blocking(move || {
+            self.gathered = on_pool(move || {
                 write_at(&file, &gathered, chunk.as_deref(), at)?;
                 gathered.clear();
                 Ok(gathered)
@@ -273,7 +340,7 @@ impl RangeWriter {
     pub async fn finish(mut self) -> Result<u64> {
         self.put(None).await?;
         let file = Arc::clone(&self.file);
-        blocking(move || file.sync_data())
+        on_pool(move || file.sync_data())
             .await
             .map_err(|e| local_write(&self.path, "cannot sync", e))?;
         Ok(self.crc.value())

@@ -9,6 +9,7 @@ mod one_file;
 pub mod request;
 
 use crate::cancel::{CancelHook, CancelKind};
+use crate::download::temp_file;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::upload::checkpoint::FileInfo;
 use crate::upload_dir::caller_queue::ToCaller;
@@ -70,6 +71,19 @@ pub(crate) async fn download_dir(
     request: DownloadDirRequest,
     callbacks: DirCallbacks,
 ) -> Result<DownloadDirOutput> {
+    // Its file-system calls answer the hook, as a file's do (`temp_file::with_cancel`).
+    let cancel = request.cancel.clone().unwrap_or_default();
+    let download = download_dir_in_scope(wire, request, callbacks);
+    temp_file::with_cancel(cancel.clone(), download)
+        .await
+        .map_err(|e| temp_file::explained_by_cancel(e, &cancel))
+}
+
+async fn download_dir_in_scope(
+    wire: Arc<Wire>,
+    request: DownloadDirRequest,
+    callbacks: DirCallbacks,
+) -> Result<DownloadDirOutput> {
     wire.check_bucket(&request.bucket)?;
     if !request.prefix.is_empty() {
         wire.check_key(&request.prefix)?;
@@ -90,9 +104,8 @@ pub(crate) async fn download_dir(
         ));
     }
     let dir = request.dir.clone();
-    tokio::task::spawn_blocking(move || std::fs::create_dir_all(&dir))
+    temp_file::blocking(move || std::fs::create_dir_all(&dir))
         .await
-        .map_err(|e| UploadError::new(ErrorKind::Internal, "a blocking task failed").with_cause(e))?
         .map_err(|e| {
             UploadError::new(
                 ErrorKind::LocalWrite,

@@ -5,6 +5,7 @@ use super::{local_path, Downloaded, Fetched, FileTask, Shared};
 use crate::cancel::CancelHook;
 use crate::download::events::DownloadObservers;
 use crate::download::request::DownloadFileRequest;
+use crate::download::temp_file::blocking;
 use crate::error::{ErrorKind, Result, UploadError};
 use crate::events::{ProgressKind, ProgressStatus};
 use crate::upload::checkpoint::FileInfo;
@@ -13,14 +14,6 @@ use crate::wire::Object;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-
-async fn blocking<T: Send + 'static>(
-    work: impl FnOnce() -> std::io::Result<T> + Send + 'static,
-) -> std::io::Result<T> {
-    tokio::task::spawn_blocking(work)
-        .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e)))
-}
 
 fn local_error(path: &Path, what: &str, e: std::io::Error) -> UploadError {
     UploadError::new(
