@@ -55,9 +55,7 @@ pub(crate) async fn download_file_asking(
     // pause), the folder's as well when it runs inside one.
     let cancel = request.cancel.clone().unwrap_or_default();
     let download = download_in_scope(wire, request, observers, limiter_asks, keep_checkpoint);
-    temp_file::with_cancel(cancel.clone(), download)
-        .await
-        .map_err(|e| temp_file::explained_by_cancel(e, &cancel))
+    temp_file::answering(cancel, download).await
 }
 
 async fn download_in_scope(

@@ -24,7 +24,7 @@ use tos_crc64::Crc64;
 const READ_BLOCK: usize = 1 << 20;
 
 tokio::task_local! {
-    /// The cancel hook of the download this task runs (`with_cancel`), which `blocking` answers.
+    /// The cancel hook of the download this task runs (`answering`), which `blocking` answers.
     static CANCEL: CancelHook;
 }
 
@@ -44,15 +44,19 @@ async fn on_pool<T: Send + 'static>(
         .unwrap_or_else(|e| Err(io::Error::other(e)))
 }
 
-/// Runs `future` with `cancel` as the hook its file-system calls answer.
-pub(crate) async fn with_cancel<F: std::future::Future>(
+/// Runs a download with `cancel` as the hook its file-system calls answer (`blocking`), and
+/// reports a write that failed after the hook was pulled as the pause or abort it was.
+pub(crate) async fn answering<T>(
     cancel: CancelHook,
-    future: F,
-) -> F::Output {
-    CANCEL.scope(cancel, future).await
+    download: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    CANCEL
+        .scope(cancel.clone(), download)
+        .await
+        .map_err(|e| explained_by_cancel(e, &cancel))
 }
 
-/// Runs a file-system call on the blocking pool. Within `with_cancel`, once the hook is pulled
+/// Runs a file-system call on the blocking pool. Within `answering`, once the hook is pulled
 /// the call is waited for `GRACE_AFTER_CANCEL` more, then given up on with a `TimedOut` error.
 pub(crate) async fn blocking<T: Send + 'static>(
     work: impl FnOnce() -> io::Result<T> + Send + 'static,

@@ -71,12 +71,10 @@ pub(crate) async fn download_dir(
     request: DownloadDirRequest,
     callbacks: DirCallbacks,
 ) -> Result<DownloadDirOutput> {
-    // Its file-system calls answer the hook, as a file's do (`temp_file::with_cancel`).
+    // Its file-system calls answer the hook, as a file's do (`temp_file::answering`).
     let cancel = request.cancel.clone().unwrap_or_default();
     let download = download_dir_in_scope(wire, request, callbacks);
-    temp_file::with_cancel(cancel.clone(), download)
-        .await
-        .map_err(|e| temp_file::explained_by_cancel(e, &cancel))
+    temp_file::answering(cancel, download).await
 }
 
 async fn download_dir_in_scope(
