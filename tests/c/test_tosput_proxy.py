@@ -105,7 +105,8 @@ def main():
     with_password = "http://tester:%s@127.0.0.1:%d" % (PASSWORD, guarded.port)
     run = put(path, "authenticated", env={"HTTP_PROXY": with_password, "TOS_LOG": "debug"})
     log = guarded.take_log()
-    checks.check(run.returncode == 0 and reader.get("authenticated") == data and log and "407" not in log[0],
+    # A refused request is logged as "407 METHOD target"; the target's port may hold "407" too.
+    checks.check(run.returncode == 0 and reader.get("authenticated") == data and log and not log[0].startswith("407 "),
                  "a proxy that asks for credentials accepts the ones in HTTP_PROXY", run.stderr + repr(log))
     checks.check(PASSWORD not in run.stdout + run.stderr, "the password is not in the debug log of a success")
     wrong = "http://tester:wrong-%s@127.0.0.1:%d" % (PASSWORD, guarded.port)
