@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <exception>
 #include <fstream>
 #include <iostream>
 #include <iterator>
@@ -33,6 +34,23 @@ inline int failures = 0;
     } while (0)
 
 constexpr std::uint64_t MiB = 1024 * 1024;
+
+// Runs a test program's checks: an exception that escapes them is one more failure. Returns the
+// program's exit code, having said how many checks failed.
+template <typename Checks> int run_checks(const char *program, Checks checks) {
+    try {
+        checks();
+    } catch (const std::exception &e) {
+        std::cerr << "FAIL: unexpected exception: " << e.what() << "\n";
+        failures++;
+    }
+    if (failures) {
+        std::cerr << failures << " check(s) failed\n";
+        return 1;
+    }
+    std::cout << program << ": all checks passed\n";
+    return 0;
+}
 
 inline std::string env(const char *name) {
     const char *v = std::getenv(name);

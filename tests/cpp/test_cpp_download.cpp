@@ -223,20 +223,11 @@ void test_reentrant_call(const tos::Client &client, const std::string &bucket) {
 
 int main() {
     std::string bucket = env("TOS_TEST_BUCKET");
-    try {
+    return run_checks("test_cpp_download", [&] {
         tos::Client client = make_client();
         test_download(client, bucket);
         test_pause_and_resume(client, bucket);
         test_errors(client, bucket);
         test_reentrant_call(client, bucket);
-    } catch (const std::exception &e) {
-        std::cerr << "FAIL: unexpected exception: " << e.what() << "\n";
-        failures++;
-    }
-    if (failures) {
-        std::cerr << failures << " check(s) failed\n";
-        return 1;
-    }
-    std::cout << "test_cpp_download: all checks passed\n";
-    return 0;
+    });
 }

@@ -249,19 +249,10 @@ void test_errors(const tos::Client &client, const std::string &bucket) {
 
 int main() {
     std::string bucket = env("TOS_TEST_BUCKET");
-    try {
+    return run_checks("test_cpp_download_dir", [&] {
         tos::Client client = make_client();
         test_tree_and_skip_existing(client, bucket);
         test_failed_object(client, bucket);
         test_errors(client, bucket);
-    } catch (const std::exception &e) {
-        std::cerr << "FAIL: unexpected exception: " << e.what() << "\n";
-        failures++;
-    }
-    if (failures) {
-        std::cerr << failures << " check(s) failed\n";
-        return 1;
-    }
-    std::cout << "test_cpp_download_dir: all checks passed\n";
-    return 0;
+    });
 }

@@ -97,20 +97,11 @@ void test_bad_crc_every_time(const tos::Client &client, const std::string &bucke
 
 int main() {
     std::string bucket = env("TOS_TEST_BUCKET");
-    try {
+    return run_checks("test_cpp_part_faults", [&] {
         tos::Client client = make_client();
         TempFile f(12 * MiB + 5); // three parts of 5 MiB
         test_once(client, bucket, f, "drop_reply");
         test_once(client, bucket, f, "bad_crc");
         test_bad_crc_every_time(client, bucket, f);
-    } catch (const std::exception &e) {
-        std::cerr << "FAIL: unexpected exception: " << e.what() << "\n";
-        failures++;
-    }
-    if (failures) {
-        std::cerr << failures << " check(s) failed\n";
-        return 1;
-    }
-    std::cout << "test_cpp_part_faults: all checks passed\n";
-    return 0;
+    });
 }

@@ -168,20 +168,11 @@ void test_list_and_abort(const tos::Client &client, const std::string &bucket) {
 
 int main() {
     const std::string bucket = env("TOS_TEST_BUCKET");
-    try {
+    return run_checks("test_cpp_stream_uploads", [&] {
         tos::Client client = make_client();
         test_stream_of_parts(client, bucket);
         test_short_istream(client, bucket);
         test_read_exception(client, bucket);
         test_list_and_abort(client, bucket);
-    } catch (const std::exception &e) {
-        std::cerr << "FAIL: unexpected exception: " << e.what() << "\n";
-        failures++;
-    }
-    if (failures) {
-        std::cerr << failures << " check(s) failed\n";
-        return 1;
-    }
-    std::cout << "test_cpp_stream_uploads: all checks passed\n";
-    return 0;
+    });
 }

@@ -488,7 +488,7 @@ int main() {
                                 std::to_string(TOS_VERSION_PATCH),
           tos::version());
     CHECK(tos::version_num() == TOS_VERSION_NUM, tos::version_num());
-    try {
+    return run_checks("test_cpp_wrapper", [&] {
         tos::Client client = make_client();
         test_multipart(client, bucket);
         test_small_file(client, bucket);
@@ -501,14 +501,5 @@ int main() {
         test_credentials(bucket);
         test_network_options(bucket);
         test_reentrant_call(client, bucket);
-    } catch (const std::exception &e) {
-        std::cerr << "FAIL: unexpected exception: " << e.what() << "\n";
-        failures++;
-    }
-    if (failures) {
-        std::cerr << failures << " check(s) failed\n";
-        return 1;
-    }
-    std::cout << "test_cpp_wrapper: all checks passed\n";
-    return 0;
+    });
 }
